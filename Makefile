@@ -1,0 +1,50 @@
+# Everything a fresh machine with python3 and make needs.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+MELTANO_VENV := .venv-meltano
+STAMP := $(VENV)/.installed
+MELTANO_STAMP := $(MELTANO_VENV)/.installed
+
+.PHONY: test lint typecheck pytest demo bench venv meltano-venv schemas clean
+
+venv: $(STAMP)
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -e '.[dev]'
+	touch $@
+
+# Meltano pins SQLAlchemy 2.0 while singer-sdk needs 2.1: it lives in a venv of its own.
+meltano-venv: $(MELTANO_STAMP)
+
+$(MELTANO_STAMP):
+	test -x $(MELTANO_VENV)/bin/python || $(PYTHON) -m venv $(MELTANO_VENV)
+	$(MELTANO_VENV)/bin/python -m pip install -q --upgrade pip
+	$(MELTANO_VENV)/bin/python -m pip install -q 'meltano==4.4.1'
+	touch $@
+
+lint: venv
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check xero_api tap_xero target_xero xero_sandbox
+
+typecheck: venv
+	$(BIN)/mypy
+
+pytest: venv meltano-venv
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/pytest -n 2
+
+test: lint typecheck pytest
+
+schemas: venv
+	$(BIN)/python scripts/generate_schemas.py
+
+demo: venv meltano-venv
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python scripts/demo.py
+
+bench: venv meltano-venv
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python -m bench.run
+
+clean:
+	rm -rf $(VENV) $(MELTANO_VENV) .meltano .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,1 @@
+"""xero_sandbox."""
