@@ -1,0 +1,33 @@
+"""Settings of one xero-sandbox server, as given on the `xero-sandbox serve` command line."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+__all__ = ["SandboxConfig"]
+
+
+@dataclass(frozen=True)
+class SandboxConfig:
+    """Everything a running sandbox is configured with; defaults match `xero-sandbox serve`."""
+
+    host: str = "127.0.0.1"
+    port: int = 8765
+    db: Path = Path("xero-sandbox.db")
+    tenants: int = 2
+    scale: int = 100  # invoices per tenant; other resources grow in proportion
+    seed: int = 42
+    latency_ms: float = 0.0  # base latency per API call
+    latency_per_record_ms: float = 0.0  # extra latency per record returned
+    time_scale: float = 1.0  # every window and expiry is divided by this
+    fault_rate: float = 0.0  # share of API calls that fail in one of Xero's ways
+    client_id: str = "sandbox-client"
+    client_secret: str = "sandbox-secret"  # noqa: S105 - the documented sandbox default
+    webhook_url: str | None = None
+    webhook_key: str | None = None
+    idempotency_window_s: float = 360.0  # Xero keeps Idempotency-Key responses for 6 minutes
+    minute_limit: int = 60
+    day_limit: int = 5000
+    concurrent_limit: int = 5
+    app_minute_limit: int = 10000
