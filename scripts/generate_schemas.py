@@ -1,0 +1,190 @@
+"""Generate ``schemas/<stream>.json`` from Xero's official Accounting OpenAPI spec.
+
+Usage: ``python scripts/generate_schemas.py [SPEC] [--out DIR]`` (``make schemas``). SPEC defaults
+to ``$XERO_OPENAPI_SPEC`` or ``../shared/xero-openapi/xero_accounting.yaml`` relative to the repo.
+
+For each row of ``xero_api.resources.RESOURCES`` the item schema of the GET collection's envelope
+is resolved and made tolerant, because Xero changes every few weeks:
+
+* no ``additionalProperties: false`` anywhere, so new fields pass through;
+* no ``enum``, so a new enum value never fails a sync;
+* every property nullable;
+* ``x-is-msdate``/``x-is-msdate-time`` strings become ``date-time`` strings (the tap converts
+  ``/Date(ms)/`` to ISO 8601 UTC);
+* numbers stay numbers (money is emitted with Xero's exact decimal text);
+* ``TenantID``, the partition key, is added to every stream.
+
+Nesting is cut at a fixed depth and wherever a schema refers back to one being expanded (an
+Invoice's Payments carry an Invoice); such values are left as loose objects.
+The three report streams are hand-declared: one flattened row per tenant, report, period and row.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+from xero_api.resources import RESOURCES, Resource  # noqa: E402
+
+DEFAULT_SPEC = REPO.parent / "shared" / "xero-openapi" / "xero_accounting.yaml"
+MAX_DEPTH = 3  # top-level record = 0; deeper objects are loose
+
+Schema = dict[str, Any]
+
+DATE_TIME: Schema = {"type": ["string", "null"], "format": "date-time"}
+LOOSE_OBJECT: Schema = {"type": ["object", "null"]}
+
+
+def _nullable(types: str | list[str]) -> list[str]:
+    listed = [types] if isinstance(types, str) else list(types)
+    return [*listed, "null"] if "null" not in listed else listed
+
+
+class Converter:
+    """Resolves ``$ref``s of one spec and rewrites them into tolerant JSON Schema."""
+
+    def __init__(self, spec: dict[str, Any]) -> None:
+        self.spec = spec
+        self.components: dict[str, Any] = spec["components"]["schemas"]
+
+    def ref_name(self, ref: str) -> str:
+        prefix = "#/components/schemas/"
+        if not ref.startswith(prefix):
+            raise ValueError(f"unsupported $ref {ref!r}")
+        return ref[len(prefix) :]
+
+    def convert(self, node: dict[str, Any], depth: int, stack: tuple[str, ...]) -> Schema:
+        """Tolerant JSON Schema for one spec node."""
+        if "$ref" in node:
+            name = self.ref_name(node["$ref"])
+            target = self.components[name]
+            is_object = "properties" in target or target.get("type") == "object"
+            if is_object and (name in stack or depth >= MAX_DEPTH):
+                return dict(LOOSE_OBJECT)
+            return self.convert(target, depth, (*stack, name) if is_object else stack)
+        if "allOf" in node:
+            merged: Schema = {"type": ["object", "null"], "properties": {}}
+            for part in node["allOf"]:
+                sub = self.convert(part, depth, stack)
+                merged["properties"].update(sub.get("properties", {}))
+            return merged
+        if node.get("x-is-msdate") or node.get("x-is-msdate-time"):
+            return dict(DATE_TIME)
+        kind = node.get("type")
+        if kind == "array":
+            items = node.get("items", {})
+            return {"type": ["array", "null"], "items": self.convert(items, depth, stack)}
+        if kind == "object" or "properties" in node:
+            if depth >= MAX_DEPTH and depth > 0:
+                return dict(LOOSE_OBJECT)
+            props = {
+                key: self.convert(value, depth + 1, stack)
+                for key, value in node.get("properties", {}).items()
+            }
+            return {"type": ["object", "null"], "properties": props}
+        if kind in ("string", "number", "integer", "boolean"):
+            return {"type": _nullable(kind)}
+        # Untyped nodes (rare in the spec) accept anything.
+        return {}
+
+    def item_schema(self, resource: Resource) -> Schema:
+        """The record schema of one resource's GET collection."""
+        operation = self.spec["paths"][f"/{resource.path}"]["get"]
+        content = operation["responses"]["200"]["content"]["application/json"]["schema"]
+        envelope = self.components[self.ref_name(content["$ref"])]
+        items_ref = envelope["properties"][resource.envelope]["items"]
+        record = self.convert(items_ref, 0, ())
+        record["type"] = "object"
+        props: Schema = {"TenantID": {"type": "string"}}
+        props.update(record["properties"])
+        return {"type": "object", "properties": props}
+
+
+def _string() -> Schema:
+    return {"type": ["string", "null"]}
+
+
+REPORT_STREAMS = {
+    "report_trial_balance": "TrialBalance",
+    "report_profit_and_loss": "ProfitAndLoss",
+    "report_balance_sheet": "BalanceSheet",
+}
+
+
+def report_schema() -> Schema:
+    """One flattened report row: tenant, report, month, position, section, cells."""
+    cell = {
+        "type": "object",
+        "properties": {
+            "Value": _string(),
+            "Attributes": {
+                "type": ["array", "null"],
+                "items": {"type": "object", "properties": {"Id": _string(), "Value": _string()}},
+            },
+        },
+    }
+    return {
+        "type": "object",
+        "properties": {
+            "TenantID": {"type": "string"},
+            "RowKey": {"type": "string"},
+            "Report": {"type": "string"},
+            "PeriodStart": {"type": "string", "format": "date-time"},
+            "PeriodEnd": {"type": ["string", "null"], "format": "date-time"},
+            "RowNumber": {"type": "integer"},
+            "ReportID": _string(),
+            "ReportName": _string(),
+            "ReportTitles": {"type": ["array", "null"], "items": {"type": "string"}},
+            "ReportDate": _string(),
+            "UpdatedDateUTC": dict(DATE_TIME),
+            "Section": _string(),
+            "RowType": _string(),
+            "RowTitle": _string(),
+            "AccountID": _string(),
+            "Cells": {"type": ["array", "null"], "items": cell},
+            "Values": {"type": ["object", "null"], "additionalProperties": _string()},
+        },
+    }
+
+
+def write(path: Path, schema: Schema) -> None:
+    """Write one schema, indented but without descriptions or examples."""
+    path.write_text(json.dumps(schema, indent=1) + "\n", encoding="utf-8")
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Regenerate every schema file."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "spec",
+        nargs="?",
+        type=Path,
+        default=Path(os.environ.get("XERO_OPENAPI_SPEC", DEFAULT_SPEC)),
+        help="path to xero_accounting.yaml",
+    )
+    parser.add_argument("--out", type=Path, default=REPO / "schemas", help="output folder")
+    args = parser.parse_args(argv)
+    if not args.spec.is_file():
+        parser.error(f"spec not found: {args.spec} (pass a path or set XERO_OPENAPI_SPEC)")
+    spec = yaml.load(args.spec.read_text(encoding="utf-8"), Loader=yaml.CSafeLoader)
+    converter = Converter(spec)
+    args.out.mkdir(parents=True, exist_ok=True)
+    for resource in RESOURCES:
+        write(args.out / f"{resource.stream}.json", converter.item_schema(resource))
+    for stream in REPORT_STREAMS:
+        write(args.out / f"{stream}.json", report_schema())
+    print(f"wrote {len(RESOURCES) + len(REPORT_STREAMS)} schemas to {args.out}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
