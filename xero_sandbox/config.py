@@ -22,6 +22,8 @@ class SandboxConfig:
     latency_per_record_ms: float = 0.0  # extra latency per record returned
     time_scale: float = 1.0  # every window and expiry is divided by this
     fault_rate: float = 0.0  # share of API calls that fail in one of Xero's ways
+    slow_response_s: float = 120.0  # a 'slow response' fault waits this long (sandbox seconds)
+    webhook_batch_s: float = 5.0  # webhook events are collected this long before one POST
     client_id: str = "sandbox-client"
     client_secret: str = "sandbox-secret"  # noqa: S105 - the documented sandbox default
     webhook_url: str | None = None
