@@ -1,0 +1,452 @@
+"""SQLite store of the sandbox: tenants, every record as its wire JSON, journal lines, sequences.
+
+API used by the read side, the ledger and the writes module (keep it stable; extend, don't break):
+
+- ``Store(path)`` opens (and creates) the database in WAL mode; ``close()``.
+- ``with store.transaction():`` groups writes into one commit (nestable: inner blocks join).
+- Tenants: ``add_tenant(Tenant)``, ``tenants()``, ``tenant(tenant_id)``, ``is_seeded()``.
+- Records are plain dicts in Xero's wire form: PascalCase keys, dates as ``/Date(ms+0000)/``
+  strings, money as ``Decimal`` (encoded as JSON numbers digit for digit).
+  ``put(tenant_id, resource, record)`` inserts or replaces by primary key (resource is the
+  collection name, e.g. ``"Invoices"``; the key field comes from ``catalog``);
+  ``put_many`` streams many; ``get(tenant_id, resource, id)``; ``get_by_number``;
+  ``get_by_name`` (Contacts by Name, Accounts by Code, case-insensitive);
+  ``iter_records(tenant_id, resource)``; ``count(tenant_id, resource)``.
+- ``next_number(tenant_id, sequence)`` hands out 1, 2, 3... per tenant and sequence name
+  (``"INV"``, ``"Journal"``...); ``peek_number`` reads without taking.
+- Journal lines for reports (written by ``ledger``): ``add_ledger_lines``, ``ledger_sums``.
+
+The read side uses ``page_bodies`` and friends to serve stored JSON texts without decoding.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import msgspec
+
+from xero_sandbox.catalog import spec_for
+
+__all__ = ["LedgerLine", "Store", "Tenant", "decode", "encode", "unit_2dp"]
+
+Record = dict[str, Any]
+
+_encoder = msgspec.json.Encoder(decimal_format="number")
+_decoder = msgspec.json.Decoder(float_hook=Decimal)
+
+# Contacts are unique by Name, Accounts by Code: writes look them up by these.
+_NAME_FIELDS = {
+    "Contacts": "Name",
+    "Accounts": "Code",
+    "TrackingCategories": "Name",
+    "Journals": "SourceID",  # the ledger finds a document's journals by it
+}
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS tenants (
+    t INTEGER PRIMARY KEY,
+    tenant_id TEXT NOT NULL UNIQUE,
+    name TEXT NOT NULL,
+    short_code TEXT NOT NULL,
+    created_ms INTEGER NOT NULL,
+    empty INTEGER NOT NULL DEFAULT 0
+);
+CREATE TABLE IF NOT EXISTS records (
+    t INTEGER NOT NULL,
+    resource TEXT NOT NULL,
+    id TEXT NOT NULL,
+    number TEXT,
+    num INTEGER,
+    name TEXT,
+    ims_ms INTEGER,
+    status TEXT,
+    body BLOB NOT NULL,
+    body2 BLOB
+);
+CREATE UNIQUE INDEX IF NOT EXISTS records_id ON records (t, resource, id);
+CREATE INDEX IF NOT EXISTS records_ims ON records (t, resource, ims_ms, id);
+CREATE INDEX IF NOT EXISTS records_number ON records (t, resource, number)
+    WHERE number IS NOT NULL;
+CREATE INDEX IF NOT EXISTS records_num ON records (t, resource, num) WHERE num IS NOT NULL;
+CREATE INDEX IF NOT EXISTS records_name ON records (t, resource, name) WHERE name IS NOT NULL;
+CREATE TABLE IF NOT EXISTS sequences (
+    t INTEGER NOT NULL,
+    name TEXT NOT NULL,
+    value INTEGER NOT NULL,
+    PRIMARY KEY (t, name)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS ledger_lines (
+    t INTEGER NOT NULL,
+    journal_number INTEGER NOT NULL,
+    date_ms INTEGER NOT NULL,
+    account_id TEXT NOT NULL,
+    net_cents INTEGER NOT NULL,
+    tax_cents INTEGER NOT NULL,
+    payments_only INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX IF NOT EXISTS ledger_lines_date ON ledger_lines (t, date_ms);
+"""
+
+
+def encode(value: Any) -> bytes:
+    """JSON bytes with Decimals written as JSON numbers exactly as they are."""
+    return _encoder.encode(value)
+
+
+def decode(data: bytes | str) -> Any:
+    """Parse JSON, reading every non-integer number as a Decimal."""
+    return _decoder.decode(data)
+
+
+def unit_2dp(record: Record) -> Record | None:
+    """The record as served without ``unitdp=4`` (UnitAmount rounded to 2 dp), or None if same."""
+    lines = record.get("LineItems")
+    if not isinstance(lines, list):
+        return None
+    changed = False
+    new_lines = []
+    for line in lines:
+        unit = line.get("UnitAmount") if isinstance(line, dict) else None
+        if isinstance(unit, Decimal):
+            rounded = unit.quantize(Decimal("0.01"), rounding="ROUND_HALF_UP")
+            if str(rounded) != str(unit):
+                line = {**line, "UnitAmount": rounded}
+                changed = True
+        new_lines.append(line)
+    if not changed:
+        return None
+    return {**record, "LineItems": new_lines}
+
+
+def ms_of(value: Any) -> int | None:
+    """Epoch ms of a ``/Date(ms+0000)/`` string, or None."""
+    if not isinstance(value, str) or not value.startswith("/Date("):
+        return None
+    inner = value[6:].split(")", 1)[0]
+    digits = inner[1:] if inner[:1] == "-" else inner
+    end = 0
+    while end < len(digits) and digits[end].isdigit():
+        end += 1
+    if end == 0:
+        return None
+    number = int(digits[:end])
+    return -number if inner[:1] == "-" else number
+
+
+@dataclass(frozen=True)
+class Tenant:
+    """One organisation served by the sandbox."""
+
+    tenant_id: str
+    name: str
+    short_code: str
+    created_ms: int
+    empty: bool = False
+
+
+@dataclass(frozen=True)
+class LedgerLine:
+    """One journal line as the reports need it (amounts in cents; positive = debit)."""
+
+    journal_number: int
+    date_ms: int
+    account_id: str
+    net_cents: int
+    tax_cents: int
+    payments_only: bool = False
+
+
+class Store:
+    """The sandbox database (one SQLite file, WAL mode, one connection shared by the server)."""
+
+    def __init__(self, path: Path | str) -> None:
+        self.path = Path(path)
+        self._conn = sqlite3.connect(str(self.path), check_same_thread=False, isolation_level=None)
+        self._lock = threading.RLock()
+        self._depth = 0
+        self._conn.execute("PRAGMA journal_mode=WAL")
+        self._conn.execute("PRAGMA synchronous=NORMAL")
+        self._conn.execute("PRAGMA cache_size=-65536")
+        self._conn.executescript(_SCHEMA)
+        self._tenant_keys: dict[str, int] = {}
+        self._reload_tenants()
+
+    # ----------------------------------------------------------------- plumbing
+    @property
+    def conn(self) -> sqlite3.Connection:
+        """The raw connection (for the read side's SQL)."""
+        return self._conn
+
+    def close(self) -> None:
+        """Checkpoint the WAL into the main file and close."""
+        with self._lock:
+            self._conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            self._conn.close()
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        """Run the block in one transaction; nested blocks join the outer one."""
+        with self._lock:
+            if self._depth:
+                self._depth += 1
+                try:
+                    yield
+                finally:
+                    self._depth -= 1
+                return
+            self._conn.execute("BEGIN IMMEDIATE")
+            self._depth = 1
+            try:
+                yield
+            except BaseException:
+                self._conn.execute("ROLLBACK")
+                raise
+            else:
+                self._conn.execute("COMMIT")
+            finally:
+                self._depth = 0
+
+    def get_meta(self, key: str) -> str | None:
+        """A value from the meta table."""
+        row = self._conn.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        return None if row is None else str(row[0])
+
+    def set_meta(self, key: str, value: str) -> None:
+        """Set a value in the meta table."""
+        with self.transaction():
+            self._conn.execute(
+                "INSERT INTO meta (key, value) VALUES (?, ?) "
+                "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+                (key, value),
+            )
+
+    def is_seeded(self) -> bool:
+        """True once a seed has completed in this database."""
+        return self.get_meta("seeded") == "1"
+
+    # ----------------------------------------------------------------- tenants
+    def _reload_tenants(self) -> None:
+        rows = self._conn.execute("SELECT tenant_id, t FROM tenants").fetchall()
+        self._tenant_keys = {str(tid): int(t) for tid, t in rows}
+
+    def add_tenant(self, tenant: Tenant) -> None:
+        """Register a tenant (its key is the order of registration)."""
+        with self.transaction():
+            self._conn.execute(
+                "INSERT INTO tenants (tenant_id, name, short_code, created_ms, empty) "
+                "VALUES (?, ?, ?, ?, ?)",
+                (tenant.tenant_id, tenant.name, tenant.short_code, tenant.created_ms, tenant.empty),
+            )
+        self._reload_tenants()
+
+    def tenants(self) -> list[Tenant]:
+        """All tenants, in registration order."""
+        rows = self._conn.execute(
+            "SELECT tenant_id, name, short_code, created_ms, empty FROM tenants ORDER BY t"
+        ).fetchall()
+        return [Tenant(str(a), str(b), str(c), int(d), bool(e)) for a, b, c, d, e in rows]
+
+    def tenant(self, tenant_id: str) -> Tenant | None:
+        """One tenant by id, or None."""
+        for tenant in self.tenants():
+            if tenant.tenant_id == tenant_id:
+                return tenant
+        return None
+
+    def tenant_key(self, tenant_id: str) -> int:
+        """Internal integer key of a tenant; KeyError when unknown."""
+        return self._tenant_keys[tenant_id]
+
+    def has_tenant(self, tenant_id: str) -> bool:
+        """True when the tenant exists."""
+        return tenant_id in self._tenant_keys
+
+    # ----------------------------------------------------------------- records
+    def _row(self, t: int, resource: str, record: Record) -> tuple[Any, ...]:
+        spec = spec_for(resource)
+        if spec is None:
+            raise KeyError(f"unknown resource {resource!r}")
+        record_id = record.get(spec.key)
+        if not isinstance(record_id, str) or not record_id:
+            raise ValueError(f"{resource} record has no {spec.key}")
+        number = record.get(spec.number_field) if spec.number_field else None
+        num = number if spec.number_is_int and isinstance(number, int) else None
+        name_field = _NAME_FIELDS.get(resource)
+        name = record.get(name_field) if name_field else None
+        ims = ms_of(record.get(spec.ims_field)) if spec.ims_field else None
+        if ims is None:
+            ims = ms_of(record.get("UpdatedDateUTC"))
+        status = record.get(spec.status_field) if spec.status_field else None
+        alt = unit_2dp(record) if spec.unitdp else None
+        return (
+            t,
+            resource,
+            record_id,
+            None if number is None or number == "" else str(number),
+            num,
+            name.lower() if isinstance(name, str) else None,
+            ims,
+            status if isinstance(status, str) else None,
+            encode(record),
+            None if alt is None else encode(alt),
+        )
+
+    _UPSERT = (
+        "INSERT INTO records (t, resource, id, number, num, name, ims_ms, status, body, body2) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+        "ON CONFLICT(t, resource, id) DO UPDATE SET number = excluded.number, "
+        "num = excluded.num, name = excluded.name, ims_ms = excluded.ims_ms, "
+        "status = excluded.status, body = excluded.body, body2 = excluded.body2"
+    )
+
+    def put(self, tenant_id: str, resource: str, record: Record) -> None:
+        """Insert or replace one record (by its primary key)."""
+        row = self._row(self.tenant_key(tenant_id), resource, record)
+        with self.transaction():
+            self._conn.execute(self._UPSERT, row)
+
+    def put_many(self, tenant_id: str, resource: str, records: Iterable[Record]) -> None:
+        """Insert or replace many records in one statement batch."""
+        t = self.tenant_key(tenant_id)
+        with self.transaction():
+            self._conn.executemany(self._UPSERT, (self._row(t, resource, r) for r in records))
+
+    def delete(self, tenant_id: str, resource: str, record_id: str) -> bool:
+        """Remove a record for good (for resources Xero really deletes); True if it existed."""
+        with self.transaction():
+            cursor = self._conn.execute(
+                "DELETE FROM records WHERE t = ? AND resource = ? AND id = ?",
+                (self.tenant_key(tenant_id), resource, record_id),
+            )
+        return cursor.rowcount > 0
+
+    def _one(self, sql: str, args: tuple[Any, ...]) -> Record | None:
+        row = self._conn.execute(sql, args).fetchone()
+        if row is None:
+            return None
+        result: Record = decode(row[0])
+        return result
+
+    def get(self, tenant_id: str, resource: str, record_id: str) -> Record | None:
+        """One record by primary key (exact, then case-insensitive), or None."""
+        if not self.has_tenant(tenant_id):
+            return None
+        t = self.tenant_key(tenant_id)
+        found = self._one(
+            "SELECT body FROM records WHERE t = ? AND resource = ? AND id = ?",
+            (t, resource, record_id),
+        )
+        if found is None and record_id != record_id.lower():
+            found = self._one(
+                "SELECT body FROM records WHERE t = ? AND resource = ? AND id = ?",
+                (t, resource, record_id.lower()),
+            )
+        return found
+
+    def get_by_number(self, tenant_id: str, resource: str, number: str) -> Record | None:
+        """One record by its number field (InvoiceNumber, ContactNumber, JournalNumber...)."""
+        if not self.has_tenant(tenant_id):
+            return None
+        return self._one(
+            "SELECT body FROM records WHERE t = ? AND resource = ? AND number = ? "
+            "ORDER BY ims_ms DESC LIMIT 1",
+            (self.tenant_key(tenant_id), resource, number),
+        )
+
+    def get_by_name(self, tenant_id: str, resource: str, name: str) -> Record | None:
+        """Contacts by Name, Accounts by Code, TrackingCategories by Name (case-insensitive)."""
+        if not self.has_tenant(tenant_id):
+            return None
+        return self._one(
+            "SELECT body FROM records WHERE t = ? AND resource = ? AND name = ? LIMIT 1",
+            (self.tenant_key(tenant_id), resource, name.lower()),
+        )
+
+    def iter_records(self, tenant_id: str, resource: str) -> Iterator[Record]:
+        """Every record of a collection, in UpdatedDateUTC (or IMS field) order."""
+        t = self.tenant_key(tenant_id)
+        cursor = self._conn.execute(
+            "SELECT body FROM records WHERE t = ? AND resource = ? ORDER BY ims_ms, id",
+            (t, resource),
+        )
+        for (body,) in cursor:
+            yield decode(body)
+
+    def count(self, tenant_id: str, resource: str, hidden_status: str | None = None) -> int:
+        """How many records a collection holds (leaving out ``hidden_status`` if given)."""
+        t = self.tenant_key(tenant_id)
+        if hidden_status is None:
+            row = self._conn.execute(
+                "SELECT count(*) FROM records WHERE t = ? AND resource = ?", (t, resource)
+            ).fetchone()
+        else:
+            row = self._conn.execute(
+                "SELECT count(*) FROM records WHERE t = ? AND resource = ? "
+                "AND (status IS NULL OR status != ?)",
+                (t, resource, hidden_status),
+            ).fetchone()
+        return int(row[0])
+
+    # ----------------------------------------------------------------- sequences
+    def next_number(self, tenant_id: str, sequence: str) -> int:
+        """Take the next value (1, 2, 3...) of a per-tenant sequence."""
+        t = self.tenant_key(tenant_id)
+        with self.transaction():
+            row = self._conn.execute(
+                "INSERT INTO sequences (t, name, value) VALUES (?, ?, 1) "
+                "ON CONFLICT(t, name) DO UPDATE SET value = value + 1 RETURNING value",
+                (t, sequence),
+            ).fetchone()
+        return int(row[0])
+
+    def peek_number(self, tenant_id: str, sequence: str) -> int:
+        """The last value handed out by a sequence (0 if none)."""
+        row = self._conn.execute(
+            "SELECT value FROM sequences WHERE t = ? AND name = ?",
+            (self.tenant_key(tenant_id), sequence),
+        ).fetchone()
+        return 0 if row is None else int(row[0])
+
+    # ----------------------------------------------------------------- ledger lines
+    def add_ledger_lines(self, tenant_id: str, lines: Iterable[LedgerLine]) -> None:
+        """Store journal lines for the reports."""
+        t = self.tenant_key(tenant_id)
+        with self.transaction():
+            self._conn.executemany(
+                "INSERT INTO ledger_lines (t, journal_number, date_ms, account_id, net_cents, "
+                "tax_cents, payments_only) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (
+                    (
+                        t,
+                        line.journal_number,
+                        line.date_ms,
+                        line.account_id,
+                        line.net_cents,
+                        line.tax_cents,
+                        int(line.payments_only),
+                    )
+                    for line in lines
+                ),
+            )
+
+    def ledger_sums(self, tenant_id: str, from_ms: int | None, to_ms: int | None) -> dict[str, int]:
+        """Net cents per AccountID over journal dates in [from_ms, to_ms] (None: unbounded)."""
+        t = self.tenant_key(tenant_id)
+        sql = "SELECT account_id, sum(net_cents) FROM ledger_lines WHERE t = ?"
+        args: list[Any] = [t]
+        if from_ms is not None:
+            sql += " AND date_ms >= ?"
+            args.append(from_ms)
+        if to_ms is not None:
+            sql += " AND date_ms <= ?"
+            args.append(to_ms)
+        sql += " GROUP BY account_id"
+        return {str(a): int(s) for a, s in self._conn.execute(sql, args)}
