@@ -33,9 +33,19 @@ class Replication(Enum):
 class WriteRule:
     """What the target needs to write a resource.
 
-    ``natural_keys`` are tried in order when a record carries no Xero ID; ``batch_size`` caps
-    elements per request (1 where Xero takes a single object); ``create_only_put`` marks
-    resources whose upsert must split into PUT (create) and POST (update).
+    ``natural_keys`` are alternatives tried in order when a record's Xero ID is not in the
+    target organisation; ``A+B`` is a compound key (documents Xero keeps no unique key for):
+    Xero is filtered on ``A`` and the other parts are compared on our side. ``batch_size`` caps
+    elements per request (1 where Xero takes a single object, which is then updated with
+    ``POST /{path}/{id}``); ``create_put`` sends creates with PUT (Xero has no POST create);
+    ``updatable=False`` marks documents Xero cannot edit once written (Payments).
+    ``lookups`` says how to find documents by a field: ``param:<Name>`` (a comma list query
+    parameter such as ``IDs``), ``path`` (``GET /{path}/{value}``), ``query:<Name>`` (one value
+    per call); any other field is looked up with a batched ``where`` filter.
+    ``references`` are ``(payload path, resource stream, key field)`` triples resolved against
+    the target organisation before sending (``*`` walks a list; an empty key field means the
+    path holds an object identifying the document). ``children`` are sub-collections written
+    with ``PUT /{path}/{id}/{child}`` after the parent (TrackingCategory options).
     """
 
     natural_keys: tuple[str, ...]
@@ -43,6 +53,11 @@ class WriteRule:
     single_object: bool = False
     read_only: tuple[str, ...] = ()
     depends_on: tuple[str, ...] = ()
+    create_put: bool = False
+    updatable: bool = True
+    lookups: tuple[tuple[str, str], ...] = ()
+    references: tuple[tuple[str, str, str], ...] = ()
+    children: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -73,6 +88,19 @@ _ASC = "UpdatedDateUTC ASC"
 _UNITDP = ("unitdp", "4")
 _ARCHIVED = ("includeArchived", "true")
 
+_CONTACT_REF = ("Contact", "contacts", "")
+
+
+def _line_refs(lines: str) -> tuple[tuple[str, str, str], ...]:
+    """References every document line can carry: account, item and tracking."""
+    return (
+        (f"{lines}.*.AccountCode", "accounts", "Code"),
+        (f"{lines}.*.AccountID", "accounts", "AccountID"),
+        (f"{lines}.*.ItemCode", "items", "Code"),
+        (f"{lines}.*.Tracking", "tracking_categories", "Name"),
+    )
+
+
 _DOC_READ_ONLY = (
     "SubTotal",
     "TotalTax",
@@ -102,14 +130,20 @@ RESOURCES: tuple[Resource, ...] = (
     Resource(
         "accounts", "Accounts", "Accounts", "AccountID",
         replication_key=_UPDATED, modified_since=True, order=_ASC,
-        write=WriteRule(("Code", "Name"), batch_size=1, single_object=True,
-                        read_only=("UpdatedDateUTC", "HasAttachments", "ReportingCodeName")),
+        write=WriteRule(("Code", "Name"), batch_size=1, single_object=True, create_put=True,
+                        read_only=("UpdatedDateUTC", "HasAttachments", "ReportingCodeName",
+                                   "Class", "SystemAccount", "ValidationErrors")),
     ),
     Resource(
         "bank_transactions", "BankTransactions", "BankTransactions", "BankTransactionID",
         Paging.PAGE, _UPDATED, True, _ASC, (_UNITDP,), "accounting.banktransactions.read",
-        write=WriteRule((), read_only=(*_DOC_READ_ONLY, "IsReconciled"),
-                        depends_on=("contacts", "accounts", "items")),
+        # No unique key: matched on content (contact, date, type, bank account, total).
+        write=WriteRule(("Contact.ContactID+Date+Type+BankAccount.AccountID+Total",),
+                        read_only=(*_DOC_READ_ONLY, "IsReconciled", "PrepaymentID",
+                                   "OverpaymentID"),
+                        depends_on=("contacts", "accounts", "items", "tracking_categories"),
+                        references=(_CONTACT_REF, ("BankAccount", "accounts", ""),
+                                    *_line_refs("LineItems"))),
     ),
     Resource(
         "bank_transfers", "BankTransfers", "BankTransfers", "BankTransferID",
@@ -126,7 +160,7 @@ RESOURCES: tuple[Resource, ...] = (
     Resource(
         "contacts", "Contacts", "Contacts", "ContactID",
         Paging.PAGE, _UPDATED, True, _ASC, (_ARCHIVED,), "accounting.contacts.read",
-        write=WriteRule(("ContactNumber", "Name"),
+        write=WriteRule(("ContactNumber", "Name"), lookups=(("ContactID", "param:IDs"),),
                         read_only=("UpdatedDateUTC", "HasAttachments", "HasValidationErrors",
                                    "Balances", "IsSupplier", "IsCustomer", "ValidationErrors",
                                    "StatusAttributeString", "ContactGroups", "BatchPayments")),
@@ -138,8 +172,11 @@ RESOURCES: tuple[Resource, ...] = (
     Resource(
         "credit_notes", "CreditNotes", "CreditNotes", "CreditNoteID",
         Paging.PAGE, _UPDATED, True, _ASC, (_UNITDP,), "accounting.invoices.read",
-        write=WriteRule(("CreditNoteNumber",), read_only=(*_DOC_READ_ONLY, "RemainingCredit"),
-                        depends_on=("contacts", "accounts", "items")),
+        write=WriteRule(("CreditNoteNumber+Type+Contact.ContactID",),
+                        read_only=(*_DOC_READ_ONLY, "RemainingCredit", "AppliedAmount",
+                                   "CISDeduction", "CISRate"),
+                        depends_on=("contacts", "accounts", "items", "tracking_categories"),
+                        references=(_CONTACT_REF, *_line_refs("LineItems"))),
     ),
     Resource("currencies", "Currencies", "Currencies", "Code"),
     Resource(
@@ -150,15 +187,20 @@ RESOURCES: tuple[Resource, ...] = (
     Resource(
         "invoices", "Invoices", "Invoices", "InvoiceID",
         Paging.PAGE, _UPDATED, True, _ASC, (_UNITDP,), "accounting.invoices.read",
-        write=WriteRule(("InvoiceNumber",), read_only=_DOC_READ_ONLY,
-                        depends_on=("contacts", "accounts", "items", "tracking_categories")),
+        # ACCPAY numbers repeat across suppliers, hence type and contact in the key.
+        write=WriteRule(("InvoiceNumber+Type+Contact.ContactID",),
+                        read_only=(*_DOC_READ_ONLY, "TotalDiscount", "CISDeduction", "CISRate"),
+                        depends_on=("contacts", "accounts", "items", "tracking_categories"),
+                        lookups=(("InvoiceID", "param:IDs"),
+                                 ("InvoiceNumber", "param:InvoiceNumbers")),
+                        references=(_CONTACT_REF, *_line_refs("LineItems"))),
     ),
     Resource(
         "items", "Items", "Items", "ItemID",
         replication_key=_UPDATED, modified_since=True, order=_ASC, params=(_UNITDP,),
         write=WriteRule(("Code",), read_only=("UpdatedDateUTC", "ValidationErrors",
                                               "StatusAttributeString", "TotalCostPool",
-                                              "QuantityOnHand"),
+                                              "QuantityOnHand", "IsTrackedAsInventory"),
                         depends_on=("accounts",)),
     ),
     Resource(
@@ -174,10 +216,11 @@ RESOURCES: tuple[Resource, ...] = (
         # No `order`: Xero has ignored paging on ordered ManualJournals requests; its default
         # order is already UpdatedDateUTC ASC (xero-api-facts §2.1).
         Paging.PAGE, _UPDATED, True, None, (), "accounting.manualjournals.read",
-        write=WriteRule(("Narration", "Date"),
+        write=WriteRule(("Narration+Date",),
                         read_only=("UpdatedDateUTC", "HasAttachments", "ValidationErrors",
-                                   "StatusAttributeString", "Warnings"),
-                        depends_on=("accounts", "tracking_categories")),
+                                   "StatusAttributeString", "Warnings", "Attachments"),
+                        depends_on=("accounts", "tracking_categories"),
+                        references=_line_refs("JournalLines")),
     ),
     Resource("organisations", "Organisation", "Organisations", "OrganisationID"),
     Resource(
@@ -187,10 +230,15 @@ RESOURCES: tuple[Resource, ...] = (
     Resource(
         "payments", "Payments", "Payments", "PaymentID",
         Paging.PAGE, _UPDATED, True, _ASC, (), "accounting.payments.read",
-        write=WriteRule(("Invoice.InvoiceNumber", "Date", "Amount"),
+        # No unique key and no edits: matched on content (document, date, amount).
+        write=WriteRule(("Invoice.InvoiceID+Date+Amount", "CreditNote.CreditNoteID+Date+Amount"),
+                        create_put=True, updatable=False,
+                        references=(("Invoice", "invoices", ""), ("CreditNote", "credit_notes", ""),
+                                    ("Account", "accounts", "")),
                         read_only=("UpdatedDateUTC", "HasAccount", "HasValidationErrors",
                                    "ValidationErrors", "StatusAttributeString", "BankAmount",
-                                   "PaymentType", "BatchPaymentID", "BatchPayment"),
+                                   "PaymentType", "BatchPaymentID", "BatchPayment",
+                                   "UpdatedDateUTCString", "Warnings"),
                         depends_on=("invoices", "credit_notes", "accounts")),
     ),
     Resource(
@@ -204,14 +252,19 @@ RESOURCES: tuple[Resource, ...] = (
     Resource(
         "purchase_orders", "PurchaseOrders", "PurchaseOrders", "PurchaseOrderID",
         Paging.PAGE, _UPDATED, True, _ASC, (), "accounting.invoices.read",
-        write=WriteRule(("PurchaseOrderNumber",), read_only=_DOC_READ_ONLY,
-                        depends_on=("contacts", "accounts", "items")),
+        write=WriteRule(("PurchaseOrderNumber",),
+                        read_only=(*_DOC_READ_ONLY, "TotalDiscount", "Type"),
+                        depends_on=("contacts", "accounts", "items", "tracking_categories"),
+                        lookups=(("PurchaseOrderID", "path"), ("PurchaseOrderNumber", "path")),
+                        references=(_CONTACT_REF, *_line_refs("LineItems"))),
     ),
     Resource(
         "quotes", "Quotes", "Quotes", "QuoteID",
         Paging.PAGE_FIXED, _UPDATED, True, _ASC, (), "accounting.invoices.read",
-        write=WriteRule(("QuoteNumber",), read_only=_DOC_READ_ONLY,
-                        depends_on=("contacts", "accounts", "items")),
+        write=WriteRule(("QuoteNumber",), read_only=(*_DOC_READ_ONLY, "TotalDiscount"),
+                        depends_on=("contacts", "accounts", "items", "tracking_categories"),
+                        lookups=(("QuoteID", "path"), ("QuoteNumber", "query:QuoteNumber")),
+                        references=(_CONTACT_REF, *_line_refs("LineItems"))),
     ),
     Resource(
         "receipts", "Receipts", "Receipts", "ReceiptID",
@@ -226,8 +279,9 @@ RESOURCES: tuple[Resource, ...] = (
     Resource(
         "tracking_categories", "TrackingCategories", "TrackingCategories", "TrackingCategoryID",
         params=(_ARCHIVED,),
-        write=WriteRule(("Name",), batch_size=1, single_object=True,
-                        read_only=("TrackingOptionID",)),
+        write=WriteRule(("Name",), batch_size=1, single_object=True, create_put=True,
+                        read_only=("TrackingOptionID", "Option", "Options"),
+                        children=("Options",)),
     ),
     Resource(
         "users", "Users", "Users", "UserID",
