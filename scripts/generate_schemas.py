@@ -123,12 +123,15 @@ REPORT_STREAMS = {
 def report_schema() -> Schema:
     """One flattened report row: tenant, report, month, position, section, cells."""
     cell = {
-        "type": "object",
+        "type": ["object", "null"],
         "properties": {
             "Value": _string(),
             "Attributes": {
                 "type": ["array", "null"],
-                "items": {"type": "object", "properties": {"Id": _string(), "Value": _string()}},
+                "items": {
+                    "type": ["object", "null"],
+                    "properties": {"Id": _string(), "Value": _string()},
+                },
             },
         },
     }
@@ -143,7 +146,7 @@ def report_schema() -> Schema:
             "RowNumber": {"type": "integer"},
             "ReportID": _string(),
             "ReportName": _string(),
-            "ReportTitles": {"type": ["array", "null"], "items": {"type": "string"}},
+            "ReportTitles": {"type": ["array", "null"], "items": _string()},
             "ReportDate": _string(),
             "UpdatedDateUTC": dict(DATE_TIME),
             "Section": _string(),
