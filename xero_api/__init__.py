@@ -1,1 +1,50 @@
-"""xero_api."""
+"""xero_api: everything tap-xero and target-xero know about Xero.
+
+Public API (see each module's docstring):
+
+* :class:`XeroClient`, :class:`XeroResponse` (``client``) -- the HTTP client: auth, pacing, retries.
+* :class:`XeroSettings`, :data:`SETTINGS`, :class:`Setting` (``settings``) -- config keys.
+* the exception tree in ``errors``; ``dates`` and ``codec`` for Xero's dates and exact money;
+* :class:`Usage` (``usage``) -- the per-tenant usage report;
+* ``resources`` -- the resource table; ``scopes`` -- which scope each endpoint needs.
+
+May import only httpx, filelock, msgspec and the standard library.
+"""
+
+from .client import XeroClient, XeroResponse
+from .codec import decode_json, encode_json
+from .errors import (
+    XeroAuthError,
+    XeroConfigError,
+    XeroConnectionError,
+    XeroError,
+    XeroHTTPError,
+    XeroNotFound,
+    XeroRateLimitExhausted,
+    XeroServerError,
+    XeroTokenError,
+    XeroValidationError,
+)
+from .settings import SETTINGS, Setting, XeroSettings
+from .usage import Usage
+
+__all__ = [
+    "SETTINGS",
+    "Setting",
+    "Usage",
+    "XeroAuthError",
+    "XeroClient",
+    "XeroConfigError",
+    "XeroConnectionError",
+    "XeroError",
+    "XeroHTTPError",
+    "XeroNotFound",
+    "XeroRateLimitExhausted",
+    "XeroResponse",
+    "XeroServerError",
+    "XeroSettings",
+    "XeroTokenError",
+    "XeroValidationError",
+    "decode_json",
+    "encode_json",
+]

@@ -1,0 +1,180 @@
+"""Exceptions raised by the Xero client; HTTP statuses are mapped to them in one place.
+
+::
+
+    XeroError                      base class; message is one line, secrets redacted
+    ├── XeroConfigError            a setting is missing or invalid (names the setting)
+    ├── XeroAuthError              401/403 from the API: tenant, Xero's Detail/Title, probable scope
+    │   └── XeroTokenError         the token endpoint refused (invalid_grant …): how to re-authorise
+    ├── XeroRateLimitExhausted     day-limit wait longer than max_rate_limit_wait_seconds
+    ├── XeroConnectionError        timeouts / dropped connections after every retry
+    └── XeroHTTPError              any other non-2xx answer (status, tenant, Xero's message)
+        ├── XeroValidationError    400: Xero's validation messages (and the elements, for writes)
+        ├── XeroNotFound           404
+        └── XeroServerError        5xx after every retry
+
+Messages never contain tokens or secrets: every message passes through :func:`redact.redact`.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from .redact import redact
+
+__all__ = [
+    "XeroAuthError",
+    "XeroConfigError",
+    "XeroConnectionError",
+    "XeroError",
+    "XeroHTTPError",
+    "XeroNotFound",
+    "XeroRateLimitExhausted",
+    "XeroServerError",
+    "XeroTokenError",
+    "XeroValidationError",
+]
+
+REAUTHORISE_ADVICE = (
+    "re-authorise with `xero-auth --client-id <id>` (it writes a fresh token set to the token "
+    "store), then run again"
+)
+
+
+class XeroError(Exception):
+    """Base class of every error this package raises."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(redact(" ".join(message.split())))
+
+    @property
+    def message(self) -> str:
+        """The one-line, redacted message."""
+        return str(self.args[0])
+
+
+class XeroConfigError(XeroError):
+    """A setting is missing or invalid; ``setting`` names it."""
+
+    def __init__(self, setting: str, problem: str) -> None:
+        self.setting = setting
+        super().__init__(f"config setting '{setting}': {problem}")
+
+
+class XeroAuthError(XeroError):
+    """Xero refused the credentials or the tenant (401/403)."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        status: int | None = None,
+        tenant_id: str | None = None,
+        detail: str | None = None,
+        scope: str | None = None,
+    ) -> None:
+        self.status = status
+        self.tenant_id = tenant_id
+        self.detail = detail
+        self.scope = scope
+        super().__init__(message)
+
+
+class XeroTokenError(XeroAuthError):
+    """The identity server refused a token request (``invalid_grant``, ``invalid_client`` …)."""
+
+    def __init__(self, message: str, *, error: str | None = None) -> None:
+        self.error = error
+        super().__init__(message, status=400, detail=error)
+
+
+class XeroRateLimitExhausted(XeroError):
+    """Xero's day limit for a tenant is spent and the wait is longer than allowed."""
+
+    def __init__(self, tenant_id: str | None, retry_after: float, retry_at: datetime) -> None:
+        self.tenant_id = tenant_id
+        self.retry_after = retry_after
+        self.retry_at = retry_at
+        hours = retry_after / 3600
+        super().__init__(
+            f"Xero's daily API limit is used up for tenant {tenant_id or '(custom connection)'}; "
+            f"try again after {retry_at.strftime('%Y-%m-%d %H:%M:%S')} UTC "
+            f"(in {hours:.1f} h). The run stopped cleanly; bookmarks reached so far are kept. "
+            "Raise max_rate_limit_wait_seconds to wait instead."
+        )
+
+
+class XeroConnectionError(XeroError):
+    """The request could not be completed (timeouts, dropped connections) after every retry."""
+
+
+class XeroHTTPError(XeroError):
+    """Xero answered with a status the client does not retry or has stopped retrying."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        status: int,
+        method: str,
+        path: str,
+        tenant_id: str | None = None,
+        body: Any = None,
+        correlation_id: str | None = None,
+    ) -> None:
+        self.status = status
+        self.method = method
+        self.path = path
+        self.tenant_id = tenant_id
+        self.body = body
+        self.correlation_id = correlation_id
+        super().__init__(message)
+
+
+class XeroValidationError(XeroHTTPError):
+    """400: Xero rejected the request; ``messages`` lists what it said, ``elements`` the
+    submitted elements echoed back with their ``ValidationErrors`` (writes)."""
+
+    @property
+    def messages(self) -> list[str]:
+        """Every message in the body: top-level ``Message`` and each element's errors."""
+        return validation_messages(self.body)
+
+    @property
+    def elements(self) -> list[dict[str, Any]]:
+        """The echoed elements of a write, in request order (empty for other 400s)."""
+        if isinstance(self.body, dict):
+            elements = self.body.get("Elements")
+            if isinstance(elements, list):
+                return [e for e in elements if isinstance(e, dict)]
+        return []
+
+
+class XeroNotFound(XeroHTTPError):
+    """404: the resource or ID does not exist (also Xero's answer to over-long query strings)."""
+
+
+class XeroServerError(XeroHTTPError):
+    """5xx that persisted through every retry."""
+
+
+def validation_messages(body: Any) -> list[str]:
+    """Xero's messages from an error body (``Message``, ``Detail``, each ``ValidationErrors``)."""
+    messages: list[str] = []
+    if isinstance(body, dict):
+        for key in ("Message", "message", "Detail", "detail", "error_description", "error"):
+            value = body.get(key)
+            if isinstance(value, str) and value and value not in messages:
+                messages.append(value)
+        for element in body.get("Elements") or ():
+            if not isinstance(element, dict):
+                continue
+            for problem in element.get("ValidationErrors") or ():
+                if isinstance(problem, dict):
+                    text = problem.get("Message")
+                    if isinstance(text, str) and text not in messages:
+                        messages.append(text)
+    elif isinstance(body, str) and body.strip():
+        messages.append(body.strip()[:500])
+    return messages

@@ -1,0 +1,178 @@
+"""Client-side pacing within Xero's limits (xero-api-facts §6).
+
+Per tenant: at most 5 calls in flight, 60 a minute, 5,000 (1,000 on Starter) a day; per app:
+10,000 a minute. Every response carries ``X-MinLimit-Remaining``, ``X-DayLimit-Remaining`` and
+``X-AppMinLimit-Remaining``; windows are fixed and reset at a different moment for each tenant,
+a moment the client cannot see.
+
+How :class:`RateLimiter` spends that budget:
+
+* a semaphore of 5 per tenant caps calls in flight;
+* each budget (tenant minute, tenant day, app minute) is the last *remaining* value Xero
+  reported minus the calls sent since that report; a call goes out only while every budget is
+  positive, so a burst of concurrent calls cannot overrun a nearly spent window;
+* when a budget reaches 0 the client waits for the window: until the reset time a 429's
+  ``Retry-After`` revealed, or -- when none is known yet -- it lets a single probe call through
+  (refused calls are not counted by Xero) whose response either shows a fresh window or carries
+  ``Retry-After``; every other call waits meanwhile;
+* after a 429 the breached budget is blocked until ``Retry-After`` has passed.
+
+Hand-written: no retry library models Xero's three header budgets and fixed per-tenant windows.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+
+__all__ = ["CONCURRENCY_PER_TENANT", "RateLimiter"]
+
+CONCURRENCY_PER_TENANT = 5
+_APP = "\x00app"
+
+
+@dataclass
+class _Budget:
+    remaining: int | None = None  # last reported by Xero
+    reported_at_send: float = float("-inf")  # send time of the request that reported it
+    sends: list[float] = field(default_factory=list)  # send times after that request
+    blocked_until: float = 0.0  # from Retry-After
+    probing: bool = False
+
+    def delay(self, now: float) -> float | None:
+        """0 to go now, seconds to wait, None to wait for a running probe, -1 to go as probe."""
+        if self.blocked_until > now:
+            return self.blocked_until - now
+        if self.remaining is None or self.remaining - len(self.sends) > 0:
+            return 0.0
+        return None if self.probing else -1.0
+
+    def observe(self, remaining: int, sent_at: float) -> None:
+        if sent_at < self.reported_at_send:
+            return  # an older request's answer arriving late
+        self.remaining = remaining
+        self.reported_at_send = sent_at
+        # Calls sent after this one may not be counted in its header yet.
+        self.sends = [t for t in self.sends if t > sent_at]
+        self.probing = False
+
+
+class RateLimiter:
+    """Thread-safe pacing for all tenants of one client (see module docstring)."""
+
+    def __init__(
+        self,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+        concurrency: int = CONCURRENCY_PER_TENANT,
+    ) -> None:
+        self._clock = clock
+        self._concurrency = concurrency
+        self._cond = threading.Condition()
+        self._semaphores: dict[str, threading.BoundedSemaphore] = {}
+        self._budgets: dict[tuple[str, str], _Budget] = {}
+
+    def _budget(self, key: str, kind: str) -> _Budget:
+        budget = self._budgets.get((key, kind))
+        if budget is None:
+            budget = self._budgets[(key, kind)] = _Budget()
+        return budget
+
+    def _semaphore(self, key: str) -> threading.BoundedSemaphore:
+        with self._cond:
+            sem = self._semaphores.get(key)
+            if sem is None:
+                sem = self._semaphores[key] = threading.BoundedSemaphore(self._concurrency)
+            return sem
+
+    @contextlib.contextmanager
+    def slot(self, tenant_id: str | None) -> Iterator[Callable[[], float]]:
+        """Hold one of the tenant's 5 slots; yields a function that waits for budget and
+        returns the send time to pass to :meth:`observe` (call it right before sending)."""
+        key = tenant_id or "-"
+        sem = self._semaphore(key)
+        sem.acquire()
+        try:
+            yield lambda: self._wait_for_budget(key)
+        finally:
+            sem.release()
+
+    def _budgets_for(self, key: str) -> list[_Budget]:
+        budgets = [self._budget(_APP, "minute")]
+        if key != "-":
+            budgets += [self._budget(key, "minute"), self._budget(key, "day")]
+        return budgets
+
+    def _wait_for_budget(self, key: str) -> float:
+        with self._cond:
+            while True:
+                now = self._clock()
+                budgets = self._budgets_for(key)
+                delays = [b.delay(now) for b in budgets]
+                positive = [d for d in delays if d is not None and d > 0]
+                if positive:
+                    self._cond.wait(timeout=max(positive))
+                    continue
+                if any(d is None for d in delays):
+                    self._cond.wait(timeout=1.0)
+                    continue
+                for budget, delay in zip(budgets, delays, strict=True):
+                    if budget.remaining is not None:
+                        budget.sends.append(now)
+                    if delay is not None and delay < 0:
+                        budget.probing = True
+                return now
+
+    def observe(
+        self,
+        tenant_id: str | None,
+        sent_at: float,
+        minute_remaining: int | None,
+        day_remaining: int | None,
+        app_remaining: int | None,
+    ) -> None:
+        """Record the limit headers of a response to a request sent at ``sent_at``."""
+        key = tenant_id or "-"
+        with self._cond:
+            if app_remaining is not None:
+                self._budget(_APP, "minute").observe(app_remaining, sent_at)
+            if key != "-":
+                if minute_remaining is not None:
+                    self._budget(key, "minute").observe(minute_remaining, sent_at)
+                if day_remaining is not None:
+                    self._budget(key, "day").observe(day_remaining, sent_at)
+            self._end_probes(key)
+            self._cond.notify_all()
+
+    def _end_probes(self, key: str) -> None:
+        for budget in self._budgets_for(key):
+            budget.probing = False
+
+    def block(self, tenant_id: str | None, problem: str, seconds: float) -> None:
+        """After a 429: hold the breached budget for ``seconds`` (Retry-After)."""
+        key = tenant_id or "-"
+        with self._cond:
+            until = self._clock() + seconds
+            if problem in ("appminute", "app"):
+                budgets = [self._budget(_APP, "minute")]
+            elif problem in ("day", "daily") and key != "-":
+                budgets = [self._budget(key, "day")]
+            elif key != "-" and problem in ("minute", ""):
+                budgets = [self._budget(key, "minute")]
+            else:  # concurrent, or a tenantless call
+                budgets = [self._budget(key if key != "-" else _APP, "minute")]
+            for budget in budgets:
+                budget.blocked_until = max(budget.blocked_until, until)
+                budget.remaining = None  # the window after the wait is fresh
+                budget.sends.clear()
+            self._end_probes(key)
+            self._cond.notify_all()
+
+    def release_probe(self, tenant_id: str | None) -> None:
+        """A request ended without limit headers (fault): let another call probe."""
+        with self._cond:
+            self._end_probes(tenant_id or "-")
+            self._cond.notify_all()
