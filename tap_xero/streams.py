@@ -1,0 +1,463 @@
+"""Streams made from the resource table: one generic class, plus Xero's real special cases.
+
+Every stream is partitioned by tenant (context ``{"TenantID": ...}``), so each tenant keeps its
+own bookmark and every record carries its ``TenantID``. Pages are read by a background
+:class:`~tap_xero.fetch.Prefetcher` per partition; all partitions of a stream start reading when
+the stream starts, so tenants download in parallel (the client caps calls in flight per tenant).
+
+Reading plans, chosen from the resource row:
+
+* **If-Modified-Since** rows read by *time cursor*: every request carries
+  ``If-Modified-Since`` = the latest ``UpdatedDateUTC`` emitted so far, floored to the second,
+  with ``order=<field> ASC``. Xero compares to the second and includes that second, so the
+  records of the cursor's own second come back again; those already emitted (same timestamp
+  and ID, remembered in STATE as ``boundary_ids``) are skipped. Nothing at the boundary is
+  lost or doubled, and a record updated during the sync moves to the end of the order instead
+  of shifting an unread record onto a page that was already read (which page-number paging
+  over a changing order would do).
+* **Journals**: ``offset`` = last JournalNumber, 100 per call, integer bookmark.
+* **LinkedTransactions** (no If-Modified-Since): a full scan of every page, filtered on
+  ``UpdatedDateUTC`` client-side; the scan ends on a short page, not on a short filtered page.
+* Everything else: full table, every page (following pages fetched concurrently once the first
+  page's ``pagination.pageCount`` is known).
+* **Reports**: month by month from ``start_date``, flattened to one row per tenant, report,
+  month and row.
+"""
+
+from __future__ import annotations
+
+import calendar
+from collections.abc import Iterable, Iterator, Mapping
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from typing import TYPE_CHECKING, Any
+
+from singer_sdk import Stream
+from singer_sdk.helpers.conform import TypeConformanceLevel
+
+from xero_api.dates import convert_msdates, format_utc, if_modified_since_header, parse_datetime
+from xero_api.errors import XeroRateLimitExhausted
+from xero_api.resources import Paging, Resource
+from xero_api.schema_files import load_schema
+
+from .fetch import Prefetcher
+
+if TYPE_CHECKING:
+    from .tap import TapXero
+
+__all__ = ["REPORTS", "ReportStream", "XeroStream"]
+
+Record = dict[str, Any]
+TENANT_KEY = "TenantID"
+FIXED_PAGE_SIZE = 100  # Xero's size where it takes `page` but no `pageSize`, and for Journals
+MAX_PAGES_IN_FLIGHT = 5  # Xero allows 5 concurrent calls per tenant
+BOUNDARY_VALUE = "boundary_value"
+BOUNDARY_IDS = "boundary_ids"
+
+# stream name -> Xero report name
+REPORTS: dict[str, str] = {
+    "report_trial_balance": "TrialBalance",
+    "report_profit_and_loss": "ProfitAndLoss",
+    "report_balance_sheet": "BalanceSheet",
+}
+
+
+@dataclass(frozen=True)
+class PartitionStart:
+    """Where one partition's read begins: the bookmark and the IDs emitted exactly at it."""
+
+    value: Any
+    boundary_ids: frozenset[str] = frozenset()
+
+
+class TenantStream(Stream):
+    """A stream with one partition per tenant, read ahead in the background."""
+
+    TYPE_CONFORMANCE_LEVEL = TypeConformanceLevel.NONE  # records are converted while fetched
+
+    def __init__(self, tap: TapXero, name: str, schema: dict[str, Any]) -> None:
+        super().__init__(tap, schema=schema, name=name)
+        self.xero_tap = tap
+        self._fetchers: dict[str, Prefetcher] = {}
+
+    @property
+    def partitions(self) -> list[dict[str, Any]] | None:
+        """One partition per tenant."""
+        return [{TENANT_KEY: tenant} for tenant in self.xero_tap.tenant_ids]
+
+    def get_replication_key_signpost(self, context: Mapping[str, Any] | None = None) -> Any:
+        """Keep the SDK's cap (tap start time) only for unsorted streams; sorted reads never
+        skip a record updated during the run, so their bookmark may pass the start time."""
+        if self.is_sorted:
+            return None
+        return super().get_replication_key_signpost(context)
+
+    # -- where each partition starts ------------------------------------------------------
+
+    def _start_date(self) -> str | None:
+        value = self.config.get("start_date")
+        return format_utc(parse_datetime(value)) if value else None
+
+    def partition_start(self, context: Mapping[str, Any]) -> PartitionStart:
+        """Bookmark of a partition (the later of STATE and ``start_date`` for timestamps)."""
+        state = self.get_context_state(dict(context))
+        value = state.get("replication_key_value")
+        if state.get("replication_key") not in (None, self.replication_key):
+            value = None
+        ids: frozenset[str] = frozenset()
+        if value is not None and state.get(BOUNDARY_VALUE) == value:
+            ids = frozenset(str(i) for i in state.get(BOUNDARY_IDS) or ())
+        if self.is_timestamp_replication_key:
+            start = self._start_date()
+            if value is not None:
+                value = format_utc(parse_datetime(value))
+            if start is not None and (value is None or value < start):
+                return PartitionStart(start)
+        return PartitionStart(value, ids)
+
+    # -- reading ---------------------------------------------------------------------------
+
+    def produce(self, tenant: str, start: PartitionStart) -> Iterator[list[Record]]:
+        """Pages of ready-to-emit records of one tenant (runs in a background thread)."""
+        raise NotImplementedError
+
+    def _fetcher(self, tenant: str) -> Prefetcher:
+        if not self._fetchers:
+            for partition in self.partitions or ():
+                key = partition[TENANT_KEY]
+                if key in self.xero_tap.exhausted:
+                    continue
+                self._fetchers[key] = self._new_fetcher(key, self.partition_start(partition))
+            for fetcher in self._fetchers.values():
+                fetcher.start()
+        if tenant in self._fetchers:
+            return self._fetchers.pop(tenant)
+        # a partition that was not known when the stream started
+        return self._new_fetcher(tenant, self.partition_start({TENANT_KEY: tenant}))
+
+    def _new_fetcher(self, tenant: str, start: PartitionStart) -> Prefetcher:
+        return Prefetcher(lambda: self.produce(tenant, start), name=f"{self.name}:{tenant}")
+
+    def get_records(self, context: Mapping[str, Any] | None) -> Iterable[Record]:
+        """Records of one tenant, in the order Xero returned them."""
+        if not context:
+            raise RuntimeError(f"stream {self.name} is read per tenant; it needs a partition")
+        tenant = str(context[TENANT_KEY])
+        if tenant in self.xero_tap.exhausted:
+            self.logger.warning(
+                "Skipping %s for tenant %s: its daily API limit is used up", self.name, tenant
+            )
+            return
+        try:
+            for page in self._fetcher(tenant).pages():
+                yield from page
+        except XeroRateLimitExhausted as error:
+            self.xero_tap.exhausted[tenant] = error
+            self.logger.warning("Stopping %s for tenant %s: %s", self.name, tenant, error.message)
+            if not self.is_sorted:
+                # An unsorted read that stopped half-way must not move its bookmark.
+                self.get_context_state(dict(context)).pop("progress_markers", None)
+
+    def stop_fetchers(self) -> None:
+        """Stop every read-ahead thread of this stream (end of stream or abort)."""
+        for fetcher in self._fetchers.values():
+            fetcher.stop()
+        self._fetchers.clear()
+
+    def get_json(
+        self,
+        tenant: str,
+        path: str,
+        params: dict[str, str],
+        if_modified_since: str | None = None,
+    ) -> dict[str, Any]:
+        """GET one Accounting API document for a tenant through the shared client."""
+        return self.xero_tap.get_json(tenant, path, params, if_modified_since)
+
+
+class XeroStream(TenantStream):
+    """Any row of the resource table."""
+
+    def __init__(self, tap: TapXero, resource: Resource) -> None:
+        self.resource = resource
+        super().__init__(tap, resource.stream, load_schema(resource.stream))
+        self.primary_keys = [TENANT_KEY, resource.primary_key]
+        self.replication_key = resource.replication_key
+
+    @property
+    def is_sorted(self) -> bool:
+        """Sorted where Xero returns records in bookmark order (If-Modified-Since rows are
+        ordered ascending, Journals by number); resumable after an interruption."""
+        row = self.resource
+        return row.replication_key is not None and (
+            row.modified_since or row.paging is Paging.OFFSET
+        )
+
+    @property
+    def page_size(self) -> int:
+        """Records per page where Xero takes ``pageSize``."""
+        if self.resource.paging is Paging.PAGE:
+            return int(self.config.get("page_size") or 1000)
+        return FIXED_PAGE_SIZE
+
+    def _increment_stream_state(
+        self, latest_record: Record, *, context: Mapping[str, Any] | None = None
+    ) -> None:
+        super()._increment_stream_state(latest_record, context=context)
+        if not self.replication_key or self.resource.paging is Paging.OFFSET:
+            return
+        value = latest_record.get(self.replication_key)
+        if value is None:
+            return
+        state = self.get_context_state(dict(context) if context else None)
+        key = str(latest_record.get(self.resource.primary_key))
+        current = state.get(BOUNDARY_VALUE)
+        if current == value:
+            state[BOUNDARY_IDS].append(key)
+        elif current is None or value > current:
+            state[BOUNDARY_VALUE] = value
+            state[BOUNDARY_IDS] = [key]
+
+    def _prepare(self, records: list[Record]) -> list[Record]:
+        convert_msdates(records)
+        return records
+
+    def _base_params(self) -> dict[str, str]:
+        return dict(self.resource.params)
+
+    def _records(self, body: dict[str, Any]) -> list[Record]:
+        records = body.get(self.resource.envelope) or []
+        if not isinstance(records, list):
+            raise TypeError(f"{self.resource.path}: {self.resource.envelope} is not a list")
+        return self._prepare(records)
+
+    def produce(self, tenant: str, start: PartitionStart) -> Iterator[list[Record]]:
+        """Choose the reading plan from the resource row."""
+        row = self.resource
+        if row.paging is Paging.OFFSET:
+            return self._offset_pages(tenant, start)
+        if row.modified_since:
+            return self._cursor_pages(tenant, start)
+        if row.replication_key:
+            return self._filtered_scan(tenant, start)
+        return self._full_table(tenant)
+
+    def _cursor_pages(self, tenant: str, start: PartitionStart) -> Iterator[list[Record]]:
+        row = self.resource
+        field, pk = row.replication_key or "", row.primary_key
+        last: str | None = start.value
+        seen: set[str] = set(start.boundary_ids)
+        ims = if_modified_since_header(last) if last else None
+        page = 1
+        while True:
+            params = self._base_params()
+            if row.order:
+                params["order"] = row.order
+            if row.paging is not Paging.NONE:
+                params["page"] = str(page)
+            if row.paging is Paging.PAGE:
+                params["pageSize"] = str(self.page_size)
+            records = self._records(self.get_json(tenant, row.path, params, ims))
+            fresh = []
+            for record in records:
+                value = record.get(field)
+                if value is not None and last is not None:
+                    if value < last:
+                        continue
+                    key = str(record.get(pk))
+                    if value == last:
+                        if key in seen:
+                            continue
+                        seen.add(key)
+                    else:
+                        last, seen = value, {key}
+                elif value is not None:
+                    last, seen = value, {str(record.get(pk))}
+                fresh.append(record)
+            if fresh:
+                yield fresh
+            if row.paging is Paging.NONE or len(records) < self.page_size or last is None:
+                return
+            next_ims = if_modified_since_header(last)
+            if next_ims == ims:
+                page += 1  # a whole page within one second: move on by position
+            else:
+                ims, page = next_ims, 1
+
+    def _offset_pages(self, tenant: str, start: PartitionStart) -> Iterator[list[Record]]:
+        row = self.resource
+        offset = int(start.value) if start.value is not None else 0
+        # Journals filter If-Modified-Since on CreatedDateUTC: honour start_date on a first run.
+        first_start = self._start_date() if start.value is None else None
+        ims = if_modified_since_header(first_start) if first_start else None
+        while True:
+            params = {**self._base_params(), "offset": str(offset)}
+            records = self._records(self.get_json(tenant, row.path, params, ims))
+            if records:
+                yield records
+                offset = max(int(r[row.replication_key or "JournalNumber"]) for r in records)
+            if len(records) < FIXED_PAGE_SIZE:
+                return
+
+    def _filtered_scan(self, tenant: str, start: PartitionStart) -> Iterator[list[Record]]:
+        row = self.resource
+        field, pk = row.replication_key or "", row.primary_key
+        last: str | None = start.value
+        page = 1
+        while True:
+            params = {**self._base_params(), "page": str(page)}
+            records = self._records(self.get_json(tenant, row.path, params))
+            fresh = [
+                r
+                for r in records
+                if last is None
+                or r.get(field) is None
+                or r[field] > last
+                or (r[field] == last and str(r.get(pk)) not in start.boundary_ids)
+            ]
+            if fresh:
+                yield fresh
+            if len(records) < FIXED_PAGE_SIZE:
+                return
+            page += 1
+
+    def _full_table(self, tenant: str) -> Iterator[list[Record]]:
+        row = self.resource
+        if row.paging is Paging.NONE:
+            yield self._records(self.get_json(tenant, row.path, self._base_params()))
+            return
+        yield from self._paged_full_table(tenant)
+
+    def _page_params(self, page: int) -> dict[str, str]:
+        params = {**self._base_params(), "page": str(page)}
+        if self.resource.paging is Paging.PAGE:
+            params["pageSize"] = str(self.page_size)
+        return params
+
+    def _paged_full_table(self, tenant: str) -> Iterator[list[Record]]:
+        row = self.resource
+        body = self.get_json(tenant, row.path, self._page_params(1))
+        records = self._records(body)
+        yield records
+        page_count = (body.get("pagination") or {}).get("pageCount")
+        if isinstance(page_count, int):
+            # A full-table read has no cursor, so later pages can be fetched side by side.
+            with ThreadPoolExecutor(MAX_PAGES_IN_FLIGHT, f"{self.name}:{tenant}") as pool:
+                futures = [
+                    pool.submit(self.get_json, tenant, row.path, self._page_params(page))
+                    for page in range(2, page_count + 1)
+                ]
+                for future in futures:
+                    yield self._records(future.result())
+            return
+        page = 1
+        while len(records) >= self.page_size:
+            page += 1
+            records = self._records(self.get_json(tenant, row.path, self._page_params(page)))
+            yield records
+
+
+def _month_end(day: date) -> date:
+    return day.replace(day=calendar.monthrange(day.year, day.month)[1])
+
+
+def _next_month(day: date) -> date:
+    return date(day.year + day.month // 12, day.month % 12 + 1, 1)
+
+
+class ReportStream(TenantStream):
+    """TrialBalance, ProfitAndLoss or BalanceSheet, month by month, one record per row."""
+
+    def __init__(self, tap: TapXero, name: str, report: str) -> None:
+        self.report = report
+        super().__init__(tap, name, load_schema(name))
+        self.primary_keys = [TENANT_KEY, "RowKey"]
+        self.replication_key = "PeriodStart"
+
+    @property
+    def is_sorted(self) -> bool:
+        """Months are read in order, so an interrupted run resumes at its last month."""
+        return True
+
+    def produce(self, tenant: str, start: PartitionStart) -> Iterator[list[Record]]:
+        """One page per month, from the bookmarked month (re-read: it may have changed)."""
+        first = parse_datetime(start.value).date() if start.value else date.today()
+        month = first.replace(day=1)
+        today = datetime.now(UTC).date()
+        while month <= today:
+            end = _month_end(month)
+            if self.report == "ProfitAndLoss":
+                params = {"fromDate": month.isoformat(), "toDate": end.isoformat()}
+            else:
+                params = {"date": end.isoformat()}
+            body = self.get_json(tenant, f"Reports/{self.report}", params)
+            yield flatten_report(body, tenant, self.report, month, end)
+            month = _next_month(month)
+
+
+def flatten_report(
+    body: dict[str, Any], tenant: str, report: str, month: date, end: date
+) -> list[Record]:
+    """One record per data row of a report: section title, cells and cells keyed by column."""
+    reports = body.get("Reports") or []
+    if not reports:
+        return []
+    document = convert_msdates(reports[0])
+    start_iso = format_utc(datetime(month.year, month.month, 1, tzinfo=UTC))
+    end_iso = format_utc(datetime(end.year, end.month, end.day, tzinfo=UTC))
+    common = {
+        TENANT_KEY: tenant,
+        "Report": report,
+        "PeriodStart": start_iso,
+        "PeriodEnd": end_iso,
+        "ReportID": document.get("ReportID"),
+        "ReportName": document.get("ReportName"),
+        "ReportTitles": document.get("ReportTitles"),
+        "ReportDate": document.get("ReportDate"),
+        "UpdatedDateUTC": document.get("UpdatedDateUTC"),
+    }
+    columns: list[str] = []
+    rows: list[Record] = []
+
+    def add(row: dict[str, Any], section: str | None) -> None:
+        cells = row.get("Cells") or []
+        account = next(
+            (
+                attribute.get("Value")
+                for cell in cells
+                for attribute in cell.get("Attributes") or ()
+                if attribute.get("Id") == "account"
+            ),
+            None,
+        )
+        number = len(rows) + 1
+        rows.append(
+            {
+                **common,
+                "RowKey": f"{report}|{month:%Y-%m}|{number:05d}",
+                "RowNumber": number,
+                "Section": section,
+                "RowType": row.get("RowType"),
+                "RowTitle": cells[0].get("Value") if cells else row.get("Title"),
+                "AccountID": account,
+                "Cells": cells,
+                "Values": {
+                    name: cell.get("Value") for name, cell in zip(columns, cells, strict=False)
+                },
+            }
+        )
+
+    for row in document.get("Rows") or ():
+        kind = row.get("RowType")
+        if kind == "Header":
+            columns = [
+                str(cell.get("Value") or f"Column{index + 1}")
+                for index, cell in enumerate(row.get("Cells") or ())
+            ]
+        elif kind == "Section":
+            for inner in row.get("Rows") or ():
+                add(inner, row.get("Title"))
+        else:
+            add(row, None)
+    return rows

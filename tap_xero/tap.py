@@ -1,0 +1,191 @@
+"""tap-xero: every Xero Accounting stream, incremental, multi-tenant."""
+
+from __future__ import annotations
+
+import enum
+import sys
+import threading
+from typing import Any, cast
+
+from singer_sdk import Stream, Tap, metrics
+from singer_sdk import typing as th
+from singer_sdk.contrib.msgspec import MsgSpecWriter
+from singer_sdk.singerlib import RecordMessage, StateMessage
+
+from xero_api.client import XeroClient
+from xero_api.errors import XeroError, XeroRateLimitExhausted
+from xero_api.resources import RESOURCES
+from xero_api.settings import SETTINGS, Setting, XeroSettings
+
+from .streams import REPORTS, ReportStream, TenantStream, XeroStream
+
+__all__ = ["TapXero"]
+
+_TYPES: dict[str, Any] = {
+    "string": th.StringType,
+    "integer": th.IntegerType,
+    "number": th.NumberType,
+    "boolean": th.BooleanType,
+}
+
+
+def _property(setting: Setting) -> th.Property:  # type: ignore[type-arg]
+    kind = th.ArrayType(th.StringType) if setting.type == "array" else _TYPES[setting.type]
+    extra: dict[str, Any] = {}
+    if setting.allowed:
+        extra["allowed_values"] = list(setting.allowed)
+    return th.Property(
+        setting.name,
+        kind,
+        required=setting.required,
+        secret=setting.secret,
+        default=setting.default if setting.default is not None else None,
+        description=setting.description,
+        **extra,
+    )
+
+
+TAP_SETTINGS = th.PropertiesList(
+    th.Property(
+        "start_date",
+        th.DateTimeType,
+        required=True,
+        description="Earliest UpdatedDateUTC (CreatedDateUTC for BankTransfers, journals created "
+        "since) to read on a first run, and the first month of the report streams.",
+    ),
+    th.Property(
+        "page_size",
+        th.IntegerType,
+        default=1000,
+        description="Records per page where Xero takes `pageSize` (1 to 1000; Xero's maximum "
+        "1000 spends the fewest API calls).",
+    ),
+)
+
+
+def config_schema() -> dict[str, Any]:
+    """The shared connection settings followed by the tap's own."""
+    shared = th.PropertiesList(*(_property(s) for s in SETTINGS)).to_dict()
+    own = TAP_SETTINGS.to_dict()
+    shared["properties"].update(own["properties"])
+    shared["required"] = sorted({*shared.get("required", []), *own.get("required", [])})
+    return shared
+
+
+class XeroMetric(enum.StrEnum):
+    """Usage metrics of the Xero client (singer-sdk only names its own)."""
+
+    CALLS = "xero_api_calls"
+    RETRIES = "xero_api_retries"
+    RATE_LIMITED = "xero_api_429s"
+    DAY_QUOTA_LEFT = "xero_day_quota_left"
+
+
+class XeroMessageWriter(MsgSpecWriter):  # type: ignore[misc]
+    """msgspec writer (Decimal written as JSON numbers with Xero's exact digits) that flushes
+    stdout on every non-RECORD message instead of after every record."""
+
+    def write_message(self, message: Any) -> None:
+        """Write one message; flush unless it is a RECORD."""
+        sys.stdout.buffer.write(self.format_message(message))
+        if not isinstance(message, RecordMessage):
+            sys.stdout.flush()
+
+
+class TapXero(Tap):  # type: ignore[misc]
+    """Singer tap for the Xero Accounting API."""
+
+    name = "tap-xero"
+    message_writer_class = XeroMessageWriter
+    config_jsonschema = config_schema()
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        self.exhausted: dict[str, XeroRateLimitExhausted] = {}
+        self._client: XeroClient | None = None
+        self._tenant_ids: list[str] | None = None
+        self._lock = threading.Lock()
+        super().__init__(*args, **kwargs)
+
+    # -- the Xero side ---------------------------------------------------------------------
+
+    @property
+    def client(self) -> XeroClient:
+        """The shared Xero client (auth, limits, retries), created on first use."""
+        with self._lock:
+            if self._client is None:
+                self._client = XeroClient(XeroSettings.from_config(self.config), self.logger)
+            return self._client
+
+    @property
+    def tenant_ids(self) -> list[str]:
+        """The configured tenants, or every tenant of the connection (GET /connections)."""
+        if self._tenant_ids is None:
+            self._tenant_ids = self.client.tenant_ids()
+            if not self._tenant_ids:
+                raise XeroError("the Xero connection has no tenants (GET /connections)")
+            self.logger.info("Tenants: %s", ", ".join(self._tenant_ids))
+        return self._tenant_ids
+
+    def get_json(
+        self,
+        tenant: str,
+        path: str,
+        params: dict[str, str],
+        if_modified_since: str | None = None,
+    ) -> dict[str, Any]:
+        """GET one Accounting API document; errors are the client's ``XeroError``s."""
+        body = self.client.get(path, tenant, params, if_modified_since=if_modified_since).data
+        if not isinstance(body, dict):
+            raise XeroError(f"GET {path} for tenant {tenant}: expected a JSON object")
+        return body
+
+    # -- singer ----------------------------------------------------------------------------
+
+    def discover_streams(self) -> list[Stream]:
+        """One stream per resource row, plus the three report streams."""
+        streams: list[Stream] = [XeroStream(self, resource) for resource in RESOURCES]
+        streams += [ReportStream(self, name, report) for name, report in REPORTS.items()]
+        return streams
+
+    # singer-sdk marks sync_all final for typing only; it is the one place that wraps a run.
+    def sync_all(self) -> None:  # type: ignore[misc]
+        """Sync, then report API usage; Xero errors end the run with one clear line."""
+        try:
+            super().sync_all()
+        except XeroError as error:
+            self.write_message(StateMessage(value=self.state))
+            self.logger.error("%s", error.message)
+            raise SystemExit(1) from None
+        finally:
+            for stream in self.streams.values():
+                if isinstance(stream, TenantStream):
+                    stream.stop_fetchers()
+            self.report_usage()
+            if self._client is not None:
+                self._client.close()
+        for tenant, exhausted in self.exhausted.items():
+            self.logger.warning("Tenant %s: %s", tenant, exhausted.message)
+
+    def report_usage(self) -> None:
+        """Per-tenant calls, retries, 429s and day quota left, as log lines and metrics."""
+        if self._client is None:
+            return
+        usage = self._client.usage
+        for line in usage.summary_lines():
+            self.logger.info("Xero API usage: %s", line)
+        logger = metrics.get_metrics_logger()
+        for tenant, counters in usage.as_dict().items():
+            values = {
+                XeroMetric.CALLS: counters["calls"],
+                XeroMetric.RETRIES: counters["retries"],
+                XeroMetric.RATE_LIMITED: counters["rate_limited"],
+                XeroMetric.DAY_QUOTA_LEFT: counters["day_quota_left"],
+            }
+            for metric, value in values.items():
+                if value is not None:
+                    point = metrics.Point("counter", cast(Any, metric), value, {"tenant": tenant})
+                    metrics.log(logger, point)
+
+
+if __name__ == "__main__":
+    TapXero.cli()
