@@ -1,0 +1,578 @@
+"""Writing one batch of records of one resource: resolve, match, send, account for each record.
+
+For every record, in order:
+
+1. **References** (the table's ``references``) are resolved against the target organisation
+   through the :class:`~target_xero.directory.Directory` cache: an object reference (a
+   ``Contact``) by its ID, then by each natural key of the referenced resource (ContactNumber,
+   then Name); a code (``AccountCode``, ``ItemCode``) by the code; tracking by category and
+   option name. Nothing found rejects the record with the reason.
+2. **Matching**: the record's own Xero ID if that document exists in the target organisation,
+   else its natural keys in order; found means update (or ``unchanged`` when the document
+   already says everything the record says), else create.
+3. **Sending** in requests of up to ``batch_size`` elements (1 for single-object resources),
+   ``summarizeErrors=false``, each with an ``Idempotency-Key`` that is a hash of tenant,
+   method, path and canonical body, so a replayed request can never create a second document.
+   Each answer element is matched back to its record by position and checked to echo it.
+"""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import logging
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from xero_api.codec import encode_json
+from xero_api.resources import Resource, resource_for_stream
+
+from .directory import Directory, Reader, key_parts, key_value, norm
+from .journal import Journal
+from .records import LINE_FIELDS, drop_fields, get_path
+
+__all__ = ["Loader", "RequestRejected", "Writer", "idempotency_key"]
+
+_LINE_IDS = ("LineItemID", "JournalLineID")
+
+
+class RequestRejected(Exception):
+    """Xero refused a whole write request (4xx): its messages and the echoed elements."""
+
+    def __init__(self, messages: list[str], elements: list[dict[str, Any]] | None = None) -> None:
+        """Keep Xero's own words; ``elements`` line up with the request when Xero sent them."""
+        super().__init__("; ".join(messages) or "Xero refused the request")
+        self.messages = messages or ["Xero refused the request"]
+        self.elements = elements or []
+
+
+class Writer(Reader, Protocol):
+    """The Xero client bound to the target organisation."""
+
+    tenant_id: str
+
+    def write(
+        self,
+        method: str,
+        path: str,
+        params: Mapping[str, str],
+        body: Any,
+        idempotency_key: str,
+    ) -> Mapping[str, Any]:
+        """Send one write; raise :class:`RequestRejected` for a 4xx Xero explains."""
+        ...
+
+
+def idempotency_key(
+    tenant_id: str, method: str, path: str, params: Mapping[str, str], body: Any
+) -> str:
+    """A key derived from everything the request says: the same request always has the same key."""
+    digest = hashlib.sha256()
+    query = "&".join(f"{k}={params[k]}" for k in sorted(params))
+    digest.update(f"{tenant_id}\n{method}\n{path}?{query}\n".encode())
+    digest.update(encode_json(_canonical(body)))
+    return f"target-xero-{digest.hexdigest()}"
+
+
+def _canonical(value: Any) -> Any:
+    if isinstance(value, Mapping):
+        return {k: _canonical(value[k]) for k in sorted(value)}
+    if isinstance(value, list | tuple):
+        return [_canonical(v) for v in value]
+    return value
+
+
+@dataclass
+class Pending:
+    """One record on its way to Xero."""
+
+    stream: str
+    record: dict[str, Any]
+    payload: dict[str, Any]
+    keyed: dict[str, Any]
+    source_id: str | None
+    reasons: list[str] = field(default_factory=list)
+    target_id: str | None = None
+    action: str = ""
+
+
+class Loader:
+    """Writes batches of records into one organisation and accounts for every record."""
+
+    def __init__(
+        self,
+        writer: Writer,
+        journal: Journal,
+        directory: Directory,
+        *,
+        batch_size: int,
+        dry_run: bool,
+        logger: logging.Logger,
+    ) -> None:
+        """Bind the writer, the journal and the shared cache of the organisation."""
+        self._writer = writer
+        self._journal = journal
+        self._dir = directory
+        self._batch_size = batch_size
+        self._dry_run = dry_run
+        self._logger = logger
+        self._placeholders = 0
+
+    # -- entry point ---------------------------------------------------------------------
+
+    def load(self, stream: str, resource_stream: str, records: Sequence[dict[str, Any]]) -> None:
+        """Write (or reject) every record of one batch."""
+        resource = resource_for_stream(resource_stream)
+        rule = resource.write
+        assert rule is not None
+        pending = [self._prepare(stream, resource, r) for r in records]
+        self._resolve_references(resource, pending)
+        live = self._reject_failed(pending)
+        while live:
+            deferred = self._match(resource, live)
+            live = self._reject_failed(live)
+            self._send(resource, [p for p in live if p not in deferred])
+            live = deferred
+
+    def _prepare(self, stream: str, resource: Resource, record: dict[str, Any]) -> Pending:
+        payload = copy.deepcopy(record)
+        for name in list(payload):
+            if name == "TenantID" or name.startswith("_sdc_"):
+                payload.pop(name)
+        source_id = payload.get(resource.primary_key)
+        for line_field in LINE_FIELDS:
+            for line in payload.get(line_field) or ():
+                if isinstance(line, dict):
+                    if line.get("AccountCode"):
+                        line.pop("AccountID", None)
+                    if line.get("ItemCode"):
+                        line.pop("Item", None)
+        return Pending(
+            stream=stream,
+            record=record,
+            payload=payload,
+            keyed=payload,
+            source_id=source_id if isinstance(source_id, str) and source_id else None,
+        )
+
+    def _reject_failed(self, pending: list[Pending]) -> list[Pending]:
+        live = []
+        for item in pending:
+            if item.reasons:
+                self._journal.rejected(item.stream, item.record, item.reasons)
+            else:
+                live.append(item)
+        return live
+
+    # -- references ----------------------------------------------------------------------
+
+    def _resolve_references(self, resource: Resource, pending: list[Pending]) -> None:
+        assert resource.write is not None
+        for path, target_stream, key_field in resource.write.references:
+            slots = [(p, parent, name) for p in pending for parent, name in _slots(p.payload, path)]
+            if not slots:
+                continue
+            if key_field == "":
+                self._resolve_objects(target_stream, slots)
+            elif path.endswith("Tracking"):
+                self._resolve_tracking(slots)
+            else:
+                self._resolve_codes(target_stream, key_field, slots)
+        for item in pending:
+            item.keyed = copy.deepcopy(item.payload)
+            drop_fields(item.payload, resource.write.read_only)
+
+    def _resolve_objects(
+        self, target_stream: str, slots: list[tuple[Pending, dict[str, Any], str]]
+    ) -> None:
+        target = resource_for_stream(target_stream)
+        assert target.write is not None
+        fields = [target.primary_key]
+        fields += [k for k in target.write.natural_keys if "+" not in k]
+        fields += [key_parts(k)[0] for k in target.write.natural_keys if "+" in k]
+        unresolved = [s for s in slots if isinstance(s[1].get(s[2]), dict)]
+        for item, parent, name in slots:
+            if parent.get(name) is not None and not isinstance(parent.get(name), dict):
+                item.reasons.append(
+                    f"{name}: expected an object identifying a {target.envelope[:-1]}"
+                )
+        for ref_field in fields:
+            if not unresolved:
+                break
+            values = [get_path(parent[name], ref_field) for _, parent, name in unresolved]
+            self._dir.ensure(target_stream, ref_field, values)
+            still = []
+            for item, parent, name in unresolved:
+                xero_id = self._dir.find(
+                    target_stream, ref_field, get_path(parent[name], ref_field)
+                )
+                if xero_id:
+                    parent[name] = {target.primary_key: xero_id}
+                else:
+                    still.append((item, parent, name))
+            unresolved = still
+        for item, parent, name in unresolved:
+            given = {k: v for k, v in parent[name].items() if k in fields and v not in (None, "")}
+            if given:
+                shown = ", ".join(f"{k}={v!r}" for k, v in given.items())
+                item.reasons.append(
+                    f"{name} ({shown}) matches no {target.envelope[:-1]} in the target organisation"
+                )
+            else:
+                parent.pop(name)
+
+    def _resolve_codes(
+        self, target_stream: str, key_field: str, slots: list[tuple[Pending, dict[str, Any], str]]
+    ) -> None:
+        target = resource_for_stream(target_stream)
+        values = [parent.get(name) for _, parent, name in slots]
+        self._dir.ensure(target_stream, key_field, values)
+        for item, parent, name in slots:
+            value = parent.get(name)
+            if value in (None, ""):
+                continue
+            xero_id = self._dir.find(target_stream, key_field, value)
+            if not xero_id:
+                item.reasons.append(
+                    f"{name} {value!r} matches no {target.envelope[:-1]} in the target organisation"
+                )
+            elif key_field == target.primary_key:
+                parent[name] = xero_id
+
+    def _resolve_tracking(self, slots: list[tuple[Pending, dict[str, Any], str]]) -> None:
+        names = [
+            t.get("Name")
+            for _, parent, name in slots
+            for t in parent.get(name) or ()
+            if isinstance(t, dict)
+        ]
+        self._dir.ensure("tracking_categories", "Name", names)
+        for item, parent, name in slots:
+            resolved = []
+            for tracking in parent.get(name) or ():
+                if not isinstance(tracking, dict):
+                    continue
+                category, option = tracking.get("Name"), tracking.get("Option")
+                xero_id = self._dir.find("tracking_categories", "Name", category)
+                doc = self._dir.doc("tracking_categories", xero_id) if xero_id else None
+                options = {
+                    norm(o.get("Name"))
+                    for o in (doc or {}).get("Options") or ()
+                    if isinstance(o, dict)
+                }
+                if doc is None:
+                    item.reasons.append(
+                        f"tracking category {category!r} does not exist in the target organisation"
+                    )
+                elif norm(option) not in options:
+                    item.reasons.append(f"tracking category {category!r} has no option {option!r}")
+                else:
+                    resolved.append({"Name": category, "Option": option})
+            parent[name] = resolved
+
+    # -- matching ------------------------------------------------------------------------
+
+    def _match(self, resource: Resource, pending: list[Pending]) -> list[Pending]:
+        """Decide create/update per record; returns records deferred to a later request
+        because an earlier record of the batch creates the same key."""
+        rule = resource.write
+        assert rule is not None
+        pk = resource.primary_key
+        stream = resource.stream
+        with_ids = [p for p in pending if p.source_id]
+        self._dir.ensure(stream, pk, [p.source_id for p in with_ids])
+        for item in with_ids:
+            item.target_id = self._dir.find(stream, pk, item.source_id)
+        for spec in rule.natural_keys:
+            open_items = [p for p in pending if not p.target_id]
+            if not open_items:
+                break
+            first = key_parts(spec)[0]
+            self._dir.ensure(stream, spec, [get_path(p.keyed, first) for p in open_items])
+            for item in open_items:
+                value = key_value(item.keyed, spec)
+                if value is None:
+                    continue
+                found = self._dir.find(stream, spec, value)
+                if found:
+                    item.target_id = found
+                    if "+" in spec:
+                        self._dir.claim(found)
+        deferred: list[Pending] = []
+        creating: set[tuple[str, Any]] = set()
+        for item in pending:
+            if item.target_id:
+                if item.target_id != item.source_id:
+                    _strip_line_ids(item.payload)
+                item.payload[pk] = item.target_id
+                item.action = "update"
+                continue
+            item.payload.pop(pk, None)
+            _strip_line_ids(item.payload)
+            keys = {(spec, key_value(item.keyed, spec)) for spec in rule.natural_keys}
+            keys = {k for k in keys if k[1] is not None and "+" not in k[0]}
+            if keys & creating:
+                deferred.append(item)
+                continue
+            creating |= keys
+            item.action = "create"
+        return deferred
+
+    # -- sending -------------------------------------------------------------------------
+
+    def _send(self, resource: Resource, pending: list[Pending]) -> None:
+        rule = resource.write
+        assert rule is not None
+        updates: list[Pending] = []
+        creates: list[Pending] = []
+        for item in pending:
+            if item.action == "update" and self._unchanged(resource, item):
+                doc = self._dir.doc(resource.stream, item.target_id or "") or {}
+                self._journal.written(
+                    item.stream, "unchanged", item.target_id, None, source_id=item.source_id
+                )
+                self._dir.remember(resource.stream, doc, source_id=item.source_id)
+                if rule.children and not self._dry_run:
+                    self._write_children(resource, item, dict(doc))
+            elif item.action == "update" and not rule.updatable:
+                self._journal.written(
+                    item.stream, "unchanged", item.target_id, None, source_id=item.source_id
+                )
+            elif item.action == "update":
+                updates.append(item)
+            else:
+                creates.append(item)
+        size = 1 if rule.single_object else max(1, self._batch_size)
+        params: dict[str, str] = {k: v for k, v in resource.params if k == "unitdp"}
+        if rule.single_object:
+            for item in creates:
+                self._request(resource, "PUT", resource.path, {}, [item])
+            for item in updates:
+                _only_changes(
+                    item.payload,
+                    self._dir.doc(resource.stream, item.target_id or ""),
+                    resource.primary_key,
+                )
+                self._request(resource, "POST", f"{resource.path}/{item.target_id}", {}, [item])
+            return
+        params["summarizeErrors"] = "false"
+        if rule.create_put:
+            for chunk in _chunked(creates, size):
+                self._request(resource, "PUT", resource.path, params, chunk)
+            for chunk in _chunked(updates, size):
+                self._request(resource, "POST", resource.path, params, chunk)
+            return
+        for chunk in _chunked(creates + updates, size):
+            self._request(resource, "POST", resource.path, params, chunk)
+
+    def _unchanged(self, resource: Resource, item: Pending) -> bool:
+        doc = self._dir.doc(resource.stream, item.target_id or "")
+        if doc is None:
+            return False
+        return _contains(doc, item.payload)
+
+    def _request(
+        self,
+        resource: Resource,
+        method: str,
+        path: str,
+        params: Mapping[str, str],
+        chunk: list[Pending],
+    ) -> None:
+        body = {resource.envelope: [item.payload for item in chunk]}
+        key = idempotency_key(self._writer.tenant_id, method, path, params, body)
+        if self._dry_run:
+            for item in chunk:
+                self._dry_result(resource, item, key)
+            return
+        try:
+            reply = self._writer.write(method, path, params, body, key)
+        except RequestRejected as exc:
+            aligned = len(exc.elements) == len(chunk)
+            for index, item in enumerate(chunk):
+                messages = _element_messages(exc.elements[index]) if aligned else []
+                self._journal.rejected(item.stream, item.record, messages or exc.messages)
+            return
+        elements = reply.get(resource.envelope)
+        if not isinstance(elements, list) or len(elements) != len(chunk):
+            for item in chunk:
+                self._journal.rejected(
+                    item.stream,
+                    item.record,
+                    [
+                        f"Xero's answer to {method} {path} did not list one element per "
+                        f"record sent (sent {len(chunk)}); re-run to reconcile"
+                    ],
+                )
+            return
+        for item, element in zip(chunk, elements, strict=True):
+            self._settle(resource, item, element, key)
+        for item, element in zip(chunk, elements, strict=True):
+            if resource.write and resource.write.children and isinstance(element, dict):
+                self._write_children(resource, item, element)
+
+    def _settle(self, resource: Resource, item: Pending, element: Any, key: str) -> None:
+        pk = resource.primary_key
+        if not isinstance(element, dict):
+            self._journal.rejected(
+                item.stream, item.record, ["Xero's answer element is not an object"]
+            )
+            return
+        messages = _element_messages(element)
+        failed = (
+            element.get("StatusAttributeString") == "ERROR"
+            or element.get("HasErrors") is True
+            or element.get("HasValidationErrors") is True
+            or bool(messages)
+        )
+        if failed:
+            self._journal.rejected(item.stream, item.record, messages or ["Xero reported an error"])
+            return
+        xero_id = element.get(pk)
+        echo_problem = _echo_problem(resource, item, element)
+        if not isinstance(xero_id, str) or echo_problem:
+            self._journal.rejected(
+                item.stream,
+                item.record,
+                [echo_problem or f"Xero's answer carries no {pk}; re-run to reconcile"],
+            )
+            return
+        warnings = [
+            w.get("Message", "") for w in element.get("Warnings") or () if isinstance(w, dict)
+        ]
+        self._dir.remember(resource.stream, element, source_id=item.source_id)
+        action = "created" if item.action == "create" else "updated"
+        self._journal.written(
+            item.stream, action, xero_id, key, source_id=item.source_id, warnings=warnings or None
+        )
+
+    def _dry_result(self, resource: Resource, item: Pending, key: str) -> None:
+        if item.action == "update":
+            self._journal.written(
+                item.stream, "would_update", item.target_id, key, source_id=item.source_id
+            )
+            return
+        self._placeholders += 1
+        placeholder = f"dry-run-{self._placeholders:08d}"
+        doc = {**item.keyed, resource.primary_key: placeholder}
+        self._dir.remember(resource.stream, doc, source_id=item.source_id)
+        self._journal.written(item.stream, "would_create", None, key, source_id=item.source_id)
+
+    def _write_children(self, resource: Resource, item: Pending, element: dict[str, Any]) -> None:
+        assert resource.write is not None
+        xero_id = element.get(resource.primary_key)
+        existing = self._dir.doc(resource.stream, str(xero_id)) or element
+        for child in resource.write.children:
+            have = {norm(c.get("Name")) for c in existing.get(child) or () if isinstance(c, dict)}
+            missing = [
+                {"Name": c["Name"]}
+                for c in item.keyed.get(child) or ()
+                if isinstance(c, dict) and c.get("Name") and norm(c["Name"]) not in have
+            ]
+            if not missing:
+                continue
+            path = f"{resource.path}/{xero_id}/{child}"
+            body = {child: missing}
+            key = idempotency_key(self._writer.tenant_id, "PUT", path, {}, body)
+            try:
+                reply = self._writer.write("PUT", path, {}, body, key)
+            except RequestRejected as exc:
+                self._journal.rejected(
+                    item.stream, item.record, [f"{child}: {m}" for m in exc.messages]
+                )
+                continue
+            merged = dict(existing)
+            merged[child] = [*(existing.get(child) or []), *(reply.get(child) or [])]
+            self._dir.remember(resource.stream, merged, source_id=item.source_id)
+
+
+def _slots(node: Any, path: str) -> Iterator[tuple[dict[str, Any], str]]:
+    """Every (parent, key) a reference path reaches, ``*`` walking lists."""
+    parts = path.split(".")
+
+    def walk(current: Any, rest: list[str]) -> Iterator[tuple[dict[str, Any], str]]:
+        head = rest[0]
+        if head == "*":
+            if isinstance(current, list):
+                for element in current:
+                    yield from walk(element, rest[1:])
+            return
+        if not isinstance(current, dict) or current.get(head) is None:
+            return
+        if len(rest) == 1:
+            yield current, head
+        else:
+            yield from walk(current[head], rest[1:])
+
+    yield from walk(node, parts)
+
+
+def _only_changes(payload: dict[str, Any], doc: Mapping[str, Any] | None, pk: str) -> None:
+    """Keep only fields that differ from the stored document (Xero refuses, for example, an
+    account update that repeats its Status next to other changes)."""
+    if doc is None:
+        return
+    for name in list(payload):
+        if name != pk and _contains(doc.get(name), payload[name]):
+            payload.pop(name)
+
+
+def _strip_line_ids(payload: dict[str, Any]) -> None:
+    for line_field in LINE_FIELDS:
+        for line in payload.get(line_field) or ():
+            if isinstance(line, dict):
+                for name in _LINE_IDS:
+                    line.pop(name, None)
+
+
+def _contains(doc: Any, wanted: Any) -> bool:
+    """Whether a document already says everything ``wanted`` says (values compared normalised)."""
+    if isinstance(wanted, Mapping):
+        if not isinstance(doc, Mapping):
+            return False
+        return all(_contains(doc.get(k), v) for k, v in wanted.items() if v is not None)
+    if isinstance(wanted, list):
+        if not isinstance(doc, list) or len(doc) != len(wanted):
+            return False
+        return all(_contains(d, w) for d, w in zip(doc, wanted, strict=True))
+    return bool(norm(doc) == norm(wanted))
+
+
+def _element_messages(element: Mapping[str, Any]) -> list[str]:
+    messages = []
+    for problem in element.get("ValidationErrors") or ():
+        if isinstance(problem, Mapping) and isinstance(problem.get("Message"), str):
+            messages.append(problem["Message"])
+    for line_field in LINE_FIELDS:
+        for line in element.get(line_field) or ():
+            if isinstance(line, Mapping):
+                for problem in line.get("ValidationErrors") or ():
+                    if isinstance(problem, Mapping) and isinstance(problem.get("Message"), str):
+                        messages.append(problem["Message"])
+    return messages
+
+
+def _echo_problem(resource: Resource, item: Pending, element: Mapping[str, Any]) -> str | None:
+    """Why an answer element is not the echo of the record sent at its position, if it is not."""
+    pk = resource.primary_key
+    sent_id = item.payload.get(pk)
+    if sent_id and norm(element.get(pk)) != norm(sent_id):
+        return (
+            f"Xero answered with {pk} {element.get(pk)!r} for the element that updates {sent_id!r}"
+        )
+    assert resource.write is not None
+    for spec in resource.write.natural_keys:
+        if "+" in spec:
+            continue
+        sent = item.payload.get(spec)
+        if sent not in (None, "") and norm(element.get(spec)) != norm(sent):
+            return (
+                f"Xero answered with {spec} {element.get(spec)!r} for the element sent as {sent!r}"
+            )
+    return None
+
+
+def _chunked(items: list[Any], size: int) -> Iterator[list[Any]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]

@@ -1,0 +1,263 @@
+"""target-xero: batched, idempotent upserts of Singer records into one Xero organisation."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Mapping
+from typing import Any
+
+from singer_sdk import Target
+from singer_sdk.contrib.msgspec import MsgSpecReader
+
+from xero_api.client import XeroClient
+from xero_api.errors import (
+    XeroAuthError,
+    XeroError,
+    XeroHTTPError,
+    XeroNotFound,
+    XeroValidationError,
+)
+from xero_api.resources import RESOURCES, resource_for_stream
+from xero_api.settings import SETTINGS, XeroSettings
+
+from .directory import Directory
+from .journal import Journal
+from .loader import Loader, RequestRejected
+from .sink import XeroSink
+
+__all__ = ["TargetXero"]
+
+WRITABLE = tuple(r.stream for r in RESOURCES if r.write is not None)
+
+_OWN_SETTINGS: dict[str, dict[str, Any]] = {
+    "tenant_id": {
+        "type": "string",
+        "description": "The Xero organisation (tenant ID) to write into. Optional when the "
+        "connection reaches exactly one organisation (or `tenant_ids` lists one).",
+    },
+    "stream_resource_map": {
+        "type": "object",
+        "additionalProperties": {"type": "string", "enum": list(WRITABLE)},
+        "default": {},
+        "description": "Input stream name -> Xero resource stream (one of "
+        + ", ".join(WRITABLE)
+        + "), for streams not named after a resource. Reshape fields with `stream_maps`.",
+    },
+    "batch_size": {
+        "type": "integer",
+        "minimum": 1,
+        "maximum": 100,
+        "default": 50,
+        "description": "Elements per write request (Accounts and TrackingCategories always 1).",
+    },
+    "dry_run": {
+        "type": "boolean",
+        "default": False,
+        "description": "Validate and resolve everything and report what would be created, "
+        "updated or rejected, with GET requests only; nothing is written.",
+    },
+    "audit_file": {
+        "type": "string",
+        "description": "JSONL file (appended) with one line per written record: stream, action, "
+        "xero_id, idempotency_key, source_id.",
+    },
+    "rejects_file": {
+        "type": "string",
+        "description": "JSONL file (appended) with one line per rejected record: stream, record, "
+        "reasons (Xero's validation messages or ours).",
+    },
+    "fail_on_reject": {
+        "type": "boolean",
+        "default": False,
+        "description": "Exit non-zero (after everything is flushed) when any record was rejected.",
+    },
+}
+
+
+def config_schema() -> dict[str, Any]:
+    """The shared connection settings (``xero_api.settings``) followed by the target's own."""
+    properties: dict[str, Any] = {}
+    required = []
+    for setting in SETTINGS:
+        prop: dict[str, Any] = {"description": setting.description}
+        if setting.type == "array":
+            prop["type"] = ["array", "null"]
+            prop["items"] = {"type": "string"}
+        else:
+            prop["type"] = [setting.type, "null"]
+        if setting.allowed:
+            prop["enum"] = list(setting.allowed)
+        if setting.secret:
+            prop["secret"] = True
+            prop["writeOnly"] = True
+        if setting.default is not None:
+            prop["default"] = setting.default
+        if setting.required:
+            required.append(setting.name)
+        properties[setting.name] = prop
+    properties.update(_OWN_SETTINGS)
+    return {"type": "object", "properties": properties, "required": required}
+
+
+class _Organisation:
+    """The shared Xero client bound to the organisation being written (adapter for the loader)."""
+
+    def __init__(self, client: XeroClient, tenant_id: str) -> None:
+        self._client = client
+        self.tenant_id = tenant_id
+
+    def get(self, path: str, params: Mapping[str, str] | None = None) -> Mapping[str, Any] | None:
+        try:
+            data = self._client.get(path, self.tenant_id, params).data
+        except XeroNotFound:
+            return None
+        return data if isinstance(data, Mapping) else None
+
+    def write(
+        self, method: str, path: str, params: Mapping[str, str], body: Any, idempotency_key: str
+    ) -> Mapping[str, Any]:
+        try:
+            data = self._client.request(
+                method,
+                path,
+                self.tenant_id,
+                params=params,
+                json=body,
+                idempotency_key=idempotency_key,
+            ).data
+        except XeroValidationError as exc:
+            raise RequestRejected(exc.messages, exc.elements) from exc
+        except XeroAuthError:
+            raise
+        except XeroHTTPError as exc:
+            if 400 <= exc.status < 500:
+                raise RequestRejected([exc.message]) from exc
+            raise
+        return data if isinstance(data, Mapping) else {}
+
+
+class TargetXero(Target):  # type: ignore[misc]
+    """Singer target that upserts records into a Xero organisation."""
+
+    name = "target-xero"
+    message_reader_class = MsgSpecReader
+    default_sink_class = XeroSink
+    config_jsonschema = config_schema()
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        """Set up lazily: the Xero client is created on the first write or lookup."""
+        self._lock = threading.RLock()
+        self._client: XeroClient | None = None
+        self._loader: Loader | None = None
+        self._journal: Journal | None = None
+        super().__init__(*args, **kwargs)
+        self.max_parallelism = 1  # one organisation, written in dependency order
+
+    # -- pieces --------------------------------------------------------------------------
+
+    @property
+    def journal(self) -> Journal:
+        """Audit file, rejects file and counters of this run."""
+        with self._lock:
+            if self._journal is None:
+                self._journal = Journal(
+                    self.config.get("audit_file"), self.config.get("rejects_file"), self.logger
+                )
+            return self._journal
+
+    @property
+    def loader(self) -> Loader:
+        """The upsert machinery, bound to the target organisation (connects on first use)."""
+        with self._lock:
+            if self._loader is None:
+                self._client = XeroClient(XeroSettings.from_config(self.config), self.logger)
+                organisation = _Organisation(self._client, self._tenant(self._client))
+                self._loader = Loader(
+                    organisation,
+                    self.journal,
+                    Directory(organisation),
+                    batch_size=int(self.config.get("batch_size") or 50),
+                    dry_run=bool(self.config.get("dry_run")),
+                    logger=self.logger,
+                )
+                if self.config.get("dry_run"):
+                    self.logger.info("dry run: only GET requests are sent; nothing is written")
+            return self._loader
+
+    def _tenant(self, client: XeroClient) -> str:
+        configured = self.config.get("tenant_id")
+        if configured:
+            return str(configured)
+        tenants = client.tenant_ids()
+        if len(tenants) != 1:
+            raise XeroError(
+                f"config setting 'tenant_id': the connection reaches {len(tenants)} organisations; "
+                "set tenant_id to the one to write into"
+            )
+        return tenants[0]
+
+    # -- streams -------------------------------------------------------------------------
+
+    def resource_for(self, stream_name: str) -> str | None:
+        """The resource stream a stream lands on, or None when it is not mapped."""
+        mapped = (self.config.get("stream_resource_map") or {}).get(stream_name)
+        name = mapped or stream_name
+        if name in WRITABLE:
+            return name
+        return None
+
+    def unmapped_reason(self, stream_name: str) -> str:
+        """Why records of an unknown stream are rejected."""
+        mapped = (self.config.get("stream_resource_map") or {}).get(stream_name)
+        if mapped:
+            return f"stream_resource_map maps {stream_name!r} to {mapped!r}, which is not writable"
+        return (
+            f"stream {stream_name!r} is not a Xero resource ({', '.join(WRITABLE)}); "
+            "map it with the stream_resource_map setting"
+        )
+
+    def drain_dependencies(self, resource_stream: str) -> None:
+        """Write every buffered record of the resources ``resource_stream`` depends on."""
+        rule = resource_for_stream(resource_stream).write
+        if rule is None:
+            return
+        for sink in [*self._sinks_to_clear, *self._sinks_active.values()]:
+            if (
+                isinstance(sink, XeroSink)
+                and sink.resource_stream in rule.depends_on
+                and sink.current_size
+            ):
+                self.drain_one(sink)
+
+    # -- end of run ----------------------------------------------------------------------
+
+    @classmethod
+    def invoke(cls, *args: Any, **kwargs: Any) -> None:
+        """Run the target; a Xero or config problem ends the run with one line, no traceback."""
+        try:
+            super().invoke(*args, **kwargs)
+        except XeroError as exc:
+            cls.logger.error("target-xero stopped: %s", exc.message)
+            raise SystemExit(f"target-xero: {exc.message}") from None
+
+    def process_endofpipe(self) -> None:
+        """Flush everything, then report and apply ``fail_on_reject``."""
+        super().process_endofpipe()
+        journal = self.journal
+        for line in journal.summary_lines():
+            self.logger.info(line)
+        if self._client is not None:
+            for line in self._client.usage.summary_lines():
+                self.logger.info("usage %s", line)
+        if self.config.get("fail_on_reject") and journal.rejected_total:
+            self._close()
+            raise SystemExit(
+                f"target-xero: {journal.rejected_total} record(s) rejected and fail_on_reject is "
+                "set; see the rejects file"
+            )
+
+    def _close(self) -> None:
+        if self._journal is not None:
+            self._journal.close()
+        if self._client is not None:
+            self._client.close()
