@@ -39,6 +39,7 @@ __all__ = [
     "ClientCredentialsAuth",
     "RefreshTokenAuth",
     "TokenEndpoint",
+    "expiry",
     "make_authenticator",
 ]
 
@@ -48,6 +49,30 @@ _MAX_SKEW = 60.0
 
 def _skew(lifetime: float) -> float:
     return min(_MAX_SKEW, max(lifetime, 0.0) * 0.1)
+
+
+def _jwt_expiry(token: str) -> float | None:
+    """The ``exp`` claim of a JWT access token (unverified: only used to refresh early)."""
+    parts = token.split(".")
+    if len(parts) != 3:
+        return None
+    try:
+        payload = base64.urlsafe_b64decode(parts[1] + "=" * (-len(parts[1]) % 4))
+        claims: Any = msgspec.json.decode(payload)
+    except (ValueError, msgspec.DecodeError):
+        return None
+    exp = claims.get("exp") if isinstance(claims, dict) else None
+    return float(exp) if isinstance(exp, int | float) else None
+
+
+def expiry(body: dict[str, Any], started: float) -> float:
+    """When to stop using the token in ``body``: ``expires_in`` or the JWT ``exp``, whichever is
+    sooner, less a safety margin of 60 s (a tenth of the lifetime for short-lived tokens)."""
+    expires_at = started + float(body.get("expires_in") or 1800)
+    jwt_exp = _jwt_expiry(str(body.get("access_token") or ""))
+    if jwt_exp is not None:
+        expires_at = min(expires_at, jwt_exp)
+    return expires_at - _skew(expires_at - started)
 
 
 class Authenticator(Protocol):
@@ -212,9 +237,8 @@ class ClientCredentialsAuth:
             form["scope"] = " ".join(self._settings.scopes)
         started = time.time()
         body = self._endpoint.request(form)
-        lifetime = float(body.get("expires_in") or 1800)
         self._access = str(body["access_token"])
-        self._expires_at = started + lifetime - _skew(lifetime)
+        self._expires_at = expiry(body, started)
         return self._access
 
 
@@ -324,12 +348,11 @@ class RefreshTokenAuth:
                 f"scope; {REAUTHORISE_ADVICE}",
                 error="no_offline_access",
             )
-        lifetime = float(body.get("expires_in") or 1800)
         rotated = current.rotated(
             spend,
             refresh_token=new_refresh,
             access_token=str(body["access_token"]),
-            expires_at=started + lifetime - _skew(lifetime),
+            expires_at=expiry(body, started),
             scope=str(body.get("scope") or ""),
         )
         # Durable before use: a crash after this line loses nothing.

@@ -50,6 +50,7 @@ __all__ = [
     "XeroSettings",
     "check_url",
     "default_token_store_path",
+    "is_loopback_host",
 ]
 
 AuthMode = Literal["client_credentials", "refresh_token", "access_token"]
@@ -174,14 +175,15 @@ def check_url(setting: str, value: object) -> str:
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise XeroConfigError(setting, f"{url!r} is not an http(s) URL")
-    if parts.scheme == "http" and not _is_loopback(parts.hostname):
+    if parts.scheme == "http" and not is_loopback_host(parts.hostname):
         raise XeroConfigError(
             setting, f"{url!r} uses plain http; only https is allowed (http only for loopback)"
         )
     return url
 
 
-def _is_loopback(host: str) -> bool:
+def is_loopback_host(host: str) -> bool:
+    """True for localhost names and loopback IP addresses."""
     if host == "localhost" or host.endswith(".localhost"):
         return True
     try:

@@ -1,0 +1,266 @@
+"""``xero-auth``: from a client ID and secret to a working config in one command.
+
+Runs Xero's authorization-code flow with PKCE and a loopback redirect::
+
+    xero-auth --client-id ABC --client-secret ...   # or XERO_CLIENT_ID / XERO_CLIENT_SECRET
+
+1. listens on ``http://localhost:<port>/callback`` (register that exact URI in the Xero app;
+   default port 8976);
+2. opens the login URL in a browser (or prints it); with ``--no-browser``, or when the login URL
+   is loopback (xero-sandbox, which consents at once), follows the redirect itself;
+3. checks ``state``, exchanges the code (with the PKCE verifier) at ``/connect/token``;
+4. writes the token set to the token store (mode 0600, under its lock) and lists the tenants;
+5. prints a config snippet. Tokens are never printed: only where they were stored.
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import hashlib
+import json
+import logging
+import os
+import secrets
+import sys
+import threading
+import time
+import webbrowser
+from collections.abc import Sequence
+from http.server import BaseHTTPRequestHandler, HTTPServer
+from typing import Any
+from urllib.parse import parse_qs, urlencode, urlsplit
+
+import httpx
+
+from .auth import TokenEndpoint, expiry
+from .errors import XeroError
+from .redact import RedactingFilter
+from .scopes import DEFAULT_READ_SCOPES
+from .settings import XeroSettings, is_loopback_host
+from .token_store import TokenSet, TokenStore
+
+__all__ = ["DEFAULT_PORT", "main", "run"]
+
+DEFAULT_PORT = 8976
+_logger = logging.getLogger("xero_api.authorize")
+
+
+class _Callback:
+    """What the loopback server received."""
+
+    def __init__(self) -> None:
+        self.params: dict[str, str] | None = None
+        self.received = threading.Event()
+
+
+def _serve(port: int, callback: _Callback) -> HTTPServer:
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            parts = urlsplit(self.path)
+            if parts.path != "/callback":
+                self.send_error(404)
+                return
+            query = parse_qs(parts.query)
+            callback.params = {k: v[0] for k, v in query.items()}
+            ok = "code" in callback.params
+            text = (
+                "Xero authorisation complete; you can close this window."
+                if ok
+                else "Xero authorisation failed; see the terminal."
+            )
+            body = f"<html><body><p>{text}</p></body></html>".encode()
+            self.send_response(200 if ok else 400)
+            self.send_header("Content-Type", "text/html; charset=utf-8")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+            callback.received.set()
+
+        def log_message(self, format: str, *args: Any) -> None:
+            pass  # the query string holds the authorisation code
+
+    server = HTTPServer(("127.0.0.1", port), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server
+
+
+def _pkce() -> tuple[str, str]:
+    verifier = secrets.token_urlsafe(64)[:96]
+    digest = hashlib.sha256(verifier.encode()).digest()
+    challenge = base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
+    return verifier, challenge
+
+
+def run(
+    settings: XeroSettings,
+    *,
+    port: int = DEFAULT_PORT,
+    no_browser: bool = False,
+    timeout_seconds: float = 300.0,
+    out: Any = None,
+) -> dict[str, Any]:
+    """Authorise, store the first token set and return the config snippet (no secrets)."""
+    out = out or sys.stdout
+    callback = _Callback()
+    server = _serve(port, callback)
+    actual_port = server.server_address[1]
+    redirect_uri = f"http://localhost:{actual_port}/callback"
+    state = secrets.token_urlsafe(24)
+    verifier, challenge = _pkce()
+    query = urlencode(
+        {
+            "response_type": "code",
+            "client_id": settings.client_id,
+            "redirect_uri": redirect_uri,
+            "scope": " ".join(settings.scopes),
+            "state": state,
+            "code_challenge": challenge,
+            "code_challenge_method": "S256",
+        }
+    )
+    login = f"{settings.login_url}/identity/connect/authorize?{query}"
+    http = httpx.Client(
+        timeout=settings.request_timeout_seconds, headers={"User-Agent": settings.user_agent}
+    )
+    try:
+        headless = no_browser or is_loopback_host(urlsplit(settings.login_url).hostname or "")
+        if headless:
+            # xero-sandbox consents immediately: follow its redirect to our callback.
+            http.get(login, follow_redirects=True)
+        else:
+            print(f"Open this URL to authorise the app:\n\n  {login}\n", file=out)
+            webbrowser.open(login)
+        if not callback.received.wait(timeout_seconds):
+            raise XeroError(f"no redirect reached {redirect_uri} within {timeout_seconds:.0f}s")
+        params = callback.params or {}
+        if params.get("state") != state:
+            raise XeroError("the redirect carried a wrong state parameter; start again")
+        if "code" not in params:
+            raise XeroError(
+                f"Xero refused the authorisation: {params.get('error', 'unknown error')} "
+                f"{params.get('error_description', '')}"
+            )
+        started = time.time()
+        endpoint = TokenEndpoint(settings, http, _logger)
+        body = endpoint.request(
+            {
+                "grant_type": "authorization_code",
+                "code": params["code"],
+                "redirect_uri": redirect_uri,
+                "code_verifier": verifier,
+            }
+        )
+        refresh = body.get("refresh_token")
+        if not isinstance(refresh, str) or not refresh:
+            raise XeroError(
+                "Xero returned no refresh token: add the offline_access scope and run again"
+            )
+        store = TokenStore(settings.token_store_path)
+        with store.locked():
+            store.write(
+                TokenSet(
+                    client_id=settings.client_id,
+                    refresh_token=refresh,
+                    access_token=str(body["access_token"]),
+                    expires_at=expiry(body, started),
+                    scope=str(body.get("scope") or " ".join(settings.scopes)),
+                )
+            )
+        tenants = _connections(http, settings, str(body["access_token"]))
+    finally:
+        http.close()
+        server.shutdown()
+        server.server_close()
+    print(f"Token set stored in {store.path} (mode 0600).", file=out)
+    for tenant in tenants:
+        print(f"  tenant {tenant.get('tenantId')}  {tenant.get('tenantName', '')}", file=out)
+    snippet: dict[str, Any] = {
+        "auth_mode": "refresh_token",
+        "client_id": settings.client_id,
+        "client_secret": "<your client secret>" if settings.client_secret else None,
+        "token_store_path": str(store.path),
+        "tenant_ids": [t["tenantId"] for t in tenants if t.get("tenantId")],
+    }
+    for key in ("api_url", "identity_url", "login_url"):
+        value = getattr(settings, key)
+        if value != XeroSettings.__dataclass_fields__[key].default:
+            snippet[key] = value
+    snippet = {k: v for k, v in snippet.items() if v is not None}
+    print("Config for tap-xero / target-xero:\n" + json.dumps(snippet, indent=2), file=out)
+    return snippet
+
+
+def _connections(http: httpx.Client, settings: XeroSettings, token: str) -> list[dict[str, Any]]:
+    response = http.get(
+        f"{settings.api_url}/connections",
+        headers={"Authorization": f"Bearer {token}", "Accept": "application/json"},
+    )
+    if response.status_code != 200:
+        return []
+    data = response.json()
+    return [c for c in data if isinstance(c, dict)] if isinstance(data, list) else []
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="xero-auth",
+        description="Authorise a Xero app once and store its tokens for tap-xero/target-xero.",
+    )
+    parser.add_argument("--client-id", default=os.environ.get("XERO_CLIENT_ID"))
+    parser.add_argument(
+        "--client-secret",
+        default=os.environ.get("XERO_CLIENT_SECRET"),
+        help="client secret (better: the XERO_CLIENT_SECRET environment variable); "
+        "omit for a PKCE-only app",
+    )
+    parser.add_argument(
+        "--scopes",
+        default=" ".join(DEFAULT_READ_SCOPES),
+        help="space- or comma-separated scopes (default: granular read scopes + offline_access)",
+    )
+    parser.add_argument("--login-url", default="https://login.xero.com")
+    parser.add_argument("--identity-url", default="https://identity.xero.com")
+    parser.add_argument("--api-url", default="https://api.xero.com")
+    parser.add_argument("--token-store", default=None, help="token store file or directory")
+    parser.add_argument(
+        "--port", type=int, default=DEFAULT_PORT, help="loopback port of the redirect URI"
+    )
+    parser.add_argument(
+        "--no-browser", action="store_true", help="follow the redirect without a browser"
+    )
+    parser.add_argument("--timeout", type=float, default=300.0, help="seconds to wait")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Console entry point of ``xero-auth``."""
+    args = _parser().parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(message)s")
+    for handler in logging.getLogger().handlers:
+        handler.addFilter(RedactingFilter())
+    try:
+        settings = XeroSettings.from_config(
+            {
+                "auth_mode": "refresh_token",
+                "client_id": args.client_id,
+                "client_secret": args.client_secret,
+                "scopes": args.scopes,
+                "login_url": args.login_url,
+                "identity_url": args.identity_url,
+                "api_url": args.api_url,
+                "token_store_path": args.token_store,
+            }
+        )
+        run(settings, port=args.port, no_browser=args.no_browser, timeout_seconds=args.timeout)
+    except XeroError as exc:
+        print(f"xero-auth: {exc}", file=sys.stderr)
+        return 1
+    except OSError as exc:
+        print(f"xero-auth: {exc.strerror or exc}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())
