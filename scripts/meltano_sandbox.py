@@ -1,0 +1,143 @@
+"""Run this repository's Meltano project against a running xero-sandbox.
+
+Shared by ``scripts/demo.py`` and the Meltano tests: the environment variables that point the
+``sandbox`` environment of ``meltano.yml`` at a sandbox on any port, and a runner for Meltano
+commands whose failures say which step failed and show the tail of its log.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+__all__ = [
+    "MELTANO",
+    "REPO",
+    "MeltanoError",
+    "MeltanoResult",
+    "run_meltano",
+    "sandbox_env",
+    "tail",
+]
+
+REPO = Path(__file__).resolve().parents[1]
+MELTANO = REPO / ".venv-meltano" / "bin" / "meltano"
+
+_XERO_PLUGINS = ("TAP_XERO", "TARGET_XERO")
+
+
+def sandbox_env(
+    url: str,
+    token_store: Path,
+    refresh_token: str | None = None,
+    *,
+    client_id: str = "sandbox-client",
+    client_secret: str = "sandbox-secret",  # noqa: S107 - the documented sandbox default
+) -> dict[str, str]:
+    """Settings that aim tap-xero and target-xero (and their inheritors) at ``url``.
+
+    Shell variables beat ``meltano.yml``, and the namespace prefixes (``TAP_XERO_``,
+    ``TARGET_XERO_``) also reach plugins that ``inherit_from`` them. ``refresh_token`` seeds
+    the token store; once rotated, the store's token is used.
+    """
+    env: dict[str, str] = {}
+    for prefix in _XERO_PLUGINS:
+        env.update(
+            {
+                f"{prefix}_API_URL": url,
+                f"{prefix}_IDENTITY_URL": url,
+                f"{prefix}_LOGIN_URL": url,
+                f"{prefix}_CLIENT_ID": client_id,
+                f"{prefix}_CLIENT_SECRET": client_secret,
+                f"{prefix}_TOKEN_STORE_PATH": str(token_store),
+            }
+        )
+        if refresh_token:
+            env[f"{prefix}_AUTH_MODE"] = "refresh_token"
+            env[f"{prefix}_REFRESH_TOKEN"] = refresh_token
+    return env
+
+
+@dataclass(frozen=True)
+class MeltanoResult:
+    """A finished Meltano command: its arguments and its combined output."""
+
+    args: tuple[str, ...]
+    output: str
+
+
+class MeltanoError(RuntimeError):
+    """A Meltano command failed; the message names it and quotes the end of its log."""
+
+    def __init__(self, args: Sequence[str], code: int, output: str, log: Path | None) -> None:
+        self.command = "meltano " + " ".join(args)
+        self.code = code
+        self.output = output
+        where = f" (full log: {log})" if log else ""
+        super().__init__(
+            f"`{self.command}` exited with {code}{where}; last lines:\n{tail(output, 25)}"
+        )
+
+
+def tail(text: str, lines: int) -> str:
+    """The last ``lines`` non-empty lines of ``text``, indented."""
+    kept = [line for line in text.splitlines() if line.strip()][-lines:]
+    return "\n".join("    " + line for line in kept)
+
+
+def run_meltano(
+    args: Sequence[str],
+    *,
+    project: Path,
+    env: Mapping[str, str] | None = None,
+    timeout: float = 600,
+    log: Path | None = None,
+) -> MeltanoResult:
+    """Run ``meltano <args>`` in ``project``; raise :class:`MeltanoError` when it fails.
+
+    Meltano's own venv must not leak into plugins, and the project's venv must not leak into
+    Meltano: both run with a clean ``VIRTUAL_ENV``. Output is also appended to ``log``.
+    """
+    full_env = {
+        **{k: v for k, v in os.environ.items() if k not in ("VIRTUAL_ENV", "PYTHONPATH")},
+        "MELTANO_PROJECT_ROOT": str(project),
+        "MELTANO_SEND_ANONYMOUS_USAGE_STATS": "false",
+        "NO_COLOR": "1",
+        **(env or {}),
+    }
+    try:
+        done = subprocess.run(
+            [str(MELTANO), *args],
+            cwd=project,
+            env=full_env,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            check=False,
+        )
+    except subprocess.TimeoutExpired as exc:
+        output = _text(exc.stdout) + _text(exc.stderr)
+        _append(log, args, output)
+        raise MeltanoError(args, -1, output + f"\n(timed out after {timeout:g} s)", log) from None
+    output = done.stdout + done.stderr
+    _append(log, args, output)
+    if done.returncode != 0:
+        raise MeltanoError(args, done.returncode, output, log)
+    return MeltanoResult(tuple(args), output)
+
+
+def _text(data: str | bytes | None) -> str:
+    if data is None:
+        return ""
+    return data.decode(errors="replace") if isinstance(data, bytes) else data
+
+
+def _append(log: Path | None, args: Sequence[str], output: str) -> None:
+    if log is None:
+        return
+    log.parent.mkdir(parents=True, exist_ok=True)
+    with log.open("a", encoding="utf-8") as handle:
+        handle.write(f"$ meltano {' '.join(args)}\n{output}\n")

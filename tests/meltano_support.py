@@ -1,0 +1,329 @@
+"""Helpers for the Meltano tests: one shared plugin install, throwaway projects, PostgreSQL.
+
+* :func:`installed_plugins` runs ``meltano install`` once per test run (all xdist workers share
+  it through a file lock) in ``.meltano/pytest-project/``, a copy of ``meltano.yml`` whose
+  ``pip_url: -e .`` points at this checkout.
+* :func:`new_project` makes a project in a temporary directory that reuses those plugin venvs
+  (symlinked) but has its own system database, state and run files, so nothing leaks between
+  tests.
+* :class:`PostgresServer` starts a real PostgreSQL server in a temporary directory.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import pwd
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import filelock
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO / "scripts"))
+
+from meltano_sandbox import (  # noqa: E402
+    MELTANO,
+    MeltanoError,
+    MeltanoResult,
+    run_meltano,
+    sandbox_env,
+)
+
+__all__ = [
+    "MELTANO",
+    "MeltanoError",
+    "MeltanoProject",
+    "PostgresServer",
+    "installed_plugins",
+    "new_project",
+    "sandbox_env",
+]
+
+SHARED = REPO / ".meltano" / "pytest-project"
+_RUN_ID = os.environ.get("PYTEST_XDIST_TESTRUNUID") or uuid.uuid4().hex
+# Keep the sandbox generous: these tests are about composition, not Xero's rate limits.
+SANDBOX_FLAGS: dict[str, Any] = {
+    "tenants": 2,
+    "scale": 12,
+    "seed": 7,
+    "minute_limit": 100_000,
+    "day_limit": 1_000_000,
+    "app_minute_limit": 1_000_000,
+    "concurrent_limit": 50,
+}
+
+
+def _project_yaml() -> str:
+    """``meltano.yml`` with ``pip_url: -e .`` pointing at this checkout."""
+    text = (REPO / "meltano.yml").read_text(encoding="utf-8")
+    return text.replace("pip_url: -e .\n", f"pip_url: -e {REPO}\n")
+
+
+def installed_plugins() -> Path:
+    """The shared ``.meltano`` directory, after one ``meltano install`` in this test run."""
+    SHARED.mkdir(parents=True, exist_ok=True)
+    with filelock.FileLock(str(SHARED / "install.lock"), timeout=1800):
+        stamp = SHARED / "installed-for-run"
+        yaml = _project_yaml()
+        if stamp.exists() and stamp.read_text() == _RUN_ID:
+            return SHARED / ".meltano"
+        (SHARED / "meltano.yml").write_text(yaml, encoding="utf-8")
+        run_meltano(
+            ["install"],
+            project=SHARED,
+            env={"MELTANO_DATABASE_URI": f"sqlite:///{SHARED / 'install.db'}"},
+            timeout=1500,
+            log=SHARED / "install.log",
+        )
+        stamp.write_text(_RUN_ID)
+    return SHARED / ".meltano"
+
+
+class MeltanoProject:
+    """A throwaway Meltano project in ``root``; commands run with ``env`` added."""
+
+    def __init__(self, root: Path, env: Mapping[str, str]) -> None:
+        self.root = root
+        self.env = dict(env)
+        self.log = root / "meltano.log"
+
+    def run(
+        self, *args: str, env: Mapping[str, str] | None = None, timeout: float = 600
+    ) -> MeltanoResult:
+        """``meltano <args>``; a failure raises :class:`MeltanoError` with the log tail."""
+        return run_meltano(
+            args,
+            project=self.root,
+            env={**self.env, **(env or {})},
+            timeout=timeout,
+            log=self.log,
+        )
+
+    def popen(self, *args: str, env: Mapping[str, str] | None = None) -> subprocess.Popen[str]:
+        """Start ``meltano <args>`` without waiting (output captured)."""
+        full_env = {
+            **{k: v for k, v in os.environ.items() if k not in ("VIRTUAL_ENV", "PYTHONPATH")},
+            "MELTANO_PROJECT_ROOT": str(self.root),
+            "NO_COLOR": "1",
+            **self.env,
+            **(env or {}),
+        }
+        return subprocess.Popen(
+            [str(MELTANO), *args],
+            cwd=self.root,
+            env=full_env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+
+    def state(self, state_id: str) -> dict[str, Any]:
+        """The stored Singer state of ``state_id`` (``meltano state get``)."""
+        out = self.run("state", "get", state_id).output
+        start = out.index("{")
+        state: dict[str, Any] = json.JSONDecoder().raw_decode(out[start:])[0]
+        return state
+
+
+def new_project(
+    root: Path,
+    *,
+    sandbox_url: str,
+    refresh_token: str | None,
+    extra_env: Mapping[str, str] | None = None,
+) -> MeltanoProject:
+    """A project in ``root`` that reuses the shared plugin venvs and talks to the sandbox."""
+    shared = installed_plugins()
+    root.mkdir(parents=True, exist_ok=True)
+    (root / "meltano.yml").write_text(_project_yaml(), encoding="utf-8")
+    shutil.copytree(REPO / "examples", root / "examples", dirs_exist_ok=True)
+    sys_dir = root / ".meltano"
+    sys_dir.mkdir(exist_ok=True)
+    for kind in ("extractors", "loaders"):
+        (sys_dir / kind).symlink_to(shared / kind, target_is_directory=True)
+    env = {
+        # The venvs are shared and already installed: never reinstall from a test project.
+        "MELTANO_AUTO_INSTALL": "false",
+        "MELTANO_DATABASE_URI": f"sqlite:///{sys_dir / 'meltano.db'}",
+        **sandbox_env(sandbox_url, root / "tokens", refresh_token),
+        "TARGET_DUCKDB_FILEPATH": str(root / "output" / "xero.duckdb"),
+        **(extra_env or {}),
+    }
+    (root / "output").mkdir(exist_ok=True)
+    return MeltanoProject(root, env)
+
+
+# --------------------------------------------------------------------------- PostgreSQL
+
+
+def _pg_bin(name: str) -> Path:
+    """A PostgreSQL server program from PATH or Debian's /usr/lib/postgresql/<v>/bin."""
+    found = shutil.which(name)
+    if found:
+        return Path(found)
+    candidates = sorted(Path("/usr/lib/postgresql").glob(f"*/bin/{name}"))
+    if not candidates:
+        raise RuntimeError(
+            f"PostgreSQL's {name} was not found on PATH or under /usr/lib/postgresql/*/bin; "
+            "install the server (Debian: apt-get install postgresql; .ci/run does it)"
+        )
+    return candidates[-1]
+
+
+def free_port() -> int:
+    """A TCP port free on loopback right now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+class PostgresServer:
+    """A PostgreSQL server in a temporary directory, on a free loopback port.
+
+    ``initdb`` refuses to run as root, so as root every server command runs as ``nobody`` in a
+    directory owned by ``nobody``. Trust authentication on loopback only; the unix socket
+    lives in the temporary directory.
+    """
+
+    user = "postgres"
+
+    def __init__(self) -> None:
+        self.dir = Path(tempfile.mkdtemp(prefix="singer-xero-pg-"))
+        self.data = self.dir / "data"
+        self.socket_dir = self.dir / "sock"
+        self.logfile = self.dir / "server.log"
+        self.port = free_port()
+        self.host = "127.0.0.1"
+        self._as: list[str] = []
+        self._started = False
+
+    def _runas_prefix(self) -> list[str]:
+        if os.geteuid() != 0:
+            return []
+        nobody = pwd.getpwnam("nobody")
+        for path in (self.dir, self.socket_dir):
+            path.mkdir(exist_ok=True)
+            os.chown(path, nobody.pw_uid, nobody.pw_gid)
+        runuser = shutil.which("runuser")
+        if runuser:
+            return [runuser, "-u", "nobody", "--"]
+        return ["setpriv", f"--reuid={nobody.pw_uid}", f"--regid={nobody.pw_gid}", "--clear-groups"]
+
+    def _run(self, argv: Sequence[str], what: str) -> None:
+        done = subprocess.run(
+            [*self._as, *argv],
+            capture_output=True,
+            text=True,
+            check=False,
+            cwd=self.dir,
+            timeout=120,
+        )
+        if done.returncode != 0:
+            log = self.logfile.read_text(errors="replace") if self.logfile.exists() else ""
+            raise RuntimeError(
+                f"PostgreSQL {what} failed ({done.returncode}): "
+                f"{(done.stdout + done.stderr).strip()[-1500:]}\n{log[-1500:]}"
+            )
+
+    def start(self) -> PostgresServer:
+        """initdb, then start the server and wait until it accepts connections."""
+        self.socket_dir.mkdir(parents=True, exist_ok=True)
+        self._as = self._runas_prefix()
+        self._run(
+            [
+                str(_pg_bin("initdb")),
+                "-D",
+                str(self.data),
+                "-U",
+                self.user,
+                "--auth=trust",
+                "--no-sync",
+                "-E",
+                "UTF8",
+                "--locale=C",
+            ],
+            "initdb",
+        )
+        options = (
+            f"-p {self.port} -k {self.socket_dir} -c listen_addresses={self.host} "
+            "-c fsync=off -c synchronous_commit=off -c full_page_writes=off"
+        )
+        self._run(
+            [
+                str(_pg_bin("pg_ctl")),
+                "-D",
+                str(self.data),
+                "-o",
+                options,
+                "-l",
+                str(self.logfile),
+                "-w",
+                "-t",
+                "60",
+                "start",
+            ],
+            "start",
+        )
+        self._started = True
+        return self
+
+    def stop(self) -> None:
+        """Stop the server (fast shutdown) and remove its directory."""
+        if self._started:
+            subprocess.run(
+                [
+                    *self._as,
+                    str(_pg_bin("pg_ctl")),
+                    "-D",
+                    str(self.data),
+                    "-m",
+                    "fast",
+                    "-w",
+                    "stop",
+                ],
+                capture_output=True,
+                check=False,
+                timeout=120,
+            )
+            self._started = False
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+    def url(self, database: str = "postgres") -> str:
+        """A psycopg connection URL."""
+        return f"postgresql://{self.user}@{self.host}:{self.port}/{database}"
+
+    def create_database(self, name: str) -> None:
+        """CREATE DATABASE ``name``."""
+        import psycopg
+
+        with psycopg.connect(self.url(), autocommit=True) as conn:
+            conn.execute(f'CREATE DATABASE "{name}"')
+
+    def __enter__(self) -> PostgresServer:
+        try:
+            return self.start()
+        except BaseException:
+            self.stop()
+            raise
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+
+def wait_for(predicate: Any, timeout: float, what: str) -> None:
+    """Poll ``predicate()`` until true, or fail naming ``what``."""
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        time.sleep(0.2)
