@@ -21,6 +21,7 @@ from __future__ import annotations
 import copy
 import hashlib
 import logging
+from collections import Counter
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -83,7 +84,7 @@ def _canonical(value: Any) -> Any:
     return value
 
 
-@dataclass
+@dataclass(eq=False)
 class Pending:
     """One record on its way to Xero."""
 
@@ -118,6 +119,7 @@ class Loader:
         self._dry_run = dry_run
         self._logger = logger
         self._placeholders = 0
+        self._sent: Counter[str] = Counter()
 
     # -- entry point ---------------------------------------------------------------------
 
@@ -381,7 +383,7 @@ class Loader:
         chunk: list[Pending],
     ) -> None:
         body = {resource.envelope: [item.payload for item in chunk]}
-        key = idempotency_key(self._writer.tenant_id, method, path, params, body)
+        key = self._key(method, path, params, body)
         if self._dry_run:
             for item in chunk:
                 self._dry_result(resource, item, key)
@@ -411,6 +413,21 @@ class Loader:
         for item, element in zip(chunk, elements, strict=True):
             if resource.write and resource.write.children and isinstance(element, dict):
                 self._write_children(resource, item, element)
+
+    def _key(self, method: str, path: str, params: Mapping[str, str], body: Any) -> str:
+        # Two identical requests in one run are two documents (two equal payments); numbering
+        # repeats keeps their keys apart, and a replay of the same input numbers them alike.
+        key = idempotency_key(self._writer.tenant_id, method, path, params, body)
+        self._sent[key] += 1
+        if self._sent[key] > 1:
+            key = idempotency_key(
+                self._writer.tenant_id,
+                method,
+                path,
+                params,
+                {"repeat": self._sent[key], "body": body},
+            )
+        return key
 
     def _settle(self, resource: Resource, item: Pending, element: Any, key: str) -> None:
         pk = resource.primary_key
@@ -442,6 +459,7 @@ class Loader:
             w.get("Message", "") for w in element.get("Warnings") or () if isinstance(w, dict)
         ]
         self._dir.remember(resource.stream, element, source_id=item.source_id)
+        self._dir.claim(xero_id)
         action = "created" if item.action == "create" else "updated"
         self._journal.written(
             item.stream, action, xero_id, key, source_id=item.source_id, warnings=warnings or None
@@ -474,7 +492,7 @@ class Loader:
                 continue
             path = f"{resource.path}/{xero_id}/{child}"
             body = {child: missing}
-            key = idempotency_key(self._writer.tenant_id, "PUT", path, {}, body)
+            key = self._key("PUT", path, {}, body)
             try:
                 reply = self._writer.write("PUT", path, {}, body, key)
             except RequestRejected as exc:
