@@ -17,7 +17,6 @@ import sqlite3
 import threading
 import time
 from dataclasses import dataclass
-from pathlib import Path
 
 from xero_sandbox.clock import Clock
 
@@ -86,14 +85,14 @@ def key_too_long_message() -> str:
 class IdempotencyStore:
     """Keys and their responses in SQLite, expiring after the (scaled) window.
 
+    ``db`` is the sandbox store's connection (autocommit mode), so keys live in the same file.
     Expiry is measured on the wall clock (``window_s`` sandbox seconds last
     ``clock.real_seconds(window_s)`` real ones), so a restart with another ``--time-scale``
     cannot resurrect or kill keys by changing units.
     """
 
-    def __init__(self, db_path: Path | str, clock: Clock, window_s: float) -> None:
-        self._db = sqlite3.connect(str(db_path), check_same_thread=False, isolation_level=None)
-        self._db.execute("PRAGMA busy_timeout = 10000")
+    def __init__(self, db: sqlite3.Connection, clock: Clock, window_s: float) -> None:
+        self._db = db
         self._db.execute(_SCHEMA)
         self._clock = clock
         self._window_s = window_s
@@ -150,8 +149,3 @@ class IdempotencyStore:
                 "DELETE FROM idempotency_keys WHERE stored_at <= ?", (self._live_after(),)
             )
         self._key_locks.pop((scope, key), None)
-
-    def close(self) -> None:
-        """Close the SQLite connection."""
-        with self._db_lock:
-            self._db.close()

@@ -1,0 +1,1740 @@
+"""The Accounting API's write side: PUT (create) and POST (create or update) under /api.xro/2.0.
+
+One table (:data:`WRITE_RESOURCES`) drives every endpoint: envelope, ID and number fields, number
+sequence, the builder that validates and computes an element, webhook category and whether the
+resource posts journals. A request runs as Xero runs it (``xero-write-rules.md``):
+
+1. The body is read (a bare object or the plural envelope). Anything that cannot be converted to
+   Xero's types fails the whole request: 400 ``PostDataInvalidException`` (ErrorNumber 14); an
+   empty body gives ``NoDataProcessedException`` (17).
+2. Each element is validated and computed in order, and saved at once when it has no errors
+   (with its journals, the documents a payment settles, and a new contact an invoice names), so
+   later elements see earlier ones (a second contact with the same Name fails).
+3. Default mode: if any element failed, 400 ``ValidationException`` listing the failed elements;
+   elements that passed stay saved, as at Xero (facts §3.1). ``summarizeErrors=false``: 200 with
+   every element in order, each with ``StatusAttributeString`` OK/WARNING/ERROR.
+4. Webhooks (CONTACT, INVOICE, CREDITNOTE) are notified after the element is saved.
+
+``Idempotency-Key`` wraps all of this (see :mod:`xero_sandbox.idempotency`).
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from typing import Any
+
+import msgspec
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import BaseRoute, Route
+
+from xero_sandbox.context import SandboxContext
+from xero_sandbox.idempotency import (
+    MAX_KEY_LENGTH,
+    IdempotencyStore,
+    KeyMismatch,
+    StoredResponse,
+    fingerprint,
+    key_too_long_message,
+    mismatch_message,
+)
+from xero_sandbox.ledger import compute_totals, ms_date, unit
+from xero_sandbox.store import decode, encode, ms_of
+from xero_sandbox.validation import (
+    INVOICE_STATUS_CHANGES,
+    NO_TAX,
+    ZERO_GUID,
+    Issues,
+    LinePolicy,
+    Messages,
+    NoDataProcessed,
+    PostDataInvalid,
+    as_bool,
+    as_date,
+    as_decimal,
+    as_enum,
+    as_guid,
+    as_text,
+    check_line,
+    prepare_line,
+    valid_email,
+)
+
+__all__ = ["WRITE_RESOURCES", "WriteResource", "routes"]
+
+Record = dict[str, Any]
+API = "/api.xro/2.0"
+JSON = "application/json; charset=utf-8"
+ZERO = Decimal("0.00")
+
+LINE_AMOUNT_TYPES = ("Exclusive", "Inclusive", "NoTax")
+QUOTE_LINE_AMOUNT_TYPES = {"EXCLUSIVE": "Exclusive", "INCLUSIVE": "Inclusive", "NOTAX": "NoTax"}
+INVOICE_TYPES = (
+    "ACCPAY",
+    "ACCPAYCREDIT",
+    "APOVERPAYMENT",
+    "APPREPAYMENT",
+    "ACCREC",
+    "ACCRECCREDIT",
+    "AROVERPAYMENT",
+    "ARPREPAYMENT",
+)
+DOCUMENT_STATUSES = ("DRAFT", "SUBMITTED", "DELETED", "AUTHORISED", "PAID", "VOIDED")
+BANK_TRANSACTION_TYPES = (
+    "RECEIVE",
+    "RECEIVE-OVERPAYMENT",
+    "RECEIVE-PREPAYMENT",
+    "SPEND",
+    "SPEND-OVERPAYMENT",
+    "SPEND-PREPAYMENT",
+    "RECEIVE-TRANSFER",
+    "SPEND-TRANSFER",
+)
+ACCOUNT_TYPES = (
+    "BANK",
+    "CURRENT",
+    "CURRLIAB",
+    "DEPRECIATN",
+    "DIRECTCOSTS",
+    "EQUITY",
+    "EXPENSE",
+    "FIXED",
+    "INVENTORY",
+    "LIABILITY",
+    "NONCURRENT",
+    "OTHERINCOME",
+    "OVERHEADS",
+    "PREPAYMENT",
+    "REVENUE",
+    "SALES",
+    "TERMLIAB",
+    "PAYG",
+)
+_ACCOUNT_CLASS = {
+    "BANK": "ASSET",
+    "CURRENT": "ASSET",
+    "FIXED": "ASSET",
+    "INVENTORY": "ASSET",
+    "NONCURRENT": "ASSET",
+    "PREPAYMENT": "ASSET",
+    "CURRLIAB": "LIABILITY",
+    "LIABILITY": "LIABILITY",
+    "TERMLIAB": "LIABILITY",
+    "PAYG": "LIABILITY",
+    "EQUITY": "EQUITY",
+    "DEPRECIATN": "EXPENSE",
+    "DIRECTCOSTS": "EXPENSE",
+    "EXPENSE": "EXPENSE",
+    "OVERHEADS": "EXPENSE",
+    "OTHERINCOME": "REVENUE",
+    "REVENUE": "REVENUE",
+    "SALES": "REVENUE",
+}
+# Fields Xero computes: dropped from what a client sends (write-rules §0.1).
+_READ_ONLY = frozenset(
+    {
+        "SubTotal",
+        "TotalTax",
+        "Total",
+        "TotalDiscount",
+        "AmountDue",
+        "AmountPaid",
+        "AmountCredited",
+        "FullyPaidOnDate",
+        "UpdatedDateUTC",
+        "UpdatedDateUTCString",
+        "HasErrors",
+        "HasValidationErrors",
+        "HasAttachments",
+        "HasAccount",
+        "StatusAttributeString",
+        "ValidationErrors",
+        "Warnings",
+        "IsDiscounted",
+        "Payments",
+        "CreditNotes",
+        "Prepayments",
+        "Overpayments",
+        "Allocations",
+        "RemainingCredit",
+        "AppliedAmount",
+        "CISDeduction",
+        "CISRate",
+        "Attachments",
+        "DateString",
+        "DueDateString",
+        "ExpiryDateString",
+        "Balances",
+        "IsSupplier",
+        "IsCustomer",
+        "ContactGroups",
+        "Website",
+        "Discount",
+        "MergedToContactID",
+        "Class",
+        "SystemAccount",
+        "ReportingCodeName",
+        "QuantityOnHand",
+        "TotalCostPool",
+        "IsTrackedAsInventory",
+        "PaymentType",
+        "Url",
+    }
+)
+
+
+# ---------------------------------------------------------------------------------------------
+# one request against one tenant
+
+
+class Writer:
+    """State of one write request: the tenant's books, the clock and events to send afterwards."""
+
+    def __init__(self, ctx: SandboxContext, tenant_id: str, method: str, unit_dp: int) -> None:
+        self.ctx = ctx
+        self.store = ctx.store
+        self.ledger = ctx.ledger
+        self.tenant_id = tenant_id
+        self.method = method
+        self.unit_dp = unit_dp
+        self.now_ms = ctx.clock.utc_ms()
+        self.events: list[tuple[str, str, str]] = []
+        self._organisation: Record | None = None
+
+    # References for validation --------------------------------------------------------------
+    def account(self, code: str | None = None, account_id: str | None = None) -> Record | None:
+        """An account by Code or AccountID."""
+        key = account_id or code
+        return None if not key else self.ledger.account(self.tenant_id, key)
+
+    def tax_rate(self, tax_type: str) -> Decimal | None:
+        """Effective rate (percent) of a TaxType, None when the tenant has no such rate."""
+        return self.ledger.tax_rates(self.tenant_id).get(tax_type)
+
+    def item(self, code: str) -> Record | None:
+        """An item by Code."""
+        return self.store.get_by_number(self.tenant_id, "Items", code)
+
+    # Books ------------------------------------------------------------------------------------
+    def get(self, resource: str, record_id: str) -> Record | None:
+        """A stored record by ID."""
+        return self.store.get(self.tenant_id, resource, record_id)
+
+    def by_number(self, resource: str, number: str) -> Record | None:
+        """A stored record by its number field."""
+        return self.store.get_by_number(self.tenant_id, resource, number)
+
+    def organisation(self) -> Record:
+        """The tenant's Organisation record (empty when the seed wrote none)."""
+        if self._organisation is None:
+            self._organisation = next(self.store.iter_records(self.tenant_id, "Organisation"), {})
+        return self._organisation
+
+    def base_currency(self) -> str:
+        """The organisation's base currency."""
+        return str(self.organisation().get("BaseCurrency") or "USD")
+
+    def today(self) -> str:
+        """Today (UTC) in Xero's date form."""
+        return ms_date(_day_ms(datetime.fromtimestamp(self.now_ms / 1000, tz=UTC).date()))
+
+    def save(self, resource: str, record: Record) -> None:
+        """Store a record."""
+        self.store.put(self.tenant_id, resource, _stored(record))
+
+    def post_journals(self, resource: str, record: Record) -> None:
+        """Bring the record's journals in line with its state (post, re-post or reverse)."""
+        self.ledger.post_document(self.tenant_id, resource, record, self.now_ms)
+
+    def notify(self, category: str | None, event_type: str, resource_id: str) -> None:
+        """Queue a webhook event, sent once the request's writes are committed."""
+        if category:
+            self.events.append((category, event_type, resource_id))
+
+    def next_number(self, resource: str, number_field: str, prefix: str) -> str:
+        """The next free document number of a per-tenant sequence (INV-0001, ...)."""
+        while True:
+            candidate = f"{prefix}-{self.store.next_number(self.tenant_id, prefix):04d}"
+            if self.by_number(resource, candidate) is None:
+                return candidate
+
+    def stamp(self, record: Record, with_string: bool = False) -> None:
+        """Bump UpdatedDateUTC to now (real clock, ms)."""
+        record["UpdatedDateUTC"] = ms_date(self.now_ms)
+        if with_string:
+            stamp = datetime.fromtimestamp(self.now_ms / 1000, tz=UTC)
+            record["UpdatedDateUTCString"] = stamp.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+@dataclass
+class Element:
+    """One element of a request, as it moves through validation."""
+
+    sent: Record
+    path: str
+    existing: Record | None = None
+    issues: Issues = field(default_factory=Issues)
+    before_save: list[Callable[[], None]] = field(default_factory=list)
+    after_save: list[Callable[[], None]] = field(default_factory=list)
+
+
+Builder = Callable[[Writer, Element], Record]
+Matcher = Callable[[Writer, Record, str], Record | None]
+
+
+@dataclass(frozen=True)
+class WriteResource:
+    """One writable collection: how its requests are read, matched, built and announced."""
+
+    collection: str
+    entity: str  # singular, for NoDataProcessed
+    id_field: str
+    build: Builder
+    number_field: str | None = None
+    match: Matcher | None = None  # natural-key lookup for a POST element without an ID
+    webhook: str | None = None
+    journals: bool = False
+    error_flag: str | None = "HasErrors"
+    not_found: str = ""  # message for an update of an unknown ID
+    put: bool = True
+    post: bool = True
+    single: bool = False  # one element per request (Accounts PUT)
+    summarize_param: bool = True
+    unitdp: bool = False
+    with_updated_string: bool = False
+
+
+# ---------------------------------------------------------------------------------------------
+# helpers shared by builders
+
+
+def _day_ms(day: date) -> int:
+    return int(datetime(day.year, day.month, day.day, tzinfo=UTC).timestamp() * 1000)
+
+
+def _date_of(record: Mapping[str, Any], name: str) -> date | None:
+    ms = ms_of(record.get(name))
+    return None if ms is None else datetime.fromtimestamp(ms / 1000, tz=UTC).date()
+
+
+def _stored(record: Record) -> Record:
+    drop = ("ValidationErrors", "Warnings", "StatusAttributeString")
+    return {k: v for k, v in record.items() if k not in drop}
+
+
+def _merge(existing: Record | None, sent: Record) -> Record:
+    """Partial update: sent fields replace stored ones; computed fields are never taken."""
+    merged: Record = dict(existing or {})
+    for key, value in sent.items():
+        if key not in _READ_ONLY:
+            merged[key] = value
+    return merged
+
+
+def _set_date(record: Record, element: Element, name: str, with_string: str | None = None) -> None:
+    if name not in element.sent:
+        return
+    value = element.sent[name]
+    if value in (None, ""):
+        record.pop(name, None)
+        return
+    day = as_date(value, f"{element.path}.{name}")
+    record[name] = ms_date(_day_ms(day))
+    if with_string:
+        record[with_string] = f"{day.isoformat()}T00:00:00"
+
+
+def _text_fields(record: Record, element: Element, names: tuple[str, ...]) -> None:
+    for name in names:
+        if element.sent.get(name) is not None:
+            record[name] = as_text(element.sent[name], f"{element.path}.{name}")
+
+
+def _bool_fields(record: Record, element: Element, names: tuple[str, ...]) -> None:
+    for name in names:
+        if element.sent.get(name) is not None:
+            record[name] = as_bool(element.sent[name], f"{element.path}.{name}")
+
+
+def _check_lock_dates(w: Writer, record: Record, issues: Issues) -> None:
+    """A posting document dated on or before a lock date cannot be saved (write-rules §0.3)."""
+    day = _date_of(record, "Date")
+    if day is None:
+        return
+    org = w.organisation()
+    year_end = _date_of(org, "EndOfYearLockDate")
+    period = _date_of(org, "PeriodLockDate")
+    if year_end is not None and day <= year_end:
+        issues.error(Messages.year_end_locked(year_end))
+    elif period is not None and day <= period:
+        issues.error(Messages.period_locked(period))
+
+
+def _contact_summary(contact: Record) -> Record:
+    return {k: v for k, v in contact.items() if k not in ("ValidationErrors", "Warnings")}
+
+
+def _resolve_contact(
+    w: Writer, element: Element, record: Record, *, may_create: bool, required: bool = True
+) -> Record | None:
+    """The contact a document names: by ContactID, then ContactNumber, then Name (§11)."""
+    path = f"{element.path}.Contact"
+    sent = element.sent.get("Contact")
+    if sent is None:
+        if element.existing is None and required:
+            element.issues.error(Messages.CONTACT_IDENTIFIER)
+        return None
+    if not isinstance(sent, dict):
+        raise PostDataInvalid(
+            f"Error converting value \"{sent}\" to type 'Xero.API.Library..Contact'. Path '{path}'."
+        )
+    contact: Record | None = None
+    if sent.get("ContactID") not in (None, ""):
+        contact_id = as_guid(sent["ContactID"], f"{path}.ContactID")
+        contact = w.get("Contacts", contact_id)
+        if contact is None:
+            element.issues.error(Messages.CONTACT_NOT_FOUND)
+            record["Contact"] = {"ContactID": contact_id}
+            return None
+    elif sent.get("ContactNumber") not in (None, ""):
+        number = as_text(sent["ContactNumber"], f"{path}.ContactNumber")
+        contact = w.by_number("Contacts", number)
+        if contact is None and not may_create:
+            element.issues.error(Messages.CONTACT_NOT_FOUND)
+            return None
+    if contact is None and sent.get("Name") not in (None, ""):
+        name = as_text(sent["Name"], f"{path}.Name")
+        contact = _active_contact_named(w, name)
+        if contact is None and not may_create:
+            element.issues.error(Messages.CONTACT_NOT_FOUND)
+            return None
+        if contact is None:
+            contact = _new_contact(w, sent, element)
+    if contact is None:
+        if sent.get("ContactNumber") in (None, ""):
+            element.issues.error(Messages.CONTACT_IDENTIFIER)
+        else:
+            element.issues.error(Messages.CONTACT_NOT_FOUND)
+        return None
+    if contact.get("ContactStatus") in ("ARCHIVED", "GDPRREQUEST"):
+        element.issues.error(Messages.CONTACT_ARCHIVED)
+    record["Contact"] = _contact_summary(contact)
+    return contact
+
+
+def _active_contact_named(w: Writer, name: str) -> Record | None:
+    found = w.store.get_by_name(w.tenant_id, "Contacts", name.strip())
+    if found is not None and found.get("ContactStatus", "ACTIVE") == "ACTIVE":
+        return found
+    return None
+
+
+def _new_contact(w: Writer, sent: Record, element: Element) -> Record:
+    """A contact a document creates by naming it (saved with the document)."""
+    contact: Record = {
+        "ContactID": str(uuid.uuid4()),
+        "ContactStatus": "ACTIVE",
+        "Name": str(sent["Name"]).strip(),
+        "Addresses": [],
+        "Phones": [],
+        "ContactGroups": [],
+        "ContactPersons": [],
+        "HasAttachments": False,
+        "HasValidationErrors": False,
+        "IsSupplier": False,
+        "IsCustomer": False,
+    }
+    for name in ("ContactNumber", "EmailAddress", "FirstName", "LastName", "AccountNumber"):
+        if sent.get(name) not in (None, ""):
+            contact[name] = as_text(sent[name], f"{element.path}.Contact.{name}")
+    w.stamp(contact)
+
+    def save_contact() -> None:
+        w.save("Contacts", contact)
+        w.notify("CONTACT", "CREATE", contact["ContactID"])
+
+    element.before_save.append(save_contact)
+    return contact
+
+
+def _lines(
+    w: Writer,
+    element: Element,
+    record: Record,
+    key: str,
+    line_amount_types: str,
+    policy: LinePolicy,
+    *,
+    client_tax: bool,
+    line_id: str = "LineItemID",
+) -> list[tuple[Record, Any]]:
+    """Prepare the lines of a document; returns (line, what-was-sent) pairs.
+
+    Update semantics (§2.2): a sent line with its LineItemID updates that line, one without is
+    added, and stored lines left out are dropped.
+    """
+    existing_lines = {
+        str(line.get(line_id)): line for line in (element.existing or {}).get(key) or []
+    }
+    sent_lines = element.sent.get(key) if key in element.sent else None
+    source = sent_lines if sent_lines is not None else list(existing_lines.values())
+    if not isinstance(source, list):
+        raise PostDataInvalid(
+            "Cannot deserialize the current JSON object into type 'System.Collections.Generic."
+            f"List`1[Xero.API.Library..LineItem]'. Path '{element.path}.{key}'."
+        )
+    prepared: list[tuple[Record, Any]] = []
+    for index, raw in enumerate(source):
+        path = f"{element.path}.{key}[{index}]"
+        if not isinstance(raw, dict):
+            raise PostDataInvalid(
+                f"Unexpected character encountered while parsing value. Path '{path}'."
+            )
+        base = dict(existing_lines.get(str(raw.get(line_id)), {})) if sent_lines is not None else {}
+        if sent_lines is not None and raw.get(line_id) not in (None, ""):
+            base[line_id] = as_guid(raw[line_id], f"{path}.{line_id}")
+        merged = {**base, **raw}
+        if sent_lines is not None and base and "LineAmount" not in raw:
+            merged.pop("LineAmount", None)
+        if not client_tax and "TaxAmount" not in raw:
+            merged.pop("TaxAmount", None)
+        line, sent = prepare_line(merged, path, line_amount_types, policy, w, element.issues)
+        line.setdefault(line_id, str(uuid.uuid4()))
+        if "Tracking" not in line:
+            line["Tracking"] = []
+        prepared.append((line, sent))
+    record[key] = [line for line, _ in prepared]
+    return prepared
+
+
+def _finish_lines(
+    w: Writer,
+    element: Element,
+    record: Record,
+    prepared: list[tuple[Record, Any]],
+    unit_dp: int,
+    *,
+    client_tax: bool,
+) -> None:
+    """Compute line amounts, tax and totals (ledger) and check them against what was sent."""
+    rates = w.ledger.tax_rates(w.tenant_id)
+    compute_totals(record, rates, unit_dp=unit_dp, client_tax=client_tax)
+    for line, sent in prepared:
+        check_line(line, sent, tax_must_match=not client_tax, issues=element.issues)
+        line.pop("_GrossAmount", None)
+    record.setdefault("TotalDiscount", ZERO)
+    record["IsDiscounted"] = bool(record.get("TotalDiscount"))
+
+
+def _line_amount_types(element: Element, record: Record, default: str) -> str:
+    if element.sent.get("LineAmountTypes") is not None:
+        value = as_enum(
+            element.sent["LineAmountTypes"],
+            LINE_AMOUNT_TYPES,
+            "LineAmountType",
+            f"{element.path}.LineAmountTypes",
+        )
+    else:
+        value = str(record.get("LineAmountTypes") or default)
+    record["LineAmountTypes"] = value
+    return value
+
+
+def _status(
+    element: Element, record: Record, allowed: tuple[str, ...], type_name: str
+) -> str | None:
+    if element.sent.get("Status") is None:
+        return None
+    return as_enum(element.sent["Status"], allowed, type_name, f"{element.path}.Status")
+
+
+# ---------------------------------------------------------------------------------------------
+# builders, one per resource
+
+
+def _invoice_like(w: Writer, element: Element, *, credit: bool) -> Record:
+    """Invoices and CreditNotes: contact, lines, totals, numbering and status rules (§2, §3)."""
+    existing, sent, issues = element.existing, element.sent, element.issues
+    record = _merge(existing, sent)
+    resource = "CreditNotes" if credit else "Invoices"
+    number_field = "CreditNoteNumber" if credit else "InvoiceNumber"
+    types = ("ACCPAYCREDIT", "ACCRECCREDIT") if credit else INVOICE_TYPES
+    if existing is None:
+        if sent.get("Type") in (None, ""):
+            issues.error(Messages.INVOICE_TYPE_MISSING)
+        else:
+            kind = as_enum(sent["Type"], types, "InvoiceType", f"{element.path}.Type")
+            if not credit and kind not in ("ACCREC", "ACCPAY"):
+                issues.error(Messages.INVOICE_TYPE_INVALID)
+    elif sent.get("Type") is not None:
+        as_enum(sent["Type"], types, "InvoiceType", f"{element.path}.Type")
+        record["Type"] = existing["Type"]
+    kind = str(record.get("Type") or "")
+    receivable = kind in ("ACCREC", "ACCRECCREDIT")
+
+    old_status = existing.get("Status") if existing else None
+    new_status = (
+        _status(element, record, DOCUMENT_STATUSES, "InvoiceStatus") or old_status or "DRAFT"
+    )
+    record["Status"] = new_status
+    allocated = existing is not None and (
+        Decimal(str(existing.get("AmountPaid", 0)))
+        + Decimal(str(existing.get("AmountCredited", 0)))
+        != 0
+    )
+    status_changed = new_status != old_status
+    if existing is not None and allocated and status_changed:
+        issues.error(Messages.status_with_allocations(new_status))
+    elif new_status not in INVOICE_STATUS_CHANGES.get(old_status, frozenset()):
+        issues.error(Messages.INVOICE_STATUS)
+
+    contact_before = (existing or {}).get("Contact", {}).get("ContactID")
+    _resolve_contact(w, element, record, may_create=True)
+    _text_fields(record, element, ("Reference", "CurrencyCode", number_field))
+    _bool_fields(record, element, ("SentToContact",))
+    if sent.get("CurrencyRate") is not None:
+        record["CurrencyRate"] = as_decimal(sent["CurrencyRate"], f"{element.path}.CurrencyRate")
+    if sent.get("BrandingThemeID") not in (None, ""):
+        record["BrandingThemeID"] = as_guid(
+            sent["BrandingThemeID"], f"{element.path}.BrandingThemeID"
+        )
+    _set_date(record, element, "Date", "DateString")
+    _set_date(record, element, "DueDate", "DueDateString")
+    for name in ("ExpectedPaymentDate", "PlannedPaymentDate"):
+        _set_date(record, element, name)
+    if existing is None and "Date" not in record:
+        record["Date"] = w.today()
+        record["DateString"] = _date_of(record, "Date").isoformat() + "T00:00:00"  # type: ignore[union-attr]
+    record.setdefault("CurrencyCode", w.base_currency())
+    record.setdefault("CurrencyRate", Decimal("1.0000000000"))
+
+    posting = new_status in ("SUBMITTED", "AUTHORISED")
+    unit_dp = w.unit_dp
+    mode = _line_amount_types(element, record, "Exclusive")
+    policy = LinePolicy(
+        unit_dp=unit_dp,
+        requires_account=posting,
+        forbidden_account_types=frozenset({"BANK"}),
+    )
+    prepared = _lines(w, element, record, "LineItems", mode, policy, client_tax=True)
+    lines_given = "LineItems" in sent or existing is None
+    if lines_given and not prepared and (not credit or posting):
+        issues.error(Messages.NO_LINE_ITEMS)
+    if posting:
+        if "Date" not in record:
+            issues.error(Messages.DATE_MISSING)
+        if not credit and "DueDate" not in record:
+            issues.error(Messages.DUE_DATE_MISSING)
+    _finish_lines(w, element, record, prepared, unit_dp, client_tax=True)
+
+    if existing is not None and allocated and _content_changed(existing, record, contact_before):
+        issues.error(Messages.ALLOCATED_EDIT)
+    if new_status in ("AUTHORISED", "SUBMITTED") and (status_changed or existing is None):
+        _check_lock_dates(w, record, issues)
+
+    number = record.get(number_field)
+    if receivable and number not in (None, ""):
+        other = w.by_number(resource, str(number))
+        if other is not None and other.get(f"{'CreditNote' if credit else 'Invoice'}ID") != (
+            existing or {}
+        ).get(f"{'CreditNote' if credit else 'Invoice'}ID"):
+            issues.error(Messages.CREDIT_NUMBER_TAKEN if credit else Messages.INVOICE_NUMBER_TAKEN)
+    elif receivable and not issues.errors:
+        record[number_field] = w.next_number(resource, number_field, "CN" if credit else "INV")
+
+    paid = Decimal(str(record.get("AmountPaid", ZERO)))
+    credited = Decimal(str(record.get("AmountCredited", ZERO)))
+    record["AmountPaid"] = paid
+    if credit:
+        applied = Decimal(str(record.get("AppliedAmount", ZERO)))
+        record["RemainingCredit"] = record["Total"] - applied - paid
+        record.setdefault("Allocations", [])
+    else:
+        record["AmountCredited"] = credited
+        record["AmountDue"] = record["Total"] - paid - credited
+        record.setdefault("Prepayments", [])
+        record.setdefault("Overpayments", [])
+        record.setdefault("CreditNotes", [])
+    record.setdefault("Payments", [])
+    record["HasAttachments"] = bool(record.get("HasAttachments", False))
+    record["HasErrors"] = False
+    return record
+
+
+def _content_changed(existing: Record, record: Record, contact_before: Any) -> bool:
+    """True when a paid document's amounts, contact or dates would change (§2.3)."""
+    if record.get("Contact", {}).get("ContactID") != contact_before:
+        return True
+    for name in ("Total", "LineAmountTypes", "CurrencyCode", "Date"):
+        if str(existing.get(name)) != str(record.get(name)):
+            return True
+    return False
+
+
+def build_invoice(w: Writer, element: Element) -> Record:
+    """An invoice or bill."""
+    return _invoice_like(w, element, credit=False)
+
+
+def build_credit_note(w: Writer, element: Element) -> Record:
+    """A credit note."""
+    return _invoice_like(w, element, credit=True)
+
+
+def build_contact(w: Writer, element: Element) -> Record:
+    """A contact: Name required and unique among active contacts; ContactNumber unique (§1)."""
+    existing, sent, issues, path = element.existing, element.sent, element.issues, element.path
+    if existing is not None and existing.get("ContactStatus") == "ARCHIVED":
+        issues.error(Messages.ARCHIVED_CONTACT_EDIT)
+    record = _merge(existing, sent)
+    _text_fields(
+        record,
+        element,
+        (
+            "Name",
+            "ContactNumber",
+            "AccountNumber",
+            "FirstName",
+            "LastName",
+            "CompanyNumber",
+            "EmailAddress",
+            "TaxNumber",
+            "BankAccountDetails",
+            "AccountsReceivableTaxType",
+            "AccountsPayableTaxType",
+            "DefaultCurrency",
+        ),
+    )
+    if sent.get("ContactStatus") is not None:
+        status = as_enum(
+            sent["ContactStatus"],
+            ("ACTIVE", "ARCHIVED", "GDPRREQUEST"),
+            "ContactStatus",
+            f"{path}.ContactStatus",
+        )
+        record["ContactStatus"] = status
+    record.setdefault("ContactStatus", "ACTIVE")
+    name = str(record.get("Name") or "").strip()
+    if not name:
+        issues.error(Messages.CONTACT_NAME_EMPTY)
+    record["Name"] = name
+    contact_id = (existing or {}).get("ContactID")
+    if name and (existing is None or name.lower() != str(existing.get("Name", "")).lower()):
+        other = _active_contact_named(w, name)
+        if other is not None and other.get("ContactID") != contact_id:
+            issues.error(Messages.contact_name_taken(name))
+    number = record.get("ContactNumber")
+    if number not in (None, "") and (existing is None or number != existing.get("ContactNumber")):
+        other = w.by_number("Contacts", str(number))
+        if other is not None and other.get("ContactID") != contact_id:
+            issues.error(Messages.CONTACT_NUMBER_TAKEN)
+    account_number = record.get("AccountNumber")
+    if account_number not in (None, "") and (
+        existing is None or account_number != existing.get("AccountNumber")
+    ):
+        for other in w.store.iter_records(w.tenant_id, "Contacts"):
+            if (
+                other.get("AccountNumber") == account_number
+                and other.get("ContactID") != contact_id
+            ):
+                issues.error(Messages.ACCOUNT_NUMBER_TAKEN)
+                break
+    email = record.get("EmailAddress")
+    if email not in (None, "") and not valid_email(str(email)):
+        issues.error(Messages.EMAIL_INVALID)
+    for name_field in ("Addresses", "Phones", "ContactPersons"):
+        value = record.get(name_field)
+        if value is not None and not isinstance(value, list):
+            raise PostDataInvalid(
+                "Cannot deserialize the current JSON object into type 'System.Collections.Generic."
+                f"List`1'. Path '{path}.{name_field}'."
+            )
+        record.setdefault(name_field, [])
+    record.setdefault("ContactGroups", [])
+    record.setdefault("IsSupplier", False)
+    record.setdefault("IsCustomer", False)
+    record["HasAttachments"] = bool(record.get("HasAttachments", False))
+    record["HasValidationErrors"] = False
+    return record
+
+
+def _match_contact(w: Writer, sent: Record, path: str) -> Record | None:
+    if sent.get("ContactNumber") not in (None, ""):
+        found = w.by_number("Contacts", as_text(sent["ContactNumber"], f"{path}.ContactNumber"))
+        if found is not None:
+            return found
+    if sent.get("Name") not in (None, ""):
+        return _active_contact_named(w, as_text(sent["Name"], f"{path}.Name"))
+    return None
+
+
+def _match_number(resource: str, number_field: str) -> Matcher:
+    def match(w: Writer, sent: Record, path: str) -> Record | None:
+        number = sent.get(number_field)
+        if number in (None, ""):
+            return None
+        return w.by_number(resource, as_text(number, f"{path}.{number_field}"))
+
+    return match
+
+
+def build_item(w: Writer, element: Element) -> Record:
+    """An item: Code required and unique (§5)."""
+    existing, sent, issues, path = element.existing, element.sent, element.issues, element.path
+    record = _merge(existing, sent)
+    _text_fields(
+        record,
+        element,
+        ("Code", "Name", "Description", "PurchaseDescription", "InventoryAssetAccountCode"),
+    )
+    _bool_fields(record, element, ("IsSold", "IsPurchased"))
+    code = str(record.get("Code") or "").strip()
+    if not code:
+        issues.error(Messages.ITEM_CODE_MISSING)
+    elif existing is None or code != existing.get("Code"):
+        other = w.by_number("Items", code)
+        if other is not None and other.get("ItemID") != (existing or {}).get("ItemID"):
+            issues.error(Messages.item_code_taken(code))
+    record["Code"] = code
+    for side in ("SalesDetails", "PurchaseDetails"):
+        details = record.get(side)
+        if details is None:
+            continue
+        if not isinstance(details, dict):
+            raise PostDataInvalid(
+                f"Error converting value \"{details}\" to type 'Xero.API.Library..Purchase'. "
+                f"Path '{path}.{side}'."
+            )
+        details = dict(details)
+        if details.get("UnitPrice") is not None:
+            price = as_decimal(details["UnitPrice"], f"{path}.{side}.UnitPrice")
+            details["UnitPrice"] = unit(price, w.unit_dp)
+        code_in = details.get("AccountCode")
+        if code_in not in (None, "") and w.account(code=str(code_in)) is None:
+            issues.warn(Messages.account_code_removed(str(code_in)))
+            details.pop("AccountCode")
+        record[side] = details
+    record.setdefault("IsSold", True)
+    record.setdefault("IsPurchased", True)
+    record["IsTrackedAsInventory"] = bool(record.get("InventoryAssetAccountCode"))
+    return record
+
+
+def build_account(w: Writer, element: Element) -> Record:
+    """An account: Code (≤10) and Name unique, Type required; archive alone (§10)."""
+    existing, sent, issues, path = element.existing, element.sent, element.issues, element.path
+    record = _merge(existing, sent)
+    _text_fields(
+        record,
+        element,
+        (
+            "Code",
+            "Name",
+            "Description",
+            "BankAccountNumber",
+            "TaxType",
+            "CurrencyCode",
+            "ReportingCode",
+        ),
+    )
+    _bool_fields(
+        record, element, ("EnablePaymentsToAccount", "ShowInExpenseClaims", "AddToWatchlist")
+    )
+    if sent.get("Type") is not None:
+        record["Type"] = as_enum(sent["Type"], ACCOUNT_TYPES, "AccountType", f"{path}.Type")
+    if sent.get("Status") is not None:
+        record["Status"] = as_enum(
+            sent["Status"], ("ACTIVE", "ARCHIVED", "DELETED"), "AccountStatus", f"{path}.Status"
+        )
+    if existing is not None and sent.get("Status") not in (None, existing.get("Status")):
+        details = {
+            k for k in sent if k not in ("Status", "AccountID") and sent[k] != existing.get(k)
+        }
+        if details:
+            issues.error(Messages.ACCOUNT_STATUS_AND_DETAILS)
+    code = str(record.get("Code") or "")
+    if len(code) > 10:
+        issues.error(Messages.ACCOUNT_CODE_TOO_LONG)
+    if code and (existing is None or code.lower() != str(existing.get("Code", "")).lower()):
+        other = w.account(code=code)
+        if other is not None and other.get("AccountID") != (existing or {}).get("AccountID"):
+            issues.error(Messages.ACCOUNT_CODE_TAKEN)
+    name = str(record.get("Name") or "")
+    if not name:
+        issues.error(Messages.ACCOUNT_NAME_MISSING)
+    elif existing is None or name.lower() != str(existing.get("Name", "")).lower():
+        for other in w.store.iter_records(w.tenant_id, "Accounts"):
+            if str(other.get("Name", "")).lower() == name.lower() and other.get("AccountID") != (
+                existing or {}
+            ).get("AccountID"):
+                issues.error(Messages.ACCOUNT_NAME_TAKEN)
+                break
+    if not record.get("Type"):
+        issues.error(Messages.ACCOUNT_TYPE_MISSING)
+    elif record["Type"] == "BANK" and not record.get("BankAccountNumber"):
+        issues.error(Messages.BANK_ACCOUNT_NUMBER_MISSING)
+    if record.get("TaxType") and w.tax_rate(str(record["TaxType"])) is None:
+        issues.error(Messages.tax_type_unknown(str(record["TaxType"])))
+    record.setdefault("Status", "ACTIVE")
+    record["Class"] = _ACCOUNT_CLASS.get(str(record.get("Type")), "EXPENSE")
+    record.setdefault("EnablePaymentsToAccount", False)
+    record.setdefault("ShowInExpenseClaims", False)
+    record.setdefault("HasAttachments", False)
+    if record.get("Type") == "BANK":
+        record.setdefault("BankAccountType", "BANK")
+        record.setdefault("CurrencyCode", w.base_currency())
+
+    def forget_cache() -> None:
+        w.ledger.forget(w.tenant_id)
+
+    element.after_save.append(forget_cache)
+    return record
+
+
+def _resolve_account_ref(w: Writer, sent: Any, path: str) -> Record | None:
+    if not isinstance(sent, dict):
+        return None
+    if sent.get("AccountID") not in (None, ""):
+        return w.account(account_id=as_guid(sent["AccountID"], f"{path}.AccountID"))
+    if sent.get("Code") not in (None, ""):
+        return w.account(code=as_text(sent["Code"], f"{path}.Code"))
+    return None
+
+
+def _account_summary(account: Record) -> Record:
+    return {k: account[k] for k in ("AccountID", "Code", "Name") if k in account}
+
+
+def build_bank_transaction(w: Writer, element: Element) -> Record:
+    """A spend or receive money transaction (§7): tax must match, totals must not be echoed."""
+    existing, sent, issues, path = element.existing, element.sent, element.issues, element.path
+    record = _merge(existing, sent)
+    if existing is None:
+        kind = sent.get("Type")
+        if kind in (None, ""):
+            issues.error(Messages.INVOICE_TYPE_MISSING)
+        else:
+            kind = as_enum(kind, BANK_TRANSACTION_TYPES, "BankTransactionType", f"{path}.Type")
+            if kind.endswith("TRANSFER"):
+                issues.error(Messages.TRANSFER_TYPE.format(type=kind))
+    else:
+        record["Type"] = existing["Type"]
+    old_status = existing.get("Status") if existing else None
+    status = _status(element, record, ("AUTHORISED", "DELETED", "VOIDED"), "BankTransactionStatus")
+    new_status = status or old_status or "AUTHORISED"
+    allowed = {None: {"AUTHORISED"}, "AUTHORISED": {"AUTHORISED", "DELETED"}}.get(old_status, set())
+    if existing is not None and record.get("Type") not in ("SPEND", "RECEIVE"):
+        allowed = set()
+    if new_status not in allowed:
+        issues.error(Messages.status_not_applicable(new_status))
+    record["Status"] = new_status
+    _resolve_contact(w, element, record, may_create=True)
+    if "BankAccount" in sent or existing is None:
+        bank = _resolve_account_ref(w, sent.get("BankAccount"), f"{path}.BankAccount")
+        if sent.get("BankAccount") is None:
+            issues.error(Messages.BANK_ACCOUNT_MISSING)
+        elif bank is None:
+            issues.error(Messages.ACCOUNT_NOT_FOUND)
+        elif bank.get("Type") != "BANK":
+            issues.error(Messages.PAYMENT_ACCOUNT_TYPE)
+        if bank is not None:
+            record["BankAccount"] = _account_summary(bank)
+    _text_fields(record, element, ("Reference", "CurrencyCode"))
+    _bool_fields(record, element, ("IsReconciled",))
+    _set_date(record, element, "Date", "DateString")
+    if "Date" not in record:
+        record["Date"] = w.today()
+    record.setdefault("IsReconciled", False)
+    record.setdefault("CurrencyCode", w.base_currency())
+    record.setdefault("CurrencyRate", Decimal("1.0000000000"))
+    mode = _line_amount_types(element, record, "Inclusive")
+    policy = LinePolicy(
+        unit_dp=w.unit_dp, requires_account=True, forbidden_account_types=frozenset({"BANK"})
+    )
+    prepared = _lines(w, element, record, "LineItems", mode, policy, client_tax=False)
+    if not prepared:
+        issues.error(Messages.NO_LINE_ITEMS)
+    _finish_lines(w, element, record, prepared, w.unit_dp, client_tax=False)
+    record.pop("TotalDiscount", None)
+    record.pop("IsDiscounted", None)
+    for name in ("SubTotal", "TotalTax", "Total"):
+        echoed = sent.get(name)
+        if echoed is not None and as_decimal(echoed, f"{path}.{name}") != record[name]:
+            issues.error(Messages.SUBTOTAL_MISMATCH)
+    if new_status == "AUTHORISED" and old_status is None:
+        _check_lock_dates(w, record, issues)
+    record.setdefault("HasAttachments", False)
+    return record
+
+
+_JOURNAL_TRANSITIONS: Mapping[str | None, frozenset[str]] = {
+    None: frozenset({"DRAFT", "POSTED"}),
+    "DRAFT": frozenset({"DRAFT", "POSTED", "DELETED"}),
+    "POSTED": frozenset({"POSTED", "VOIDED"}),
+}
+
+
+def build_manual_journal(w: Writer, element: Element) -> Record:
+    """A manual journal (§6): lines must balance once POSTED; unknown accounts drop the line."""
+    existing, sent, issues, path = element.existing, element.sent, element.issues, element.path
+    record = _merge(existing, sent)
+    _text_fields(record, element, ("Narration",))
+    _bool_fields(record, element, ("ShowOnCashBasisReports",))
+    if not str(record.get("Narration") or "").strip():
+        issues.error(Messages.NARRATION_MISSING)
+    old_status = existing.get("Status") if existing else None
+    new_status = str(sent["Status"]) if sent.get("Status") is not None else (old_status or "DRAFT")
+    if new_status not in _JOURNAL_TRANSITIONS.get(old_status, frozenset()):
+        issues.error(Messages.status_not_applicable(new_status))
+    record["Status"] = new_status
+    _set_date(record, element, "Date", None)
+    if "Date" not in record:
+        record["Date"] = w.today()
+    record.setdefault("ShowOnCashBasisReports", True)
+    record.pop("CurrencyCode", None)
+    mode = _line_amount_types(element, record, NO_TAX)
+    policy = LinePolicy(unit_dp=2, default_tax_from_account=mode != NO_TAX)
+    source = (
+        sent.get("JournalLines")
+        if "JournalLines" in sent
+        else (existing or {}).get("JournalLines", [])
+    )
+    if not isinstance(source, list):
+        raise PostDataInvalid(
+            "Cannot deserialize the current JSON object into type 'System.Collections.Generic."
+            f"List`1[Xero.API.Library..ManualJournalLine]'. Path '{path}.JournalLines'."
+        )
+    lines: list[Record] = []
+    rates = w.ledger.tax_rates(w.tenant_id)
+    for index, raw in enumerate(source):
+        line_path = f"{path}.JournalLines[{index}]"
+        if not isinstance(raw, dict):
+            raise PostDataInvalid(
+                f"Unexpected character encountered while parsing value. Path '{line_path}'."
+            )
+        amount = as_decimal(raw.get("LineAmount", 0), f"{line_path}.LineAmount")
+        line, _ = prepare_line(
+            {k: v for k, v in raw.items() if k not in ("LineAmount", "TaxAmount")},
+            line_path,
+            mode,
+            policy,
+            w,
+            issues,
+        )
+        if not line.get("AccountID"):
+            continue  # unknown account: the line is removed with a warning
+        holder: Record = {"LineAmountTypes": mode, "LineItems": [{**line, "LineAmount": amount}]}
+        compute_totals(holder, rates)
+        computed = holder["LineItems"][0]
+        out: Record = {
+            "LineAmount": computed["LineAmount"],
+            "AccountCode": line["AccountCode"],
+            "AccountID": line["AccountID"],
+            "Description": str(line.get("Description", "")),
+            "TaxType": str(line.get("TaxType") or "NONE"),
+            "TaxAmount": computed["TaxAmount"],
+            "Tracking": line.get("Tracking", []),
+            "IsBlank": False,
+        }
+        lines.append(out)
+    record["JournalLines"] = lines
+    if new_status == "POSTED":
+        debits = sum((line["LineAmount"] for line in lines if line["LineAmount"] > 0), ZERO)
+        credits = sum((line["LineAmount"] for line in lines if line["LineAmount"] < 0), ZERO)
+        if debits + credits != 0 or not lines:
+            issues.error(Messages.journal_unbalanced(debits, credits))
+        if old_status != "POSTED":
+            _check_lock_dates(w, record, issues)
+    record.setdefault("HasAttachments", False)
+    return record
+
+
+_PAYMENT_TYPES = {
+    "ACCREC": "ACCRECPAYMENT",
+    "ACCPAY": "ACCPAYPAYMENT",
+    "ACCRECCREDIT": "ARCREDITPAYMENT",
+    "ACCPAYCREDIT": "APCREDITPAYMENT",
+}
+_PAYMENT_TARGETS = ("Invoice", "CreditNote", "Prepayment", "Overpayment")
+
+
+def build_payment(w: Writer, element: Element) -> Record:
+    """A payment against one AUTHORISED invoice or credit note, at most its amount due (§4)."""
+    sent, issues, path = element.sent, element.issues, element.path
+    if element.existing is not None:
+        return _payment_status_update(w, element)
+    record = _merge(None, sent)
+    targets = [name for name in _PAYMENT_TARGETS if isinstance(sent.get(name), dict)]
+    if len(targets) > 1:
+        issues.error(Messages.PAYMENT_MANY_DOCUMENTS)
+    document, resource = _payment_document(w, element, targets)
+    account = _resolve_account_ref(w, sent.get("Account"), f"{path}.Account")
+    if account is None:
+        issues.error(Messages.ACCOUNT_NOT_FOUND)
+    elif account.get("Type") != "BANK" and not account.get("EnablePaymentsToAccount"):
+        issues.error(Messages.PAYMENT_ACCOUNT_TYPE)
+    if account is not None:
+        record["Account"] = _account_summary(account)
+    amount = None
+    if sent.get("Amount") is None:
+        issues.error(Messages.AMOUNT_MISSING)
+    else:
+        amount = as_decimal(sent["Amount"], f"{path}.Amount").quantize(Decimal("0.01"))
+        record["Amount"] = amount
+        if amount <= 0:
+            issues.error(Messages.AMOUNT_NOT_POSITIVE)
+    _set_date(record, element, "Date")
+    if "Date" not in record:
+        record["Date"] = w.today()
+    _text_fields(record, element, ("Reference",))
+    _bool_fields(record, element, ("IsReconciled",))
+    if sent.get("CurrencyRate") is not None:
+        record["CurrencyRate"] = as_decimal(sent["CurrencyRate"], f"{path}.CurrencyRate")
+    record.setdefault("CurrencyRate", Decimal("1.0000000000"))
+    record.setdefault("IsReconciled", False)
+    record["Status"] = "AUTHORISED"
+    record["HasAccount"] = True
+    record["HasValidationErrors"] = False
+    outstanding = ZERO
+    if document is not None:
+        kind = str(document.get("Type"))
+        record["PaymentType"] = _PAYMENT_TYPES.get(kind, "ACCRECPAYMENT")
+        outstanding = Decimal(
+            str(
+                document.get("AmountDue")
+                if resource == "Invoices"
+                else document.get("RemainingCredit", 0)
+            )
+        )
+        if document.get("Status") != "AUTHORISED":
+            issues.error(Messages.PAYMENT_DOCUMENT_STATUS)
+        elif amount is not None and amount > outstanding:
+            issues.error(Messages.PAYMENT_EXCEEDS)
+        _check_lock_dates(w, record, issues)
+    if amount is not None:
+        record["BankAmount"] = amount
+    if document is not None and resource is not None and amount is not None:
+        settled = _apply_payment(w, resource, document, record, amount)
+        record[targets[0] if targets else "Invoice"] = _document_summary(settled, resource)
+
+        def save_document() -> None:
+            w.save(resource, settled)
+            w.post_journals(resource, settled)
+            w.notify(_WEBHOOKS.get(resource), "UPDATE", settled[_ID_FIELDS[resource]])
+
+        element.after_save.append(save_document)
+    return record
+
+
+_ID_FIELDS = {"Invoices": "InvoiceID", "CreditNotes": "CreditNoteID"}
+_WEBHOOKS = {"Invoices": "INVOICE", "CreditNotes": "CREDITNOTE"}
+
+
+def _payment_document(
+    w: Writer, element: Element, targets: list[str]
+) -> tuple[Record | None, str | None]:
+    sent, issues, path = element.sent, element.issues, element.path
+    if not targets:
+        issues.error(Messages.INVOICE_NOT_FOUND)
+        return None, None
+    target = targets[0]
+    ref = sent[target]
+    if target == "Invoice":
+        resource, id_field, number_field, missing = (
+            "Invoices",
+            "InvoiceID",
+            "InvoiceNumber",
+            Messages.INVOICE_NOT_FOUND,
+        )
+    elif target == "CreditNote":
+        resource, id_field, number_field, missing = (
+            "CreditNotes",
+            "CreditNoteID",
+            "CreditNoteNumber",
+            Messages.CREDIT_NOTE_NOT_FOUND,
+        )
+    else:
+        issues.error(Messages.PAYMENT_DOCUMENT_STATUS)
+        return None, None
+    document = None
+    if ref.get(id_field) not in (None, ""):
+        document = w.get(resource, as_guid(ref[id_field], f"{path}.{target}.{id_field}"))
+    elif ref.get(number_field) not in (None, ""):
+        document = w.by_number(
+            resource, as_text(ref[number_field], f"{path}.{target}.{number_field}")
+        )
+    if document is None:
+        issues.error(missing)
+        return None, None
+    return document, resource
+
+
+def _document_summary(document: Record, resource: str) -> Record:
+    keep = (
+        _ID_FIELDS[resource],
+        "InvoiceNumber",
+        "CreditNoteNumber",
+        "Type",
+        "Status",
+        "Contact",
+        "Total",
+        "AmountDue",
+        "AmountPaid",
+        "AmountCredited",
+        "RemainingCredit",
+        "CurrencyCode",
+        "IsDiscounted",
+        "HasErrors",
+        "LineItems",
+    )
+    summary = {k: document[k] for k in keep if k in document}
+    if "Contact" in summary:
+        contact = summary["Contact"]
+        summary["Contact"] = {k: contact[k] for k in ("ContactID", "Name") if k in contact}
+    return summary
+
+
+def _apply_payment(
+    w: Writer, resource: str, document: Record, payment: Record, amount: Decimal
+) -> Record:
+    """The document after a payment of ``amount`` (negative to undo one)."""
+    settled = dict(document)
+    paid = Decimal(str(settled.get("AmountPaid", ZERO))) + amount
+    settled["AmountPaid"] = paid
+    payments = [
+        p for p in settled.get("Payments") or [] if p.get("PaymentID") != payment.get("PaymentID")
+    ]
+    if amount > 0:
+        payments.append(
+            {
+                "PaymentID": payment.get("PaymentID", ZERO_GUID),
+                "Date": payment["Date"],
+                "Amount": amount,
+                "Reference": payment.get("Reference", ""),
+                "CurrencyRate": payment.get("CurrencyRate", Decimal("1.0000000000")),
+                "HasAccount": False,
+                "HasValidationErrors": False,
+            }
+        )
+    settled["Payments"] = payments
+    if resource == "Invoices":
+        due = (
+            Decimal(str(settled["Total"]))
+            - paid
+            - Decimal(str(settled.get("AmountCredited", ZERO)))
+        )
+        settled["AmountDue"] = due
+    else:
+        due = (
+            Decimal(str(settled["Total"])) - paid - Decimal(str(settled.get("AppliedAmount", ZERO)))
+        )
+        settled["RemainingCredit"] = due
+    if due == 0 and settled.get("Status") == "AUTHORISED":
+        settled["Status"] = "PAID"
+        settled["FullyPaidOnDate"] = payment["Date"]
+    elif due != 0 and settled.get("Status") == "PAID":
+        settled["Status"] = "AUTHORISED"
+        settled.pop("FullyPaidOnDate", None)
+    w.stamp(settled, with_string=True)
+    return settled
+
+
+def _payment_status_update(w: Writer, element: Element) -> Record:
+    """POST /Payments/{id}: only ``{"Status": "DELETED"}`` is accepted (§4)."""
+    existing, sent, issues = element.existing, element.sent, element.issues
+    assert existing is not None
+    record = dict(existing)
+    extra = [k for k in sent if k not in ("Status", "PaymentID")]
+    status = sent.get("Status")
+    if extra or status is None:
+        issues.error(Messages.PAYMENT_ONLY_STATUS)
+        return record
+    status = as_enum(status, ("AUTHORISED", "DELETED"), "PaymentStatus", f"{element.path}.Status")
+    if existing.get("Status") == "DELETED" or status != "DELETED":
+        issues.error(Messages.PAYMENT_STATUS)
+        return record
+    record["Status"] = "DELETED"
+    target = "Invoice" if "Invoice" in existing else "CreditNote"
+    resource = "Invoices" if target == "Invoice" else "CreditNotes"
+    ref = existing.get(target) or {}
+    document = w.get(resource, str(ref.get(_ID_FIELDS[resource], "")))
+    if document is not None:
+        amount = Decimal(str(existing["Amount"]))
+        settled = _apply_payment(w, resource, document, existing, -amount)
+        record[target] = _document_summary(settled, resource)
+
+        def save_document() -> None:
+            w.save(resource, settled)
+            w.post_journals(resource, settled)
+            w.notify(_WEBHOOKS[resource], "UPDATE", settled[_ID_FIELDS[resource]])
+
+        element.after_save.append(save_document)
+    return record
+
+
+_PO_TRANSITIONS: Mapping[str | None, frozenset[str]] = {
+    None: frozenset({"DRAFT", "SUBMITTED", "AUTHORISED"}),
+    "DRAFT": frozenset({"DRAFT", "SUBMITTED", "AUTHORISED", "DELETED"}),
+    "SUBMITTED": frozenset({"SUBMITTED", "AUTHORISED", "DRAFT", "DELETED"}),
+    "AUTHORISED": frozenset({"AUTHORISED", "BILLED", "DELETED"}),
+    "BILLED": frozenset({"BILLED"}),
+}
+_QUOTE_TRANSITIONS: Mapping[str | None, frozenset[str]] = {
+    None: frozenset({"DRAFT", "SENT"}),
+    "DRAFT": frozenset({"DRAFT", "SENT", "DELETED"}),
+    "SENT": frozenset({"SENT", "DRAFT", "ACCEPTED", "DECLINED", "DELETED"}),
+    "ACCEPTED": frozenset({"ACCEPTED", "SENT", "INVOICED"}),
+    "DECLINED": frozenset({"DECLINED", "SENT", "DELETED"}),
+    "INVOICED": frozenset({"INVOICED"}),
+}
+
+
+def _order_like(w: Writer, element: Element, *, quote: bool) -> Record:
+    """PurchaseOrders and Quotes: non-posting documents with 4-dp unit amounts (§8, §9)."""
+    existing, sent, issues, path = element.existing, element.sent, element.issues, element.path
+    record = _merge(existing, sent)
+    resource = "Quotes" if quote else "PurchaseOrders"
+    number_field = "QuoteNumber" if quote else "PurchaseOrderNumber"
+    id_field = "QuoteID" if quote else "PurchaseOrderID"
+    old_status = existing.get("Status") if existing else None
+    statuses = (
+        ("DRAFT", "SENT", "DECLINED", "ACCEPTED", "INVOICED", "DELETED")
+        if quote
+        else ("DRAFT", "SUBMITTED", "AUTHORISED", "BILLED", "DELETED")
+    )
+    status = _status(
+        element, record, statuses, "QuoteStatusCodes" if quote else "PurchaseOrderStatus"
+    )
+    new_status = status or old_status or "DRAFT"
+    table = _QUOTE_TRANSITIONS if quote else _PO_TRANSITIONS
+    if new_status not in table.get(old_status, frozenset()):
+        issues.error(Messages.status_not_applicable(new_status))
+    record["Status"] = new_status
+    _resolve_contact(w, element, record, may_create=quote)
+    text: tuple[str, ...] = ("Reference", "CurrencyCode", number_field)
+    text += (
+        ("Terms", "Title", "Summary")
+        if quote
+        else ("DeliveryAddress", "AttentionTo", "Telephone", "DeliveryInstructions")
+    )
+    _text_fields(record, element, text)
+    _set_date(record, element, "Date", "DateString")
+    if existing is None and "Date" not in record:
+        record["Date"] = w.today()
+    if quote:
+        _set_date(record, element, "ExpiryDate", "ExpiryDateString")
+    else:
+        _set_date(record, element, "DeliveryDate")
+        _set_date(record, element, "ExpectedArrivalDate")
+        if sent.get("SentToContact") is not None:
+            wanted = as_bool(sent["SentToContact"], f"{path}.SentToContact")
+            if new_status in ("AUTHORISED", "BILLED"):
+                record["SentToContact"] = wanted
+            else:
+                issues.warn(Messages.SENT_TO_CONTACT)
+                record["SentToContact"] = (existing or {}).get("SentToContact", False)
+        record.setdefault("SentToContact", False)
+    record.setdefault("CurrencyCode", w.base_currency())
+    record.setdefault("CurrencyRate", Decimal("1.0000000000"))
+    if quote:
+        if sent.get("LineAmountTypes") is not None:
+            wire = as_enum(
+                sent["LineAmountTypes"],
+                tuple(QUOTE_LINE_AMOUNT_TYPES),
+                "QuoteLineAmountTypes",
+                f"{path}.LineAmountTypes",
+            )
+        else:
+            wire = str(record.get("LineAmountTypes") or "EXCLUSIVE")
+        mode = QUOTE_LINE_AMOUNT_TYPES.get(wire, "Exclusive")
+        calc_view = {**element.sent, "LineAmountTypes": mode}
+        element = Element(
+            calc_view, path, existing, issues, element.before_save, element.after_save
+        )
+    else:
+        mode = _line_amount_types(element, record, "Exclusive")
+    policy = LinePolicy(unit_dp=4, forbidden_account_types=frozenset({"BANK"}))
+    prepared = _lines(w, element, record, "LineItems", mode, policy, client_tax=False)
+    if not prepared and (existing is None or "LineItems" in sent):
+        issues.error(Messages.NO_LINE_ITEMS)
+    record["LineAmountTypes"] = mode
+    _finish_lines(w, element, record, prepared, 4, client_tax=False)
+    if quote:
+        record["LineAmountTypes"] = wire
+        record.pop("IsDiscounted", None)
+    number = record.get(number_field)
+    if number not in (None, ""):
+        other = w.by_number(resource, str(number))
+        if other is not None and other.get(id_field) != (existing or {}).get(id_field):
+            issues.error(Messages.QUOTE_NUMBER_TAKEN if quote else Messages.ORDER_NUMBER_TAKEN)
+    elif not issues.errors:
+        record[number_field] = w.next_number(resource, number_field, "QU" if quote else "PO")
+    if not quote:
+        record["Type"] = "PURCHASEORDER"
+        record.setdefault("HasAttachments", False)
+    return record
+
+
+def build_purchase_order(w: Writer, element: Element) -> Record:
+    """A purchase order."""
+    return _order_like(w, element, quote=False)
+
+
+def build_quote(w: Writer, element: Element) -> Record:
+    """A quote."""
+    return _order_like(w, element, quote=True)
+
+
+# ---------------------------------------------------------------------------------------------
+# the table
+
+
+WRITE_RESOURCES: tuple[WriteResource, ...] = (
+    WriteResource(
+        "Contacts",
+        "Contact",
+        "ContactID",
+        build_contact,
+        number_field="ContactNumber",
+        match=_match_contact,
+        webhook="CONTACT",
+        error_flag="HasValidationErrors",
+    ),
+    WriteResource(
+        "Invoices",
+        "Invoice",
+        "InvoiceID",
+        build_invoice,
+        number_field="InvoiceNumber",
+        match=_match_number("Invoices", "InvoiceNumber"),
+        webhook="INVOICE",
+        journals=True,
+        not_found=Messages.INVOICE_NOT_FOUND,
+        unitdp=True,
+        with_updated_string=True,
+    ),
+    WriteResource(
+        "CreditNotes",
+        "CreditNote",
+        "CreditNoteID",
+        build_credit_note,
+        number_field="CreditNoteNumber",
+        match=_match_number("CreditNotes", "CreditNoteNumber"),
+        webhook="CREDITNOTE",
+        journals=True,
+        not_found=Messages.CREDIT_NOTE_NOT_FOUND,
+        unitdp=True,
+        with_updated_string=True,
+    ),
+    WriteResource(
+        "Payments",
+        "Payment",
+        "PaymentID",
+        build_payment,
+        journals=True,
+        error_flag="HasValidationErrors",
+        with_updated_string=True,
+    ),
+    WriteResource(
+        "Items",
+        "Item",
+        "ItemID",
+        build_item,
+        number_field="Code",
+        match=_match_number("Items", "Code"),
+        error_flag=None,
+        unitdp=True,
+    ),
+    WriteResource(
+        "ManualJournals",
+        "ManualJournal",
+        "ManualJournalID",
+        build_manual_journal,
+        journals=True,
+        error_flag=None,
+    ),
+    WriteResource(
+        "BankTransactions",
+        "BankTransaction",
+        "BankTransactionID",
+        build_bank_transaction,
+        journals=True,
+        error_flag=None,
+        unitdp=True,
+    ),
+    WriteResource(
+        "PurchaseOrders",
+        "PurchaseOrder",
+        "PurchaseOrderID",
+        build_purchase_order,
+        number_field="PurchaseOrderNumber",
+        match=_match_number("PurchaseOrders", "PurchaseOrderNumber"),
+    ),
+    WriteResource(
+        "Quotes",
+        "Quote",
+        "QuoteID",
+        build_quote,
+        number_field="QuoteNumber",
+        match=_match_number("Quotes", "QuoteNumber"),
+        error_flag=None,
+    ),
+    WriteResource(
+        "Accounts",
+        "Account",
+        "AccountID",
+        build_account,
+        error_flag=None,
+        not_found=Messages.ACCOUNT_IS_NOT_FOUND,
+        post=False,
+        single=True,
+        summarize_param=False,
+    ),
+)
+
+
+# ---------------------------------------------------------------------------------------------
+# request plumbing
+
+
+def _error_body(
+    number: int, kind: str, message: str, elements: list[Record] | None = None
+) -> Record:
+    body: Record = {"ErrorNumber": number, "Type": kind, "Message": message}
+    if elements is not None:
+        body["Elements"] = elements
+    return body
+
+
+def _json(status: int, body: Any) -> Response:
+    return Response(encode(body), status_code=status, media_type=JSON)
+
+
+def _elements(spec: WriteResource, body: bytes) -> list[tuple[Record, str]]:
+    """The request's elements with their JSON paths (a bare object or the plural envelope)."""
+    if not body.strip():
+        raise _no_data(spec)
+    try:
+        parsed = decode(body)
+    except (msgspec.DecodeError, ValueError) as exc:
+        raise PostDataInvalid(f"JSON request body could not be read, Error {exc}") from None
+    if isinstance(parsed, list):
+        items, prefix = parsed, ""
+    elif isinstance(parsed, dict):
+        envelope = next((k for k in parsed if k.lower() == spec.collection.lower()), None)
+        if envelope is not None:
+            items, prefix = parsed[envelope], f"{envelope}"
+            if isinstance(items, dict):
+                items, prefix = [items], ""
+            elif not isinstance(items, list):
+                raise PostDataInvalid(
+                    f"Unexpected character encountered while parsing value. Path '{envelope}'."
+                )
+        else:
+            items, prefix = [parsed] if parsed else [], ""
+    else:
+        raise PostDataInvalid("JSON request body could not be read, Error unexpected JSON value")
+    if not items:
+        raise _no_data(spec)
+    out = []
+    for index, item in enumerate(items):
+        path = f"{prefix}[{index}]" if prefix else ""
+        if not isinstance(item, dict):
+            raise PostDataInvalid(
+                f"Unexpected character encountered while parsing value. Path '{path}'."
+            )
+        out.append((item, path))
+    return out
+
+
+def _no_data(spec: WriteResource) -> NoDataProcessed:
+    if spec.collection == "Quotes":
+        return NoDataProcessed(spec.entity, Messages.NO_QUOTES)
+    return NoDataProcessed(spec.entity)
+
+
+def _path(path: str, field_name: str) -> str:
+    return f"{path}.{field_name}" if path else field_name
+
+
+def _find_existing(
+    w: Writer, spec: WriteResource, sent: Record, path: str, url_id: str | None
+) -> tuple[Record | None, str | None]:
+    """The stored record an element updates, or an error message when the ID is unknown."""
+    if url_id is not None:
+        found = w.get(spec.collection, url_id.lower()) or w.get(spec.collection, url_id)
+        if found is None and spec.number_field:
+            found = w.by_number(spec.collection, url_id)
+        return (found, None) if found is not None else (None, spec.not_found or _not_found(spec))
+    if sent.get(spec.id_field) not in (None, ""):
+        record_id = as_guid(sent[spec.id_field], _path(path, spec.id_field))
+        found = w.get(spec.collection, record_id)
+        return (found, None) if found is not None else (None, spec.not_found or _not_found(spec))
+    if w.method == "POST" and spec.match is not None:
+        return spec.match(w, sent, path), None
+    return None, None
+
+
+def _not_found(spec: WriteResource) -> str:
+    return f"An existing {spec.entity} with the specified {spec.id_field} could not be found"
+
+
+@dataclass
+class _Result:
+    echo: Record
+    failed: bool
+
+
+def _process(
+    w: Writer, spec: WriteResource, sent: Record, path: str, url_id: str | None
+) -> _Result:
+    """Validate one element and, when it passes, save it with its side effects."""
+    existing, missing = _find_existing(w, spec, sent, path, url_id)
+    if missing is not None:
+        echo = dict(sent)
+        echo["ValidationErrors"] = [{"Message": missing}]
+        if spec.error_flag:
+            echo[spec.error_flag] = True
+        echo["StatusAttributeString"] = "ERROR"
+        return _Result(echo, True)
+    element = Element(sent, path, existing)
+    record = spec.build(w, element)
+    issues = element.issues
+    echo_warnings = [{"Message": m} for m in issues.warnings]
+    if issues.errors:
+        echo = dict(record)
+        echo[spec.id_field] = (existing or {}).get(spec.id_field, ZERO_GUID)
+        echo["ValidationErrors"] = [{"Message": m} for m in issues.errors]
+        if echo_warnings:
+            echo["Warnings"] = echo_warnings
+        if spec.error_flag:
+            echo[spec.error_flag] = True
+        echo["StatusAttributeString"] = "ERROR"
+        return _Result(echo, True)
+    record_id = (existing or {}).get(spec.id_field) or str(uuid.uuid4())
+    record[spec.id_field] = record_id
+    w.stamp(record, with_string=spec.with_updated_string)
+    for step in element.before_save:
+        step()
+    w.save(spec.collection, record)
+    if spec.journals:
+        w.post_journals(spec.collection, record)
+    for step in element.after_save:
+        step()
+    w.notify(spec.webhook, "UPDATE" if existing is not None else "CREATE", record_id)
+    echo = dict(record)
+    if echo_warnings:
+        echo["Warnings"] = echo_warnings
+    echo["StatusAttributeString"] = "WARNING" if echo_warnings else "OK"
+    if spec.error_flag:
+        echo["ValidationErrors"] = []
+    return _Result(echo, False)
+
+
+def _run(
+    ctx: SandboxContext,
+    spec: WriteResource,
+    request_method: str,
+    tenant_id: str,
+    query: Mapping[str, str],
+    body: bytes,
+    url_id: str | None,
+) -> Response:
+    """One write request, start to finish (everything but idempotency)."""
+    unit_dp = 4 if spec.unitdp and query.get("unitdp") == "4" else 2
+    w = Writer(ctx, tenant_id, request_method, unit_dp)
+    one_only = spec.single or url_id is not None
+    try:
+        elements = _elements(spec, body)
+        if one_only or (spec.collection == "Payments" and request_method == "POST"):
+            elements = elements[:1]
+        # One transaction per request: a conversion error anywhere (ErrorNumber 14) leaves the
+        # books untouched, as Xero rejects the body before it processes any element.
+        with ctx.store.transaction():
+            results = [_process(w, spec, sent, path, url_id) for sent, path in elements]
+    except PostDataInvalid as exc:
+        ctx.ledger.forget(tenant_id)
+        return _json(400, _error_body(14, "PostDataInvalidException", exc.message))
+    except NoDataProcessed as exc:
+        return _json(400, _error_body(17, "NoDataProcessedException", exc.message))
+    for category, event_type, resource_id in w.events:
+        ctx.webhooks.notify(tenant_id, category, event_type, resource_id)
+    if spec.collection == "Accounts":  # Xero does not populate it on Accounts (§10)
+        for result in results:
+            result.echo.pop("StatusAttributeString", None)
+    summarize = query.get("summarizeErrors", "true").lower() != "false" or not spec.summarize_param
+    if summarize and any(r.failed for r in results):
+        failed = [r.echo for r in results if r.failed]
+        return _json(
+            400, _error_body(10, "ValidationException", "A validation exception occurred", failed)
+        )
+    envelope: Record = {
+        "Id": str(uuid.uuid4()),
+        "Status": "OK",
+        "ProviderName": "xero-sandbox",
+        "DateTimeUTC": f"/Date({w.now_ms})/",
+        spec.collection: [r.echo for r in results],
+    }
+    return _json(200, envelope)
+
+
+def _app_scope(request: Request, ctx: SandboxContext, tenant_id: str) -> str:
+    app = getattr(request.state, "client_id", None) or ctx.config.client_id
+    return f"{app}|{tenant_id}"
+
+
+def _idempotency(request: Request, ctx: SandboxContext) -> IdempotencyStore:
+    store = ctx.extras.get("idempotency")
+    if not isinstance(store, IdempotencyStore):
+        store = IdempotencyStore(ctx.store.conn, ctx.clock, ctx.config.idempotency_window_s)
+        ctx.extras["idempotency"] = store
+    return store
+
+
+def _handler(spec: WriteResource, with_id: bool) -> Callable[[Request], Any]:
+    async def handle(request: Request) -> Response:
+        ctx: SandboxContext = request.app.state.ctx
+        tenant_id = str(getattr(request.state, "tenant_id", "") or "")
+        body = await request.body()
+        url_id = request.path_params.get("record_id") if with_id else None
+        query = dict(request.query_params)
+        key = request.headers.get("Idempotency-Key")
+        if key is None:
+            return _run(ctx, spec, request.method, tenant_id, query, body, url_id)
+        if len(key) > MAX_KEY_LENGTH:
+            return _json(400, _error_body(10, "ValidationException", key_too_long_message()))
+        store = _idempotency(request, ctx)
+        scope = _app_scope(request, ctx, tenant_id)
+        request_print = fingerprint(request.method, request.url.path, request.url.query, body)
+        async with store.key_lock(scope, key):
+            found = store.lookup(scope, key, request_print)
+            if isinstance(found, StoredResponse):
+                return Response(found.body, status_code=found.status, media_type=found.content_type)
+            if isinstance(found, KeyMismatch):
+                return _json(400, _error_body(10, "ValidationException", mismatch_message(key)))
+            response = _run(ctx, spec, request.method, tenant_id, query, body, url_id)
+            store.save(
+                scope,
+                key,
+                request_print,
+                StoredResponse(response.status_code, JSON, bytes(response.body)),
+            )
+            return response
+
+    return handle
+
+
+def _routes() -> Iterator[BaseRoute]:
+    for spec in WRITE_RESOURCES:
+        methods = ["PUT"] + (["POST"] if spec.post else [])
+        yield Route(f"{API}/{spec.collection}", _handler(spec, with_id=False), methods=methods)
+        yield Route(
+            f"{API}/{spec.collection}/{{record_id}}", _handler(spec, with_id=True), methods=["POST"]
+        )
+
+
+routes: list[BaseRoute] = list(_routes())
