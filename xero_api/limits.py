@@ -120,8 +120,9 @@ class RateLimiter:
                     self._cond.wait(timeout=1.0)
                     continue
                 for budget, delay in zip(budgets, delays, strict=True):
-                    if budget.remaining is not None:
-                        budget.sends.append(now)
+                    budget.sends.append(now)
+                    if len(budget.sends) > 1000:  # no headers seen for a long time
+                        del budget.sends[:500]
                     if delay is not None and delay < 0:
                         budget.probing = True
                 return now
