@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import atexit
 import enum
 import sys
 import threading
@@ -55,7 +56,7 @@ TAP_SETTINGS = th.PropertiesList(
     ),
     th.Property(
         "page_size",
-        th.IntegerType,
+        th.IntegerType(minimum=1, maximum=1000),
         default=1000,
         description="Records per page where Xero takes `pageSize` (1 to 1000; Xero's maximum "
         "1000 spends the fewest API calls).",
@@ -82,14 +83,31 @@ class XeroMetric(enum.StrEnum):
 
 
 class XeroMessageWriter(MsgSpecWriter):  # type: ignore[misc]
-    """msgspec writer (Decimal written as JSON numbers with Xero's exact digits) that flushes
-    stdout on every non-RECORD message instead of after every record."""
+    """msgspec writer: Decimal is written as a JSON number with Xero's exact digits.
+
+    RECORD lines are collected and written in blocks; every other message (STATE above all)
+    writes out everything before it and flushes, so a STATE line never precedes its records.
+    """
+
+    BLOCK = 256 * 1024
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._pending = bytearray()
+        atexit.register(self.flush)
 
     def write_message(self, message: Any) -> None:
-        """Write one message; flush unless it is a RECORD."""
-        sys.stdout.buffer.write(self.format_message(message))
-        if not isinstance(message, RecordMessage):
-            sys.stdout.flush()
+        """Queue one message; write out the block unless it is a RECORD in a small block."""
+        self._pending += self.format_message(message)
+        if not isinstance(message, RecordMessage) or len(self._pending) >= self.BLOCK:
+            self.flush()
+
+    def flush(self) -> None:
+        """Write out and flush everything queued."""
+        if self._pending:
+            sys.stdout.buffer.write(self._pending)
+            self._pending.clear()
+        sys.stdout.flush()
 
 
 class TapXero(Tap):  # type: ignore[misc]
