@@ -20,7 +20,8 @@ idempotency_key=None, if_modified_since=None) -> XeroResponse``:
 * 429: waits ``Retry-After`` (through the rate limiter, so every thread of that tenant waits);
   a day-limit wait longer than ``max_rate_limit_wait_seconds`` raises
   :class:`XeroRateLimitExhausted`.
-* 401: renews the token once and repeats; then :class:`XeroAuthError`. A 401
+* 401: renews the token once and repeats (up to 3 times while Xero says ``TokenExpired``);
+  then :class:`XeroAuthError`. A 401
   ``AuthorizationUnsuccessful`` (the app may not use this API, e.g. Journals) and every 403 raise
   :class:`XeroAuthError` at once, naming the tenant, Xero's words and the probable scope.
 * Other 4xx are never retried: 400 :class:`XeroValidationError`, 404 :class:`XeroNotFound`,
@@ -67,6 +68,7 @@ __all__ = ["ACCOUNTING_PREFIX", "XeroClient", "XeroResponse"]
 ACCOUNTING_PREFIX = "/api.xro/2.0/"
 _SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "DELETE"})
 _MAX_RATE_LIMIT_RETRIES = 50
+_MAX_RENEWALS = 3
 _BACKOFF_BASE = 0.5
 _BACKOFF_CAP = 30.0
 
@@ -226,7 +228,7 @@ class XeroClient:
 
         faults = 0
         rate_limited = 0
-        renewed = False
+        renewals = 0
         while True:
             token = self.auth.token()
             outcome = self._send(method, url, tenant_id, params, content, base_headers, token)
@@ -264,8 +266,11 @@ class XeroClient:
 
             if status == 401:
                 detail = _problem_detail(outcome.body)
-                if not renewed and "authorizationunsuccessful" not in detail.lower():
-                    renewed = True
+                # Renew once; again only while Xero says the (new) token merely expired.
+                limit = _MAX_RENEWALS if "tokenexpired" in detail.lower() else 1
+                if renewals < limit and "authorizationunsuccessful" not in detail.lower():
+                    renewals += 1
+                    self.usage.retry(tenant_id, "http_401")
                     self.logger.info("%s: 401 (%s); renewing the access token", where, detail)
                     self.auth.renew(token)
                     continue
