@@ -1,0 +1,307 @@
+"""``make demo``: tap-xero -> DuckDB through Meltano, against a local xero-sandbox, twice.
+
+1. starts xero-sandbox (two Demo Company tenants, Xero's rate limits time-scaled) on a free port;
+2. authorises once with ``xero-auth`` (tokens go to a token store, as with real Xero);
+3. ``meltano install``, then ``meltano run tap-xero target-duckdb``;
+4. changes the books through the Accounting API (an updated invoice, a new contact);
+5. runs again: only what changed moves;
+6. prints rows per DuckDB table and the API calls each run spent, then stops the sandbox.
+
+Every step shows progress; a failing step names itself, quotes the end of its log and exits
+non-zero. Output lands in ``output/demo/`` (the DuckDB file and the logs).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections import Counter
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import TypeVar
+
+import httpx
+from meltano_sandbox import MELTANO, REPO, MeltanoError, run_meltano, sandbox_env, tail
+from rich.console import Console
+from rich.table import Table
+
+from xero_sandbox.launcher import Sandbox, SandboxError
+
+T = TypeVar("T")
+OUT = REPO / "output" / "demo"
+LOG = OUT / "demo.log"
+console = Console(highlight=False)
+
+
+class StepFailed(Exception):
+    """A demo step failed; carries the step name and what to show."""
+
+    def __init__(self, step: str, detail: str) -> None:
+        super().__init__(step)
+        self.step = step
+        self.detail = detail
+
+
+@contextmanager
+def step(name: str) -> Iterator[None]:
+    """Show a spinner while ``name`` runs, then a tick and its duration (or fail clearly)."""
+    started = time.monotonic()
+    with console.status(f"[bold]{name}[/] …"):
+        try:
+            yield
+        except StepFailed:
+            raise
+        except MeltanoError as exc:
+            raise StepFailed(name, str(exc)) from None
+        except (SandboxError, httpx.HTTPError, OSError, subprocess.SubprocessError) as exc:
+            raise StepFailed(name, f"{type(exc).__name__}: {exc}") from None
+    console.print(f"[green]✔[/] {name} [dim]({time.monotonic() - started:.1f} s)[/]")
+
+
+def timed(name: str, action: Callable[[], T]) -> T:
+    """Run ``action`` as a step and return its result."""
+    with step(name):
+        return action()
+
+
+# --------------------------------------------------------------------------- sandbox side
+
+
+def api_calls(sandbox: Sandbox) -> dict[str, int]:
+    """API calls served so far, per tenant name (from the sandbox's own counters)."""
+    names = {t["tenantId"]: t["tenantName"] for t in sandbox.tenants()}
+    stats = sandbox.stats()
+    per_tenant = stats.get("tenants", stats)
+    names["_app"] = "(no tenant: GET /connections)"
+    calls: dict[str, int] = {}
+    for tenant_id, counters in per_tenant.items():
+        if isinstance(counters, dict) and tenant_id in names:
+            calls[names[tenant_id]] = int(counters.get("calls", 0))
+    return calls
+
+
+def change_the_books(sandbox: Sandbox, tenant_id: str) -> list[str]:
+    """POST an update to one invoice and PUT a new contact, as any Xero app would."""
+    api = f"{sandbox.url}/api.xro/2.0"
+    headers = {**sandbox.headers(tenant_id), "Content-Type": "application/json"}
+    done: list[str] = []
+    with httpx.Client(timeout=30, headers=headers) as client:
+        page = client.get(f"{api}/Invoices", params={"page": 1, "where": 'Status=="DRAFT"'})
+        page.raise_for_status()
+        invoices = page.json().get("Invoices") or []
+        if invoices:
+            invoice = invoices[0]
+            reference = f"demo change {uuid.uuid4().hex[:6]}"
+            answer = client.post(
+                f"{api}/Invoices",
+                json={"Invoices": [{"InvoiceID": invoice["InvoiceID"], "Reference": reference}]},
+            )
+            answer.raise_for_status()
+            done.append(f"invoice {invoice.get('InvoiceNumber')}: Reference → {reference!r}")
+        name = f"Demo Newcomer {uuid.uuid4().hex[:6]}"
+        answer = client.put(
+            f"{api}/Contacts", json={"Contacts": [{"Name": name, "EmailAddress": "hi@example.com"}]}
+        )
+        answer.raise_for_status()
+        done.append(f"new contact {name!r}")
+    return done
+
+
+# --------------------------------------------------------------------------- meltano side
+
+
+def records_moved(output: str) -> Counter[str]:
+    """Records tap-xero emitted per stream, from its singer-sdk ``record_count`` metrics."""
+    moved: Counter[str] = Counter()
+    decoder = json.JSONDecoder()
+    for line in output.splitlines():
+        at = line.find("METRIC: ")
+        if at < 0 or "tap-xero" not in line:
+            continue
+        try:
+            metric, _ = decoder.raw_decode(line[at + len("METRIC: ") :])
+        except ValueError:
+            continue
+        if metric.get("metric") == "record_count":
+            stream = metric.get("tags", {}).get("stream")
+            if stream:
+                moved[stream] += int(metric.get("value", 0))
+    return moved
+
+
+def duckdb_rows(path: Path) -> dict[str, int]:
+    """Rows per table in the DuckDB file."""
+    import duckdb
+
+    with duckdb.connect(str(path), read_only=True) as db:
+        tables = db.execute(
+            "SELECT table_schema, table_name FROM information_schema.tables ORDER BY 1, 2"
+        ).fetchall()
+        rows: dict[str, int] = {}
+        for schema, table in tables:
+            # Names come from information_schema, not from users.
+            found = db.execute(f'SELECT count(*) FROM "{schema}"."{table}"').fetchone()  # noqa: S608
+            rows[f"{schema}.{table}"] = int(found[0]) if found else 0
+    return rows
+
+
+def report(
+    rows: dict[str, int],
+    moved: list[Counter[str]],
+    calls: list[dict[str, int]],
+    changes: list[str],
+    db_path: Path,
+) -> None:
+    """The tables the demo ends with."""
+    table = Table(title=f"DuckDB {db_path.relative_to(REPO)}", show_lines=False)
+    table.add_column("table")
+    table.add_column("rows", justify="right")
+    table.add_column("run 1 moved", justify="right")
+    table.add_column("run 2 moved", justify="right")
+    for name, count in rows.items():
+        stream = name.split(".", 1)[-1]
+        table.add_row(
+            name, str(count), str(moved[0].get(stream, "")), str(moved[1].get(stream, "") or "")
+        )
+    table.add_row(
+        "[bold]total[/]",
+        f"[bold]{sum(rows.values())}[/]",
+        f"[bold]{sum(moved[0].values())}[/]",
+        f"[bold]{sum(moved[1].values())}[/]",
+    )
+    console.print(table)
+
+    usage = Table(title="Xero API calls (counted by the sandbox)")
+    usage.add_column("tenant")
+    usage.add_column("run 1", justify="right")
+    usage.add_column("run 2 (incremental)", justify="right")
+    for tenant in calls[0]:
+        usage.add_row(tenant, str(calls[0][tenant]), str(calls[1].get(tenant, 0)))
+    console.print(usage)
+    console.print("Changed between the runs: " + "; ".join(changes))
+    console.print(
+        f'Explore: [bold]{sys.executable} -c "import duckdb; '
+        f"print(duckdb.connect('{db_path}').sql('FROM xero.invoices LIMIT 5'))\"[/]"
+    )
+
+
+def demo(scale: int) -> None:
+    """The whole demo; raises StepFailed when a step fails."""
+    if OUT.exists():
+        shutil.rmtree(OUT)
+    OUT.mkdir(parents=True)
+    work = Path(tempfile.mkdtemp(prefix="singer-xero-demo-"))
+    db_path = OUT / "xero.duckdb"
+    if not MELTANO.exists():
+        raise StepFailed("find Meltano", f"{MELTANO} is missing: run `make demo`, not the script")
+    sandbox = Sandbox(tenants=2, scale=scale, seed=2026, time_scale=20, db=work / "sandbox.db")
+    try:
+        timed("start xero-sandbox (2 Demo Company tenants)", sandbox.start)
+        console.print(f"  [dim]sandbox at {sandbox.url}[/]")
+        tokens = work / "tokens"
+        env = {
+            **sandbox_env(sandbox.url, tokens),
+            "MELTANO_DATABASE_URI": f"sqlite:///{work / 'meltano.db'}",
+            "TARGET_DUCKDB_FILEPATH": str(db_path),
+        }
+
+        def authorise() -> None:
+            done = subprocess.run(
+                [
+                    str(Path(sys.executable).with_name("xero-auth")),
+                    "--client-id",
+                    sandbox.client_id,
+                    "--login-url",
+                    sandbox.url,
+                    "--identity-url",
+                    sandbox.url,
+                    "--api-url",
+                    sandbox.url,
+                    "--token-store",
+                    str(tokens),
+                    "--no-browser",
+                    "--port",
+                    "0",
+                ],
+                env={**os.environ, "XERO_CLIENT_SECRET": sandbox.client_secret},
+                capture_output=True,
+                text=True,
+                timeout=120,
+                check=False,
+            )
+            with LOG.open("a", encoding="utf-8") as log:
+                log.write(f"$ xero-auth ...\n{done.stdout}{done.stderr}\n")
+            if done.returncode != 0:
+                raise StepFailed("authorise with xero-auth", tail(done.stdout + done.stderr, 15))
+
+        timed("authorise once with xero-auth (token store)", authorise)
+        timed(
+            "meltano install",
+            lambda: run_meltano(["install"], project=REPO, env=env, log=LOG, timeout=1500),
+        )
+        before = api_calls(sandbox)
+        first = timed(
+            "meltano run tap-xero target-duckdb (first run: everything)",
+            lambda: run_meltano(
+                ["run", "tap-xero", "target-duckdb"], project=REPO, env=env, log=LOG, timeout=1200
+            ),
+        )
+        after_first = api_calls(sandbox)
+        tenant = sandbox.tenant_ids()[0]
+        changes = timed(
+            "change the books through the Accounting API", lambda: change_the_books(sandbox, tenant)
+        )
+        for change in changes:
+            console.print(f"  [dim]{change}[/]")
+        after_change = api_calls(sandbox)
+        second = timed(
+            "meltano run tap-xero target-duckdb (incremental)",
+            lambda: run_meltano(
+                ["run", "tap-xero", "target-duckdb"], project=REPO, env=env, log=LOG, timeout=1200
+            ),
+        )
+        after_second = api_calls(sandbox)
+        rows = timed("count rows in DuckDB", lambda: duckdb_rows(db_path))
+    finally:
+        with console.status("stopping xero-sandbox …"):
+            sandbox.stop()
+            shutil.rmtree(work, ignore_errors=True)
+        console.print("[green]✔[/] stopped xero-sandbox")
+    calls = [
+        {t: after_first.get(t, 0) - before.get(t, 0) for t in after_first},
+        {t: after_second.get(t, 0) - after_change.get(t, 0) for t in after_second},
+    ]
+    report(
+        rows, [records_moved(first.output), records_moved(second.output)], calls, changes, db_path
+    )
+
+
+def main() -> int:
+    """Entry point: run the demo, turn failures into a short message and exit code 1."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--scale", type=int, default=200, help="invoices per tenant")
+    args = parser.parse_args()
+    console.rule("[bold]singer-xero demo[/]: Xero → Meltano → DuckDB, offline")
+    try:
+        demo(args.scale)
+    except StepFailed as exc:
+        console.print(f"[red]✘ {exc.step} failed[/]\n{exc.detail}")
+        console.print(f"[dim]full log: {LOG}[/]")
+        return 1
+    except KeyboardInterrupt:
+        console.print("[red]interrupted[/]")
+        return 130
+    console.rule("[green]done[/]")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
