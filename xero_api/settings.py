@@ -106,8 +106,8 @@ SETTINGS: tuple[Setting, ...] = (
         "token_store_path",
         "string",
         "Token store file (or directory; one file per client ID). Must outlive the run: Meltano "
-        "deletes its generated config, so rotated tokens are kept here, mode 0600, under a lock.",
-        default=str(DEFAULT_TOKEN_DIR / "<client_id>.json"),
+        "deletes its generated config, so rotated tokens are kept here, mode 0600, under a lock. "
+        "Default: ~/.config/singer-xero/tokens/<client_id>.json.",
     ),
     Setting(
         "tenant_ids",
@@ -132,9 +132,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting(
         "scopes",
         "array",
-        "OAuth scopes to request (xero-auth, client_credentials). Defaults to the 2026 granular "
-        "read scopes plus offline_access.",
-        default=list(DEFAULT_READ_SCOPES),
+        "OAuth scopes to request (xero-auth; client_credentials sends them only when set). "
+        "Default: the 2026 granular read scopes plus offline_access.",
     ),
     Setting(
         "request_timeout_seconds",
@@ -269,8 +268,9 @@ class XeroSettings:
         for tenant in tenant_ids:
             if not re.fullmatch(r"[0-9A-Fa-f-]{8,64}", tenant):
                 raise XeroConfigError("tenant_ids", f"{tenant!r} is not a Xero tenant ID (a UUID)")
-        scopes_configured = bool(config.get("scopes"))
-        scopes = _str_list(config, "scopes") if scopes_configured else DEFAULT_READ_SCOPES
+        scopes = _str_list(config, "scopes") or DEFAULT_READ_SCOPES
+        # A host that fills in documented defaults must not turn them into an explicit request.
+        scopes_configured = scopes != DEFAULT_READ_SCOPES
         store = config.get("token_store_path")
         if store is not None and not isinstance(store, str):
             raise XeroConfigError("token_store_path", "must be a file or directory path")
