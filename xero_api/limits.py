@@ -101,10 +101,8 @@ class RateLimiter:
             sem.release()
 
     def _budgets_for(self, key: str) -> list[_Budget]:
-        budgets = [self._budget(_APP, "minute")]
-        if key != "-":
-            budgets += [self._budget(key, "minute"), self._budget(key, "day")]
-        return budgets
+        # "-" (no tenant header) is a custom connection's one tenant, or /connections.
+        return [self._budget(_APP, "minute"), self._budget(key, "minute"), self._budget(key, "day")]
 
     def _wait_for_budget(self, key: str) -> float:
         with self._cond:
@@ -140,11 +138,10 @@ class RateLimiter:
         with self._cond:
             if app_remaining is not None:
                 self._budget(_APP, "minute").observe(app_remaining, sent_at)
-            if key != "-":
-                if minute_remaining is not None:
-                    self._budget(key, "minute").observe(minute_remaining, sent_at)
-                if day_remaining is not None:
-                    self._budget(key, "day").observe(day_remaining, sent_at)
+            if minute_remaining is not None:
+                self._budget(key, "minute").observe(minute_remaining, sent_at)
+            if day_remaining is not None:
+                self._budget(key, "day").observe(day_remaining, sent_at)
             self._end_probes(key)
             self._cond.notify_all()
 
@@ -159,12 +156,10 @@ class RateLimiter:
             until = self._clock() + seconds
             if problem in ("appminute", "app"):
                 budgets = [self._budget(_APP, "minute")]
-            elif problem in ("day", "daily") and key != "-":
+            elif problem in ("day", "daily"):
                 budgets = [self._budget(key, "day")]
-            elif key != "-" and problem in ("minute", ""):
+            else:  # minute, concurrent or unknown
                 budgets = [self._budget(key, "minute")]
-            else:  # concurrent, or a tenantless call
-                budgets = [self._budget(key if key != "-" else _APP, "minute")]
             for budget in budgets:
                 budget.blocked_until = max(budget.blocked_until, until)
                 budget.remaining = None  # the window after the wait is fresh
