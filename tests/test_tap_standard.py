@@ -1,0 +1,70 @@
+"""singer-sdk's standard tap tests, curated, against a real sandbox over HTTP.
+
+Two of the SDK's generated checks are defective in 0.54.9 (singer-sdk-meltano-notes §1.10), so
+they are switched off here and replaced by our own checks in ``test_tap_records.py``:
+
+* ``primary_keys`` puts a generator per record into a set, so duplicate keys never fail;
+* the per-attribute suite reuses one test instance across attributes, so values of one
+  attribute are checked against another's type.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from singer_sdk.testing import SuiteConfig, get_tap_test_class
+
+from tap_xero.tap import TapXero
+from xero_sandbox.launcher import Sandbox
+
+# Filled in by the fixture below before the SDK's runner first uses it (it keeps this dict).
+CONFIG: dict[str, Any] = {
+    "auth_mode": "client_credentials",
+    "client_id": "sandbox-client",
+    "client_secret": "sandbox-secret",
+    "start_date": "2000-01-01T00:00:00Z",
+    "api_url": "http://127.0.0.1:9",
+}
+
+_Standard = get_tap_test_class(
+    TapXero,
+    config=CONFIG,
+    include_stream_attribute_tests=False,  # defective: see the module docstring
+    suite_config=SuiteConfig(
+        max_records_limit=25,
+        # The Demo Company has no ExpenseClaims/Receipts (Xero's legacy expenses feature) and
+        # no payment services or batch payments in a small seed.
+        ignore_no_records_for_streams=[
+            "expense_claims",
+            "receipts",
+            "payment_services",
+            "batch_payments",
+            "linked_transactions",
+            "budgets",
+        ],
+    ),
+    parse_env_config=False,
+)
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _sandbox() -> Iterator[Sandbox]:
+    with Sandbox(tenants=1, scale=30, seed=7) as sb:
+        CONFIG.update(
+            client_id=sb.client_id,
+            client_secret=sb.client_secret,
+            api_url=sb.url,
+            identity_url=sb.url,
+            login_url=sb.url,
+        )
+        yield sb
+
+
+class TestTapXeroStandard(_Standard):  # type: ignore[misc,valid-type]
+    """The SDK's tap and stream tests, minus the defective primary-key check."""
+
+    # Defective in singer-sdk 0.54.9 (never detects duplicates); replaced by
+    # test_tap_records.py::test_keys_are_unique_across_tenants.
+    test_tap_stream_primary_keys = None
