@@ -1,0 +1,194 @@
+"""Helpers of the target tests: a sandbox with empty organisations, configs, running target-xero."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from xero_api.codec import decode_json
+from xero_sandbox.launcher import Sandbox
+
+FIXTURES = Path(__file__).parent / "fixtures" / "target"
+TARGET = str(Path(sys.executable).parent / "target-xero")
+TAP = str(Path(sys.executable).parent / "tap-xero")
+# Generous limits: the target tests are about writes, not about Xero's rate limits.
+SANDBOX_FLAGS: dict[str, Any] = {
+    "minute_limit": 100000,
+    "day_limit": 1000000,
+    "concurrent_limit": 50,
+}
+
+
+@dataclass
+class Org:
+    """One empty organisation of a running sandbox (chart of accounts only)."""
+
+    sandbox: Sandbox
+    tenant_id: str
+    token: str
+
+    def get(self, path: str, **params: str) -> dict[str, Any]:
+        """GET an Accounting API path in this organisation, straight over HTTP."""
+        response = httpx.get(
+            f"{self.sandbox.url}/api.xro/2.0/{path}",
+            params=params,
+            headers={
+                "Authorization": f"Bearer {self.token}",
+                "xero-tenant-id": self.tenant_id,
+                "Accept": "application/json",
+            },
+            timeout=60,
+        )
+        response.raise_for_status()
+        body: dict[str, Any] = decode_json(response.content)
+        return body
+
+    def all(self, path: str, envelope: str, **params: str) -> list[dict[str, Any]]:
+        """Every document of a collection (paged where the collection pages)."""
+        docs: list[dict[str, Any]] = []
+        page = 1
+        while True:
+            body = self.get(path, page=str(page), **params)
+            batch = body.get(envelope) or []
+            docs.extend(batch)
+            if "pagination" not in body or len(batch) == 0 or page >= 50:
+                return docs
+            page += 1
+
+    def counts(self) -> dict[str, int]:
+        """Documents per resource in this organisation (the sandbox's admin view)."""
+        counts: dict[str, int] = self.sandbox.counts().get(self.tenant_id, {})
+        return counts
+
+    def config(self, tmp_path: Path, **extra: Any) -> dict[str, Any]:
+        """A target config writing into this organisation, with audit and rejects files."""
+        return {
+            "auth_mode": "access_token",
+            "access_token": self.token,
+            "api_url": self.sandbox.url,
+            "identity_url": self.sandbox.url,
+            "login_url": self.sandbox.url,
+            "tenant_id": self.tenant_id,
+            "audit_file": str(tmp_path / "audit.jsonl"),
+            "rejects_file": str(tmp_path / "rejects.jsonl"),
+            **extra,
+        }
+
+    def refresh_config(self, tmp_path: Path, **extra: Any) -> dict[str, Any]:
+        """Like :meth:`config` but as a web app with a fresh refresh token and a token store,
+        so the client can renew an access token Xero expires early."""
+        tokens = self.sandbox.authorize()
+        config = self.config(tmp_path, **extra)
+        del config["access_token"]
+        config.update(
+            {
+                "auth_mode": "refresh_token",
+                "client_id": self.sandbox.client_id,
+                "client_secret": self.sandbox.client_secret,
+                "refresh_token": tokens["refresh_token"],
+                "token_store_path": str(tmp_path / "tokens.json"),
+            }
+        )
+        return config
+
+
+class OrgPool:
+    """Hands out a fresh empty organisation to each test of a module."""
+
+    def __init__(self, sandbox: Sandbox) -> None:
+        self.sandbox = sandbox
+        self.token = str(sandbox.authorize()["access_token"])
+        self._free = [str(t["tenantId"]) for t in sandbox.tenants() if t.get("empty")]
+
+    def take(self) -> Org:
+        if not self._free:
+            pytest.fail("the sandbox has no empty organisation left; raise empty_tenants")
+        return Org(self.sandbox, self._free.pop(0), self.token)
+
+
+def sandbox_pool(empty: int, **flags: Any) -> Iterator[OrgPool]:
+    """A sandbox with one Demo Company and ``empty`` empty organisations (module fixture body)."""
+    with Sandbox(
+        tenants=1, empty_tenants=empty, scale=flags.pop("scale", 5), **{**SANDBOX_FLAGS, **flags}
+    ) as sb:
+        yield OrgPool(sb)
+
+
+@dataclass
+class TargetRun:
+    """What one target-xero process did."""
+
+    returncode: int
+    stdout: str
+    stderr: str
+    audit: list[dict[str, Any]]
+    rejects: list[dict[str, Any]]
+
+    @property
+    def states(self) -> list[dict[str, Any]]:
+        """STATE values the target emitted, in order."""
+        return [json.loads(line) for line in self.stdout.splitlines() if line.strip()]
+
+    def actions(self, stream: str) -> list[str]:
+        """Audit actions of one stream, in order."""
+        return [a["action"] for a in self.audit if a["stream"] == stream]
+
+
+def read_jsonl(path: Path) -> list[dict[str, Any]]:
+    """Lines of a JSONL file (empty when it does not exist)."""
+    if not path.exists():
+        return []
+    return [decode_json(line) for line in path.read_text().splitlines() if line.strip()]
+
+
+def run_target(
+    config: dict[str, Any], tmp_path: Path, *inputs: Path | str, timeout: float = 600
+) -> TargetRun:
+    """Feed fixture files (names or paths) through a target-xero process; audit and rejects
+    are those appended by this run only."""
+    config_path = tmp_path / "target-config.json"
+    config_path.write_text(json.dumps(config))
+    audit_path = Path(config["audit_file"]) if config.get("audit_file") else tmp_path / "none"
+    rejects_path = Path(config["rejects_file"]) if config.get("rejects_file") else tmp_path / "none"
+    audit_before = len(read_jsonl(audit_path))
+    rejects_before = len(read_jsonl(rejects_path))
+    data = "".join(_path(i).read_text() for i in inputs)
+    proc = subprocess.run(
+        [TARGET, "--config", str(config_path)],
+        input=data,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+    return TargetRun(
+        proc.returncode,
+        proc.stdout,
+        proc.stderr,
+        read_jsonl(audit_path)[audit_before:],
+        read_jsonl(rejects_path)[rejects_before:],
+    )
+
+
+def _path(value: Path | str) -> Path:
+    return value if isinstance(value, Path) else FIXTURES / value
+
+
+def singer_file(tmp_path: Path, name: str, messages: list[dict[str, Any]]) -> Path:
+    """Write messages as a ``.singer`` file for one test."""
+    path = tmp_path / name
+    path.write_text("".join(json.dumps(m, default=str) + "\n" for m in messages))
+    return path
+
+
+def fixture_messages(name: str) -> list[dict[str, Any]]:
+    """The messages of a committed fixture file (numbers as Decimal)."""
+    return [decode_json(line) for line in (FIXTURES / name).read_text().splitlines() if line]
