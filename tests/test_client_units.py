@@ -492,3 +492,33 @@ def test_budget_counts_calls_sent_after_the_reporting_request() -> None:
     # budget = 1 - 1 sent since = 0 -> the next call must be a probe
     budget = limiter._budget(TENANT, "minute")
     assert budget.delay(time.monotonic()) == -1.0
+
+
+def test_window_length_is_learned_so_later_windows_need_no_429() -> None:
+    """Fixed 0.5 s windows of 3 calls: after two Retry-After answers the client knows the
+    boundaries and waits them out itself."""
+    window, limit = 0.5, 3
+    origin = time.monotonic()
+    lock = threading.Lock()
+    used: dict[int, int] = {}
+    refused: list[float] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        with lock:
+            now = time.monotonic() - origin
+            index = int(now // window)
+            if used.get(index, 0) >= limit:
+                refused.append(now)
+                wait = (index + 1) * window - now
+                return httpx.Response(
+                    429, headers={"Retry-After": f"{wait:.4f}", "X-Rate-Limit-Problem": "minute"}
+                )
+            used[index] = used.get(index, 0) + 1
+            return ok(headers={"X-MinLimit-Remaining": str(limit - used[index])})
+
+    client = make_client(handler)
+    for _ in range(24):
+        client.get("Invoices", TENANT)
+    assert sum(used.values()) == 24
+    assert max(used.values()) <= limit
+    assert len(refused) <= 3  # two to learn the window (a third if a wait lands on the edge)

@@ -11,11 +11,12 @@ How :class:`RateLimiter` spends that budget:
 * each budget (tenant minute, tenant day, app minute) is the last *remaining* value Xero
   reported minus the calls sent since that report; a call goes out only while every budget is
   positive, so a burst of concurrent calls cannot overrun a nearly spent window;
-* when a budget reaches 0 the client waits for the window: until the reset time a 429's
-  ``Retry-After`` revealed, or -- when none is known yet -- it lets a single probe call through
-  (refused calls are not counted by Xero) whose response either shows a fresh window or carries
-  ``Retry-After``; every other call waits meanwhile;
-* after a 429 the breached budget is blocked until ``Retry-After`` has passed.
+* when a budget reaches 0 the client waits for the window to reset. Until it knows when that
+  is, it lets a single probe call through (Xero does not count refused calls) whose response
+  either shows a fresh window or carries ``Retry-After``; every other call waits meanwhile;
+* after a 429 the breached budget is blocked until ``Retry-After`` has passed. Each
+  ``Retry-After`` reveals a reset moment of that fixed window, and two of them its length, so
+  later windows are waited out ahead of time, without a probe and without a 429.
 
 Hand-written: no retry library models Xero's three header budgets and fixed per-tenant windows.
 """
@@ -23,6 +24,7 @@ Hand-written: no retry library models Xero's three header budgets and fixed per-
 from __future__ import annotations
 
 import contextlib
+import math
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -41,6 +43,8 @@ class _Budget:
     sends: list[float] = field(default_factory=list)  # send times after that request
     blocked_until: float = 0.0  # from Retry-After
     probing: bool = False
+    boundary: float | None = None  # a window reset moment revealed by Retry-After
+    window: float | None = None  # window length learned from successive boundaries
 
     def delay(self, now: float) -> float | None:
         """0 to go now, seconds to wait, None to wait for a running probe, -1 to go as probe."""
@@ -48,7 +52,24 @@ class _Budget:
             return self.blocked_until - now
         if self.remaining is None or self.remaining - len(self.sends) > 0:
             return 0.0
+        if self.boundary is not None and self.window is not None:
+            # Fixed windows: the one the last report was made in ends at the next boundary.
+            periods = math.floor((self.reported_at_send - self.boundary) / self.window) + 1
+            ends = self.boundary + periods * self.window
+            if now < ends:
+                return ends - now
+            self.remaining = None  # a fresh window has begun
+            self.sends.clear()
+            return 0.0
         return None if self.probing else -1.0
+
+    def learn_boundary(self, boundary: float) -> None:
+        """Remember a reset moment; two of them give the window length (a multiple of it)."""
+        if self.boundary is not None:
+            gap = boundary - self.boundary
+            if gap >= 0.5 and (self.window is None or gap < self.window):
+                self.window = gap
+        self.boundary = boundary
 
     def observe(self, remaining: int, sent_at: float) -> None:
         if sent_at < self.reported_at_send:
@@ -161,6 +182,8 @@ class RateLimiter:
             else:  # minute, concurrent or unknown
                 budgets = [self._budget(key, "minute")]
             for budget in budgets:
+                if problem in ("minute", "appminute", "app", "day", "daily"):
+                    budget.learn_boundary(until)
                 budget.blocked_until = max(budget.blocked_until, until)
                 budget.remaining = None  # the window after the wait is fresh
                 budget.sends.clear()
