@@ -17,6 +17,7 @@ class SandboxConfig:
     db: Path = Path("xero-sandbox.db")
     tenants: int = 2
     scale: int = 100  # invoices per tenant; other resources grow in proportion
+    empty_tenants: int = 0  # extra tenants with only settings (accounts, tax rates...)
     seed: int = 42
     latency_ms: float = 0.0  # base latency per API call
     latency_per_record_ms: float = 0.0  # extra latency per record returned

@@ -1,0 +1,32 @@
+"""Shared fixtures: real xero-sandbox servers on loopback (see xero_sandbox.launcher)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+
+from xero_sandbox.launcher import Sandbox
+
+
+@pytest.fixture(scope="session")
+def sandbox() -> Iterator[Sandbox]:
+    """A small world shared by a whole test session: 2 Demo Companies, 40 invoices each."""
+    with Sandbox(tenants=2, scale=40, seed=7) as sb:
+        yield sb
+
+
+@pytest.fixture
+def make_sandbox() -> Iterator[Callable[..., Sandbox]]:
+    """Start sandboxes with custom serve flags; all are stopped when the test ends."""
+    started: list[Sandbox] = []
+
+    def make(**flags: Any) -> Sandbox:
+        sb = Sandbox(**flags).start()
+        started.append(sb)
+        return sb
+
+    yield make
+    for sb in reversed(started):
+        sb.stop()

@@ -1,0 +1,421 @@
+"""The Accounting API's read side: every GET collection and single record, driven by ``catalog``.
+
+A page without ``where``/``order``/record-level filters is served straight from SQLite: the
+stored wire JSON texts of the page are joined into the envelope with no decoding. Anything
+that must look inside records (``where``, ``order``, ContactIDs, searchTerm, summaries) decodes
+the candidate rows, filters and sorts them in Python, and encodes the page.
+"""
+
+from __future__ import annotations
+
+import functools
+import uuid
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import BaseRoute, Route
+
+from xero_sandbox.catalog import Filter, Paging, ResourceSpec, spec_for
+from xero_sandbox.context import SandboxContext
+from xero_sandbox.reports import report_response
+from xero_sandbox.store import decode, encode, ms_of, unit_2dp
+from xero_sandbox.where import QueryError, order_key, parse_order, parse_where
+
+__all__ = [
+    "API",
+    "envelope",
+    "error_response",
+    "not_found",
+    "parse_if_modified_since",
+    "routes",
+    "tenant_of",
+]
+
+API = "/api.xro/2.0"
+PROVIDER = "Xero Sandbox"
+MAX_PAGE_SIZE = 1000
+DEFAULT_PAGE_SIZE = 100
+JSON = "application/json; charset=utf-8"
+
+Record = dict[str, Any]
+RecordTest = Callable[[Record], bool]
+
+# Un-paged multi-record GETs of these return summaries without LineItems (facts §2.1).
+_UNPAGED_SUMMARY = {"Invoices": ("LineItems",), "CreditNotes": ("LineItems",)}
+_PAYMENT_SOURCES = ("ACCRECPAYMENT", "ACCPAYPAYMENT", "ARCREDITPAYMENT", "APCREDITPAYMENT")
+
+
+def envelope(collection: str, items: bytes, pagination: dict[str, int] | None = None) -> Response:
+    """Xero's success envelope around already-encoded items (``b"[...]"`` contents)."""
+    correlation = str(uuid.uuid4())
+    now = datetime.now(UTC)
+    head = (
+        f'{{"Id":"{correlation}","Status":"OK","ProviderName":"{PROVIDER}",'
+        f'"DateTimeUTC":"/Date({int(now.timestamp() * 1000)})/"'
+    ).encode()
+    if pagination is not None:
+        head += b',"pagination":' + encode(pagination)
+    body = head + b',"' + collection.encode() + b'":[' + items + b"]}"
+    return Response(body, media_type=JSON, headers={"Xero-Correlation-Id": correlation})
+
+
+def error_response(status: int, body: Record) -> Response:
+    """A JSON error answer."""
+    return Response(encode(body), status_code=status, media_type=JSON)
+
+
+def query_error(message: str) -> Response:
+    """400 QueryParseException, as Xero answers a bad where/order."""
+    return error_response(
+        400, {"ErrorNumber": 16, "Type": "QueryParseException", "Message": message}
+    )
+
+
+def not_found(detail: str = "The resource you're looking for cannot be found") -> Response:
+    """404 in the problem shape Xero uses for its other 4xx answers."""
+    return error_response(
+        404,
+        {
+            "Type": None,
+            "Title": "NotFound",
+            "Status": 404,
+            "Detail": detail,
+            "Instance": str(uuid.uuid4()),
+            "Extensions": {},
+        },
+    )
+
+
+def _forbidden() -> Response:
+    return error_response(
+        403,
+        {
+            "Type": None,
+            "Title": "Forbidden",
+            "Status": 403,
+            "Detail": "AuthenticationUnsuccessful",
+            "Instance": str(uuid.uuid4()),
+            "Extensions": {},
+        },
+    )
+
+
+def tenant_of(request: Request) -> str | None:
+    """The tenant the gate resolved for this call (None when there is none)."""
+    state = request.scope.get("state") or {}
+    tenant = state.get("tenant_id")
+    return str(tenant) if tenant else None
+
+
+def parse_if_modified_since(value: str | None) -> int | None:
+    """Epoch ms (whole seconds, UTC) of an If-Modified-Since value, or None if absent/invalid.
+
+    Accepts ``yyyy-mm-ddThh:mm:ss`` with optional fraction and offset (no offset = UTC), and
+    RFC 7231 HTTP-dates. Xero compares to the second, so the fraction is dropped.
+    """
+    if not value:
+        return None
+    text = value.strip()
+    moment: datetime | None = None
+    try:
+        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        try:
+            moment = parsedate_to_datetime(text)
+        except (TypeError, ValueError, IndexError):
+            return None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return int(moment.timestamp()) * 1000
+
+
+def _params(request: Request) -> dict[str, str]:
+    return {key.lower(): value for key, value in request.query_params.multi_items()}
+
+
+def _int(value: str | None, default: int) -> int:
+    try:
+        return int(value) if value is not None else default
+    except ValueError:
+        return default
+
+
+def _split(value: str) -> list[str]:
+    return [part.strip() for part in value.split(",") if part.strip()]
+
+
+def _day_ms(text: str) -> int | None:
+    try:
+        day = datetime.fromisoformat(text.strip()[:10]).replace(tzinfo=UTC)
+    except ValueError:
+        return None
+    return int(day.timestamp()) * 1000
+
+
+def _field_value(record: Record, path: str) -> Any:
+    value: Any = record
+    for part in path.split("."):
+        value = value.get(part) if isinstance(value, dict) else None
+    return value
+
+
+def _record_test(spec: ResourceSpec, flt: Filter, raw: str) -> RecordTest | None:
+    """A Python test for a filter that SQL columns cannot answer (None: ignore the filter)."""
+    if flt.kind == "search":
+        needle = raw.lower()
+        fields = flt.field.split(",")
+        return lambda r: any(needle in str(r.get(f) or "").lower() for f in fields)
+    if flt.kind in ("date_from", "date_to"):
+        bound = _day_ms(raw)
+        if bound is None:
+            return None
+        upper = flt.kind == "date_to"
+
+        def in_range(record: Record) -> bool:
+            ms = ms_of(_field_value(record, flt.field))
+            if ms is None:
+                return False
+            return ms <= bound if upper else ms >= bound
+
+        return in_range
+    if flt.kind in ("budget_from", "budget_to"):
+        return None  # budgets carry their periods inside; Xero narrows the periods, not rows
+    wanted = {v.lower() for v in (_split(raw) if flt.kind == "list" else [raw.strip()])}
+    field = flt.field or spec.key
+    return lambda r: str(_field_value(r, field) or "").lower() in wanted
+
+
+class _Query:
+    """One collection GET, parsed."""
+
+    def __init__(self, ctx: SandboxContext, spec: ResourceSpec, request: Request, tenant: str):
+        self.ctx, self.spec, self.tenant = ctx, spec, tenant
+        q = _params(request)
+        self.q = q
+        self.unitdp4 = spec.unitdp and q.get("unitdp") == "4"
+        self.ims = (
+            parse_if_modified_since(request.headers.get("if-modified-since"))
+            if spec.ims_field
+            else None
+        )
+        self.where = parse_where(q["where"]) if spec.where and q.get("where") else None
+        self.order = parse_order(q["order"]) if spec.order and q.get("order") else None
+        reveal = spec.reveal_param and q.get(spec.reveal_param.lower(), "").lower() == "true"
+        self.hidden = None if reveal else spec.hidden_status
+        self.summary = q.get("summaryonly", "").lower() == "true" and spec.name in (
+            "Contacts",
+            "Invoices",
+        )
+        self.sql_where: list[str] = []
+        self.sql_args: list[Any] = []
+        self.tests: list[RecordTest] = []
+        for flt in spec.filters:
+            raw = q.get(flt.param.lower())
+            if raw is None or raw == "":
+                continue
+            self._add_filter(flt, raw)
+        if spec.name == "Journals" and q.get("paymentsonly", "").lower() == "true":
+            self.tests.append(lambda r: r.get("SourceType") in _PAYMENT_SOURCES)
+        if self.where is not None:
+            self.tests.append(self.where)
+        self.drop: tuple[str, ...] = ()
+        self.page: int | None = None
+        self.page_size = DEFAULT_PAGE_SIZE
+        if spec.paged:
+            if "page" in q or self.summary:
+                self.page = max(1, _int(q.get("page"), 1))
+                if spec.paging is Paging.PAGE:
+                    self.page_size = min(
+                        MAX_PAGE_SIZE, max(1, _int(q.get("pagesize"), DEFAULT_PAGE_SIZE))
+                    )
+            else:
+                self.drop = _UNPAGED_SUMMARY.get(spec.name, ())
+        if self.summary:
+            self.drop = spec.summary_drop
+
+    def _add_filter(self, flt: Filter, raw: str) -> None:
+        values = _split(raw) if flt.kind == "list" else [raw.strip()]
+        column = None
+        if flt.field in ("", self.spec.key) and flt.kind in ("list", "eq"):
+            column, values = "id", [v.lower() for v in values]
+        elif flt.field == self.spec.status_field and flt.kind in ("list", "eq"):
+            column, values = "status", [v.upper() for v in values]
+        elif flt.field == self.spec.number_field and flt.kind in ("list", "eq"):
+            column = "number"
+        if column is not None and values:
+            self.sql_where.append(f"{column} IN ({','.join('?' * len(values))})")
+            self.sql_args.extend(values)
+            return
+        test = _record_test(self.spec, flt, raw)
+        if test is not None:
+            self.tests.append(test)
+
+    # ----------------------------------------------------------------- SQL
+    def _from(self) -> tuple[str, list[Any]]:
+        sql = " FROM records WHERE t = ? AND resource = ?"
+        args: list[Any] = [self.ctx.store.tenant_key(self.tenant), self.spec.name]
+        if self.ims is not None:
+            sql += " AND ims_ms >= ?"
+            args.append(self.ims)
+        if self.hidden is not None:
+            sql += " AND (status IS NULL OR status != ?)"
+            args.append(self.hidden)
+        for clause in self.sql_where:
+            sql += " AND " + clause
+        args.extend(self.sql_args)
+        return sql, args
+
+    def _order_sql(self) -> str:
+        if self.spec.paging is Paging.OFFSET:
+            return " ORDER BY num"
+        if self.spec.ims_field:
+            return " ORDER BY ims_ms, id"
+        return " ORDER BY rowid"
+
+    @property
+    def _column(self) -> str:
+        return "body" if self.unitdp4 or not self.spec.unitdp else "coalesce(body2, body)"
+
+    @property
+    def _fast(self) -> bool:
+        return not self.tests and self.order is None and not self.drop
+
+    def run(self) -> tuple[Response, int]:
+        """The response and the number of records in it."""
+        spec, conn = self.spec, self.ctx.store.conn
+        sql, args = self._from()
+        if spec.paging is Paging.OFFSET:
+            sql += " AND num > ?"
+            args.append(max(0, _int(self.q.get("offset"), 0)))
+        select = f"SELECT {self._column}{sql}{self._order_sql()}"
+        pagination: dict[str, int] | None = None
+        if self._fast:
+            limit, offset = self._window()
+            rows = conn.execute(select + " LIMIT ? OFFSET ?", [*args, limit, offset]).fetchall()
+            texts = [row[0] for row in rows]
+            if spec.paging is Paging.PAGE and self.page is not None:
+                total = int(conn.execute(f"SELECT count(*){sql}", args).fetchone()[0])
+                pagination = self._pagination(total)
+            return envelope(spec.envelope, b",".join(texts), pagination), len(texts)
+        matches = self._matches(conn.execute(select))
+        if self.order is not None:
+            for field, descending in reversed(self.order):
+                matches.sort(key=functools.partial(order_key, field), reverse=descending)
+        limit, offset = self._window()
+        if spec.paging is Paging.PAGE and self.page is not None:
+            pagination = self._pagination(len(matches))
+        page = matches[offset : offset + limit] if limit >= 0 else matches[offset:]
+        if self.drop:
+            page = [{k: v for k, v in r.items() if k not in self.drop} for r in page]
+        return envelope(spec.envelope, b",".join(encode(r) for r in page), pagination), len(page)
+
+    def _matches(self, rows: Iterator[tuple[bytes]]) -> list[Record]:
+        found: list[Record] = []
+        stop_at = 100 if self.spec.paging is Paging.OFFSET and self.order is None else None
+        for (body,) in rows:
+            record = decode(body)
+            if all(test(record) for test in self.tests):
+                found.append(record)
+                if stop_at is not None and len(found) >= stop_at:
+                    break
+        return found
+
+    def _window(self) -> tuple[int, int]:
+        """(limit, offset) of the rows to serve; limit -1 means all."""
+        if self.spec.paging is Paging.OFFSET:
+            return 100, 0
+        if self.page is None:
+            return -1, 0
+        return self.page_size, (self.page - 1) * self.page_size
+
+    def _pagination(self, total: int) -> dict[str, int]:
+        assert self.page is not None
+        return {
+            "page": self.page,
+            "pageSize": self.page_size,
+            "pageCount": -(-total // self.page_size),
+            "itemCount": total,
+        }
+
+
+def _served(request: Request, records: int) -> None:
+    """Tell the gate how many records went out (it adds the per-record latency)."""
+    request.scope.setdefault("state", {})["record_count"] = records
+
+
+def _context(request: Request) -> tuple[SandboxContext, str | None]:
+    ctx: SandboxContext = request.app.state.ctx
+    tenant = tenant_of(request)
+    if tenant is None or not ctx.store.has_tenant(tenant):
+        return ctx, None
+    return ctx, tenant
+
+
+async def get_collection(request: Request) -> Response:
+    """GET /api.xro/2.0/{Collection}."""
+    spec = spec_for(request.path_params["resource"])
+    if spec is None:
+        return not_found()
+    ctx, tenant = _context(request)
+    if tenant is None:
+        return _forbidden()
+    try:
+        query = _Query(ctx, spec, request, tenant)
+        response, served = query.run()
+    except QueryError as exc:
+        return query_error(str(exc))
+    _served(request, served)
+    return response
+
+
+def find_record(ctx: SandboxContext, tenant: str, spec: ResourceSpec, ident: str) -> Record | None:
+    """A record by primary key, or by its number field where Xero allows that."""
+    record = ctx.store.get(tenant, spec.name, ident)
+    if record is None and spec.number_field:
+        record = ctx.store.get_by_number(tenant, spec.name, ident)
+    return record
+
+
+async def get_one(request: Request) -> Response:
+    """GET /api.xro/2.0/{Collection}/{ID or number}."""
+    spec = spec_for(request.path_params["resource"])
+    if spec is None or not spec.singular:
+        return not_found()
+    ctx, tenant = _context(request)
+    if tenant is None:
+        return _forbidden()
+    record = find_record(ctx, tenant, spec, request.path_params["ident"])
+    if record is None:
+        return not_found()
+    if spec.unitdp and _params(request).get("unitdp") != "4":
+        record = unit_2dp(record) or record
+    _served(request, 1)
+    return envelope(spec.envelope, encode(record))
+
+
+async def get_report(request: Request) -> Response:
+    """GET /api.xro/2.0/Reports/{ReportName}."""
+    ctx, tenant = _context(request)
+    if tenant is None:
+        return _forbidden()
+    name = request.path_params["name"]
+    report = report_response(ctx, tenant, name, _params(request))
+    if report is None:
+        return not_found()
+    if isinstance(report, str):
+        return error_response(
+            400, {"ErrorNumber": 10, "Type": "ValidationException", "Message": report}
+        )
+    return envelope("Reports", encode(report))
+
+
+routes: list[BaseRoute] = [
+    Route(API + "/Reports/{name}", get_report, methods=["GET"]),
+    Route(API + "/reports/{name}", get_report, methods=["GET"]),
+    Route(API + "/{resource}", get_collection, methods=["GET"]),
+    Route(API + "/{resource}/{ident}", get_one, methods=["GET"]),
+]
