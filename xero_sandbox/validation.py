@@ -499,10 +499,10 @@ def prepare_line(
 
     account = _resolve_line_account(out, path, policy, refs, issues)
     tax_type = out.get("TaxType")
-    if tax_type in (None, "") and account is not None and policy.default_tax_from_account:
-        tax_type = account.get("TaxType")
     if tax_type in (None, "") and line_amount_types == NO_TAX:
         tax_type = "NONE"
+    if tax_type in (None, "") and account is not None and policy.default_tax_from_account:
+        tax_type = account.get("TaxType")
     if tax_type not in (None, ""):
         tax_type = as_text(tax_type, f"{path}.TaxType")
         if refs.tax_rate(tax_type) is None:

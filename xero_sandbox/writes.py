@@ -587,9 +587,11 @@ def _invoice_like(w: Writer, element: Element, *, credit: bool) -> Record:
         != 0
     )
     status_changed = new_status != old_status
-    if existing is not None and allocated and status_changed:
+    if status_changed and allocated:
         issues.error(Messages.status_with_allocations(new_status))
-    elif new_status not in INVOICE_STATUS_CHANGES.get(old_status, frozenset()):
+    elif (status_changed or old_status in ("VOIDED", "DELETED")) and (
+        new_status not in INVOICE_STATUS_CHANGES.get(old_status, frozenset())
+    ):
         issues.error(Messages.INVOICE_STATUS)
 
     contact_before = (existing or {}).get("Contact", {}).get("ContactID")
