@@ -12,8 +12,18 @@ from xero_sandbox.launcher import Sandbox
 
 @pytest.fixture(scope="session")
 def sandbox() -> Iterator[Sandbox]:
-    """A small world shared by a whole test session: 2 Demo Companies, 40 invoices each."""
-    with Sandbox(tenants=2, scale=40, seed=7) as sb:
+    """A small world shared by a whole test session: 2 Demo Companies, 40 invoices each.
+
+    Rate limits are raised so that many tests can share it; limit tests start their own.
+    """
+    with Sandbox(
+        tenants=2,
+        scale=40,
+        seed=7,
+        minute_limit=100_000,
+        day_limit=1_000_000,
+        app_minute_limit=1_000_000,
+    ) as sb:
         yield sb
 
 

@@ -301,7 +301,7 @@ class _Query:
                 total = int(conn.execute(f"SELECT count(*){sql}", args).fetchone()[0])
                 pagination = self._pagination(total)
             return envelope(spec.envelope, b",".join(texts), pagination), len(texts)
-        matches = self._matches(conn.execute(select))
+        matches = self._matches(conn.execute(select, args))
         if self.order is not None:
             for field, descending in reversed(self.order):
                 matches.sort(key=functools.partial(order_key, field), reverse=descending)
