@@ -4,7 +4,8 @@ Endpoints (facts §7), all on the sandbox origin:
 
 - ``GET /identity/connect/authorize``: consents for the one sandbox user, connects every tenant
   and redirects to ``redirect_uri`` with ``code`` and ``state`` (PKCE ``S256`` supported).
-- ``POST /connect/token``: ``authorization_code`` (single use, 5 sandbox minutes),
+- ``POST /connect/token``: ``authorization_code`` (single use, 5 sandbox minutes but at least
+  10 wall-clock seconds, so a headless flow finishes even at a large ``--time-scale``),
   ``refresh_token`` (rotation with a 30-minute grace for the previous token, 60-day idle expiry)
   and ``client_credentials`` (a custom connection bound to the first tenant).
 - ``POST /connect/revocation``: revokes the grant and disconnects the user's tenants.
@@ -60,6 +61,7 @@ __all__ = [
 
 ACCESS_TOKEN_LIFETIME = 1800.0
 AUTH_CODE_LIFETIME = 300.0
+AUTH_CODE_MIN_REAL_SECONDS = 10.0  # so a headless flow completes at any --time-scale
 REFRESH_GRACE = 1800.0
 REFRESH_IDLE_LIFETIME = 60 * 86_400.0
 
@@ -173,10 +175,14 @@ class _TenantLike(Protocol):
 
 
 class TenantDirectory(Protocol):
-    """Where the organisations come from (the sandbox ``Store``)."""
+    """Where the organisations (and, for webhooks, stored records) come from: the ``Store``."""
 
     def tenants(self) -> Sequence[_TenantLike]:
         """All tenants, in registration order."""
+        ...
+
+    def get(self, tenant_id: str, resource: str, record_id: str) -> dict[str, Any] | None:
+        """One stored record, or None."""
         ...
 
 
@@ -328,7 +334,7 @@ class Authority:
                 self._db.execute(
                     "INSERT INTO edge_codes (code_hash, grant_id, redirect_uri, challenge, "
                     "expires) VALUES (?, ?, ?, ?, ?)",
-                    (_digest(code), grant_id, redirect_uri, challenge, now + AUTH_CODE_LIFETIME),
+                    (_digest(code), grant_id, redirect_uri, challenge, now + self._code_lifetime()),
                 )
                 for tenant in self.directory.tenants():
                     self._db.execute(
@@ -346,6 +352,11 @@ class Authority:
                 self._db.execute("ROLLBACK")
                 raise
         return code
+
+    def _code_lifetime(self) -> float:
+        """5 sandbox minutes, but never under 10 wall-clock seconds."""
+        floor = AUTH_CODE_MIN_REAL_SECONDS * self.clock.time_scale
+        return max(AUTH_CODE_LIFETIME, floor)
 
     # -------------------------------------------------------------------- token
     def _grant(self, grant_id: str) -> sqlite3.Row | None:

@@ -31,7 +31,7 @@ import string
 import threading
 from collections.abc import Mapping
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Protocol
 
 import httpx
 
@@ -49,6 +49,14 @@ MAX_EVENTS_PER_BATCH = 250
 HANDSHAKE_ROUNDS = 4
 
 log = logging.getLogger("xero_sandbox.webhooks")
+
+
+class RecordSource(Protocol):
+    """Where a credit note's Type and Status can be read when the caller did not pass them."""
+
+    def get(self, tenant_id: str, resource: str, record_id: str) -> dict[str, Any] | None:
+        """One stored record, or None."""
+        ...
 
 
 def sign(key: str, body: bytes) -> str:
@@ -99,6 +107,11 @@ class Webhooks:
             "batches_abandoned": 0,
         }
         self._last_status: int | None = None
+        self._records: RecordSource | None = None
+
+    def read_records_from(self, records: RecordSource) -> None:
+        """Let CREDITNOTE events without ``data`` take Type and Status from the stored record."""
+        self._records = records
 
     @property
     def configured(self) -> bool:
@@ -141,8 +154,11 @@ class Webhooks:
             "tenantType": "ORGANISATION",
         }
         extra = {**(data or {}), **fields}
-        if category == "CREDITNOTE" and extra:
-            event["data"] = {"Type": extra.get("Type"), "Status": extra.get("Status")}
+        if category == "CREDITNOTE":
+            if not extra and self._records is not None:
+                extra = self._records.get(tenant_id, "CreditNotes", resource_id) or {}
+            if extra:
+                event["data"] = {"Type": extra.get("Type"), "Status": extra.get("Status")}
         with self._lock:
             self._sequence += 1
             event["_sequence"] = self._sequence
