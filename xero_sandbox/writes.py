@@ -1549,8 +1549,17 @@ def _elements(spec: WriteResource, body: bytes) -> list[tuple[Record, str]]:
             raise PostDataInvalid(
                 f"Unexpected character encountered while parsing value. Path '{path}'."
             )
-        out.append((item, path))
+        out.append((_without_nulls(item), path))
     return out
+
+
+def _without_nulls(value: Any) -> Any:
+    """JSON nulls count as "not sent" (Json.NET leaves the property unset), at any depth."""
+    if isinstance(value, dict):
+        return {k: _without_nulls(v) for k, v in value.items() if v is not None}
+    if isinstance(value, list):
+        return [_without_nulls(v) for v in value if v is not None]
+    return value
 
 
 def _no_data(spec: WriteResource) -> NoDataProcessed:
