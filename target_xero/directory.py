@@ -154,6 +154,10 @@ class Directory:
         assert resource.write is not None
         how = dict(resource.write.lookups).get(field, "where")
         base = {k: v for k, v in resource.params if k != "includeDeleted"}
+        # Xero leaves line items out of un-paged lists; page 1 of up to 1000 has them (and
+        # every lookup chunk is far smaller than a page).
+        if resource.paging in (Paging.PAGE, Paging.PAGE_FIXED):
+            base["page"] = "1"
         if resource.paging is Paging.PAGE:
             base["pageSize"] = "1000"
         found: list[Mapping[str, Any]] = []

@@ -365,7 +365,9 @@ class Loader:
             for chunk in _chunked(updates, size):
                 self._request(resource, "POST", resource.path, params, chunk)
             return
-        for chunk in _chunked(creates + updates, size):
+        sending = {id(item) for item in creates + updates}
+        in_order = [item for item in pending if id(item) in sending]
+        for chunk in _chunked(in_order, size):
             self._request(resource, "POST", resource.path, params, chunk)
 
     def _unchanged(self, resource: Resource, item: Pending) -> bool:

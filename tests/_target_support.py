@@ -13,7 +13,7 @@ from typing import Any
 import httpx
 import pytest
 
-from xero_api.codec import decode_json
+from xero_api.codec import decode_json, encode_json
 from xero_sandbox.launcher import Sandbox
 
 FIXTURES = Path(__file__).parent / "fixtures" / "target"
@@ -185,7 +185,7 @@ def _path(value: Path | str) -> Path:
 def singer_file(tmp_path: Path, name: str, messages: list[dict[str, Any]]) -> Path:
     """Write messages as a ``.singer`` file for one test."""
     path = tmp_path / name
-    path.write_text("".join(json.dumps(m, default=str) + "\n" for m in messages))
+    path.write_bytes(b"".join(encode_json(m) + b"\n" for m in messages))
     return path
 
 
