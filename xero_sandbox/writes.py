@@ -321,9 +321,31 @@ def _date_of(record: Mapping[str, Any], name: str) -> date | None:
     return None if ms is None else datetime.fromtimestamp(ms / 1000, tz=UTC).date()
 
 
+_REF_KEYS = {
+    "Contact": ("ContactID", "Name"),
+    "Invoice": ("InvoiceID", "InvoiceNumber", "Type", "Contact", "CurrencyCode"),
+    "CreditNote": ("CreditNoteID", "CreditNoteNumber", "Type", "Contact", "CurrencyCode"),
+}
+
+
+def _reference(name: str, linked: Record) -> Record:
+    ref = {k: v for k, v in linked.items() if k in _REF_KEYS[name]}
+    if isinstance(ref.get("Contact"), dict):
+        ref["Contact"] = _reference("Contact", ref["Contact"])
+    return ref
+
+
 def _stored(record: Record) -> Record:
+    """A record as kept in the books: linked records by reference, as the seed writes them.
+
+    Responses echo the full contact and the settled document; GETs serve these references.
+    """
     drop = ("ValidationErrors", "Warnings", "StatusAttributeString")
-    return {k: v for k, v in record.items() if k not in drop}
+    kept = {k: v for k, v in record.items() if k not in drop}
+    for name in _REF_KEYS:
+        if isinstance(kept.get(name), dict):
+            kept[name] = _reference(name, kept[name])
+    return kept
 
 
 def _merge(existing: Record | None, sent: Record) -> Record:
@@ -1218,7 +1240,7 @@ def _apply_payment(
                 "Amount": amount,
                 "Reference": payment.get("Reference", ""),
                 "CurrencyRate": payment.get("CurrencyRate", Decimal("1.0000000000")),
-                "HasAccount": False,
+                "HasAccount": True,
                 "HasValidationErrors": False,
             }
         )
