@@ -1,0 +1,469 @@
+"""The five measurements of issue 6: calls, time under Xero's limits, CPU, target, memory.
+
+Each case serves the same seeded data to our programs and to the peer, side by side in one run,
+and returns plain numbers; ``bench.run`` turns them into ratios, RESULTS.md and results.json.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import sys
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from . import world
+from .procs import Measured, run_measured
+from .world import NO_LIMITS, WORK, Dataset, serve
+
+__all__ = [
+    "LATENCY_MS",
+    "LATENCY_PER_RECORD_MS",
+    "SYNC_STREAMS",
+    "Sizes",
+    "calls_case",
+    "cpu_case",
+    "limits_case",
+    "memory_case",
+    "target_case",
+]
+
+Log = Callable[[str], None]
+
+SYNC_STREAMS = ("invoices", "contacts", "payments")
+LATENCY_MS = 300.0  # per call, sandbox milliseconds
+LATENCY_PER_RECORD_MS = 1.0  # per record returned (or sent)
+# Invoices with what they reference: contacts, items and tracking categories (a few rows).
+TARGET_STREAMS = ("contacts", "items", "tracking_categories", "invoices")
+
+
+@dataclass(frozen=True)
+class Sizes:
+    """How big each case is. ``full`` is ``make bench``; ``smoke`` is the test's."""
+
+    name: str
+    calls_invoices: int  # one tenant: calls, CPU and the target's source
+    limit_invoices: int  # one tenant under real limits (tap_limit_fraction)
+    limit_time_scale: float
+    multi_tenants: int
+    multi_invoices: int  # per tenant
+    multi_time_scale: float
+    peer_time_scale: float
+    target_limit_time_scale: float
+    mem_small: int
+    mem_big: int
+    target_mem_big: int  # target memory: calls_invoices vs this many invoices
+    repeats: int = 2  # ours and the floor run this many times in the CPU case (best kept)
+
+
+def _run_dir(name: str) -> Path:
+    path = WORK / "runs" / name
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def _sandbox_minutes(measured: Measured, time_scale: float) -> float:
+    return measured.wall_s * time_scale / 60.0
+
+
+# -- 1. calls ---------------------------------------------------------------------------------
+
+
+def calls_case(sizes: Sizes, log: Log) -> dict[str, Any]:
+    """API calls of a full sync (invoices, contacts, payments) of one tenant: ours vs the peer."""
+    dataset = Dataset(1, sizes.calls_invoices, empty_tenants=1)
+    run_dir = _run_dir("calls")
+    with serve(dataset, run_dir, fresh=False, **NO_LIMITS) as sandbox:
+        tenant = sandbox.tenant_ids()[0]
+        counts = sandbox.counts().get(tenant, {})
+        tap_cfg = world.tap_config(sandbox, run_dir, [tenant])
+        catalog = world.tap_catalog(tap_cfg, run_dir, SYNC_STREAMS)
+        before = sandbox.stats()
+        ours = run_measured(
+            "ours", world.tap_argv(tap_cfg, catalog), stderr_path=run_dir / "ours.log"
+        )
+        ours_calls = world.calls_by_tenant(before, sandbox.stats()).get(tenant, 0)
+        log(f"calls: ours {ours_calls} calls for {ours.records} records")
+
+        peer_cfg = world.peer_config(sandbox, run_dir, tenant)
+        peer_cat = world.peer_catalog(sandbox, peer_cfg, run_dir, SYNC_STREAMS)
+        before = sandbox.stats()
+        peer = run_measured(
+            "peer",
+            world.peer_argv(peer_cfg, peer_cat),
+            env=world.peer_env(sandbox),
+            stderr_path=run_dir / "peer.log",
+        )
+        peer_calls = world.calls_by_tenant(before, sandbox.stats()).get(tenant, 0)
+        log(f"calls: peer {peer_calls} calls for {peer.records} records")
+    served = {s: _count(counts, s) for s in SYNC_STREAMS}
+    bound = sum(math.ceil(n / 1000) + 1 for n in served.values())
+    return {
+        "invoices": sizes.calls_invoices,
+        "records_served": served,
+        "ours_calls": ours_calls,
+        "ours_records": ours.records,
+        "peer_calls": peer_calls,
+        "peer_records": peer.records,
+        "goal_bound_calls": bound,
+        "tap_calls_ratio_vs_peer": peer_calls / ours_calls if ours_calls else math.nan,
+    }
+
+
+def _count(counts: dict[str, Any], stream: str) -> int:
+    """Records of ``stream`` in a ``/_sandbox/counts`` tenant entry (keys vary in case)."""
+    wanted = stream.replace("_", "").lower()
+    for key, value in counts.items():
+        if key.replace("_", "").lower() == wanted:
+            return int(value)
+    return 0
+
+
+# -- 3. CPU -----------------------------------------------------------------------------------
+
+
+def cpu_case(sizes: Sizes, log: Log) -> dict[str, Any]:
+    """Invoices per second with zero latency and no limits: ours, the peer and the floor."""
+    dataset = Dataset(1, sizes.calls_invoices, empty_tenants=1)
+    run_dir = _run_dir("cpu")
+    best: dict[str, Measured] = {}
+    with serve(dataset, run_dir, fresh=False, **NO_LIMITS) as sandbox:
+        tenant = sandbox.tenant_ids()[0]
+        tap_cfg = world.tap_config(sandbox, run_dir, [tenant])
+        catalog = world.tap_catalog(tap_cfg, run_dir, ("invoices",))
+        token = sandbox.authorize()["access_token"]
+        floor_argv = [
+            sys.executable,
+            "-m",
+            "bench.floor",
+            "--api-url",
+            sandbox.url,
+            "--tenant-id",
+            tenant,
+        ]
+        for _ in range(sizes.repeats):
+            for label, argv, env in (
+                ("floor", floor_argv, {"BENCH_ACCESS_TOKEN": token}),
+                ("ours", world.tap_argv(tap_cfg, catalog), None),
+            ):
+                measured = run_measured(
+                    label,
+                    argv,
+                    env=env,
+                    stderr_path=run_dir / f"{label}.log",
+                    cwd=world.BENCH_DIR.parent,
+                )
+                log(
+                    f"cpu: {label} {measured.records} records, "
+                    f"{measured.steady_records_per_s:,.0f}/s steady, "
+                    f"{measured.records_per_s:,.0f}/s whole run"
+                )
+                if label not in best or (
+                    measured.steady_records_per_s > best[label].steady_records_per_s
+                ):
+                    best[label] = measured
+        peer_cfg = world.peer_config(sandbox, run_dir, tenant)
+        peer_cat = world.peer_catalog(sandbox, peer_cfg, run_dir, ("invoices",))
+        best["peer"] = run_measured(
+            "peer",
+            world.peer_argv(peer_cfg, peer_cat),
+            env=world.peer_env(sandbox),
+            stderr_path=run_dir / "peer.log",
+        )
+        log(
+            f"cpu: peer {best['peer'].records} records, "
+            f"{best['peer'].steady_records_per_s:,.0f}/s steady"
+        )
+    out: dict[str, Any] = {"invoices": sizes.calls_invoices, "repeats": sizes.repeats}
+    for label, m in best.items():
+        out[label] = _figures(m)
+    ours, peer, floor = best["ours"], best["peer"], best["floor"]
+    out["tap_cpu_ratio_vs_peer"] = ours.steady_records_per_s / peer.steady_records_per_s
+    out["tap_cpu_fraction_of_floor"] = ours.steady_records_per_s / floor.steady_records_per_s
+    out["cpu_time_ratio_vs_peer"] = ours.steady_records_per_cpu_s / peer.steady_records_per_cpu_s
+    out["cpu_time_fraction_of_floor"] = (
+        ours.steady_records_per_cpu_s / floor.steady_records_per_cpu_s
+    )
+    return out
+
+
+def _figures(m: Measured) -> dict[str, Any]:
+    return {
+        "records": m.records,
+        "wall_s": round(m.wall_s, 3),
+        "cpu_s": round(m.cpu_s, 3),
+        "first_record_s": None if m.first_record_s is None else round(m.first_record_s, 3),
+        "records_per_s": round(m.records_per_s, 1),
+        "steady_records_per_s": round(m.steady_records_per_s, 1),
+        "steady_records_per_cpu_s": round(m.steady_records_per_cpu_s, 1),
+        "max_rss_mb": round(m.max_rss_mb, 1),
+    }
+
+
+# -- 2. time under Xero's limits --------------------------------------------------------------
+
+
+def _limited(time_scale: float) -> dict[str, Any]:
+    return {
+        "time_scale": time_scale,
+        "latency_ms": LATENCY_MS,
+        "latency_per_record_ms": LATENCY_PER_RECORD_MS,
+    }
+
+
+def _tap_under_limits(
+    dataset: Dataset, run_name: str, time_scale: float, tenants: int, log: Log
+) -> dict[str, Any]:
+    run_dir = _run_dir(run_name)
+    with serve(dataset, run_dir, fresh=True, **_limited(time_scale)) as sandbox:
+        chosen = sandbox.tenant_ids()[:tenants]
+        tap_cfg = world.tap_config(sandbox, run_dir, chosen)
+        catalog = world.tap_catalog(tap_cfg, run_dir, SYNC_STREAMS)
+        before = sandbox.stats()
+        m = run_measured("ours", world.tap_argv(tap_cfg, catalog), stderr_path=run_dir / "ours.log")
+        after = sandbox.stats()
+    calls = world.calls_by_tenant(before, after)
+    minutes = _sandbox_minutes(m, time_scale)
+    result = {
+        "tenants": len(chosen),
+        "time_scale": time_scale,
+        "records": m.records,
+        "calls": sum(calls.get(t, 0) for t in chosen),
+        "rate_limited": after.get("rate_limited", {}),
+        "wall_s": round(m.wall_s, 2),
+        "sandbox_minutes": round(minutes, 3),
+        "records_per_min": m.records / minutes,
+        "records_per_min_per_tenant": m.records / minutes / len(chosen),
+        "calls_per_min_per_tenant": sum(calls.get(t, 0) for t in chosen) / minutes / len(chosen),
+    }
+    log(
+        f"limits: ours {len(chosen)} tenant(s) {m.records} records in {minutes:.2f} sandbox min "
+        f"= {result['records_per_min_per_tenant']:,.0f} records/min/tenant"
+    )
+    return result
+
+
+def _peer_under_limits(dataset: Dataset, time_scale: float, log: Log) -> dict[str, Any]:
+    run_dir = _run_dir("limits-peer")
+    with serve(dataset, run_dir, fresh=True, **_limited(time_scale)) as sandbox:
+        tenant = sandbox.tenant_ids()[0]
+        cfg = world.peer_config(sandbox, run_dir, tenant)
+        cat = world.peer_catalog(sandbox, cfg, run_dir, SYNC_STREAMS)
+        before = sandbox.stats()
+        m = run_measured(
+            "peer",
+            world.peer_argv(cfg, cat),
+            env=world.peer_env(sandbox),
+            stderr_path=run_dir / "peer.log",
+        )
+        after = sandbox.stats()
+    minutes = _sandbox_minutes(m, time_scale)
+    calls = world.calls_by_tenant(before, after).get(tenant, 0)
+    log(f"limits: peer {m.records} records in {minutes:.2f} sandbox min")
+    return {
+        "tenants": 1,
+        "time_scale": time_scale,
+        "records": m.records,
+        "calls": calls,
+        "rate_limited": after.get("rate_limited", {}),
+        "wall_s": round(m.wall_s, 2),
+        "sandbox_minutes": round(minutes, 3),
+        "records_per_min_per_tenant": m.records / minutes,
+        "calls_per_min_per_tenant": calls / minutes,
+    }
+
+
+def limits_case(sizes: Sizes, log: Log, peer: bool = True) -> dict[str, Any]:
+    """Records per minute under real limits and latency; one tenant vs ten; the peer beside."""
+    single = _tap_under_limits(
+        Dataset(1, sizes.limit_invoices), "limits-one", sizes.limit_time_scale, 1, log
+    )
+    multi_data = Dataset(sizes.multi_tenants, sizes.multi_invoices)
+    one = _tap_under_limits(multi_data, "limits-multi-1", sizes.multi_time_scale, 1, log)
+    many = _tap_under_limits(
+        multi_data, "limits-multi-n", sizes.multi_time_scale, sizes.multi_tenants, log
+    )
+    out: dict[str, Any] = {
+        "page_size": 1000,
+        "latency": f"{LATENCY_MS:.0f} ms + {LATENCY_PER_RECORD_MS:.0f} ms/record (sandbox time)",
+        "one_tenant": single,
+        "multi_one_tenant": one,
+        "multi_all_tenants": many,
+        "tap_limit_fraction": single["records_per_min_per_tenant"] / (60 * 1000),
+        "multi_tenant_speedup": many["records_per_min"] / one["records_per_min"],
+    }
+    if peer:
+        out["peer"] = _peer_under_limits(multi_data, sizes.peer_time_scale, log)
+        out["peer_limit_fraction"] = out["peer"]["records_per_min_per_tenant"] / (60 * 100)
+    return out
+
+
+# -- 4. target --------------------------------------------------------------------------------
+
+
+def singer_input(dataset: Dataset, log: Log) -> Path:
+    """Invoices with their contacts of the first tenant, as a .singer file by our tap (cached)."""
+    path = WORK / "singer" / f"{'-'.join(TARGET_STREAMS)}-{dataset.path.stem}.singer"
+    if path.exists():
+        return path
+    path.parent.mkdir(parents=True, exist_ok=True)
+    run_dir = _run_dir(f"singer-{dataset.scale}")
+    partial = path.with_suffix(".partial")
+    with serve(dataset, run_dir, fresh=False, **NO_LIMITS) as sandbox:
+        tenant = sandbox.tenant_ids()[0]
+        cfg = world.tap_config(sandbox, run_dir, [tenant])
+        catalog = world.tap_catalog(cfg, run_dir, TARGET_STREAMS)
+        m = run_measured(
+            "tap",
+            world.tap_argv(cfg, catalog),
+            copy_stdout_to=partial,
+            stderr_path=run_dir / "tap.log",
+        )
+    partial.rename(path)
+    log(f"target input: {m.records} records from tenant A -> {path.name}")
+    return path
+
+
+def _target_run(
+    source: Path, dataset: Dataset, run_name: str, log: Log, **flags: Any
+) -> dict[str, Any]:
+    """Load ``source`` into the empty tenant of a fresh copy of ``dataset``."""
+    run_dir = _run_dir(run_name)
+    with serve(dataset, run_dir, fresh=True, **flags) as sandbox:
+        tenants = sandbox.tenants()
+        empty = next(t["tenantId"] for t in tenants if t.get("empty"))
+        cfg = world.target_config(sandbox, run_dir, empty)
+        before = sandbox.stats()
+        m = run_measured(
+            "target",
+            world.target_argv(cfg),
+            stdin_path=source,
+            count_records=False,
+            stderr_path=run_dir / "target.log",
+        )
+        calls = world.calls_by_tenant(before, sandbox.stats()).get(empty, 0)
+        counts = sandbox.counts().get(empty, {})
+    audit = _audit(run_dir / "audit.jsonl")
+    rejected = _lines(run_dir / "rejects.jsonl")
+    records = _records_in(source)
+    writes = audit["write_requests"]
+    out = {
+        "records_in": records,
+        "written": audit["written"],
+        "rejected": rejected,
+        "calls": calls,
+        "write_calls": writes,
+        "lookup_calls": calls - writes,
+        "wall_s": round(m.wall_s, 2),
+        "cpu_s": round(m.cpu_s, 2),
+        "max_rss_mb": round(m.max_rss_mb, 1),
+        "records_per_s": records / m.wall_s if m.wall_s else 0.0,
+        "tenant_b_counts": {s: _count(counts, s) for s in TARGET_STREAMS},
+    }
+    log(
+        f"target {run_name}: {records} records, {writes} writes + {calls - writes} lookups, "
+        f"{out['records_per_s']:,.0f} records/s, {m.max_rss_mb:.0f} MB"
+    )
+    return out
+
+
+def _audit(path: Path) -> dict[str, int]:
+    """Written records, and write requests = distinct idempotency keys (one per request)."""
+    keys: set[str] = set()
+    written = 0
+    if path.exists():
+        with path.open() as lines:
+            for line in lines:
+                entry = json.loads(line)
+                if entry.get("action") in ("created", "updated"):
+                    written += 1
+                    if entry.get("idempotency_key"):
+                        keys.add(entry["idempotency_key"])
+    return {"written": written, "write_requests": len(keys)}
+
+
+def _lines(path: Path) -> int:
+    if not path.exists():
+        return 0
+    with path.open("rb") as f:
+        return sum(1 for _ in f)
+
+
+def _records_in(path: Path) -> int:
+    count = 0
+    with path.open("rb") as f:
+        while chunk := f.read(1 << 20):
+            count += chunk.count(b'"type":"RECORD"')
+    return count
+
+
+def target_case(sizes: Sizes, log: Log) -> dict[str, Any]:
+    """Write calls per record, rate under limits and throughput with zero latency."""
+    dataset = Dataset(1, sizes.calls_invoices, empty_tenants=1)
+    source = singer_input(dataset, log)
+    fast = _target_run(source, dataset, "target-fast", log, **NO_LIMITS)
+    scale = sizes.target_limit_time_scale
+    limited = _target_run(source, dataset, "target-limits", log, **_limited(scale))
+    minutes = limited["wall_s"] * scale / 60.0
+    limited["time_scale"] = scale
+    limited["sandbox_minutes"] = round(minutes, 3)
+    limited["records_per_min"] = limited["records_in"] / minutes
+    return {
+        "invoices": sizes.calls_invoices,
+        "zero_latency": fast,
+        "under_limits": limited,
+        "target_calls_per_record": fast["write_calls"] / fast["records_in"],
+        "target_lookups_per_record": fast["lookup_calls"] / fast["records_in"],
+        "target_limit_fraction": limited["records_per_min"] / (60 * 50),
+        "target_records_per_s": fast["records_per_s"],
+    }
+
+
+# -- 5. memory --------------------------------------------------------------------------------
+
+
+def _tap_rss(invoices: int, log: Log) -> dict[str, Any]:
+    dataset = Dataset(1, invoices)
+    run_dir = _run_dir(f"memory-tap-{invoices}")
+    with serve(dataset, run_dir, fresh=False, **NO_LIMITS) as sandbox:
+        tenant = sandbox.tenant_ids()[0]
+        cfg = world.tap_config(sandbox, run_dir, [tenant])
+        catalog = world.tap_catalog(cfg, run_dir, ("invoices",))
+        m = run_measured("tap", world.tap_argv(cfg, catalog), stderr_path=run_dir / "tap.log")
+    log(
+        f"memory: tap {m.records} invoices, peak RSS {m.max_rss_mb:.0f} MB, "
+        f"{m.records_per_s:,.0f} records/s"
+    )
+    return {"invoices": invoices, **_figures(m)}
+
+
+def memory_case(sizes: Sizes, log: Log) -> dict[str, Any]:
+    """Peak RSS of the tap (and of the target) at two sizes."""
+    tap_small = _tap_rss(sizes.mem_small, log)
+    tap_big = _tap_rss(sizes.mem_big, log)
+    # The target writes into the empty tenant of the small dataset whatever the input's size.
+    dataset = Dataset(1, sizes.calls_invoices, empty_tenants=1)
+    small_src = singer_input(dataset, log)
+    big_src = singer_input(Dataset(1, sizes.target_mem_big), log)
+    target_small = _target_run(small_src, dataset, "memory-target-small", log, **NO_LIMITS)
+    target_big = _target_run(big_src, dataset, "memory-target-big", log, **NO_LIMITS)
+    return {
+        "tap": {
+            "small": tap_small,
+            "big": tap_big,
+            "ratio": tap_big["max_rss_mb"] / tap_small["max_rss_mb"],
+        },
+        "target": {
+            "small": {"invoices": sizes.calls_invoices, **target_small},
+            "big": {"invoices": sizes.target_mem_big, **target_big},
+            "ratio": target_big["max_rss_mb"] / target_small["max_rss_mb"],
+        },
+    }
+
+
+def seed_all(sizes: Sizes, log: Log, datasets: Sequence[Dataset]) -> None:
+    """Seed every dataset up front so that seeding never lands inside a measurement."""
+    for dataset in datasets:
+        dataset.ensure(log)

@@ -1,0 +1,194 @@
+"""Run one child process and measure it: wall time, CPU time, peak RSS and the records it wrote.
+
+Peak RSS and CPU come from ``os.wait4`` (the kernel's own accounting of that child), so nothing
+polls the process. Stdout, when counted, is read in large chunks by a thread and only the
+Singer RECORD markers are counted, so the sink costs almost nothing next to the tap.
+"""
+
+from __future__ import annotations
+
+import os
+import resource
+import subprocess
+import threading
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+__all__ = ["BenchProcessError", "Measured", "run_measured"]
+
+_RECORD_MARKERS = (b'"type":"RECORD"', b'"type": "RECORD"')
+_CHUNK = 1 << 20
+
+
+class BenchProcessError(RuntimeError):
+    """A measured program exited non-zero."""
+
+
+@dataclass
+class Measured:
+    """What one run of a program cost and produced."""
+
+    label: str
+    wall_s: float
+    user_s: float
+    sys_s: float
+    max_rss_mb: float
+    records: int = 0
+    first_record_s: float | None = None  # since start
+    last_record_s: float | None = None
+    cpu_at_first_record_s: float | None = None
+    extra: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def cpu_s(self) -> float:
+        """User plus system CPU seconds."""
+        return self.user_s + self.sys_s
+
+    @property
+    def records_per_s(self) -> float:
+        """Records per wall second over the whole run, start-up included."""
+        return self.records / self.wall_s if self.wall_s > 0 else 0.0
+
+    @property
+    def steady_records_per_s(self) -> float:
+        """Records per wall second from the first record to the last (start-up excluded)."""
+        if self.first_record_s is None or self.last_record_s is None or self.records < 2:
+            return self.records_per_s
+        span = self.last_record_s - self.first_record_s
+        return self.records / span if span > 0 else self.records_per_s
+
+    @property
+    def steady_records_per_cpu_s(self) -> float:
+        """Records per CPU second spent after the first record arrived."""
+        if self.cpu_at_first_record_s is None:
+            return self.records / self.cpu_s if self.cpu_s > 0 else 0.0
+        spent = self.cpu_s - self.cpu_at_first_record_s
+        return self.records / spent if spent > 0 else 0.0
+
+
+class _RecordCounter:
+    """Drains a pipe, counting Singer RECORD lines and noting when the first and last came."""
+
+    def __init__(self, fd: int, started: float, pid: int, copy_to: Path | None) -> None:
+        self.records = 0
+        self.first: float | None = None
+        self.last: float | None = None
+        self.cpu_at_first: float | None = None
+        self._fd = fd
+        self._started = started
+        self._pid = pid
+        self._copy_to = copy_to
+        self._thread = threading.Thread(target=self._drain, daemon=True)
+        self._thread.start()
+
+    def _drain(self) -> None:
+        tail = b""
+        sink = self._copy_to.open("wb") if self._copy_to else None
+        try:
+            while chunk := os.read(self._fd, _CHUNK):
+                if sink is not None:
+                    sink.write(chunk)
+                # A marker may straddle two chunks: keep a short tail from the previous one.
+                data = tail + chunk
+                found = sum(data.count(marker) for marker in _RECORD_MARKERS)
+                tail = data[-24:]
+                found -= sum(tail.count(marker) for marker in _RECORD_MARKERS)
+                if found:
+                    now = time.perf_counter() - self._started
+                    if self.first is None:
+                        self.first = now
+                        self.cpu_at_first = _cpu_seconds(self._pid)
+                    self.last = now
+                    self.records += found
+            self.records += sum(tail.count(marker) for marker in _RECORD_MARKERS)
+        finally:
+            os.close(self._fd)
+            if sink is not None:
+                sink.close()
+
+    def join(self) -> None:
+        self._thread.join()
+
+
+def _cpu_seconds(pid: int) -> float | None:
+    """User plus system CPU seconds of a running process, from /proc (Linux)."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    # Fields after the parenthesised command name; utime and stime are the 12th and 13th.
+    fields = stat.rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def run_measured(
+    label: str,
+    argv: Sequence[str],
+    *,
+    env: Mapping[str, str] | None = None,
+    stdin_path: Path | None = None,
+    count_records: bool = True,
+    copy_stdout_to: Path | None = None,
+    stderr_path: Path | None = None,
+    cwd: Path | None = None,
+    timeout_s: float = 3600.0,
+) -> Measured:
+    """Run ``argv`` to completion and return its measurements; raise if it fails."""
+    full_env = dict(os.environ)
+    if env:
+        full_env.update(env)
+    stdin = stdin_path.open("rb") if stdin_path else subprocess.DEVNULL
+    stderr = stderr_path.open("wb") if stderr_path else subprocess.DEVNULL
+    read_fd, write_fd = os.pipe() if count_records else (-1, -1)
+    stdout: int = write_fd if count_records else subprocess.DEVNULL
+    started = time.perf_counter()
+    try:
+        proc = subprocess.Popen(
+            list(argv), stdin=stdin, stdout=stdout, stderr=stderr, env=full_env, cwd=cwd
+        )
+        counter = None
+        if count_records:
+            os.close(write_fd)
+            counter = _RecordCounter(read_fd, started, proc.pid, copy_stdout_to)
+        status, usage = _wait(proc, timeout_s)
+        wall = time.perf_counter() - started
+        if counter is not None:
+            counter.join()
+    finally:
+        if stdin_path and not isinstance(stdin, int):
+            stdin.close()
+        if stderr_path and not isinstance(stderr, int):
+            stderr.close()
+    code = os.waitstatus_to_exitcode(status)
+    proc.returncode = code
+    if code != 0:
+        where = f"; see {stderr_path}" if stderr_path else ""
+        raise BenchProcessError(f"{label}: {argv[0]} exited with {code}{where}")
+    measured = Measured(
+        label=label,
+        wall_s=wall,
+        user_s=usage.ru_utime,
+        sys_s=usage.ru_stime,
+        max_rss_mb=usage.ru_maxrss / 1024.0,  # Linux reports KiB
+    )
+    if counter is not None:
+        measured.records = counter.records
+        measured.first_record_s = counter.first
+        measured.last_record_s = counter.last
+        measured.cpu_at_first_record_s = counter.cpu_at_first
+    return measured
+
+
+def _wait(proc: subprocess.Popen[bytes], timeout_s: float) -> tuple[int, resource.struct_rusage]:
+    deadline = time.monotonic() + timeout_s
+    while True:
+        pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
+        if pid == proc.pid:
+            return status, usage
+        if time.monotonic() > deadline:
+            proc.kill()
+            _, status, usage = os.wait4(proc.pid, 0)
+            raise BenchProcessError(f"{proc.args!r} ran longer than {timeout_s:.0f} s; killed")
+        time.sleep(0.02)

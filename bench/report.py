@@ -1,0 +1,247 @@
+"""Write bench/RESULTS.md from a run's report (the same data as results.json).
+
+The generated part is the figures; the hand-written part (method, where the peer cannot run a
+case, profiles and findings) lives in ``bench/NOTES.md`` and is copied in below the tables.
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from typing import Any
+
+__all__ = ["write_markdown"]
+
+NOTES = Path(__file__).resolve().parent / "NOTES.md"
+
+# (key, what it is, goal text, goal test)
+GOALS: tuple[tuple[str, str, str, Any], ...] = (
+    (
+        "tap_calls_ratio_vs_peer",
+        "API calls of a full sync, peer / ours",
+        ">= 9.5",
+        lambda v: v >= 9.5,
+    ),
+    (
+        "tap_limit_fraction",
+        "records/min/tenant under limits / (60 x 1000)",
+        ">= 0.9",
+        lambda v: v >= 0.9,
+    ),
+    ("multi_tenant_speedup", "records/min, 10 tenants / 1 tenant", ">= 8", lambda v: v >= 8),
+    ("tap_cpu_ratio_vs_peer", "invoices/s, ours / peer (zero latency)", ">= 20", lambda v: v >= 20),
+    ("tap_cpu_fraction_of_floor", "invoices/s, ours / floor program", ">= 0.5", lambda v: v >= 0.5),
+    (
+        "target_calls_per_record",
+        "write calls per record (lookups apart)",
+        "<= 0.021",
+        lambda v: v <= 1.05 / 50,
+    ),
+    ("target_limit_fraction", "records/min under limits / (60 x 50)", ">= 0.9", lambda v: v >= 0.9),
+    ("target_records_per_s", "target records/s, zero latency", "(figure)", None),
+)
+
+
+def _num(value: Any, digits: int = 2) -> str:
+    if isinstance(value, bool) or value is None:
+        return str(value)
+    if isinstance(value, int):
+        return f"{value:,}"
+    if isinstance(value, float):
+        if math.isnan(value):
+            return "n/a"
+        if abs(value) >= 1000:
+            return f"{value:,.0f}"
+        return f"{value:.{digits}f}"
+    return str(value)
+
+
+def _verdict(value: Any, test: Any) -> str:
+    if test is None:
+        return ""
+    if not isinstance(value, int | float) or math.isnan(value):
+        return "not measured"
+    return "met" if test(value) else "**missed**"
+
+
+def _figures_table(report: dict[str, Any]) -> list[str]:
+    lines = ["| figure | value | goal | verdict | what |", "|---|---|---|---|---|"]
+    for key, what, goal, test in GOALS:
+        value = report.get(key)
+        lines.append(f"| `{key}` | {_num(value)} | {goal} | {_verdict(value, test)} | {what} |")
+    rss = report.get("rss_ratio_1m_vs_100k", {})
+    mb = report.get("rss_mb", {})
+    sizes = report.get("sizes", {})
+    for side in ("tap", "target"):
+        value = rss.get(side, math.nan)
+        small = mb.get(f"{side}_small", math.nan)
+        big = mb.get(f"{side}_big", math.nan)
+        if side == "tap":
+            span = f"{_num(sizes.get('mem_big'))} vs {_num(sizes.get('mem_small'))} invoices"
+        else:
+            span = (
+                f"{_num(sizes.get('target_mem_big'))} vs "
+                f"{_num(sizes.get('calls_invoices'))} invoices (+ contacts)"
+            )
+        lines.append(
+            f"| `rss_ratio_1m_vs_100k.{side}` | {_num(value)} | <= 1.2 | "
+            f"{_verdict(value, lambda v: v <= 1.2)} | peak RSS {span}: "
+            f"{_num(big, 0)} MB / {_num(small, 0)} MB |"
+        )
+    return lines
+
+
+def _case_lines(report: dict[str, Any]) -> list[str]:
+    cases = report.get("cases", {})
+    out: list[str] = []
+    calls = cases.get("calls")
+    if calls:
+        out += [
+            "### 1. Calls (one tenant; invoices, contacts, payments; zero latency)",
+            "",
+            "| | API calls | records | records per call |",
+            "|---|---|---|---|",
+            f"| ours | {_num(calls['ours_calls'])} | {_num(calls['ours_records'])} | "
+            f"{_num(calls['ours_records'] / max(calls['ours_calls'], 1), 1)} |",
+            f"| peer | {_num(calls['peer_calls'])} | {_num(calls['peer_records'])} | "
+            f"{_num(calls['peer_records'] / max(calls['peer_calls'], 1), 1)} |",
+            "",
+            f"Served by the sandbox: {calls['records_served']}. The goal's bound, "
+            f"sum of ceil(n/1000)+1 over the three streams, is {calls['goal_bound_calls']} calls.",
+            "",
+        ]
+    cpu = cases.get("cpu")
+    if cpu:
+        out += [
+            f"### 3. CPU ({_num(cpu['invoices'])} invoices, zero latency, limits lifted)",
+            "",
+            "| program | records | steady records/s | whole-run records/s | "
+            "steady records per CPU s | CPU s | wall s | peak RSS MB |",
+            "|---|---|---|---|---|---|---|---|",
+        ]
+        for label in ("floor", "ours", "peer"):
+            m = cpu.get(label)
+            if m:
+                out.append(
+                    f"| {label} | {_num(m['records'])} | {_num(m['steady_records_per_s'])} | "
+                    f"{_num(m['records_per_s'])} | {_num(m['steady_records_per_cpu_s'])} | "
+                    f"{_num(m['cpu_s'])} | {_num(m['wall_s'])} | {_num(m['max_rss_mb'], 0)} |"
+                )
+        out += [
+            "",
+            "Steady = from the first RECORD line to the last (start-up and discovery excluded). "
+            f"Per CPU second: ours/peer {_num(cpu['cpu_time_ratio_vs_peer'])}, "
+            f"ours/floor {_num(cpu['cpu_time_fraction_of_floor'])}. Ours and the floor: best "
+            f"of {cpu['repeats']} runs.",
+            "",
+        ]
+    limits = cases.get("limits")
+    if limits:
+        out += [
+            f"### 2. Time under Xero's limits ({limits['latency']}, pageSize 1000)",
+            "",
+            "| run | tenants | time scale | records | calls | sandbox min | records/min/tenant |"
+            " calls/min/tenant | 429s |",
+            "|---|---|---|---|---|---|---|---|---|",
+        ]
+        for label, key in (
+            ("ours, one tenant (tap_limit_fraction)", "one_tenant"),
+            ("ours, 1 tenant of the multi-tenant data", "multi_one_tenant"),
+            ("ours, all tenants", "multi_all_tenants"),
+            ("peer, 1 tenant of the multi-tenant data", "peer"),
+        ):
+            r = limits.get(key)
+            if r:
+                out.append(
+                    f"| {label} | {r['tenants']} | {_num(r['time_scale'])} | "
+                    f"{_num(r['records'])} | {_num(r['calls'])} | {_num(r['sandbox_minutes'])} | "
+                    f"{_num(r['records_per_min_per_tenant'])} | "
+                    f"{_num(r['calls_per_min_per_tenant'], 1)} | {r.get('rate_limited') or 0} |"
+                )
+        if "peer_limit_fraction" in limits:
+            out += [
+                "",
+                f"The peer reaches {_num(limits['peer_limit_fraction'])} of its own "
+                "ceiling (60 calls x 100 records a minute).",
+            ]
+        out.append("")
+    target = cases.get("target")
+    if target:
+        out += [
+            f"### 4. Target ({_num(target['invoices'])} invoices with their contacts, "
+            "tenant A -> empty tenant B)",
+            "",
+            "| run | records | written | rejected | write calls | lookup calls | wall s | "
+            "records/s | peak RSS MB |",
+            "|---|---|---|---|---|---|---|---|---|",
+        ]
+        for label, key in (("zero latency", "zero_latency"), ("under limits", "under_limits")):
+            r = target[key]
+            out.append(
+                f"| {label} | {_num(r['records_in'])} | {_num(r['written'])} | "
+                f"{_num(r['rejected'])} | {_num(r['write_calls'])} | {_num(r['lookup_calls'])} | "
+                f"{_num(r['wall_s'])} | {_num(r['records_per_s'])} | {_num(r['max_rss_mb'], 0)} |"
+            )
+        lim = target["under_limits"]
+        out += [
+            "",
+            f"Under limits (time scale {_num(lim['time_scale'])}): "
+            f"{_num(lim['records_per_min'])} records per sandbox minute. Lookups per record: "
+            f"{_num(target['target_lookups_per_record'], 4)}. Write calls are counted as distinct "
+            "Idempotency-Keys in the audit file (one per request); lookups are the tenant's other "
+            "calls in `/_sandbox/stats`.",
+            "",
+        ]
+    memory = cases.get("memory")
+    if memory:
+        out += [
+            "### 5. Memory (peak RSS from the kernel, `wait4`)",
+            "",
+            "| program | size | peak RSS MB | records/s |",
+            "|---|---|---|---|",
+        ]
+        for side in ("tap", "target"):
+            for size in ("small", "big"):
+                r = memory[side][size]
+                rate = r.get("records_per_s", math.nan)
+                out.append(
+                    f"| {side} | {_num(r['invoices'])} invoices | "
+                    f"{_num(r['max_rss_mb'], 0)} | {_num(rate)} |"
+                )
+        out.append("")
+    return out
+
+
+def write_markdown(path: Path, report: dict[str, Any]) -> None:
+    """Render ``report`` as RESULTS.md."""
+    m = report.get("machine", {})
+    sizes = report.get("sizes", {})
+    lines = [
+        "# Benchmark results",
+        "",
+        "Generated by `bench/run.py`; do not edit by hand (method and findings: "
+        "`bench/NOTES.md`, copied below).",
+        "",
+        "| | |",
+        "|---|---|",
+        f"| command | `{report.get('command', '')}` |",
+        f"| finished | {report.get('finished_utc', '')} in {_num(report.get('seconds'))} s |",
+        f"| machine | {m.get('cpu')}, {m.get('cores')} cores, {m.get('memory_gib')} GiB, "
+        f"{m.get('os')} |",
+        f"| versions | Python {m.get('python')}, singer-xero {m.get('singer_xero')}, singer-sdk "
+        f"{m.get('singer_sdk')}, httpx {m.get('httpx')}, msgspec {m.get('msgspec')} |",
+        f"| peer | {m.get('peer')} |",
+        f"| sizes ({sizes.get('name')}) | "
+        + ", ".join(f"{k}={_num(v)}" for k, v in sizes.items() if k != "name")
+        + " |",
+        f"| seconds per case | {report.get('case_seconds')} |",
+        "",
+    ]
+    if report.get("errors"):
+        lines += ["**Cases that failed in this run:**", ""]
+        lines += [f"- {name}: `{err}`" for name, err in report["errors"].items()]
+        lines.append("")
+    lines += ["## Figures", "", *_figures_table(report), "", "## Details", "", *_case_lines(report)]
+    if NOTES.exists():
+        lines += [NOTES.read_text().rstrip(), ""]
+    path.write_text("\n".join(lines))

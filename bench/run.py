@@ -1,0 +1,227 @@
+"""``python -m bench.run``: run every case and write bench/RESULTS.md and bench/results.json.
+
+    python -m bench.run            # full size (make bench)
+    python -m bench.run --smoke    # tiny sizes, what make test runs
+    python -m bench.run --only calls,cpu --out-dir /tmp/x
+
+Figures are ratios measured side by side in one run, so a slower or busier machine moves both
+sides together. Goals (issue 6) are stated in RESULTS.md, never asserted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import platform
+import shlex
+import sys
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+from . import cases, world
+from .cases import Sizes
+from .report import write_markdown
+
+__all__ = ["FULL", "SMOKE", "main", "run"]
+
+FULL = Sizes(
+    name="full",
+    calls_invoices=20_000,
+    limit_invoices=100_000,
+    limit_time_scale=5.0,
+    multi_tenants=10,
+    multi_invoices=10_000,
+    multi_time_scale=1.0,
+    peer_time_scale=2.0,
+    target_limit_time_scale=20.0,
+    mem_small=100_000,
+    mem_big=1_000_000,
+    target_mem_big=100_000,
+    repeats=2,
+)
+
+SMOKE = Sizes(
+    name="smoke",
+    calls_invoices=300,
+    limit_invoices=300,
+    limit_time_scale=60.0,
+    multi_tenants=2,
+    multi_invoices=200,
+    multi_time_scale=60.0,
+    peer_time_scale=60.0,
+    target_limit_time_scale=60.0,
+    mem_small=200,
+    mem_big=400,
+    target_mem_big=400,
+    repeats=1,
+)
+
+CASES = ("calls", "cpu", "limits", "target", "memory")
+
+# results.json keys (issue 6) and where each comes from.
+HEADLINE_KEYS = (
+    "tap_calls_ratio_vs_peer",
+    "tap_limit_fraction",
+    "multi_tenant_speedup",
+    "tap_cpu_ratio_vs_peer",
+    "tap_cpu_fraction_of_floor",
+    "target_calls_per_record",
+    "target_limit_fraction",
+    "target_records_per_s",
+    "rss_ratio_1m_vs_100k",
+)
+
+
+def _version(dist: str) -> str:
+    try:
+        return metadata.version(dist)
+    except metadata.PackageNotFoundError:
+        return "?"
+
+
+def machine() -> dict[str, Any]:
+    """What the figures were measured on."""
+    cpu = "?"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    mem_gib = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
+    return {
+        "cpu": cpu,
+        "cores": os.cpu_count(),
+        "memory_gib": round(mem_gib, 1),
+        "os": platform.platform(),
+        "python": platform.python_version(),
+        "singer_xero": _version("singer-xero"),
+        "singer_sdk": _version("singer-sdk"),
+        "httpx": _version("httpx"),
+        "msgspec": _version("msgspec"),
+        "peer": f"tap-xero {world.PEER_VERSION} (singer-io), singer-python 5.18.0, requests 2.33.0",
+    }
+
+
+def headline(results: dict[str, Any]) -> dict[str, Any]:
+    """The flat results.json figures from the cases' results."""
+    out: dict[str, Any] = {}
+    calls = results.get("calls", {})
+    cpu = results.get("cpu", {})
+    limits = results.get("limits", {})
+    target = results.get("target", {})
+    memory = results.get("memory", {})
+    out["tap_calls_ratio_vs_peer"] = calls.get("tap_calls_ratio_vs_peer", math.nan)
+    out["tap_limit_fraction"] = limits.get("tap_limit_fraction", math.nan)
+    out["multi_tenant_speedup"] = limits.get("multi_tenant_speedup", math.nan)
+    out["tap_cpu_ratio_vs_peer"] = cpu.get("tap_cpu_ratio_vs_peer", math.nan)
+    out["tap_cpu_fraction_of_floor"] = cpu.get("tap_cpu_fraction_of_floor", math.nan)
+    out["target_calls_per_record"] = target.get("target_calls_per_record", math.nan)
+    out["target_limit_fraction"] = target.get("target_limit_fraction", math.nan)
+    out["target_records_per_s"] = target.get("target_records_per_s", math.nan)
+    out["rss_ratio_1m_vs_100k"] = {
+        "tap": memory.get("tap", {}).get("ratio", math.nan),
+        "target": memory.get("target", {}).get("ratio", math.nan),
+    }
+    # Supporting figures.
+    out["target_lookups_per_record"] = target.get("target_lookups_per_record", math.nan)
+    out["peer_records_per_min_under_limits"] = limits.get("peer", {}).get(
+        "records_per_min_per_tenant", math.nan
+    )
+    out["ours_records_per_min_under_limits"] = limits.get("one_tenant", {}).get(
+        "records_per_min_per_tenant", math.nan
+    )
+    out["ours_calls"] = calls.get("ours_calls", math.nan)
+    out["peer_calls"] = calls.get("peer_calls", math.nan)
+    for label in ("ours", "peer", "floor"):
+        out[f"{label}_records_per_s"] = cpu.get(label, {}).get("steady_records_per_s", math.nan)
+    tap_mem = memory.get("tap", {})
+    target_mem = memory.get("target", {})
+    out["rss_mb"] = {
+        "tap_small": tap_mem.get("small", {}).get("max_rss_mb", math.nan),
+        "tap_big": tap_mem.get("big", {}).get("max_rss_mb", math.nan),
+        "target_small": target_mem.get("small", {}).get("max_rss_mb", math.nan),
+        "target_big": target_mem.get("big", {}).get("max_rss_mb", math.nan),
+    }
+    return out
+
+
+def run(
+    sizes: Sizes,
+    only: tuple[str, ...] = CASES,
+    out_dir: Path = world.BENCH_DIR,
+    command: str = "",
+    log: Callable[[str], None] = print,
+) -> dict[str, Any]:
+    """Run the cases named in ``only`` at ``sizes``; write RESULTS.md and results.json."""
+    started = time.perf_counter()
+    world.ensure_peer(log)
+    results: dict[str, Any] = {}
+    errors: dict[str, str] = {}
+    timings: dict[str, float] = {}
+    runners: dict[str, Callable[[Sizes, Callable[[str], None]], dict[str, Any]]] = {
+        "calls": cases.calls_case,
+        "cpu": cases.cpu_case,
+        "limits": cases.limits_case,
+        "target": cases.target_case,
+        "memory": cases.memory_case,
+    }
+    for name in only:
+        log(f"== {name}")
+        case_started = time.perf_counter()
+        try:
+            results[name] = runners[name](sizes, log)
+        except Exception as exc:  # one failed case must not hide the others' figures
+            errors[name] = f"{type(exc).__name__}: {exc}"
+            log(f"{name} failed: {errors[name]}")
+        timings[name] = round(time.perf_counter() - case_started, 1)
+    figures = headline(results)
+    report = {
+        **figures,
+        "sizes": sizes.__dict__,
+        "machine": machine(),
+        "command": command,
+        "finished_utc": datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S UTC"),
+        "seconds": round(time.perf_counter() - started, 1),
+        "case_seconds": timings,
+        "errors": errors,
+        "cases": results,
+    }
+    out_dir.mkdir(parents=True, exist_ok=True)
+    (out_dir / "results.json").write_text(json.dumps(report, indent=2, default=str) + "\n")
+    write_markdown(out_dir / "RESULTS.md", report)
+    log(f"wrote {out_dir / 'RESULTS.md'} and results.json in {report['seconds']:.0f} s")
+    return report
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Command line entry point."""
+    parser = argparse.ArgumentParser(prog="python -m bench.run", description=__doc__)
+    parser.add_argument("--smoke", action="store_true", help="tiny sizes (make test)")
+    parser.add_argument("--only", default=",".join(CASES), help="comma list of cases")
+    parser.add_argument("--out-dir", type=Path, default=world.BENCH_DIR)
+    parser.add_argument(
+        "--sizes", default=None, help="JSON object overriding fields of the chosen sizes"
+    )
+    args = parser.parse_args(argv)
+    only = tuple(c for c in args.only.split(",") if c)
+    unknown = [c for c in only if c not in CASES]
+    if unknown:
+        parser.error(f"--only: unknown case(s) {', '.join(unknown)}; choose from {CASES}")
+    sizes = SMOKE if args.smoke else FULL
+    if args.sizes:
+        sizes = Sizes(**{**sizes.__dict__, **json.loads(args.sizes), "name": "custom"})
+    command = "python -m bench.run " + " ".join(shlex.quote(a) for a in (argv or sys.argv[1:]))
+    report = run(sizes, only, args.out_dir, command.strip())
+    return 1 if report["errors"] else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
