@@ -412,7 +412,7 @@ def _reference_data(world: _World, created_ms: int, n_contacts: int) -> list[Rec
                 f"{_SUFFIX[rng.randrange(len(_SUFFIX))]} {index + 1}"
             )
             first, last = _FIRST[rng.randrange(len(_FIRST))], _LAST[rng.randrange(len(_LAST))]
-            archived = index >= 3 and rng.random() < 0.05
+            archived = index % 10 == 5  # about one contact in ten is archived
             contact: Record = {
                 "ContactID": world.uid(),
                 "ContactNumber": f"C{index + 1:06d}",
@@ -887,7 +887,7 @@ def _bank_transfers(world: _World, count: int) -> None:
         day = world.day()
         created = world.stamp(day)
         outward = index % 2 == 0
-        status = "DELETED" if index % 7 == 6 else "AUTHORISED"
+        status = "DELETED" if index % 7 == 2 else "AUTHORISED"
         record: Record = {
             "BankTransferID": world.uid(),
             "FromBankAccount": world.account_ref("090" if outward else "091"),

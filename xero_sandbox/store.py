@@ -106,24 +106,35 @@ def decode(data: bytes | str) -> Any:
     return _decoder.decode(data)
 
 
+def _round_2dp(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        rounded = value.quantize(Decimal("0.01"), rounding="ROUND_HALF_UP")
+        if str(rounded) != str(value):
+            return rounded
+    return None
+
+
 def unit_2dp(record: Record) -> Record | None:
-    """The record as served without ``unitdp=4`` (UnitAmount rounded to 2 dp), or None if same."""
+    """The record as served without ``unitdp=4`` (unit prices rounded to 2 dp), or None if same.
+
+    Rounds ``LineItems[].UnitAmount`` and Items' ``SalesDetails``/``PurchaseDetails.UnitPrice``.
+    """
+    changed: Record = {}
     lines = record.get("LineItems")
-    if not isinstance(lines, list):
-        return None
-    changed = False
-    new_lines = []
-    for line in lines:
-        unit = line.get("UnitAmount") if isinstance(line, dict) else None
-        if isinstance(unit, Decimal):
-            rounded = unit.quantize(Decimal("0.01"), rounding="ROUND_HALF_UP")
-            if str(rounded) != str(unit):
-                line = {**line, "UnitAmount": rounded}
-                changed = True
-        new_lines.append(line)
-    if not changed:
-        return None
-    return {**record, "LineItems": new_lines}
+    if isinstance(lines, list):
+        new_lines = []
+        for line in lines:
+            rounded = _round_2dp(line.get("UnitAmount")) if isinstance(line, dict) else None
+            new_lines.append(line if rounded is None else {**line, "UnitAmount": rounded})
+            if rounded is not None:
+                changed["LineItems"] = new_lines
+    for key in ("SalesDetails", "PurchaseDetails"):
+        details = record.get(key)
+        if isinstance(details, dict):
+            rounded = _round_2dp(details.get("UnitPrice"))
+            if rounded is not None:
+                changed[key] = {**details, "UnitPrice": rounded}
+    return {**record, **changed} if changed else None
 
 
 def ms_of(value: Any) -> int | None:
