@@ -37,6 +37,13 @@ from xero_api.resources import RESOURCES, Resource  # noqa: E402
 
 DEFAULT_SPEC = REPO.parent / "shared" / "xero-openapi" / "xero_accounting.yaml"
 MAX_DEPTH = 3  # top-level record = 0; deeper objects are loose
+# Flagged x-is-msdate in the spec, but Xero's own example (and what Xero sends) is "2019-08".
+PLAIN_STRINGS = {("BudgetBalance", "Period")}
+# Xero sends an ISO helper string next to these dates (`DateString`, ...; xero-api-facts §5),
+# which spec 16.1.0 declares only on some schemas.
+HELPER_STRINGS = ("Date", "DueDate", "ExpiryDate", "CreatedDateUTC", "UpdatedDateUTC")
+# Sent by Xero on these records but missing from spec 16.1.0.
+KNOWN_EXTRAS = {"CreditNote": ("TotalDiscount",)}
 
 Schema = dict[str, Any]
 
@@ -86,8 +93,11 @@ class Converter:
         if kind == "object" or "properties" in node:
             if depth >= MAX_DEPTH and depth > 0:
                 return dict(LOOSE_OBJECT)
+            owner = stack[-1] if stack else ""
             props = {
-                key: self.convert(value, depth + 1, stack)
+                key: {"type": ["string", "null"]}
+                if (owner, key) in PLAIN_STRINGS
+                else self.convert(value, depth + 1, stack)
                 for key, value in node.get("properties", {}).items()
             }
             return {"type": ["object", "null"], "properties": props}
@@ -103,9 +113,13 @@ class Converter:
         envelope = self.components[self.ref_name(content["$ref"])]
         items_ref = envelope["properties"][resource.envelope]["items"]
         record = self.convert(items_ref, 0, ())
-        record["type"] = "object"
         props: Schema = {"TenantID": {"type": "string"}}
         props.update(record["properties"])
+        for name in HELPER_STRINGS:
+            if name in props:
+                props.setdefault(f"{name}String", {"type": ["string", "null"]})
+        for name in KNOWN_EXTRAS.get(self.ref_name(items_ref["$ref"]), ()):
+            props.setdefault(name, {"type": ["number", "null"]})
         return {"type": "object", "properties": props}
 
 

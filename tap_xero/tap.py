@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import atexit
 import enum
+import logging
 import sys
 import threading
 from typing import Any, cast
@@ -123,6 +124,8 @@ class TapXero(Tap):  # type: ignore[misc]
         self._tenant_ids: list[str] | None = None
         self._lock = threading.Lock()
         super().__init__(*args, **kwargs)
+        # One INFO line per HTTP request drowns the log; the usage report sums them up.
+        logging.getLogger("httpx").setLevel(logging.WARNING)
 
     # -- the Xero side ---------------------------------------------------------------------
 
