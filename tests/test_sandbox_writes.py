@@ -204,6 +204,10 @@ def test_warning_status_for_a_removed_account_code(api: Api) -> None:
             "Error converting value \"Ashleigh Gray\" to type 'System.Guid'. "
             "Path 'Invoices[0].Contact.ContactID'.",
         ),
+        (  # a bare object: the path has no envelope segment
+            b'{"Type":"ACCREC","Contact":{"ContactID":"x"}}',
+            "Error converting value \"x\" to type 'System.Guid'. Path 'Contact.ContactID'.",
+        ),
         (
             b'{"Invoices":[{"Type":"ACCREC","Contact":{"Name":"x"},'
             b'"LineItems":[{"Quantity":"lots"}]}]}',

@@ -57,6 +57,8 @@ class PostDataInvalid(Exception):
     """ErrorNumber 14: the request body could not be converted to Xero's types."""
 
     def __init__(self, message: str) -> None:
+        # Paths are built as f"{parent}.{field}"; a bare-object body has no parent segment.
+        message = message.replace("Path '.", "Path '")
         super().__init__(message)
         self.message = message
 
