@@ -588,6 +588,32 @@ def test_journals_follow_authorise_payment_and_void(api: Api) -> None:
     assert net_by_account(after) == {}
 
 
+def trial_balance(api: Api) -> dict[str, Decimal]:
+    """Debit minus credit per account code on today's TrialBalance."""
+    report = parsed(api.get("Reports/TrialBalance"))["Reports"][0]
+    net: dict[str, Decimal] = {}
+    for section in report["Rows"]:
+        for row in section.get("Rows", []):
+            label = row["Cells"][0]["Value"]
+            if row["RowType"] == "Row" and label.endswith(")"):
+                code = label.rsplit("(", 1)[1][:-1]
+                net[code] = Decimal(row["Cells"][1]["Value"]) - Decimal(row["Cells"][2]["Value"])
+    return net
+
+
+def test_trial_balance_moves_with_authorise_and_void(api: Api) -> None:
+    before = trial_balance(api)
+    draft = api.created("Invoices", invoice(unique("Report"), line(quantity=4, unit_amount=25)))
+    assert trial_balance(api) == before  # a draft posts nothing
+    api.post(f"Invoices/{draft['InvoiceID']}", {"Status": "AUTHORISED"})
+    after = trial_balance(api)
+    assert after[SALES] - before.get(SALES, Decimal(0)) == Decimal("-100.00")
+    assert after["610"] - before.get("610", Decimal(0)) == Decimal("115.00")
+    assert after["820"] - before.get("820", Decimal(0)) == Decimal("-15.00")
+    api.post(f"Invoices/{draft['InvoiceID']}", {"Status": "VOIDED"})
+    assert trial_balance(api) == before
+
+
 # ---- other resources --------------------------------------------------------------------------
 
 
