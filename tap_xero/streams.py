@@ -402,6 +402,10 @@ class ReportStream(TenantStream):
         """Months are read in order, so an interrupted run resumes at its last month."""
         return True
 
+    def _start_date(self) -> str | None:
+        value = self.config.get("report_start_date") or self.config.get("start_date")
+        return format_utc(parse_datetime(value)) if value else None
+
     def produce(self, tenant: str, start: PartitionStart) -> Iterator[list[Record]]:
         """One page per month, from the bookmarked month (re-read: it may have changed)."""
         first = parse_datetime(start.value).date() if start.value else date.today()

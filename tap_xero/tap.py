@@ -56,6 +56,12 @@ TAP_SETTINGS = th.PropertiesList(
         "since) to read on a first run, and the first month of the report streams.",
     ),
     th.Property(
+        "report_start_date",
+        th.DateTimeType,
+        description="First month of the report streams (one API call per month, report and "
+        "tenant); defaults to start_date.",
+    ),
+    th.Property(
         "page_size",
         th.IntegerType(minimum=1, maximum=1000),
         default=1000,
