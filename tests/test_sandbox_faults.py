@@ -5,9 +5,11 @@ from __future__ import annotations
 from collections import Counter
 
 import httpx
+import pytest
 
 from tests._sandbox_edge_support import api_headers, refresh
-from xero_sandbox.faults import OUTAGE_MESSAGE
+from xero_sandbox.config import SandboxConfig
+from xero_sandbox.faults import FAULT_KINDS, OUTAGE_MESSAGE, Faults
 from xero_sandbox.launcher import Sandbox
 
 CALLS = 40
@@ -78,3 +80,18 @@ def test_another_seed_other_faults_and_zero_rate_none() -> None:
     clean, clean_stats = run(seed=11, fault_rate=0.0)
     assert clean == ["200"] * CALLS
     assert clean_stats == {}
+
+
+def test_draws_depend_only_on_seed_and_rate() -> None:
+    def draws(seed: int, rate: float) -> list[str | None]:
+        faults = Faults(SandboxConfig(seed=seed, fault_rate=rate))
+        return [faults.draw() for _ in range(500)]
+
+    assert draws(3, 0.2) == draws(3, 0.2)
+    assert draws(3, 0.2) != draws(4, 0.2)
+    share = sum(kind is not None for kind in draws(3, 0.2)) / 500
+    assert 0.12 < share < 0.28
+    assert set(draws(3, 1.0)) == set(FAULT_KINDS)
+    assert draws(3, 0.0) == [None] * 500
+    with pytest.raises(ValueError, match="--fault-rate"):
+        Faults(SandboxConfig(fault_rate=1.5))

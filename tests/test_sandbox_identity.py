@@ -19,6 +19,7 @@ from tests._sandbox_edge_support import (
     refresh,
     token,
 )
+from xero_sandbox.gate import accepts_json, scope_allows
 from xero_sandbox.launcher import Sandbox
 
 SCOPE = (
@@ -343,3 +344,30 @@ def test_tokens_survive_a_restart() -> None:
         sb.restart()
         assert contacts(sb, tokens["access_token"], tenant).status_code == 200
         assert refresh(sb, tokens["refresh_token"]).status_code == 200
+
+
+# ----------------------------------------------------------------------- unit: tables
+
+
+def test_scope_table() -> None:
+    assert scope_allows(["accounting.transactions.read"], "GET", "/Invoices")
+    assert not scope_allows(["accounting.transactions.read"], "PUT", "/Invoices")
+    assert scope_allows(["accounting.payments"], "POST", "/Payments")
+    assert not scope_allows(["accounting.payments"], "GET", "/Invoices")
+    assert scope_allows(["accounting.settings.read"], "GET", "/Items")
+    assert scope_allows(["accounting.reports.trialbalance.read"], "GET", "/Reports/TrialBalance")
+    assert not scope_allows(
+        ["accounting.reports.trialbalance.read"], "GET", "/Reports/BalanceSheet"
+    )
+    assert scope_allows(["accounting.reports.read"], "GET", "/Reports/BalanceSheet")
+    assert not scope_allows(["accounting.journals.read"], "POST", "/Journals")
+    assert scope_allows(["accounting.attachments"], "GET", "/Invoices/abc/Attachments")
+    assert not scope_allows(["accounting.contacts"], "GET", "/Contacts/abc/Attachments")
+
+
+def test_accept_header_parsing() -> None:
+    assert accepts_json("application/json")
+    assert accepts_json("text/xml;q=0.5, Application/JSON; charset=utf-8")
+    assert not accepts_json(None)
+    assert not accepts_json("*/*")
+    assert not accepts_json("application/json;q=0")

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import math
 import threading
 import time
+from pathlib import Path
 
 import httpx
 
+from xero_sandbox.clock import Clock
+from xero_sandbox.config import SandboxConfig
 from xero_sandbox.launcher import Sandbox
+from xero_sandbox.limits import Limits
 
 
 def organisation(sb: Sandbox, tenant: str) -> httpx.Response:
@@ -138,3 +143,40 @@ def test_app_minute_limit_spans_tenants() -> None:
         assert refused.headers["x-rate-limit-problem"] == "appminute"
         assert refused.headers["x-appminlimit-remaining"] == "0"
         assert 1 <= int(refused.headers["retry-after"]) <= 60
+
+
+# ----------------------------------------------------------------- unit: windows and rounding
+
+
+class FrozenClock(Clock):
+    """A clock the test moves by hand (sandbox seconds)."""
+
+    def __init__(self, time_scale: float, start: float) -> None:
+        super().__init__(time_scale)
+        self.at = start
+
+    def now(self) -> float:
+        return self.at
+
+
+def test_fixed_windows_retry_after_rounding_and_release(tmp_path: Path) -> None:
+    config = SandboxConfig(db=tmp_path / "limits.db", minute_limit=2, concurrent_limit=1)
+    clock = FrozenClock(time_scale=7.0, start=1_000_000.0)
+    limits = Limits(config, clock)
+    tenant = "11111111-1111-1111-1111-111111111111"
+    assert limits.admit(tenant).allowed
+    busy = limits.admit(tenant)
+    assert busy.problem == "concurrent"
+    assert busy.retry_after == 1
+    limits.release(tenant)
+    assert limits.admit(tenant).allowed
+    limits.release(tenant)
+    spent = limits.admit(tenant)
+    assert spent.problem == "minute"
+    assert spent.headers["X-MinLimit-Remaining"] == "0"
+    # Sandbox seconds to the reset, shown in wall-clock seconds (divided by 7), rounded up.
+    assert spent.retry_after is not None
+    assert 1 <= spent.retry_after <= math.ceil(60 / 7)
+    clock.at += 60  # one whole window later the tenant may call again
+    assert limits.admit(tenant).allowed
+    limits.close()

@@ -109,6 +109,8 @@ def scope_allows(scopes: Iterable[str], method: str, api_path: str) -> bool:
     granted = set(scopes)
     reading = method.upper() in ("GET", "HEAD")
     for family in families:
+        if family.endswith(".read") and not reading:
+            continue
         if family in granted:
             return True
         if reading and not family.endswith(".read") and f"{family}.read" in granted:
