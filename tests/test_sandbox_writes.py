@@ -138,6 +138,31 @@ def test_archived_contact_refuses_edits_and_new_invoices(api: Api) -> None:
     ]
 
 
+def test_an_archived_contacts_name_is_free_for_a_new_contact(api: Api) -> None:
+    name = unique("Reused")
+    old = api.created("Contacts", {"Name": name})
+    api.post(f"Contacts/{old['ContactID']}", {"ContactStatus": "ARCHIVED"})
+    new = api.created("Contacts", {"Name": name})
+    assert new["ContactID"] != old["ContactID"]
+    named = api.created("Invoices", invoice(name))  # by Name: the active contact
+    assert named["Contact"]["ContactID"] == new["ContactID"]
+
+
+def test_first_sales_invoice_makes_a_customer_and_first_bill_a_supplier(api: Api) -> None:
+    contact = api.created("Contacts", {"Name": unique("Roles")})
+    assert (contact["IsCustomer"], contact["IsSupplier"]) == (False, False)
+    body = invoice()
+    body["Contact"] = {"ContactID": contact["ContactID"]}
+    api.created("Invoices", body)
+    customer = api.one("Contacts", contact["ContactID"])
+    assert (customer["IsCustomer"], customer["IsSupplier"]) == (True, False)
+    assert customer["UpdatedDateUTC"] > contact["UpdatedDateUTC"]
+    api.created("Invoices", {**body, "Type": "ACCPAY"})
+    assert api.one("Contacts", contact["ContactID"])["IsSupplier"] is True
+    named = api.created("Invoices", invoice(unique("Named customer")))
+    assert api.one("Contacts", named["Contact"]["ContactID"])["IsCustomer"] is True
+
+
 # ---- error modes ------------------------------------------------------------------------------
 
 

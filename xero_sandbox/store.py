@@ -10,7 +10,7 @@ API used by the read side, the ledger and the writes module (keep it stable; ext
   ``put(tenant_id, resource, record)`` inserts or replaces by primary key (resource is the
   collection name, e.g. ``"Invoices"``; the key field comes from ``catalog``);
   ``put_many`` streams many; ``get(tenant_id, resource, id)``; ``get_by_number``;
-  ``get_by_name`` (Contacts by Name, Accounts by Code, case-insensitive);
+  ``get_by_name`` (Contacts by Name, Accounts by Code, case-insensitive), ``all_by_name``;
   ``iter_records(tenant_id, resource)``; ``count(tenant_id, resource)``.
 - ``next_number(tenant_id, sequence)`` hands out 1, 2, 3... per tenant and sequence name
   (``"INV"``, ``"Journal"``...); ``peek_number`` reads without taking.
@@ -380,6 +380,16 @@ class Store:
             "SELECT body FROM records WHERE t = ? AND resource = ? AND name = ? LIMIT 1",
             (self.tenant_key(tenant_id), resource, name.lower()),
         )
+
+    def all_by_name(self, tenant_id: str, resource: str, name: str) -> list[Record]:
+        """Every record with that name (Contacts may share a Name with archived ones)."""
+        if not self.has_tenant(tenant_id):
+            return []
+        rows = self._conn.execute(
+            "SELECT body FROM records WHERE t = ? AND resource = ? AND name = ?",
+            (self.tenant_key(tenant_id), resource, name.lower()),
+        ).fetchall()
+        return [decode(body) for (body,) in rows]
 
     def iter_records(self, tenant_id: str, resource: str) -> Iterator[Record]:
         """Every record of a collection, in UpdatedDateUTC (or IMS field) order."""

@@ -280,6 +280,7 @@ class Element:
     issues: Issues = field(default_factory=Issues)
     before_save: list[Callable[[], None]] = field(default_factory=list)
     after_save: list[Callable[[], None]] = field(default_factory=list)
+    new_contact: Record | None = None  # a contact the element creates by naming it
 
 
 Builder = Callable[[Writer, Element], Record]
@@ -449,10 +450,33 @@ def _resolve_contact(
 
 
 def _active_contact_named(w: Writer, name: str) -> Record | None:
-    found = w.store.get_by_name(w.tenant_id, "Contacts", name.strip())
-    if found is not None and found.get("ContactStatus", "ACTIVE") == "ACTIVE":
-        return found
+    """The active contact with that Name; archived ones may share it (Name is unique among
+    active contacts only)."""
+    for found in w.store.all_by_name(w.tenant_id, "Contacts", name.strip()):
+        if found.get("ContactStatus", "ACTIVE") == "ACTIVE":
+            return found
     return None
+
+
+_CONTACT_ROLE = {"ACCREC": "IsCustomer", "ACCPAY": "IsSupplier"}
+
+
+def _mark_role(w: Writer, element: Element, contact: Record, kind: str) -> None:
+    """The first sales invoice makes a contact a customer, the first bill a supplier (§1)."""
+    flag = _CONTACT_ROLE.get(kind)
+    if flag is None or contact.get(flag):
+        return
+    if contact is element.new_contact:
+        contact[flag] = True
+        return
+
+    def mark() -> None:
+        updated = {**contact, flag: True}
+        w.stamp(updated)
+        w.save("Contacts", updated)
+        w.notify("CONTACT", "UPDATE", str(updated["ContactID"]))
+
+    element.after_save.append(mark)
 
 
 def _new_contact(w: Writer, sent: Record, element: Element) -> Record:
@@ -480,6 +504,7 @@ def _new_contact(w: Writer, sent: Record, element: Element) -> Record:
         w.notify("CONTACT", "CREATE", contact["ContactID"])
 
     element.before_save.append(save_contact)
+    element.new_contact = contact
     return contact
 
 
@@ -617,7 +642,9 @@ def _invoice_like(w: Writer, element: Element, *, credit: bool) -> Record:
         issues.error(Messages.INVOICE_STATUS)
 
     contact_before = (existing or {}).get("Contact", {}).get("ContactID")
-    _resolve_contact(w, element, record, may_create=True)
+    contact = _resolve_contact(w, element, record, may_create=True)
+    if contact is not None and not credit:
+        _mark_role(w, element, contact, kind)
     _text_fields(record, element, ("Reference", "CurrencyCode", number_field))
     _bool_fields(record, element, ("SentToContact",))
     if sent.get("CurrencyRate") is not None:
@@ -1375,10 +1402,6 @@ def _order_like(w: Writer, element: Element, *, quote: bool) -> Record:
         else:
             wire = str(record.get("LineAmountTypes") or "EXCLUSIVE")
         mode = QUOTE_LINE_AMOUNT_TYPES.get(wire, "Exclusive")
-        calc_view = {**element.sent, "LineAmountTypes": mode}
-        element = Element(
-            calc_view, path, existing, issues, element.before_save, element.after_save
-        )
     else:
         mode = _line_amount_types(element, record, "Exclusive")
     policy = LinePolicy(unit_dp=4, forbidden_account_types=frozenset({"BANK"}))
