@@ -14,14 +14,12 @@ non-zero. Output lands in ``output/demo/`` (the DuckDB file and the logs).
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import shutil
 import subprocess
 import sys
 import tempfile
 import time
-import uuid
 from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -29,7 +27,16 @@ from pathlib import Path
 from typing import TypeVar
 
 import httpx
-from meltano_sandbox import MELTANO, REPO, MeltanoError, run_meltano, sandbox_env, tail
+from meltano_sandbox import (
+    MELTANO,
+    REPO,
+    MeltanoError,
+    change_the_books,
+    records_moved,
+    run_meltano,
+    sandbox_env,
+    tail,
+)
 from rich.console import Console
 from rich.table import Table
 
@@ -88,53 +95,7 @@ def api_calls(sandbox: Sandbox) -> dict[str, int]:
     return calls
 
 
-def change_the_books(sandbox: Sandbox, tenant_id: str) -> list[str]:
-    """POST an update to one invoice and PUT a new contact, as any Xero app would."""
-    api = f"{sandbox.url}/api.xro/2.0"
-    headers = {**sandbox.headers(tenant_id), "Content-Type": "application/json"}
-    done: list[str] = []
-    with httpx.Client(timeout=30, headers=headers) as client:
-        page = client.get(f"{api}/Invoices", params={"page": 1, "where": 'Status=="DRAFT"'})
-        page.raise_for_status()
-        invoices = page.json().get("Invoices") or []
-        if invoices:
-            invoice = invoices[0]
-            reference = f"demo change {uuid.uuid4().hex[:6]}"
-            answer = client.post(
-                f"{api}/Invoices",
-                json={"Invoices": [{"InvoiceID": invoice["InvoiceID"], "Reference": reference}]},
-            )
-            answer.raise_for_status()
-            done.append(f"invoice {invoice.get('InvoiceNumber')}: Reference → {reference!r}")
-        name = f"Demo Newcomer {uuid.uuid4().hex[:6]}"
-        answer = client.put(
-            f"{api}/Contacts", json={"Contacts": [{"Name": name, "EmailAddress": "hi@example.com"}]}
-        )
-        answer.raise_for_status()
-        done.append(f"new contact {name!r}")
-    return done
-
-
 # --------------------------------------------------------------------------- meltano side
-
-
-def records_moved(output: str) -> Counter[str]:
-    """Records tap-xero emitted per stream, from its singer-sdk ``record_count`` metrics."""
-    moved: Counter[str] = Counter()
-    decoder = json.JSONDecoder()
-    for line in output.splitlines():
-        at = line.find("METRIC: ")
-        if at < 0 or "tap-xero" not in line:
-            continue
-        try:
-            metric, _ = decoder.raw_decode(line[at + len("METRIC: ") :])
-        except ValueError:
-            continue
-        if metric.get("metric") == "record_count":
-            stream = metric.get("tags", {}).get("stream")
-            if stream:
-                moved[stream] += int(metric.get("value", 0))
-    return moved
 
 
 def duckdb_rows(path: Path) -> dict[str, int]:
@@ -199,7 +160,7 @@ def demo(scale: int) -> None:
         shutil.rmtree(OUT)
     OUT.mkdir(parents=True)
     work = Path(tempfile.mkdtemp(prefix="singer-xero-demo-"))
-    db_path = OUT / "xero.duckdb"
+    db_path = OUT / "warehouse.duckdb"
     if not MELTANO.exists():
         raise StepFailed("find Meltano", f"{MELTANO} is missing: run `make demo`, not the script")
     sandbox = Sandbox(tenants=2, scale=scale, seed=2026, time_scale=20, db=work / "sandbox.db")
@@ -251,13 +212,20 @@ def demo(scale: int) -> None:
         first = timed(
             "meltano run tap-xero target-duckdb (first run: everything)",
             lambda: run_meltano(
-                ["run", "tap-xero", "target-duckdb"], project=REPO, env=env, log=LOG, timeout=1200
+                ["--log-format=json", "run", "tap-xero", "target-duckdb"],
+                project=REPO,
+                env=env,
+                log=LOG,
+                timeout=1200,
             ),
         )
         after_first = api_calls(sandbox)
-        tenant = sandbox.tenant_ids()[0]
+        first_tenant, second_tenant = sandbox.tenant_ids()[:2]
         changes = timed(
-            "change the books through the Accounting API", lambda: change_the_books(sandbox, tenant)
+            "change the books through the Accounting API",
+            lambda: change_the_books(
+                sandbox.url, sandbox.headers(), first_tenant, second_tenant
+            ).describe(),
         )
         for change in changes:
             console.print(f"  [dim]{change}[/]")
@@ -265,7 +233,11 @@ def demo(scale: int) -> None:
         second = timed(
             "meltano run tap-xero target-duckdb (incremental)",
             lambda: run_meltano(
-                ["run", "tap-xero", "target-duckdb"], project=REPO, env=env, log=LOG, timeout=1200
+                ["--log-format=json", "run", "tap-xero", "target-duckdb"],
+                project=REPO,
+                env=env,
+                log=LOG,
+                timeout=1200,
             ),
         )
         after_second = api_calls(sandbox)

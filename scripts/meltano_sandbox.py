@@ -7,17 +7,26 @@ commands whose failures say which step failed and show the tail of its log.
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
+import uuid
+from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
+
+import httpx
 
 __all__ = [
     "MELTANO",
     "REPO",
+    "BookChanges",
     "MeltanoError",
     "MeltanoResult",
+    "change_the_books",
+    "records_moved",
     "run_meltano",
     "sandbox_env",
     "tail",
@@ -141,3 +150,102 @@ def _append(log: Path | None, args: Sequence[str], output: str) -> None:
     log.parent.mkdir(parents=True, exist_ok=True)
     with log.open("a", encoding="utf-8") as handle:
         handle.write(f"$ meltano {' '.join(args)}\n{output}\n")
+
+
+def records_moved(output: str, plugin: str = "tap-xero") -> Counter[str]:
+    """Records ``plugin`` emitted per stream, from its singer-sdk ``record_count`` metrics.
+
+    Reads Meltano's JSON logs (``meltano --log-format=json run ...``), where each metric keeps
+    its tags; the plain console format drops them.
+    """
+    moved: Counter[str] = Counter()
+    for line in output.splitlines():
+        if '"metric_info"' not in line:
+            continue
+        try:
+            event = json.loads(line)
+        except ValueError:
+            continue
+        metric = event.get("metric_info") if isinstance(event, dict) else None
+        if event.get("string_id") != plugin or not isinstance(metric, dict):
+            continue
+        if metric.get("metric") == "record_count":
+            stream = (metric.get("tags") or {}).get("stream")
+            if stream:
+                moved[stream] += int(metric.get("value", 0))
+    return moved
+
+
+@dataclass(frozen=True)
+class BookChanges:
+    """What :func:`change_the_books` did."""
+
+    invoice_id: str
+    invoice_number: str
+    reference: str
+    contact_name: str
+
+    def describe(self) -> list[str]:
+        """One line per change, for people."""
+        return [
+            f"invoice {self.invoice_number}: Reference -> {self.reference!r}",
+            f"new contact {self.contact_name!r}",
+        ]
+
+
+def change_the_books(
+    api_url: str, headers: Mapping[str, str], invoice_tenant: str, contact_tenant: str
+) -> BookChanges:
+    """POST an update to one draft invoice and PUT a new contact, as any Xero app would.
+
+    ``headers`` carry the bearer token; the tenant header is set per call.
+    """
+    api = f"{api_url}/api.xro/2.0"
+    tag = uuid.uuid4().hex[:8]
+    base = {**headers, "Accept": "application/json", "Content-Type": "application/json"}
+    with httpx.Client(timeout=60) as client:
+        invoice_headers = {**base, "xero-tenant-id": invoice_tenant}
+        page = client.get(
+            f"{api}/Invoices",
+            params={"page": "1", "where": 'Status=="DRAFT"'},
+            headers=invoice_headers,
+        )
+        page.raise_for_status()
+        invoices: list[dict[str, Any]] = page.json().get("Invoices") or []
+        reference = f"changed {tag}"
+        refusals: list[str] = []
+        for invoice in invoices:
+            answer = client.post(
+                f"{api}/Invoices",
+                json={"Invoices": [{"InvoiceID": invoice["InvoiceID"], "Reference": reference}]},
+                headers=invoice_headers,
+            )
+            if answer.status_code == 200:
+                break
+            refusals.append(f"{invoice.get('InvoiceNumber')}: {_xero_messages(answer)}")
+        else:
+            raise RuntimeError(
+                "no DRAFT invoice could be updated: " + ("; ".join(refusals) or "none found")
+            )
+        name = f"Newcomer {tag}"
+        answer = client.put(
+            f"{api}/Contacts",
+            json={"Contacts": [{"Name": name, "EmailAddress": f"{tag}@example.com"}]},
+            headers={**base, "xero-tenant-id": contact_tenant},
+        )
+        answer.raise_for_status()
+    return BookChanges(invoice["InvoiceID"], str(invoice.get("InvoiceNumber")), reference, name)
+
+
+def _xero_messages(answer: httpx.Response) -> str:
+    """Xero's validation messages from an error answer, else its status line."""
+    try:
+        body = answer.json()
+    except ValueError:
+        return f"HTTP {answer.status_code}"
+    messages = [
+        str(error.get("Message"))
+        for element in body.get("Elements") or []
+        for error in element.get("ValidationErrors") or []
+    ]
+    return "; ".join(messages) or str(body.get("Message") or f"HTTP {answer.status_code}")

@@ -34,17 +34,24 @@ from meltano_sandbox import (  # noqa: E402
     MELTANO,
     MeltanoError,
     MeltanoResult,
+    change_the_books,
+    records_moved,
     run_meltano,
     sandbox_env,
 )
+
+from xero_api.resources import RESOURCES  # noqa: E402
 
 __all__ = [
     "MELTANO",
     "MeltanoError",
     "MeltanoProject",
     "PostgresServer",
+    "change_the_books",
+    "expected_rows",
     "installed_plugins",
     "new_project",
+    "records_moved",
     "sandbox_env",
 ]
 
@@ -155,11 +162,37 @@ def new_project(
         "MELTANO_AUTO_INSTALL": "false",
         "MELTANO_DATABASE_URI": f"sqlite:///{sys_dir / 'meltano.db'}",
         **sandbox_env(sandbox_url, root / "tokens", refresh_token),
-        "TARGET_DUCKDB_FILEPATH": str(root / "output" / "xero.duckdb"),
+        "TARGET_DUCKDB_FILEPATH": str(root / "output" / "warehouse.duckdb"),
         **(extra_env or {}),
     }
     (root / "output").mkdir(exist_ok=True)
     return MeltanoProject(root, env)
+
+
+def expected_rows(
+    counts: Mapping[str, Mapping[str, int]],
+) -> tuple[dict[str, dict[str, int]], set[str]]:
+    """The sandbox's ``/_sandbox/counts`` as ``{stream: {tenant: rows}}`` (zeros left out).
+
+    Also returns the streams the tap reads with includeArchived/includeDeleted: the sandbox
+    counts what a default GET serves, so for those the tap may rightly load more.
+    """
+    by_name = {}
+    for resource in RESOURCES:
+        by_name[resource.path] = resource
+        by_name[resource.envelope] = resource
+    expected: dict[str, dict[str, int]] = {}
+    for tenant, per_resource in counts.items():
+        for name, rows in per_resource.items():
+            resource = by_name.get(name)
+            if resource is not None and rows:
+                expected.setdefault(resource.stream, {})[tenant] = rows
+    inclusive = {
+        r.stream
+        for r in RESOURCES
+        if any(key in ("includeArchived", "includeDeleted") for key, _ in r.params)
+    }
+    return expected, inclusive
 
 
 # --------------------------------------------------------------------------- PostgreSQL
