@@ -146,6 +146,13 @@ def test_wrong_secret_is_invalid_client(sb: Sandbox) -> None:
     unsupported = token(sb, {"grant_type": "password"})
     assert unsupported.status_code == 400
     assert unsupported.json()["error"] == "unsupported_grant_type"
+    as_json = httpx.post(
+        f"{sb.url}/connect/token",
+        json={"grant_type": "client_credentials"},
+        auth=(sb.client_id, sb.client_secret),
+    )
+    assert as_json.status_code == 400
+    assert "x-www-form-urlencoded" in as_json.json()["error_description"]
 
 
 def test_client_credentials_is_bound_to_the_first_tenant(sb: Sandbox) -> None:

@@ -760,6 +760,11 @@ def _client_from(request: Request, form: Mapping[str, str]) -> tuple[str | None,
 
 
 async def _form(request: Request) -> dict[str, str]:
+    content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if content_type != "application/x-www-form-urlencoded":
+        raise OAuthError(
+            "invalid_request", "Content-Type must be application/x-www-form-urlencoded"
+        )
     body = (await request.body()).decode("utf-8", errors="replace")
     return dict(parse_qsl(body, keep_blank_values=True))
 
