@@ -182,9 +182,8 @@ class Gate:
             return
         server = scope.get("server")
         if server and server[1] is not None:
-            self.ctx.webhooks.learn_base_url(
-                f"{scope.get('scheme', 'http')}://{server[0]}:{server[1]}"
-            )
+            host = f"[{server[0]}]" if ":" in str(server[0]) else server[0]
+            self.ctx.webhooks.learn_base_url(f"{scope.get('scheme', 'http')}://{host}:{server[1]}")
         path = str(scope["path"]).lower()
         if path == API_PREFIX.lower() or path.startswith(API_PREFIX.lower() + "/"):
             await self._api(scope, receive, send)

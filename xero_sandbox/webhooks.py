@@ -224,7 +224,13 @@ class Webhooks:
                     if not batch:
                         break
                     if passed:
-                        await self._deliver(client, batch)
+                        try:
+                            await self._deliver(client, batch)
+                        except Exception:  # keep delivering later batches whatever happens
+                            log.exception("webhook batch could not be delivered")
+                            with self._lock:
+                                self._counts["batches_abandoned"] += 1
+                                self._counts["events_abandoned"] += len(batch)
 
     async def _post(self, client: httpx.AsyncClient, body: bytes, signature: str) -> int | None:
         assert self._url is not None
