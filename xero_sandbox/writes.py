@@ -238,9 +238,9 @@ class Writer:
         """The organisation's base currency."""
         return str(self.organisation().get("BaseCurrency") or "USD")
 
-    def today(self) -> str:
-        """Today (UTC) in Xero's date form."""
-        return ms_date(_day_ms(datetime.fromtimestamp(self.now_ms / 1000, tz=UTC).date()))
+    def today(self) -> date:
+        """Today (UTC): the default document date."""
+        return datetime.fromtimestamp(self.now_ms / 1000, tz=UTC).date()
 
     def save(self, resource: str, record: Record) -> None:
         """Store a record."""
@@ -358,17 +358,29 @@ def _merge(existing: Record | None, sent: Record) -> Record:
     return merged
 
 
-def _set_date(record: Record, element: Element, name: str, with_string: str | None = None) -> None:
-    if name not in element.sent:
-        return
-    value = element.sent[name]
-    if value in (None, ""):
-        record.pop(name, None)
-        return
-    day = as_date(value, f"{element.path}.{name}")
+def _put_date(record: Record, name: str, day: date, with_string: str | None) -> None:
     record[name] = ms_date(_day_ms(day))
     if with_string:
         record[with_string] = f"{day.isoformat()}T00:00:00"
+
+
+def _set_date(
+    record: Record,
+    element: Element,
+    name: str,
+    with_string: str | None = None,
+    default: date | None = None,
+) -> None:
+    """Take a sent date (an empty string clears it); fill ``default`` when there is none."""
+    value = element.sent.get(name)
+    if value not in (None, ""):
+        _put_date(record, name, as_date(value, f"{element.path}.{name}"), with_string)
+    elif name in element.sent:
+        record.pop(name, None)
+        if with_string:
+            record.pop(with_string, None)
+    if name not in record and default is not None:
+        _put_date(record, name, default, with_string)
 
 
 def _text_fields(record: Record, element: Element, names: tuple[str, ...]) -> None:
@@ -591,9 +603,8 @@ def _line_amount_types(element: Element, record: Record, default: str) -> str:
     return value
 
 
-def _status(
-    element: Element, record: Record, allowed: tuple[str, ...], type_name: str
-) -> str | None:
+def _status(element: Element, allowed: tuple[str, ...], type_name: str) -> str | None:
+    """The Status the element asks for (converted), or None when it sends none."""
     if element.sent.get("Status") is None:
         return None
     return as_enum(element.sent["Status"], allowed, type_name, f"{element.path}.Status")
@@ -624,9 +635,7 @@ def _invoice_like(w: Writer, element: Element, *, credit: bool) -> Record:
     receivable = kind in ("ACCREC", "ACCRECCREDIT")
 
     old_status = existing.get("Status") if existing else None
-    new_status = (
-        _status(element, record, DOCUMENT_STATUSES, "InvoiceStatus") or old_status or "DRAFT"
-    )
+    new_status = _status(element, DOCUMENT_STATUSES, "InvoiceStatus") or old_status or "DRAFT"
     record["Status"] = new_status
     allocated = existing is not None and (
         Decimal(str(existing.get("AmountPaid", 0)))
@@ -653,13 +662,10 @@ def _invoice_like(w: Writer, element: Element, *, credit: bool) -> Record:
         record["BrandingThemeID"] = as_guid(
             sent["BrandingThemeID"], f"{element.path}.BrandingThemeID"
         )
-    _set_date(record, element, "Date", "DateString")
+    _set_date(record, element, "Date", "DateString", w.today() if existing is None else None)
     _set_date(record, element, "DueDate", "DueDateString")
     for name in ("ExpectedPaymentDate", "PlannedPaymentDate"):
         _set_date(record, element, name)
-    if existing is None and "Date" not in record:
-        record["Date"] = w.today()
-        record["DateString"] = _date_of(record, "Date").isoformat() + "T00:00:00"  # type: ignore[union-attr]
     record.setdefault("CurrencyCode", w.base_currency())
     record.setdefault("CurrencyRate", Decimal("1.0000000000"))
 
@@ -975,7 +981,7 @@ def build_bank_transaction(w: Writer, element: Element) -> Record:
     else:
         record["Type"] = existing["Type"]
     old_status = existing.get("Status") if existing else None
-    status = _status(element, record, ("AUTHORISED", "DELETED", "VOIDED"), "BankTransactionStatus")
+    status = _status(element, ("AUTHORISED", "DELETED", "VOIDED"), "BankTransactionStatus")
     new_status = status or old_status or "AUTHORISED"
     allowed = {None: {"AUTHORISED"}, "AUTHORISED": {"AUTHORISED", "DELETED"}}.get(old_status, set())
     if existing is not None and record.get("Type") not in ("SPEND", "RECEIVE"):
@@ -996,9 +1002,7 @@ def build_bank_transaction(w: Writer, element: Element) -> Record:
             record["BankAccount"] = _account_summary(bank)
     _text_fields(record, element, ("Reference", "CurrencyCode"))
     _bool_fields(record, element, ("IsReconciled",))
-    _set_date(record, element, "Date", "DateString")
-    if "Date" not in record:
-        record["Date"] = w.today()
+    _set_date(record, element, "Date", "DateString", w.today())
     record.setdefault("IsReconciled", False)
     record.setdefault("CurrencyCode", w.base_currency())
     record.setdefault("CurrencyRate", Decimal("1.0000000000"))
@@ -1042,9 +1046,7 @@ def build_manual_journal(w: Writer, element: Element) -> Record:
     if new_status not in _JOURNAL_TRANSITIONS.get(old_status, frozenset()):
         issues.error(Messages.status_not_applicable(new_status))
     record["Status"] = new_status
-    _set_date(record, element, "Date", None)
-    if "Date" not in record:
-        record["Date"] = w.today()
+    _set_date(record, element, "Date", None, w.today())
     record.setdefault("ShowOnCashBasisReports", True)
     record.pop("CurrencyCode", None)
     mode = _line_amount_types(element, record, NO_TAX)
@@ -1117,7 +1119,7 @@ def build_payment(w: Writer, element: Element) -> Record:
     """A payment against one AUTHORISED invoice or credit note, at most its amount due (§4)."""
     sent, issues, path = element.sent, element.issues, element.path
     if element.existing is not None:
-        return _payment_status_update(w, element)
+        return _payment_status_update(w, element, element.existing)
     record = _merge(None, sent)
     targets = [name for name in _PAYMENT_TARGETS if isinstance(sent.get(name), dict)]
     if len(targets) > 1:
@@ -1138,9 +1140,7 @@ def build_payment(w: Writer, element: Element) -> Record:
         record["Amount"] = amount
         if amount <= 0:
             issues.error(Messages.AMOUNT_NOT_POSITIVE)
-    _set_date(record, element, "Date")
-    if "Date" not in record:
-        record["Date"] = w.today()
+    _set_date(record, element, "Date", None, w.today())
     _text_fields(record, element, ("Reference",))
     _bool_fields(record, element, ("IsReconciled",))
     if sent.get("CurrencyRate") is not None:
@@ -1294,10 +1294,9 @@ def _apply_payment(
     return settled
 
 
-def _payment_status_update(w: Writer, element: Element) -> Record:
+def _payment_status_update(w: Writer, element: Element, existing: Record) -> Record:
     """POST /Payments/{id}: only ``{"Status": "DELETED"}`` is accepted (§4)."""
-    existing, sent, issues = element.existing, element.sent, element.issues
-    assert existing is not None
+    sent, issues = element.sent, element.issues
     record = dict(existing)
     extra = [k for k in sent if k not in ("Status", "PaymentID")]
     status = sent.get("Status")
@@ -1357,9 +1356,7 @@ def _order_like(w: Writer, element: Element, *, quote: bool) -> Record:
         if quote
         else ("DRAFT", "SUBMITTED", "AUTHORISED", "BILLED", "DELETED")
     )
-    status = _status(
-        element, record, statuses, "QuoteStatusCodes" if quote else "PurchaseOrderStatus"
-    )
+    status = _status(element, statuses, "QuoteStatusCodes" if quote else "PurchaseOrderStatus")
     new_status = status or old_status or "DRAFT"
     table = _QUOTE_TRANSITIONS if quote else _PO_TRANSITIONS
     if new_status not in table.get(old_status, frozenset()):
@@ -1373,9 +1370,7 @@ def _order_like(w: Writer, element: Element, *, quote: bool) -> Record:
         else ("DeliveryAddress", "AttentionTo", "Telephone", "DeliveryInstructions")
     )
     _text_fields(record, element, text)
-    _set_date(record, element, "Date", "DateString")
-    if existing is None and "Date" not in record:
-        record["Date"] = w.today()
+    _set_date(record, element, "Date", "DateString", w.today() if existing is None else None)
     if quote:
         _set_date(record, element, "ExpiryDate", "ExpiryDateString")
     else:
