@@ -15,14 +15,16 @@ API used by the seed and the writes module:
   SubTotal, TotalTax, Total (and TotalDiscount) of an invoice-like document in place.
 - ``Ledger(store, new_id=...)``: ``post_document(tenant_id, resource, record, created_ms)``
   posts (or re-posts) the journal of a document and returns the journals it wrote;
-  ``post(...)`` posts an explicit journal; ``tax_rates(tenant_id)`` gives TaxType → rate.
+  ``post(...)`` posts an explicit journal; ``tax_rates(tenant_id)`` gives TaxType → rate;
+  ``with ledger.buffered(tenant_id):`` batches the writes of many postings (bulk loads).
 """
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
@@ -170,6 +172,17 @@ _PAYMENT_SOURCE = {
 }
 
 
+@dataclass
+class _Buffer:
+    """Journals posted under ``Ledger.buffered`` and not yet written."""
+
+    tenant_id: str
+    number: int
+    journals: list[Record] = field(default_factory=list)
+    lines: list[LedgerLine] = field(default_factory=list)
+    by_source: dict[str, list[Record]] = field(default_factory=dict)
+
+
 def _cents(value: Decimal) -> int:
     return int((value * 100).to_integral_value())
 
@@ -184,6 +197,7 @@ class Ledger:
         self._system: dict[tuple[str, str], Record] = {}
         self._rates: dict[str, dict[str, Decimal]] = {}
         self._tax_names: dict[str, dict[str, str]] = {}
+        self._buffer: _Buffer | None = None
 
     # ----------------------------------------------------------------- lookups
     def forget(self, tenant_id: str) -> None:
@@ -240,7 +254,12 @@ class Ledger:
         reference: str | None = None,
     ) -> Record:
         """Write one journal (JournalNumber from the tenant's sequence) and its ledger lines."""
-        number = self.store.next_number(tenant_id, "Journal")
+        buffer = self._buffer if self._buffer and self._buffer.tenant_id == tenant_id else None
+        if buffer is not None:
+            buffer.number += 1
+            number = buffer.number
+        else:
+            number = self.store.next_number(tenant_id, "Journal")
         lines = []
         for posting in postings:
             acc = self.account(tenant_id, posting.account_id) or {}
@@ -272,23 +291,44 @@ class Ledger:
         if reference:
             journal["Reference"] = reference
         payments_only = source_type.endswith("PAYMENT") or source_type.startswith("CASH")
+        ledger_lines = [
+            LedgerLine(
+                number,
+                date_ms,
+                p.account_id,
+                _cents(round2(p.net)),
+                _cents(round2(p.tax)),
+                payments_only,
+            )
+            for p in postings
+        ]
+        if buffer is not None:
+            buffer.journals.append(journal)
+            buffer.by_source.setdefault(source_id.lower(), []).append(journal)
+            buffer.lines.extend(ledger_lines)
+            return journal
         with self.store.transaction():
             self.store.put(tenant_id, "Journals", journal)
-            self.store.add_ledger_lines(
-                tenant_id,
-                (
-                    LedgerLine(
-                        number,
-                        date_ms,
-                        p.account_id,
-                        _cents(round2(p.net)),
-                        _cents(round2(p.tax)),
-                        payments_only,
-                    )
-                    for p in postings
-                ),
-            )
+            self.store.add_ledger_lines(tenant_id, ledger_lines)
         return journal
+
+    @contextmanager
+    def buffered(self, tenant_id: str) -> Iterator[None]:
+        """Collect the journals posted for one tenant and write them in one batch at the end.
+
+        For bulk loads (the seed): numbering, re-posting and reversal behave exactly as when
+        posting one by one.
+        """
+        self._buffer = _Buffer(tenant_id, self.store.peek_number(tenant_id, "Journal"))
+        try:
+            yield
+            buffer = self._buffer
+            with self.store.transaction():
+                self.store.put_many(tenant_id, "Journals", buffer.journals)
+                self.store.add_ledger_lines(tenant_id, buffer.lines)
+                self.store.set_number(tenant_id, "Journal", buffer.number)
+        finally:
+            self._buffer = None
 
     def _tax_name(self, tenant_id: str, tax_type: str) -> str:
         if tenant_id not in self._tax_names:
@@ -394,8 +434,11 @@ class Ledger:
             "SELECT body FROM records WHERE t = ? AND resource = 'Journals' AND name = ?",
             (self.store.tenant_key(tenant_id), source_id.lower()),
         )
-        for (body,) in cursor.fetchall():
-            for line in decode(body)["JournalLines"]:
+        journals = [decode(body) for (body,) in cursor.fetchall()]
+        if self._buffer is not None and self._buffer.tenant_id == tenant_id:
+            journals += self._buffer.by_source.get(source_id.lower(), [])
+        for journal in journals:
+            for line in journal["JournalLines"]:
                 net, tax = sums.get(line["AccountID"], (ZERO, ZERO))
                 sums[line["AccountID"]] = (
                     net + Decimal(str(line["NetAmount"])),

@@ -652,7 +652,7 @@ def _invoices(world: _World, items: list[Record], count: int) -> None:
                 )
             if status in ("AUTHORISED", "PAID", "VOIDED"):
                 postings.append(("Invoices", invoice, created))
-        with store.transaction():
+        with store.transaction(), ledger.buffered(tid):
             store.put_many(tid, "Invoices", invoices)
             store.put_many(tid, "Payments", payments)
             for resource, record, created in postings:
@@ -1209,7 +1209,7 @@ def seed_tenant(store: Store, tenant: Tenant, rng: random.Random, scale: int) ->
         lambda: _the_rest(world, items, scale),
     ]
     for step in steps:
-        with store.transaction():
+        with store.transaction(), ledger.buffered(tenant.tenant_id):
             step()
 
 

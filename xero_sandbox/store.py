@@ -13,7 +13,7 @@ API used by the read side, the ledger and the writes module (keep it stable; ext
   ``get_by_name`` (Contacts by Name, Accounts by Code, case-insensitive), ``all_by_name``;
   ``iter_records(tenant_id, resource)``; ``count(tenant_id, resource)``.
 - ``next_number(tenant_id, sequence)`` hands out 1, 2, 3... per tenant and sequence name
-  (``"INV"``, ``"Journal"``...); ``peek_number`` reads without taking.
+  (``"INV"``, ``"Journal"``...); ``peek_number`` reads without taking; ``set_number`` sets.
 - Journal lines for reports (written by ``ledger``): ``add_ledger_lines``, ``ledger_sums``.
 
 The read side uses ``page_bodies`` and friends to serve stored JSON texts without decoding.
@@ -21,6 +21,7 @@ The read side uses ``page_bodies`` and friends to serve stored JSON texts withou
 
 from __future__ import annotations
 
+import re
 import sqlite3
 import threading
 from collections.abc import Iterable, Iterator
@@ -39,6 +40,7 @@ __all__ = ["LedgerLine", "Store", "Tenant", "decode", "encode", "unit_2dp"]
 Record = dict[str, Any]
 
 _encoder = msgspec.json.Encoder(decimal_format="number")
+_MS_DATE = re.compile(r"/Date\((-?\d+)")
 _decoder = msgspec.json.Decoder(float_hook=Decimal)
 
 # Contacts are unique by Name, Accounts by Code: writes look them up by these.
@@ -138,18 +140,11 @@ def unit_2dp(record: Record) -> Record | None:
 
 
 def ms_of(value: Any) -> int | None:
-    """Epoch ms of a ``/Date(ms+0000)/`` string, or None."""
+    """Epoch ms of a ``/Date(ms+0000)/`` string (the offset is only a note), or None."""
     if not isinstance(value, str) or not value.startswith("/Date("):
         return None
-    inner = value[6:].split(")", 1)[0]
-    digits = inner[1:] if inner[:1] == "-" else inner
-    end = 0
-    while end < len(digits) and digits[end].isdigit():
-        end += 1
-    if end == 0:
-        return None
-    number = int(digits[:end])
-    return -number if inner[:1] == "-" else number
+    match = _MS_DATE.match(value)
+    return int(match.group(1)) if match else None
 
 
 @dataclass(frozen=True)
@@ -427,6 +422,15 @@ class Store:
                 (t, sequence),
             ).fetchone()
         return int(row[0])
+
+    def set_number(self, tenant_id: str, sequence: str, value: int) -> None:
+        """Set the last value handed out by a sequence (the ledger's buffered posting)."""
+        with self.transaction():
+            self._conn.execute(
+                "INSERT INTO sequences (t, name, value) VALUES (?, ?, ?) "
+                "ON CONFLICT(t, name) DO UPDATE SET value = excluded.value",
+                (self.tenant_key(tenant_id), sequence, value),
+            )
 
     def peek_number(self, tenant_id: str, sequence: str) -> int:
         """The last value handed out by a sequence (0 if none)."""
