@@ -77,7 +77,6 @@ class TenantStream(Stream):
     """A stream with one partition per tenant, read ahead in the background."""
 
     TYPE_CONFORMANCE_LEVEL = TypeConformanceLevel.NONE  # records are converted while fetched
-    STATE_MSG_FREQUENCY = 1000  # a resumable bookmark at least every page
 
     def __init__(self, tap: TapXero, name: str, schema: dict[str, Any]) -> None:
         super().__init__(tap, schema=schema, name=name)
@@ -174,6 +173,9 @@ class TenantStream(Stream):
         try:
             for page in self._fetcher(tenant).pages():
                 yield from page
+                # The SDK has emitted the page's records: bookmark here, so a run killed later
+                # resumes after this page.
+                self._write_state_message()
         except XeroRateLimitExhausted as error:
             self.xero_tap.exhausted[tenant] = error
             self.logger.warning("Stopping %s for tenant %s: %s", self.name, tenant, error.message)
