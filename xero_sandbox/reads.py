@@ -298,7 +298,7 @@ class _Query:
             rows = conn.execute(select + " LIMIT ? OFFSET ?", [*args, limit, offset]).fetchall()
             texts = [row[0] for row in rows]
             if spec.paging is Paging.PAGE and self.page is not None:
-                total = int(conn.execute(f"SELECT count(*){sql}", args).fetchone()[0])
+                total = self._count(sql, args)
                 pagination = self._pagination(total)
             return envelope(spec.envelope, b",".join(texts), pagination), len(texts)
         matches = self._matches(conn.execute(select, args))
@@ -312,6 +312,17 @@ class _Query:
         if self.drop:
             page = [{k: v for k, v in r.items() if k not in self.drop} for r in page]
         return envelope(spec.envelope, b",".join(encode(r) for r in page), pagination), len(page)
+
+    def _count(self, sql: str, args: list[Any]) -> int:
+        """Rows matching a query; cached until the store's next write (pages repeat it)."""
+        store = self.ctx.store
+        cache: dict[tuple[Any, ...], int] = self.ctx.extras.setdefault("reads.counts", {})
+        key = (store.version, sql, *args)
+        if key not in cache:
+            if len(cache) > 256:
+                cache.clear()
+            cache[key] = int(store.conn.execute(f"SELECT count(*){sql}", args).fetchone()[0])
+        return cache[key]
 
     def _matches(self, rows: Iterator[tuple[bytes]]) -> list[Record]:
         found: list[Record] = []

@@ -183,6 +183,7 @@ class Store:
         self._conn.execute("PRAGMA cache_size=-65536")
         self._conn.executescript(_SCHEMA)
         self._tenant_keys: dict[str, int] = {}
+        self.version = 0  # bumped by every record write; readers key caches on it
         self._reload_tenants()
 
     # ----------------------------------------------------------------- plumbing
@@ -318,12 +319,14 @@ class Store:
         row = self._row(self.tenant_key(tenant_id), resource, record)
         with self.transaction():
             self._conn.execute(self._UPSERT, row)
+            self.version += 1
 
     def put_many(self, tenant_id: str, resource: str, records: Iterable[Record]) -> None:
         """Insert or replace many records in one statement batch."""
         t = self.tenant_key(tenant_id)
         with self.transaction():
             self._conn.executemany(self._UPSERT, (self._row(t, resource, r) for r in records))
+            self.version += 1
 
     def delete(self, tenant_id: str, resource: str, record_id: str) -> bool:
         """Remove a record for good (for resources Xero really deletes); True if it existed."""
@@ -332,6 +335,7 @@ class Store:
                 "DELETE FROM records WHERE t = ? AND resource = ? AND id = ?",
                 (self.tenant_key(tenant_id), resource, record_id),
             )
+            self.version += 1
         return cursor.rowcount > 0
 
     def _one(self, sql: str, args: tuple[Any, ...]) -> Record | None:
