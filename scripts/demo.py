@@ -40,6 +40,7 @@ from meltano_sandbox import (
 from rich.console import Console
 from rich.table import Table
 
+from xero_api.resources import resource_for_stream
 from xero_sandbox.launcher import Sandbox, SandboxError
 
 T = TypeVar("T")
@@ -114,6 +115,18 @@ def duckdb_rows(path: Path) -> dict[str, int]:
     return rows
 
 
+def _sync_mode(stream: str) -> str:
+    if stream.startswith("report_"):
+        return "report, by month"
+    try:
+        resource = resource_for_stream(stream)
+    except KeyError:
+        return ""
+    if resource.replication_key:
+        return f"incremental ({resource.replication_key})"
+    return "full table"
+
+
 def report(
     rows: dict[str, int],
     moved: list[Counter[str]],
@@ -124,16 +137,22 @@ def report(
     """The tables the demo ends with."""
     table = Table(title=f"DuckDB {db_path.relative_to(REPO)}", show_lines=False)
     table.add_column("table")
+    table.add_column("sync")
     table.add_column("rows", justify="right")
     table.add_column("run 1 moved", justify="right")
     table.add_column("run 2 moved", justify="right")
     for name, count in rows.items():
         stream = name.split(".", 1)[-1]
         table.add_row(
-            name, str(count), str(moved[0].get(stream, "")), str(moved[1].get(stream, "") or "")
+            name,
+            _sync_mode(stream),
+            str(count),
+            str(moved[0].get(stream, 0)),
+            str(moved[1].get(stream, 0)),
         )
     table.add_row(
         "[bold]total[/]",
+        "",
         f"[bold]{sum(rows.values())}[/]",
         f"[bold]{sum(moved[0].values())}[/]",
         f"[bold]{sum(moved[1].values())}[/]",

@@ -92,9 +92,29 @@ class MeltanoError(RuntimeError):
 
 
 def tail(text: str, lines: int) -> str:
-    """The last ``lines`` non-empty lines of ``text``, indented."""
-    kept = [line for line in text.splitlines() if line.strip()][-lines:]
-    return "\n".join("    " + line for line in kept)
+    """The last ``lines`` non-empty lines of ``text``, indented, errors first.
+
+    Meltano's JSON log lines are shown as ``level plugin: event``.
+    """
+    readable = [_readable(line) for line in text.splitlines() if line.strip()]
+    errors = [line for line in readable if line.startswith(("error", "critical"))]
+    shown = readable[-lines:]
+    if errors:
+        shown = [*errors[:8], "...", *[line for line in shown if line not in errors]]
+    return "\n".join("    " + line for line in shown)
+
+
+def _readable(line: str) -> str:
+    if not line.startswith("{"):
+        return line
+    try:
+        event = json.loads(line)
+    except ValueError:
+        return line
+    if not isinstance(event, dict) or "event" not in event:
+        return line
+    source = event.get("string_id") or event.get("name") or "meltano"
+    return f"{event.get('level', 'info')} {source}: {event['event']}"
 
 
 def run_meltano(
