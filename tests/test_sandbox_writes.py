@@ -416,6 +416,15 @@ def test_invoice_validation_uses_xeros_messages(
     assert expected in messages(element)
 
 
+def test_unknown_properties_are_dropped_silently(api: Api) -> None:
+    body = invoice(unique("Extra"), line(Colour="red"), Flavour="vanilla")
+    created = api.created("Invoices", body)
+    stored = api.one("Invoices", created["InvoiceID"])
+    assert "Flavour" not in created
+    assert "Flavour" not in stored
+    assert "Colour" not in stored["LineItems"][0]
+
+
 def test_line_amount_alone_derives_quantity_and_unit_amount(api: Api) -> None:
     created = api.created(
         "Invoices",

@@ -307,6 +307,7 @@ class WriteResource:
     summarize_param: bool = True
     unitdp: bool = False
     with_updated_string: bool = False
+    fields: frozenset[str] = frozenset()  # the spec's properties; others are dropped silently
 
 
 # ---------------------------------------------------------------------------------------------
@@ -556,7 +557,7 @@ def _lines(
         base = dict(existing_lines.get(str(raw.get(line_id)), {})) if sent_lines is not None else {}
         if sent_lines is not None and raw.get(line_id) not in (None, ""):
             base[line_id] = as_guid(raw[line_id], f"{path}.{line_id}")
-        merged = {**base, **raw}
+        merged = {**base, **{k: v for k, v in raw.items() if k in LINE_FIELDS}}
         if sent_lines is not None and base and "LineAmount" not in raw:
             merged.pop("LineAmount", None)
         if not client_tax and "TaxAmount" not in raw:
@@ -1435,12 +1436,36 @@ def build_quote(w: Writer, element: Element) -> Record:
 # the table
 
 
+def _props(names: str) -> frozenset[str]:
+    """Property names of a spec schema (xero_accounting.yaml 16.1.0), space-separated."""
+    return frozenset(names.split())
+
+
+_DOCUMENT = (
+    "Contact LineItems Date LineAmountTypes Reference BrandingThemeID CurrencyCode CurrencyRate "
+    "Status"
+)
+LINE_FIELDS = _props(
+    "LineItemID Description Quantity UnitAmount ItemCode AccountCode AccountID TaxType TaxAmount "
+    "LineAmount Tracking DiscountRate DiscountAmount RepeatingInvoiceID Taxability "
+    "SalesTaxCodeId TaxBreakdown"
+)
+
 WRITE_RESOURCES: tuple[WriteResource, ...] = (
     WriteResource(
         "Contacts",
         "Contact",
         "ContactID",
         build_contact,
+        fields=_props(
+            "ContactID ContactNumber AccountNumber ContactStatus Name FirstName LastName "
+            "CompanyNumber EmailAddress ContactPersons BankAccountDetails TaxNumber TaxNumberType "
+            "AccountsReceivableTaxType AccountsPayableTaxType Addresses Phones "
+            "SalesDefaultLineAmountType PurchasesDefaultLineAmountType DefaultCurrency "
+            "XeroNetworkKey SalesDefaultAccountCode PurchasesDefaultAccountCode "
+            "SalesTrackingCategories PurchasesTrackingCategories TrackingCategoryName "
+            "TrackingCategoryOption PaymentTerms BrandingTheme BatchPayments"
+        ),
         number_field="ContactNumber",
         match=_match_contact,
         webhook="CONTACT",
@@ -1451,6 +1476,10 @@ WRITE_RESOURCES: tuple[WriteResource, ...] = (
         "Invoice",
         "InvoiceID",
         build_invoice,
+        fields=_props(
+            f"{_DOCUMENT} Type DueDate InvoiceNumber SentToContact ExpectedPaymentDate "
+            "PlannedPaymentDate InvoiceID RepeatingInvoiceID InvoiceAddresses"
+        ),
         number_field="InvoiceNumber",
         match=_match_number("Invoices", "InvoiceNumber"),
         webhook="INVOICE",
@@ -1464,6 +1493,7 @@ WRITE_RESOURCES: tuple[WriteResource, ...] = (
         "CreditNote",
         "CreditNoteID",
         build_credit_note,
+        fields=_props(f"{_DOCUMENT} Type DueDate CreditNoteID CreditNoteNumber InvoiceAddresses"),
         number_field="CreditNoteNumber",
         match=_match_number("CreditNotes", "CreditNoteNumber"),
         webhook="CREDITNOTE",
@@ -1477,6 +1507,11 @@ WRITE_RESOURCES: tuple[WriteResource, ...] = (
         "Payment",
         "PaymentID",
         build_payment,
+        fields=_props(
+            "Invoice CreditNote Prepayment Overpayment InvoiceNumber CreditNoteNumber "
+            "BatchPayment Account Code Date CurrencyRate Amount BankAmount Reference "
+            "IsReconciled Status PaymentID BatchPaymentID BankAccountNumber Particulars Details"
+        ),
         journals=True,
         error_flag="HasValidationErrors",
         with_updated_string=True,
@@ -1486,6 +1521,10 @@ WRITE_RESOURCES: tuple[WriteResource, ...] = (
         "Item",
         "ItemID",
         build_item,
+        fields=_props(
+            "Code InventoryAssetAccountCode Name IsSold IsPurchased Description "
+            "PurchaseDescription PurchaseDetails SalesDetails ItemID"
+        ),
         number_field="Code",
         match=_match_number("Items", "Code"),
         error_flag=None,
@@ -1496,6 +1535,10 @@ WRITE_RESOURCES: tuple[WriteResource, ...] = (
         "ManualJournal",
         "ManualJournalID",
         build_manual_journal,
+        fields=_props(
+            "Narration JournalLines Date LineAmountTypes Status ShowOnCashBasisReports "
+            "ManualJournalID"
+        ),
         journals=True,
         error_flag=None,
     ),
@@ -1504,6 +1547,9 @@ WRITE_RESOURCES: tuple[WriteResource, ...] = (
         "BankTransaction",
         "BankTransactionID",
         build_bank_transaction,
+        fields=_props(
+            f"{_DOCUMENT} Type BankAccount IsReconciled BankTransactionID SubTotal TotalTax Total"
+        ),
         journals=True,
         error_flag=None,
         unitdp=True,
@@ -1513,6 +1559,10 @@ WRITE_RESOURCES: tuple[WriteResource, ...] = (
         "PurchaseOrder",
         "PurchaseOrderID",
         build_purchase_order,
+        fields=_props(
+            f"{_DOCUMENT} DeliveryDate PurchaseOrderNumber SentToContact DeliveryAddress "
+            "AttentionTo Telephone DeliveryInstructions ExpectedArrivalDate PurchaseOrderID"
+        ),
         number_field="PurchaseOrderNumber",
         match=_match_number("PurchaseOrders", "PurchaseOrderNumber"),
     ),
@@ -1521,6 +1571,7 @@ WRITE_RESOURCES: tuple[WriteResource, ...] = (
         "Quote",
         "QuoteID",
         build_quote,
+        fields=_props(f"{_DOCUMENT} QuoteID QuoteNumber Terms ExpiryDate Title Summary"),
         number_field="QuoteNumber",
         match=_match_number("Quotes", "QuoteNumber"),
         error_flag=None,
@@ -1530,6 +1581,11 @@ WRITE_RESOURCES: tuple[WriteResource, ...] = (
         "Account",
         "AccountID",
         build_account,
+        fields=_props(
+            "Code Name AccountID Type BankAccountNumber Status Description BankAccountType "
+            "CurrencyCode TaxType EnablePaymentsToAccount ShowInExpenseClaims ReportingCode "
+            "AddToWatchlist"
+        ),
         error_flag=None,
         not_found=Messages.ACCOUNT_IS_NOT_FOUND,
         post=False,
@@ -1652,7 +1708,8 @@ def _process(
             echo[spec.error_flag] = True
         echo["StatusAttributeString"] = "ERROR"
         return _Result(echo, True)
-    element = Element(sent, path, existing)
+    known = {k: v for k, v in sent.items() if k in spec.fields}
+    element = Element(known, path, existing)
     record = spec.build(w, element)
     issues = element.issues
     echo_warnings = [{"Message": m} for m in issues.warnings]
