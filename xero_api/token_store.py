@@ -105,7 +105,8 @@ class TokenStore:
         self._ensure_dir()
         lock = filelock.FileLock(self.lock_path, timeout=self._lock_timeout, mode=0o600)
         try:
-            with lock:
+            # Refreshes take milliseconds; filelock's default 50 ms polling would dominate.
+            with lock.acquire(poll_interval=0.005):
                 yield
         except filelock.Timeout:
             raise XeroConfigError(
