@@ -357,6 +357,27 @@ def test_invoice_numbers_are_generated_and_must_be_unique(api: Api) -> None:
     assert element["HasErrors"] is True
 
 
+def test_bill_numbers_may_repeat_and_never_match_on_post(api: Api) -> None:
+    number = f"SUP-{uuid.uuid4().hex[:6]}"
+    bill = {**invoice(unique("Supplier")), "Type": "ACCPAY", "InvoiceNumber": number}
+    first = api.created("Invoices", bill)
+    answer = api.post("Invoices", {"Invoices": [bill]})
+    assert answer.status_code == 200, answer.text
+    second = parsed(answer)["Invoices"][0]
+    assert second["InvoiceID"] != first["InvoiceID"]
+    assert second["InvoiceNumber"] == number
+
+
+def test_post_with_a_sales_invoice_number_updates_that_invoice(api: Api) -> None:
+    created = api.created("Invoices", invoice(unique("By number")))
+    answer = api.post(
+        "Invoices", {"Invoices": [{"InvoiceNumber": created["InvoiceNumber"], "Reference": "R1"}]}
+    )
+    assert answer.status_code == 200, answer.text
+    updated = parsed(answer)["Invoices"][0]
+    assert (updated["InvoiceID"], updated["Reference"]) == (created["InvoiceID"], "R1")
+
+
 @pytest.mark.parametrize(
     ("change", "expected"),
     [

@@ -696,10 +696,13 @@ def _invoice_like(w: Writer, element: Element, *, credit: bool) -> Record:
 
     number = record.get(number_field)
     if receivable and number not in (None, ""):
+        id_field = "CreditNoteID" if credit else "InvoiceID"
         other = w.by_number(resource, str(number))
-        if other is not None and other.get(f"{'CreditNote' if credit else 'Invoice'}ID") != (
-            existing or {}
-        ).get(f"{'CreditNote' if credit else 'Invoice'}ID"):
+        if (
+            other is not None
+            and other.get("Type") == kind
+            and other.get(id_field) != (existing or {}).get(id_field)
+        ):
             issues.error(Messages.CREDIT_NUMBER_TAKEN if credit else Messages.INVOICE_NUMBER_TAKEN)
     elif receivable and not issues.errors:
         record[number_field] = w.next_number(resource, number_field, "CN" if credit else "INV")
@@ -830,12 +833,23 @@ def _match_contact(w: Writer, sent: Record, path: str) -> Record | None:
     return None
 
 
-def _match_number(resource: str, number_field: str) -> Matcher:
+def _match_number(resource: str, number_field: str, unique_type: str | None = None) -> Matcher:
+    """Match a POST element to the record with its number.
+
+    With ``unique_type`` only documents of that type match: ACCPAY bill numbers (and
+    ACCPAYCREDIT numbers) repeat, so they never identify a record.
+    """
+
     def match(w: Writer, sent: Record, path: str) -> Record | None:
         number = sent.get(number_field)
         if number in (None, ""):
             return None
-        return w.by_number(resource, as_text(number, f"{path}.{number_field}"))
+        if unique_type is not None and sent.get("Type", unique_type) != unique_type:
+            return None
+        found = w.by_number(resource, as_text(number, f"{path}.{number_field}"))
+        if found is not None and unique_type is not None and found.get("Type") != unique_type:
+            return None
+        return found
 
     return match
 
@@ -1481,7 +1495,7 @@ WRITE_RESOURCES: tuple[WriteResource, ...] = (
             "PlannedPaymentDate InvoiceID RepeatingInvoiceID InvoiceAddresses"
         ),
         number_field="InvoiceNumber",
-        match=_match_number("Invoices", "InvoiceNumber"),
+        match=_match_number("Invoices", "InvoiceNumber", "ACCREC"),
         webhook="INVOICE",
         journals=True,
         not_found=Messages.INVOICE_NOT_FOUND,
@@ -1495,7 +1509,7 @@ WRITE_RESOURCES: tuple[WriteResource, ...] = (
         build_credit_note,
         fields=_props(f"{_DOCUMENT} Type DueDate CreditNoteID CreditNoteNumber InvoiceAddresses"),
         number_field="CreditNoteNumber",
-        match=_match_number("CreditNotes", "CreditNoteNumber"),
+        match=_match_number("CreditNotes", "CreditNoteNumber", "ACCRECCREDIT"),
         webhook="CREDITNOTE",
         journals=True,
         not_found=Messages.CREDIT_NOTE_NOT_FOUND,
