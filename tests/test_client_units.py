@@ -87,7 +87,7 @@ def test_parse_and_write_formats() -> None:
         "2024-05-01T10:20:30"
     )
     # Floored to the second, never rounded up past the bookmark.
-    assert if_modified_since_header("2024-05-01T10:20:30.999+00:00") == "2024-05-01T10:20:30"
+    assert if_modified_since_header("2024-05-01T10:20:30.999+00:00") == "2024-05-01T10:20:30Z"
     with pytest.raises(ValueError, match="not an ISO-8601"):
         parse_datetime("yesterday")
 
@@ -245,7 +245,7 @@ def test_request_shape() -> None:
     assert request.headers["xero-tenant-id"] == TENANT
     assert request.headers["authorization"] == f"Bearer {SECRET_TOKEN}"
     assert request.headers["idempotency-key"] == "key-1"
-    assert request.headers["if-modified-since"] == "2024-01-02T03:04:05"
+    assert request.headers["if-modified-since"] == "2024-01-02T03:04:05Z"
     assert request.content == b'{"Invoices":[{"Total":1.50}]}'
     assert response.records("Invoices") == [{"Total": Decimal("1.5")}]
     assert client.url("/connections") == "http://127.0.0.1:9/connections"

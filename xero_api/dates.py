@@ -12,8 +12,8 @@ accepts it.
 
 Writing. Xero takes ``YYYY-MM-DD`` for dates and ``YYYY-MM-DDThh:mm:ss`` for timestamps
 (:func:`to_xero_date`, :func:`to_xero_datetime`). The ``If-Modified-Since`` header gets a UTC
-timestamp with second resolution, floored, so the boundary second is re-read rather than lost
-(:func:`if_modified_since_header`).
+timestamp with second resolution and a ``Z``, floored, so the boundary second is re-read rather
+than lost (:func:`if_modified_since_header`).
 """
 
 from __future__ import annotations
@@ -138,9 +138,11 @@ def to_xero_datetime(value: str | date | datetime) -> str:
 
 
 def if_modified_since_header(value: str | date | datetime) -> str:
-    """The ``If-Modified-Since`` value for a bookmark: UTC, ``YYYY-MM-DDThh:mm:ss``, floored.
+    """The ``If-Modified-Since`` value for a bookmark: UTC, ``YYYY-MM-DDThh:mm:ssZ``, floored.
 
     Xero compares to the second; flooring re-reads records of the bookmark's own second, which
-    the tap de-duplicates by primary key, instead of skipping any.
+    the tap de-duplicates by primary key, instead of skipping any. The spec declares the header
+    ``format: date-time`` (RFC 3339, which needs the zone; its example carries an offset), so
+    the ``Z`` is written out.
     """
-    return to_xero_datetime(value)
+    return to_xero_datetime(value) + "Z"
