@@ -3,6 +3,8 @@ and the command line."""
 
 from __future__ import annotations
 
+import re
+import signal
 import subprocess
 import sys
 from collections import Counter
@@ -203,3 +205,57 @@ def test_bad_flags_get_one_line_errors(args: list[str], message: str) -> None:
     assert done.returncode == 2
     assert message in done.stderr
     assert len(done.stderr.strip().splitlines()) == 1
+
+
+def test_a_file_that_is_not_a_database_is_a_one_line_error(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.db"
+    bad.write_text("not a database")
+    done = subprocess.run(
+        [sys.executable, "-m", "xero_sandbox", "serve", "--port", "0", "--db", str(bad)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 1
+    assert done.stderr.strip() == "xero-sandbox: error: file is not a database"
+
+
+def test_serve_prints_one_ready_line_and_stops_cleanly_on_sigterm(tmp_path: Path) -> None:
+    db = tmp_path / "s.db"
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "xero_sandbox",
+            "serve",
+            "--port",
+            "0",
+            "--db",
+            str(db),
+            "--tenants",
+            "1",
+            "--scale",
+            "5",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert proc.stdout is not None
+        line = proc.stdout.readline()
+        assert re.fullmatch(r"xero-sandbox listening on http://127\.0\.0\.1:\d+\n", line)
+        port = int(line.rsplit(":", 1)[1])
+        assert port > 0
+        proc.send_signal(signal.SIGTERM)
+        out, err = proc.communicate(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 0, err
+    assert out == ""
+    assert not Path(f"{db}-wal").exists() or Path(f"{db}-wal").stat().st_size == 0
+    store = Store(db)
+    assert store.is_seeded()
+    store.close()

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import signal
 import socket
+import sqlite3
 import sys
 from pathlib import Path
 from typing import NoReturn
@@ -100,14 +102,19 @@ async def _serve(config: SandboxConfig) -> None:
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind((config.host, config.port))
     port = sock.getsockname()[1]
+    host = f"[{config.host}]" if ":" in config.host else config.host
+    app.state.ctx.webhooks.learn_base_url(f"http://{host}:{port}")
     server = uvicorn.Server(
         uvicorn.Config(app, log_level="warning", access_log=False, lifespan="on")
     )
+    # uvicorn handles SIGINT/SIGTERM while serving (graceful shutdown), then re-raises the
+    # signal; these no-op handlers absorb that re-raise so a clean stop exits with status 0.
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda _sig, _frame: None)
     task = asyncio.create_task(server.serve(sockets=[sock]))
     while not server.started and not task.done():
         await asyncio.sleep(0.01)
     if server.started:
-        host = f"[{config.host}]" if ":" in config.host else config.host
         print(f"xero-sandbox listening on http://{host}:{port}", flush=True)
     await task
 
@@ -135,7 +142,7 @@ def main(argv: list[str] | None = None) -> int:
         asyncio.run(_serve(config))
     except KeyboardInterrupt:
         return 0
-    except (OSError, ValueError) as exc:
+    except (OSError, ValueError, sqlite3.DatabaseError) as exc:
         print(f"xero-sandbox: error: {exc}", file=sys.stderr)
         return 1
     return 0

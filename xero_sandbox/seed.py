@@ -1217,6 +1217,8 @@ def seed_if_empty(store: Store, config: SandboxConfig) -> bool:
     """Seed the database unless it already holds a world; True when it seeded now."""
     if store.is_seeded():
         return False
+    if store.tenants():
+        raise ValueError(f"{store.path} holds an unfinished seed; delete it and start again")
     created = _day_ms(date(2025, 3, 1))
     total = config.tenants + config.empty_tenants
     for index in range(total):
