@@ -11,14 +11,13 @@ Hand-written: no library models Xero's replay-or-reject rule over a persistent s
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import sqlite3
-import threading
 import time
 from dataclasses import dataclass
 
 from xero_sandbox.clock import Clock
+from xero_sandbox.store import Store
 
 __all__ = [
     "MAX_KEY_LENGTH",
@@ -85,27 +84,19 @@ def key_too_long_message() -> str:
 class IdempotencyStore:
     """Keys and their responses in SQLite, expiring after the (scaled) window.
 
-    ``db`` is the sandbox store's connection (autocommit mode), so keys live in the same file.
+    Keys live in the sandbox store's database file, written under its transaction lock.
     Expiry is measured on the wall clock (``window_s`` sandbox seconds last
     ``clock.real_seconds(window_s)`` real ones), so a restart with another ``--time-scale``
     cannot resurrect or kill keys by changing units.
     """
 
-    def __init__(self, db: sqlite3.Connection, clock: Clock, window_s: float) -> None:
-        self._db = db
-        self._db.execute(_SCHEMA)
+    def __init__(self, store: Store, clock: Clock, window_s: float) -> None:
+        self._store = store
+        self._db: sqlite3.Connection = store.conn
+        with store.transaction():
+            self._db.execute(_SCHEMA)
         self._clock = clock
         self._window_s = window_s
-        self._db_lock = threading.Lock()
-        self._key_locks: dict[tuple[str, str], asyncio.Lock] = {}
-
-    def key_lock(self, scope: str, key: str) -> asyncio.Lock:
-        """Lock held while a keyed request runs, so a concurrent retry waits and then replays."""
-        lock = self._key_locks.get((scope, key))
-        if lock is None:
-            lock = asyncio.Lock()
-            self._key_locks[(scope, key)] = lock
-        return lock
 
     def _live_after(self) -> float:
         return time.time() - self._clock.real_seconds(self._window_s)
@@ -114,12 +105,11 @@ class IdempotencyStore:
         self, scope: str, key: str, request_fingerprint: str
     ) -> StoredResponse | KeyMismatch | None:
         """The stored response to replay, a mismatch, or None when the key is new or expired."""
-        with self._db_lock:
-            row = self._db.execute(
-                "SELECT fingerprint, stored_at, status, content_type, body FROM idempotency_keys"
-                " WHERE scope = ? AND key = ?",
-                (scope, key),
-            ).fetchone()
+        row = self._db.execute(
+            "SELECT fingerprint, stored_at, status, content_type, body FROM idempotency_keys"
+            " WHERE scope = ? AND key = ?",
+            (scope, key),
+        ).fetchone()
         if row is None or row[1] <= self._live_after():
             return None
         if row[0] != request_fingerprint:
@@ -130,7 +120,7 @@ class IdempotencyStore:
         self, scope: str, key: str, request_fingerprint: str, response: StoredResponse
     ) -> None:
         """Keep a response for replay; an expired entry under the same key is replaced."""
-        with self._db_lock:
+        with self._store.transaction():
             self._db.execute(
                 "INSERT OR REPLACE INTO idempotency_keys"
                 " (scope, key, fingerprint, stored_at, status, content_type, body)"
@@ -148,4 +138,3 @@ class IdempotencyStore:
             self._db.execute(
                 "DELETE FROM idempotency_keys WHERE stored_at <= ?", (self._live_after(),)
             )
-        self._key_locks.pop((scope, key), None)

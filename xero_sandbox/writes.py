@@ -1809,10 +1809,10 @@ def _app_scope(request: Request, ctx: SandboxContext, tenant_id: str) -> str:
     return f"{app}|{tenant_id}"
 
 
-def _idempotency(request: Request, ctx: SandboxContext) -> IdempotencyStore:
+def _idempotency(ctx: SandboxContext) -> IdempotencyStore:
     store = ctx.extras.get("idempotency")
     if not isinstance(store, IdempotencyStore):
-        store = IdempotencyStore(ctx.store.conn, ctx.clock, ctx.config.idempotency_window_s)
+        store = IdempotencyStore(ctx.store, ctx.clock, ctx.config.idempotency_window_s)
         ctx.extras["idempotency"] = store
     return store
 
@@ -1829,23 +1829,20 @@ def _handler(spec: WriteResource, with_id: bool) -> Callable[[Request], Any]:
             return _run(ctx, spec, request.method, tenant_id, query, body, url_id)
         if len(key) > MAX_KEY_LENGTH:
             return _json(400, _error_body(10, "ValidationException", key_too_long_message()))
-        store = _idempotency(request, ctx)
+        store = _idempotency(ctx)
         scope = _app_scope(request, ctx, tenant_id)
         request_print = fingerprint(request.method, request.url.path, request.url.query, body)
-        async with store.key_lock(scope, key):
-            found = store.lookup(scope, key, request_print)
-            if isinstance(found, StoredResponse):
-                return Response(found.body, status_code=found.status, media_type=found.content_type)
-            if isinstance(found, KeyMismatch):
-                return _json(400, _error_body(10, "ValidationException", mismatch_message(key)))
-            response = _run(ctx, spec, request.method, tenant_id, query, body, url_id)
-            store.save(
-                scope,
-                key,
-                request_print,
-                StoredResponse(response.status_code, JSON, bytes(response.body)),
-            )
-            return response
+        # Lookup, write and save run without an await in between: on the event loop no other
+        # request (same key or not) can interleave, so a concurrent retry sees the saved answer.
+        found = store.lookup(scope, key, request_print)
+        if isinstance(found, StoredResponse):
+            return Response(found.body, status_code=found.status, media_type=found.content_type)
+        if isinstance(found, KeyMismatch):
+            return _json(400, _error_body(10, "ValidationException", mismatch_message(key)))
+        response = _run(ctx, spec, request.method, tenant_id, query, body, url_id)
+        replay = StoredResponse(response.status_code, JSON, bytes(response.body))
+        store.save(scope, key, request_print, replay)
+        return response
 
     return handle
 
