@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -36,20 +37,35 @@ class Org:
     token: str
 
     def get(self, path: str, **params: str) -> dict[str, Any]:
-        """GET an Accounting API path in this organisation, straight over HTTP."""
-        response = httpx.get(
-            f"{self.sandbox.url}/api.xro/2.0/{path}",
-            params=params,
-            headers={
-                "Authorization": f"Bearer {self.token}",
-                "xero-tenant-id": self.tenant_id,
-                "Accept": "application/json",
-            },
-            timeout=60,
-        )
-        response.raise_for_status()
-        body: dict[str, Any] = decode_json(response.content)
-        return body
+        """GET an Accounting API path in this organisation, straight over HTTP (riding out the
+        faults a ``fault_rate`` sandbox injects: 429, 5xx, dropped connections, expired tokens)."""
+        for _ in range(30):
+            try:
+                response = httpx.get(
+                    f"{self.sandbox.url}/api.xro/2.0/{path}",
+                    params=params,
+                    headers={
+                        "Authorization": f"Bearer {self.token}",
+                        "xero-tenant-id": self.tenant_id,
+                        "Accept": "application/json",
+                    },
+                    timeout=60,
+                )
+            except httpx.TransportError:
+                continue
+            if response.status_code == 401:
+                self.token = str(self.sandbox.authorize()["access_token"])
+                continue
+            if response.status_code == 429 or response.status_code >= 500:
+                time.sleep(min(float(response.headers.get("Retry-After") or 0.2), 2.0))
+                continue
+            response.raise_for_status()
+            try:
+                body: dict[str, Any] = decode_json(response.content)
+            except ValueError:
+                continue  # a body cut short
+            return body
+        pytest.fail(f"GET {path} kept failing")
 
     def all(self, path: str, envelope: str, **params: str) -> list[dict[str, Any]]:
         """Every document of a collection (paged where the collection pages)."""

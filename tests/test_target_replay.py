@@ -82,7 +82,7 @@ def test_killed_mid_run_then_replayed_creates_no_duplicates(pool: OrgPool, tmp_p
 def test_faults_and_retries_create_no_duplicates(tmp_path: Path) -> None:
     # Dropped connections and 5xx after Xero may have committed: the client retries each write
     # with the same Idempotency-Key, so Xero answers a repeat with the first answer.
-    pools = sandbox_pool(empty=1, fault_rate=0.15)
+    pools = sandbox_pool(empty=1, fault_rate=0.15, time_scale=60)
     pool = next(pools)
     try:
         org = pool.take()
