@@ -7,6 +7,7 @@ import time
 import uuid
 from collections.abc import Iterator
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -28,6 +29,7 @@ from tests._sandbox_writes_support import (
     parsed,
 )
 from xero_sandbox.launcher import Sandbox
+from xero_sandbox.store import Store
 
 ZERO_GUID = "00000000-0000-0000-0000-000000000000"
 
@@ -886,6 +888,37 @@ def test_purchase_orders_and_quotes(api: Api) -> None:
     assert messages(element) == ["The status 'DECLINED' cannot be applied to the document"]
 
 
+def test_lock_dates_block_approving_documents_dated_on_or_before_them(tmp_path: Path) -> None:
+    db = tmp_path / "locked.db"
+    with Sandbox(db=db, tenants=1, scale=2, seed=3, **UNLIMITED) as sb:
+        tenant = sb.tenant_ids()[0]
+    store = Store(db)
+    try:  # Xero has no API for lock dates: set them in the books between two runs
+        org = next(store.iter_records(tenant, "Organisation"))
+        org["PeriodLockDate"] = "/Date(1782777600000+0000)/"  # 2026-06-30
+        org["EndOfYearLockDate"] = "/Date(1774915200000+0000)/"  # 2026-03-31
+        store.put(tenant, "Organisation", org)
+    finally:
+        store.close()
+    with Sandbox(db=db, **UNLIMITED) as sb:
+        api = Api(sb, tenant)
+        try:
+            period = invoice(unique("Locked"), Status="AUTHORISED", Date="2026-06-30")
+            assert messages(rejected(api.put("Invoices", period))) == [
+                "The document date cannot be before the period lock date, currently set at "
+                "30-Jun-2026"
+            ]
+            year = invoice(unique("Locked"), Status="AUTHORISED", Date="2026-03-01")
+            assert messages(rejected(api.put("Invoices", year))) == [
+                "The document date cannot be before the end of year lock date, currently set at "
+                "31-Mar-2026"
+            ]
+            api.created("Invoices", {**period, "Status": "DRAFT"})  # drafts post nothing
+            api.created("Invoices", {**period, "Date": "2026-07-01"})
+        finally:
+            api.close()
+
+
 # ---- webhooks ---------------------------------------------------------------------------------
 
 
@@ -912,12 +945,22 @@ def test_webhooks_fire_for_contact_invoice_and_credit_note_writes() -> None:
                 "CreditNotes",
                 {"Type": "ACCPAYCREDIT", "Contact": {"ContactID": contact["ContactID"]}},
             )
+            paid = api.created("Invoices", invoice(unique("Hooked paid"), Status="AUTHORISED"))
+            api.created(
+                "Payments",
+                {
+                    "Invoice": {"InvoiceID": paid["InvoiceID"]},
+                    "Account": {"Code": BANK},
+                    "Amount": 1,
+                },
+            )
             wanted = {
                 ("CONTACT", "CREATE", contact["ContactID"]),
                 ("CONTACT", "UPDATE", contact["ContactID"]),
                 ("INVOICE", "CREATE", inv["InvoiceID"]),
                 ("CONTACT", "CREATE", inv["Contact"]["ContactID"]),
                 ("CREDITNOTE", "CREATE", note["CreditNoteID"]),
+                ("INVOICE", "UPDATE", paid["InvoiceID"]),  # settled by a payment
             }
             deadline = time.monotonic() + 30
             seen: set[tuple[str, str, str]] = set()
