@@ -181,7 +181,30 @@ def test_webhook_payloads_match_the_spec(world: tuple[Sandbox, WebhookReceiver])
         },
     )
     assert credit.status_code == 200, credit.text
-    wait_for(lambda: {e["eventCategory"] for e in receiver.events()} >= {"CONTACT", "CREDITNOTE"})
+    invoice = httpx.put(
+        f"{sb.url}/api.xro/2.0/Invoices",
+        headers=headers,
+        json={
+            "Invoices": [
+                {
+                    "Type": "ACCREC",
+                    "Contact": {"ContactID": contact_id},
+                    "Status": "DRAFT",
+                    "LineItems": [
+                        {
+                            "Description": "Work",
+                            "Quantity": 2,
+                            "UnitAmount": 5,
+                            "AccountCode": "200",
+                        }
+                    ],
+                }
+            ]
+        },
+    )
+    assert invoice.status_code == 200, invoice.text
+    wanted = {"CONTACT", "CREDITNOTE", "INVOICE"}
+    wait_for(lambda: {e["eventCategory"] for e in receiver.events()} >= wanted)
     for _, _, payload in receiver.event_payloads():
         errors = list(webhook_validator("WebhookEvent").iter_errors(payload))
         assert errors == [], [e.message for e in errors]
