@@ -486,3 +486,21 @@ def test_empty_tenant_has_settings_but_no_documents(make_sandbox: Callable[..., 
     assert counts["Organisation"] == 1
     assert counts["Invoices"] == counts["Contacts"] == counts["Journals"] == 0
     assert _json(_get(sb, "/Invoices", {"page": "1"}, tenant=1))["Invoices"] == []
+
+
+def test_indexed_where_equalities_stay_case_insensitive(sandbox: Sandbox) -> None:
+    invoice = _json(_get(sandbox, "/Invoices", {"page": "1", "where": 'Type=="ACCREC"'}))[
+        "Invoices"
+    ][0]
+    number = invoice["InvoiceNumber"]
+    for where in (
+        f'InvoiceNumber=="{number.lower()}"',
+        f'InvoiceNumber=="{number}" AND Status=="{invoice["Status"].lower()}"',
+        f'InvoiceID==Guid("{invoice["InvoiceID"].upper()}")',
+    ):
+        found = _json(_get(sandbox, "/Invoices", {"page": "1", "where": where}))["Invoices"]
+        assert [r["InvoiceID"] for r in found] == [invoice["InvoiceID"]], where
+    contact = _json(_get(sandbox, "/Contacts", {"page": "1"}))["Contacts"][0]
+    for where in (f'Name=="{contact["Name"].upper()}"', f'Name="{contact["Name"]}"'):
+        found = _json(_get(sandbox, "/Contacts", {"where": where}))["Contacts"]
+        assert [c["ContactID"] for c in found] == [contact["ContactID"]], where

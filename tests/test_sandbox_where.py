@@ -7,7 +7,13 @@ from typing import Any
 
 import pytest
 
-from xero_sandbox.where import QueryError, order_key, parse_order, parse_where
+from xero_sandbox.where import (
+    QueryError,
+    order_key,
+    parse_order,
+    parse_where,
+    required_equalities,
+)
 
 INVOICE: dict[str, Any] = {
     "Type": "ACCREC",
@@ -123,3 +129,17 @@ def test_order_parsing_and_keys() -> None:
     for bad in ("Total SIDEWAYS", "", "Total,,Date", "Total DESC DESC"):
         with pytest.raises(QueryError):
             parse_order(bad)
+
+
+def test_required_equalities_are_only_top_level_and_terms() -> None:
+    assert required_equalities('Type=="ACCREC" AND Status=="PAID" AND Total > 5') == [
+        ("Type", "ACCREC"),
+        ("Status", "PAID"),
+    ]
+    assert required_equalities('"INV-1"==InvoiceNumber') == [("InvoiceNumber", "INV-1")]
+    assert required_equalities('Type=="A" OR Type=="B"') == []
+    assert required_equalities('Type!="A"') == []
+    guid = "4e3c8b0b-1111-4111-8111-111111111111"
+    assert required_equalities(f'Contact.ContactID==Guid("{guid}")') == [
+        ("Contact.ContactID", guid)
+    ]

@@ -22,8 +22,14 @@ from starlette.routing import BaseRoute, Route
 from xero_sandbox.catalog import Filter, Paging, ResourceSpec, spec_for
 from xero_sandbox.context import SandboxContext
 from xero_sandbox.reports import report_response
-from xero_sandbox.store import decode, encode, ms_of, unit_2dp
-from xero_sandbox.where import QueryError, order_key, parse_order, parse_where
+from xero_sandbox.store import NAME_FIELDS, decode, encode, ms_of, unit_2dp
+from xero_sandbox.where import (
+    QueryError,
+    order_key,
+    parse_order,
+    parse_where,
+    required_equalities,
+)
 
 __all__ = [
     "API",
@@ -203,6 +209,10 @@ class _Query:
             else None
         )
         self.where = parse_where(q["where"]) if spec.where and q.get("where") else None
+        self.sql_where: list[str] = []
+        self.sql_args: list[Any] = []
+        if self.where is not None:
+            self._narrow(required_equalities(q["where"]))
         self.order = parse_order(q["order"]) if spec.order and q.get("order") else None
         reveal = spec.reveal_param and q.get(spec.reveal_param.lower(), "").lower() == "true"
         self.hidden = None if reveal else spec.hidden_status
@@ -210,8 +220,6 @@ class _Query:
             "Contacts",
             "Invoices",
         )
-        self.sql_where: list[str] = []
-        self.sql_args: list[Any] = []
         self.tests: list[RecordTest] = []
         for flt in spec.filters:
             raw = q.get(flt.param.lower())
@@ -236,6 +244,25 @@ class _Query:
                 self.drop = _UNPAGED_SUMMARY.get(spec.name, ())
         if self.summary:
             self.drop = spec.summary_drop
+
+    def _narrow(self, equalities: list[tuple[str, str]]) -> None:
+        """Use indexed columns for ``Field == "text"`` terms of the where (a pre-filter only)."""
+        spec = self.spec
+        name_field = NAME_FIELDS.get(spec.name)
+        for path, value in equalities:
+            field = path.lower()
+            if field == spec.key.lower():
+                self.sql_where.append("id IN (?, ?)")
+                self.sql_args += [value, value.lower()]
+            elif spec.number_field and field == spec.number_field.lower():
+                self.sql_where.append("number IN (?, ?, ?)")
+                self.sql_args += [value, value.upper(), value.lower()]
+            elif spec.status_field and field == spec.status_field.lower():
+                self.sql_where.append("status = ?")
+                self.sql_args.append(value.upper())
+            elif name_field and field == name_field.lower():
+                self.sql_where.append("name = ?")
+                self.sql_args.append(value.lower())
 
     def _add_filter(self, flt: Filter, raw: str) -> None:
         values = _split(raw) if flt.kind == "list" else [raw.strip()]

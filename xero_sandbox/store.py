@@ -35,7 +35,16 @@ import msgspec
 
 from xero_sandbox.catalog import spec_for
 
-__all__ = ["LedgerLine", "Store", "Tenant", "decode", "encode", "unit_2dp"]
+__all__ = [
+    "NAME_FIELDS",
+    "LedgerLine",
+    "Store",
+    "Tenant",
+    "decode",
+    "encode",
+    "ms_of",
+    "unit_2dp",
+]
 
 Record = dict[str, Any]
 
@@ -44,7 +53,7 @@ _MS_DATE = re.compile(r"/Date\((-?\d+)")
 _decoder = msgspec.json.Decoder(float_hook=Decimal)
 
 # Contacts are unique by Name, Accounts by Code: writes look them up by these.
-_NAME_FIELDS = {
+NAME_FIELDS = {
     "Contacts": "Name",
     "Accounts": "Code",
     "TrackingCategories": "Name",
@@ -286,7 +295,7 @@ class Store:
             raise ValueError(f"{resource} record has no {spec.key}")
         number = record.get(spec.number_field) if spec.number_field else None
         num = number if spec.number_is_int and isinstance(number, int) else None
-        name_field = _NAME_FIELDS.get(resource)
+        name_field = NAME_FIELDS.get(resource)
         name = record.get(name_field) if name_field else None
         ims = ms_of(record.get(spec.ims_field)) if spec.ims_field else None
         if ims is None:

@@ -17,10 +17,17 @@ from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from lark import Lark, Token, Transformer, v_args
+from lark import Lark, Token, Transformer, Tree, v_args
 from lark.exceptions import LarkError, VisitError
 
-__all__ = ["Predicate", "QueryError", "order_key", "parse_order", "parse_where"]
+__all__ = [
+    "Predicate",
+    "QueryError",
+    "order_key",
+    "parse_order",
+    "parse_where",
+    "required_equalities",
+]
 
 Record = dict[str, Any]
 Predicate = Callable[[Record], bool]
@@ -75,6 +82,10 @@ def _make_datetime(parts: list[int]) -> datetime:
     year, month, day = parts[:3]
     hour, minute, second = [*parts[3:], 0, 0, 0][:3]
     return datetime(year, month, day, hour, minute, second)  # Xero's literals are UTC
+
+
+def _unquote(token: str) -> str:
+    return re.sub(r"\\(.)", r"\1", token[1:-1])
 
 
 class _Guid(str):
@@ -167,8 +178,7 @@ class _Build(Transformer[Token, Any]):
         return _Field(tuple(str(n) for n in names))
 
     def string(self, token: Token) -> str:
-        text = str(token)[1:-1]
-        return re.sub(r"\\(.)", r"\1", text)
+        return _unquote(str(token))
 
     def number(self, token: Token) -> Decimal:
         return Decimal(str(token))
@@ -260,6 +270,39 @@ def parse_where(text: str) -> Predicate:
         raise QueryError(f"Invalid where clause {text!r}: not a condition")
     predicate: Predicate = result
     return predicate
+
+
+def _literal_text(node: Any) -> str | None:
+    if isinstance(node, Tree) and node.data == "string":
+        return _unquote(str(node.children[0]))
+    if isinstance(node, Tree) and node.data == "guid":
+        return _unquote(str(node.children[1]))
+    return None
+
+
+def required_equalities(text: str) -> list[tuple[str, str]]:
+    """``(field path, text)`` pairs every match must satisfy (``==`` joined by AND at the top).
+
+    Lets the store narrow rows with an index before the predicate runs; the predicate is still
+    applied, so this only ever has to be a superset. Call after ``parse_where`` accepted ``text``.
+    """
+    tree = _parser.parse(text) if text.strip() else None
+    if tree is None:
+        return []
+    parts = tree.children if isinstance(tree, Tree) and tree.data == "and_expr" else [tree]
+    found = []
+    for part in parts:
+        if not (isinstance(part, Tree) and part.data == "comparison"):
+            continue
+        left, op, right = part.children
+        if str(op) not in ("==", "="):
+            continue
+        if isinstance(right, Tree) and right.data == "field":
+            left, right = right, left
+        value = _literal_text(right)
+        if isinstance(left, Tree) and left.data == "field" and value is not None:
+            found.append((".".join(str(n) for n in left.children), value))
+    return found
 
 
 _ORDER_PART = re.compile(r"^\s*([A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)*)\s*(\w+)?\s*$")
