@@ -343,6 +343,11 @@ def test_unitdp_4_keeps_four_decimal_unit_amounts(api: Api) -> None:
     four = api.created("Invoices", body, params={"unitdp": "4"})
     assert four["LineItems"][0]["UnitAmount"] == Decimal("0.4575")
     assert four["LineItems"][0]["LineAmount"] == Decimal("45.75")
+    answer = api.post(f"Invoices/{four['InvoiceID']}", {"Reference": "no unitdp here"})
+    assert answer.status_code == 200, answer.text
+    stored = parsed(api.get(f"Invoices/{four['InvoiceID']}", unitdp=4))["Invoices"][0]
+    kept = stored["LineItems"][0]  # lines the update did not send are not re-rounded
+    assert (kept["UnitAmount"], kept["LineAmount"]) == (Decimal("0.4575"), Decimal("45.75"))
     two = api.created("Invoices", body)
     assert two["LineItems"][0]["UnitAmount"] == Decimal("0.46")
     assert two["LineItems"][0]["LineAmount"] == Decimal("46.00")

@@ -590,6 +590,19 @@ def _finish_lines(
     record["IsDiscounted"] = bool(record.get("TotalDiscount"))
 
 
+def _unit_dp(w: Writer, element: Element) -> int:
+    """Decimals kept on UnitAmount: 4 with ``unitdp=4``, and when an update leaves stored
+    4-dp lines alone (an update without unitdp must not re-round lines it does not send)."""
+    if w.unit_dp == 4:
+        return 4
+    if "LineItems" not in element.sent:
+        for line in (element.existing or {}).get("LineItems") or []:
+            price = line.get("UnitAmount")
+            if isinstance(price, Decimal) and price != price.quantize(Decimal("0.01")):
+                return 4
+    return 2
+
+
 def _line_amount_types(element: Element, record: Record, default: str) -> str:
     if element.sent.get("LineAmountTypes") is not None:
         value = as_enum(
@@ -671,7 +684,7 @@ def _invoice_like(w: Writer, element: Element, *, credit: bool) -> Record:
     record.setdefault("CurrencyRate", Decimal("1.0000000000"))
 
     posting = new_status in ("SUBMITTED", "AUTHORISED")
-    unit_dp = w.unit_dp
+    unit_dp = _unit_dp(w, element)
     mode = _line_amount_types(element, record, "Exclusive")
     policy = LinePolicy(
         unit_dp=unit_dp,
@@ -1023,12 +1036,14 @@ def build_bank_transaction(w: Writer, element: Element) -> Record:
     record.setdefault("CurrencyRate", Decimal("1.0000000000"))
     mode = _line_amount_types(element, record, "Inclusive")
     policy = LinePolicy(
-        unit_dp=w.unit_dp, requires_account=True, forbidden_account_types=frozenset({"BANK"})
+        unit_dp=_unit_dp(w, element),
+        requires_account=True,
+        forbidden_account_types=frozenset({"BANK"}),
     )
     prepared = _lines(w, element, record, "LineItems", mode, policy, client_tax=False)
     if not prepared:
         issues.error(Messages.NO_LINE_ITEMS)
-    _finish_lines(w, element, record, prepared, w.unit_dp, client_tax=False)
+    _finish_lines(w, element, record, prepared, _unit_dp(w, element), client_tax=False)
     record.pop("TotalDiscount", None)
     record.pop("IsDiscounted", None)
     for name in ("SubTotal", "TotalTax", "Total"):
