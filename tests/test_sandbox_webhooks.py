@@ -117,3 +117,19 @@ def test_receiver_that_ignores_signatures_fails_the_handshake() -> None:
         create_contact(sb, sb.tenant_ids()[0], "Never Told Ltd")
         wait_for(lambda: sb.stats()["webhooks"]["events_suppressed"] >= 1)
         assert receiver.events() == []
+
+
+def test_sequence_numbers_keep_rising_across_a_restart() -> None:
+    with (
+        WebhookReceiver(KEY) as receiver,
+        Sandbox(tenants=1, scale=2, webhook_url=receiver.url, webhook_key=KEY, time_scale=10) as sb,
+    ):
+        assert handshake(sb)["status"] == "passed"
+        create_contact(sb, sb.tenant_ids()[0], "Before Restart Ltd")
+        wait_for(lambda: len(receiver.events()) == 1)
+        sb.restart()
+        assert handshake(sb)["status"] == "passed"
+        create_contact(sb, sb.tenant_ids()[0], "After Restart Ltd")
+        wait_for(lambda: len(receiver.events()) == 2)
+        sequences = [p["firstEventSequence"] for _, _, p in receiver.event_payloads()]
+        assert sequences[1] == sequences[0] + 1

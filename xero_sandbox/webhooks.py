@@ -27,6 +27,7 @@ import json
 import logging
 import random
 import secrets
+import sqlite3
 import string
 import threading
 from collections.abc import Mapping
@@ -92,7 +93,17 @@ class Webhooks:
         self._base_url_known = config.port != 0
         self._lock = threading.Lock()
         self._pending: list[dict[str, Any]] = []
+        self._db: sqlite3.Connection | None = None
         self._sequence = 0
+        if self._url:
+            self._db = sqlite3.connect(config.db, check_same_thread=False, isolation_level=None)
+            self._db.execute("PRAGMA busy_timeout = 10000")
+            self._db.execute(
+                "CREATE TABLE IF NOT EXISTS edge_webhook_sequence (id INTEGER PRIMARY KEY CHECK "
+                "(id = 1), last INTEGER NOT NULL)"
+            )
+            row = self._db.execute("SELECT last FROM edge_webhook_sequence").fetchone()
+            self._sequence = int(row[0]) if row else 0
         self._loop: asyncio.AbstractEventLoop | None = None
         self._wake: asyncio.Event | None = None
         self._task: asyncio.Task[None] | None = None
@@ -162,6 +173,12 @@ class Webhooks:
         with self._lock:
             self._sequence += 1
             event["_sequence"] = self._sequence
+            if self._db is not None:
+                self._db.execute(
+                    "INSERT INTO edge_webhook_sequence (id, last) VALUES (1, ?) "
+                    "ON CONFLICT (id) DO UPDATE SET last = excluded.last",
+                    (self._sequence,),
+                )
             self._pending.append(event)
             self._counts["events_queued"] += 1
         self._ensure_started()
@@ -193,6 +210,9 @@ class Webhooks:
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await task
+        if self._db is not None:
+            self._db.close()
+            self._db = None
 
     def snapshot(self) -> dict[str, Any]:
         """Handshake and delivery results as a JSON-ready dict (never the key)."""
