@@ -96,6 +96,8 @@ class Pending:
     reasons: list[str] = field(default_factory=list)
     target_id: str | None = None
     action: str = ""
+    follow: tuple[str, ...] = ()  # statuses to move the written document through
+    written: bool = False
 
 
 class Loader:
@@ -309,6 +311,7 @@ class Loader:
                     _strip_line_ids(item.payload)
                 item.payload[pk] = item.target_id
                 item.action = "update"
+                self._plan_status(resource, item)
                 continue
             item.payload.pop(pk, None)
             _strip_line_ids(item.payload)
@@ -319,7 +322,26 @@ class Loader:
                 continue
             creating |= keys
             item.action = "create"
+            self._plan_status(resource, item)
         return deferred
+
+    def _plan_status(self, resource: Resource, item: Pending) -> None:
+        """Send a status Xero takes now; remember the steps to the record's own status."""
+        assert resource.write is not None
+        status = item.payload.get("Status")
+        steps = dict(resource.write.status_steps).get(status) if isinstance(status, str) else None
+        if not steps:
+            return
+        doc = self._dir.doc(resource.stream, item.target_id) if item.target_id else None
+        current = doc.get("Status") if doc else None
+        if current == status:
+            return
+        if current in steps:
+            item.payload.pop("Status")
+            item.follow = steps[steps.index(current) + 1 :]
+        else:
+            item.payload["Status"] = steps[0]
+            item.follow = steps[1:]
 
     # -- sending -------------------------------------------------------------------------
 
@@ -337,6 +359,8 @@ class Loader:
                 self._dir.remember(resource.stream, doc, source_id=item.source_id)
                 if rule.children and not self._dry_run:
                     self._write_children(resource, item, dict(doc))
+                if item.follow and not self._dry_run:
+                    self._follow_status(resource, item)
             elif item.action == "update" and not rule.updatable:
                 self._journal.written(
                     item.stream, "unchanged", item.target_id, None, source_id=item.source_id
@@ -415,6 +439,35 @@ class Loader:
         for item, element in zip(chunk, elements, strict=True):
             if resource.write and resource.write.children and isinstance(element, dict):
                 self._write_children(resource, item, element)
+            if item.follow and item.written:
+                self._follow_status(resource, item)
+
+    def _follow_status(self, resource: Resource, item: Pending) -> None:
+        pk = resource.primary_key
+        for status in item.follow:
+            path = f"{resource.path}/{item.target_id}"
+            body = {resource.envelope: [{pk: item.target_id, "Status": status}]}
+            key = self._key("POST", path, {}, body)
+            try:
+                reply = self._writer.write("POST", path, {}, body, key)
+            except RequestRejected as exc:
+                self._follow_failed(item, status, exc.messages)
+                return
+            elements = reply.get(resource.envelope)
+            element = elements[0] if isinstance(elements, list) and elements else {}
+            messages = _element_messages(element) if isinstance(element, dict) else []
+            if messages:
+                self._follow_failed(item, status, messages)
+                return
+            if isinstance(element, dict):
+                self._dir.remember(resource.stream, element, source_id=item.source_id)
+
+    def _follow_failed(self, item: Pending, status: str, messages: list[str]) -> None:
+        self._journal.rejected(
+            item.stream,
+            item.record,
+            [f"written as {item.target_id} but not moved to {status}: {m}" for m in messages],
+        )
 
     def _key(self, method: str, path: str, params: Mapping[str, str], body: Any) -> str:
         # Two identical requests in one run are two documents (two equal payments); numbering
@@ -462,6 +515,8 @@ class Loader:
         ]
         self._dir.remember(resource.stream, element, source_id=item.source_id)
         self._dir.claim(xero_id)
+        item.target_id = xero_id
+        item.written = True
         action = "created" if item.action == "create" else "updated"
         self._journal.written(
             item.stream, action, xero_id, key, source_id=item.source_id, warnings=warnings or None

@@ -46,6 +46,10 @@ class WriteRule:
     the target organisation before sending (``*`` walks a list; an empty key field means the
     path holds an object identifying the document). ``children`` are sub-collections written
     with ``PUT /{path}/{id}/{child}`` after the parent (TrackingCategory options).
+    ``status_steps`` maps a status Xero will not take on create to the statuses that reach it:
+    the document is created with the first and moved through the rest (``VOIDED`` is created
+    ``AUTHORISED`` then voided); a status missing from the end (``PAID``) is reached by Xero
+    itself once the payments are written.
     """
 
     natural_keys: tuple[str, ...]
@@ -58,6 +62,7 @@ class WriteRule:
     lookups: tuple[tuple[str, str], ...] = ()
     references: tuple[tuple[str, str, str], ...] = ()
     children: tuple[str, ...] = ()
+    status_steps: tuple[tuple[str, tuple[str, ...]], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -101,6 +106,13 @@ def _line_refs(lines: str) -> tuple[tuple[str, str, str], ...]:
     )
 
 
+# Statuses of invoices and credit notes that Xero sets only on an existing document.
+_DOC_STEPS = (
+    ("PAID", ("AUTHORISED",)),
+    ("VOIDED", ("AUTHORISED", "VOIDED")),
+    ("DELETED", ("DRAFT", "DELETED")),
+)
+
 _DOC_READ_ONLY = (
     "SubTotal",
     "TotalTax",
@@ -143,7 +155,8 @@ RESOURCES: tuple[Resource, ...] = (
                                    "OverpaymentID"),
                         depends_on=("contacts", "accounts", "items", "tracking_categories"),
                         references=(_CONTACT_REF, ("BankAccount", "accounts", ""),
-                                    *_line_refs("LineItems"))),
+                                    *_line_refs("LineItems")),
+                        status_steps=(("DELETED", ("AUTHORISED", "DELETED")),)),
     ),
     Resource(
         "bank_transfers", "BankTransfers", "BankTransfers", "BankTransferID",
@@ -176,7 +189,8 @@ RESOURCES: tuple[Resource, ...] = (
                         read_only=(*_DOC_READ_ONLY, "RemainingCredit", "AppliedAmount",
                                    "CISDeduction", "CISRate"),
                         depends_on=("contacts", "accounts", "items", "tracking_categories"),
-                        references=(_CONTACT_REF, *_line_refs("LineItems"))),
+                        references=(_CONTACT_REF, *_line_refs("LineItems")),
+                        status_steps=_DOC_STEPS),
     ),
     Resource("currencies", "Currencies", "Currencies", "Code"),
     Resource(
@@ -193,7 +207,8 @@ RESOURCES: tuple[Resource, ...] = (
                         depends_on=("contacts", "accounts", "items", "tracking_categories"),
                         lookups=(("InvoiceID", "param:IDs"),
                                  ("InvoiceNumber", "param:InvoiceNumbers")),
-                        references=(_CONTACT_REF, *_line_refs("LineItems"))),
+                        references=(_CONTACT_REF, *_line_refs("LineItems")),
+                        status_steps=_DOC_STEPS),
     ),
     Resource(
         "items", "Items", "Items", "ItemID",
@@ -220,7 +235,9 @@ RESOURCES: tuple[Resource, ...] = (
                         read_only=("UpdatedDateUTC", "HasAttachments", "ValidationErrors",
                                    "StatusAttributeString", "Warnings", "Attachments"),
                         depends_on=("accounts", "tracking_categories"),
-                        references=_line_refs("JournalLines")),
+                        references=_line_refs("JournalLines"),
+                        status_steps=(("VOIDED", ("POSTED", "VOIDED")),
+                                      ("DELETED", ("DRAFT", "DELETED")))),
     ),
     Resource("organisations", "Organisation", "Organisations", "OrganisationID"),
     Resource(
@@ -235,6 +252,7 @@ RESOURCES: tuple[Resource, ...] = (
                         create_put=True, updatable=False,
                         references=(("Invoice", "invoices", ""), ("CreditNote", "credit_notes", ""),
                                     ("Account", "accounts", "")),
+                        status_steps=(("DELETED", ("AUTHORISED", "DELETED")),),
                         read_only=("UpdatedDateUTC", "HasAccount", "HasValidationErrors",
                                    "ValidationErrors", "StatusAttributeString", "BankAmount",
                                    "PaymentType", "BatchPaymentID", "BatchPayment",
@@ -256,7 +274,9 @@ RESOURCES: tuple[Resource, ...] = (
                         read_only=(*_DOC_READ_ONLY, "TotalDiscount", "Type"),
                         depends_on=("contacts", "accounts", "items", "tracking_categories"),
                         lookups=(("PurchaseOrderID", "path"), ("PurchaseOrderNumber", "path")),
-                        references=(_CONTACT_REF, *_line_refs("LineItems"))),
+                        references=(_CONTACT_REF, *_line_refs("LineItems")),
+                        status_steps=(("BILLED", ("AUTHORISED", "BILLED")),
+                                      ("DELETED", ("DRAFT", "DELETED")))),
     ),
     Resource(
         "quotes", "Quotes", "Quotes", "QuoteID",
@@ -264,7 +284,11 @@ RESOURCES: tuple[Resource, ...] = (
         write=WriteRule(("QuoteNumber",), read_only=(*_DOC_READ_ONLY, "TotalDiscount"),
                         depends_on=("contacts", "accounts", "items", "tracking_categories"),
                         lookups=(("QuoteID", "path"), ("QuoteNumber", "query:QuoteNumber")),
-                        references=(_CONTACT_REF, *_line_refs("LineItems"))),
+                        references=(_CONTACT_REF, *_line_refs("LineItems")),
+                        status_steps=(("ACCEPTED", ("SENT", "ACCEPTED")),
+                                      ("DECLINED", ("SENT", "DECLINED")),
+                                      ("INVOICED", ("SENT", "ACCEPTED", "INVOICED")),
+                                      ("DELETED", ("DRAFT", "DELETED")))),
     ),
     Resource(
         "receipts", "Receipts", "Receipts", "ReceiptID",
