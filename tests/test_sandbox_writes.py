@@ -596,6 +596,37 @@ def test_invoice_status_rules(api: Api) -> None:
     assert messages(element) == ["Invoice not of valid status for modification"]
 
 
+def test_seeded_documents_follow_the_same_rules(api: Api) -> None:
+    paid = parsed(api.get("Invoices", Statuses="PAID", where='Type=="ACCREC"'))["Invoices"][0]
+    element = rejected(api.post(f"Invoices/{paid['InvoiceID']}", {"Status": "VOIDED"}))
+    assert messages(element) == [
+        "The status VOIDED cannot be applied to the invoice because it has payments or credit "
+        "notes allocated to it."
+    ]
+    element = rejected(api.post(f"Invoices/{paid['InvoiceID']}", {"LineItems": [line(quantity=7)]}))
+    assert messages(element) == [
+        "This document cannot be edited as it has a payment or credit note allocated to it."
+    ]
+    answer = api.post(f"Invoices/{paid['InvoiceID']}", {"Reference": "still editable"})
+    assert answer.status_code == 200, answer.text
+    kept = api.one("Invoices", paid["InvoiceID"])
+    assert (kept["Status"], kept["AmountDue"], kept["Reference"]) == ("PAID", 0, "still editable")
+
+    open_ones = parsed(api.get("Invoices", Statuses="AUTHORISED"))["Invoices"]
+    target = next(i for i in open_ones if i["AmountDue"] > 0)
+    api.created(
+        "Payments",
+        {
+            "Invoice": {"InvoiceID": target["InvoiceID"]},
+            "Account": {"Code": BANK},
+            "Amount": str(target["AmountDue"]),
+        },
+    )
+    settled = api.one("Invoices", target["InvoiceID"])
+    assert (settled["Status"], settled["AmountDue"]) == ("PAID", 0)
+    assert settled["AmountPaid"] == target["AmountPaid"] + target["AmountDue"]
+
+
 def journals_for(api: Api, source_id: str) -> list[dict[str, Any]]:
     """Every journal a document posted, read through GET /Journals?offset=."""
     found: list[dict[str, Any]] = []

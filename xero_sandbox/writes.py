@@ -651,11 +651,7 @@ def _invoice_like(w: Writer, element: Element, *, credit: bool) -> Record:
     old_status = existing.get("Status") if existing else None
     new_status = _status(element, DOCUMENT_STATUSES, "InvoiceStatus") or old_status or "DRAFT"
     record["Status"] = new_status
-    allocated = existing is not None and (
-        Decimal(str(existing.get("AmountPaid", 0)))
-        + Decimal(str(existing.get("AmountCredited", 0)))
-        != 0
-    )
+    allocated = existing is not None and _settled_amount(existing, credit) != 0
     status_changed = new_status != old_status
     if status_changed and allocated:
         issues.error(Messages.status_with_allocations(new_status))
@@ -720,16 +716,15 @@ def _invoice_like(w: Writer, element: Element, *, credit: bool) -> Record:
     elif receivable and not issues.errors:
         record[number_field] = w.next_number(resource, number_field, "CN" if credit else "INV")
 
-    paid = Decimal(str(record.get("AmountPaid", ZERO)))
-    credited = Decimal(str(record.get("AmountCredited", ZERO)))
-    record["AmountPaid"] = paid
+    settled = ZERO if existing is None else _settled_amount(existing, credit)
     if credit:
-        applied = Decimal(str(record.get("AppliedAmount", ZERO)))
-        record["RemainingCredit"] = record["Total"] - applied - paid
+        record["RemainingCredit"] = record["Total"] - settled
+        record.setdefault("AppliedAmount", ZERO)
         record.setdefault("Allocations", [])
     else:
-        record["AmountCredited"] = credited
-        record["AmountDue"] = record["Total"] - paid - credited
+        record["AmountPaid"] = _amount(record, "AmountPaid")
+        record["AmountCredited"] = _amount(record, "AmountCredited")
+        record["AmountDue"] = record["Total"] - settled
         record.setdefault("Prepayments", [])
         record.setdefault("Overpayments", [])
         record.setdefault("CreditNotes", [])
@@ -737,6 +732,19 @@ def _invoice_like(w: Writer, element: Element, *, credit: bool) -> Record:
     record["HasAttachments"] = bool(record.get("HasAttachments", False))
     record["HasErrors"] = False
     return record
+
+
+def _amount(record: Mapping[str, Any], name: str, default: Decimal = ZERO) -> Decimal:
+    value = record.get(name)
+    return default if value is None else Decimal(str(value))
+
+
+def _settled_amount(document: Mapping[str, Any], credit: bool) -> Decimal:
+    """How much of a document payments and allocations have settled so far."""
+    if credit:
+        total = _amount(document, "Total")
+        return total - _amount(document, "RemainingCredit", total)
+    return _amount(document, "AmountPaid") + _amount(document, "AmountCredited")
 
 
 def _content_changed(existing: Record, record: Record, contact_before: Any) -> bool:
@@ -1284,8 +1292,6 @@ def _apply_payment(
 ) -> Record:
     """The document after a payment of ``amount`` (negative to undo one)."""
     settled = dict(document)
-    paid = Decimal(str(settled.get("AmountPaid", ZERO))) + amount
-    settled["AmountPaid"] = paid
     payments = [
         p for p in settled.get("Payments") or [] if p.get("PaymentID") != payment.get("PaymentID")
     ]
@@ -1303,16 +1309,11 @@ def _apply_payment(
         )
     settled["Payments"] = payments
     if resource == "Invoices":
-        due = (
-            Decimal(str(settled["Total"]))
-            - paid
-            - Decimal(str(settled.get("AmountCredited", ZERO)))
-        )
+        settled["AmountPaid"] = _amount(settled, "AmountPaid") + amount
+        due = _amount(settled, "AmountDue") - amount
         settled["AmountDue"] = due
     else:
-        due = (
-            Decimal(str(settled["Total"])) - paid - Decimal(str(settled.get("AppliedAmount", ZERO)))
-        )
+        due = _amount(settled, "RemainingCredit") - amount
         settled["RemainingCredit"] = due
     if due == 0 and settled.get("Status") == "AUTHORISED":
         settled["Status"] = "PAID"
