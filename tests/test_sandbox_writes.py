@@ -362,6 +362,8 @@ def test_invoice_numbers_are_generated_and_must_be_unique(api: Api) -> None:
     assert messages(element) == ["Invoice # must be unique."]
     assert element["InvoiceID"] == ZERO_GUID
     assert element["HasErrors"] is True
+    assert element["LineItems"][0]["ValidationErrors"] == []
+    assert element["Total"] == Decimal("11.50")  # echoed with Xero's computed view
 
 
 def test_bill_numbers_may_repeat_and_never_match_on_post(api: Api) -> None:

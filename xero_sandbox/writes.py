@@ -1747,6 +1747,8 @@ def _process(
         echo = dict(record)
         echo[spec.id_field] = (existing or {}).get(spec.id_field, ZERO_GUID)
         echo["ValidationErrors"] = [{"Message": m} for m in issues.errors]
+        if isinstance(echo.get("LineItems"), list):  # Xero lists each line's (empty) errors
+            echo["LineItems"] = [{**item, "ValidationErrors": []} for item in echo["LineItems"]]
         if echo_warnings:
             echo["Warnings"] = echo_warnings
         if spec.error_flag:
