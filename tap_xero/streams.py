@@ -18,8 +18,7 @@ Reading plans, chosen from the resource row:
 * **Journals**: ``offset`` = last JournalNumber, 100 per call, integer bookmark.
 * **LinkedTransactions** (no If-Modified-Since): a full scan of every page, filtered on
   ``UpdatedDateUTC`` client-side; the scan ends on a short page, not on a short filtered page.
-* Everything else: full table, every page (following pages fetched concurrently once the first
-  page's ``pagination.pageCount`` is known).
+* Everything else: full table, every page.
 * **Reports**: month by month from ``start_date``, flattened to one row per tenant, report,
   month and row.
 """
@@ -28,7 +27,6 @@ from __future__ import annotations
 
 import calendar
 from collections.abc import Generator, Iterable, Iterator, Mapping
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING, Any
@@ -43,6 +41,7 @@ from xero_api.errors import XeroRateLimitExhausted
 from xero_api.resources import Paging, Resource
 from xero_api.schema_files import load_schema
 
+from .convert import date_converter
 from .fetch import Prefetcher
 
 if TYPE_CHECKING:
@@ -53,7 +52,6 @@ __all__ = ["REPORTS", "ReportStream", "XeroStream"]
 Record = dict[str, Any]
 TENANT_KEY = "TenantID"
 FIXED_PAGE_SIZE = 100  # Xero's size where it takes `page` but no `pageSize`, and for Journals
-MAX_PAGES_IN_FLIGHT = 5  # Xero allows 5 concurrent calls per tenant
 BOUNDARY_VALUE = "boundary_value"
 BOUNDARY_IDS = "boundary_ids"
 
@@ -205,7 +203,9 @@ class XeroStream(TenantStream):
 
     def __init__(self, tap: TapXero, resource: Resource) -> None:
         self.resource = resource
-        super().__init__(tap, resource.stream, load_schema(resource.stream))
+        schema = load_schema(resource.stream)
+        super().__init__(tap, resource.stream, schema)
+        self._convert_dates = date_converter(schema)
         self.primary_keys = [TENANT_KEY, resource.primary_key]
         self.replication_key = resource.replication_key
 
@@ -244,7 +244,7 @@ class XeroStream(TenantStream):
             state[BOUNDARY_IDS] = [key]
 
     def _prepare(self, records: list[Record]) -> list[Record]:
-        convert_msdates(records)
+        self._convert_dates(records)
         return records
 
     def _base_params(self) -> dict[str, str]:
@@ -361,25 +361,13 @@ class XeroStream(TenantStream):
 
     def _paged_full_table(self, tenant: str) -> Iterator[list[Record]]:
         row = self.resource
-        body = self.get_json(tenant, row.path, self._page_params(1))
-        records = self._records(body)
-        yield records
-        page_count = (body.get("pagination") or {}).get("pageCount")
-        if isinstance(page_count, int):
-            # A full-table read has no cursor, so later pages can be fetched side by side.
-            with ThreadPoolExecutor(MAX_PAGES_IN_FLIGHT, f"{self.name}:{tenant}") as pool:
-                futures = [
-                    pool.submit(self.get_json, tenant, row.path, self._page_params(page))
-                    for page in range(2, page_count + 1)
-                ]
-                for future in futures:
-                    yield self._records(future.result())
-            return
         page = 1
-        while len(records) >= self.page_size:
-            page += 1
+        while True:
             records = self._records(self.get_json(tenant, row.path, self._page_params(page)))
             yield records
+            if len(records) < self.page_size:
+                return
+            page += 1
 
 
 def _month_end(day: date) -> date:
