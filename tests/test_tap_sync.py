@@ -319,3 +319,30 @@ def test_day_limit_ends_cleanly_with_state(tmp_path: Path) -> None:
     assert mark["replication_key_value"] == max(
         r["UpdatedDateUTC"] for r in run.records["invoices"]
     )
+
+
+def test_offset_fixed_pages_and_full_scans(tmp_path: Path) -> None:
+    """Journals by offset (100 a call), Quotes at Xero's fixed 100 a page, LinkedTransactions
+    scanned in full: everything once, and nothing again on the next run."""
+    streams = ["journals", "quotes", "linked_transactions", "manual_journals"]
+    with Sandbox(tenants=1, scale=2200, seed=4, **RELAXED) as sb:
+        tenant = sb.tenant_ids()[0]
+        served = sb.counts()[tenant]
+        config = client_credentials_config(sb)
+        first = run_tap(tmp_path / "first", config, streams)
+        second = run_tap(tmp_path / "second", config, streams, first.state)
+    assert int(served["Journals"]) > 300
+    assert int(served["Quotes"]) > 100
+    for stream, resource, key in (
+        ("journals", "Journals", "JournalID"),
+        ("quotes", "Quotes", "QuoteID"),
+        ("linked_transactions", "LinkedTransactions", "LinkedTransactionID"),
+        ("manual_journals", "ManualJournals", "ManualJournalID"),
+    ):
+        ids = [r[key] for r in first.records.get(stream, [])]
+        assert len(ids) == len(set(ids)) == int(served[resource]), stream
+        assert second.records.get(stream, []) == [], stream
+    numbers = [r["JournalNumber"] for r in first.records["journals"]]
+    assert numbers == sorted(numbers)
+    mark = partition_bookmark(first.state, "journals", tenant)
+    assert mark["replication_key_value"] == max(numbers)
