@@ -15,14 +15,15 @@ MISMATCH = "is used with a different request"
 
 
 @pytest.fixture(scope="module")
-def sandbox() -> Iterator[Sandbox]:
+def writes_sandbox() -> Iterator[Sandbox]:
+    """A sandbox of our own (two tenants): these tests write."""
     with Sandbox(tenants=2, scale=2, seed=5, **UNLIMITED) as sb:
         yield sb
 
 
 @pytest.fixture(scope="module")
-def api(sandbox: Sandbox) -> Iterator[Api]:
-    client = Api(sandbox)
+def api(writes_sandbox: Sandbox) -> Iterator[Api]:
+    client = Api(writes_sandbox)
     yield client
     client.close()
 
@@ -94,8 +95,8 @@ def test_keys_longer_than_128_characters_are_refused(api: Api) -> None:
     assert fits.status_code == 200
 
 
-def test_keys_are_scoped_per_tenant(sandbox: Sandbox, api: Api) -> None:
-    other = Api(sandbox, sandbox.tenant_ids()[1])
+def test_keys_are_scoped_per_tenant(writes_sandbox: Sandbox, api: Api) -> None:
+    other = Api(writes_sandbox, writes_sandbox.tenant_ids()[1])
     try:
         headers = key()
         name = f"Scoped {uuid.uuid4().hex[:8]}"

@@ -35,14 +35,15 @@ ZERO_GUID = "00000000-0000-0000-0000-000000000000"
 
 
 @pytest.fixture(scope="module")
-def sandbox() -> Iterator[Sandbox]:
+def writes_sandbox() -> Iterator[Sandbox]:
+    """A sandbox of our own: these tests write, and must not disturb the shared one."""
     with Sandbox(tenants=1, scale=5, seed=11, **UNLIMITED) as sb:
         yield sb
 
 
 @pytest.fixture(scope="module")
-def api(sandbox: Sandbox) -> Iterator[Api]:
-    client = Api(sandbox)
+def api(writes_sandbox: Sandbox) -> Iterator[Api]:
+    client = Api(writes_sandbox)
     yield client
     client.close()
 
