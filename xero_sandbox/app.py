@@ -8,7 +8,7 @@ from contextlib import asynccontextmanager
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 
-from xero_sandbox import admin, gate, identity, reads, writes
+from xero_sandbox import admin, gate, identity, reads, tracking_writes, writes
 from xero_sandbox.clock import Clock
 from xero_sandbox.config import SandboxConfig
 from xero_sandbox.context import SandboxContext
@@ -51,7 +51,13 @@ def build_app(config: SandboxConfig) -> Starlette:
             ctx.store.close()
 
     # Writes come before reads so PUT/POST on a collection path never meet a GET-only route.
-    routes = [*identity.routes, *admin.routes, *writes.routes, *reads.routes]
+    routes = [
+        *identity.routes,
+        *admin.routes,
+        *writes.routes,
+        *tracking_writes.routes,
+        *reads.routes,
+    ]
     app = Starlette(routes=routes, middleware=[Middleware(gate.Gate, ctx)], lifespan=lifespan)
     app.state.ctx = ctx
     return app
