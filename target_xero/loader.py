@@ -353,14 +353,21 @@ class Loader:
         for item in pending:
             if item.action == "update" and self._unchanged(resource, item):
                 doc = self._dir.doc(resource.stream, item.target_id or "") or {}
-                self._journal.written(
-                    item.stream, "unchanged", item.target_id, None, source_id=item.source_id
-                )
                 self._dir.remember(resource.stream, doc, source_id=item.source_id)
-                if rule.children and not self._dry_run:
-                    self._write_children(resource, item, dict(doc))
-                if item.follow and not self._dry_run:
-                    self._follow_status(resource, item)
+                keys = []
+                if not self._dry_run:
+                    if rule.children:
+                        keys += self._write_children(resource, item, dict(doc))
+                    if item.follow:
+                        keys += self._follow_status(resource, item)
+                # Options added or a status moved: the document did change.
+                self._journal.written(
+                    item.stream,
+                    "updated" if keys else "unchanged",
+                    item.target_id,
+                    keys[-1] if keys else None,
+                    source_id=item.source_id,
+                )
             elif item.action == "update" and not rule.updatable:
                 self._journal.written(
                     item.stream, "unchanged", item.target_id, None, source_id=item.source_id
@@ -442,8 +449,10 @@ class Loader:
             if item.follow and item.written:
                 self._follow_status(resource, item)
 
-    def _follow_status(self, resource: Resource, item: Pending) -> None:
+    def _follow_status(self, resource: Resource, item: Pending) -> list[str]:
+        """Move a written document through its remaining statuses; the keys of the writes."""
         pk = resource.primary_key
+        sent: list[str] = []
         for status in item.follow:
             path = f"{resource.path}/{item.target_id}"
             body = {resource.envelope: [{pk: item.target_id, "Status": status}]}
@@ -452,15 +461,17 @@ class Loader:
                 reply = self._writer.write("POST", path, {}, body, key)
             except RequestRejected as exc:
                 self._follow_failed(item, status, exc.messages)
-                return
+                return sent
             elements = reply.get(resource.envelope)
             element = elements[0] if isinstance(elements, list) and elements else {}
             messages = _element_messages(element) if isinstance(element, dict) else []
             if messages:
                 self._follow_failed(item, status, messages)
-                return
+                return sent
+            sent.append(key)
             if isinstance(element, dict):
                 self._dir.remember(resource.stream, element, source_id=item.source_id)
+        return sent
 
     def _follow_failed(self, item: Pending, status: str, messages: list[str]) -> None:
         self._journal.rejected(
@@ -534,8 +545,12 @@ class Loader:
         self._dir.remember(resource.stream, doc, source_id=item.source_id)
         self._journal.written(item.stream, "would_create", None, key, source_id=item.source_id)
 
-    def _write_children(self, resource: Resource, item: Pending, element: dict[str, Any]) -> None:
+    def _write_children(
+        self, resource: Resource, item: Pending, element: dict[str, Any]
+    ) -> list[str]:
+        """Add missing sub-collection members; the idempotency keys of the writes sent."""
         assert resource.write is not None
+        sent: list[str] = []
         xero_id = element.get(resource.primary_key)
         existing = self._dir.doc(resource.stream, str(xero_id)) or element
         for child in resource.write.children:
@@ -557,9 +572,11 @@ class Loader:
                     item.stream, item.record, [f"{child}: {m}" for m in exc.messages]
                 )
                 continue
+            sent.append(key)
             merged = dict(existing)
             merged[child] = [*(existing.get(child) or []), *(reply.get(child) or [])]
             self._dir.remember(resource.stream, merged, source_id=item.source_id)
+        return sent
 
 
 def _slots(node: Any, path: str) -> Iterator[tuple[dict[str, Any], str]]:

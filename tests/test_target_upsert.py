@@ -35,6 +35,7 @@ PATHS = {
 # Documents the fixtures create per stream.
 CREATED = {
     "accounts": 1,
+    "tracking_categories": 1,
     "contacts": 2,
     "items": 1,
     "invoices": 2,
@@ -92,7 +93,8 @@ def test_every_resource_is_created_with_references_resolved(org: Org, tmp_path: 
     invoice = invoices["TX-INV-001"]
     assert invoice["Contact"]["ContactID"] == contacts["Tasman Traders"]["ContactID"]
     assert invoice["Status"] == "AUTHORISED"
-    assert "TX-WIDGET" in {li.get("ItemCode") for li in invoice["LineItems"]}
+    widget_line = next(li for li in invoice["LineItems"] if li.get("ItemCode") == "TX-WIDGET")
+    assert [(t["Name"], t["Option"]) for t in widget_line["Tracking"]] == [("Region", "North")]
     assert invoices["TX-BILL-1"]["Contact"]["ContactID"] == contacts["Kauri Supplies"]["ContactID"]
     payments = org.all("Payments", "Payments")
     assert [p["Invoice"]["InvoiceID"] for p in payments] == [invoice["InvoiceID"]]
@@ -116,6 +118,7 @@ def test_second_load_upserts_by_natural_key_without_duplicates(org: Org, tmp_pat
         "credit_notes",
         "purchase_orders",
         "quotes",
+        "tracking_categories",
     ):
         assert "updated" in run.actions(stream), (stream, run.audit)
     # Payments cannot be edited; the same payment is recognised, not paid twice.
@@ -126,6 +129,8 @@ def test_second_load_upserts_by_natural_key_without_duplicates(org: Org, tmp_pat
     assert invoice["Reference"] == "changed"
     item = org.get("Items", where='Code=="TX-WIDGET"')["Items"][0]
     assert item["Description"] == "A better widget"
+    region = org.get("TrackingCategories", where='Name=="Region"')["TrackingCategories"][0]
+    assert sorted(o["Name"] for o in region["Options"]) == ["East", "North", "South"]
     account = org.get("Accounts", where='Code=="771"')["Accounts"][0]
     assert account["Description"] == "Changed by target-xero tests"
 
