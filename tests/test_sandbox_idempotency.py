@@ -112,19 +112,22 @@ def test_keys_are_scoped_per_tenant(writes_sandbox: Sandbox, api: Api) -> None:
 
 
 def test_keys_expire_after_the_scaled_window_and_survive_a_restart() -> None:
-    # 360 sandbox seconds at --time-scale 180 last 2 real seconds.
-    with Sandbox(tenants=1, scale=2, seed=5, time_scale=180, **UNLIMITED) as sb:
+    # 360 sandbox seconds at --time-scale 45 last 8 real seconds: room for a restart under load.
+    window = 360 / 45
+    with Sandbox(tenants=1, scale=2, seed=5, time_scale=45, **UNLIMITED) as sb:
         api = Api(sb)
         headers = key()
         name = f"Expiring {uuid.uuid4().hex[:8]}"
         first = api.put("Contacts", {"Name": name}, headers=headers)
+        stored_at = time.monotonic()
         api.close()
         sb.restart()
         api = Api(sb)
         try:
             replay = api.put("Contacts", {"Name": name}, headers=headers)
+            assert time.monotonic() - stored_at < window, "restart outlasted the window"
             assert replay.content == first.content  # kept in SQLite across the restart
-            time.sleep(2.5)
+            time.sleep(max(0.0, stored_at + window + 0.5 - time.monotonic()))
             late = api.put("Contacts", {"Name": name}, headers=headers)
             assert late.status_code == 400  # processed afresh: the name is now taken
             assert "already assigned to another contact" in late.text
