@@ -485,13 +485,15 @@ def test_spent_minute_budget_holds_calls_until_the_window_answers() -> None:
 def test_budget_counts_calls_sent_after_the_reporting_request() -> None:
     limiter = RateLimiter()
     with limiter.slot(TENANT) as wait:
-        sent = wait()
+        first = wait()
     with limiter.slot(TENANT) as wait:
-        wait()  # in flight, not yet reflected in the first call's header
-    limiter.observe(TENANT, sent, minute_remaining=1, day_remaining=100, app_remaining=100)
-    # budget = 1 - 1 sent since = 0 -> the next call must be a probe
+        second = wait()  # in flight, not yet reflected in the first call's header
+    limiter.observe(TENANT, first, minute_remaining=1, day_remaining=100, app_remaining=100)
     budget = limiter._budget(TENANT, "minute")
-    assert budget.delay(time.monotonic()) == -1.0
+    # 1 left minus 1 sent since = 0: wait for the unanswered call rather than probe.
+    assert budget.delay(time.monotonic()) is None
+    limiter.observe(TENANT, second, minute_remaining=0, day_remaining=99, app_remaining=99)
+    assert budget.delay(time.monotonic()) == -1.0  # nothing out: one probe may go
 
 
 def test_window_length_is_learned_so_later_windows_need_no_429() -> None:

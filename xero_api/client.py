@@ -235,7 +235,6 @@ class XeroClient:
             response = outcome.response
 
             if outcome.fault is not None:
-                self.limiter.release_probe(tenant_id)
                 can_retry = faults < self.settings.max_retries and (
                     retry_safe or not outcome.may_have_reached_xero
                 )
@@ -320,6 +319,7 @@ class XeroClient:
             if waited > 0.001:
                 self.usage.waited(tenant_id, waited)
             self.usage.call(tenant_id)
+            observed = False
             try:
                 response = self._http.request(
                     method,
@@ -328,11 +328,15 @@ class XeroClient:
                     content=content,
                     headers={**headers, "Authorization": f"Bearer {token}"},
                 )
+                self._observe_limits(tenant_id, sent_at, response.headers)
+                observed = True
             except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as exc:
                 return _Outcome(fault=_fault_name(exc), may_have_reached_xero=False)
             except httpx.TransportError as exc:
                 return _Outcome(fault=_fault_name(exc))
-            self._observe_limits(tenant_id, sent_at, response.headers)
+            finally:
+                if not observed:
+                    self.limiter.abandon(tenant_id, sent_at)
         body: Any = None
         if response.content:
             try:

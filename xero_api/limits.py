@@ -34,6 +34,7 @@ __all__ = ["CONCURRENCY_PER_TENANT", "RateLimiter"]
 
 CONCURRENCY_PER_TENANT = 5
 _APP = "\x00app"
+_RESOLUTION = 1.0
 
 
 @dataclass
@@ -41,39 +42,68 @@ class _Budget:
     remaining: int | None = None  # last reported by Xero
     reported_at_send: float = float("-inf")  # send time of the request that reported it
     sends: list[float] = field(default_factory=list)  # send times after that request
+    in_flight: list[float] = field(default_factory=list)  # send times of unanswered calls
     blocked_until: float = 0.0  # from Retry-After
     probing: bool = False
     boundary: float | None = None  # a window reset moment revealed by Retry-After
     window: float | None = None  # window length learned from successive boundaries
+    _gap_total: float = 0.0
+    _periods: int = 0
 
     def delay(self, now: float) -> float | None:
         """0 to go now, seconds to wait, None to wait for a running probe, -1 to go as probe."""
         if self.blocked_until > now:
             return self.blocked_until - now
-        if self.remaining is None or self.remaining - len(self.sends) > 0:
+        if self.remaining is None or self.available() > 0:
             return 0.0
         if self.boundary is not None and self.window is not None:
             # Fixed windows: the one the last report was made in ends at the next boundary.
             periods = math.floor((self.reported_at_send - self.boundary) / self.window) + 1
-            ends = self.boundary + periods * self.window
+            # Retry-After comes in whole seconds, so boundaries and length are known to +-1 s.
+            ends = self.boundary + periods * self.window + _RESOLUTION
             if now < ends:
                 return ends - now
             self.remaining = None  # a fresh window has begun
             self.sends.clear()
             return 0.0
-        return None if self.probing else -1.0
+        # Unanswered calls will bring fresher figures; probe only when none are out.
+        return None if self.probing or self.in_flight else -1.0
+
+    def available(self) -> int:
+        """Calls left: the report, less calls sent after it and calls still unanswered that
+        Xero may or may not have counted in it (conservative: they answer soon anyway)."""
+        assert self.remaining is not None
+        earlier = sum(1 for t in self.in_flight if t <= self.reported_at_send)
+        return self.remaining - len(self.sends) - earlier
+
+    def answered(self, sent_at: float) -> None:
+        with contextlib.suppress(ValueError):
+            self.in_flight.remove(sent_at)
 
     def learn_boundary(self, boundary: float) -> None:
-        """Remember a reset moment; two of them give the window length (a multiple of it)."""
+        """Remember a reset moment; successive ones give the window length.
+
+        Each boundary is late by up to a second (Retry-After is rounded up), so the length is
+        the mean over every gap, each gap counted as the whole number of windows it spans.
+        """
         if self.boundary is not None:
             gap = boundary - self.boundary
-            if gap >= 0.5 and (self.window is None or gap < self.window):
-                self.window = gap
+            if gap >= 0.5:
+                if self.window is None or gap < 0.75 * self.window:
+                    self._gap_total, self._periods = gap, 1
+                else:
+                    self._gap_total += gap
+                    self._periods += max(1, round(gap / self.window))
+                self.window = self._gap_total / self._periods
         self.boundary = boundary
 
     def observe(self, remaining: int, sent_at: float) -> None:
         if sent_at < self.reported_at_send:
-            return  # an older request's answer arriving late
+            # An older request answered late. Xero may have counted it after newer ones, so a
+            # lower figure still tells something; a higher one is stale.
+            if self.remaining is not None and remaining < self.remaining:
+                self.remaining = remaining
+            return
         self.remaining = remaining
         self.reported_at_send = sent_at
         # Calls sent after this one may not be counted in its header yet.
@@ -140,6 +170,7 @@ class RateLimiter:
                     continue
                 for budget, delay in zip(budgets, delays, strict=True):
                     budget.sends.append(now)
+                    budget.in_flight.append(now)
                     if len(budget.sends) > 1000:  # no headers seen for a long time
                         del budget.sends[:500]
                     if delay is not None and delay < 0:
@@ -157,6 +188,8 @@ class RateLimiter:
         """Record the limit headers of a response to a request sent at ``sent_at``."""
         key = tenant_id or "-"
         with self._cond:
+            for budget in self._budgets_for(key):
+                budget.answered(sent_at)
             if app_remaining is not None:
                 self._budget(_APP, "minute").observe(app_remaining, sent_at)
             if minute_remaining is not None:
@@ -190,8 +223,11 @@ class RateLimiter:
             self._end_probes(key)
             self._cond.notify_all()
 
-    def release_probe(self, tenant_id: str | None) -> None:
-        """A request ended without limit headers (fault): let another call probe."""
+    def abandon(self, tenant_id: str | None, sent_at: float) -> None:
+        """A request ended without limit headers (fault): forget it, let another call probe."""
+        key = tenant_id or "-"
         with self._cond:
-            self._end_probes(tenant_id or "-")
+            for budget in self._budgets_for(key):
+                budget.answered(sent_at)
+            self._end_probes(key)
             self._cond.notify_all()
