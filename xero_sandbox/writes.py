@@ -195,7 +195,6 @@ class Writer:
     """State of one write request: the tenant's books, the clock and events to send afterwards."""
 
     def __init__(self, ctx: SandboxContext, tenant_id: str, method: str, unit_dp: int) -> None:
-        self.ctx = ctx
         self.store = ctx.store
         self.ledger = ctx.ledger
         self.tenant_id = tenant_id
@@ -255,7 +254,7 @@ class Writer:
         if category:
             self.events.append((category, event_type, resource_id))
 
-    def next_number(self, resource: str, number_field: str, prefix: str) -> str:
+    def next_number(self, resource: str, prefix: str) -> str:
         """The next free document number of a per-tenant sequence (INV-0001, ...)."""
         while True:
             candidate = f"{prefix}-{self.store.next_number(self.tenant_id, prefix):04d}"
@@ -301,8 +300,7 @@ class WriteResource:
     journals: bool = False
     error_flag: str | None = "HasErrors"
     not_found: str = ""  # message for an update of an unknown ID
-    put: bool = True
-    post: bool = True
+    post: bool = True  # POST on the collection (Accounts take PUT only)
     single: bool = False  # one element per request (Accounts PUT)
     summarize_param: bool = True
     unitdp: bool = False
@@ -415,13 +413,13 @@ def _contact_summary(contact: Record) -> Record:
 
 
 def _resolve_contact(
-    w: Writer, element: Element, record: Record, *, may_create: bool, required: bool = True
+    w: Writer, element: Element, record: Record, *, may_create: bool
 ) -> Record | None:
     """The contact a document names: by ContactID, then ContactNumber, then Name (§11)."""
     path = f"{element.path}.Contact"
     sent = element.sent.get("Contact")
     if sent is None:
-        if element.existing is None and required:
+        if element.existing is None:
             element.issues.error(Messages.CONTACT_IDENTIFIER)
         return None
     if not isinstance(sent, dict):
@@ -714,7 +712,7 @@ def _invoice_like(w: Writer, element: Element, *, credit: bool) -> Record:
         ):
             issues.error(Messages.CREDIT_NUMBER_TAKEN if credit else Messages.INVOICE_NUMBER_TAKEN)
     elif receivable and not issues.errors:
-        record[number_field] = w.next_number(resource, number_field, "CN" if credit else "INV")
+        record[number_field] = w.next_number(resource, "CN" if credit else "INV")
 
     settled = ZERO if existing is None else _settled_amount(existing, credit)
     if credit:
@@ -1445,7 +1443,7 @@ def _order_like(w: Writer, element: Element, *, quote: bool) -> Record:
         if other is not None and other.get(id_field) != (existing or {}).get(id_field):
             issues.error(Messages.QUOTE_NUMBER_TAKEN if quote else Messages.ORDER_NUMBER_TAKEN)
     elif not issues.errors:
-        record[number_field] = w.next_number(resource, number_field, "QU" if quote else "PO")
+        record[number_field] = w.next_number(resource, "QU" if quote else "PO")
     if not quote:
         record["Type"] = "PURCHASEORDER"
         record.setdefault("HasAttachments", False)
