@@ -2,8 +2,9 @@
 
 Every stream is partitioned by tenant (context ``{"TenantID": ...}``), so each tenant keeps its
 own bookmark and every record carries its ``TenantID``. Pages are read by a background
-:class:`~tap_xero.fetch.Prefetcher` per partition; all partitions of a stream start reading when
-the stream starts, so tenants download in parallel (the client caps calls in flight per tenant).
+:class:`~tap_xero.fetch.Prefetcher` per partition; while one tenant is emitted the next
+``TENANTS_AHEAD`` tenants download, so tenants are read in parallel (the client keeps each within
+Xero's per-tenant limits) with a bounded amount of memory.
 
 Reading plans, chosen from the resource row:
 
@@ -52,6 +53,7 @@ __all__ = ["REPORTS", "ReportStream", "XeroStream"]
 Record = dict[str, Any]
 TENANT_KEY = "TenantID"
 FIXED_PAGE_SIZE = 100  # Xero's size where it takes `page` but no `pageSize`, and for Journals
+TENANTS_AHEAD = 4  # tenants downloading ahead of the one being emitted
 BOUNDARY_VALUE = "boundary_value"
 BOUNDARY_IDS = "boundary_ids"
 
@@ -80,6 +82,7 @@ class TenantStream(Stream):
         super().__init__(tap, schema=schema, name=name)
         self.xero_tap = tap
         self._fetchers: dict[str, Prefetcher] = {}
+        self._waiting: list[str] | None = None
         self._prune_deselected: bool | None = None
 
     @property
@@ -142,20 +145,25 @@ class TenantStream(Stream):
         raise NotImplementedError
 
     def _fetcher(self, tenant: str) -> Prefetcher:
-        if not self._fetchers:
-            for partition in self.partitions or ():
-                key = partition[TENANT_KEY]
-                if key in self.xero_tap.exhausted:
-                    continue
-                self._fetchers[key] = self._new_fetcher(key, self.partition_start(partition))
-            for fetcher in self._fetchers.values():
-                fetcher.start()
-        if tenant in self._fetchers:
-            return self._fetchers.pop(tenant)
-        # a partition that was not known when the stream started
-        return self._new_fetcher(tenant, self.partition_start({TENANT_KEY: tenant}))
+        if self._waiting is None:  # the stream starts: queue every tenant's reader
+            exhausted = self.xero_tap.exhausted
+            self._waiting = [
+                p[TENANT_KEY] for p in self.partitions or () if p[TENANT_KEY] not in exhausted
+            ]
+        fetcher = self._fetchers.pop(tenant, None) or self._new_fetcher(tenant)
+        if tenant in self._waiting:
+            self._waiting.remove(tenant)
+        fetcher.start()
+        # Keep the next tenants downloading while this one is emitted (bounded: each holds up
+        # to two pages in memory).
+        while self._waiting and len(self._fetchers) < TENANTS_AHEAD:
+            ahead = self._waiting.pop(0)
+            self._fetchers[ahead] = self._new_fetcher(ahead)
+            self._fetchers[ahead].start()
+        return fetcher
 
-    def _new_fetcher(self, tenant: str, start: PartitionStart) -> Prefetcher:
+    def _new_fetcher(self, tenant: str) -> Prefetcher:
+        start = self.partition_start({TENANT_KEY: tenant})
         return Prefetcher(lambda: self.produce(tenant, start), name=f"{self.name}:{tenant}")
 
     def get_records(self, context: Mapping[str, Any] | None) -> Iterable[Record]:
@@ -186,6 +194,7 @@ class TenantStream(Stream):
         for fetcher in self._fetchers.values():
             fetcher.stop()
         self._fetchers.clear()
+        self._waiting = []
 
     def get_json(
         self,

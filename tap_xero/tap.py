@@ -121,6 +121,7 @@ class TapXero(Tap):  # type: ignore[misc]
     """Singer tap for the Xero Accounting API."""
 
     name = "tap-xero"
+    package_name = "singer-xero"  # the distribution; `tap-xero` on PyPI is another project
     message_writer_class = XeroMessageWriter
     config_jsonschema = config_schema()
 
