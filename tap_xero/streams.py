@@ -176,12 +176,16 @@ class TenantStream(Stream):
                 "Skipping %s for tenant %s: its daily API limit is used up", self.name, tenant
             )
             return
+        # In BATCH mode records reach the output only when their batch file is announced, so a
+        # STATE after a page would run ahead of them.
+        bookmark_pages = not self.get_batch_config(self.config)
         try:
             for page in self._fetcher(tenant).pages():
                 yield from page
-                # The SDK has emitted the page's records: bookmark here, so a run killed later
-                # resumes after this page.
-                self._write_state_message()
+                if bookmark_pages:
+                    # The SDK has emitted the page's records: bookmark here, so a run killed
+                    # later resumes after this page.
+                    self._write_state_message()
         except XeroRateLimitExhausted as error:
             self.xero_tap.exhausted[tenant] = error
             self.logger.warning("Stopping %s for tenant %s: %s", self.name, tenant, error.message)
