@@ -151,8 +151,7 @@ RESOURCES: tuple[Resource, ...] = (
         Paging.PAGE, _UPDATED, True, _ASC, (_UNITDP,), "accounting.banktransactions.read",
         # No unique key: matched on content (contact, date, type, bank account, total).
         write=WriteRule(("Contact.ContactID+Date+Type+BankAccount.AccountID+Total",),
-                        read_only=(*_DOC_READ_ONLY, "IsReconciled", "PrepaymentID",
-                                   "OverpaymentID"),
+                        read_only=(*_DOC_READ_ONLY, "PrepaymentID", "OverpaymentID"),
                         depends_on=("contacts", "accounts", "items", "tracking_categories"),
                         references=(_CONTACT_REF, ("BankAccount", "accounts", ""),
                                     *_line_refs("LineItems")),
@@ -187,7 +186,7 @@ RESOURCES: tuple[Resource, ...] = (
         Paging.PAGE, _UPDATED, True, _ASC, (_UNITDP,), "accounting.invoices.read",
         write=WriteRule(("CreditNoteNumber+Type+Contact.ContactID",),
                         read_only=(*_DOC_READ_ONLY, "RemainingCredit", "AppliedAmount",
-                                   "CISDeduction", "CISRate"),
+                                   "CISDeduction", "CISRate", "SentToContact"),
                         depends_on=("contacts", "accounts", "items", "tracking_categories"),
                         references=(_CONTACT_REF, *_line_refs("LineItems")),
                         status_steps=_DOC_STEPS),
