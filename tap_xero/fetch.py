@@ -11,7 +11,7 @@ from __future__ import annotations
 import queue
 import threading
 from collections.abc import Callable, Iterator
-from typing import Any
+from typing import Any, cast
 
 __all__ = ["Prefetcher"]
 
@@ -71,7 +71,7 @@ class Prefetcher:
                     return
                 if isinstance(item, _Failure):
                     raise item.error
-                yield item  # type: ignore[misc]
+                yield cast(list[Record], item)
         finally:
             self.stop()
 

@@ -31,7 +31,7 @@ _TYPES: dict[str, Any] = {
 }
 
 
-def _property(setting: Setting) -> th.Property:  # type: ignore[type-arg]
+def _property(setting: Setting) -> th.Property[Any]:
     kind = th.ArrayType(th.StringType) if setting.type == "array" else _TYPES[setting.type]
     extra: dict[str, Any] = {}
     if setting.allowed:
@@ -89,7 +89,7 @@ class XeroMetric(enum.StrEnum):
     DAY_QUOTA_LEFT = "xero_day_quota_left"
 
 
-class XeroMessageWriter(MsgSpecWriter):  # type: ignore[misc]
+class XeroMessageWriter(MsgSpecWriter):
     """msgspec writer: Decimal is written as a JSON number with Xero's exact digits.
 
     RECORD lines are collected and written in blocks; every other message (STATE above all)
@@ -117,7 +117,7 @@ class XeroMessageWriter(MsgSpecWriter):  # type: ignore[misc]
         sys.stdout.flush()
 
 
-class TapXero(Tap):  # type: ignore[misc]
+class TapXero(Tap):
     """Singer tap for the Xero Accounting API."""
 
     name = "tap-xero"

@@ -149,15 +149,3 @@ def partition_bookmark(state: dict[str, Any], stream: str, tenant: str) -> dict[
         if partition["context"] == {"TenantID": tenant}:
             return dict(partition)
     raise KeyError(f"no bookmark for {stream} / {tenant}")
-
-
-def api_get(sb: Sandbox, tenant: str, path: str, **params: str) -> dict[str, Any]:
-    """GET straight from the sandbox (to compare with what the tap emitted)."""
-    import httpx
-
-    answer = httpx.get(
-        f"{sb.url}/api.xro/2.0/{path}", params=params, headers=sb.headers(tenant), timeout=60
-    )
-    answer.raise_for_status()
-    result: dict[str, Any] = answer.json()
-    return result
