@@ -1,0 +1,106 @@
+"""Unit tests of target-xero's pure parts: where literals, idempotency keys, dates, checks."""
+
+from __future__ import annotations
+
+import json
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from target_xero.directory import key_value, norm, where_literal
+from target_xero.loader import idempotency_key
+from target_xero.records import RecordChecker, drop_fields, xero_date
+
+SCHEMAS = Path(__file__).parents[1] / "schemas"
+
+
+@pytest.mark.parametrize(
+    ("value", "literal"),
+    [
+        ("Acme", '"Acme"'),
+        ('Say "hi"', '"Say \\"hi\\""'),
+        ('x" OR Name!="', '"x\\" OR Name!=\\""'),
+        ("back\\slash", '"back\\\\slash"'),
+        (Decimal("12.50"), "12.50"),
+        (True, "true"),
+    ],
+)
+def test_where_literals_cannot_end_the_string_early(value: object, literal: str) -> None:
+    assert where_literal("Name", value) == literal
+
+
+def test_where_literal_ids_must_be_guids() -> None:
+    guid = "5b0a1c2d-3e4f-4a5b-8c6d-7e8f9a0b1c2d"
+    assert where_literal("ContactID", guid) == f'Guid("{guid}")'
+    with pytest.raises(ValueError, match="not a GUID"):
+        where_literal("Contact.ContactID", 'x") OR 1==1 OR ("')
+
+
+def test_idempotency_key_follows_the_content_only() -> None:
+    body = {"Invoices": [{"InvoiceNumber": "A", "Total": Decimal("1.50"), "Type": "ACCREC"}]}
+    reordered = {"Invoices": [{"Type": "ACCREC", "Total": Decimal("1.50"), "InvoiceNumber": "A"}]}
+    key = idempotency_key("t1", "POST", "Invoices", {"summarizeErrors": "false"}, body)
+    assert key == idempotency_key("t1", "POST", "Invoices", {"summarizeErrors": "false"}, reordered)
+    assert key.startswith("target-xero-")
+    assert len(key) <= 128
+    assert key != idempotency_key("t2", "POST", "Invoices", {"summarizeErrors": "false"}, body)
+    assert key != idempotency_key("t1", "PUT", "Invoices", {"summarizeErrors": "false"}, body)
+    changed = {"Invoices": [{"InvoiceNumber": "A", "Total": Decimal("1.51"), "Type": "ACCREC"}]}
+    assert key != idempotency_key("t1", "POST", "Invoices", {"summarizeErrors": "false"}, changed)
+
+
+@pytest.mark.parametrize(
+    ("given", "sent"),
+    [
+        ("2026-10-01", "2026-10-01"),
+        ("2026-10-01T00:00:00.000000+00:00", "2026-10-01"),
+        ("2026-10-01T00:00:00Z", "2026-10-01"),
+        ("2026-10-01T09:30:00+13:00", "2026-09-30T20:30:00"),
+        ("/Date(1419937200000+0000)/", "2014-12-30T11:00:00"),
+    ],
+)
+def test_dates_are_sent_the_way_xero_takes_them(given: str, sent: str) -> None:
+    assert xero_date(given) == sent
+
+
+def test_natural_keys_compare_case_insensitively_and_dates_and_money_exactly() -> None:
+    record = {"Invoice": {"InvoiceID": "ABC"}, "Date": "2026-10-08T00:00:00Z", "Amount": 50}
+    doc = {
+        "Invoice": {"InvoiceID": "abc"},
+        "Date": "/Date(1791417600000+0000)/",
+        "Amount": Decimal("50.00"),
+    }
+    spec = "Invoice.InvoiceID+Date+Amount"
+    assert key_value(record, spec) == key_value(doc, spec)
+    assert key_value({"Date": "2026-10-08"}, spec) is None  # a part missing: no key
+    assert norm("  Tasman Traders ") == norm("tasman traders")
+
+
+def test_record_checker_rejects_with_reasons_and_converts_dates() -> None:
+    schema = json.loads((SCHEMAS / "invoices.json").read_text())
+    checker = RecordChecker(schema)
+    good = {
+        "InvoiceNumber": "A",
+        "Date": "2026-10-01T00:00:00Z",
+        "Total": Decimal("1.00"),
+        "LineItems": [{"Quantity": Decimal("1"), "UnitAmount": 2}],
+    }
+    assert checker.problems(good) == []
+    assert good["Date"] == "2026-10-01"
+    assert checker.problems({"Total": "lots"}) == ["schema: Total must be number or null"]
+    problems = checker.problems({"DueDate": "31/12/2026"})
+    assert len(problems) == 1
+    assert "31/12/2026" in problems[0]
+    assert "DueDate" in problems[0]
+
+
+def test_read_only_fields_are_dropped_everywhere() -> None:
+    payload = {
+        "Total": 1,
+        "Name": "x",
+        "ValidationErrors": [],
+        "LineItems": [{"ValidationErrors": [], "Description": "d"}],
+    }
+    drop_fields(payload, ("Total",))
+    assert payload == {"Name": "x", "LineItems": [{"Description": "d"}]}
