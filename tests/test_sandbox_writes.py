@@ -776,6 +776,45 @@ def test_bank_transaction_tax_is_inclusive_and_must_match(api: Api) -> None:
     assert net_by_account(journals_for(api, created["BankTransactionID"])) == {}
 
 
+def test_overpayment_and_prepayment_transactions_leave_a_credit(api: Api) -> None:
+    over = api.created(
+        "BankTransactions",
+        {
+            "Type": "RECEIVE-OVERPAYMENT",
+            "Contact": {"Name": unique("Overpayer")},
+            "BankAccount": {"Code": BANK},
+            "LineItems": [line(unit_amount=40)],
+        },
+    )
+    assert over["LineItems"][0]["AccountCode"] == "610"  # coded to Accounts Receivable
+    assert (over["LineAmountTypes"], over["Total"], over["TotalTax"]) == (
+        "NoTax",
+        Decimal("40.00"),
+        Decimal("0.00"),
+    )
+    credit = api.one("Overpayments", over["OverpaymentID"])
+    assert (credit["Type"], credit["Status"], credit["RemainingCredit"]) == (
+        "RECEIVE-OVERPAYMENT",
+        "AUTHORISED",
+        Decimal("40.00"),
+    )
+    assert net_by_account(journals_for(api, over["BankTransactionID"])) == {
+        BANK: Decimal("40.00"),
+        "610": Decimal("-40.00"),
+    }
+    pre = api.created(
+        "BankTransactions",
+        {
+            "Type": "RECEIVE-PREPAYMENT",
+            "Contact": {"Name": unique("Prepayer")},
+            "BankAccount": {"Code": BANK},
+            "LineItems": [line(unit_amount=115)],
+        },
+    )
+    assert pre["LineItems"][0]["AccountCode"] == SALES
+    assert api.one("Prepayments", pre["PrepaymentID"])["RemainingCredit"] == Decimal("115.00")
+
+
 def test_manual_journals_balance_when_posted(api: Api) -> None:
     lines = [
         {"LineAmount": 100, "AccountCode": ADVERTISING},

@@ -1040,6 +1040,10 @@ def build_bank_transaction(w: Writer, element: Element) -> Record:
     record.setdefault("IsReconciled", False)
     record.setdefault("CurrencyCode", w.base_currency())
     record.setdefault("CurrencyRate", Decimal("1.0000000000"))
+    kind = str(record.get("Type") or "")
+    credit_kind = kind.split("-", 1)[1] if kind.endswith(("-OVERPAYMENT", "-PREPAYMENT")) else ""
+    if credit_kind == "OVERPAYMENT" and existing is None:
+        element = _coded_to_control_account(w, element, kind)
     mode = _line_amount_types(element, record, "Inclusive")
     policy = LinePolicy(
         unit_dp=_unit_dp(w, element),
@@ -1059,7 +1063,69 @@ def build_bank_transaction(w: Writer, element: Element) -> Record:
     if new_status == "AUTHORISED" and old_status is None:
         _check_lock_dates(w, record, issues)
     record.setdefault("HasAttachments", False)
+    if credit_kind and existing is None:
+        _leave_credit(w, element, record, credit_kind)
     return record
+
+
+def _coded_to_control_account(w: Writer, element: Element, kind: str) -> Element:
+    """Overpayment lines are coded to the receivable/payable control account, without tax."""
+    system = "DEBTORS" if kind.startswith("RECEIVE") else "CREDITORS"
+    control = w.ledger.system_account(w.tenant_id, system)
+    lines = element.sent.get("LineItems")
+    if not isinstance(lines, list):
+        return element
+    recoded = [
+        {**line, "AccountCode": control["Code"], "TaxType": "NONE"}
+        if isinstance(line, dict)
+        else line
+        for line in lines
+    ]
+    sent = {**element.sent, "LineItems": recoded, "LineAmountTypes": "NoTax"}
+    return Element(
+        sent,
+        element.path,
+        element.existing,
+        element.issues,
+        element.before_save,
+        element.after_save,
+    )
+
+
+def _leave_credit(w: Writer, element: Element, transaction: Record, kind: str) -> None:
+    """A RECEIVE/SPEND-OVERPAYMENT or -PREPAYMENT transaction leaves a credit to allocate."""
+    resource, key = (
+        ("Overpayments", "OverpaymentID")
+        if kind == "OVERPAYMENT"
+        else ("Prepayments", "PrepaymentID")
+    )
+    credit_id = str(uuid.uuid4())
+    transaction[key] = credit_id
+
+    def save_credit() -> None:
+        credit: Record = {
+            "Type": transaction["Type"],
+            key: credit_id,
+            "Contact": transaction.get("Contact"),
+            "Date": transaction["Date"],
+            "Status": "AUTHORISED",
+            "LineAmountTypes": transaction["LineAmountTypes"],
+            "LineItems": [dict(line) for line in transaction["LineItems"]],
+            "SubTotal": transaction["SubTotal"],
+            "TotalTax": transaction["TotalTax"],
+            "Total": transaction["Total"],
+            "CurrencyCode": transaction["CurrencyCode"],
+            "CurrencyRate": transaction["CurrencyRate"],
+            "RemainingCredit": transaction["Total"],
+            "Allocations": [],
+            "Payments": [],
+            "HasAttachments": False,
+            "Reference": transaction.get("Reference", ""),
+        }
+        w.stamp(credit, with_string=True)
+        w.save(resource, credit)
+
+    element.after_save.append(save_credit)
 
 
 _JOURNAL_TRANSITIONS: Mapping[str | None, frozenset[str]] = {
