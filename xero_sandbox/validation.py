@@ -148,6 +148,7 @@ class Messages:
     AMOUNT_NOT_POSITIVE = "Payment amount must be greater than zero."
     NARRATION_MISSING = "The Narration field must be specified."
     BANK_ACCOUNT_MISSING = "The BankAccount field must be specified."
+    BANK_TRANSACTION_TYPE_MISSING = "Bank Transaction Type must be specified"
     TRANSFER_TYPE = "Bank transactions of type {type} cannot be created through this endpoint."
 
     @staticmethod

@@ -1007,7 +1007,7 @@ def build_bank_transaction(w: Writer, element: Element) -> Record:
     if existing is None:
         kind = sent.get("Type")
         if kind in (None, ""):
-            issues.error(Messages.INVOICE_TYPE_MISSING)
+            issues.error(Messages.BANK_TRANSACTION_TYPE_MISSING)
         else:
             kind = as_enum(kind, BANK_TRANSACTION_TYPES, "BankTransactionType", f"{path}.Type")
             if kind.endswith("TRANSFER"):
