@@ -89,3 +89,17 @@ def test_schema_files_are_plain_json() -> None:
         text = (schema_dir() / f"{stream}.json").read_text(encoding="utf-8")
         assert "description" not in json.loads(text).get("properties", {}).get("TenantID", {})
         assert '"example' not in text
+
+
+def test_generator_names_a_missing_spec(tmp_path: Path) -> None:
+    missing = tmp_path / "nope.yaml"
+    done = subprocess.run(
+        [sys.executable, str(REPO / "scripts" / "generate_schemas.py"), "--out", str(tmp_path)],
+        capture_output=True,
+        text=True,
+        env={"XERO_OPENAPI_SPEC": str(missing), "PATH": "/usr/bin:/bin"},
+        check=False,
+    )
+    assert done.returncode == 2
+    assert f"spec not found: {missing}" in done.stderr
+    assert "Traceback" not in done.stderr
