@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import decimal
 import threading
 from collections.abc import Mapping
 from typing import Any
 
+import msgspec
 from singer_sdk import Target
 from singer_sdk.contrib.msgspec import MsgSpecReader
+from singer_sdk.exceptions import RecordsWithoutSchemaException
+from singer_sdk.singerlib.exceptions import InvalidInputLine, SingerReadError
 
 from xero_api.client import XeroClient
 from xero_api.errors import (
@@ -27,6 +31,7 @@ from .sink import XeroSink
 
 __all__ = ["TargetXero"]
 
+_DECODER = msgspec.json.Decoder(float_hook=decimal.Decimal)
 WRITABLE = tuple(r.stream for r in RESOURCES if r.write is not None)
 
 _OWN_SETTINGS: dict[str, dict[str, Any]] = {
@@ -136,11 +141,32 @@ class _Organisation:
         return data if isinstance(data, Mapping) else {}
 
 
+class _LineReader(MsgSpecReader):  # type: ignore[misc]
+    """The SDK's msgspec reader, naming a bad line by its number instead of logging a traceback."""
+
+    _line_number = 0
+
+    def deserialize_json(self, line: str) -> dict[str, Any]:
+        """One input line as a message; InvalidInputLine when it is not a JSON object."""
+        self._line_number += 1
+        try:
+            message = _DECODER.decode(line)
+        except msgspec.DecodeError as exc:
+            raise InvalidInputLine(
+                f"line {self._line_number} is not valid JSON ({exc}): {_shorten(line, 120)}"
+            ) from None
+        if not isinstance(message, dict):
+            raise InvalidInputLine(
+                f"line {self._line_number} is not a JSON object: {_shorten(line, 120)}"
+            )
+        return message
+
+
 class TargetXero(Target):  # type: ignore[misc]
     """Singer target that upserts records into a Xero organisation."""
 
     name = "target-xero"
-    message_reader_class = MsgSpecReader
+    message_reader_class = _LineReader
     default_sink_class = XeroSink
     config_jsonschema = config_schema()
 
@@ -239,6 +265,11 @@ class TargetXero(Target):  # type: ignore[misc]
         except XeroError as exc:
             cls.logger.error("target-xero stopped: %s", exc.message)
             raise SystemExit(f"target-xero: {exc.message}") from None
+        except (SingerReadError, RecordsWithoutSchemaException) as exc:
+            # Input that is not Singer at all: nothing after it can be trusted, so stop here.
+            message = _shorten(str(exc))
+            cls.logger.error("target-xero stopped on bad input: %s", message)
+            raise SystemExit(f"target-xero: bad input: {message}") from None
 
     def process_endofpipe(self) -> None:
         """Flush everything, then report and apply ``fail_on_reject``."""
@@ -261,3 +292,9 @@ class TargetXero(Target):  # type: ignore[misc]
             self._journal.close()
         if self._client is not None:
             self._client.close()
+
+
+def _shorten(text: str, limit: int = 300) -> str:
+    """One line of at most ``limit`` characters (a bad input line can be megabytes long)."""
+    line = " ".join(text.split())
+    return line if len(line) <= limit else line[: limit - 1] + "…"
