@@ -6,7 +6,8 @@
 
 Keyword arguments are ``serve`` flags (``latency_ms=5`` becomes ``--latency-ms 5``; True
 becomes a bare flag, None leaves it out). Without ``db`` the database lives in a temporary
-directory removed by ``stop()``; ``restart()`` serves the same database on the same port.
+directory removed by ``stop()`` (as is the server's stderr log); ``restart()`` serves the same
+database on the same port. ``start_timeout`` defaults to 2 minutes plus time for the seed.
 """
 
 from __future__ import annotations
@@ -45,15 +46,20 @@ class SandboxError(RuntimeError):
 class Sandbox:
     """A running ``xero-sandbox serve`` subprocess (context manager)."""
 
-    def __init__(self, start_timeout: float = 120.0, **flags: Any) -> None:
-        self._tmp: str | None = None
+    def __init__(self, start_timeout: float | None = None, **flags: Any) -> None:
+        # The temporary directory holds the server's stderr log, and the database when no
+        # ``db`` is given; stop() removes it.
+        self._tmp: str | None = tempfile.mkdtemp(prefix="xero-sandbox-")
         if flags.get("db") is None:
-            self._tmp = tempfile.mkdtemp(prefix="xero-sandbox-")
             flags["db"] = Path(self._tmp) / "sandbox.db"
         self.db = Path(flags["db"])
         self.client_id = str(flags.get("client_id", "sandbox-client"))
         self.client_secret = str(flags.get("client_secret", "sandbox-secret"))
         self.flags = flags
+        if start_timeout is None:
+            # A new database is seeded before the server listens: allow for the seed's size.
+            world = int(flags.get("scale", 100)) * int(flags.get("tenants", 2))
+            start_timeout = 120.0 + (0.002 * world if not self.db.exists() else 0.0)
         self.start_timeout = start_timeout
         self.url = ""
         self.port = int(flags.get("port", 0))
@@ -75,9 +81,10 @@ class Sandbox:
 
     def start(self) -> Sandbox:
         """Start the server and wait for its ready line."""
-        log_dir = Path(self._tmp) if self._tmp else self.db.parent
+        if self._tmp is None:
+            self._tmp = tempfile.mkdtemp(prefix="xero-sandbox-")
         self._log = open(  # noqa: SIM115 - closed in stop()
-            log_dir / f"{self.db.name}.stderr.log", "a+", encoding="utf-8"
+            Path(self._tmp) / "stderr.log", "a+", encoding="utf-8"
         )
         self._proc = subprocess.Popen(
             self._argv(),
