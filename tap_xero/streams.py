@@ -38,7 +38,7 @@ from singer_sdk.helpers.conform import TypeConformanceLevel
 from singer_sdk.singerlib import RecordMessage
 
 from xero_api.dates import convert_msdates, format_utc, if_modified_since_header, parse_datetime
-from xero_api.errors import XeroRateLimitExhausted
+from xero_api.errors import XeroAuthError, XeroRateLimitExhausted, XeroTokenError
 from xero_api.resources import Paging, Resource
 from xero_api.schema_files import load_schema
 
@@ -189,9 +189,20 @@ class TenantStream(Stream):
         except XeroRateLimitExhausted as error:
             self.xero_tap.exhausted[tenant] = error
             self.logger.warning("Stopping %s for tenant %s: %s", self.name, tenant, error.message)
-            if not self.is_sorted:
-                # An unsorted read that stopped half-way must not move its bookmark.
-                self.get_context_state(dict(context)).pop("progress_markers", None)
+            self._keep_bookmark(context)
+        except XeroAuthError as error:
+            if isinstance(error, XeroTokenError):
+                raise  # the connection itself is refused: nothing else can be read either
+            # This stream is not permitted for this tenant (scope, plan, role): read the rest,
+            # and fail the run at its end (TapXero.sync_all).
+            self.xero_tap.refused.append(error.message)
+            self.logger.error("Skipping %s for tenant %s: %s", self.name, tenant, error.message)
+            self._keep_bookmark(context)
+
+    def _keep_bookmark(self, context: Mapping[str, Any]) -> None:
+        if not self.is_sorted:
+            # An unsorted read that stopped half-way must not move its bookmark.
+            self.get_context_state(dict(context)).pop("progress_markers", None)
 
     def stop_fetchers(self) -> None:
         """Stop every read-ahead thread of this stream (end of stream or abort)."""

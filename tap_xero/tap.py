@@ -127,6 +127,7 @@ class TapXero(Tap):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         self.exhausted: dict[str, XeroRateLimitExhausted] = {}
+        self.refused: list[str] = []  # 401/403 answers for one stream and tenant
         self._client: XeroClient | None = None
         self._tenant_ids: list[str] | None = None
         self._lock = threading.Lock()
@@ -193,6 +194,14 @@ class TapXero(Tap):
                 self._client.close()
         for tenant, exhausted in self.exhausted.items():
             self.logger.warning("Tenant %s: %s", tenant, exhausted.message)
+        if self.refused:
+            for message in self.refused:
+                self.logger.error("%s", message)
+            self.logger.error(
+                "%d stream(s) could not be read (above); everything else was synced",
+                len(self.refused),
+            )
+            raise SystemExit(1)
 
     def report_usage(self) -> None:
         """Per-tenant calls, retries, 429s and day quota left, as log lines and metrics."""

@@ -263,6 +263,7 @@ def test_forbidden_tenant_is_named(sandbox: Sandbox, tmp_path: Path) -> None:
 
 
 def test_missing_scope_is_named(sandbox: Sandbox, tmp_path: Path) -> None:
+    """A stream the token may not read is named with its scope; the others are still read."""
     tokens = sandbox.authorize("offline_access accounting.settings.read")
     config = {
         **client_credentials_config(sandbox),
@@ -270,10 +271,14 @@ def test_missing_scope_is_named(sandbox: Sandbox, tmp_path: Path) -> None:
         "access_token": tokens["access_token"],
         "tenant_ids": [sandbox.tenant_ids()[0]],
     }
-    run = run_tap(tmp_path, config, ["contacts"], check=False)
+    run = run_tap(tmp_path, config, ["contacts", "currencies"], check=False)
     assert run.returncode == 1
     assert "accounting.contacts.read" in run.stderr
     assert sandbox.tenant_ids()[0] in run.stderr
+    # The streams the token may read are still synced, with their bookmarks.
+    assert run.records["currencies"]
+    assert "contacts" not in run.records
+    assert "Traceback" not in run.stderr
 
 
 # -- faults and limits ----------------------------------------------------------------------
