@@ -262,7 +262,7 @@ class XeroStream(TenantStream):
         key = str(latest_record.get(self.resource.primary_key))
         current = state.get(BOUNDARY_VALUE)
         if current == value:
-            state[BOUNDARY_IDS].append(key)
+            state.setdefault(BOUNDARY_IDS, []).append(key)
         elif current is None or value > current:
             state[BOUNDARY_VALUE] = value
             state[BOUNDARY_IDS] = [key]
