@@ -22,6 +22,7 @@ import pytest
 from xero_api import (
     XeroClient,
     XeroConnectionError,
+    XeroRateLimitExhausted,
     XeroSettings,
     XeroTokenError,
 )
@@ -326,6 +327,24 @@ def test_minute_limit_is_respected_with_few_429s() -> None:
     # A client without pacing gets a 429 for nearly every call past the 10th of a window.
     assert usage.rate_limited <= 4, (usage, stats)
     assert usage.rate_limited == sum(stats["rate_limited"].values())
+
+
+def test_spent_day_limit_ends_cleanly_naming_tenant_and_time() -> None:
+    with Sandbox(tenants=1, scale=5, day_limit=3) as sb:
+        settings = XeroSettings.from_config(
+            _config(sb, auth_mode="client_credentials", max_rate_limit_wait_seconds=60)
+        )
+        with XeroClient(settings) as client:
+            tenant = client.tenant_ids()[0]
+            for _ in range(3):
+                client.get("Currencies", tenant)
+            with pytest.raises(XeroRateLimitExhausted) as info:
+                client.get("Currencies", tenant)
+            assert client.usage.tenant(tenant).day_quota_left == 0
+    assert info.value.tenant_id == tenant
+    assert info.value.retry_after > 60
+    assert tenant in str(info.value)
+    assert "UTC" in str(info.value)
 
 
 def test_faults_are_retried_to_success() -> None:

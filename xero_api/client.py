@@ -36,7 +36,7 @@ import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime, timedelta
 from email.utils import parsedate_to_datetime
 from typing import Any
 
@@ -385,9 +385,8 @@ class XeroClient:
             wait = retry_after if retry_after is not None else float("inf")
             if wait > self.settings.max_rate_limit_wait_seconds:
                 seconds = wait if wait != float("inf") else 86400.0
-                raise XeroRateLimitExhausted(
-                    tenant_id, seconds, datetime.fromtimestamp(time.time() + seconds).astimezone()
-                )
+                retry_at = datetime.now(UTC) + timedelta(seconds=seconds)
+                raise XeroRateLimitExhausted(tenant_id, seconds, retry_at)
         if count > _MAX_RATE_LIMIT_RETRIES:
             raise XeroHTTPError(
                 f"{where}: still rate limited (429 {problem or 'unknown'}) after {count} waits",
