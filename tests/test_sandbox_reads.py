@@ -504,3 +504,14 @@ def test_indexed_where_equalities_stay_case_insensitive(sandbox: Sandbox) -> Non
     for where in (f'Name=="{contact["Name"].upper()}"', f'Name="{contact["Name"]}"'):
         found = _json(_get(sandbox, "/Contacts", {"where": where}))["Contacts"]
         assert [c["ContactID"] for c in found] == [contact["ContactID"]], where
+
+
+def test_ordering_by_the_modified_field_matches_the_default_order(sandbox: Sandbox) -> None:
+    default = _json(_get(sandbox, "/Invoices", {"page": "2", "pageSize": "9"}))
+    for order in ("UpdatedDateUTC ASC", "updateddateutc", "UpdatedDateUTC"):
+        ordered = _json(_get(sandbox, "/Invoices", {"page": "2", "pageSize": "9", "order": order}))
+        assert ordered["Invoices"] == default["Invoices"], order
+        assert ordered["pagination"] == default["pagination"]
+    newest = _json(_get(sandbox, "/Invoices", {"page": "1", "order": "UpdatedDateUTC DESC"}))
+    stamps = [_ms(r["UpdatedDateUTC"]) for r in newest["Invoices"]]
+    assert stamps == sorted(stamps, reverse=True)
