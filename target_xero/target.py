@@ -178,6 +178,11 @@ class TargetXero(Target):  # type: ignore[misc]
         self._journal: Journal | None = None
         super().__init__(*args, **kwargs)
         self.max_parallelism = 1  # one organisation, written in dependency order
+        if self.config.get("auth_mode"):
+            # A bad connection setting stops the run before any input is read.
+            self._settings: XeroSettings | None = XeroSettings.from_config(self.config)
+        else:
+            self._settings = None
 
     # -- pieces --------------------------------------------------------------------------
 
@@ -196,7 +201,8 @@ class TargetXero(Target):  # type: ignore[misc]
         """The upsert machinery, bound to the target organisation (connects on first use)."""
         with self._lock:
             if self._loader is None:
-                self._client = XeroClient(XeroSettings.from_config(self.config), self.logger)
+                settings = self._settings or XeroSettings.from_config(self.config)
+                self._client = XeroClient(settings, self.logger)
                 organisation = _Organisation(self._client, self._tenant(self._client))
                 self._loader = Loader(
                     organisation,
