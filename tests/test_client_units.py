@@ -524,3 +524,12 @@ def test_window_length_is_learned_so_later_windows_need_no_429() -> None:
     assert sum(used.values()) == 24
     assert max(used.values()) <= limit
     assert len(refused) <= 3  # two to learn the window (a third if a wait lands on the edge)
+
+
+def test_unreachable_host_names_the_setting() -> None:
+    def handler(request: httpx.Request) -> httpx.Response:
+        raise httpx.ConnectError("Name or service not known", request=request)
+
+    client = make_client(handler, max_retries=1)
+    with pytest.raises(XeroConnectionError, match=r"connect_error after 1 retries.*api_url"):
+        client.get("Invoices", TENANT)

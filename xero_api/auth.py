@@ -128,7 +128,8 @@ class TokenEndpoint:
                 fault = type(exc).__name__
                 if attempt + 1 >= attempts:
                     raise XeroConnectionError(
-                        f"token request ({grant}) to {self.url} failed: {fault}"
+                        f"token request ({grant}) to {self.url} failed: {fault}; check the "
+                        "setting identity_url"
                     ) from None
                 self._backoff(attempt, f"token request ({grant}) failed: {fault}")
                 continue

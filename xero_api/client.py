@@ -248,6 +248,11 @@ class XeroClient:
                             if retry_safe
                             else " (a write without Idempotency-Key is not retried)"
                         )
+                        + (
+                            f"; check the setting api_url ({self.settings.api_url})"
+                            if not outcome.may_have_reached_xero
+                            else ""
+                        )
                     )
                 faults += 1
                 self._backoff(tenant_id, faults, outcome.fault, where, None)
