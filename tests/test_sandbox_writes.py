@@ -232,6 +232,16 @@ def test_warning_status_for_a_removed_account_code(api: Api) -> None:
             "Error converting value \"Ashleigh Gray\" to type 'System.Guid'. "
             "Path 'Invoices[0].Contact.ContactID'.",
         ),
+        (
+            b'{"Type":"ACCREC","Contact":{"Name":"x"},'
+            b'"LineItems":[{"Quantity":1e30,"UnitAmount":1}]}',
+            "Value was either too large or too small for a Decimal. Path 'LineItems[0].Quantity'.",
+        ),
+        (
+            b'{"Type":"ACCREC","Contact":{"Name":"x"},'
+            b'"LineItems":[{"Quantity":1,"UnitAmount":1,"Tracking":"Region"}]}',
+            "Cannot deserialize the current JSON value into type",
+        ),
         (  # a bare object: the path has no envelope segment
             b'{"Type":"ACCREC","Contact":{"ContactID":"x"}}',
             "Error converting value \"x\" to type 'System.Guid'. Path 'Contact.ContactID'.",
@@ -454,6 +464,12 @@ def test_unknown_properties_are_dropped_silently(api: Api) -> None:
     assert "Flavour" not in created
     assert "Flavour" not in stored
     assert "Colour" not in stored["LineItems"][0]
+
+
+def test_huge_but_convertible_amounts_are_a_validation_error(api: Api) -> None:
+    body = invoice(unique("Huge"), line(quantity="1E+20", unit_amount="1E+20"))
+    element = rejected(api.put("Invoices", body))
+    assert messages(element)[0].startswith("The line total ")
 
 
 def test_line_amount_alone_derives_quantity_and_unit_amount(api: Api) -> None:

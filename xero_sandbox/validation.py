@@ -50,6 +50,7 @@ _GUID = re.compile(
 _MS_DATE = re.compile(r"^/Date\((-?\d+)([+-]\d{4})?\)/$")
 _EMAIL = re.compile(r"^[^@\s<>]+@[^@\s<>]+\.[^@\s<>]+$")
 _MAX_LINE_AMOUNT = Decimal("9999999999.99")
+_DECIMAL_MAX = Decimal("79228162514264337593543950335")  # System.Decimal.MaxValue
 _HUNDRED = Decimal(100)
 
 
@@ -310,26 +311,32 @@ def _shown(value: Any) -> str:
 
 
 def as_decimal(value: Any, path: str) -> Decimal:
-    """A JSON number (or numeric string) as Decimal, else Json.NET's conversion error."""
+    """A JSON number (or numeric string) as Decimal, else Json.NET's conversion error.
+
+    Values outside .NET's decimal range (about ±7.9e28) fail as they do at Xero.
+    """
     if isinstance(value, bool) or value is None:
         raise PostDataInvalid(
             f"Error converting value {{null}} to type 'System.Decimal'. Path '{path}'."
         )
-    if isinstance(value, Decimal):
-        return value
-    if isinstance(value, int):
-        return Decimal(value)
-    if isinstance(value, float):
-        return Decimal(repr(value))
-    if isinstance(value, str):
+    if isinstance(value, (Decimal, int, float)):
+        parsed = Decimal(repr(value)) if isinstance(value, float) else Decimal(value)
+    elif isinstance(value, str):
         try:
             parsed = Decimal(value.strip())
         except InvalidOperation:
             parsed = Decimal("NaN")
-        if parsed.is_finite():
-            return parsed
-        raise PostDataInvalid(f"Could not convert string to decimal: {value}. Path '{path}'.")
-    raise PostDataInvalid(f"Unexpected character encountered while parsing value. Path '{path}'.")
+        if not parsed.is_finite():
+            raise PostDataInvalid(f"Could not convert string to decimal: {value}. Path '{path}'.")
+    else:
+        raise PostDataInvalid(
+            f"Unexpected character encountered while parsing value. Path '{path}'."
+        )
+    if not parsed.is_finite() or abs(parsed) > _DECIMAL_MAX:
+        raise PostDataInvalid(
+            f"Value was either too large or too small for a Decimal. Path '{path}'."
+        )
+    return parsed
 
 
 def as_guid(value: Any, path: str) -> str:
@@ -439,6 +446,14 @@ def prepare_line(
     raise :class:`PostDataInvalid`; rule failures go to ``issues``.
     """
     out: dict[str, Any] = {k: v for k, v in line.items() if v is not None}
+    tracking = out.get("Tracking")
+    if tracking is not None and (
+        not isinstance(tracking, list) or not all(isinstance(t, dict) for t in tracking)
+    ):
+        raise PostDataInvalid(
+            "Cannot deserialize the current JSON value into type 'System.Collections.Generic."
+            f"List`1[Xero.API.Library..TrackingCategory]'. Path '{path}.Tracking'."
+        )
     for drop in ("ValidationErrors", "LineAmount", "TaxAmount"):
         out.pop(drop, None)
     item_code = line.get("ItemCode")

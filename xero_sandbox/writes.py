@@ -24,7 +24,7 @@ import uuid
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
-from decimal import Decimal
+from decimal import Decimal, localcontext
 from typing import Any
 
 import msgspec
@@ -1858,7 +1858,8 @@ def _run(
             elements = elements[:1]
         # One transaction per request: a conversion error anywhere (ErrorNumber 14) leaves the
         # books untouched, as Xero rejects the body before it processes any element.
-        with ctx.store.transaction():
+        with ctx.store.transaction(), localcontext() as exact:
+            exact.prec = 80  # Qty x Unit of two .NET-maximum decimals still rounds exactly
             results = [_process(w, spec, sent, path, url_id) for sent, path in elements]
     except PostDataInvalid as exc:
         ctx.ledger.forget(tenant_id)
