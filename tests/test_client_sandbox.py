@@ -304,6 +304,59 @@ def test_processes_sharing_one_store_never_spend_the_same_token(
     assert _refresh_directly(sandbox, end.refresh_token).status_code == 200
 
 
+_READER = """
+import sys, json, time, logging
+from xero_api import XeroClient, XeroSettings, XeroError
+config = json.loads(sys.argv[1]); seconds = float(sys.argv[2])
+client = XeroClient(XeroSettings.from_config(config), logging.getLogger("reader"))
+tenant = client.tenant_ids()[0]
+calls = errors = 0
+deadline = time.monotonic() + seconds
+while time.monotonic() < deadline:
+    try:
+        client.get("Currencies", tenant)
+        calls += 1
+    except XeroError as exc:
+        errors += 1
+        print("ERROR", exc, file=sys.stderr)
+print(json.dumps({"calls": calls, "errors": errors}))
+"""
+
+
+def test_processes_reading_through_natural_expiry_share_rotations(
+    fast_sandbox: Sandbox, tmp_path: Path
+) -> None:
+    """Two readers while access tokens last 2 s: refreshes happen on expiry (and on 401s when
+    a token dies mid-flight), each rotation stored once and adopted by the other process."""
+    store_path = tmp_path / "store.json"
+    _authorise(fast_sandbox, store_path)
+    start = TokenStore(store_path).read()
+    assert start is not None
+    config = json.dumps(
+        _config(fast_sandbox, auth_mode="refresh_token", token_store_path=str(store_path))
+    )
+    readers = [
+        subprocess.Popen(
+            [sys.executable, "-c", _READER, config, "10"],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(2)
+    ]
+    results = []
+    for reader in readers:
+        out, err = reader.communicate(timeout=300)
+        assert reader.returncode == 0, err[-2000:]
+        results.append(json.loads(out.strip().splitlines()[-1]))
+    assert [r["errors"] for r in results] == [0, 0]
+    assert all(r["calls"] > 0 for r in results)
+    end = TokenStore(store_path).read()
+    assert end is not None
+    # About one rotation per 2-second token, shared: not one per process per token.
+    assert 3 <= end.generation - start.generation <= 12
+
+
 # ---------------------------------------------------------------------------- limits, faults
 def test_minute_limit_is_respected_with_few_429s() -> None:
     """5 threads against a 10-a-minute tenant (3 s windows at time scale 20): the first two
