@@ -504,6 +504,10 @@ def test_indexed_where_equalities_stay_case_insensitive(sandbox: Sandbox) -> Non
     for where in (f'Name=="{contact["Name"].upper()}"', f'Name="{contact["Name"]}"'):
         found = _json(_get(sandbox, "/Contacts", {"where": where}))["Contacts"]
         assert [c["ContactID"] for c in found] == [contact["ContactID"]], where
+    two = _json(_get(sandbox, "/Contacts", {"page": "1"}))["Contacts"][:2]
+    batched = " OR ".join(f'Name=="{c["Name"].lower()}"' for c in two) + ' OR Name=="nobody"'
+    found = _json(_get(sandbox, "/Contacts", {"where": batched}))["Contacts"]
+    assert {c["ContactID"] for c in found} == {c["ContactID"] for c in two}
 
 
 def test_ordering_by_the_modified_field_matches_the_default_order(sandbox: Sandbox) -> None:

@@ -133,13 +133,19 @@ def test_order_parsing_and_keys() -> None:
 
 def test_required_equalities_are_only_top_level_and_terms() -> None:
     assert required_equalities('Type=="ACCREC" AND Status=="PAID" AND Total > 5') == [
-        ("Type", "ACCREC"),
-        ("Status", "PAID"),
+        ("Type", ["ACCREC"]),
+        ("Status", ["PAID"]),
     ]
-    assert required_equalities('"INV-1"==InvoiceNumber') == [("InvoiceNumber", "INV-1")]
-    assert required_equalities('Type=="A" OR Type=="B"') == []
+    assert required_equalities('"INV-1"==InvoiceNumber') == [("InvoiceNumber", ["INV-1"])]
+    assert required_equalities('Name=="A" OR Name=="B" OR name=="C"') == [("Name", ["A", "B", "C"])]
+    assert required_equalities('Type=="X" AND (Status=="A" OR Status=="B")') == [
+        ("Type", ["X"]),
+        ("Status", ["A", "B"]),
+    ]
+    assert required_equalities('Type=="A" OR Status=="B"') == []
+    assert required_equalities('Type=="A" OR Total > 1') == []
     assert required_equalities('Type!="A"') == []
     guid = "4e3c8b0b-1111-4111-8111-111111111111"
     assert required_equalities(f'Contact.ContactID==Guid("{guid}")') == [
-        ("Contact.ContactID", guid)
+        ("Contact.ContactID", [guid])
     ]

@@ -249,24 +249,24 @@ class _Query:
         if self.summary:
             self.drop = spec.summary_drop
 
-    def _narrow(self, equalities: list[tuple[str, str]]) -> None:
+    def _narrow(self, equalities: list[tuple[str, list[str]]]) -> None:
         """Use indexed columns for ``Field == "text"`` terms of the where (a pre-filter only)."""
         spec = self.spec
         name_field = NAME_FIELDS.get(spec.name)
-        for path, value in equalities:
+        for path, values in equalities:
             field = path.lower()
             if field == spec.key.lower():
-                self.sql_where.append("id IN (?, ?)")
-                self.sql_args += [value, value.lower()]
+                column, wanted = "id", {v for x in values for v in (x, x.lower())}
             elif spec.number_field and field == spec.number_field.lower():
-                self.sql_where.append("number IN (?, ?, ?)")
-                self.sql_args += [value, value.upper(), value.lower()]
+                column, wanted = "number", {v for x in values for v in (x, x.upper(), x.lower())}
             elif spec.status_field and field == spec.status_field.lower():
-                self.sql_where.append("status = ?")
-                self.sql_args.append(value.upper())
+                column, wanted = "status", {x.upper() for x in values}
             elif name_field and field == name_field.lower():
-                self.sql_where.append("name = ?")
-                self.sql_args.append(value.lower())
+                column, wanted = "name", {x.lower() for x in values}
+            else:
+                continue
+            self.sql_where.append(f"{column} IN ({','.join('?' * len(wanted))})")
+            self.sql_args += sorted(wanted)
 
     def _add_filter(self, flt: Filter, raw: str) -> None:
         values = _split(raw) if flt.kind == "list" else [raw.strip()]

@@ -280,29 +280,48 @@ def _literal_text(node: Any) -> str | None:
     return None
 
 
-def required_equalities(text: str) -> list[tuple[str, str]]:
-    """``(field path, text)`` pairs every match must satisfy (``==`` joined by AND at the top).
+def _equality(node: Any) -> tuple[str, str] | None:
+    """``(field path, text)`` when the node is ``Field == "text"`` (either way round)."""
+    if not (isinstance(node, Tree) and node.data == "comparison"):
+        return None
+    left, op, right = node.children
+    if str(op) not in ("==", "="):
+        return None
+    if isinstance(right, Tree) and right.data == "field":
+        left, right = right, left
+    value = _literal_text(right)
+    if isinstance(left, Tree) and left.data == "field" and value is not None:
+        return ".".join(str(n) for n in left.children), value
+    return None
 
-    Lets the store narrow rows with an index before the predicate runs; the predicate is still
-    applied, so this only ever has to be a superset. Call after ``parse_where`` accepted ``text``.
+
+def _one_of(node: Any) -> tuple[str, list[str]] | None:
+    """``(field path, texts)`` for ``F == "a"`` or ``F == "a" OR F == "b" OR ...``."""
+    single = _equality(node)
+    if single is not None:
+        return single[0], [single[1]]
+    if not (isinstance(node, Tree) and node.data == "or_expr"):
+        return None
+    terms = [_equality(child) for child in node.children]
+    found = [term for term in terms if term is not None]
+    if len(found) != len(terms) or len({path.lower() for path, _ in found}) != 1:
+        return None
+    return found[0][0], [value for _, value in found]
+
+
+def required_equalities(text: str) -> list[tuple[str, list[str]]]:
+    """``(field path, texts)`` pairs: every match has that field equal to one of the texts.
+
+    Found in the top-level AND terms of the form ``F == "a"`` or ``(F == "a" OR F == "b")``
+    (or a whole where of that form). Lets the store narrow rows with an index before the
+    predicate runs; the predicate still decides, so this only has to be a superset. Call after
+    ``parse_where`` accepted ``text``.
     """
-    tree = _parser.parse(text) if text.strip() else None
-    if tree is None:
+    if not text.strip():
         return []
+    tree = _parser.parse(text)
     parts = tree.children if isinstance(tree, Tree) and tree.data == "and_expr" else [tree]
-    found = []
-    for part in parts:
-        if not (isinstance(part, Tree) and part.data == "comparison"):
-            continue
-        left, op, right = part.children
-        if str(op) not in ("==", "="):
-            continue
-        if isinstance(right, Tree) and right.data == "field":
-            left, right = right, left
-        value = _literal_text(right)
-        if isinstance(left, Tree) and left.data == "field" and value is not None:
-            found.append((".".join(str(n) for n in left.children), value))
-    return found
+    return [found for part in parts if (found := _one_of(part)) is not None]
 
 
 _ORDER_PART = re.compile(r"^\s*([A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)*)\s*(\w+)?\s*$")
