@@ -15,7 +15,8 @@ from singer_sdk.contrib.msgspec import MsgSpecWriter
 from singer_sdk.singerlib import RecordMessage, StateMessage
 
 from xero_api.client import XeroClient
-from xero_api.errors import XeroError, XeroRateLimitExhausted
+from xero_api.dates import parse_datetime
+from xero_api.errors import XeroConfigError, XeroError, XeroRateLimitExhausted
 from xero_api.resources import RESOURCES
 from xero_api.settings import SETTINGS, Setting, XeroSettings
 
@@ -180,6 +181,7 @@ class TapXero(Tap):
     def sync_all(self) -> None:  # type: ignore[misc]
         """Sync, then report API usage; Xero errors end the run with one clear line."""
         try:
+            self._check_dates()
             super().sync_all()
         except XeroError as error:
             self.write_message(StateMessage(value=self.state))
@@ -202,6 +204,17 @@ class TapXero(Tap):
                 len(self.refused),
             )
             raise SystemExit(1)
+
+    def _check_dates(self) -> None:
+        # JSON Schema's date-time format is not enforced by the SDK's validator.
+        for name in ("start_date", "report_start_date"):
+            value = self.config.get(name)
+            if value is None:
+                continue
+            try:
+                parse_datetime(str(value))
+            except ValueError as exc:
+                raise XeroConfigError(name, str(exc)) from None
 
     def report_usage(self) -> None:
         """Per-tenant calls, retries, 429s and day quota left, as log lines and metrics."""
