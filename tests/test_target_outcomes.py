@@ -119,6 +119,14 @@ def test_dry_run_resolves_everything_and_writes_nothing(org: Org, tmp_path: Path
     assert rejected == {"TX-P-3", "TX-P-4"}
     assert "would_create=" in run.stderr
 
+    # Against documents that exist, a dry run reports updates and changes nothing.
+    assert run_target(org.config(tmp_path), tmp_path, "base.singer").returncode == 0
+    contacts = org.all("Contacts", "Contacts")
+    dry = run_target(org.config(tmp_path, dry_run=True), tmp_path, "changed.singer")
+    assert dry.returncode == 0, dry.stderr[-3000:]
+    assert "would_update" in {a["action"] for a in dry.audit if a["stream"] == "contacts"}
+    assert org.all("Contacts", "Contacts") == contacts
+
 
 def test_interleaved_streams_are_written_in_dependency_order(org: Org, tmp_path: Path) -> None:
     # Buffers of 2 records: the payments buffer fills first and must wait for the invoices
