@@ -158,6 +158,11 @@ class Sandbox:
                 time.sleep(0.2)
 
     @property
+    def pid(self) -> int | None:
+        """Process id of the running server (None when stopped)."""
+        return self._proc.pid if self._proc is not None else None
+
+    @property
     def running(self) -> bool:
         """True while the subprocess is alive."""
         return self._proc is not None and self._proc.poll() is None
