@@ -90,6 +90,9 @@ def test_faults_and_retries_create_no_duplicates(tmp_path: Path) -> None:
         assert run.returncode == 0, run.stderr[-3000:]
         assert run.rejects == []
         _assert_loaded_once(org)
+        # batch_size=5: the 40 invoices went in 8 requests of 5, one Idempotency-Key each.
+        keys = Counter(a["idempotency_key"] for a in run.audit if a["stream"] == "invoices")
+        assert sorted(keys.values()) == [5] * 8
         faults = pool.sandbox.stats()["tenants"][org.tenant_id]["faults"]
         assert sum(faults.values()) > 0, "no fault was injected: the test proves nothing"
     finally:
