@@ -1,15 +1,22 @@
-"""Tenant shards: many Xero organisations spread over parallel ``meltano run`` processes.
+"""Tenant shards: many Xero organisations spread over parallel Meltano processes.
 
-A shard is a named list of tenant IDs. Each shard runs as its own process::
+A shard is a named list of tenant IDs, synced by its own process with its own bookmarks::
 
-    TAP_XERO_TENANT_IDS='["<id>", ...]' MELTANO_RUN_STATE_ID_SUFFIX=<shard> \\
-        meltano run tap-xero target-postgres
+    TAP_XERO_TENANT_IDS='["<id>", ...]' \
+        meltano el tap-xero target-postgres --state-id prod:tap-xero-to-target-postgres:<shard>
 
-so every shard keeps its own bookmarks (state id ``<env>:tap-xero-to-target-postgres:<shard>``)
-and a failing shard does not hold the others back. Any orchestrator can run these commands
-(``orchestrate/dagster/definitions.py`` does it with dagster-meltano); the state backend must
-accept concurrent writers (file/S3/GCS/Azure with lock files, or a PostgreSQL system database,
-never the default SQLite one).
+The state id is the one ``meltano run --state-id-suffix=<shard> tap-xero target-postgres``
+uses, so either command continues the other's bookmarks. Prefer ``meltano el`` when several
+shards share one project directory: Meltano 4.4.1's ``meltano run`` keeps the catalog and the
+incoming state of a plugin in ``.meltano/run/<plugin>/``, shared by every concurrent run of that
+plugin in the directory (we saw a shard read the other's half-written catalog), while
+``meltano el`` gives each run a directory of its own. ``meltano run`` is fine where each shard
+has its own directory (a container per shard).
+
+The state backend must take concurrent writers: file/S3/GCS/Azure (lock files per state id) or a
+PostgreSQL system database, never the default SQLite one; create or migrate the system database
+once before fanning out. Any orchestrator can run these commands
+(``orchestrate/dagster/definitions.py`` does it with dagster-meltano).
 
 This module has no dependencies, so orchestrator code and the tests share it.
 """
@@ -29,7 +36,9 @@ __all__ = [
     "load_shards",
     "max_parallel_shards",
     "plan_shards",
+    "shard_el_args",
     "shard_env",
+    "shard_state_id",
 ]
 
 APP_CALLS_PER_MINUTE = 10_000  # Xero: per app, across every tenant it is connected to
@@ -75,8 +84,10 @@ def load_shards(path: Path) -> dict[str, list[str]]:
     for name, tenants in raw.items():
         if not _NAME.match(name):
             raise ShardError(f"shard name {name!r} in {path}: use letters, digits and _ only")
-        if not isinstance(tenants, list) or not tenants or not all(
-            isinstance(t, str) and t for t in tenants
+        if (
+            not isinstance(tenants, list)
+            or not tenants
+            or not all(isinstance(t, str) and t for t in tenants)
         ):
             raise ShardError(f"shard {name} in {path} must list at least one tenant ID")
         for tenant in tenants:
@@ -100,6 +111,24 @@ def shard_env(
         "MELTANO_RUN_STATE_ID_SUFFIX": shard,
         **(extra or {}),
     }
+
+
+def shard_state_id(environment: str, loader: str, shard: str) -> str:
+    """``<environment>:tap-xero-to-<loader>:<shard>``, as ``meltano run --state-id-suffix``."""
+    if not _NAME.match(shard):
+        raise ShardError(f"shard name {shard!r}: use letters, digits and _ only")
+    return f"{environment}:tap-xero-to-{loader}:{shard}"
+
+
+def shard_el_args(environment: str, loader: str, shard: str) -> list[str]:
+    """Meltano arguments that sync one shard in a run directory of its own."""
+    return [
+        f"--environment={environment}",
+        "el",
+        "tap-xero",
+        loader,
+        f"--state-id={shard_state_id(environment, loader, shard)}",
+    ]
 
 
 def max_parallel_shards(shard_size: int, headroom: float = 0.8) -> int:

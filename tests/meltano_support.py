@@ -48,6 +48,7 @@ __all__ = [
     "MeltanoProject",
     "PostgresServer",
     "change_the_books",
+    "dagster_python",
     "expected_rows",
     "installed_plugins",
     "new_project",
@@ -93,6 +94,30 @@ def installed_plugins() -> Path:
         )
         stamp.write_text(_RUN_ID)
     return SHARED / ".meltano"
+
+
+DAGSTER_MELTANO = "dagster-meltano==1.5.5"
+
+
+def dagster_python() -> Path:
+    """Python of a venv with dagster-meltano (made once, with the uv that Meltano ships)."""
+    venv = REPO / ".meltano" / "pytest-dagster"
+    python = venv / "bin" / "python"
+    uv = MELTANO.with_name("uv")
+    SHARED.mkdir(parents=True, exist_ok=True)
+    with filelock.FileLock(str(SHARED / "dagster.lock"), timeout=900):
+        stamp = venv / "installed"
+        if stamp.exists() and stamp.read_text() == DAGSTER_MELTANO:
+            return python
+        for argv in (
+            [str(uv), "venv", "--quiet", "--python", sys.executable, str(venv)],
+            [str(uv), "pip", "install", "--quiet", "--python", str(python), DAGSTER_MELTANO],
+        ):
+            done = subprocess.run(argv, capture_output=True, text=True, timeout=600, check=False)
+            if done.returncode != 0:
+                raise RuntimeError(f"{' '.join(argv)} failed: {done.stderr.strip()[-2000:]}")
+        stamp.write_text(DAGSTER_MELTANO)
+    return python
 
 
 class MeltanoProject:

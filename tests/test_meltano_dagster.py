@@ -1,0 +1,144 @@
+"""The Dagster definition runs its tenant shards in parallel, against the sandbox.
+
+dagster-meltano lives in a venv of its own (made once per machine, like Meltano's). The job is
+executed with Dagster's multiprocess executor, so the shards really run side by side.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+
+import duckdb
+import pytest
+from meltano_support import (
+    MELTANO,
+    REPO,
+    SANDBOX_FLAGS,
+    dagster_python,
+    expected_rows,
+    new_project,
+)
+
+from xero_sandbox.launcher import Sandbox
+
+pytestmark = pytest.mark.meltano
+
+DEFINITIONS = REPO / "orchestrate" / "dagster" / "definitions.py"
+RUNNER = """
+import json, runpy, sys
+from dagster import execute_job, instance_for_test, reconstructable
+
+def shards_job():
+    return runpy.run_path(sys.argv[1])["xero_tenant_shards"]
+
+if __name__ == "__main__":
+    with instance_for_test() as instance:
+        result = execute_job(reconstructable(shards_job), instance=instance)
+        steps = {
+            event.step_key: event.event_type_value
+            for event in result.all_events
+            if event.is_step_success or event.is_step_failure
+        }
+        if not result.success:  # what Meltano said, for the assertion message
+            for entry in instance.all_logs(result.run_id)[-60:]:
+                print(entry.step_key, entry.user_message[:400], file=sys.stderr)
+        print(json.dumps({"success": result.success, "steps": steps}))
+"""
+
+
+@pytest.fixture(scope="module")
+def sandbox() -> Iterator[Sandbox]:
+    with Sandbox(**{**SANDBOX_FLAGS, "tenants": 3, "scale": 6}) as running:
+        yield running
+
+
+def test_definitions_load_with_one_op_per_shard(tmp_path: Path) -> None:
+    shards = tmp_path / "shards.json"
+    shards.write_text(json.dumps({"shard_a": ["t1", "t2"], "shard_b": ["t3"]}))
+    check = (
+        "import json, runpy, sys\n"
+        "ns = runpy.run_path(sys.argv[1])\n"
+        "job = ns['defs'].get_job_def('xero_tenant_shards')\n"
+        "print(json.dumps({'ops': sorted(n.name for n in job.graph.nodes),\n"
+        "  'commands': sorted(op.description for op in ns['SHARD_OPS'].values()),\n"
+        "  'schedules': [s.name for s in ns['defs'].schedules]}))\n"
+    )
+    done = subprocess.run(
+        [str(dagster_python()), "-c", check, str(DEFINITIONS)],
+        env={**os.environ, "XERO_TENANT_SHARDS": str(shards)},
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    loaded = json.loads(done.stdout.strip().splitlines()[-1])
+    assert loaded["ops"] == ["xero_shard_a", "xero_shard_b"]
+    assert loaded["commands"] == [
+        "Run `meltano --environment=prod el tap-xero target-postgres "
+        f"--state-id=prod:tap-xero-to-target-postgres:{shard} --force`."
+        for shard in ("shard_a", "shard_b")
+    ]
+    assert loaded["schedules"] == ["xero_tenant_shards_schedule"]
+
+
+def test_dagster_job_syncs_each_shard_with_its_own_state(sandbox: Sandbox, tmp_path: Path) -> None:
+    tenants = sandbox.tenant_ids()
+    shards = {"shard_a": tenants[:2], "shard_b": tenants[2:]}
+    (tmp_path / "shards.json").write_text(json.dumps(shards))
+    state_dir = tmp_path / "state"
+    project = new_project(
+        tmp_path / "project",
+        sandbox_url=sandbox.url,
+        refresh_token=sandbox.authorize()["refresh_token"],
+        extra_env={
+            "MELTANO_STATE_BACKEND_URI": state_dir.as_uri(),
+            "TAP_XERO__SELECT": '["invoices.*", "contacts.*"]',
+        },
+    )
+    project.run("state", "list")  # create the system database before the shards start
+    (tmp_path / "runner.py").write_text(RUNNER)
+    env = {
+        **{k: v for k, v in os.environ.items() if k not in ("VIRTUAL_ENV", "PYTHONPATH")},
+        **project.env,
+        "PATH": f"{MELTANO.parent}{os.pathsep}{os.environ.get('PATH', '')}",
+        "MELTANO_PROJECT_ROOT": str(project.root),
+        "MELTANO_ENVIRONMENT": "sandbox",
+        "XERO_LOADER": "target-duckdb",
+        "XERO_DUCKDB_DIR": str(tmp_path / "warehouse"),
+        "XERO_TENANT_SHARDS": str(tmp_path / "shards.json"),
+        "DAGSTER_HOME": str(tmp_path / "dagster"),
+    }
+    (tmp_path / "dagster").mkdir()
+    done = subprocess.run(
+        [str(dagster_python()), str(tmp_path / "runner.py"), str(DEFINITIONS)],
+        env=env,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=900,
+        check=False,
+    )
+    assert done.returncode == 0, (done.stdout + done.stderr)[-4000:]
+    result = json.loads(done.stdout.strip().splitlines()[-1])
+    print(done.stderr[-3000:])
+    assert result == {  # on failure, Dagster's reasons are in done.stderr
+        "success": True,
+        "steps": {"xero_shard_a": "STEP_SUCCESS", "xero_shard_b": "STEP_SUCCESS"},
+    }
+
+    expected, _ = expected_rows(sandbox.counts())
+    for shard, shard_tenants in shards.items():
+        database = tmp_path / "warehouse" / f"xero_{shard}.duckdb"
+        with duckdb.connect(str(database), read_only=True) as db:
+            rows = dict(
+                db.execute("SELECT tenantid, count(*) FROM xero.invoices GROUP BY 1").fetchall()
+            )
+        assert rows == {t: expected["invoices"][t] for t in shard_tenants}, shard
+        state = project.state(f"sandbox:tap-xero-to-target-duckdb:{shard}")
+        partitions = state["singer_state"]["bookmarks"]["invoices"]["partitions"]
+        assert sorted(p["context"]["TenantID"] for p in partitions) == sorted(shard_tenants)
