@@ -202,16 +202,13 @@ def expected_rows(
     Also returns the streams the tap reads with includeArchived/includeDeleted: the sandbox
     counts what a default GET serves, so for those the tap may rightly load more.
     """
-    by_name = {}
-    for resource in RESOURCES:
-        by_name[resource.path] = resource
-        by_name[resource.envelope] = resource
+    stream_of = {r.path: r.stream for r in RESOURCES} | {r.envelope: r.stream for r in RESOURCES}
     expected: dict[str, dict[str, int]] = {}
     for tenant, per_resource in counts.items():
         for name, rows in per_resource.items():
-            resource = by_name.get(name)
-            if resource is not None and rows:
-                expected.setdefault(resource.stream, {})[tenant] = rows
+            stream = stream_of.get(name)
+            if stream is not None and rows:
+                expected.setdefault(stream, {})[tenant] = rows
     inclusive = {
         r.stream
         for r in RESOURCES
