@@ -11,12 +11,12 @@ from pathlib import Path
 
 import pytest
 
-from tests._target_support import Org, OrgPool, run_target, sandbox_pool
+from tests._target_support import Org, OrgPool, run_target, sandbox_pool, singer_file
 
 
 @pytest.fixture(scope="module")
 def pool() -> Iterator[OrgPool]:
-    yield from sandbox_pool(empty=6)
+    yield from sandbox_pool(empty=7)
 
 
 @pytest.fixture
@@ -140,3 +140,49 @@ def test_interleaved_streams_are_written_in_dependency_order(org: Org, tmp_path:
     assert sorted(str(p["Amount"]) for p in payments) == ["10.00", "20.00"]
     # STATE only after the records before it were written: the last state is the last message.
     assert run.states[-1] == {"bookmarks": {"fixture": {"position": 5}}}
+
+
+def test_another_taps_stream_lands_on_a_resource_through_stream_maps(
+    org: Org, tmp_path: Path
+) -> None:
+    # A spreadsheet tap's rows: its own stream name, columns and key.
+    schema = {
+        "type": "object",
+        "properties": {
+            "code": {"type": "string"},
+            "name": {"type": "string"},
+            "email": {"type": ["string", "null"]},
+        },
+    }
+    rows = [
+        {"code": "SHEET-C001", "name": "Harbourside Bakery", "email": "a@harbourside.example"},
+        {"code": "SHEET-C002", "name": "Kowhai Cycles", "email": None},
+    ]
+    messages = [
+        {"type": "SCHEMA", "stream": "sheet_contacts", "schema": schema, "key_properties": ["code"]}
+    ]
+    messages += [{"type": "RECORD", "stream": "sheet_contacts", "record": r} for r in rows]
+    path = singer_file(tmp_path, "sheet.singer", messages)
+    config = org.config(
+        tmp_path,
+        stream_resource_map={"sheet_contacts": "contacts"},
+        stream_maps={
+            "sheet_contacts": {
+                "__key_properties__": ["ContactNumber"],
+                "__else__": "__NULL__",
+                "ContactNumber": "code",
+                "Name": "name",
+                "EmailAddress": "email",
+            }
+        },
+    )
+    run = run_target(config, tmp_path, path)
+    assert run.returncode == 0, run.stderr[-3000:]
+    assert run.rejects == []
+    assert [a["action"] for a in run.audit] == ["created", "created"]
+    contacts = {c["ContactNumber"]: c for c in org.all("Contacts", "Contacts")}
+    assert contacts["SHEET-C001"]["Name"] == "Harbourside Bakery"
+    assert contacts["SHEET-C001"]["EmailAddress"] == "a@harbourside.example"
+    # The next run of the same sheet finds every row by its ContactNumber.
+    again = run_target(config, tmp_path, path)
+    assert [a["action"] for a in again.audit] == ["unchanged", "unchanged"]
