@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 import json
+import logging
+import uuid
+from collections.abc import Mapping
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-from target_xero.directory import key_value, norm, where_literal
-from target_xero.loader import idempotency_key
+from target_xero.directory import Directory, key_value, norm, where_literal
+from target_xero.journal import Journal
+from target_xero.loader import Loader, idempotency_key
 from target_xero.records import RecordChecker, drop_fields, xero_date
 
 SCHEMAS = Path(__file__).parents[1] / "schemas"
@@ -104,3 +109,38 @@ def test_read_only_fields_are_dropped_everywhere() -> None:
     }
     drop_fields(payload, ("Total",))
     assert payload == {"Name": "x", "LineItems": [{"Description": "d"}]}
+
+
+class _SwappingXero:
+    """A writer whose answer lists the elements in the wrong order (a broken echo)."""
+
+    tenant_id = "t"
+
+    def get(self, path: str, params: Mapping[str, str] | None = None) -> Mapping[str, Any] | None:
+        return {"Contacts": []}
+
+    def write(
+        self, method: str, path: str, params: Mapping[str, str], body: Any, idempotency_key: str
+    ) -> Mapping[str, Any]:
+        elements = [{**e, "ContactID": str(uuid.uuid4())} for e in body["Contacts"]]
+        return {"Contacts": elements[::-1]}
+
+
+def test_answers_that_do_not_echo_the_records_are_not_taken_as_written(tmp_path: Path) -> None:
+    journal = Journal(
+        str(tmp_path / "audit.jsonl"), str(tmp_path / "rejects.jsonl"), logging.getLogger("test")
+    )
+    xero = _SwappingXero()
+    loader = Loader(
+        xero,
+        journal,
+        Directory(xero),
+        batch_size=50,
+        dry_run=False,
+        logger=logging.getLogger("test"),
+    )
+    loader.load("contacts", "contacts", [{"Name": "First"}, {"Name": "Second"}])
+    journal.close()
+    assert journal.counts["contacts"]["rejected"] == 2
+    reasons = (tmp_path / "rejects.jsonl").read_text()
+    assert "Xero answered with Name 'Second' for the element sent as 'First'" in reasons
