@@ -1,4 +1,4 @@
-"""Reliability scenarios shared by the ``test_reliability_*`` tests and ``tests.reliability_report``.
+"""Reliability scenarios shared by the ``test_reliability_*`` tests and the reliability report.
 
 Each scenario starts its own sandbox(es), runs the real ``tap-xero`` / ``target-xero`` processes
 against them and returns :class:`Figures`: how many records went through, how many faults the
@@ -185,12 +185,10 @@ def tap_killed_and_resumed(
             )
             assert proc.stdout is not None
             seen = TapOutput()
-            lines = 0
-            for line in proc.stdout:
+            for lines, line in enumerate(proc.stdout, start=1):
                 if not line.endswith("\n"):
                     break  # cut short: a target never saw it
                 seen.add_line(line)
-                lines += 1
                 if lines >= kill_after:
                     os.kill(proc.pid, signal.SIGKILL)
                     break
@@ -223,9 +221,12 @@ def tap_killed_and_resumed(
 def schema_message(stream: str) -> dict[str, Any]:
     """The committed schema of a stream as a SCHEMA message."""
     path = Path(__file__).parents[1] / "schemas" / f"{stream}.json"
-    return {"type": "SCHEMA", "stream": stream, "key_properties": [], "schema": json.loads(
-        path.read_text()
-    )}
+    return {
+        "type": "SCHEMA",
+        "stream": stream,
+        "key_properties": [],
+        "schema": json.loads(path.read_text()),
+    }
 
 
 def target_input(path: Path, *, contacts: int, invoices: int, prefix: str, bad: int = 0) -> int:
@@ -288,7 +289,13 @@ class LoadCheck:
 
 
 def check_load(
-    org: Org, prefix: str, *, contacts: int, invoices: int, bad: int, audit: list[Any],
+    org: Org,
+    prefix: str,
+    *,
+    contacts: int,
+    invoices: int,
+    bad: int,
+    audit: list[Any],
     rejects: list[Any],
 ) -> LoadCheck:
     """Every good record exactly once in Xero, every bad one rejected with a reason, and the
@@ -328,7 +335,12 @@ def target_under_faults(
     data = workdir / "load.singer"
     total = target_input(data, contacts=contacts, invoices=invoices, prefix="RF", bad=bad)
     with Sandbox(
-        tenants=1, empty_tenants=1, scale=5, seed=seed, fault_rate=0.1, time_scale=TIME_SCALE,
+        tenants=1,
+        empty_tenants=1,
+        scale=5,
+        seed=seed,
+        fault_rate=0.1,
+        time_scale=TIME_SCALE,
         **LIMITS,
     ) as sb:
         org = OrgPool(sb).take()
