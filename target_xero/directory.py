@@ -197,10 +197,6 @@ class Directory:
         docs = body.get(resource.envelope) or []
         return [d for d in docs if isinstance(d, Mapping)]
 
-    def add_placeholder(self, stream: str, doc: Mapping[str, Any]) -> None:
-        """Index a document a dry run would create, so its dependents resolve."""
-        self.remember(stream, doc)
-
     # -- reading -------------------------------------------------------------------------
 
     def find(self, stream: str, field: str, value: Any) -> str | None:
@@ -223,10 +219,6 @@ class Directory:
     def doc(self, stream: str, xero_id: str) -> Mapping[str, Any] | None:
         """The last known body of a document of the target organisation."""
         return self._docs.get((stream, xero_id))
-
-    def known(self, stream: str, field: str, value: Any) -> bool:
-        """Whether a lookup of this value has been made (found or not)."""
-        return (stream, field, norm(value)) in self._ids
 
 
 def _indexed_fields(resource: Resource) -> list[str]:
