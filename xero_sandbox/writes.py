@@ -64,7 +64,7 @@ from xero_sandbox.validation import (
     valid_email,
 )
 
-__all__ = ["WRITE_RESOURCES", "WriteResource", "routes"]
+__all__ = ["WRITE_RESOURCES", "WriteResource", "idempotent", "routes"]
 
 Record = dict[str, Any]
 API = "/api.xro/2.0"
@@ -1900,6 +1900,36 @@ def _idempotency(ctx: SandboxContext) -> IdempotencyStore:
     return store
 
 
+def idempotent(request: Request, body: bytes, run: Callable[[], Response]) -> Response:
+    """Answer a write through Xero's ``Idempotency-Key`` rules; ``run`` does the write.
+
+    Without a key ``run`` simply runs. With one, a live key replays its stored answer (or refuses
+    a different request) and a new key stores what ``run`` answered. ``run`` must not await:
+    lookup, write and save then happen with no other request interleaved on the event loop, so
+    a concurrent retry sees the saved answer. Any write endpoint of the sandbox can use this.
+    """
+    key = request.headers.get("Idempotency-Key")
+    if key is None:
+        return run()
+    if len(key) > MAX_KEY_LENGTH:
+        return _json(400, _error_body(10, "ValidationException", key_too_long_message()))
+    ctx: SandboxContext = request.app.state.ctx
+    tenant_id = str(getattr(request.state, "tenant_id", "") or "")
+    store = _idempotency(ctx)
+    scope = _app_scope(request, ctx, tenant_id)
+    request_print = fingerprint(request.method, request.url.path, request.url.query, body)
+    found = store.lookup(scope, key, request_print)
+    if isinstance(found, StoredResponse):
+        return Response(found.body, status_code=found.status, media_type=found.content_type)
+    if isinstance(found, KeyMismatch):
+        return _json(400, _error_body(10, "ValidationException", mismatch_message(key)))
+    response = run()
+    store.save(
+        scope, key, request_print, StoredResponse(response.status_code, JSON, bytes(response.body))
+    )
+    return response
+
+
 def _handler(spec: WriteResource, with_id: bool) -> Callable[[Request], Any]:
     async def handle(request: Request) -> Response:
         ctx: SandboxContext = request.app.state.ctx
@@ -1907,25 +1937,11 @@ def _handler(spec: WriteResource, with_id: bool) -> Callable[[Request], Any]:
         body = await request.body()
         url_id = request.path_params.get("record_id") if with_id else None
         query = dict(request.query_params)
-        key = request.headers.get("Idempotency-Key")
-        if key is None:
-            return _run(ctx, spec, request.method, tenant_id, query, body, url_id)
-        if len(key) > MAX_KEY_LENGTH:
-            return _json(400, _error_body(10, "ValidationException", key_too_long_message()))
-        store = _idempotency(ctx)
-        scope = _app_scope(request, ctx, tenant_id)
-        request_print = fingerprint(request.method, request.url.path, request.url.query, body)
-        # Lookup, write and save run without an await in between: on the event loop no other
-        # request (same key or not) can interleave, so a concurrent retry sees the saved answer.
-        found = store.lookup(scope, key, request_print)
-        if isinstance(found, StoredResponse):
-            return Response(found.body, status_code=found.status, media_type=found.content_type)
-        if isinstance(found, KeyMismatch):
-            return _json(400, _error_body(10, "ValidationException", mismatch_message(key)))
-        response = _run(ctx, spec, request.method, tenant_id, query, body, url_id)
-        replay = StoredResponse(response.status_code, JSON, bytes(response.body))
-        store.save(scope, key, request_print, replay)
-        return response
+        return idempotent(
+            request,
+            body,
+            lambda: _run(ctx, spec, request.method, tenant_id, query, body, url_id),
+        )
 
     return handle
 
