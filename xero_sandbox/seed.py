@@ -479,7 +479,10 @@ def _in_batches(write: Callable[[list[Record]], None], records: Iterator[Record]
         write(batch)
 
 
-def _lines(world: _World, items: list[Record], sales: bool, tracked: bool) -> list[Record]:
+def _lines(
+    world: _World, items: list[Record], sales: bool, tracked: bool, discounts: bool = False
+) -> list[Record]:
+    """1-3 item lines; ``discounts`` allows DiscountRate (Xero: ACCREC invoices and quotes)."""
     rng = world.rng
     lines = []
     for _ in range(rng.randrange(1, 4)):
@@ -495,7 +498,7 @@ def _lines(world: _World, items: list[Record], sales: bool, tracked: bool) -> li
             "TaxType": details["TaxType"],
             "Tracking": [],
         }
-        if sales and rng.random() < 0.1:
+        if discounts and rng.random() < 0.1:
             line["DiscountRate"] = Decimal(rng.choice((5, 10, 15))).quantize(Decimal("0.00"))
         if tracked and world.tracking:
             category, options = world.tracking[0]
@@ -567,7 +570,9 @@ def _invoices(world: _World, items: list[Record], count: int) -> None:
                 "DueDateString": f"{date.fromordinal(day.toordinal() + 20).isoformat()}T00:00:00",
                 "Status": status,
                 "LineAmountTypes": mode,
-                "LineItems": _lines(world, items, sales, tracked=rng.random() < 0.3),
+                "LineItems": _lines(
+                    world, items, sales, tracked=rng.random() < 0.3, discounts=sales
+                ),
                 "CurrencyCode": "NZD",
                 "CurrencyRate": Decimal("1.0000000000"),
                 "BrandingThemeID": None,
@@ -1017,7 +1022,7 @@ def _orders_and_quotes(world: _World, items: list[Record], count: int) -> None:
             "Title": "Quote",
             "Summary": "Goods and services as discussed",
             "LineAmountTypes": "Exclusive",
-            "LineItems": _lines(world, items, sales=True, tracked=False),
+            "LineItems": _lines(world, items, sales=True, tracked=False, discounts=True),
             "UpdatedDateUTC": ms_date(created),
         }
         _finish_lines(quote, rates)
