@@ -2,10 +2,10 @@
 against Xero's official Accounting spec (``../shared/xero-openapi/xero_accounting.yaml``, or
 ``$XERO_OPENAPI_DIR``).
 
-The spec is loaded once per session (parsed with the C YAML loader; openapi-core's own check of
-the spec document is skipped because the spec itself fails it, e.g. ``default: 'false'`` on
-booleans). Error bodies the spec only lists as components (QueryParseException) are checked
-against ``components/schemas/Error``.
+The spec is loaded once per test process (``tests/_accounting_spec.py``, shared with the writes
+contract tests; openapi-core's own check of the spec document is skipped because the spec itself
+fails it, e.g. ``default: 'false'`` on booleans). Error bodies the spec only lists as components
+(QueryParseException) are checked against ``components/schemas/Error``.
 """
 
 from __future__ import annotations
@@ -18,11 +18,11 @@ from typing import Any
 import httpx
 import pytest
 import yaml
-from jsonschema_path import SchemaPath
-from openapi_core import Config, OpenAPI
+from openapi_core import OpenAPI
 from openapi_core.testing import MockRequest, MockResponse
 from openapi_schema_validator import OAS30Validator
 
+from tests._accounting_spec import accounting_spec
 from xero_sandbox.catalog import CATALOG
 from xero_sandbox.launcher import Sandbox
 
@@ -42,9 +42,8 @@ def _document() -> dict[str, Any]:
     return document
 
 
-@cache
 def _spec() -> OpenAPI:
-    return OpenAPI(SchemaPath.from_dict(_document()), config=Config(spec_validator_cls=None))
+    return accounting_spec()  # shared with the writes contract tests: parsed once per process
 
 
 def _get(
