@@ -259,3 +259,43 @@ def test_serve_prints_one_ready_line_and_stops_cleanly_on_sigterm(tmp_path: Path
     store = Store(db)
     assert store.is_seeded()
     store.close()
+
+
+def test_store_api_the_writes_side_relies_on(tmp_path: Path) -> None:
+    from xero_sandbox.store import Tenant
+
+    store = Store(tmp_path / "api.db")
+    store.add_tenant(Tenant("t-1", "Org", "!abc", 0))
+    contact = {
+        "ContactID": "0f0e0d0c-0000-4000-8000-000000000001",
+        "ContactNumber": "C1",
+        "Name": "Bayside Club",
+        "ContactStatus": "ACTIVE",
+        "UpdatedDateUTC": "/Date(1000+0000)/",
+        "Discount": Decimal("1.50"),
+    }
+    version = store.version
+    store.put("t-1", "Contacts", contact)
+    assert store.version > version
+    assert store.get("t-1", "Contacts", contact["ContactID"].upper()) == contact
+    assert store.get_by_number("t-1", "Contacts", "C1") == contact
+    assert store.get_by_name("t-1", "Contacts", "BAYSIDE CLUB") == contact
+    assert store.get("t-1", "Contacts", "nope") is None
+    assert store.get("no-tenant", "Contacts", contact["ContactID"]) is None
+    store.put("t-1", "Contacts", {**contact, "ContactStatus": "ARCHIVED"})
+    assert store.count("t-1", "Contacts") == 1
+    assert store.count("t-1", "Contacts", hidden_status="ARCHIVED") == 0
+    assert [store.next_number("t-1", "INV") for _ in range(3)] == [1, 2, 3]
+    assert store.peek_number("t-1", "INV") == 3
+    with pytest.raises(ValueError, match="ContactID"):
+        store.put("t-1", "Contacts", {"Name": "no id"})
+
+    def write_then_fail() -> None:
+        with store.transaction():
+            store.put("t-1", "Contacts", {**contact, "Name": "Rolled back"})
+            raise RuntimeError("boom")
+
+    with pytest.raises(RuntimeError, match="boom"):
+        write_then_fail()
+    assert store.get("t-1", "Contacts", contact["ContactID"])["Name"] == "Bayside Club"
+    store.close()
