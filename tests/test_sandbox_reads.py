@@ -519,3 +519,10 @@ def test_ordering_by_the_modified_field_matches_the_default_order(sandbox: Sandb
     newest = _json(_get(sandbox, "/Invoices", {"page": "1", "order": "UpdatedDateUTC DESC"}))
     stamps = [_ms(r["UpdatedDateUTC"]) for r in newest["Invoices"]]
     assert stamps == sorted(stamps, reverse=True)
+
+
+def test_page_size_alone_means_page_one(sandbox: Sandbox) -> None:
+    body = _json(_get(sandbox, "/Invoices", {"pageSize": "3"}))
+    assert body["pagination"]["page"] == 1
+    assert len(body["Invoices"]) == 3
+    assert all(r["LineItems"] for r in body["Invoices"])

@@ -238,7 +238,8 @@ class _Query:
         self.page: int | None = None
         self.page_size = DEFAULT_PAGE_SIZE
         if spec.paged:
-            if "page" in q or self.summary:
+            asks_paging = "page" in q or ("pagesize" in q and spec.paging is Paging.PAGE)
+            if asks_paging or self.summary:
                 self.page = max(1, _int(q.get("page"), 1))
                 if spec.paging is Paging.PAGE:
                     self.page_size = min(
