@@ -36,6 +36,8 @@ from .records import LINE_FIELDS, drop_fields, get_path
 __all__ = ["Loader", "RequestRejected", "Writer", "idempotency_key"]
 
 _LINE_IDS = ("LineItemID", "JournalLineID")
+# Xero's warning when it drops an unknown account code from a line (xero-write-rules §11).
+_DROPPED_ACCOUNT = "has been removed as it does not match a recognised account"
 
 
 class RequestRejected(Exception):
@@ -527,6 +529,15 @@ class Loader:
         self._dir.remember(resource.stream, element, source_id=item.source_id)
         self._dir.claim(xero_id)
         item.target_id = xero_id
+        dropped = [w for w in warnings if _DROPPED_ACCOUNT in w]
+        if dropped:
+            # Xero kept the document but without the line's account: not what was sent.
+            self._journal.rejected(
+                item.stream,
+                item.record,
+                [f"written as {xero_id} without an account: {w}" for w in dropped],
+            )
+            return
         item.written = True
         action = "created" if item.action == "create" else "updated"
         self._journal.written(
