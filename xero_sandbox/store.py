@@ -16,7 +16,8 @@ API used by the read side, the ledger and the writes module (keep it stable; ext
   (``"INV"``, ``"Journal"``...); ``peek_number`` reads without taking; ``set_number`` sets.
 - Journal lines for reports (written by ``ledger``): ``add_ledger_lines``, ``ledger_sums``.
 
-The read side uses ``page_bodies`` and friends to serve stored JSON texts without decoding.
+The read side (``reads.py``) runs its own SQL over ``conn`` to serve the stored JSON texts of a
+page without decoding them; ``version`` changes on every record write (its caches key on it).
 """
 
 from __future__ import annotations
