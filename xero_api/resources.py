@@ -138,6 +138,8 @@ _DOC_READ_ONLY = (
     "IsDiscounted",
 )
 
+# The table is kept one compact row per resource, which is easier to scan than one field a line.
+# fmt: off
 RESOURCES: tuple[Resource, ...] = (
     Resource(
         "accounts", "Accounts", "Accounts", "AccountID",
@@ -312,6 +314,7 @@ RESOURCES: tuple[Resource, ...] = (
     ),
 )
 
+# fmt: on
 _BY_STREAM = {r.stream: r for r in RESOURCES}
 
 
