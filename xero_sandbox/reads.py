@@ -361,7 +361,9 @@ class _Query:
         """Rows matching a query; cached until the store's next write (pages repeat it)."""
         store = self.ctx.store
         cache: dict[tuple[Any, ...], int] = self.ctx.extras.setdefault("reads.counts", {})
-        key = (store.version, sql, *args)
+        # data_version moves when another process commits to the same file.
+        other = store.conn.execute("PRAGMA data_version").fetchone()[0]
+        key = (store.version, other, sql, *args)
         if key not in cache:
             if len(cache) > 256:
                 cache.clear()
