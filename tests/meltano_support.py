@@ -1,8 +1,9 @@
 """Helpers for the Meltano tests: one shared plugin install, throwaway projects, PostgreSQL.
 
-* :func:`installed_plugins` runs ``meltano install`` once per test run (all xdist workers share
-  it through a file lock) in ``.meltano/pytest-project/``, a copy of ``meltano.yml`` whose
-  ``pip_url: -e .`` points at this checkout.
+* :func:`installed_plugins` runs ``meltano install`` (once for all xdist workers, through a file
+  lock, and only when ``meltano.yml`` or ``pyproject.toml`` changed) in
+  ``.meltano/pytest-project/``, a copy of ``meltano.yml`` whose ``pip_url: -e .`` points at this
+  checkout.
 * :func:`new_project` makes a project in a temporary directory that reuses those plugin venvs
   (symlinked) but has its own system database, state and run files, so nothing leaks between
   tests.
@@ -11,6 +12,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import pwd
@@ -20,7 +22,6 @@ import subprocess
 import sys
 import tempfile
 import time
-import uuid
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -57,7 +58,6 @@ __all__ = [
 ]
 
 SHARED = REPO / ".meltano" / "pytest-project"
-_RUN_ID = os.environ.get("PYTEST_XDIST_TESTRUNUID") or uuid.uuid4().hex
 # Keep the sandbox generous: these tests are about composition, not Xero's rate limits.
 SANDBOX_FLAGS: dict[str, Any] = {
     "tenants": 2,
@@ -77,12 +77,20 @@ def _project_yaml() -> str:
 
 
 def installed_plugins() -> Path:
-    """The shared ``.meltano`` directory, after one ``meltano install`` in this test run."""
+    """The shared ``.meltano`` directory, with every plugin installed.
+
+    ``meltano install`` runs when ``meltano.yml`` or ``pyproject.toml`` changed since the last
+    install (the project itself is installed editable, so code changes need none); all test
+    workers wait on one lock, so it runs once.
+    """
     SHARED.mkdir(parents=True, exist_ok=True)
+    yaml = _project_yaml()
+    wanted = hashlib.sha256(
+        (yaml + (REPO / "pyproject.toml").read_text(encoding="utf-8")).encode()
+    ).hexdigest()
     with filelock.FileLock(str(SHARED / "install.lock"), timeout=1800):
-        stamp = SHARED / "installed-for-run"
-        yaml = _project_yaml()
-        if stamp.exists() and stamp.read_text() == _RUN_ID:
+        stamp = SHARED / "installed"
+        if stamp.exists() and stamp.read_text() == wanted:
             return SHARED / ".meltano"
         (SHARED / "meltano.yml").write_text(yaml, encoding="utf-8")
         run_meltano(
@@ -92,7 +100,7 @@ def installed_plugins() -> Path:
             timeout=1500,
             log=SHARED / "install.log",
         )
-        stamp.write_text(_RUN_ID)
+        stamp.write_text(wanted)
     return SHARED / ".meltano"
 
 
