@@ -11,6 +11,7 @@ import stat
 import subprocess
 import time
 from collections.abc import Iterator
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -351,3 +352,22 @@ def test_offset_fixed_pages_and_full_scans(tmp_path: Path) -> None:
     assert numbers == sorted(numbers)
     mark = partition_bookmark(first.state, "journals", tenant)
     assert mark["replication_key_value"] == max(numbers)
+
+
+def test_reports_resume_at_their_last_month(sandbox: Sandbox, tmp_path: Path) -> None:
+    """Month by month from report_start_date; the next run re-reads only the latest month."""
+    today = datetime.now(UTC).date()
+    three_back = date(today.year - (today.month <= 3), (today.month - 4) % 12 + 1, 1)
+    config = client_credentials_config(sandbox, report_start_date=f"{three_back}T00:00:00Z")
+    first = run_tap(tmp_path / "first", config, ["report_profit_and_loss"])
+    months = sorted({r["PeriodStart"][:7] for r in first.records["report_profit_and_loss"]})
+    assert months[0] == f"{three_back:%Y-%m}"
+    assert months[-1] == f"{today:%Y-%m}"
+    assert len(months) == 4
+    again = run_tap(tmp_path / "again", config, ["report_profit_and_loss"], first.state)
+    rows = again.records["report_profit_and_loss"]
+    assert {r["PeriodStart"][:7] for r in rows} == {f"{today:%Y-%m}"}
+    latest = [
+        r for r in first.records["report_profit_and_loss"] if r["PeriodStart"][:7] == months[-1]
+    ]
+    assert sorted(r["RowKey"] for r in rows) == sorted(r["RowKey"] for r in latest)
