@@ -302,11 +302,15 @@ def check_load(
     audit and rejects files together accounting for every input record."""
     numbers = Counter(
         i["InvoiceNumber"]
-        for i in org.all("Invoices", "Invoices", where=f'InvoiceNumber.StartsWith("{prefix}-I")')
+        for i in org.all(
+            "Invoices", "Invoices", pageSize="1000", where=f'InvoiceNumber.StartsWith("{prefix}-I")'
+        )
     )
     names = Counter(
         c["Name"]
-        for c in org.all("Contacts", "Contacts", where=f'Name.StartsWith("{prefix} Contact")')
+        for c in org.all(
+            "Contacts", "Contacts", pageSize="1000", where=f'Name.StartsWith("{prefix} Contact")'
+        )
     )
     wanted_invoices = {f"{prefix}-I{n:06d}" for n in range(invoices)}
     wanted_contacts = {f"{prefix} Contact {n:05d}" for n in range(contacts)}
