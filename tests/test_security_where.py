@@ -16,7 +16,7 @@ import pytest
 
 from target_xero.directory import where_literal
 from tests._reliability import schema_message
-from tests._target_support import OrgPool, run_target, sandbox_pool, singer_file
+from tests._target_support import Org, OrgPool, run_target, sandbox_pool, singer_file
 from xero_sandbox.where import parse_where, required_equalities
 
 HOSTILE = [
