@@ -35,7 +35,7 @@ import httpx
 
 from .auth import TokenEndpoint, expiry
 from .errors import XeroError
-from .redact import RedactingFilter
+from .redact import RedactingFilter, register_secret
 from .scopes import DEFAULT_READ_SCOPES
 from .settings import XeroSettings, is_loopback_host
 from .token_store import TokenSet, TokenStore
@@ -141,6 +141,7 @@ def run(
                 f"Xero refused the authorisation: {params.get('error', 'unknown error')} "
                 f"{params.get('error_description', '')}"
             )
+        register_secret(params["code"])
         started = time.time()
         endpoint = TokenEndpoint(settings, http, _logger)
         body = endpoint.request(
@@ -237,6 +238,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Console entry point of ``xero-auth``."""
     args = _parser().parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(message)s")
+    # httpx logs request URLs at INFO; the callback URL carries the authorisation code.
+    logging.getLogger("httpx").setLevel(logging.WARNING)
     for handler in logging.getLogger().handlers:
         handler.addFilter(RedactingFilter())
     try:
