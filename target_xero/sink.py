@@ -45,6 +45,11 @@ class XeroSink(BatchSink):  # type: ignore[misc]
         """No singer-sdk validation: records are checked in :meth:`process_record`."""
         return
 
+    def _singer_validate_message(self, record: dict[str, Any]) -> None:
+        # singer-sdk raises (ending the run) on a record without its key properties; such a
+        # record is rejected in process_record instead, and the run goes on.
+        return
+
     def _validate_and_parse(self, record: dict[str, Any]) -> dict[str, Any]:
         # singer-sdk would turn date strings into datetime objects here; Xero wants strings.
         return record
@@ -61,6 +66,12 @@ class XeroSink(BatchSink):  # type: ignore[misc]
             journal.rejected(self.stream_name, record, [self._schema_problem or "no checker"])
             return
         problems = self._checker.problems(record)
+        missing = [key for key in self.key_properties or [] if key not in record]
+        if missing:
+            problems = [
+                f"missing key properties {', '.join(missing)} (declared by the stream's SCHEMA)",
+                *problems,
+            ]
         if problems:
             journal.rejected(self.stream_name, record, problems)
             return

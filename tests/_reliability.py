@@ -35,6 +35,41 @@ TAP_KEYS = {"invoices": "InvoiceID", "journals": "JournalID", "contacts": "Conta
 # regular expiry both happen many times in a run.
 TIME_SCALE = 600
 LIMITS: dict[str, Any] = {**RELAXED, "concurrent_limit": 100}
+# Planted so that a leak is unmistakable: every scenario's sandbox uses this client secret.
+PLANTED_SECRET = "planted-client-secret-0a9f3e7c51"
+PLANTED_WEBHOOK_KEY = "planted-webhook-key-b84d2c6e"
+
+
+def stored_secrets(*stores: Path) -> list[str]:
+    """Every token a token store holds (current, access and the one it was rotated from)."""
+    found = []
+    for store in stores:
+        if store.exists():
+            data = json.loads(store.read_text())
+            for name in ("refresh_token", "access_token", "previous_refresh_token"):
+                if data.get(name):
+                    found.append(str(data[name]))
+    return found
+
+
+def count_leaks(paths: list[Path], secrets: list[str], *texts: str) -> int:
+    """Occurrences of any secret in the files (and texts) a run produced."""
+    needles = [s.encode() for s in secrets if s]
+    leaks = 0
+    for path in paths:
+        if path.is_file():
+            data = path.read_bytes()
+            leaks += sum(data.count(n) for n in needles)
+    for text in texts:
+        leaks += sum(text.encode().count(n) for n in needles)
+    return leaks
+
+
+def outputs(workdir: Path) -> list[Path]:
+    """Every file a run wrote under ``workdir``, except its inputs (configs) and token stores
+    (which hold tokens by design, mode 0600), and the sandbox database."""
+    skip = ("config.json", "tokens.json", ".lock", ".db", ".db-wal", ".db-shm", "state.json")
+    return [p for p in sorted(workdir.rglob("*")) if p.is_file() and not p.name.endswith(skip)]
 
 
 @dataclass
@@ -129,7 +164,13 @@ def tap_under_faults(
     streams = list(TAP_KEYS)
     workdir.mkdir(parents=True, exist_ok=True)
     with Sandbox(
-        db=workdir / "world.db", tenants=2, scale=scale, seed=seed, time_scale=TIME_SCALE, **LIMITS
+        db=workdir / "world.db",
+        tenants=2,
+        scale=scale,
+        seed=seed,
+        time_scale=TIME_SCALE,
+        client_secret=PLANTED_SECRET,
+        **LIMITS,
     ) as sb:
         config = refresh_token_config(sb, workdir / "clean-tokens.json", page_size=1000)
         clean, _ = run_tap_to_file(workdir / "clean", config, streams)
@@ -140,6 +181,8 @@ def tap_under_faults(
         )
         faulty, stderr = run_tap_to_file(workdir / "faulty", config, streams)
         stats = sb.stats()
+    secrets = [PLANTED_SECRET, config["refresh_token"]]
+    secrets += stored_secrets(workdir / "clean-tokens.json", workdir / "faulty-tokens.json")
     lost, changed = compare(clean, faulty)
     return Figures(
         "tap sync, 10% faults",
@@ -148,6 +191,7 @@ def tap_under_faults(
         retries=usage_retries(stderr),
         lost=lost + changed,
         duplicated=faulty.duplicates + clean.duplicates,
+        leaked=count_leaks(outputs(workdir), secrets),
         notes={
             "faulty_records": len(faulty.hashes),
             "changed": changed,
@@ -345,6 +389,7 @@ def target_under_faults(
         seed=seed,
         fault_rate=0.1,
         time_scale=TIME_SCALE,
+        client_secret=PLANTED_SECRET,
         **LIMITS,
     ) as sb:
         org = OrgPool(sb).take()
@@ -358,6 +403,7 @@ def target_under_faults(
             org, "RF", contacts=contacts, invoices=invoices, bad=bad, audit=audit, rejects=rejects
         )
         stats = sb.stats()
+    secrets = [PLANTED_SECRET, config["refresh_token"], *stored_secrets(workdir / "tokens.json")]
     return Figures(
         "target load, 10% faults",
         records=total,
@@ -365,6 +411,7 @@ def target_under_faults(
         retries=usage_retries(run[2]),
         lost=check.missing + (0 if check.covered else 1),
         duplicated=check.duplicated,
+        leaked=count_leaks(outputs(workdir), secrets, run[1], run[2]),
         notes={"rejected_with_reason": check.rejected, "covered": check.covered},
     )
 
@@ -437,12 +484,130 @@ def target_killed_and_replayed(
     )
 
 
+# ------------------------------------------------------------------------------ §5 secrets
+@dataclass
+class SecretsRun:
+    """What :func:`secrets_scan` saw: the figures, plus what a test wants to look at."""
+
+    figures: Figures
+    secrets: list[str]
+    scanned: list[Path]
+    store_modes: dict[str, int]
+    failure_messages: list[str]
+
+
+def secrets_scan(workdir: Path, *, seed: int = 3) -> SecretsRun:
+    """Plant a client secret and a webhook key, run tap-xero into target-xero through faults
+    and token rotations (tokens live 3 s here), plus runs that fail on a bad token; then look
+    for every secret in every output: stdout (records and STATE), stderr, audit, rejects,
+    webhook deliveries and error messages."""
+    import importlib.util
+    import stat
+    import threading
+
+    workdir.mkdir(parents=True, exist_ok=True)
+    spec = importlib.util.spec_from_file_location(
+        "webhook_receiver_example", Path(__file__).parents[1] / "examples" / "webhook_receiver.py"
+    )
+    assert spec is not None
+    assert spec.loader is not None
+    receiver = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(receiver)
+    events: list[dict[str, Any]] = []
+    server = receiver.make_server(PLANTED_WEBHOOK_KEY, events.append)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    hook_url = f"http://127.0.0.1:{server.server_address[1]}/hook"
+    bad_refresh = "planted-dead-refresh-token-77c1e0"
+    bad_access = "planted-dead-access-token-3b9a41"
+    failures: list[str] = []
+    try:
+        with Sandbox(
+            tenants=1,
+            empty_tenants=1,
+            scale=40,
+            seed=seed,
+            time_scale=TIME_SCALE,
+            fault_rate=0.1,
+            client_secret=PLANTED_SECRET,
+            webhook_url=hook_url,
+            webhook_key=PLANTED_WEBHOOK_KEY,
+            **LIMITS,
+        ) as sb:
+            demo = sb.tenant_ids()[0]
+            tap_config = refresh_token_config(
+                sb, workdir / "tap-tokens.json", tenant_ids=[demo], max_retries=15
+            )
+            streams = ["contacts", "invoices"]
+            tap_out, tap_err = run_tap_to_file(workdir / "tap", tap_config, streams)
+            data = workdir / "tap" / "stdout.singer"
+            # One record the target must reject, so the rejects file has something in it.
+            with data.open("a") as extra:
+                bad = {"Type": "ACCREC", "InvoiceNumber": "LEAK-BAD", "Date": "31/12/2026"}
+                extra.write(json.dumps({"type": "RECORD", "stream": "invoices", "record": bad}))
+                extra.write("\n")
+            org = OrgPool(sb).take()
+            target_dir = workdir / "target"
+            target_dir.mkdir()
+            target_config = org.refresh_config(target_dir, batch_size=20, max_retries=15)
+            code, target_out, target_err = _run_target(target_config, target_dir, data)
+            if code != 0:
+                raise AssertionError(f"target-xero exited {code}:\n{target_err[-3000:]}")
+            (target_dir / "stdout.txt").write_text(target_out)
+            (target_dir / "stderr.txt").write_text(target_err)
+            # Runs that fail on a dead token: their messages must not quote it.
+            dead = {**target_config, "refresh_token": bad_refresh}
+            dead["token_store_path"] = str(workdir / "dead" / "tokens.json")
+            (workdir / "dead").mkdir()
+            code, out, err = _run_target(dead, workdir / "dead", data)
+            failures.append(err.strip().splitlines()[-1] if err.strip() else "")
+            (workdir / "dead" / "stderr.txt").write_text(out + err)
+            tap_dead = {**tap_config, "auth_mode": "access_token", "access_token": bad_access}
+            del tap_dead["refresh_token"]
+            done = subprocess.run(
+                write_inputs(workdir / "tap-dead", tap_dead, ["contacts"]),
+                capture_output=True,
+                text=True,
+                timeout=300,
+                check=False,
+            )
+            failures.append(done.stderr.strip().splitlines()[-1] if done.stderr.strip() else "")
+            (workdir / "tap-dead" / "stderr.txt").write_text(done.stdout + done.stderr)
+            deadline = time.monotonic() + 30
+            while not events and time.monotonic() < deadline:
+                time.sleep(0.1)  # the sandbox batches webhook events for 5 sandbox seconds
+            (workdir / "webhook-events.json").write_text(json.dumps(events))
+    finally:
+        server.shutdown()
+        server.server_close()
+    stores = [workdir / "tap-tokens.json", workdir / "target" / "tokens.json"]
+    secrets = [
+        PLANTED_SECRET,
+        PLANTED_WEBHOOK_KEY,
+        bad_refresh,
+        bad_access,
+        tap_config["refresh_token"],
+        target_config["refresh_token"],
+        *stored_secrets(*stores),
+    ]
+    scanned = outputs(workdir)
+    leaked = count_leaks(scanned, secrets, *failures, tap_err)
+    modes = {str(p): stat.S_IMODE(p.stat().st_mode) for p in stores if p.exists()}
+    figures = Figures(
+        "secrets planted, tap -> target",
+        records=tap_out.emitted,
+        leaked=leaked,
+        notes={"secrets": len(set(secrets)), "files_scanned": len(scanned), "events": len(events)},
+    )
+    return SecretsRun(figures, secrets, scanned, modes, failures)
+
+
 def iter_figures(workdir: Path) -> Iterator[Figures]:
     """Every reliability scenario in turn (the report's order)."""
     yield tap_under_faults(workdir / "tap-faults")
     yield target_under_faults(workdir / "target-faults")
     yield tap_killed_and_resumed(workdir / "tap-kills")
     yield target_killed_and_replayed(workdir / "target-kills")
+    yield secrets_scan(workdir / "secrets").figures
 
 
 if __name__ == "__main__":  # pragma: no cover - a manual probe of one scenario
