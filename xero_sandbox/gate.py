@@ -166,7 +166,6 @@ class Gate:
         self.ctx = ctx
         self.limits = Limits(ctx.config, ctx.clock)
         self.faults = Faults(ctx.config)
-        ctx.webhooks.read_records_from(ctx.store)
 
     @property
     def authority(self) -> Authority:

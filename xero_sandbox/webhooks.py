@@ -32,7 +32,7 @@ import string
 import threading
 from collections.abc import Mapping
 from datetime import UTC, datetime
-from typing import Any, Protocol
+from typing import Any
 
 import httpx
 
@@ -50,14 +50,6 @@ MAX_EVENTS_PER_BATCH = 250
 HANDSHAKE_ROUNDS = 4
 
 log = logging.getLogger("xero_sandbox.webhooks")
-
-
-class RecordSource(Protocol):
-    """Where a credit note's Type and Status can be read when the caller did not pass them."""
-
-    def get(self, tenant_id: str, resource: str, record_id: str) -> dict[str, Any] | None:
-        """One stored record, or None."""
-        ...
 
 
 def sign(key: str, body: bytes) -> str:
@@ -118,11 +110,6 @@ class Webhooks:
             "batches_abandoned": 0,
         }
         self._last_status: int | None = None
-        self._records: RecordSource | None = None
-
-    def read_records_from(self, records: RecordSource) -> None:
-        """Let CREDITNOTE events without ``data`` take Type and Status from the stored record."""
-        self._records = records
 
     @property
     def configured(self) -> bool:
@@ -144,10 +131,8 @@ class Webhooks:
         resource_id: str,
         *,
         data: Mapping[str, Any] | None = None,
-        **fields: Any,
     ) -> None:
-        """Queue one event; CREDITNOTE events take ``data={"Type": ..., "Status": ...}``
-        (or ``Type=..., Status=...`` as keyword arguments)."""
+        """Queue one event; CREDITNOTE events take ``data={"Type": ..., "Status": ...}``."""
         if category not in CATEGORIES:
             raise ValueError(f"webhook category must be one of {sorted(CATEGORIES)}: {category}")
         if event_type not in EVENT_TYPES:
@@ -164,12 +149,8 @@ class Webhooks:
             "tenantId": tenant_id,
             "tenantType": "ORGANISATION",
         }
-        extra = {**(data or {}), **fields}
-        if category == "CREDITNOTE":
-            if not extra and self._records is not None:
-                extra = self._records.get(tenant_id, "CreditNotes", resource_id) or {}
-            if extra:
-                event["data"] = {"Type": extra.get("Type"), "Status": extra.get("Status")}
+        if category == "CREDITNOTE" and data:
+            event["data"] = {"Type": data.get("Type"), "Status": data.get("Status")}
         with self._lock:
             self._sequence += 1
             event["_sequence"] = self._sequence

@@ -201,7 +201,7 @@ class Writer:
         self.method = method
         self.unit_dp = unit_dp
         self.now_ms = ctx.clock.utc_ms()
-        self.events: list[tuple[str, str, str]] = []
+        self.events: list[tuple[str, str, str, Record | None]] = []
         self._organisation: Record | None = None
 
     # References for validation --------------------------------------------------------------
@@ -249,10 +249,18 @@ class Writer:
         """Bring the record's journals in line with its state (post, re-post or reverse)."""
         self.ledger.post_document(self.tenant_id, resource, record, self.now_ms)
 
-    def notify(self, category: str | None, event_type: str, resource_id: str) -> None:
-        """Queue a webhook event, sent once the request's writes are committed."""
+    def notify(
+        self, category: str | None, event_type: str, resource_id: str, document: Record
+    ) -> None:
+        """Queue a webhook event, sent once the request's writes are committed.
+
+        CREDITNOTE events carry the credit note's Type and Status as saved (facts §8).
+        """
         if category:
-            self.events.append((category, event_type, resource_id))
+            data = None
+            if category == "CREDITNOTE":
+                data = {"Type": document.get("Type"), "Status": document.get("Status")}
+            self.events.append((category, event_type, resource_id, data))
 
     def next_number(self, resource: str, prefix: str) -> str:
         """The next free document number of a per-tenant sequence (INV-0001, ...)."""
@@ -485,7 +493,7 @@ def _mark_role(w: Writer, element: Element, contact: Record, kind: str) -> None:
         updated = {**contact, flag: True}
         w.stamp(updated)
         w.save("Contacts", updated)
-        w.notify("CONTACT", "UPDATE", str(updated["ContactID"]))
+        w.notify("CONTACT", "UPDATE", str(updated["ContactID"]), updated)
 
     element.after_save.append(mark)
 
@@ -512,7 +520,7 @@ def _new_contact(w: Writer, sent: Record, element: Element) -> Record:
 
     def save_contact() -> None:
         w.save("Contacts", contact)
-        w.notify("CONTACT", "CREATE", contact["ContactID"])
+        w.notify("CONTACT", "CREATE", contact["ContactID"], contact)
 
     element.before_save.append(save_contact)
     element.new_contact = contact
@@ -1277,7 +1285,7 @@ def build_payment(w: Writer, element: Element) -> Record:
         def save_document() -> None:
             w.save(resource, settled)
             w.post_journals(resource, settled)
-            w.notify(_WEBHOOKS.get(resource), "UPDATE", settled[_ID_FIELDS[resource]])
+            w.notify(_WEBHOOKS.get(resource), "UPDATE", settled[_ID_FIELDS[resource]], settled)
 
         element.after_save.append(save_document)
     return record
@@ -1415,7 +1423,7 @@ def _payment_status_update(w: Writer, element: Element, existing: Record) -> Rec
         def save_document() -> None:
             w.save(resource, settled)
             w.post_journals(resource, settled)
-            w.notify(_WEBHOOKS[resource], "UPDATE", settled[_ID_FIELDS[resource]])
+            w.notify(_WEBHOOKS[resource], "UPDATE", settled[_ID_FIELDS[resource]], settled)
 
         element.after_save.append(save_document)
     return record
@@ -1829,7 +1837,7 @@ def _process(
         w.post_journals(spec.collection, record)
     for step in element.after_save:
         step()
-    w.notify(spec.webhook, "UPDATE" if existing is not None else "CREATE", record_id)
+    w.notify(spec.webhook, "UPDATE" if existing is not None else "CREATE", record_id, record)
     echo = dict(record)
     if echo_warnings:
         echo["Warnings"] = echo_warnings
@@ -1866,8 +1874,8 @@ def _run(
         return _json(400, _error_body(14, "PostDataInvalidException", exc.message))
     except NoDataProcessed as exc:
         return _json(400, _error_body(17, "NoDataProcessedException", exc.message))
-    for category, event_type, resource_id in w.events:
-        ctx.webhooks.notify(tenant_id, category, event_type, resource_id)
+    for category, event_type, resource_id, data in w.events:
+        ctx.webhooks.notify(tenant_id, category, event_type, resource_id, data=data)
     if spec.collection == "Accounts":  # Xero does not populate it on Accounts (§10)
         for result in results:
             result.echo.pop("StatusAttributeString", None)
