@@ -26,7 +26,6 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TypeVar
 
-import httpx
 from meltano_sandbox import (
     MELTANO,
     REPO,
@@ -41,7 +40,7 @@ from rich.console import Console
 from rich.table import Table
 
 from xero_api.resources import resource_for_stream
-from xero_sandbox.launcher import Sandbox, SandboxError
+from xero_sandbox.launcher import Sandbox
 
 T = TypeVar("T")
 OUT = REPO / "output" / "demo"
@@ -69,8 +68,8 @@ def step(name: str) -> Iterator[None]:
             raise
         except MeltanoError as exc:
             raise StepFailed(name, str(exc)) from None
-        except (SandboxError, httpx.HTTPError, OSError, subprocess.SubprocessError) as exc:
-            raise StepFailed(name, f"{type(exc).__name__}: {exc}") from None
+        except Exception as exc:  # every failure becomes one clear message, not a traceback
+            raise StepFailed(name, f"    {type(exc).__name__}: {exc}") from None
     console.print(f"[green]✔[/] {name} [dim]({time.monotonic() - started:.1f} s)[/]")
 
 
