@@ -920,6 +920,55 @@ def test_accounts_are_created_one_at_a_time_with_unique_code_and_name(api: Api) 
     assert bill["LineItems"][0]["AccountCode"] == fresh
 
 
+TRACKING_LIMIT = "An organisation can have at most 2 active tracking categories. Archive one first."
+
+
+def test_tracking_categories_two_active_unique_names_and_options(api: Api) -> None:
+    def category(record_id: str, body: dict[str, Any]) -> Any:
+        return api.post(f"TrackingCategories/{record_id}", body)
+
+    seeded = parsed(api.get("TrackingCategories"))["TrackingCategories"]
+    assert [c["Status"] for c in seeded] == ["ACTIVE", "ACTIVE"]  # the seed's Region, Department
+    name = unique("Projects")
+    assert messages(rejected(api.put("TrackingCategories", {"Name": name}))) == [TRACKING_LIMIT]
+    mine = api.created("TrackingCategories", {"Name": name, "Status": "ARCHIVED"})
+    mine_id = mine["TrackingCategoryID"]
+    assert (mine["Status"], mine["Options"]) == ("ARCHIVED", [])
+    assert "StatusAttributeString" not in mine
+    assert "UpdatedDateUTC" not in mine
+    assert messages(rejected(category(mine_id, {"Status": "ACTIVE"}))) == [TRACKING_LIMIT]
+    taken = rejected(api.put("TrackingCategories", {"Name": name.upper(), "Status": "ARCHIVED"}))
+    assert messages(taken) == [f"The tracking category name {name.upper()} is already in use"]
+
+    region_id = seeded[0]["TrackingCategoryID"]
+    assert category(region_id, {"Status": "ARCHIVED"}).status_code == 200  # frees a place
+    try:
+        assert category(mine_id, {"Status": "ACTIVE"}).status_code == 200
+        answer = api.put(
+            f"TrackingCategories/{mine_id}/Options",
+            {"Options": [{"Name": "Alpha"}, {"Name": "Beta"}]},
+        )
+        assert answer.status_code == 200, answer.text
+        options = parsed(answer)["Options"]
+        assert [(o["Name"], o["Status"]) for o in options] == [
+            ("Alpha", "ACTIVE"),
+            ("Beta", "ACTIVE"),
+        ]
+        again = {"Idempotency-Key": uuid.uuid4().hex}
+        first = api.put(f"TrackingCategories/{mine_id}/Options", {"Name": "Gamma"}, headers=again)
+        replay = api.put(f"TrackingCategories/{mine_id}/Options", {"Name": "Gamma"}, headers=again)
+        assert (first.status_code, first.content) == (replay.status_code, replay.content)
+        duplicate = rejected(api.put(f"TrackingCategories/{mine_id}/Options", {"Name": "alpha"}))
+        assert messages(duplicate) == ["The tracking option name alpha is already in use"]
+        stored = api.one("TrackingCategories", mine_id)
+        assert [o["Name"] for o in stored["Options"]] == ["Alpha", "Beta", "Gamma"]
+        unknown = api.put(f"TrackingCategories/{uuid.uuid4()}/Options", {"Name": "Lost"})
+        assert unknown.status_code == 404
+    finally:
+        category(mine_id, {"Status": "ARCHIVED"})
+        assert category(region_id, {"Status": "ACTIVE"}).status_code == 200
+
+
 def test_purchase_orders_and_quotes(api: Api) -> None:
     contact = api.created("Contacts", {"Name": unique("Vendor")})
     order = api.created(

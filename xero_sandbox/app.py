@@ -8,7 +8,7 @@ from contextlib import asynccontextmanager
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 
-from xero_sandbox import admin, gate, identity, reads, tracking_writes, writes
+from xero_sandbox import admin, gate, identity, reads, writes
 from xero_sandbox.clock import Clock
 from xero_sandbox.config import SandboxConfig
 from xero_sandbox.context import SandboxContext
@@ -55,7 +55,6 @@ def build_app(config: SandboxConfig) -> Starlette:
         *identity.routes,
         *admin.routes,
         *writes.routes,
-        *tracking_writes.routes,
         *reads.routes,
     ]
     app = Starlette(routes=routes, middleware=[Middleware(gate.Gate, ctx)], lifespan=lifespan)

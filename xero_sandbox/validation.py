@@ -151,6 +151,9 @@ class Messages:
     BANK_ACCOUNT_MISSING = "The BankAccount field must be specified."
     BANK_TRANSACTION_TYPE_MISSING = "Bank Transaction Type must be specified"
     TRANSFER_TYPE = "Bank transactions of type {type} cannot be created through this endpoint."
+    TRACKING_ACTIVE_LIMIT = (
+        "An organisation can have at most 2 active tracking categories. Archive one first."
+    )
 
     @staticmethod
     def contact_name_taken(name: str) -> str:
@@ -253,6 +256,21 @@ class Messages:
     def item_code_unknown(code: str) -> str:
         """Unknown ItemCode on a line (unconfirmed wording)."""
         return f"Item code '{code}' is not a valid code for this organisation."
+
+    @staticmethod
+    def tracking_name_missing(what: str) -> str:
+        """A tracking category or option without a Name (unconfirmed wording)."""
+        return f"{what} Name must be specified"
+
+    @staticmethod
+    def tracking_name_too_long(what: str, limit: int) -> str:
+        """A tracking name over the spec's maxLength (unconfirmed wording)."""
+        return f"{what} Name must be {limit} characters or fewer"
+
+    @staticmethod
+    def tracking_name_taken(what: str, name: str) -> str:
+        """A tracking category or option name already used (unconfirmed wording)."""
+        return f"The {what.lower()} name {name} is already in use"
 
 
 @dataclass

@@ -2,7 +2,10 @@
 
 One table (:data:`WRITE_RESOURCES`) drives every endpoint: envelope, ID and number fields, number
 sequence, the builder that validates and computes an element, webhook category and whether the
-resource posts journals. A request runs as Xero runs it (``xero-write-rules.md``):
+resource posts journals. A row with ``parent`` is a sub-collection kept inside the parent record
+(``PUT /TrackingCategories/{id}/Options``).
+
+A request runs as Xero runs it (``xero-write-rules.md``):
 
 1. The body is read (a bare object or the plural envelope). Anything that cannot be converted to
    Xero's types fails the whole request: 400 ``PostDataInvalidException`` (ErrorNumber 14); an
@@ -43,6 +46,7 @@ from xero_sandbox.idempotency import (
     mismatch_message,
 )
 from xero_sandbox.ledger import compute_totals, ms_date, unit
+from xero_sandbox.reads import not_found
 from xero_sandbox.store import decode, encode, ms_of
 from xero_sandbox.validation import (
     INVOICE_STATUS_CHANGES,
@@ -202,6 +206,7 @@ class Writer:
         self.unit_dp = unit_dp
         self.now_ms = ctx.clock.utc_ms()
         self.events: list[tuple[str, str, str, Record | None]] = []
+        self.parent: Record | None = None  # the record whose sub-collection the request adds to
         self._organisation: Record | None = None
 
     # References for validation --------------------------------------------------------------
@@ -244,6 +249,10 @@ class Writer:
     def save(self, resource: str, record: Record) -> None:
         """Store a record."""
         self.store.put(self.tenant_id, resource, _stored(record))
+
+    def by_url_id(self, resource: str, url_id: str) -> Record | None:
+        """A stored record by the ID in a URL (GUIDs match whatever their case)."""
+        return self.get(resource, url_id.lower()) or self.get(resource, url_id)
 
     def post_journals(self, resource: str, record: Record) -> None:
         """Bring the record's journals in line with its state (post, re-post or reverse)."""
@@ -312,7 +321,10 @@ class WriteResource:
     single: bool = False  # one element per request (Accounts PUT)
     summarize_param: bool = True
     unitdp: bool = False
+    stamped: bool = True  # has UpdatedDateUTC
     with_updated_string: bool = False
+    status_attribute: bool = True  # echoes StatusAttributeString (Accounts do not, §10)
+    parent: str | None = None  # a sub-collection: PUT /{parent}/{id}/{collection}, kept inside it
     fields: frozenset[str] = frozenset()  # the spec's properties; others are dropped silently
 
 
@@ -1534,6 +1546,62 @@ def build_quote(w: Writer, element: Element) -> Record:
     return _order_like(w, element, quote=True)
 
 
+TRACKING_STATUSES = ("ACTIVE", "ARCHIVED", "DELETED")
+TRACKING_NAME_LIMIT = 100  # the spec's maxLength on category and option names
+MAX_ACTIVE_TRACKING_CATEGORIES = 2
+
+
+def _tracking_name(element: Element, record: Record, what: str, siblings: list[Record]) -> None:
+    """Name required, at most 100 characters, unique among ``siblings`` ignoring case."""
+    _text_fields(record, element, ("Name",))
+    name = str(record.get("Name") or "").strip()
+    record["Name"] = name
+    if not name:
+        element.issues.error(Messages.tracking_name_missing(what))
+    elif len(name) > TRACKING_NAME_LIMIT:
+        element.issues.error(Messages.tracking_name_too_long(what, TRACKING_NAME_LIMIT))
+    elif any(str(other.get("Name", "")).casefold() == name.casefold() for other in siblings):
+        element.issues.error(Messages.tracking_name_taken(what, name))
+
+
+def build_tracking_category(w: Writer, element: Element) -> Record:
+    """A tracking category (one per request): Name unique, at most two ACTIVE at a time.
+
+    Status moves between ACTIVE and ARCHIVED here; DELETED is the DELETE verb's (not served).
+    """
+    existing, sent, issues = element.existing, element.sent, element.issues
+    record = _merge(existing, sent)
+    category_id = (existing or {}).get("TrackingCategoryID")
+    others = [
+        other
+        for other in w.store.iter_records(w.tenant_id, "TrackingCategories")
+        if other.get("TrackingCategoryID") != category_id
+    ]
+    _tracking_name(element, record, "Tracking Category", others)
+    status = _status(element, TRACKING_STATUSES, "TrackingCategoryStatus")
+    record["Status"] = status or record.get("Status") or "ACTIVE"
+    if status == "DELETED":
+        issues.error(Messages.status_not_applicable(status))
+    becomes_active = record["Status"] == "ACTIVE" and (existing or {}).get("Status") != "ACTIVE"
+    active = sum(1 for other in others if other.get("Status") == "ACTIVE")
+    if becomes_active and active >= MAX_ACTIVE_TRACKING_CATEGORIES:
+        issues.error(Messages.TRACKING_ACTIVE_LIMIT)
+    record.setdefault("Options", [])
+    return record
+
+
+def build_tracking_option(w: Writer, element: Element) -> Record:
+    """An option added to the tracking category named in the URL: Name unique within it."""
+    category = w.parent or {}
+    record = _merge(None, element.sent)
+    _tracking_name(element, record, "Tracking Option", list(category.get("Options") or []))
+    status = _status(element, TRACKING_STATUSES, "TrackingOptionStatus")
+    record["Status"] = status or "ACTIVE"
+    if status == "DELETED":
+        element.issues.error(Messages.status_not_applicable(status))
+    return record
+
+
 # ---------------------------------------------------------------------------------------------
 # the table
 
@@ -1693,6 +1761,32 @@ WRITE_RESOURCES: tuple[WriteResource, ...] = (
         post=False,
         single=True,
         summarize_param=False,
+        status_attribute=False,
+    ),
+    WriteResource(
+        "TrackingCategories",
+        "TrackingCategory",
+        "TrackingCategoryID",
+        build_tracking_category,
+        fields=_props("Name Status TrackingCategoryID"),
+        error_flag=None,
+        post=False,
+        single=True,
+        summarize_param=False,
+        stamped=False,
+        status_attribute=False,
+    ),
+    WriteResource(
+        "Options",
+        "TrackingOption",
+        "TrackingOptionID",
+        build_tracking_option,
+        fields=_props("Name Status"),
+        error_flag=None,
+        summarize_param=False,
+        stamped=False,
+        status_attribute=False,
+        parent="TrackingCategories",
     ),
 )
 
@@ -1774,8 +1868,10 @@ def _find_existing(
     w: Writer, spec: WriteResource, sent: Record, path: str, url_id: str | None
 ) -> tuple[Record | None, str | None]:
     """The stored record an element updates, or an error message when the ID is unknown."""
+    if spec.parent is not None:
+        return None, None  # sub-collection members are only added
     if url_id is not None:
-        found = w.get(spec.collection, url_id.lower()) or w.get(spec.collection, url_id)
+        found = w.by_url_id(spec.collection, url_id)
         if found is None and spec.number_field:
             found = w.by_number(spec.collection, url_id)
         return (found, None) if found is not None else (None, spec.not_found or _not_found(spec))
@@ -1808,7 +1904,8 @@ def _process(
         echo["ValidationErrors"] = [{"Message": missing}]
         if spec.error_flag:
             echo[spec.error_flag] = True
-        echo["StatusAttributeString"] = "ERROR"
+        if spec.status_attribute:
+            echo["StatusAttributeString"] = "ERROR"
         return _Result(echo, True)
     known = {k: v for k, v in sent.items() if k in spec.fields}
     element = Element(known, path, existing)
@@ -1825,14 +1922,20 @@ def _process(
             echo["Warnings"] = echo_warnings
         if spec.error_flag:
             echo[spec.error_flag] = True
-        echo["StatusAttributeString"] = "ERROR"
+        if spec.status_attribute:
+            echo["StatusAttributeString"] = "ERROR"
         return _Result(echo, True)
     record_id = (existing or {}).get(spec.id_field) or str(uuid.uuid4())
     record[spec.id_field] = record_id
-    w.stamp(record, with_string=spec.with_updated_string)
+    if spec.stamped:
+        w.stamp(record, with_string=spec.with_updated_string)
     for step in element.before_save:
         step()
-    w.save(spec.collection, record)
+    if spec.parent is not None and w.parent is not None:
+        w.parent[spec.collection] = [*(w.parent.get(spec.collection) or []), record]
+        w.save(spec.parent, w.parent)
+    else:
+        w.save(spec.collection, record)
     if spec.journals:
         w.post_journals(spec.collection, record)
     for step in element.after_save:
@@ -1841,7 +1944,8 @@ def _process(
     echo = dict(record)
     if echo_warnings:
         echo["Warnings"] = echo_warnings
-    echo["StatusAttributeString"] = "WARNING" if echo_warnings else "OK"
+    if spec.status_attribute:
+        echo["StatusAttributeString"] = "WARNING" if echo_warnings else "OK"
     if spec.error_flag:
         echo["ValidationErrors"] = []
     return _Result(echo, False)
@@ -1855,10 +1959,15 @@ def _run(
     query: Mapping[str, str],
     body: bytes,
     url_id: str | None,
+    parent_id: str | None = None,
 ) -> Response:
     """One write request, start to finish (everything but idempotency)."""
     unit_dp = 4 if spec.unitdp and query.get("unitdp") == "4" else 2
     w = Writer(ctx, tenant_id, request_method, unit_dp)
+    if spec.parent is not None:
+        w.parent = w.by_url_id(spec.parent, parent_id or "")
+        if w.parent is None:
+            return not_found()
     one_only = spec.single or url_id is not None
     try:
         elements = _elements(spec, body)
@@ -1876,9 +1985,6 @@ def _run(
         return _json(400, _error_body(17, "NoDataProcessedException", exc.message))
     for category, event_type, resource_id, data in w.events:
         ctx.webhooks.notify(tenant_id, category, event_type, resource_id, data=data)
-    if spec.collection == "Accounts":  # Xero does not populate it on Accounts (§10)
-        for result in results:
-            result.echo.pop("StatusAttributeString", None)
     summarize = query.get("summarizeErrors", "true").lower() != "false" or not spec.summarize_param
     if summarize and any(r.failed for r in results):
         failed = [r.echo for r in results if r.failed]
@@ -1944,11 +2050,12 @@ def _handler(spec: WriteResource, with_id: bool) -> Callable[[Request], Any]:
         tenant_id = str(getattr(request.state, "tenant_id", "") or "")
         body = await request.body()
         url_id = request.path_params.get("record_id") if with_id else None
+        parent_id = request.path_params.get("parent_id")
         query = dict(request.query_params)
         return idempotent(
             request,
             body,
-            lambda: _run(ctx, spec, request.method, tenant_id, query, body, url_id),
+            lambda: _run(ctx, spec, request.method, tenant_id, query, body, url_id, parent_id),
         )
 
     return handle
@@ -1956,6 +2063,10 @@ def _handler(spec: WriteResource, with_id: bool) -> Callable[[Request], Any]:
 
 def _routes() -> Iterator[BaseRoute]:
     for spec in WRITE_RESOURCES:
+        if spec.parent is not None:
+            path = f"{API}/{spec.parent}/{{parent_id}}/{spec.collection}"
+            yield Route(path, _handler(spec, with_id=False), methods=["PUT"])
+            continue
         methods = ["PUT"] + (["POST"] if spec.post else [])
         yield Route(f"{API}/{spec.collection}", _handler(spec, with_id=False), methods=methods)
         yield Route(
