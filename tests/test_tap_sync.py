@@ -371,3 +371,42 @@ def test_reports_resume_at_their_last_month(sandbox: Sandbox, tmp_path: Path) ->
         r for r in first.records["report_profit_and_loss"] if r["PeriodStart"][:7] == months[-1]
     ]
     assert sorted(r["RowKey"] for r in rows) == sorted(r["RowKey"] for r in latest)
+
+
+def test_two_runs_share_one_rotating_token_store(tmp_path: Path) -> None:
+    """Two tap processes at once on one token store, with tokens expiring every few seconds:
+    every rotation is stored before use and no run spends a token the other already spent."""
+    with Sandbox(tenants=2, scale=60, seed=8, time_scale=1800, latency_ms=30, **RELAXED) as sb:
+        config = refresh_token_config(sb, tmp_path / "tokens.json", page_size=5)
+        runs = []
+        for name in ("one", "two"):
+            argv = write_inputs(tmp_path / name, config, ["invoices", "contacts"])
+            with (
+                (tmp_path / name / "out").open("w") as out,
+                (tmp_path / name / "err").open("w") as err,
+            ):
+                runs.append(subprocess.Popen(argv, stdout=out, stderr=err, text=True))
+        codes = [p.wait(timeout=300) for p in runs]
+        results = [
+            parse_output(
+                code,
+                (tmp_path / name / "out").read_text(),
+                (tmp_path / name / "err").read_text(),
+            )
+            for code, name in zip(codes, ("one", "two"), strict=True)
+        ]
+        served = sum(int(sb.counts()[t]["Invoices"]) for t in sb.tenant_ids())
+        third = run_tap(tmp_path / "three", config, ["currencies"])
+    for result in results:
+        assert result.returncode == 0, result.stderr[-2000:]
+        assert len(set(_invoice_ids(result))) == served
+    # Each refresh is logged with the generation it stored: a token spent twice would show up
+    # as the same generation written by both runs.
+    generations = [
+        int(g)
+        for result in results
+        for g in re.findall(r"refreshed the Xero access token.*\(generation (\d+)\)", result.stderr)
+    ]
+    assert len(generations) >= 3
+    assert len(generations) == len(set(generations))
+    assert third.records["currencies"]
