@@ -526,3 +526,31 @@ def test_page_size_alone_means_page_one(sandbox: Sandbox) -> None:
     assert body["pagination"]["page"] == 1
     assert len(body["Invoices"]) == 3
     assert all(r["LineItems"] for r in body["Invoices"])
+
+
+def test_sequential_pages_stay_exact_when_a_write_lands_between_them(
+    make_sandbox: Callable[..., Sandbox],
+) -> None:
+    sb = make_sandbox(tenants=1, scale=20, seed=4, minute_limit=10_000)
+
+    def page(number: int) -> list[str]:
+        body = _json(_get(sb, "/Contacts", {"page": str(number), "pageSize": "3"}))
+        return [c["ContactID"] for c in body["Contacts"]]
+
+    everything = [
+        c["ContactID"]
+        for c in _json(_get(sb, "/Contacts", {"page": "1", "pageSize": "1000"}))["Contacts"]
+    ]
+    assert page(1) + page(2) == everything[:6]  # page 2 continues from page 1
+    moved = everything[0]
+    answer = httpx.post(
+        f"{sb.url}{API}/Contacts",
+        json={"Contacts": [{"ContactID": moved, "Name": "Moved To The End Ltd"}]},
+        headers=sb.headers(sb.tenant_ids()[0]),
+        timeout=30,
+    )
+    assert answer.status_code == 200, answer.text
+    # The update moved the contact to the end (newest UpdatedDateUTC): page 3 is what page-number
+    # paging gives over the new order, not a continuation of the stale page 2.
+    assert page(3) == everything[7:10]
+    assert page(1) == everything[1:4]

@@ -338,9 +338,7 @@ class _Query:
         select = f"SELECT {self._column}{sql}{self._order_sql()}"
         pagination: dict[str, int] | None = None
         if self._fast:
-            limit, offset = self._window()
-            rows = conn.execute(select + " LIMIT ? OFFSET ?", [*args, limit, offset]).fetchall()
-            texts = [row[0] for row in rows]
+            texts = self._page_texts(sql, args)
             if spec.paging is Paging.PAGE and self.page is not None:
                 total = self._count(sql, args)
                 pagination = self._pagination(total)
@@ -357,13 +355,46 @@ class _Query:
             page = [{k: v for k, v in r.items() if k not in self.drop} for r in page]
         return envelope(spec.envelope, b",".join(encode(r) for r in page), pagination), len(page)
 
+    def _page_texts(self, sql: str, args: list[Any]) -> list[bytes]:
+        """The stored JSON texts of the requested page, straight from SQLite.
+
+        Pages in the default (If-Modified-Since field) order continue from where the previous
+        page of the same query ended (a keyset seek), when that page was served since the last
+        write: clients read pages in sequence, and OFFSET would walk the index from the start.
+        """
+        conn, store = self.ctx.store.conn, self.ctx.store
+        limit, offset = self._window()
+        order = self._order_sql()
+        if not (self.spec.ims_field and self.page and self.spec.paging is not Paging.OFFSET):
+            rows = conn.execute(
+                f"SELECT {self._column}{sql}{order} LIMIT ? OFFSET ?", [*args, limit, offset]
+            ).fetchall()
+            return [row[0] for row in rows]
+        cursors: dict[tuple[Any, ...], tuple[int, str]] = self.ctx.extras.setdefault(
+            "reads.cursors", {}
+        )
+        base = (store.version, sql, *args, limit)
+        after = cursors.get((*base, self.page - 1)) if self.page > 1 else None
+        select = f"SELECT {self._column}, ims_ms, id{sql}"
+        if after is not None:
+            rows = conn.execute(
+                f"{select} AND (ims_ms, id) > (?, ?){order} LIMIT ?", [*args, *after, limit]
+            ).fetchall()
+        else:
+            rows = conn.execute(
+                f"{select}{order} LIMIT ? OFFSET ?", [*args, limit, offset]
+            ).fetchall()
+        if rows and rows[-1][1] is not None:
+            if len(cursors) > 4096:
+                cursors.clear()
+            cursors[(*base, self.page)] = (rows[-1][1], rows[-1][2])
+        return [row[0] for row in rows]
+
     def _count(self, sql: str, args: list[Any]) -> int:
         """Rows matching a query; cached until the store's next write (pages repeat it)."""
         store = self.ctx.store
         cache: dict[tuple[Any, ...], int] = self.ctx.extras.setdefault("reads.counts", {})
-        # data_version moves when another process commits to the same file.
-        other = store.conn.execute("PRAGMA data_version").fetchone()[0]
-        key = (store.version, other, sql, *args)
+        key = (store.version, sql, *args)
         if key not in cache:
             if len(cache) > 256:
                 cache.clear()
