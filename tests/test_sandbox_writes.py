@@ -588,7 +588,8 @@ def test_invoice_status_rules(api: Api) -> None:
         {"InvoiceNumber": draft["InvoiceNumber"], "Status": "DELETED"},
     )
     assert answer.status_code == 200, answer.text
-    assert parsed(answer)["Invoices"][0]["Status"] == "DELETED"
+    deleted = parsed(answer)["Invoices"][0]
+    assert (deleted["Status"], deleted["AmountDue"]) == ("DELETED", Decimal("0.00"))
 
     inv = authorised_invoice(api)
     element = rejected(api.post(f"Invoices/{inv['InvoiceID']}", {"Status": "DELETED"}))
@@ -610,9 +611,68 @@ def test_invoice_status_rules(api: Api) -> None:
     ]
 
     other = authorised_invoice(api)
-    assert api.post(f"Invoices/{other['InvoiceID']}", {"Status": "VOIDED"}).status_code == 200
+    voided = api.post(f"Invoices/{other['InvoiceID']}", {"Status": "VOIDED"})
+    assert voided.status_code == 200, voided.text
+    assert parsed(voided)["Invoices"][0]["AmountDue"] == Decimal("0.00")  # as seeded ones
+    assert api.one("Invoices", other["InvoiceID"])["AmountDue"] == Decimal("0.00")
     element = rejected(api.post(f"Invoices/{other['InvoiceID']}", {"Reference": "late edit"}))
     assert messages(element) == ["Invoice not of valid status for modification"]
+
+
+def test_seeded_documents_have_the_fields_written_ones_have() -> None:
+    """The seed writes what the write path would: no field of a written document is missing
+    from a seeded one of the same collection (optional content fields aside)."""
+    with Sandbox(tenants=1, scale=12, seed=4, **UNLIMITED) as sb:
+        api = Api(sb)
+        try:
+            seeded = {
+                name: parsed(api.get(name, page=1))[name]
+                for name in ("Invoices", "CreditNotes", "PurchaseOrders", "Quotes")
+            }
+            seeded["BankTransactions"] = [
+                t
+                for t in parsed(api.get("BankTransactions", page=1))["BankTransactions"]
+                if t["Type"] in ("SPEND", "RECEIVE")
+            ]
+            contact = api.created("Contacts", {"Name": unique("Shape")})
+            who = {"ContactID": contact["ContactID"]}
+            sale, cost = line(), line(account="300")
+            written = {
+                "Invoices": api.created(
+                    "Invoices", invoice(Contact=who, Status="AUTHORISED", DueDate="2026-01-31")
+                ),
+                "CreditNotes": api.created(
+                    "CreditNotes",
+                    {
+                        "Type": "ACCRECCREDIT",
+                        "Contact": who,
+                        "DueDate": "2026-01-31",
+                        "LineItems": [sale],
+                    },
+                ),
+                "PurchaseOrders": api.created(
+                    "PurchaseOrders", {"Contact": who, "LineItems": [cost]}
+                ),
+                "Quotes": api.created("Quotes", {"Contact": who, "LineItems": [sale]}),
+                "BankTransactions": api.created(
+                    "BankTransactions",
+                    {
+                        "Type": "SPEND",
+                        "Contact": who,
+                        "BankAccount": {"Code": BANK},
+                        "LineItems": [cost],
+                    },
+                ),
+            }
+            for name, answer in written.items():
+                id_field = f"{name[:-1]}ID"  # InvoiceID, CreditNoteID, ...
+                document = api.one(name, answer[id_field])  # as stored, not the write's echo
+                assert seeded[name], name
+                for record in seeded[name]:
+                    missing = set(document) - set(record) - {"Reference", "SentToContact"}
+                    assert missing == set(), (name, record["Status"], sorted(missing))
+        finally:
+            api.close()
 
 
 def test_seeded_documents_follow_the_same_rules(api: Api) -> None:

@@ -12,7 +12,8 @@ API used by the seed and the writes module:
 
 - ``round2(x)``, ``money(x)``, ``quantity(x)``, ``unit(x, dp)``: Decimal rounding helpers.
 - ``compute_totals(record, rates, unit_dp=2, client_tax=False)``: fills LineAmount, TaxAmount,
-  SubTotal, TotalTax, Total (and TotalDiscount) of an invoice-like document in place.
+  SubTotal, TotalTax, Total (and TotalDiscount) of an invoice-like document in place;
+  ``note_discounts(record)`` adds the discount fields Xero shows on every such document.
 - ``Ledger(store, new_id=...)``: ``post_document(tenant_id, resource, record, created_ms)``
   posts (or re-posts) the journal of a document and returns the journals it wrote;
   ``post(...)`` posts an explicit journal; ``tax_rates(tenant_id)`` gives TaxType → rate;
@@ -37,6 +38,7 @@ __all__ = [
     "compute_totals",
     "money",
     "ms_date",
+    "note_discounts",
     "quantity",
     "round2",
     "unit",
@@ -136,6 +138,16 @@ def compute_totals(
     if discount:
         record["TotalDiscount"] = discount
     return record
+
+
+def note_discounts(record: dict[str, Any], *, flag: bool = True) -> None:
+    """TotalDiscount (0.00 when no line is discounted) and, with ``flag``, IsDiscounted.
+
+    Invoices, credit notes and purchase orders carry both; quotes TotalDiscount only.
+    """
+    record.setdefault("TotalDiscount", ZERO)
+    if flag:
+        record["IsDiscounted"] = bool(record["TotalDiscount"])
 
 
 @dataclass(frozen=True)

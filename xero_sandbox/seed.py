@@ -26,7 +26,7 @@ from decimal import Decimal
 from typing import Any
 
 from xero_sandbox.config import SandboxConfig
-from xero_sandbox.ledger import Ledger, compute_totals, ms_date, quantity, unit
+from xero_sandbox.ledger import Ledger, compute_totals, ms_date, note_discounts, quantity, unit
 from xero_sandbox.store import Store, Tenant
 
 __all__ = ["SEED_START", "seed_if_empty", "seed_tenant"]
@@ -515,6 +515,11 @@ def _lines(
     return lines
 
 
+def _date_string(day: date, plus_days: int = 0) -> str:
+    """The ``*DateString`` echo of a date (Xero: local midnight, no zone)."""
+    return f"{date.fromordinal(day.toordinal() + plus_days).isoformat()}T00:00:00"
+
+
 def _finish_lines(record: Record, rates: dict[str, Decimal], unit_dp: int = 4) -> Record:
     compute_totals(record, rates, unit_dp=unit_dp)
     for line in record.get("LineItems") or []:
@@ -565,9 +570,9 @@ def _invoices(world: _World, items: list[Record], count: int) -> None:
                 "Reference": f"Ref {rng.randrange(1000, 9999)}" if sales else "",
                 "Contact": _contact_ref(contact),
                 "Date": ms_date(_day_ms(day)),
-                "DateString": f"{day.isoformat()}T00:00:00",
+                "DateString": _date_string(day),
                 "DueDate": ms_date(_day_ms(day) + 20 * DAY_MS),
-                "DueDateString": f"{date.fromordinal(day.toordinal() + 20).isoformat()}T00:00:00",
+                "DueDateString": _date_string(day, 20),
                 "Status": status,
                 "LineAmountTypes": mode,
                 "LineItems": _lines(
@@ -587,8 +592,8 @@ def _invoices(world: _World, items: list[Record], count: int) -> None:
             }
             del invoice["BrandingThemeID"]
             _finish_lines(invoice, rates)
+            note_discounts(invoice)
             total = invoice["Total"]
-            invoice["IsDiscounted"] = "TotalDiscount" in invoice
             paid = Decimal("0.00")
             updated = created
             if status in ("PAID", "AUTHORISED") and total > 0:
@@ -703,7 +708,9 @@ def _credit_notes(world: _World, items: list[Record], count: int) -> None:
             "Reference": "Returned goods",
             "Contact": _contact_ref(contact),
             "Date": ms_date(_day_ms(day)),
+            "DateString": _date_string(day),
             "DueDate": ms_date(_day_ms(day) + 20 * DAY_MS),
+            "DueDateString": _date_string(day, 20),
             "Status": status,
             "LineAmountTypes": "Exclusive",
             "LineItems": _lines(world, items, sales, tracked=False),
@@ -716,6 +723,7 @@ def _credit_notes(world: _World, items: list[Record], count: int) -> None:
             "Allocations": [],
         }
         _finish_lines(note, rates)
+        note_discounts(note)
         note["RemainingCredit"] = Decimal("0.00") if status == "PAID" else note["Total"]
         note["AppliedAmount"] = Decimal("0.00")
         updated = created
@@ -788,6 +796,7 @@ def _bank_transactions(world: _World, count: int) -> None:
             "BankAccount": world.account_ref("090"),
             "IsReconciled": rng.random() < 0.8,
             "Date": ms_date(_day_ms(day)),
+            "DateString": _date_string(day),
             "Reference": f"BT{index + 1:05d}",
             "CurrencyCode": "NZD",
             "CurrencyRate": Decimal("1.0000000000"),
@@ -847,6 +856,7 @@ def _credits_in_cash(world: _World, count: int, kind: str) -> None:
             "BankAccount": world.account_ref("090"),
             "IsReconciled": True,
             "Date": ms_date(_day_ms(day)),
+            "DateString": _date_string(day),
             "Reference": f"{kind[:3]}-{index + 1:04d}",
             "CurrencyCode": "NZD",
             "CurrencyRate": Decimal("1.0000000000"),
@@ -979,11 +989,12 @@ def _orders_and_quotes(world: _World, items: list[Record], count: int) -> None:
         day = world.day()
         created = world.stamp(day)
         order: Record = {
+            "Type": "PURCHASEORDER",
             "PurchaseOrderID": world.uid(),
             "PurchaseOrderNumber": f"PO-{store.next_number(tid, 'PO'):04d}",
             "Contact": _contact_ref(supplier),
             "Date": ms_date(_day_ms(day)),
-            "DateString": f"{day.isoformat()}T00:00:00",
+            "DateString": _date_string(day),
             "DeliveryDate": ms_date(_day_ms(day) + 14 * DAY_MS),
             "LineAmountTypes": "Exclusive",
             "Reference": f"Order {rng.randrange(100, 999)}",
@@ -1000,7 +1011,9 @@ def _orders_and_quotes(world: _World, items: list[Record], count: int) -> None:
             "HasAttachments": False,
             "UpdatedDateUTC": ms_date(created),
         }
-        store.put(tid, "PurchaseOrders", _finish_lines(order, rates))
+        _finish_lines(order, rates)
+        note_discounts(order)
+        store.put(tid, "PurchaseOrders", order)
         customer = world.customers[rng.randrange(len(world.customers))]
         day = world.day()
         created = world.stamp(day)
@@ -1011,9 +1024,9 @@ def _orders_and_quotes(world: _World, items: list[Record], count: int) -> None:
             "Terms": "Valid for 30 days",
             "Contact": _contact_ref(customer),
             "Date": ms_date(_day_ms(day)),
-            "DateString": f"{day.isoformat()}T00:00:00",
+            "DateString": _date_string(day),
             "ExpiryDate": ms_date(_day_ms(day) + 30 * DAY_MS),
-            "ExpiryDateString": f"{date.fromordinal(day.toordinal() + 30).isoformat()}T00:00:00",
+            "ExpiryDateString": _date_string(day, 30),
             "Status": rng.choices(
                 ("DRAFT", "SENT", "ACCEPTED", "DECLINED", "INVOICED"), (20, 30, 25, 10, 15)
             )[0],
@@ -1026,6 +1039,7 @@ def _orders_and_quotes(world: _World, items: list[Record], count: int) -> None:
             "UpdatedDateUTC": ms_date(created),
         }
         _finish_lines(quote, rates)
+        note_discounts(quote, flag=False)
         quote["LineAmountTypes"] = "EXCLUSIVE"
         store.put(tid, "Quotes", quote)
 
@@ -1092,7 +1106,7 @@ def _the_rest(world: _World, items: list[Record], scale: int) -> None:
                 "Account": {"AccountID": world.accounts["090"]["AccountID"]},
                 "Reference": f"Batch {index + 1}",
                 "Date": ms_date(_day_ms(day)),
-                "DateString": f"{day.isoformat()}T00:00:00",
+                "DateString": _date_string(day),
                 "Type": "RECBATCH",
                 "Status": "AUTHORISED",
                 "TotalAmount": total,

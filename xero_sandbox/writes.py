@@ -45,7 +45,7 @@ from xero_sandbox.idempotency import (
     key_too_long_message,
     mismatch_message,
 )
-from xero_sandbox.ledger import compute_totals, ms_date, unit
+from xero_sandbox.ledger import compute_totals, ms_date, note_discounts, unit
 from xero_sandbox.reads import not_found
 from xero_sandbox.store import decode, encode, ms_of
 from xero_sandbox.validation import (
@@ -604,8 +604,6 @@ def _finish_lines(
     for line, sent in prepared:
         check_line(line, sent, tax_must_match=not client_tax, issues=element.issues)
         line.pop("_GrossAmount", None)
-    record.setdefault("TotalDiscount", ZERO)
-    record["IsDiscounted"] = bool(record.get("TotalDiscount"))
 
 
 def _unit_dp(w: Writer, element: Element) -> int:
@@ -715,6 +713,7 @@ def _invoice_like(w: Writer, element: Element, *, credit: bool) -> Record:
         if not credit and "DueDate" not in record:
             issues.error(Messages.DUE_DATE_MISSING)
     _finish_lines(w, element, record, prepared, unit_dp, client_tax=True)
+    note_discounts(record)
 
     if existing is not None and allocated and _content_changed(existing, record, contact_before):
         issues.error(Messages.ALLOCATED_EDIT)
@@ -742,7 +741,9 @@ def _invoice_like(w: Writer, element: Element, *, credit: bool) -> Record:
     else:
         record["AmountPaid"] = _amount(record, "AmountPaid")
         record["AmountCredited"] = _amount(record, "AmountCredited")
-        record["AmountDue"] = record["Total"] - settled
+        # A voided or deleted invoice is owed by no one (as the seed's documents show it).
+        cancelled = new_status in ("VOIDED", "DELETED")
+        record["AmountDue"] = ZERO if cancelled else record["Total"] - settled
         record.setdefault("Prepayments", [])
         record.setdefault("Overpayments", [])
         record.setdefault("CreditNotes", [])
@@ -1075,7 +1076,6 @@ def build_bank_transaction(w: Writer, element: Element) -> Record:
         issues.error(Messages.NO_LINE_ITEMS)
     _finish_lines(w, element, record, prepared, _unit_dp(w, element), client_tax=False)
     record.pop("TotalDiscount", None)
-    record.pop("IsDiscounted", None)
     for name in ("SubTotal", "TotalTax", "Total"):
         echoed = sent.get(name)
         if echoed is not None and as_decimal(echoed, f"{path}.{name}") != record[name]:
@@ -1520,9 +1520,9 @@ def _order_like(w: Writer, element: Element, *, quote: bool) -> Record:
         issues.error(Messages.NO_LINE_ITEMS)
     record["LineAmountTypes"] = mode
     _finish_lines(w, element, record, prepared, 4, client_tax=False)
+    note_discounts(record, flag=not quote)
     if quote:
         record["LineAmountTypes"] = wire
-        record.pop("IsDiscounted", None)
     number = record.get(number_field)
     if number not in (None, ""):
         other = w.by_number(resource, str(number))
