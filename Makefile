@@ -6,7 +6,7 @@ MELTANO_VENV := .venv-meltano
 STAMP := $(VENV)/.installed
 MELTANO_STAMP := $(MELTANO_VENV)/.installed
 
-.PHONY: test lint typecheck pytest demo bench venv meltano-venv schemas clean
+.PHONY: test lint typecheck pytest demo bench reliability venv meltano-venv schemas clean
 
 venv: $(STAMP)
 
@@ -42,6 +42,10 @@ schemas: venv
 
 demo: venv meltano-venv
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python scripts/demo.py
+
+# Reliability figures (faults, crashes, tokens, leaks) -> docs/sections/90-reliability.md
+reliability: venv
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python -m tests.reliability_report
 
 bench: venv meltano-venv
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python -m bench.run

@@ -601,12 +601,63 @@ def secrets_scan(workdir: Path, *, seed: int = 3) -> SecretsRun:
     return SecretsRun(figures, secrets, scanned, modes, failures)
 
 
+# ------------------------------------------------------------------------------ §3 tokens
+def shared_token_store(workdir: Path, *, processes: int = 10, refreshes: int = 1_000) -> Figures:
+    """``processes`` processes force refreshes through one token store until it is
+    ``refreshes`` generations further (the worker of ``test_client_sandbox``); a spent token
+    reused would come back as invalid_grant."""
+    from tests.test_client_sandbox import _WORKER
+    from xero_api import XeroClient, XeroSettings
+    from xero_api.token_store import TokenStore
+
+    workdir.mkdir(parents=True, exist_ok=True)
+    store_path = workdir / "tokens.json"
+    with Sandbox(tenants=1, scale=5, client_secret=PLANTED_SECRET, **LIMITS) as sb:
+        config = refresh_token_config(sb, store_path, max_retries=8)
+        with XeroClient(XeroSettings.from_config(config)) as client:
+            client.tenant_ids()  # fills the store
+        start = TokenStore(store_path).read()
+        assert start is not None
+        goal = start.generation + refreshes
+        workers = [
+            subprocess.Popen(
+                [sys.executable, "-c", _WORKER, json.dumps(config), str(goal)],
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                text=True,
+            )
+            for _ in range(processes)
+        ]
+        errors = invalid_grants = 0
+        stderr = ""
+        for worker in workers:
+            out, err = worker.communicate(timeout=1200)
+            stderr += err
+            invalid_grants += err.count("invalid_grant")
+            lines = out.strip().splitlines()
+            errors += json.loads(lines[-1])["errors"] if lines else 1
+            errors += worker.returncode != 0
+        end = TokenStore(store_path).read()
+        assert end is not None
+        issued = int(sb.stats().get("tokens_issued", {}).get("refresh_token", 0))
+    secrets = [PLANTED_SECRET, config["refresh_token"], *stored_secrets(store_path)]
+    return Figures(
+        f"token store, {processes} processes",
+        records=end.generation - start.generation,
+        lost=invalid_grants + errors,
+        leaked=count_leaks([], secrets, stderr),
+        notes={"refreshes_issued": issued, "invalid_grant": invalid_grants, "errors": errors},
+    )
+
+
 def iter_figures(workdir: Path) -> Iterator[Figures]:
     """Every reliability scenario in turn (the report's order)."""
     yield tap_under_faults(workdir / "tap-faults")
     yield target_under_faults(workdir / "target-faults")
     yield tap_killed_and_resumed(workdir / "tap-kills")
     yield target_killed_and_replayed(workdir / "target-kills")
+    yield shared_token_store(workdir / "tokens-2", processes=2)
+    yield shared_token_store(workdir / "tokens-10", processes=10)
     yield secrets_scan(workdir / "secrets").figures
 
 
