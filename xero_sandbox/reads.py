@@ -210,6 +210,7 @@ class _Query:
         )
         self.where = parse_where(q["where"]) if spec.where and q.get("where") else None
         self.sql_where: list[str] = []
+        self.selective = False  # an ID, number or name condition picks a few rows by index
         self.sql_args: list[Any] = []
         if self.where is not None:
             self._narrow(required_equalities(q["where"]))
@@ -266,6 +267,7 @@ class _Query:
                 column, wanted = "name", {x.lower() for x in values}
             else:
                 continue
+            self.selective = self.selective or column != "status"
             self.sql_where.append(f"{column} IN ({','.join('?' * len(wanted))})")
             self.sql_args += sorted(wanted)
 
@@ -279,6 +281,7 @@ class _Query:
         elif flt.field == self.spec.number_field and flt.kind in ("list", "eq"):
             column = "number"
         if column is not None and values:
+            self.selective = self.selective or column != "status"
             self.sql_where.append(f"{column} IN ({','.join('?' * len(values))})")
             self.sql_args.extend(values)
             return
@@ -316,9 +319,12 @@ class _Query:
     def _order_sql(self) -> str:
         if self.spec.paging is Paging.OFFSET:
             return " ORDER BY num"
+        # With a selective condition, "+" keeps SQLite from walking the whole ordering index
+        # when the ID/number/name index finds the few rows at once.
+        plus = "+" if self.selective else ""
         if self.spec.ims_field:
-            return " ORDER BY ims_ms, id"
-        return " ORDER BY rowid"
+            return f" ORDER BY {plus}ims_ms, id"
+        return f" ORDER BY {plus}rowid"
 
     @property
     def _column(self) -> str:
