@@ -158,7 +158,7 @@ def run(
     only: tuple[str, ...] = CASES,
     out_dir: Path = world.BENCH_DIR,
     command: str = "",
-    log: Callable[[str], None] = print,
+    log: Callable[[str], None] = lambda line: print(line, flush=True),
 ) -> dict[str, Any]:
     """Run the cases named in ``only`` at ``sizes``; write RESULTS.md and results.json."""
     started = time.perf_counter()
