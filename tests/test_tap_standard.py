@@ -6,6 +6,10 @@ they are switched off here and replaced by our own checks in ``test_tap_records.
 * ``primary_keys`` puts a generator per record into a set, so duplicate keys never fail;
 * the per-attribute suite reuses one test instance across attributes, so values of one
   attribute are checked against another's type.
+
+``record_schema_matches_transformed_catalog`` fails whenever Xero sends a field its spec does
+not declare, which the tap must pass through, so it is off too; every record is still checked
+against its schema (``record_matches_stream_schema`` here, and our own typing test).
 """
 
 from __future__ import annotations
@@ -57,3 +61,6 @@ class TestTapXeroStandard(_Standard):  # type: ignore[misc,valid-type]
     # Defective in singer-sdk 0.54.9 (never detects duplicates); replaced by
     # test_tap_records.py::test_keys_are_unique_across_tenants.
     test_tap_stream_primary_keys = None
+    # Contrary to the requirement that fields Xero adds after the spec pass through (the schemas
+    # are open on purpose); test_tap_records.py::test_new_fields_and_enum_values_pass_through.
+    test_tap_stream_record_schema_matches_transformed_catalog = None
