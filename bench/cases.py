@@ -181,12 +181,14 @@ def cpu_case(sizes: Sizes, log: Log) -> dict[str, Any]:
     for label, m in best.items():
         out[label] = _figures(m)
     ours, peer, floor = best["ours"], best["peer"], best["floor"]
-    out["tap_cpu_ratio_vs_peer"] = ours.steady_records_per_s / peer.steady_records_per_s
-    out["tap_cpu_fraction_of_floor"] = ours.steady_records_per_s / floor.steady_records_per_s
-    out["cpu_time_ratio_vs_peer"] = ours.steady_records_per_cpu_s / peer.steady_records_per_cpu_s
-    out["cpu_time_fraction_of_floor"] = (
+    # Headline: records per CPU second of each program itself. Wall rates are kept beside
+    # them, but the floor's wall rate is the sandbox's serving rate, not the floor's cost.
+    out["tap_cpu_ratio_vs_peer"] = ours.steady_records_per_cpu_s / peer.steady_records_per_cpu_s
+    out["tap_cpu_fraction_of_floor"] = (
         ours.steady_records_per_cpu_s / floor.steady_records_per_cpu_s
     )
+    out["wall_ratio_vs_peer"] = ours.steady_records_per_s / peer.steady_records_per_s
+    out["wall_fraction_of_floor"] = ours.steady_records_per_s / floor.steady_records_per_s
     return out
 
 

@@ -29,8 +29,18 @@ GOALS: tuple[tuple[str, str, str, Any], ...] = (
         lambda v: v >= 0.9,
     ),
     ("multi_tenant_speedup", "records/min, 10 tenants / 1 tenant", ">= 8", lambda v: v >= 8),
-    ("tap_cpu_ratio_vs_peer", "invoices/s, ours / peer (zero latency)", ">= 20", lambda v: v >= 20),
-    ("tap_cpu_fraction_of_floor", "invoices/s, ours / floor program", ">= 0.5", lambda v: v >= 0.5),
+    (
+        "tap_cpu_ratio_vs_peer",
+        "invoices per CPU second, ours / peer (zero latency)",
+        ">= 20",
+        lambda v: v >= 20,
+    ),
+    (
+        "tap_cpu_fraction_of_floor",
+        "invoices per CPU second, ours / floor",
+        ">= 0.5",
+        lambda v: v >= 0.5,
+    ),
     (
         "target_calls_per_record",
         "write calls per record (lookups apart)",
@@ -130,8 +140,10 @@ def _case_lines(report: dict[str, Any]) -> list[str]:
         out += [
             "",
             "Steady = from the first RECORD line to the last (start-up and discovery excluded). "
-            f"Per CPU second: ours/peer {_num(cpu['cpu_time_ratio_vs_peer'])}, "
-            f"ours/floor {_num(cpu['cpu_time_fraction_of_floor'])}. Ours and the floor: best "
+            "The headline CPU figures use records per CPU second of each program (its own "
+            "user+system time after its first record). By wall clock: ours/peer "
+            f"{_num(cpu['wall_ratio_vs_peer'])}, ours/floor {_num(cpu['wall_fraction_of_floor'])}"
+            " (the floor's wall rate is the sandbox's serving rate). Ours and the floor: best "
             f"of {cpu['repeats']} runs.",
             "",
         ]

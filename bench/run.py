@@ -110,9 +110,27 @@ def machine() -> dict[str, Any]:
     }
 
 
+def _cpu_ratios(cpu: dict[str, Any]) -> None:
+    """(Re)derive the CPU case's ratios from its per-program figures."""
+    rates = {label: cpu.get(label) for label in ("ours", "peer", "floor")}
+    if not all(rates.values()):
+        return
+    ours, peer, floor = (rates[k] or {} for k in ("ours", "peer", "floor"))
+    per_cpu = "steady_records_per_cpu_s"
+    per_wall = "steady_records_per_s"
+    cpu["tap_cpu_ratio_vs_peer"] = ours[per_cpu] / peer[per_cpu]
+    cpu["tap_cpu_fraction_of_floor"] = ours[per_cpu] / floor[per_cpu]
+    cpu["wall_ratio_vs_peer"] = ours[per_wall] / peer[per_wall]
+    cpu["wall_fraction_of_floor"] = ours[per_wall] / floor[per_wall]
+    cpu.pop("cpu_time_ratio_vs_peer", None)
+    cpu.pop("cpu_time_fraction_of_floor", None)
+
+
 def headline(results: dict[str, Any]) -> dict[str, Any]:
     """The flat results.json figures from the cases' results."""
     out: dict[str, Any] = {}
+    if "cpu" in results:
+        _cpu_ratios(results["cpu"])
     calls = results.get("calls", {})
     cpu = results.get("cpu", {})
     limits = results.get("limits", {})
@@ -141,7 +159,9 @@ def headline(results: dict[str, Any]) -> dict[str, Any]:
     out["ours_calls"] = calls.get("ours_calls", math.nan)
     out["peer_calls"] = calls.get("peer_calls", math.nan)
     for label in ("ours", "peer", "floor"):
-        out[f"{label}_records_per_s"] = cpu.get(label, {}).get("steady_records_per_s", math.nan)
+        figures = cpu.get(label, {})
+        out[f"{label}_records_per_s"] = figures.get("steady_records_per_s", math.nan)
+        out[f"{label}_records_per_cpu_s"] = figures.get("steady_records_per_cpu_s", math.nan)
     tap_mem = memory.get("tap", {})
     target_mem = memory.get("target", {})
     out["rss_mb"] = {
@@ -210,7 +230,19 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--sizes", default=None, help="JSON object overriding fields of the chosen sizes"
     )
+    parser.add_argument(
+        "--render",
+        action="store_true",
+        help="only re-render RESULTS.md from --out-dir/results.json (after editing NOTES.md)",
+    )
     args = parser.parse_args(argv)
+    if args.render:
+        path = args.out_dir / "results.json"
+        report = json.loads(path.read_text())
+        report.update(headline(report["cases"]))
+        path.write_text(json.dumps(report, indent=2, default=str) + "\n")
+        write_markdown(args.out_dir / "RESULTS.md", report)
+        return 0
     only = tuple(c for c in args.only.split(",") if c)
     unknown = [c for c in only if c not in CASES]
     if unknown:
