@@ -201,13 +201,23 @@ class Gate:
 
         return watched
 
-    async def _tenantless(self, scope: Scope, receive: Receive, send: Send) -> None:
-        admission = self.limits.admit(None)
+    async def _admitted(
+        self, tenant_id: str | None, scope: Scope, receive: Receive, send: Send
+    ) -> Admission | None:
+        """Count the call against the limits; None once a 429 has been answered instead."""
+        admission = self.limits.admit(tenant_id)
         if not admission.allowed:
-            self.ctx.stats.count_rate_limited(None, admission.problem or "appminute")
+            fallback = "appminute" if tenant_id is None else "minute"
+            self.ctx.stats.count_rate_limited(tenant_id, admission.problem or fallback)
             await _too_many(admission)(scope, receive, send)
+            return None
+        self.ctx.stats.count_call(tenant_id)
+        return admission
+
+    async def _tenantless(self, scope: Scope, receive: Receive, send: Send) -> None:
+        admission = await self._admitted(None, scope, receive, send)
+        if admission is None:
             return
-        self.ctx.stats.count_call(None)
         await self.app(scope, receive, self._decorate(scope, send, admission.headers))
 
     async def _api(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -240,12 +250,9 @@ class Gate:
             await _too_many(self.limits.minute_breach(tenant_id))(scope, receive, send)
             return
 
-        admission = self.limits.admit(tenant_id)
-        if not admission.allowed:
-            self.ctx.stats.count_rate_limited(tenant_id, admission.problem or "minute")
-            await _too_many(admission)(scope, receive, send)
+        admission = await self._admitted(tenant_id, scope, receive, send)
+        if admission is None:
             return
-        self.ctx.stats.count_call(tenant_id)
         try:
             if fault is not None:
                 self.ctx.stats.count_fault(tenant_id, fault)

@@ -28,7 +28,8 @@ import secrets
 import sqlite3
 import threading
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Protocol
@@ -41,6 +42,7 @@ from starlette.routing import BaseRoute, Route
 from xero_sandbox.clock import Clock
 from xero_sandbox.config import SandboxConfig
 from xero_sandbox.stats import Stats
+from xero_sandbox.store import side_connection
 from xero_sandbox.webhooks import Webhooks
 
 __all__ = [
@@ -286,14 +288,23 @@ class Authority:
         self.stats = stats
         self.user_id = str(uuid.uuid5(uuid.NAMESPACE_URL, f"xero-sandbox user {config.client_id}"))
         self._lock = threading.Lock()
-        self._db = sqlite3.connect(config.db, check_same_thread=False, isolation_level=None)
-        self._db.execute("PRAGMA busy_timeout = 10000")
-        self._db.execute("PRAGMA synchronous = NORMAL")
+        self._db = side_connection(config.db)
         self._db.executescript(_SCHEMA)
 
     def close(self) -> None:
         """Close the database connection."""
         self._db.close()
+
+    @contextmanager
+    def _immediate(self) -> Iterator[None]:
+        """One write transaction on the identity tables (callers hold ``_lock``)."""
+        self._db.execute("BEGIN IMMEDIATE")
+        try:
+            yield
+            self._db.execute("COMMIT")
+        except BaseException:
+            self._db.execute("ROLLBACK")
+            raise
 
     # ------------------------------------------------------------------ clients
     def check_client(self, client_id: str | None, client_secret: str | None) -> bool:
@@ -322,35 +333,29 @@ class Authority:
         code = secrets.token_urlsafe(32)
         now = self.clock.now()
         stamp = _iso7(datetime.now(UTC))
-        with self._lock:
-            self._db.execute("BEGIN IMMEDIATE")
-            try:
+        with self._lock, self._immediate():
+            self._db.execute(
+                "INSERT INTO edge_grants (grant_id, client_id, user_id, kind, public, scope, "
+                "auth_event_id) VALUES (?, ?, ?, 'user', ?, ?, ?)",
+                (grant_id, self.config.client_id, self.user_id, int(challenge is not None),
+                 " ".join(scope), event_id),
+            )  # fmt: skip
+            self._db.execute(
+                "INSERT INTO edge_codes (code_hash, grant_id, redirect_uri, challenge, "
+                "expires) VALUES (?, ?, ?, ?, ?)",
+                (_digest(code), grant_id, redirect_uri, challenge, now + self._code_lifetime()),
+            )
+            for tenant in self.directory.tenants():
                 self._db.execute(
-                    "INSERT INTO edge_grants (grant_id, client_id, user_id, kind, public, scope, "
-                    "auth_event_id) VALUES (?, ?, ?, 'user', ?, ?, ?)",
-                    (grant_id, self.config.client_id, self.user_id, int(challenge is not None),
-                     " ".join(scope), event_id),
+                    "INSERT INTO edge_connections (connection_id, client_id, user_id, "
+                    "tenant_id, auth_event_id, created, updated, active) "
+                    "VALUES (?, ?, ?, ?, ?, ?, ?, 1) "
+                    "ON CONFLICT (client_id, user_id, tenant_id) DO UPDATE SET "
+                    "auth_event_id = excluded.auth_event_id, updated = excluded.updated, "
+                    "active = 1",
+                    (str(uuid.uuid4()), self.config.client_id, self.user_id,
+                     tenant.tenant_id, event_id, stamp, stamp),
                 )  # fmt: skip
-                self._db.execute(
-                    "INSERT INTO edge_codes (code_hash, grant_id, redirect_uri, challenge, "
-                    "expires) VALUES (?, ?, ?, ?, ?)",
-                    (_digest(code), grant_id, redirect_uri, challenge, now + self._code_lifetime()),
-                )
-                for tenant in self.directory.tenants():
-                    self._db.execute(
-                        "INSERT INTO edge_connections (connection_id, client_id, user_id, "
-                        "tenant_id, auth_event_id, created, updated, active) "
-                        "VALUES (?, ?, ?, ?, ?, ?, ?, 1) "
-                        "ON CONFLICT (client_id, user_id, tenant_id) DO UPDATE SET "
-                        "auth_event_id = excluded.auth_event_id, updated = excluded.updated, "
-                        "active = 1",
-                        (str(uuid.uuid4()), self.config.client_id, self.user_id,
-                         tenant.tenant_id, event_id, stamp, stamp),
-                    )  # fmt: skip
-                self._db.execute("COMMIT")
-            except BaseException:
-                self._db.execute("ROLLBACK")
-                raise
         return code
 
     def _code_lifetime(self) -> float:
@@ -452,16 +457,11 @@ class Authority:
             grant = self._grant(grant_id)
             if grant is None or grant["revoked"]:
                 raise OAuthError("invalid_grant", "The grant has been revoked")
-            self._db.execute("BEGIN IMMEDIATE")
-            try:
+            with self._immediate():
                 self._db.execute(
                     "UPDATE edge_codes SET used = 1 WHERE code_hash = ?", (_digest(code),)
                 )
                 body = self._token_set(grant, with_refresh=True)
-                self._db.execute("COMMIT")
-            except BaseException:
-                self._db.execute("ROLLBACK")
-                raise
         self.stats.count_token("authorization_code")
         return body
 
@@ -487,18 +487,13 @@ class Authority:
                 raise OAuthError("invalid_grant", "The refresh token has expired")
             if superseded is not None and superseded + REFRESH_GRACE <= now:
                 raise OAuthError("invalid_grant", "The refresh token has already been used")
-            self._db.execute("BEGIN IMMEDIATE")
-            try:
+            with self._immediate():
                 if superseded is None:
                     self._db.execute(
                         "UPDATE edge_refresh_tokens SET superseded = ? WHERE token_hash = ?",
                         (now, token_hash),
                     )
                 body = self._token_set(grant, with_refresh=True)
-                self._db.execute("COMMIT")
-            except BaseException:
-                self._db.execute("ROLLBACK")
-                raise
         self.stats.count_token("refresh_token")
         return body
 
@@ -509,23 +504,17 @@ class Authority:
             raise OAuthError("unauthorized_client", "No organisation to connect")
         scopes = [s for s in scope if s not in ("openid", "profile", "email", "offline_access")]
         grant_id = str(uuid.uuid4())
-        with self._lock:
-            self._db.execute("BEGIN IMMEDIATE")
-            try:
-                self._db.execute(
-                    "INSERT INTO edge_grants (grant_id, client_id, user_id, kind, public, scope, "
-                    "auth_event_id, tenant_id) VALUES (?, ?, ?, 'custom', 0, ?, ?, ?)",
-                    (grant_id, self.config.client_id, self.user_id,
-                     " ".join(scopes or _CUSTOM_DEFAULT_SCOPES), str(uuid.uuid4()),
-                     tenants[0].tenant_id),
-                )  # fmt: skip
-                grant = self._grant(grant_id)
-                assert grant is not None
-                body = self._token_set(grant, with_refresh=False)
-                self._db.execute("COMMIT")
-            except BaseException:
-                self._db.execute("ROLLBACK")
-                raise
+        with self._lock, self._immediate():
+            self._db.execute(
+                "INSERT INTO edge_grants (grant_id, client_id, user_id, kind, public, scope, "
+                "auth_event_id, tenant_id) VALUES (?, ?, ?, 'custom', 0, ?, ?, ?)",
+                (grant_id, self.config.client_id, self.user_id,
+                 " ".join(scopes or _CUSTOM_DEFAULT_SCOPES), str(uuid.uuid4()),
+                 tenants[0].tenant_id),
+            )  # fmt: skip
+            grant = self._grant(grant_id)
+            assert grant is not None
+            body = self._token_set(grant, with_refresh=False)
         self.stats.count_token("client_credentials")
         return body
 
@@ -543,8 +532,7 @@ class Authority:
             grant = self._grant(row[0])
             if grant is None:
                 return
-            self._db.execute("BEGIN IMMEDIATE")
-            try:
+            with self._immediate():
                 self._db.execute(
                     "UPDATE edge_grants SET revoked = 1 WHERE grant_id = ?", (grant["grant_id"],)
                 )
@@ -554,10 +542,6 @@ class Authority:
                         "WHERE client_id = ? AND user_id = ?",
                         (grant["client_id"], grant["user_id"]),
                     )
-                self._db.execute("COMMIT")
-            except BaseException:
-                self._db.execute("ROLLBACK")
-                raise
 
     # ------------------------------------------------------------- access tokens
     def authenticate(self, authorization: str | None) -> Principal:

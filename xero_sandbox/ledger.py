@@ -32,6 +32,7 @@ from typing import Any
 from xero_sandbox.store import LedgerLine, Store, decode, ms_of
 
 __all__ = [
+    "ACCOUNT_CLASS",
     "POSTED_STATUSES",
     "Ledger",
     "Posting",
@@ -45,6 +46,28 @@ __all__ = [
 ]
 
 Record = dict[str, Any]
+
+# Account Type -> Class, as Xero reports it on every account.
+ACCOUNT_CLASS = {
+    "BANK": "ASSET",
+    "CURRENT": "ASSET",
+    "FIXED": "ASSET",
+    "INVENTORY": "ASSET",
+    "NONCURRENT": "ASSET",
+    "PREPAYMENT": "ASSET",
+    "CURRLIAB": "LIABILITY",
+    "LIABILITY": "LIABILITY",
+    "TERMLIAB": "LIABILITY",
+    "PAYG": "LIABILITY",
+    "EQUITY": "EQUITY",
+    "REVENUE": "REVENUE",
+    "SALES": "REVENUE",
+    "OTHERINCOME": "REVENUE",
+    "DIRECTCOSTS": "EXPENSE",
+    "EXPENSE": "EXPENSE",
+    "OVERHEADS": "EXPENSE",
+    "DEPRECIATN": "EXPENSE",
+}
 
 CENT = Decimal("0.01")
 ZERO = Decimal("0.00")
@@ -483,6 +506,18 @@ class Ledger:
         new = self.postings_for(tenant_id, resource, record)
         source_type = self.source_type(resource, record)
         reference = record.get("Reference") or record.get("Narration")
+
+        def journal(postings: list[Posting]) -> Record:
+            return self.post(
+                tenant_id,
+                source_type=source_type,
+                source_id=source_id,
+                date_ms=date_ms,
+                created_ms=created_ms,
+                postings=postings,
+                reference=str(reference) if reference else None,
+            )
+
         written: list[Record] = []
         if not first_time:
             previous = self.posted_sums(tenant_id, source_id)
@@ -501,27 +536,7 @@ class Ledger:
                     if (net, tax) != (ZERO, ZERO)
                 ]
                 if reversal:
-                    written.append(
-                        self.post(
-                            tenant_id,
-                            source_type=source_type,
-                            source_id=source_id,
-                            date_ms=date_ms,
-                            created_ms=created_ms,
-                            postings=reversal,
-                            reference=str(reference) if reference else None,
-                        )
-                    )
+                    written.append(journal(reversal))
         if new:
-            written.append(
-                self.post(
-                    tenant_id,
-                    source_type=source_type,
-                    source_id=source_id,
-                    date_ms=date_ms,
-                    created_ms=created_ms,
-                    postings=new,
-                    reference=str(reference) if reference else None,
-                )
-            )
+            written.append(journal(new))
         return written

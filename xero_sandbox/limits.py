@@ -13,12 +13,12 @@ from __future__ import annotations
 
 import hashlib
 import math
-import sqlite3
 import threading
 from dataclasses import dataclass, field
 
 from xero_sandbox.clock import Clock
 from xero_sandbox.config import SandboxConfig
+from xero_sandbox.store import side_connection
 
 __all__ = ["DAY", "MINUTE", "Admission", "Limits"]
 
@@ -85,9 +85,7 @@ class Limits:
         self._lock = threading.Lock()
         self._app = _Window(MINUTE, 0.0)
         self._tenants: dict[str, _Tenant] = {}
-        self._db = sqlite3.connect(config.db, check_same_thread=False, isolation_level=None)
-        self._db.execute("PRAGMA busy_timeout = 10000")
-        self._db.execute("PRAGMA synchronous = NORMAL")
+        self._db = side_connection(config.db)
         self._db.execute(_SCHEMA)
 
     def close(self) -> None:

@@ -223,18 +223,7 @@ def _profit_and_loss(books: _Books, params: dict[str, str], today: date) -> Reco
     ]
     totals: dict[str, list[int]] = {}
     for title, types, sign in _PL_SECTIONS:
-        section_rows = []
-        section_total = [0] * len(spans)
-        for acc in books.accounts:
-            if acc.get("Type") not in types:
-                continue
-            values = [s.get(str(acc["AccountID"]), 0) * sign for s in sums]
-            if not any(values):
-                continue
-            section_total = [a + b for a, b in zip(section_total, values, strict=True)]
-            section_rows.append(
-                {"RowType": "Row", "Cells": _label(acc) + [_cell(_money(v), acc) for v in values]}
-            )
+        section_rows, section_total = _account_rows(books, sums, types, sign)
         totals[title] = section_total
         if section_rows:
             section_rows.append(

@@ -26,7 +26,15 @@ from decimal import Decimal
 from typing import Any
 
 from xero_sandbox.config import SandboxConfig
-from xero_sandbox.ledger import Ledger, compute_totals, ms_date, note_discounts, quantity, unit
+from xero_sandbox.ledger import (
+    ACCOUNT_CLASS,
+    Ledger,
+    compute_totals,
+    ms_date,
+    note_discounts,
+    quantity,
+    unit,
+)
 from xero_sandbox.store import Store, Tenant
 
 __all__ = ["SEED_START", "seed_if_empty", "seed_tenant"]
@@ -83,26 +91,6 @@ _ACCOUNTS: tuple[tuple[str, str, str, str, str, str], ...] = (
     ("960", "Retained Earnings", "EQUITY", "RETAINEDEARNINGS", "NONE", ""),
     ("970", "Owner A Funds Introduced", "EQUITY", "", "NONE", ""),
 )
-_CLASS = {
-    "BANK": "ASSET",
-    "CURRENT": "ASSET",
-    "FIXED": "ASSET",
-    "INVENTORY": "ASSET",
-    "NONCURRENT": "ASSET",
-    "PREPAYMENT": "ASSET",
-    "CURRLIAB": "LIABILITY",
-    "LIABILITY": "LIABILITY",
-    "TERMLIAB": "LIABILITY",
-    "PAYG": "LIABILITY",
-    "EQUITY": "EQUITY",
-    "REVENUE": "REVENUE",
-    "SALES": "REVENUE",
-    "OTHERINCOME": "REVENUE",
-    "DIRECTCOSTS": "EXPENSE",
-    "EXPENSE": "EXPENSE",
-    "OVERHEADS": "EXPENSE",
-    "DEPRECIATN": "EXPENSE",
-}
 # (TaxType, name, rate %, report tax type)
 _TAX_RATES = (
     ("OUTPUT2", "GST on Income", "15", "OUTPUT"),
@@ -254,11 +242,11 @@ def _settings(world: _World, tenant: Tenant, created_ms: int, base_name: str) ->
             "Status": "ARCHIVED" if description == "archived" else "ACTIVE",
             "Type": acc_type,
             "TaxType": tax_type,
-            "Class": _CLASS[acc_type],
+            "Class": ACCOUNT_CLASS[acc_type],
             "EnablePaymentsToAccount": False,
             "ShowInExpenseClaims": acc_type in ("EXPENSE", "OVERHEADS"),
             "BankAccountType": "BANK" if acc_type == "BANK" else "",
-            "ReportingCode": f"{_CLASS[acc_type][:3]}.{code}",
+            "ReportingCode": f"{ACCOUNT_CLASS[acc_type][:3]}.{code}",
             "ReportingCodeName": name,
             "HasAttachments": False,
             "UpdatedDateUTC": ms_date(created_ms + index * 1000),
@@ -520,6 +508,16 @@ def _date_string(day: date, plus_days: int = 0) -> str:
     return f"{date.fromordinal(day.toordinal() + plus_days).isoformat()}T00:00:00"
 
 
+def _dates_due(day: date, due_in_days: int) -> Record:
+    """Date and DueDate of a document with their ``*DateString`` echoes."""
+    return {
+        "Date": ms_date(_day_ms(day)),
+        "DateString": _date_string(day),
+        "DueDate": ms_date(_day_ms(day) + due_in_days * DAY_MS),
+        "DueDateString": _date_string(day, due_in_days),
+    }
+
+
 def _finish_lines(record: Record, rates: dict[str, Decimal], unit_dp: int = 4) -> Record:
     compute_totals(record, rates, unit_dp=unit_dp)
     for line in record.get("LineItems") or []:
@@ -569,10 +567,7 @@ def _invoices(world: _World, items: list[Record], count: int) -> None:
                 "InvoiceNumber": number,
                 "Reference": f"Ref {rng.randrange(1000, 9999)}" if sales else "",
                 "Contact": _contact_ref(contact),
-                "Date": ms_date(_day_ms(day)),
-                "DateString": _date_string(day),
-                "DueDate": ms_date(_day_ms(day) + 20 * DAY_MS),
-                "DueDateString": _date_string(day, 20),
+                **_dates_due(day, 20),
                 "Status": status,
                 "LineAmountTypes": mode,
                 "LineItems": _lines(
@@ -707,10 +702,7 @@ def _credit_notes(world: _World, items: list[Record], count: int) -> None:
             "CreditNoteNumber": number,
             "Reference": "Returned goods",
             "Contact": _contact_ref(contact),
-            "Date": ms_date(_day_ms(day)),
-            "DateString": _date_string(day),
-            "DueDate": ms_date(_day_ms(day) + 20 * DAY_MS),
-            "DueDateString": _date_string(day, 20),
+            **_dates_due(day, 20),
             "Status": status,
             "LineAmountTypes": "Exclusive",
             "LineItems": _lines(world, items, sales, tracked=False),

@@ -44,6 +44,7 @@ __all__ = [
     "decode",
     "encode",
     "ms_of",
+    "side_connection",
     "unit_2dp",
 ]
 
@@ -155,6 +156,15 @@ def ms_of(value: Any) -> int | None:
         return None
     match = _MS_DATE.match(value)
     return int(match.group(1)) if match else None
+
+
+def side_connection(path: str | Path) -> sqlite3.Connection:
+    """An autocommit connection to the sandbox database for a module's own tables (identity,
+    limits, webhooks), shared between threads and waiting up to 10 s for a lock."""
+    db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
+    db.execute("PRAGMA busy_timeout = 10000")
+    db.execute("PRAGMA synchronous = NORMAL")
+    return db
 
 
 @dataclass(frozen=True)

@@ -39,6 +39,7 @@ import httpx
 from xero_sandbox.clock import Clock
 from xero_sandbox.config import SandboxConfig
 from xero_sandbox.stats import Stats
+from xero_sandbox.store import side_connection
 
 __all__ = ["CATEGORIES", "EVENT_TYPES", "Webhooks", "sign"]
 
@@ -88,8 +89,7 @@ class Webhooks:
         self._db: sqlite3.Connection | None = None
         self._sequence = 0
         if self._url:
-            self._db = sqlite3.connect(config.db, check_same_thread=False, isolation_level=None)
-            self._db.execute("PRAGMA busy_timeout = 10000")
+            self._db = side_connection(config.db)
             self._db.execute(
                 "CREATE TABLE IF NOT EXISTS edge_webhook_sequence (id INTEGER PRIMARY KEY CHECK "
                 "(id = 1), last INTEGER NOT NULL)"

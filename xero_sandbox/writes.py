@@ -45,7 +45,7 @@ from xero_sandbox.idempotency import (
     key_too_long_message,
     mismatch_message,
 )
-from xero_sandbox.ledger import compute_totals, ms_date, note_discounts, unit
+from xero_sandbox.ledger import ACCOUNT_CLASS, compute_totals, ms_date, note_discounts, unit
 from xero_sandbox.reads import not_found
 from xero_sandbox.store import decode, encode, ms_of
 from xero_sandbox.validation import (
@@ -118,26 +118,6 @@ ACCOUNT_TYPES = (
     "TERMLIAB",
     "PAYG",
 )
-_ACCOUNT_CLASS = {
-    "BANK": "ASSET",
-    "CURRENT": "ASSET",
-    "FIXED": "ASSET",
-    "INVENTORY": "ASSET",
-    "NONCURRENT": "ASSET",
-    "PREPAYMENT": "ASSET",
-    "CURRLIAB": "LIABILITY",
-    "LIABILITY": "LIABILITY",
-    "TERMLIAB": "LIABILITY",
-    "PAYG": "LIABILITY",
-    "EQUITY": "EQUITY",
-    "DEPRECIATN": "EXPENSE",
-    "DIRECTCOSTS": "EXPENSE",
-    "EXPENSE": "EXPENSE",
-    "OVERHEADS": "EXPENSE",
-    "OTHERINCOME": "REVENUE",
-    "REVENUE": "REVENUE",
-    "SALES": "REVENUE",
-}
 # Fields Xero computes: dropped from what a client sends (write-rules §0.1).
 _READ_ONLY = frozenset(
     {
@@ -992,7 +972,7 @@ def build_account(w: Writer, element: Element) -> Record:
     if record.get("TaxType") and w.tax_rate(str(record["TaxType"])) is None:
         issues.error(Messages.tax_type_unknown(str(record["TaxType"])))
     record.setdefault("Status", "ACTIVE")
-    record["Class"] = _ACCOUNT_CLASS.get(str(record.get("Type")), "EXPENSE")
+    record["Class"] = ACCOUNT_CLASS.get(str(record.get("Type")), "EXPENSE")
     record.setdefault("EnablePaymentsToAccount", False)
     record.setdefault("ShowInExpenseClaims", False)
     record.setdefault("HasAttachments", False)
