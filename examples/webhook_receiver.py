@@ -45,9 +45,9 @@ def make_server(
             except (ValueError, AttributeError):
                 self._answer(400)
                 return
-            self._answer(200)
             for event in events:
-                on_event(event)
+                on_event(event)  # keep it quick (queue work): Xero waits 5 seconds at most
+            self._answer(200)
 
         def _answer(self, status: int) -> None:
             self.send_response(status)
