@@ -228,11 +228,19 @@ def tap_killed_and_resumed(
                 argv, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True
             )
             assert proc.stdout is not None
-            seen = TapOutput()
+            # Only records followed by a STATE count as delivered: a target persists them
+            # before it emits that STATE. Records after the last STATE are lost with the kill.
+            since_state = TapOutput()
             for lines, line in enumerate(proc.stdout, start=1):
                 if not line.endswith("\n"):
                     break  # cut short: a target never saw it
-                seen.add_line(line)
+                since_state.add_line(line)
+                if since_state.states:
+                    for key, digest in since_state.hashes.items():
+                        union.duplicates += key in union.hashes
+                        union.hashes[key] = digest
+                    state = since_state.states[-1]
+                    since_state = TapOutput()
                 if lines >= kill_after:
                     os.kill(proc.pid, signal.SIGKILL)
                     break
@@ -240,12 +248,6 @@ def tap_killed_and_resumed(
             proc.wait()
             if proc.returncode == -signal.SIGKILL:
                 killed += 1
-            for key, digest in seen.hashes.items():
-                if key in union.hashes:
-                    union.duplicates += 1
-                union.hashes[key] = digest
-            if seen.states:
-                state = seen.states[-1]
         final, _ = run_tap_to_file(workdir / "final", config, streams, state)
         reemitted = union.duplicates
         for key, digest in final.hashes.items():
