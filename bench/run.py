@@ -39,10 +39,11 @@ FULL = Sizes(
     multi_invoices=10_000,
     multi_time_scale=1.0,
     peer_time_scale=2.0,
-    target_limit_time_scale=20.0,
+    target_limit_time_scale=5.0,
     mem_small=100_000,
     mem_big=1_000_000,
-    target_mem_big=100_000,
+    target_mem_big=50_000,
+    target_limit_invoices=2_000,
     repeats=2,
 )
 
@@ -59,6 +60,7 @@ SMOKE = Sizes(
     mem_small=200,
     mem_big=400,
     target_mem_big=400,
+    target_limit_invoices=300,
     repeats=1,
 )
 
@@ -193,6 +195,24 @@ def run(
         "target": cases.target_case,
         "memory": cases.memory_case,
     }
+    out_dir.mkdir(parents=True, exist_ok=True)
+
+    def write() -> dict[str, Any]:
+        report = {
+            **headline(results),
+            "sizes": sizes.__dict__,
+            "machine": machine(),
+            "command": command,
+            "finished_utc": datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S UTC"),
+            "seconds": round(time.perf_counter() - started, 1),
+            "case_seconds": timings,
+            "errors": errors,
+            "cases": results,
+        }
+        (out_dir / "results.json").write_text(json.dumps(report, indent=2, default=str) + "\n")
+        write_markdown(out_dir / "RESULTS.md", report)
+        return report
+
     for name in only:
         log(f"== {name}")
         case_started = time.perf_counter()
@@ -202,21 +222,8 @@ def run(
             errors[name] = f"{type(exc).__name__}: {exc}"
             log(f"{name} failed: {errors[name]}")
         timings[name] = round(time.perf_counter() - case_started, 1)
-    figures = headline(results)
-    report = {
-        **figures,
-        "sizes": sizes.__dict__,
-        "machine": machine(),
-        "command": command,
-        "finished_utc": datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S UTC"),
-        "seconds": round(time.perf_counter() - started, 1),
-        "case_seconds": timings,
-        "errors": errors,
-        "cases": results,
-    }
-    out_dir.mkdir(parents=True, exist_ok=True)
-    (out_dir / "results.json").write_text(json.dumps(report, indent=2, default=str) + "\n")
-    write_markdown(out_dir / "RESULTS.md", report)
+        write()  # a run stopped midway still leaves the figures measured so far
+    report = write()
     log(f"wrote {out_dir / 'RESULTS.md'} and results.json in {report['seconds']:.0f} s")
     return report
 
