@@ -22,8 +22,9 @@ from typing import Any
 
 import pytest
 
+from tests._reliability import shared_token_store
 from tests._tap_support import refresh_token_config
-from xero_api.token_store import TokenStore
+from xero_api.token_store import TokenSet, TokenStore
 from xero_sandbox.launcher import Sandbox
 
 # A run that refreshes, then dies by SIGKILL inside TokenStore.write: Xero has rotated the
@@ -135,3 +136,28 @@ def test_sigkill_then_past_grace_tells_how_to_reauthorise(tmp_path: Path) -> Non
     assert stored.refresh_token is not None
     assert stored.refresh_token not in message
     assert config["client_secret"] not in message
+
+
+def test_a_long_chain_still_knows_the_token_it_started_from() -> None:
+    """A config keeps carrying the first refresh token; after any number of rotations the store
+    must still recognise it as spent history, not take it for a fresh authorisation."""
+    root = "configured-root-token"
+    tokens = TokenSet(client_id="c", refresh_token=root).rotated(root, "t0", "a0", 0.0, "")
+    for n in range(1, 1_000):
+        tokens = tokens.rotated(tokens.refresh_token or "", f"t{n}", f"a{n}", 0.0, "")
+    assert tokens.generation == 1_000
+    assert tokens.knows(root)
+    assert tokens.knows("t998")  # the one it was just rotated from
+    assert len(tokens.lineage) <= 200  # bounded all the same
+
+
+def test_processes_with_the_config_token_share_a_store_past_the_lineage_window(
+    tmp_path: Path,
+) -> None:
+    """Two processes, config carrying the initial refresh token (Meltano style), 300 forced
+    refreshes: more rotations than the store keeps hashes of, yet no reset, no invalid_grant."""
+    figures = shared_token_store(tmp_path, processes=2, refreshes=300, timeout=600)
+    assert figures.records >= 300, figures
+    assert figures.notes["invalid_grant"] == 0, figures
+    assert figures.lost == 0, figures
+    assert figures.leaked == 0, figures

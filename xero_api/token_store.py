@@ -86,9 +86,18 @@ class TokenSet:
             scope=scope or self.scope,
             previous_refresh_token=spent,
             rotated_at=time.time(),
-            lineage=list(dict.fromkeys(lineage))[-_LINEAGE_KEEP:],
+            lineage=_trim(list(dict.fromkeys(lineage))),
             generation=self.generation + 1,
         )
+
+
+def _trim(lineage: list[str]) -> list[str]:
+    # The first entry is the token the chain started from: the one a config (say Meltano's,
+    # regenerated every run) keeps carrying. Forgetting it would make that spent token look like
+    # a fresh authorisation and fork the store every _LINEAGE_KEEP rotations.
+    if len(lineage) <= _LINEAGE_KEEP:
+        return lineage
+    return [lineage[0], *lineage[-(_LINEAGE_KEEP - 1) :]]
 
 
 class TokenStore:
