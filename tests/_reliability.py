@@ -586,6 +586,7 @@ def secrets_scan(workdir: Path, *, seed: int = 3) -> SecretsRun:
             )
             failures.append(done.stderr.strip().splitlines()[-1] if done.stderr.strip() else "")
             (workdir / "tap-dead" / "stderr.txt").write_text(done.stdout + done.stderr)
+            stats = sb.stats()
             deadline = time.monotonic() + 30
             while not events and time.monotonic() < deadline:
                 time.sleep(0.1)  # the sandbox batches webhook events for 5 sandbox seconds
@@ -609,6 +610,8 @@ def secrets_scan(workdir: Path, *, seed: int = 3) -> SecretsRun:
     figures = Figures(
         "secrets planted, tap -> target",
         records=tap_out.emitted,
+        faults_injected=injected(stats),
+        retries=usage_retries(tap_err + target_err),
         leaked=leaked,
         notes={"secrets": len(set(secrets)), "files_scanned": len(scanned), "events": len(events)},
     )
