@@ -1176,3 +1176,103 @@ def test_webhooks_fire_for_contact_invoice_and_credit_note_writes() -> None:
             assert {e["tenantId"] for e in receiver.events()} == {api.tenant_id}
         finally:
             api.close()
+
+
+# ---- field lengths ----------------------------------------------------------------------------
+
+
+def too_long(label: str, limit: int) -> str:
+    return f"{label} is too long. Maximum of {limit} characters allowed"
+
+
+@pytest.mark.parametrize(
+    ("collection", "body", "message"),
+    [
+        ("Contacts", {"Name": "N" * 256}, too_long("Contact Name", 255)),
+        (
+            "Contacts",
+            {"Name": "Long number", "ContactNumber": "9" * 51},
+            too_long("Contact Number", 50),
+        ),
+        ("Contacts", {"Name": "Long tax", "TaxNumber": "T" * 51}, too_long("Tax Number", 50)),
+        (
+            "Contacts",
+            {
+                "Name": "Long street",
+                "Addresses": [{"AddressType": "POBOX", "AddressLine1": "a" * 501}],
+            },
+            too_long("Address Line 1", 500),
+        ),
+        (
+            "Contacts",
+            {"Name": "Long phone", "Phones": [{"PhoneType": "DEFAULT", "PhoneNumber": "1" * 51}]},
+            too_long("Phone Number", 50),
+        ),
+        ("Invoices", invoice("Length", InvoiceNumber="I" * 256), too_long("Invoice Number", 255)),
+        ("Invoices", invoice("Length", Reference="R" * 256), too_long("Reference", 255)),
+        ("Invoices", invoice("Length", line("D" * 4001)), too_long("Description", 4000)),
+        (
+            "Quotes",
+            {"Contact": {"Name": "Length"}, "LineItems": [line()], "Title": "T" * 101},
+            too_long("Title", 100),
+        ),
+        ("Items", {"Code": "LONG-DESC", "Description": "d" * 4001}, too_long("Description", 4000)),
+        ("Items", {"Code": "C" * 31}, too_long("Item Code", 30)),
+        ("TrackingCategories", {"Name": "t" * 101}, too_long("Tracking Category Name", 100)),
+    ],
+)
+def test_too_long_fields_are_validation_errors_and_nothing_is_saved(
+    api: Api, writes_sandbox: Sandbox, collection: str, body: dict[str, Any], message: str
+) -> None:
+    before = writes_sandbox.counts()[api.tenant_id]
+    element = rejected(api.put(collection, body))
+    assert message in messages(element)
+    assert writes_sandbox.counts()[api.tenant_id] == before
+
+
+def test_a_600_character_contact_name_is_refused_in_both_error_modes(api: Api) -> None:
+    long_name = "Long " + "x" * 595
+    element = rejected(api.put("Contacts", {"Name": long_name}))
+    assert messages(element) == [too_long("Contact Name", 255)]
+    assert (element["ContactID"], element["HasValidationErrors"]) == (ZERO_GUID, True)
+    assert element["Name"] == long_name  # echoed as sent, not cut short
+
+    at_limit = unique("Edge").ljust(255, "e")
+    answer = api.put(
+        "Contacts",
+        {"Contacts": [{"Name": long_name}, {"Name": at_limit}]},
+        params={"summarizeErrors": "false"},
+    )
+    assert answer.status_code == 200, answer.text
+    failed, saved = parsed(answer)["Contacts"]
+    assert (failed["StatusAttributeString"], failed["ContactID"]) == ("ERROR", ZERO_GUID)
+    assert messages(failed) == [too_long("Contact Name", 255)]
+    assert saved["StatusAttributeString"] == "OK"
+    assert api.one("Contacts", saved["ContactID"])["Name"] == at_limit  # 255 is allowed, whole
+
+
+def test_lengths_are_counted_in_utf16_code_units(api: Api) -> None:
+    # Xero is .NET: an emoji outside the BMP is two characters of the 255.
+    element = rejected(api.put("Contacts", {"Name": "\U0001f642" * 128}))
+    assert messages(element) == [too_long("Contact Name", 255)]
+    fits = "\U0001f642" * 127 + uuid.uuid4().hex[:1]
+    assert api.created("Contacts", {"Name": fits})["Name"] == fits
+
+
+def test_an_update_is_held_to_the_limits_and_leaves_the_record_alone(api: Api) -> None:
+    contact = api.created("Contacts", {"Name": unique("Updated")})
+    element = rejected(
+        api.post(f"Contacts/{contact['ContactID']}", {"EmailAddress": "a" * 250 + "@b.com"})
+    )
+    assert messages(element) == [too_long("Email Address", 255)]
+    assert element["ContactID"] == contact["ContactID"]
+    assert "EmailAddress" not in api.one("Contacts", contact["ContactID"])
+
+
+def test_a_contact_named_on_a_document_is_held_to_the_contact_limits(
+    api: Api, writes_sandbox: Sandbox
+) -> None:
+    before = writes_sandbox.counts()[api.tenant_id]
+    element = rejected(api.put("Invoices", invoice("Named " + "n" * 300)))
+    assert messages(element) == [too_long("Contact Name", 255)]
+    assert writes_sandbox.counts()[api.tenant_id] == before  # neither invoice nor contact saved

@@ -20,6 +20,7 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any, Protocol
 
 __all__ = [
+    "FIELD_LENGTH_LIMITS",
     "INVOICE_STATUS_CHANGES",
     "ZERO_GUID",
     "Issues",
@@ -35,6 +36,7 @@ __all__ = [
     "as_enum",
     "as_guid",
     "as_text",
+    "check_lengths",
     "check_line",
     "format_lock_date",
     "money",
@@ -131,7 +133,6 @@ class Messages:
     NO_QUOTES = "You must supply at least one quote for creation"  # 47
     ACCOUNT_NAME_TAKEN = "Please enter a unique Name."  # 48
     ACCOUNT_CODE_TAKEN = "Please enter a unique Code"  # 48
-    ACCOUNT_CODE_TOO_LONG = "Account Code is too long. Maximum of 10 characters allowed"  # 49
     ACCOUNT_STATUS_AND_DETAILS = (
         "Cannot update account details and STATUS on the same request"  # 50
     )
@@ -263,9 +264,9 @@ class Messages:
         return f"{what} Name must be specified"
 
     @staticmethod
-    def tracking_name_too_long(what: str, limit: int) -> str:
-        """A tracking name over the spec's maxLength (unconfirmed wording)."""
-        return f"{what} Name must be {limit} characters or fewer"
+    def too_long(label: str, limit: int) -> str:
+        """#49's wording (verbatim for Account Code), used for every field length limit."""
+        return f"{label} is too long. Maximum of {limit} characters allowed"
 
     @staticmethod
     def tracking_name_taken(what: str, name: str) -> str:
@@ -422,6 +423,87 @@ def as_date(value: Any, path: str) -> date:
 def valid_email(address: str) -> bool:
     """Xero refuses e-mail addresses without a user, an @ and a dotted domain."""
     return bool(_EMAIL.match(address))
+
+
+# ---- field lengths (xero-write-rules §1, §2, §5, §9, §10; spec maxLength) --------------------
+
+#: (resource, field path) -> (most characters allowed, how the message names the field).
+#: ``Name[]`` in a path walks every element of the list ``Name``.
+FIELD_LENGTH_LIMITS: Mapping[tuple[str, str], tuple[int, str]] = {
+    ("Contacts", "Name"): (255, "Contact Name"),
+    ("Contacts", "ContactNumber"): (50, "Contact Number"),
+    ("Contacts", "AccountNumber"): (50, "Account Number"),
+    ("Contacts", "CompanyNumber"): (50, "Company Number"),
+    ("Contacts", "TaxNumber"): (50, "Tax Number"),
+    ("Contacts", "EmailAddress"): (255, "Email Address"),
+    ("Contacts", "FirstName"): (255, "First Name"),
+    ("Contacts", "LastName"): (255, "Last Name"),
+    ("Contacts", "Phones[].PhoneNumber"): (50, "Phone Number"),
+    ("Contacts", "Phones[].PhoneAreaCode"): (10, "Phone Area Code"),
+    ("Contacts", "Phones[].PhoneCountryCode"): (20, "Phone Country Code"),
+    ("Contacts", "Addresses[].AddressLine1"): (500, "Address Line 1"),
+    ("Contacts", "Addresses[].AddressLine2"): (500, "Address Line 2"),
+    ("Contacts", "Addresses[].AddressLine3"): (500, "Address Line 3"),
+    ("Contacts", "Addresses[].AddressLine4"): (500, "Address Line 4"),
+    ("Contacts", "Addresses[].City"): (255, "City"),
+    ("Contacts", "Addresses[].Region"): (255, "Region"),
+    ("Contacts", "Addresses[].PostalCode"): (50, "Postal Code"),
+    ("Contacts", "Addresses[].Country"): (50, "Country"),
+    ("Contacts", "Addresses[].AttentionTo"): (255, "Attention To"),
+    ("Invoices", "InvoiceNumber"): (255, "Invoice Number"),
+    ("Invoices", "Reference"): (255, "Reference"),
+    ("Invoices", "LineItems[].Description"): (4000, "Description"),
+    ("CreditNotes", "LineItems[].Description"): (4000, "Description"),
+    ("BankTransactions", "LineItems[].Description"): (4000, "Description"),
+    ("PurchaseOrders", "LineItems[].Description"): (4000, "Description"),
+    ("PurchaseOrders", "DeliveryInstructions"): (500, "Delivery Instructions"),
+    ("Quotes", "QuoteNumber"): (255, "Quote Number"),
+    ("Quotes", "Reference"): (4000, "Reference"),
+    ("Quotes", "Terms"): (4000, "Terms"),
+    ("Quotes", "Title"): (100, "Title"),
+    ("Quotes", "Summary"): (3000, "Summary"),
+    ("Quotes", "LineItems[].Description"): (4000, "Description"),
+    ("Items", "Code"): (30, "Item Code"),
+    ("Items", "Name"): (50, "Item Name"),
+    ("Items", "Description"): (4000, "Description"),
+    ("Items", "PurchaseDescription"): (4000, "Purchase Description"),
+    ("Accounts", "Code"): (10, "Account Code"),
+    ("Accounts", "Name"): (150, "Account Name"),
+    ("Accounts", "Description"): (4000, "Description"),
+    ("TrackingCategories", "Name"): (100, "Tracking Category Name"),
+    ("Options", "Name"): (100, "Tracking Option Name"),
+}
+
+
+def _at_path(node: Any, steps: list[str]) -> Iterable[Any]:
+    """The values a field path reaches in a record (``X[]`` walks the list ``X``)."""
+    if not steps:
+        yield node
+        return
+    if not isinstance(node, Mapping):
+        return
+    head, rest = steps[0], steps[1:]
+    if head.endswith("[]"):
+        items = node.get(head[:-2])
+        for item in items if isinstance(items, list) else ():
+            yield from _at_path(item, rest)
+    elif head in node:
+        yield from _at_path(node[head], rest)
+
+
+def _utf16_length(text: str) -> int:
+    # Xero is .NET: a string's length is its count of UTF-16 code units.
+    return len(text.encode("utf-16-le")) // 2
+
+
+def check_lengths(resource: str, record: Mapping[str, Any], issues: Issues) -> None:
+    """Report every text field of ``record`` longer than :data:`FIELD_LENGTH_LIMITS` allows."""
+    for (limited, path), (limit, label) in FIELD_LENGTH_LIMITS.items():
+        if limited != resource:
+            continue
+        for value in _at_path(record, path.split(".")):
+            if isinstance(value, str) and _utf16_length(value) > limit:
+                issues.error(Messages.too_long(label, limit))
 
 
 # ---- lines (xero-write-rules §2.2, §13) ---------------------------------------------------

@@ -63,6 +63,7 @@ from xero_sandbox.validation import (
     as_enum,
     as_guid,
     as_text,
+    check_lengths,
     check_line,
     prepare_line,
     valid_email,
@@ -949,8 +950,6 @@ def build_account(w: Writer, element: Element) -> Record:
         if details:
             issues.error(Messages.ACCOUNT_STATUS_AND_DETAILS)
     code = str(record.get("Code") or "")
-    if len(code) > 10:
-        issues.error(Messages.ACCOUNT_CODE_TOO_LONG)
     if code and (existing is None or code.lower() != str(existing.get("Code", "")).lower()):
         other = w.account(code=code)
         if other is not None and other.get("AccountID") != (existing or {}).get("AccountID"):
@@ -1527,19 +1526,16 @@ def build_quote(w: Writer, element: Element) -> Record:
 
 
 TRACKING_STATUSES = ("ACTIVE", "ARCHIVED", "DELETED")
-TRACKING_NAME_LIMIT = 100  # the spec's maxLength on category and option names
 MAX_ACTIVE_TRACKING_CATEGORIES = 2
 
 
 def _tracking_name(element: Element, record: Record, what: str, siblings: list[Record]) -> None:
-    """Name required, at most 100 characters, unique among ``siblings`` ignoring case."""
+    """Name required and unique among ``siblings`` ignoring case."""
     _text_fields(record, element, ("Name",))
     name = str(record.get("Name") or "").strip()
     record["Name"] = name
     if not name:
         element.issues.error(Messages.tracking_name_missing(what))
-    elif len(name) > TRACKING_NAME_LIMIT:
-        element.issues.error(Messages.tracking_name_too_long(what, TRACKING_NAME_LIMIT))
     elif any(str(other.get("Name", "")).casefold() == name.casefold() for other in siblings):
         element.issues.error(Messages.tracking_name_taken(what, name))
 
@@ -1891,6 +1887,9 @@ def _process(
     element = Element(known, path, existing)
     record = spec.build(w, element)
     issues = element.issues
+    check_lengths(spec.collection, record, issues)
+    if element.new_contact is not None:  # a contact the document creates is held to its limits
+        check_lengths("Contacts", element.new_contact, issues)
     echo_warnings = [{"Message": m} for m in issues.warnings]
     if issues.errors:
         echo = dict(record)
