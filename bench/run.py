@@ -42,7 +42,7 @@ FULL = Sizes(
     target_limit_time_scale=5.0,
     mem_small=100_000,
     mem_big=1_000_000,
-    target_mem_big=50_000,
+    target_mem_big=20_000,
     target_limit_invoices=2_000,
     repeats=2,
 )
@@ -59,8 +59,8 @@ SMOKE = Sizes(
     target_limit_time_scale=60.0,
     mem_small=200,
     mem_big=400,
-    target_mem_big=400,
-    target_limit_invoices=300,
+    target_mem_big=300,
+    target_limit_invoices=150,
     repeats=1,
 )
 
