@@ -1,80 +1,208 @@
-"""Background fetching: each partition's pages are read ahead of the SDK emitting them.
+"""Read-ahead: every partition of a sync is read in the background, in the order it is emitted.
 
-A :class:`Prefetcher` runs one page producer (a generator of record lists) in a daemon thread and
-hands its pages over through a bounded queue, so the next page is on its way while the current
-one is emitted, and every tenant of a stream downloads while another tenant's records are being
-written. Errors raised by the producer are re-raised in the consuming thread.
+A :class:`ReadAhead` is given one job per (stream, tenant) in the order the SDK will consume
+them and runs up to ``workers`` of them at once, each in its own daemon thread. A job runs its
+page producer to completion into a :class:`Spool`. Only the partition being emitted keeps pages
+in memory (a short lead; its producer waits beyond it); every other job pickles its pages to an
+anonymous temporary file, so memory stays bounded however far ahead a job runs. The consumer
+reads a spool's pages in order and gets the producer's error re-raised after the pages before it.
 """
 
 from __future__ import annotations
 
-import queue
+import os
+import pickle
+import tempfile
 import threading
-from collections.abc import Callable, Iterator
-from typing import Any, cast
+from collections import deque
+from collections.abc import Callable, Generator, Iterable, Iterator
+from typing import IO, Any
 
-__all__ = ["Prefetcher"]
+__all__ = ["ReadAhead", "Spool"]
 
 Record = dict[str, Any]
 PageProducer = Callable[[], Iterator[list[Record]]]
+Key = tuple[str, str]  # (stream name, tenant)
 
-_DONE = object()
-
-
-class _Failure:
-    def __init__(self, error: BaseException) -> None:
-        self.error = error
+LEAD_PAGES = 2  # pages of the partition being emitted held in memory ahead of the consumer
 
 
-class Prefetcher:
-    """Runs ``produce()`` in a thread, at most ``depth`` pages ahead of the consumer."""
+class Spool:
+    """The pages of one job: in memory while it is being emitted, otherwise in a temp file."""
 
-    def __init__(self, produce: PageProducer, *, depth: int = 2, name: str = "xero-fetch") -> None:
-        self._produce = produce
-        self._queue: queue.Queue[object] = queue.Queue(maxsize=depth)
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name=name, daemon=True)
-        self._started = False
+    def __init__(self) -> None:
+        self._cond = threading.Condition()
+        self._memory: deque[list[Record]] = deque()
+        self._spilled: deque[tuple[int, int]] = deque()  # (offset, length), memory pages first
+        self._file: IO[bytes] | None = None
+        self._end = 0
+        self._consumed = False  # the consumer reads this spool now: keep pages in memory
+        self._finished = False
+        self._error: BaseException | None = None
+        self._closed = False
 
-    def start(self) -> None:
-        """Start reading (idempotent)."""
-        if not self._started:
-            self._started = True
-            self._thread.start()
+    def put(self, page: list[Record]) -> bool:
+        """Add the next page; False once the consumer has gone (the producer should stop)."""
+        with self._cond:
+            if self._consumed:
+                # Spilled pages come first: wait for them to be read rather than spill more.
+                while not self._closed and (self._spilled or len(self._memory) >= LEAD_PAGES):
+                    self._cond.wait()
+                if self._closed:
+                    return False
+                self._memory.append(page)
+                self._cond.notify_all()
+                return True
+            if self._closed:
+                return False
+        data = pickle.dumps(page, protocol=pickle.HIGHEST_PROTOCOL)  # outside the lock: slow
+        with self._cond:
+            if self._closed:
+                return False
+            if self._file is None:
+                # Lives as long as the spool; close() closes it (anonymous: gone even if killed).
+                self._file = tempfile.TemporaryFile(prefix="tap-xero-")  # noqa: SIM115
+            os.pwrite(self._file.fileno(), data, self._end)
+            self._spilled.append((self._end, len(data)))
+            self._end += len(data)
+            self._cond.notify_all()
+        return True
 
-    def _put(self, item: object) -> bool:
-        while not self._stop.is_set():
-            try:
-                self._queue.put(item, timeout=0.2)
-            except queue.Full:
-                continue
-            return True
-        return False
+    def finish(self, error: BaseException | None = None) -> None:
+        """The producer is done, cleanly or with ``error``."""
+        with self._cond:
+            self._finished = True
+            self._error = error
+            self._cond.notify_all()
 
-    def _run(self) -> None:
-        try:
-            for page in self._produce():
-                if not self._put(page):
-                    return
-        except BaseException as error:  # handed to the consumer, who decides
-            self._put(_Failure(error))
-            return
-        self._put(_DONE)
+    def claim(self) -> None:
+        """The consumer is here: from now on pages wait in memory instead of spilling."""
+        with self._cond:
+            self._consumed = True
+            self._cond.notify_all()
 
-    def pages(self) -> Iterator[list[Record]]:
-        """The producer's pages, in order; re-raises its error."""
-        self.start()
+    def pages(self) -> Generator[list[Record], None, None]:
+        """The pages in order, blocking until each is there; re-raises the producer's error."""
+        self.claim()
         try:
             while True:
-                item = self._queue.get()
-                if item is _DONE:
-                    return
-                if isinstance(item, _Failure):
-                    raise item.error
-                yield cast(list[Record], item)
+                data: bytes | None = None
+                with self._cond:
+                    while not (self._memory or self._spilled or self._finished or self._closed):
+                        self._cond.wait()
+                    if self._memory:
+                        page = self._memory.popleft()
+                        self._cond.notify_all()
+                    elif self._spilled and self._file is not None:
+                        offset, length = self._spilled.popleft()
+                        data = os.pread(self._file.fileno(), length, offset)
+                        if not self._spilled:  # all read: reuse the file from its start
+                            os.ftruncate(self._file.fileno(), 0)
+                            self._end = 0
+                        self._cond.notify_all()
+                    elif self._error is not None:
+                        raise self._error
+                    else:
+                        return
+                # Our own pages, written by this process to its own unnamed file.
+                yield page if data is None else pickle.loads(data)  # noqa: S301
         finally:
-            self.stop()
+            self.close()
 
-    def stop(self) -> None:
-        """Ask the producer to stop after its current page (used when the consumer gives up)."""
-        self._stop.set()
+    def close(self) -> None:
+        """Drop every page and the temp file; the producer stops at its next page."""
+        with self._cond:
+            self._closed = True
+            self._memory.clear()
+            self._spilled.clear()
+            if self._file is not None:
+                self._file.close()
+                self._file = None
+            self._cond.notify_all()
+
+
+class _Job:
+    def __init__(self, key: Key, produce: PageProducer) -> None:
+        self.key = key
+        self.produce = produce
+        self.spool = Spool()
+        self.started = False
+
+
+class ReadAhead:
+    """Runs planned read jobs, at most ``workers`` at once, started in the given order."""
+
+    def __init__(self, plan: Iterable[tuple[Key, PageProducer]], *, workers: int) -> None:
+        self._lock = threading.Lock()
+        self._workers = max(1, workers)
+        self._running = 0
+        self._closed = False
+        self._jobs: dict[Key, _Job] = {}
+        self._pending: deque[_Job] = deque()
+        for key, produce in plan:
+            job = self._jobs[key] = _Job(key, produce)
+            self._pending.append(job)
+        with self._lock:
+            self._start_pending()
+
+    def pages(self, key: Key, produce: PageProducer) -> Generator[list[Record], None, None]:
+        """The pages of ``key``'s job (``produce`` makes one if it was not planned)."""
+        with self._lock:
+            job = self._jobs.pop(key, None) or _Job(key, produce)
+            job.spool.claim()
+            if not job.started:
+                # The partition being emitted must not wait for a free worker.
+                if job in self._pending:
+                    self._pending.remove(job)
+                self._start(job)
+        return job.spool.pages()
+
+    def cancel(self, matches: Callable[[Key], bool]) -> None:
+        """Stop and drop the jobs whose key ``matches`` (their pages will not be read)."""
+        with self._lock:
+            doomed = [job for key, job in self._jobs.items() if matches(key)]
+            for job in doomed:
+                del self._jobs[job.key]
+                if job in self._pending:
+                    self._pending.remove(job)
+        for job in doomed:
+            job.spool.close()
+
+    def close(self) -> None:
+        """Stop every job and delete every spool (end of sync, error or interrupt)."""
+        with self._lock:
+            self._closed = True
+            jobs = list(self._jobs.values())
+            self._jobs.clear()
+            self._pending.clear()
+        for job in jobs:
+            job.spool.close()
+
+    def _start_pending(self) -> None:
+        while self._pending and self._running < self._workers and not self._closed:
+            self._start(self._pending.popleft())
+
+    def _start(self, job: _Job) -> None:
+        job.started = True
+        self._running += 1
+        name = f"xero-read:{job.key[0]}:{job.key[1]}"
+        threading.Thread(target=self._run, args=(job,), name=name, daemon=True).start()
+
+    def _run(self, job: _Job) -> None:
+        try:
+            pages = job.produce()
+            try:
+                for page in pages:
+                    if not job.spool.put(page):
+                        break
+            finally:
+                if isinstance(pages, Generator):
+                    pages.close()
+        except BaseException as error:  # handed to the consumer, who decides
+            job.spool.finish(error)
+        else:
+            job.spool.finish()
+        finally:
+            with self._lock:
+                self._running -= 1
+                self._start_pending()

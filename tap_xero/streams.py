@@ -1,10 +1,11 @@
 """Streams made from the resource table: one generic class, plus Xero's real special cases.
 
 Every stream is partitioned by tenant (context ``{"TenantID": ...}``), so each tenant keeps its
-own bookmark and every record carries its ``TenantID``. Pages are read by a background
-:class:`~tap_xero.fetch.Prefetcher` per partition; while one tenant is emitted the next
-``TENANTS_AHEAD`` tenants download, so tenants are read in parallel (the client keeps each within
-Xero's per-tenant limits) with a bounded amount of memory.
+own bookmark and every record carries its ``TenantID``. During a sync every selected stream
+and tenant is read ahead in the background (:class:`~tap_xero.fetch.ReadAhead`, planned by
+:meth:`TapXero.partition_pages`), so tenants and streams are read in parallel (the client keeps
+each tenant within Xero's limits) while memory stays bounded; pages are emitted in the SDK's
+order.
 
 Reading plans, chosen from the resource row:
 
@@ -34,6 +35,7 @@ from typing import TYPE_CHECKING, Any
 
 from singer_sdk import Stream
 from singer_sdk.helpers._catalog import pop_deselected_record_properties
+from singer_sdk.helpers._state import get_state_if_exists
 from singer_sdk.helpers.conform import TypeConformanceLevel
 from singer_sdk.singerlib import RecordMessage
 
@@ -43,7 +45,6 @@ from xero_api.resources import Paging, Resource
 from xero_api.schema_files import load_schema
 
 from .convert import date_converter
-from .fetch import Prefetcher
 
 if TYPE_CHECKING:
     from .tap import TapXero
@@ -53,7 +54,6 @@ __all__ = ["REPORTS", "ReportStream", "XeroStream"]
 Record = dict[str, Any]
 TENANT_KEY = "TenantID"
 FIXED_PAGE_SIZE = 100  # Xero's size where it takes `page` but no `pageSize`, and for Journals
-TENANTS_AHEAD = 4  # tenants downloading ahead of the one being emitted
 BOUNDARY_VALUE = "boundary_value"
 BOUNDARY_IDS = "boundary_ids"
 
@@ -81,8 +81,6 @@ class TenantStream(Stream):
     def __init__(self, tap: TapXero, name: str, schema: dict[str, Any]) -> None:
         super().__init__(tap, schema=schema, name=name)
         self.xero_tap = tap
-        self._fetchers: dict[str, Prefetcher] = {}
-        self._waiting: list[str] | None = None
         self._prune_deselected: bool | None = None
 
     @property
@@ -123,7 +121,16 @@ class TenantStream(Stream):
 
     def partition_start(self, context: Mapping[str, Any]) -> PartitionStart:
         """Bookmark of a partition (the later of STATE and ``start_date`` for timestamps)."""
-        state = self.get_context_state(dict(context))
+        # Read-only: the read-ahead plans every partition before the SDK starts its state entry.
+        manager = self.state_manager
+        state = (
+            get_state_if_exists(
+                manager.tap_state,
+                manager.stream_name,
+                state_partition_context=manager.get_state_partition_context(dict(context)),
+            )
+            or {}
+        )
         value = state.get("replication_key_value")
         if state.get("replication_key") not in (None, self.replication_key):
             value = None
@@ -144,28 +151,6 @@ class TenantStream(Stream):
         """Pages of ready-to-emit records of one tenant (runs in a background thread)."""
         raise NotImplementedError
 
-    def _fetcher(self, tenant: str) -> Prefetcher:
-        if self._waiting is None:  # the stream starts: queue every tenant's reader
-            exhausted = self.xero_tap.exhausted
-            self._waiting = [
-                p[TENANT_KEY] for p in self.partitions or () if p[TENANT_KEY] not in exhausted
-            ]
-        fetcher = self._fetchers.pop(tenant, None) or self._new_fetcher(tenant)
-        if tenant in self._waiting:
-            self._waiting.remove(tenant)
-        fetcher.start()
-        # Keep the next tenants downloading while this one is emitted (bounded: each holds up
-        # to two pages in memory).
-        while self._waiting and len(self._fetchers) < TENANTS_AHEAD:
-            ahead = self._waiting.pop(0)
-            self._fetchers[ahead] = self._new_fetcher(ahead)
-            self._fetchers[ahead].start()
-        return fetcher
-
-    def _new_fetcher(self, tenant: str) -> Prefetcher:
-        start = self.partition_start({TENANT_KEY: tenant})
-        return Prefetcher(lambda: self.produce(tenant, start), name=f"{self.name}:{tenant}")
-
     def get_records(self, context: Mapping[str, Any] | None) -> Iterable[Record]:
         """Records of one tenant, in the order Xero returned them."""
         if not context:
@@ -179,8 +164,9 @@ class TenantStream(Stream):
         # In BATCH mode records reach the output only when their batch file is announced, so a
         # STATE after a page would run ahead of them.
         bookmark_pages = not self.get_batch_config(self.config)
+        pages = self.xero_tap.partition_pages(self, tenant)
         try:
-            for page in self._fetcher(tenant).pages():
+            for page in pages:
                 yield from page
                 if bookmark_pages:
                     # The SDK has emitted the page's records: bookmark here, so a run killed
@@ -188,6 +174,7 @@ class TenantStream(Stream):
                     self._write_state_message()
         except XeroRateLimitExhausted as error:
             self.xero_tap.exhausted[tenant] = error
+            self.xero_tap.cancel_reads(tenant)
             self.logger.warning("Stopping %s for tenant %s: %s", self.name, tenant, error.message)
             self._keep_bookmark(context)
         except XeroAuthError as error:
@@ -198,18 +185,13 @@ class TenantStream(Stream):
             self.xero_tap.refused.append(error.message)
             self.logger.error("Skipping %s for tenant %s: %s", self.name, tenant, error.message)
             self._keep_bookmark(context)
+        finally:
+            pages.close()  # a consumer that stops early stops its read
 
     def _keep_bookmark(self, context: Mapping[str, Any]) -> None:
         if not self.is_sorted:
             # An unsorted read that stopped half-way must not move its bookmark.
             self.get_context_state(dict(context)).pop("progress_markers", None)
-
-    def stop_fetchers(self) -> None:
-        """Stop every read-ahead thread of this stream (end of stream or abort)."""
-        for fetcher in self._fetchers.values():
-            fetcher.stop()
-        self._fetchers.clear()
-        self._waiting = []
 
     def get_json(
         self,

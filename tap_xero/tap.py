@@ -7,6 +7,7 @@ import enum
 import logging
 import sys
 import threading
+from collections.abc import Generator
 from typing import Any, cast
 
 from singer_sdk import Stream, Tap, metrics
@@ -20,7 +21,8 @@ from xero_api.errors import XeroConfigError, XeroError, XeroRateLimitExhausted
 from xero_api.resources import RESOURCES
 from xero_api.settings import SETTINGS, Setting, XeroSettings
 
-from .streams import REPORTS, ReportStream, TenantStream, XeroStream
+from .fetch import PageProducer, ReadAhead
+from .streams import REPORTS, TENANT_KEY, Record, ReportStream, TenantStream, XeroStream
 
 __all__ = ["TapXero"]
 
@@ -132,6 +134,8 @@ class TapXero(Tap):
         self._client: XeroClient | None = None
         self._tenant_ids: list[str] | None = None
         self._lock = threading.Lock()
+        self._syncing = False
+        self._reads: ReadAhead | None = None
         super().__init__(*args, **kwargs)
         # One INFO line per HTTP request drowns the log; the usage report sums them up.
         logging.getLogger("httpx").setLevel(logging.WARNING)
@@ -169,6 +173,45 @@ class TapXero(Tap):
             raise XeroError(f"GET {path} for tenant {tenant}: expected a JSON object")
         return body
 
+    # -- reading ahead ---------------------------------------------------------------------
+
+    def partition_pages(
+        self, stream: TenantStream, tenant: str
+    ) -> Generator[list[Record], None, None]:
+        """One partition's pages, read in the background.
+
+        In a sync, the first call plans every selected stream and tenant in the SDK's order,
+        bookmarks as given in the input state; outside one (the SDK's dry run) each partition
+        is read on its own.
+        """
+        if self._reads is None:
+            plan = self._read_plan() if self._syncing else []
+            self._reads = ReadAhead(plan, workers=min(32, 3 * len(self.tenant_ids) + 2))
+        return self._reads.pages((stream.name, tenant), self._producer(stream, tenant))
+
+    def cancel_reads(self, tenant: str) -> None:
+        """Stop reading ahead for a tenant (its day limit is used up)."""
+        if self._reads is not None:
+            self._reads.cancel(lambda key: key[1] == tenant)
+
+    def _close_reads(self) -> None:
+        if self._reads is not None:
+            self._reads.close()
+            self._reads = None
+
+    def _producer(self, stream: TenantStream, tenant: str) -> PageProducer:
+        start = stream.partition_start({TENANT_KEY: tenant})
+        return lambda: stream.produce(tenant, start)
+
+    def _read_plan(self) -> list[tuple[tuple[str, str], PageProducer]]:
+        # Tap.sync_all's order: selected streams as listed, partitions as listed.
+        return [
+            ((stream.name, partition[TENANT_KEY]), self._producer(stream, partition[TENANT_KEY]))
+            for stream in self.streams.values()
+            if isinstance(stream, TenantStream) and stream.selected
+            for partition in stream.partitions or ()
+        ]
+
     # -- singer ----------------------------------------------------------------------------
 
     def discover_streams(self) -> list[Stream]:
@@ -182,15 +225,16 @@ class TapXero(Tap):
         """Sync, then report API usage; Xero errors end the run with one clear line."""
         try:
             self._check_dates()
+            self._close_reads()  # a dry run's reads, if any, were not planned for this sync
+            self._syncing = True
             super().sync_all()
         except XeroError as error:
             self.write_message(StateMessage(value=self.state))
             self.logger.error("%s", error.message)
             raise SystemExit(1) from None
         finally:
-            for stream in self.streams.values():
-                if isinstance(stream, TenantStream):
-                    stream.stop_fetchers()
+            self._syncing = False
+            self._close_reads()
             self.report_usage()
             if self._client is not None:
                 self._client.close()

@@ -374,9 +374,9 @@ def test_reports_resume_at_their_last_month(sandbox: Sandbox, tmp_path: Path) ->
 
 
 def test_two_runs_share_one_rotating_token_store(tmp_path: Path) -> None:
-    """Two tap processes at once on one token store, with tokens expiring every few seconds:
+    """Two tap processes at once on one token store, with tokens expiring every half second:
     every rotation is stored before use and no run spends a token the other already spent."""
-    with Sandbox(tenants=2, scale=60, seed=8, time_scale=1800, latency_ms=30, **RELAXED) as sb:
+    with Sandbox(tenants=2, scale=60, seed=8, time_scale=3600, latency_ms=30, **RELAXED) as sb:
         config = refresh_token_config(sb, tmp_path / "tokens.json", page_size=5)
         runs = []
         for name in ("one", "two"):
