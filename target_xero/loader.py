@@ -22,7 +22,7 @@ import copy
 import hashlib
 import logging
 from collections import Counter
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -96,6 +96,7 @@ class Pending:
     keyed: dict[str, Any]
     source_id: str | None
     reasons: list[str] = field(default_factory=list)
+    missing: list[str] = field(default_factory=list)  # resource stream of each unresolved ref
     target_id: str | None = None
     action: str = ""
     follow: tuple[str, ...] = ()  # statuses to move the written document through
@@ -127,19 +128,34 @@ class Loader:
 
     # -- entry point ---------------------------------------------------------------------
 
-    def load(self, stream: str, resource_stream: str, records: Sequence[dict[str, Any]]) -> None:
-        """Write (or reject) every record of one batch."""
+    def load(
+        self,
+        stream: str,
+        resource_stream: str,
+        records: Sequence[dict[str, Any]],
+        *,
+        waiting: Collection[str] = (),
+    ) -> list[dict[str, Any]]:
+        """Write (or reject) every record of one batch, except those returned: records whose
+        only problems are references to resources in ``waiting`` (streams that may still
+        deliver them), to be loaded again later."""
         resource = resource_for_stream(resource_stream)
         rule = resource.write
         assert rule is not None
         pending = [self._prepare(stream, resource, r) for r in records]
         self._resolve_references(resource, pending)
-        live = self._reject_failed(pending)
+        held = [
+            p
+            for p in pending
+            if p.missing and len(p.missing) == len(p.reasons) and set(p.missing) <= set(waiting)
+        ]
+        live = self._reject_failed([p for p in pending if p not in held])
         while live:
             deferred = self._match(resource, live)
             live = self._reject_failed(live)
             self._send(resource, [p for p in live if p not in deferred])
             live = deferred
+        return [p.record for p in held]
 
     def _prepare(self, stream: str, resource: Resource, record: dict[str, Any]) -> Pending:
         payload = copy.deepcopy(record)
@@ -225,6 +241,7 @@ class Loader:
                 item.reasons.append(
                     f"{name} ({shown}) matches no {target.envelope[:-1]} in the target organisation"
                 )
+                item.missing.append(target_stream)
             else:
                 parent.pop(name)
 
@@ -243,6 +260,7 @@ class Loader:
                 item.reasons.append(
                     f"{name} {value!r} matches no {target.envelope[:-1]} in the target organisation"
                 )
+                item.missing.append(target_stream)
             elif key_field == target.primary_key:
                 parent[name] = xero_id
 
@@ -271,8 +289,10 @@ class Loader:
                     item.reasons.append(
                         f"tracking category {category!r} does not exist in the target organisation"
                     )
+                    item.missing.append("tracking_categories")
                 elif norm(option) not in options:
                     item.reasons.append(f"tracking category {category!r} has no option {option!r}")
+                    item.missing.append("tracking_categories")
                 else:
                     resolved.append({"Name": category, "Option": option})
             parent[name] = resolved

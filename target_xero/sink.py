@@ -83,5 +83,5 @@ class XeroSink(BatchSink):  # type: ignore[misc]
         if not records or self.resource_stream is None:
             return
         self._xero_target.drain_dependencies(self.resource_stream)
-        self._xero_target.loader.load(self.stream_name, self.resource_stream, records)
-        self.tally_record_written(len(records))
+        held = self._xero_target.load(self.stream_name, self.resource_stream, records)
+        self.tally_record_written(len(records) - held)

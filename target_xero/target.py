@@ -176,6 +176,10 @@ class TargetXero(Target):  # type: ignore[misc]
         self._client: XeroClient | None = None
         self._loader: Loader | None = None
         self._journal: Journal | None = None
+        # Records waiting for a reference that a later record may create: resource stream ->
+        # (input stream, record) in arrival order.
+        self._held: dict[str, list[tuple[str, dict[str, Any]]]] = {}
+        self._input_ended = False
         super().__init__(*args, **kwargs)
         self.max_parallelism = 1  # one organisation, written in dependency order
         if self.config.get("auth_mode"):
@@ -261,6 +265,52 @@ class TargetXero(Target):  # type: ignore[misc]
             ):
                 self.drain_one(sink)
 
+    def load(self, stream_name: str, resource_stream: str, records: list[dict[str, Any]]) -> int:
+        """Write or reject a batch; hold back records whose references may still arrive (how
+        many were held), then retry the records held for this resource."""
+        rule = resource_for_stream(resource_stream).write
+        assert rule is not None
+        held = self.loader.load(stream_name, resource_stream, records, waiting=rule.depends_on)
+        if held:
+            self._held.setdefault(resource_stream, []).extend((stream_name, r) for r in held)
+            self.logger.info(
+                "%s: %d record(s) refer to something not written yet; held until it arrives "
+                "or the input ends",
+                stream_name,
+                len(held),
+            )
+        self._retry_held(resource_stream)
+        return len(held)
+
+    def _retry_held(self, written_stream: str) -> None:
+        """Load again the held records of every resource that depends on ``written_stream``."""
+        for resource_stream in list(self._held):
+            rule = resource_for_stream(resource_stream).write
+            if rule is None or written_stream not in rule.depends_on:
+                continue
+            for stream_name, records in _by_stream(self._held.pop(resource_stream, [])):
+                self.load(stream_name, resource_stream, records)
+
+    def _settle_held(self) -> None:
+        """At end of input: load every held record one last time, dependencies first; what
+        still resolves to nothing is rejected with its reasons."""
+        for resource_stream in _dependency_order(list(self._held)):
+            for stream_name, records in _by_stream(self._held.pop(resource_stream, [])):
+                self.logger.info(
+                    "%s: loading %d held record(s) at end of input", stream_name, len(records)
+                )
+                self.loader.load(stream_name, resource_stream, records)
+
+    def _write_state_message(self, state: dict[str, Any]) -> None:
+        # singer-sdk writes STATE at the end of drain_all: records held from before it must be
+        # written or rejected first, so a STATE while some are still held waits for a later one.
+        if self._input_ended:
+            self._settle_held()
+        if self._held:
+            self.logger.info("STATE held back: records before it wait for their references")
+            return
+        super()._write_state_message(state)
+
     # -- end of run ----------------------------------------------------------------------
 
     @classmethod
@@ -279,7 +329,9 @@ class TargetXero(Target):  # type: ignore[misc]
 
     def process_endofpipe(self) -> None:
         """Flush everything, then report and apply ``fail_on_reject``."""
+        self._input_ended = True
         super().process_endofpipe()
+        self._settle_held()  # when no STATE was seen, drain_all did not settle them
         journal = self.journal
         for line in journal.summary_lines():
             self.logger.info(line)
@@ -298,6 +350,33 @@ class TargetXero(Target):  # type: ignore[misc]
             self._journal.close()
         if self._client is not None:
             self._client.close()
+
+
+def _by_stream(
+    held: list[tuple[str, dict[str, Any]]],
+) -> list[tuple[str, list[dict[str, Any]]]]:
+    """Held records grouped by input stream, each group in arrival order."""
+    groups: dict[str, list[dict[str, Any]]] = {}
+    for stream_name, record in held:
+        groups.setdefault(stream_name, []).append(record)
+    return list(groups.items())
+
+
+def _dependency_order(resource_streams: list[str]) -> list[str]:
+    """The given resource streams, each after every one it depends on (directly or not)."""
+    ordered: list[str] = []
+
+    def visit(stream: str, seen: frozenset[str]) -> None:
+        if stream in ordered or stream in seen:
+            return
+        rule = resource_for_stream(stream).write
+        for dependency in rule.depends_on if rule else ():
+            visit(dependency, seen | {stream})
+        ordered.append(stream)
+
+    for stream in resource_streams:
+        visit(stream, frozenset())
+    return [s for s in ordered if s in resource_streams]
 
 
 def _shorten(text: str, limit: int = 300) -> str:
