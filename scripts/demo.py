@@ -30,6 +30,7 @@ from meltano_sandbox import (
     MELTANO,
     REPO,
     MeltanoError,
+    MeltanoResult,
     change_the_books,
     records_moved,
     run_meltano,
@@ -226,16 +227,20 @@ def demo(scale: int) -> None:
             "meltano install",
             lambda: run_meltano(["install"], project=REPO, env=env, log=LOG, timeout=1500),
         )
-        before = api_calls(sandbox)
-        first = timed(
-            "meltano run tap-xero target-duckdb (first run: everything)",
-            lambda: run_meltano(
+
+        def sync() -> MeltanoResult:
+            return run_meltano(
                 ["--log-format=json", "run", "tap-xero", "target-duckdb"],
                 project=REPO,
                 env=env,
                 log=LOG,
                 timeout=1200,
-            ),
+            )
+
+        before = api_calls(sandbox)
+        first = timed(
+            "meltano run tap-xero target-duckdb (first run: everything)",
+            sync,
         )
         after_first = api_calls(sandbox)
         first_tenant, second_tenant = sandbox.tenant_ids()[:2]
@@ -250,13 +255,7 @@ def demo(scale: int) -> None:
         after_change = api_calls(sandbox)
         second = timed(
             "meltano run tap-xero target-duckdb (incremental)",
-            lambda: run_meltano(
-                ["--log-format=json", "run", "tap-xero", "target-duckdb"],
-                project=REPO,
-                env=env,
-                log=LOG,
-                timeout=1200,
-            ),
+            sync,
         )
         after_second = api_calls(sandbox)
         rows = timed("count rows in DuckDB", lambda: duckdb_rows(db_path))
