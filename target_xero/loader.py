@@ -14,6 +14,10 @@ For every record, in order:
    ``summarizeErrors=false``, each with an ``Idempotency-Key`` that is a hash of tenant,
    method, path and canonical body, so a replayed request can never create a second document.
    Each answer element is matched back to its record by position and checked to echo it.
+4. **Status steps** (a status reached through others, ``VOIDED`` via ``AUTHORISED``): after the
+   documents are written, each step is one ``POST /{path}`` of up to ``batch_size``
+   ``{ID, Status}`` elements, keyed and matched back the same way; a failed element rejects
+   its record. Payments take a status only as ``POST /Payments/{id}``, one a request.
 """
 
 from __future__ import annotations
@@ -372,16 +376,29 @@ class Loader:
         assert rule is not None
         updates: list[Pending] = []
         creates: list[Pending] = []
+        # Records needing no document write, journaled (in order) once their statuses moved.
+        quiet: list[tuple[Pending, list[str]]] = []
+        moving: list[Pending] = []
         for item in pending:
             if item.action == "update" and self._unchanged(resource, item):
                 doc = self._dir.doc(resource.stream, item.target_id or "") or {}
                 self._dir.remember(resource.stream, doc, source_id=item.source_id)
                 keys = []
-                if not self._dry_run:
-                    if rule.children:
-                        keys += self._write_children(resource, item, dict(doc))
-                    if item.follow:
-                        keys += self._follow_status(resource, item)
+                if not self._dry_run and rule.children:
+                    keys += self._write_children(resource, item, dict(doc))
+                if not self._dry_run and item.follow:
+                    moving.append(item)
+                quiet.append((item, keys))
+            elif item.action == "update" and not rule.updatable:
+                quiet.append((item, []))
+            elif item.action == "update":
+                updates.append(item)
+            else:
+                creates.append(item)
+        if quiet:
+            moved = self._follow_statuses(resource, moving)
+            for item, keys in quiet:
+                keys += moved.get(id(item), [])
                 # Options added or a status moved: the document did change.
                 self._journal.written(
                     item.stream,
@@ -390,14 +407,6 @@ class Loader:
                     keys[-1] if keys else None,
                     source_id=item.source_id,
                 )
-            elif item.action == "update" and not rule.updatable:
-                self._journal.written(
-                    item.stream, "unchanged", item.target_id, None, source_id=item.source_id
-                )
-            elif item.action == "update":
-                updates.append(item)
-            else:
-                creates.append(item)
         size = 1 if rule.single_object else max(1, self._batch_size)
         params: dict[str, str] = {k: v for k, v in resource.params if k == "unitdp"}
         if rule.single_object:
@@ -468,32 +477,86 @@ class Loader:
         for item, element in zip(chunk, elements, strict=True):
             if resource.write and resource.write.children and isinstance(element, dict):
                 self._write_children(resource, item, element)
-            if item.follow and item.written:
-                self._follow_status(resource, item)
+        self._follow_statuses(resource, [item for item in chunk if item.follow and item.written])
 
-    def _follow_status(self, resource: Resource, item: Pending) -> list[str]:
-        """Move a written document through its remaining statuses; the keys of the writes."""
+    def _follow_statuses(self, resource: Resource, items: list[Pending]) -> dict[int, list[str]]:
+        """Move written documents through their remaining statuses, step by step: each step of
+        up to ``batch_size`` documents is one ``POST /{path}`` of ``{ID, Status}`` elements
+        (Xero updates elements carrying their ID). Payments (not updatable) take a status only
+        as ``POST /Payments/{id}``, one a request. The keys of the writes that moved each
+        document, by ``id(item)``; a document whose step fails is rejected and stops there."""
+        rule = resource.write
+        assert rule is not None
+        keys: dict[int, list[str]] = {id(item): [] for item in items}
+        batched = not rule.single_object and rule.updatable
+        size = max(1, self._batch_size)
+        active = [item for item in items if item.follow]
+        step = 0
+        while active:
+            moves = [(item, item.follow[step]) for item in active]
+            if batched:
+                groups = [
+                    (resource.path, {"summarizeErrors": "false"}, chunk)
+                    for chunk in _chunked(moves, size)
+                ]
+            else:
+                groups = [(f"{resource.path}/{m[0].target_id}", {}, [m]) for m in moves]
+            done: list[Pending] = []
+            for path, params, chunk in groups:
+                key, moved = self._move(resource, path, params, chunk)
+                for item in moved:
+                    keys[id(item)].append(key)
+                done += moved
+            step += 1
+            active = [item for item in done if len(item.follow) > step]
+        return keys
+
+    def _move(
+        self,
+        resource: Resource,
+        path: str,
+        params: Mapping[str, str],
+        moves: list[tuple[Pending, str]],
+    ) -> tuple[str, list[Pending]]:
+        """One status-step request; answer elements matched back by position. A failed
+        element rejects its record; the key sent and the documents moved."""
         pk = resource.primary_key
-        sent: list[str] = []
-        for status in item.follow:
-            path = f"{resource.path}/{item.target_id}"
-            body = {resource.envelope: [{pk: item.target_id, "Status": status}]}
-            key = self._key("POST", path, {}, body)
-            try:
-                reply = self._writer.write("POST", path, {}, body, key)
-            except RequestRejected as exc:
-                self._follow_failed(item, status, exc.messages)
-                return sent
-            elements = reply.get(resource.envelope)
-            element = elements[0] if isinstance(elements, list) and elements else {}
+        body = {resource.envelope: [{pk: item.target_id, "Status": s} for item, s in moves]}
+        key = self._key("POST", path, params, body)
+        try:
+            reply = self._writer.write("POST", path, params, body, key)
+        except RequestRejected as exc:
+            # One document: Xero's messages for the request, as ever.
+            aligned = len(moves) > 1 and len(exc.elements) == len(moves)
+            for index, (item, status) in enumerate(moves):
+                messages = _element_messages(exc.elements[index]) if aligned else []
+                self._follow_failed(item, status, messages or exc.messages)
+            return key, []
+        elements = reply.get(resource.envelope)
+        if not isinstance(elements, list) or len(elements) != len(moves):
+            if len(moves) == 1:  # as ever for one document: no echo, no complaint
+                elements = [elements[0] if isinstance(elements, list) and elements else {}]
+            else:
+                for item, status in moves:
+                    self._follow_failed(
+                        item,
+                        status,
+                        [
+                            f"Xero's answer to POST {path} did not list one element per "
+                            f"document sent (sent {len(moves)}); re-run to reconcile"
+                        ],
+                    )
+                return key, []
+        moved: list[Pending] = []
+        for (item, status), element in zip(moves, elements, strict=True):
             messages = _element_messages(element) if isinstance(element, dict) else []
             if messages:
                 self._follow_failed(item, status, messages)
-                return sent
-            sent.append(key)
+                continue
             if isinstance(element, dict):
                 self._dir.remember(resource.stream, element, source_id=item.source_id)
-        return sent
+            moved.append(item)
+        return key, moved
 
     def _follow_failed(self, item: Pending, status: str, messages: list[str]) -> None:
         self._journal.rejected(

@@ -144,3 +144,58 @@ def test_answers_that_do_not_echo_the_records_are_not_taken_as_written(tmp_path:
     assert journal.counts["contacts"]["rejected"] == 2
     reasons = (tmp_path / "rejects.jsonl").read_text()
     assert "Xero answered with Name 'Second' for the element sent as 'First'" in reasons
+
+
+class _StepXero:
+    """An empty organisation that writes manual journals and refuses to void the second."""
+
+    tenant_id = "t"
+
+    def __init__(self) -> None:
+        self.writes: list[tuple[str, str, Any]] = []
+
+    def get(self, path: str, params: Mapping[str, str] | None = None) -> Mapping[str, Any] | None:
+        return {"ManualJournals": []}
+
+    def write(
+        self, method: str, path: str, params: Mapping[str, str], body: Any, idempotency_key: str
+    ) -> Mapping[str, Any]:
+        self.writes.append((method, path, body))
+        answer = []
+        for element in body["ManualJournals"]:
+            echo = {"ManualJournalID": str(uuid.uuid4()), **element}
+            if element.get("Status") == "VOIDED" and element["ManualJournalID"] == self.refuse:
+                echo["ValidationErrors"] = [{"Message": "cannot void"}]
+            answer.append(echo)
+            if element.get("Narration") == "second":
+                self.refuse = echo["ManualJournalID"]
+        return {"ManualJournals": answer}
+
+    refuse = ""
+
+
+def test_status_steps_are_sent_as_one_batch_and_failures_rejected_per_record(
+    tmp_path: Path,
+) -> None:
+    journal = Journal(
+        str(tmp_path / "audit.jsonl"), str(tmp_path / "rejects.jsonl"), logging.getLogger("test")
+    )
+    xero = _StepXero()
+    loader = Loader(
+        xero, journal, Directory(xero), batch_size=50, dry_run=False, logger=logging.getLogger()
+    )
+    records = [
+        {"Narration": name, "Date": "2024-01-02", "Status": "VOIDED", "JournalLines": []}
+        for name in ("first", "second", "third")
+    ]
+    loader.load("manual_journals", "manual_journals", records)
+    journal.close()
+    # One create request, then one request moving all three to VOIDED (not one per journal).
+    assert [(m, p) for m, p, _ in xero.writes] == [
+        ("POST", "ManualJournals"),
+        ("POST", "ManualJournals"),
+    ]
+    assert [e["Status"] for e in xero.writes[1][2]["ManualJournals"]] == ["VOIDED"] * 3
+    rejects = [json.loads(line) for line in (tmp_path / "rejects.jsonl").read_text().splitlines()]
+    assert [r["record"]["Narration"] for r in rejects] == ["second"]
+    assert "not moved to VOIDED: cannot void" in rejects[0]["reasons"][0]
