@@ -312,10 +312,12 @@ def test_minute_limit_is_respected(tmp_path: Path) -> None:
 
 
 def test_day_limit_ends_cleanly_with_state(tmp_path: Path) -> None:
+    # One stream: with several, read-ahead shares the 6-call day budget between them in an
+    # order set by thread timing, and this test is about the stream that got some of it.
     with Sandbox(tenants=1, scale=40, seed=3, day_limit=6) as sb:
         tenant = sb.tenant_ids()[0]
         config = client_credentials_config(sb, page_size=5, max_rate_limit_wait_seconds=1)
-        run = run_tap(tmp_path, config, ["invoices", "contacts"], check=False)
+        run = run_tap(tmp_path, config, ["invoices"], check=False)
     assert run.returncode == 0, run.stderr[-2000:]
     assert tenant in run.stderr
     assert "try again after" in run.stderr
