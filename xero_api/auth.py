@@ -206,33 +206,44 @@ class AccessTokenAuth:
         )
 
 
-class ClientCredentialsAuth:
+class _CachedTokenAuth:
+    """An access token kept until it nears expiry; subclasses say how to obtain a new one."""
+
+    def __init__(self) -> None:
+        self._mutex = threading.Lock()
+        self._access: str | None = None
+        self._expires_at = 0.0
+
+    def _obtain(self, rejected: str | None) -> str:
+        raise NotImplementedError
+
+    def token(self) -> str:
+        """The current token, obtained again when it is about to expire."""
+        with self._mutex:
+            if self._access and time.time() < self._expires_at:
+                return self._access
+            return self._obtain(rejected=None)
+
+    def renew(self, rejected: str) -> str:
+        """After a 401: a token other than ``rejected`` (another thread may have one already)."""
+        with self._mutex:
+            if self._access and self._access != rejected and time.time() < self._expires_at:
+                return self._access
+            return self._obtain(rejected=rejected)
+
+
+class ClientCredentialsAuth(_CachedTokenAuth):
     """``auth_mode=client_credentials``: a custom connection's token, fetched on demand."""
 
     needs_tenant_header = False
 
     def __init__(self, settings: XeroSettings, endpoint: TokenEndpoint) -> None:
+        super().__init__()
         self._settings = settings
         self._endpoint = endpoint
-        self._mutex = threading.Lock()
-        self._access: str | None = None
-        self._expires_at = 0.0
 
-    def token(self) -> str:
-        """The current token, fetched again when it is about to expire."""
-        with self._mutex:
-            if self._access and time.time() < self._expires_at:
-                return self._access
-            return self._fetch()
-
-    def renew(self, rejected: str) -> str:
-        """A fresh token unless another thread already replaced ``rejected``."""
-        with self._mutex:
-            if self._access and self._access != rejected and time.time() < self._expires_at:
-                return self._access
-            return self._fetch()
-
-    def _fetch(self) -> str:
+    def _obtain(self, rejected: str | None) -> str:
+        """A new token from the token endpoint (a custom connection has nothing to rotate)."""
         form = {"grant_type": "client_credentials"}
         if self._settings.scopes_configured:
             form["scope"] = " ".join(self._settings.scopes)
@@ -243,7 +254,7 @@ class ClientCredentialsAuth:
         return self._access
 
 
-class RefreshTokenAuth:
+class RefreshTokenAuth(_CachedTokenAuth):
     """``auth_mode=refresh_token`` with durable, locked rotation through the token store."""
 
     needs_tenant_header = True
@@ -255,27 +266,11 @@ class RefreshTokenAuth:
         store: TokenStore,
         logger: logging.Logger,
     ) -> None:
+        super().__init__()
         self._settings = settings
         self._endpoint = endpoint
         self._store = store
         self._logger = logger
-        self._mutex = threading.Lock()
-        self._access: str | None = None
-        self._expires_at = 0.0
-
-    def token(self) -> str:
-        """The current token, refreshed (or adopted from the store) near expiry."""
-        with self._mutex:
-            if self._access and time.time() < self._expires_at:
-                return self._access
-            return self._refresh(rejected=None)
-
-    def renew(self, rejected: str) -> str:
-        """After a 401: a token other than ``rejected``, from the store or a refresh."""
-        with self._mutex:
-            if self._access and self._access != rejected and time.time() < self._expires_at:
-                return self._access
-            return self._refresh(rejected=rejected)
 
     def _adopt(self, tokens: TokenSet) -> str:
         assert tokens.access_token is not None
@@ -283,7 +278,8 @@ class RefreshTokenAuth:
         self._expires_at = tokens.expires_at
         return tokens.access_token
 
-    def _refresh(self, rejected: str | None) -> str:
+    def _obtain(self, rejected: str | None) -> str:
+        """The stored token if another process refreshed it, else a rotation."""
         with self._store.locked():
             stored = self._store.read()
             configured = self._settings.refresh_token
