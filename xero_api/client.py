@@ -6,12 +6,14 @@ request), the authenticator of the configured auth mode, the :class:`RateLimiter
 threads.
 
 ``request(method, path, tenant_id=None, params=None, json=None, headers=None,
-idempotency_key=None, if_modified_since=None) -> XeroResponse``:
+idempotency_key=None, if_modified_since=None, priority=None) -> XeroResponse``:
 
 * ``path`` ``"Invoices"`` means ``{api_url}/api.xro/2.0/Invoices``; a path starting with ``/``
   is taken from the API root (``"/connections"``).
 * Sends ``Accept: application/json``, the bearer token, ``xero-tenant-id`` (when a tenant is
   given), ``Idempotency-Key`` and ``If-Modified-Since`` (UTC, second resolution) when asked.
+* ``priority``: the caller's work still to do (e.g. calls left in a paged read); the rate
+  limiter serves a tenant's longest work first (:mod:`xero_api.limits`).
 * Bodies decode with Decimal for every non-integer number; ``json=`` bodies encode Decimals as
   JSON numbers (:mod:`xero_api.codec`).
 * Retries: 5xx, timeouts, dropped connections and truncated bodies with jittered exponential
@@ -184,10 +186,16 @@ class XeroClient:
         params: Mapping[str, Any] | None = None,
         *,
         if_modified_since: str | date | datetime | None = None,
+        priority: float | None = None,
     ) -> XeroResponse:
         """Shorthand for ``request("GET", ...)``."""
         return self.request(
-            "GET", path, tenant_id, params=params, if_modified_since=if_modified_since
+            "GET",
+            path,
+            tenant_id,
+            params=params,
+            if_modified_since=if_modified_since,
+            priority=priority,
         )
 
     def url(self, path: str) -> str:
@@ -206,6 +214,7 @@ class XeroClient:
         headers: Mapping[str, str] | None = None,
         idempotency_key: str | None = None,
         if_modified_since: str | date | datetime | None = None,
+        priority: float | None = None,
     ) -> XeroResponse:
         """Send one logical request with retries, pacing and auth (see module docstring)."""
         method = method.upper()
@@ -231,7 +240,9 @@ class XeroClient:
         renewals = 0
         while True:
             token = self.auth.token()
-            outcome = self._send(method, url, tenant_id, params, content, base_headers, token)
+            outcome = self._send(
+                method, url, tenant_id, params, content, base_headers, token, priority
+            )
             response = outcome.response
 
             if outcome.fault is not None:
@@ -316,8 +327,9 @@ class XeroClient:
         content: bytes | None,
         headers: dict[str, str],
         token: str,
+        priority: float | None,
     ) -> _Outcome:
-        with self.limiter.slot(tenant_id) as wait_for_budget:
+        with self.limiter.slot(tenant_id, priority) as wait_for_budget:
             before = time.monotonic()
             sent_at = wait_for_budget()
             waited = time.monotonic() - before

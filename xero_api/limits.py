@@ -18,12 +18,22 @@ How :class:`RateLimiter` spends that budget:
   ``Retry-After`` reveals a reset moment of that fixed window, and two of them its length, so
   later windows are waited out ahead of time, without a probe and without a 429.
 
+Within a tenant, calls are served longest work first. Each call may carry a ``priority`` (the
+work its caller still has to do, e.g. calls left in a paged read; None, unknown, ranks first).
+A free slot or budget goes to the tenant's waiting call of highest priority. And since a paged
+read is a chain of calls, one after another, the tenant minute budget keeps a reserve for the
+chains that rank above a call: ``limit // 5`` calls for each such chain (a caller's thread that
+holds a slot, or held one within its last round trip), so the longest read, which decides when
+the run ends, is not starved by shorter ones when the window runs low; the lowest of five still
+gets a fifth of every window. Tenants never wait for each other except on the app budget.
+
 Hand-written: no retry library models Xero's three header budgets and fixed per-tenant windows.
 """
 
 from __future__ import annotations
 
 import contextlib
+import itertools
 import math
 import threading
 import time
@@ -40,6 +50,7 @@ _RESOLUTION = 1.0
 @dataclass
 class _Budget:
     remaining: int | None = None  # last reported by Xero
+    limit: int = 0  # the window's size as far as seen: the highest report, plus its own call
     reported_at_send: float = float("-inf")  # send time of the request that reported it
     sends: list[float] = field(default_factory=list)  # send times after that request
     in_flight: list[float] = field(default_factory=list)  # send times of unanswered calls
@@ -105,10 +116,38 @@ class _Budget:
                 self.remaining = remaining
             return
         self.remaining = remaining
+        self.limit = max(self.limit, remaining + 1)
         self.reported_at_send = sent_at
         # Calls sent after this one may not be counted in its header yet.
         self.sends = [t for t in self.sends if t > sent_at]
         self.probing = False
+
+
+Ticket = tuple[float, int]  # (-priority, arrival): the smallest is served first
+
+
+@dataclass
+class _Lane:
+    """One caller thread's chain of calls to a tenant."""
+
+    priority: float
+    holding: int = 0  # slots held now
+    since: float = 0.0  # when its last call was sent
+    until: float = math.inf  # counts as active until then (one round trip after its call)
+
+
+@dataclass
+class _Tenant:
+    in_use: int = 0  # slots held
+    for_slot: list[Ticket] = field(default_factory=list)
+    for_budget: list[Ticket] = field(default_factory=list)
+    lanes: dict[int, _Lane] = field(default_factory=dict)
+
+    def ranked_above(self, priority: float, now: float) -> int:
+        """Chains of this tenant, active now, with a higher priority than ``priority``."""
+        for ident in [i for i, lane in self.lanes.items() if lane.until <= now]:
+            del self.lanes[ident]
+        return sum(1 for lane in self.lanes.values() if lane.priority > priority)
 
 
 class RateLimiter:
@@ -123,8 +162,9 @@ class RateLimiter:
         self._clock = clock
         self._concurrency = concurrency
         self._cond = threading.Condition()
-        self._semaphores: dict[str, threading.BoundedSemaphore] = {}
+        self._tenants: dict[str, _Tenant] = {}
         self._budgets: dict[tuple[str, str], _Budget] = {}
+        self._arrivals = itertools.count()
 
     def _budget(self, key: str, kind: str) -> _Budget:
         budget = self._budgets.get((key, kind))
@@ -132,50 +172,102 @@ class RateLimiter:
             budget = self._budgets[(key, kind)] = _Budget()
         return budget
 
-    def _semaphore(self, key: str) -> threading.BoundedSemaphore:
-        with self._cond:
-            sem = self._semaphores.get(key)
-            if sem is None:
-                sem = self._semaphores[key] = threading.BoundedSemaphore(self._concurrency)
-            return sem
+    def _tenant(self, key: str) -> _Tenant:
+        tenant = self._tenants.get(key)
+        if tenant is None:
+            tenant = self._tenants[key] = _Tenant()
+        return tenant
 
     @contextlib.contextmanager
-    def slot(self, tenant_id: str | None) -> Iterator[Callable[[], float]]:
+    def slot(
+        self, tenant_id: str | None, priority: float | None = None
+    ) -> Iterator[Callable[[], float]]:
         """Hold one of the tenant's 5 slots; yields a function that waits for budget and
-        returns the send time to pass to :meth:`observe` (call it right before sending)."""
+        returns the send time to pass to :meth:`observe` (call it right before sending).
+
+        ``priority``: the caller's work still to do (higher goes first; None ranks first).
+        """
         key = tenant_id or "-"
-        sem = self._semaphore(key)
-        sem.acquire()
+        rank = math.inf if priority is None else float(priority)
+        ticket: Ticket = (-rank, next(self._arrivals))
+        with self._cond:
+            tenant = self._tenant(key)
+            tenant.for_slot.append(ticket)
+            while tenant.in_use >= self._concurrency or min(tenant.for_slot) != ticket:
+                self._cond.wait()
+            tenant.for_slot.remove(ticket)
+            tenant.in_use += 1
+            ident = threading.get_ident()
+            lane = tenant.lanes.get(ident)
+            if lane is None or lane.until <= self._clock():
+                lane = tenant.lanes[ident] = _Lane(rank)
+            lane.priority, lane.holding, lane.since = rank, lane.holding + 1, self._clock()
+            lane.until = math.inf
+            self._cond.notify_all()  # the next in line may find a slot too
         try:
-            yield lambda: self._wait_for_budget(key)
+            yield lambda: self._wait_for_budget(key, ticket)
         finally:
-            sem.release()
+            with self._cond:
+                tenant.in_use -= 1
+                lane.holding -= 1
+                if not lane.holding:
+                    now = self._clock()
+                    lane.until = now + (now - lane.since)
+                self._cond.notify_all()
 
     def _budgets_for(self, key: str) -> list[_Budget]:
         # "-" (no tenant header) is a custom connection's one tenant, or /connections.
         return [self._budget(_APP, "minute"), self._budget(key, "minute"), self._budget(key, "day")]
 
-    def _wait_for_budget(self, key: str) -> float:
+    def _wait_for_budget(self, key: str, ticket: Ticket) -> float:
         with self._cond:
-            while True:
-                now = self._clock()
-                budgets = self._budgets_for(key)
-                delays = [b.delay(now) for b in budgets]
-                positive = [d for d in delays if d is not None and d > 0]
-                if positive:
-                    self._cond.wait(timeout=max(positive))
-                    continue
-                if any(d is None for d in delays):
-                    self._cond.wait(timeout=1.0)
-                    continue
-                for budget, delay in zip(budgets, delays, strict=True):
-                    budget.sends.append(now)
-                    budget.in_flight.append(now)
-                    if len(budget.sends) > 1000:  # no headers seen for a long time
-                        del budget.sends[:500]
-                    if delay is not None and delay < 0:
-                        budget.probing = True
-                return now
+            tenant = self._tenant(key)
+            tenant.for_budget.append(ticket)
+            try:
+                while True:
+                    if min(tenant.for_budget) != ticket:
+                        self._cond.wait(timeout=1.0)  # a call ranked above goes first
+                        continue
+                    now = self._clock()
+                    budgets = self._budgets_for(key)
+                    delays = [b.delay(now) for b in budgets]
+                    positive = [d for d in delays if d is not None and d > 0]
+                    if positive:
+                        self._cond.wait(timeout=max(positive))
+                        continue
+                    if any(d is None for d in delays):
+                        self._cond.wait(timeout=1.0)
+                        continue
+                    kept_back = self._kept_back(tenant, key, ticket, now)
+                    if kept_back is not None:
+                        self._cond.wait(timeout=kept_back)
+                        continue
+                    for budget, delay in zip(budgets, delays, strict=True):
+                        budget.sends.append(now)
+                        budget.in_flight.append(now)
+                        if len(budget.sends) > 1000:  # no headers seen for a long time
+                            del budget.sends[:500]
+                        if delay is not None and delay < 0:
+                            budget.probing = True
+                    lane = tenant.lanes.get(threading.get_ident())
+                    if lane is not None:
+                        lane.since = now
+                    return now
+            finally:
+                tenant.for_budget.remove(ticket)
+                self._cond.notify_all()
+
+    def _kept_back(self, tenant: _Tenant, key: str, ticket: Ticket, now: float) -> float | None:
+        """None when the call may use the tenant minute budget; else how long to wait at
+        most, because what is left is the reserve of chains ranked above it."""
+        budget = self._budget(key, "minute")
+        if budget.remaining is None:
+            return None
+        above = tenant.ranked_above(-ticket[0], now)
+        if not above or budget.available() > above * max(1, budget.limit // self._concurrency):
+            return None
+        ends = [lane.until - now for lane in tenant.lanes.values() if lane.until < math.inf]
+        return min([1.0, *ends])
 
     def observe(
         self,
