@@ -3,9 +3,10 @@
 A :class:`ReadAhead` is given one job per (stream, tenant) in the order the SDK will consume
 them and runs up to ``workers`` of them at once, each in its own daemon thread. A job runs its
 page producer to completion into a :class:`Spool`. Only the partition being emitted keeps pages
-in memory (a short lead; its producer waits beyond it); every other job pickles its pages to an
-anonymous temporary file, so memory stays bounded however far ahead a job runs. The consumer
-reads a spool's pages in order and gets the producer's error re-raised after the pages before it.
+in memory (a short lead; its producer waits beyond it unless the consumer is still reading the
+pages spilled before it came); every other job pickles its pages to an anonymous temporary file,
+so memory stays bounded however far ahead a job runs. The consumer reads a spool's pages in
+order and gets the producer's error re-raised after the pages before it.
 """
 
 from __future__ import annotations
@@ -32,8 +33,10 @@ class Spool:
 
     def __init__(self) -> None:
         self._cond = threading.Condition()
-        self._memory: deque[list[Record]] = deque()
-        self._spilled: deque[tuple[int, int]] = deque()  # (offset, length), memory pages first
+        # Pages in order: a page held in memory, or the (offset, length) of a spilled one.
+        self._queue: deque[list[Record] | tuple[int, int]] = deque()
+        self._in_memory = 0
+        self._on_disk = 0
         self._file: IO[bytes] | None = None
         self._end = 0
         self._consumed = False  # the consumer reads this spool now: keep pages in memory
@@ -45,14 +48,18 @@ class Spool:
         """Add the next page; False once the consumer has gone (the producer should stop)."""
         with self._cond:
             if self._consumed:
-                # Spilled pages come first: wait for them to be read rather than spill more.
-                while not self._closed and (self._spilled or len(self._memory) >= LEAD_PAGES):
+                # Wait only for a consumer that is slower than the read. One still reading
+                # pages spilled before it came is catching up: spill rather than hold up the
+                # next request (for the longest read, the end of the run).
+                while not self._closed and self._in_memory >= LEAD_PAGES and not self._on_disk:
                     self._cond.wait()
                 if self._closed:
                     return False
-                self._memory.append(page)
-                self._cond.notify_all()
-                return True
+                if self._in_memory < LEAD_PAGES:
+                    self._queue.append(page)
+                    self._in_memory += 1
+                    self._cond.notify_all()
+                    return True
             if self._closed:
                 return False
         data = pickle.dumps(page, protocol=pickle.HIGHEST_PROTOCOL)  # outside the lock: slow
@@ -63,7 +70,8 @@ class Spool:
                 # Lives as long as the spool; close() closes it (anonymous: gone even if killed).
                 self._file = tempfile.TemporaryFile(prefix="tap-xero-")  # noqa: SIM115
             os.pwrite(self._file.fileno(), data, self._end)
-            self._spilled.append((self._end, len(data)))
+            self._queue.append((self._end, len(data)))
+            self._on_disk += 1
             self._end += len(data)
             self._cond.notify_all()
         return True
@@ -88,17 +96,21 @@ class Spool:
             while True:
                 data: bytes | None = None
                 with self._cond:
-                    while not (self._memory or self._spilled or self._finished or self._closed):
+                    while not (self._queue or self._finished or self._closed):
                         self._cond.wait()
-                    if self._memory:
-                        page = self._memory.popleft()
-                        self._cond.notify_all()
-                    elif self._spilled and self._file is not None:
-                        offset, length = self._spilled.popleft()
-                        data = os.pread(self._file.fileno(), length, offset)
-                        if not self._spilled:  # all read: reuse the file from its start
-                            os.ftruncate(self._file.fileno(), 0)
-                            self._end = 0
+                    if self._queue:
+                        entry = self._queue.popleft()
+                        if isinstance(entry, list):
+                            page = entry
+                            self._in_memory -= 1
+                        else:
+                            assert self._file is not None
+                            offset, length = entry
+                            data = os.pread(self._file.fileno(), length, offset)
+                            self._on_disk -= 1
+                            if not self._on_disk:  # all read: reuse the file from its start
+                                os.ftruncate(self._file.fileno(), 0)
+                                self._end = 0
                         self._cond.notify_all()
                     elif self._error is not None:
                         raise self._error
@@ -113,8 +125,8 @@ class Spool:
         """Drop every page and the temp file; the producer stops at its next page."""
         with self._cond:
             self._closed = True
-            self._memory.clear()
-            self._spilled.clear()
+            self._queue.clear()
+            self._in_memory = self._on_disk = 0
             if self._file is not None:
                 self._file.close()
                 self._file = None
