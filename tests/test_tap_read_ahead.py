@@ -19,7 +19,15 @@ def _pages(count: int, produced: list[int] | None = None) -> Iterator[Page]:
     for number in range(count):
         if produced is not None:
             produced.append(number)
-        yield [{"n": number, "Total": Decimal("10.10"), "Lines": [{"x": None, "ok": True}]}]
+        yield [
+            {
+                "n": number,
+                "Total": Decimal("10.10"),
+                "Rate": Decimal("-0.000001234567890123456789"),
+                "Name": 'Ōtaki "Café"',
+                "Lines": [{"x": None, "ok": True}],
+            }
+        ]
 
 
 def _wait_until(condition: Any, seconds: float = 10.0) -> None:
@@ -47,7 +55,10 @@ def test_jobs_run_ahead_in_plan_order_and_pages_come_back_intact() -> None:
         reads.close()
     assert [p[0]["n"] for p in first] == list(range(40))
     assert [p[0]["n"] for p in second] == list(range(30))
-    assert first[7][0]["Total"] == Decimal("10.10")
+    # Spilled and read back: the same types and the same digits.
+    assert str(first[7][0]["Total"]) == "10.10"
+    assert str(first[7][0]["Rate"]) == "-0.000001234567890123456789"
+    assert first[7][0]["Name"] == 'Ōtaki "Café"'
     assert first[7][0]["Lines"] == [{"x": None, "ok": True}]
 
 
