@@ -3,18 +3,25 @@
 Keys are ``(stream, field, normalised value)``; values are the target organisation's IDs. A
 record's own ID from the source organisation is remembered against the ID it was written as,
 so references to it (a payment's invoice, an invoice's contact) resolve without a lookup.
-Lookups are batched: ``IDs=`` or number lists where Xero has them, ``GET /{path}/{value}``
-where it has neither, else a ``where`` filter whose values are escaped.
+Before its first lookup of a collection the directory reads the collection's first page (up
+to 1000 documents, ``pagination.itemCount`` says how many there are): a collection of up to
+:data:`FULL_READ_PAGES` pages (an empty or small organisation) is read whole, once, and every
+later question about it is answered from the directory (writes of this run keep it current).
+A larger collection is looked up per batch: ``IDs=`` or number lists where Xero has them,
+``GET /{path}/{value}`` where it has neither, else a ``where`` filter whose values are escaped,
+as many values a request as Xero's URL length allows.
 """
 
 from __future__ import annotations
 
 import re
+import sqlite3
 from collections.abc import Iterable, Mapping, Sequence
 from decimal import Decimal, InvalidOperation
-from typing import Any, Protocol
+from typing import Any, Protocol, cast
 from urllib.parse import quote
 
+from xero_api.codec import decode_json, encode_json
 from xero_api.resources import Paging, Resource, resource_for_stream
 
 from .records import get_path, xero_date
@@ -25,8 +32,14 @@ _GUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4
 _DATEISH = re.compile(
     r"^(\d{4}-\d{2}-\d{2}([T ][\d:.]+)?(Z|[+-]\d{2}:?\d{2})?|/Date\(-?\d+([+-]\d{4})?\)/)$"
 )
-_WHERE_CHUNK = 10
+# Xero answers 404 to an ``IDs=`` list of more than 52 GUIDs (URL length, xero-api-facts
+# §2.1; 52 is 2,025 URL-encoded characters): every batched lookup keeps its list or ``where``
+# value under that length, and ID lists at 50.
 _LIST_CHUNK = 50
+_QUERY_BUDGET = 1950
+FULL_READ_PAGES = 5  # a collection this size (in pages of 1000) is read whole, once
+_PAGE = 1000
+_FIXED_PAGE = 100  # Quotes: 100 a page, no pageSize
 
 Key = tuple[str, str, Any]
 
@@ -97,10 +110,9 @@ class Directory:
     def __init__(self, reader: Reader) -> None:
         """Start empty; every lookup goes through ``reader``."""
         self._reader = reader
-        self._ids: dict[Key, list[str]] = {}
-        self._docs: dict[tuple[str, str], Mapping[str, Any]] = {}
-        self._claimed: set[str] = set()
-        self._looked_up: set[Key] = set()
+        self._store = _Spool()
+        self._probed: set[str] = set()  # streams whose first page has been read
+        self._complete: set[str] = set()  # streams the directory holds every document of
 
     # -- filling -------------------------------------------------------------------------
 
@@ -112,7 +124,7 @@ class Directory:
         xero_id = doc.get(resource.primary_key)
         if not isinstance(xero_id, str) or not xero_id:
             return
-        self._docs[(stream, xero_id)] = doc
+        self._store.put_doc(stream, xero_id, doc)
         self._add((stream, resource.primary_key, norm(xero_id)), xero_id)
         if source_id and norm(source_id) != norm(xero_id):
             self._add((stream, resource.primary_key, norm(source_id)), xero_id)
@@ -122,13 +134,30 @@ class Directory:
                 self._add((stream, field, value if "+" in field else value[0]), xero_id)
 
     def _add(self, key: Key, xero_id: str) -> None:
-        ids = self._ids.setdefault(key, [])
-        if xero_id not in ids:
-            ids.append(xero_id)
+        self._store.add_id(key, xero_id)
 
     def ensure(self, stream: str, field: str, values: Iterable[Any]) -> None:
         """Look up, in batches, every value of ``field`` not seen yet (missing ones remembered)."""
+        if stream in self._complete:
+            return
         resource = resource_for_stream(stream)
+        server_field = key_parts(field)[0]
+        values = list(values)
+        wanted = self._unknown(stream, field, values)
+        if not wanted:
+            return
+        if stream not in self._probed:
+            self._probed.add(stream)
+            if self._read_whole(resource):
+                return
+            wanted = self._unknown(stream, field, values)
+        for doc in self._fetch(resource, server_field, list(wanted.values())):
+            self.remember(stream, doc)
+        for normalised in wanted:
+            self._store.looked_up((stream, server_field, normalised))
+
+    def _unknown(self, stream: str, field: str, values: list[Any]) -> dict[Any, Any]:
+        """The values (by normalised form) the directory cannot answer for yet."""
         server_field = key_parts(field)[0]
         wanted: dict[Any, Any] = {}
         for value in values:
@@ -137,35 +166,49 @@ class Directory:
             key = (stream, server_field, norm(value))
             # A key learnt from a write answers a unique key; a compound key (no uniqueness)
             # needs the organisation's full list once.
-            if key in self._looked_up or ("+" not in field and self._ids.get(key)):
+            if self._store.was_looked_up(key) or ("+" not in field and self._store.ids(key)):
                 continue
             wanted[norm(value)] = value
-        if not wanted:
-            return
-        for doc in self._fetch(resource, server_field, list(wanted.values())):
-            self.remember(stream, doc)
-        for normalised in wanted:
-            self._ids.setdefault((stream, server_field, normalised), [])
-            self._looked_up.add((stream, server_field, normalised))
+        return wanted
+
+    def _read_whole(self, resource: Resource) -> bool:
+        """Read the collection's first page and, when the collection is small, the rest: True
+        when every document of the collection is now in the directory."""
+        base = _base_params(resource)
+        if resource.paging is Paging.NONE:
+            docs, complete = self._list(resource, resource.path, base), True
+        else:
+            page_size = _PAGE if resource.paging is Paging.PAGE else _FIXED_PAGE
+            body = self._reader.get(resource.path, base) or {}
+            docs = _docs(body, resource)
+            pagination = body.get("pagination")
+            count = pagination.get("itemCount") if isinstance(pagination, Mapping) else None
+            if not isinstance(count, int):
+                # No count (Quotes): a short page is the last one.
+                count = len(docs) if len(docs) < page_size else (FULL_READ_PAGES + 1) * page_size
+            pages = -(-count // page_size)
+            complete = pages <= FULL_READ_PAGES
+            for page in range(2, pages + 1 if complete else 1):
+                docs += self._list(resource, resource.path, {**base, "page": str(page)})
+        for doc in docs:
+            self.remember(resource.stream, doc)
+        if complete:
+            self._complete.add(resource.stream)
+        return complete
 
     def _fetch(
         self, resource: Resource, field: str, values: Sequence[Any]
     ) -> list[Mapping[str, Any]]:
         assert resource.write is not None
         how = dict(resource.write.lookups).get(field, "where")
-        base = {k: v for k, v in resource.params if k != "includeDeleted"}
-        # Xero leaves line items out of un-paged lists; page 1 of up to 1000 has them (and
-        # every lookup chunk is far smaller than a page).
-        if resource.paging in (Paging.PAGE, Paging.PAGE_FIXED):
-            base["page"] = "1"
-        if resource.paging is Paging.PAGE:
-            base["pageSize"] = "1000"
+        base = _base_params(resource)
         found: list[Mapping[str, Any]] = []
         if field.endswith("ID"):
             values = [v for v in values if isinstance(v, str) and _GUID.match(v)]
         if how.startswith("param:"):
-            for chunk in _chunks(values, _LIST_CHUNK):
-                params = {**base, how[6:]: ",".join(str(v) for v in chunk)}
+            limit = _LIST_CHUNK if field.endswith("ID") else len(values)
+            for chunk in _fitting([str(v) for v in values], ",", limit):
+                params = {**base, how[6:]: chunk}
                 found.extend(self._list(resource, resource.path, params))
         elif how == "path":
             for value in values:
@@ -182,20 +225,14 @@ class Directory:
                     literals.append(f"{field}=={where_literal(field, value)}")
                 except ValueError:
                     continue  # not a GUID: cannot be an ID in the target organisation
-            for chunk in _chunks(literals, _WHERE_CHUNK):
-                found.extend(
-                    self._list(resource, resource.path, {**base, "where": " OR ".join(chunk)})
-                )
+            for where in _fitting(literals, " OR ", len(literals)):
+                found.extend(self._list(resource, resource.path, {**base, "where": where}))
         return found
 
     def _list(
         self, resource: Resource, path: str, params: Mapping[str, str]
     ) -> list[Mapping[str, Any]]:
-        body = self._reader.get(path, params)
-        if not body:
-            return []
-        docs = body.get(resource.envelope) or []
-        return [d for d in docs if isinstance(d, Mapping)]
+        return _docs(self._reader.get(path, params) or {}, resource)
 
     # -- reading -------------------------------------------------------------------------
 
@@ -206,19 +243,81 @@ class Directory:
         normalised = value if isinstance(value, tuple) else norm(value)
         if "+" not in field and isinstance(normalised, tuple):
             normalised = normalised[0]
-        ids = self._ids.get((stream, field, normalised)) or []
-        if "+" in field:
-            free = [i for i in ids if i not in self._claimed]
-            return free[0] if free else None
+        ids = self._store.ids((stream, field, normalised), unclaimed="+" in field)
         return ids[0] if ids else None
 
     def claim(self, xero_id: str) -> None:
         """Mark a document as taken by a record, so an identical record does not match it too."""
-        self._claimed.add(xero_id)
+        self._store.claim(xero_id)
 
     def doc(self, stream: str, xero_id: str) -> Mapping[str, Any] | None:
         """The last known body of a document of the target organisation."""
-        return self._docs.get((stream, xero_id))
+        return self._store.doc(stream, xero_id)
+
+    def close(self) -> None:
+        """Drop the spool file."""
+        self._store.close()
+
+
+class _Spool:
+    """The directory's contents in a private temporary SQLite file (SQLite keeps only a small
+    page cache in memory), so memory does not grow with the documents a run writes."""
+
+    def __init__(self) -> None:
+        # "" is a private on-disk database SQLite deletes on close; one thread at a time.
+        self._db = sqlite3.connect("", isolation_level=None, check_same_thread=False)
+        self._db.executescript(
+            """
+            PRAGMA journal_mode = OFF;
+            PRAGMA synchronous = OFF;
+            CREATE TABLE ids (seq INTEGER PRIMARY KEY, key TEXT NOT NULL, xero_id TEXT NOT NULL,
+                              UNIQUE (key, xero_id));
+            CREATE TABLE docs (stream TEXT NOT NULL, xero_id TEXT NOT NULL, body BLOB NOT NULL,
+                               PRIMARY KEY (stream, xero_id));
+            CREATE TABLE looked_up (key TEXT PRIMARY KEY);
+            CREATE TABLE claimed (xero_id TEXT PRIMARY KEY);
+            """
+        )
+
+    def add_id(self, key: Key, xero_id: str) -> None:
+        self._db.execute(
+            "INSERT OR IGNORE INTO ids (key, xero_id) VALUES (?, ?)", (_text(key), xero_id)
+        )
+
+    def ids(self, key: Key, *, unclaimed: bool = False) -> list[str]:
+        """IDs known for a key, first learnt first (``unclaimed``: not claimed yet)."""
+        sql = "SELECT xero_id FROM ids WHERE key = ?"
+        if unclaimed:
+            sql += " AND xero_id NOT IN (SELECT xero_id FROM claimed)"
+        return [row[0] for row in self._db.execute(sql + " ORDER BY seq", (_text(key),))]
+
+    def looked_up(self, key: Key) -> None:
+        self._db.execute("INSERT OR IGNORE INTO looked_up VALUES (?)", (_text(key),))
+
+    def was_looked_up(self, key: Key) -> bool:
+        sql = "SELECT 1 FROM looked_up WHERE key = ?"
+        return self._db.execute(sql, (_text(key),)).fetchone() is not None
+
+    def claim(self, xero_id: str) -> None:
+        self._db.execute("INSERT OR IGNORE INTO claimed VALUES (?)", (xero_id,))
+
+    def put_doc(self, stream: str, xero_id: str, doc: Mapping[str, Any]) -> None:
+        self._db.execute(
+            "INSERT OR REPLACE INTO docs VALUES (?, ?, ?)", (stream, xero_id, encode_json(doc))
+        )
+
+    def doc(self, stream: str, xero_id: str) -> Mapping[str, Any] | None:
+        sql = "SELECT body FROM docs WHERE stream = ? AND xero_id = ?"
+        row = self._db.execute(sql, (stream, xero_id)).fetchone()
+        return None if row is None else cast(Mapping[str, Any], decode_json(row[0]))
+
+    def close(self) -> None:
+        self._db.close()
+
+
+def _text(key: Key) -> str:
+    # Normalised values are str, Decimal, bool, None or tuples of them: repr tells them apart.
+    return repr(key)
 
 
 def _indexed_fields(resource: Resource) -> list[str]:
@@ -234,5 +333,36 @@ def _indexed_fields(resource: Resource) -> list[str]:
     return fields
 
 
-def _chunks(values: Sequence[Any], size: int) -> list[Sequence[Any]]:
-    return [values[i : i + size] for i in range(0, len(values), size)]
+def _base_params(resource: Resource) -> dict[str, str]:
+    base = {k: v for k, v in resource.params if k != "includeDeleted"}
+    # Xero leaves line items out of un-paged lists; page 1 of up to 1000 has them (and
+    # every lookup chunk is far smaller than a page).
+    if resource.paging in (Paging.PAGE, Paging.PAGE_FIXED):
+        base["page"] = "1"
+    if resource.paging is Paging.PAGE:
+        base["pageSize"] = str(_PAGE)
+    return base
+
+
+def _docs(body: Mapping[str, Any], resource: Resource) -> list[Mapping[str, Any]]:
+    docs = body.get(resource.envelope) or []
+    return [d for d in docs if isinstance(d, Mapping)]
+
+
+def _fitting(values: Sequence[str], joiner: str, limit: int) -> list[str]:
+    """``values`` joined into as few query values as fit :data:`_QUERY_BUDGET` URL-encoded
+    characters (and ``limit`` values) each; a value too long alone still gets its own."""
+    chunks: list[str] = []
+    current: list[str] = []
+    size = 0
+    glue = len(quote(joiner, safe=""))
+    for value in values:
+        length = len(quote(value, safe=""))
+        if current and (size + glue + length > _QUERY_BUDGET or len(current) >= limit):
+            chunks.append(joiner.join(current))
+            current, size = [], 0
+        size += (glue if current else 0) + length
+        current.append(value)
+    if current:
+        chunks.append(joiner.join(current))
+    return chunks

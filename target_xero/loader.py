@@ -14,10 +14,13 @@ For every record, in order:
    ``summarizeErrors=false``, each with an ``Idempotency-Key`` that is a hash of tenant,
    method, path and canonical body, so a replayed request can never create a second document.
    Each answer element is matched back to its record by position and checked to echo it.
+   Up to :data:`IN_FLIGHT` requests of a batch are in flight at once (their records' keys
+   are distinct, see matching); answers are settled in request order.
 4. **Status steps** (a status reached through others, ``VOIDED`` via ``AUTHORISED``): after the
-   documents are written, each step is one ``POST /{path}`` of up to ``batch_size``
-   ``{ID, Status}`` elements, keyed and matched back the same way; a failed element rejects
-   its record. Payments take a status only as ``POST /Payments/{id}``, one a request.
+   documents of the batch are written, each step is one ``POST /{path}`` of up to
+   :data:`STEP_BATCH` ``{ID, Status}`` elements, keyed and matched back the same way; a failed
+   element rejects its record. Payments take a status only as ``POST /Payments/{id}``, one a
+   request.
 """
 
 from __future__ import annotations
@@ -27,6 +30,7 @@ import hashlib
 import logging
 from collections import Counter
 from collections.abc import Collection, Iterator, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -40,6 +44,14 @@ from .records import LINE_FIELDS, drop_fields, get_path
 __all__ = ["Loader", "RequestRejected", "Writer", "idempotency_key"]
 
 _LINE_IDS = ("LineItemID", "JournalLineID")
+# Write requests in flight at once (Xero allows 5 calls in progress per organisation; the
+# client waits for the minute budget): overlapping round trips lets the target use its budget.
+IN_FLIGHT = 3
+# Elements per status-step request: an element is only an ID and a status (~70 bytes), so a
+# step request can carry more than a document batch and stay far below Xero's 3.5 MB.
+STEP_BATCH = 200
+# (method, path, params, body, Idempotency-Key) of one write request.
+_Call = tuple[str, str, Mapping[str, str], Any, str]
 # Xero's warning when it drops an unknown account code from a line (xero-write-rules §11).
 _DROPPED_ACCOUNT = "has been removed as it does not match a recognised account"
 
@@ -129,6 +141,7 @@ class Loader:
         self._logger = logger
         self._placeholders = 0
         self._sent: Counter[str] = Counter()
+        self._pool: ThreadPoolExecutor | None = None
 
     # -- entry point ---------------------------------------------------------------------
 
@@ -395,42 +408,45 @@ class Loader:
                 updates.append(item)
             else:
                 creates.append(item)
-        if quiet:
-            moved = self._follow_statuses(resource, moving)
-            for item, keys in quiet:
-                keys += moved.get(id(item), [])
-                # Options added or a status moved: the document did change.
-                self._journal.written(
-                    item.stream,
-                    "updated" if keys else "unchanged",
-                    item.target_id,
-                    keys[-1] if keys else None,
-                    source_id=item.source_id,
-                )
-        size = 1 if rule.single_object else max(1, self._batch_size)
+        calls: list[tuple[str, str, dict[str, str], list[Pending]]] = []
+        size = max(1, self._batch_size)
         params: dict[str, str] = {k: v for k, v in resource.params if k == "unitdp"}
         if rule.single_object:
-            for item in creates:
-                self._request(resource, "PUT", resource.path, {}, [item])
+            calls += [("PUT", resource.path, {}, [item]) for item in creates]
             for item in updates:
                 _only_changes(
                     item.payload,
                     self._dir.doc(resource.stream, item.target_id or ""),
                     resource.primary_key,
                 )
-                self._request(resource, "POST", f"{resource.path}/{item.target_id}", {}, [item])
-            return
-        params["summarizeErrors"] = "false"
-        if rule.create_put:
-            for chunk in _chunked(creates, size):
-                self._request(resource, "PUT", resource.path, params, chunk)
-            for chunk in _chunked(updates, size):
-                self._request(resource, "POST", resource.path, params, chunk)
-            return
-        sending = {id(item) for item in creates + updates}
-        in_order = [item for item in pending if id(item) in sending]
-        for chunk in _chunked(in_order, size):
-            self._request(resource, "POST", resource.path, params, chunk)
+                calls.append(("POST", f"{resource.path}/{item.target_id}", {}, [item]))
+        elif rule.create_put:
+            params["summarizeErrors"] = "false"
+            calls += [("PUT", resource.path, params, c) for c in _chunked(creates, size)]
+            calls += [("POST", resource.path, params, c) for c in _chunked(updates, size)]
+        else:
+            params["summarizeErrors"] = "false"
+            sending = {id(item) for item in creates + updates}
+            in_order = [item for item in pending if id(item) in sending]
+            calls += [("POST", resource.path, params, c) for c in _chunked(in_order, size)]
+        # Xero numbers a document created without its number in the order it arrives: such
+        # requests go one at a time, so a replay numbers them alike.
+        numbered = all(
+            any(key_value(item.keyed, spec) is not None for spec in rule.natural_keys)
+            for item in creates
+        )
+        moving += self._requests(resource, calls, ordered=not numbered)
+        moved = self._follow_statuses(resource, moving)
+        for item, keys in quiet:
+            keys += moved.get(id(item), [])
+            # Options added or a status moved: the document did change.
+            self._journal.written(
+                item.stream,
+                "updated" if keys else "unchanged",
+                item.target_id,
+                keys[-1] if keys else None,
+                source_id=item.source_id,
+            )
 
     def _unchanged(self, resource: Resource, item: Pending) -> bool:
         doc = self._dir.doc(resource.stream, item.target_id or "")
@@ -438,29 +454,74 @@ class Loader:
             return False
         return _contains(doc, item.payload)
 
-    def _request(
+    def _exchange(
+        self, requests: list[_Call], *, ordered: bool = False
+    ) -> Iterator[Mapping[str, Any] | RequestRejected]:
+        """Send write requests, up to :data:`IN_FLIGHT` at once unless ``ordered``; the
+        answers (or Xero's refusals) in request order."""
+        if ordered or len(requests) < 2:
+            return map(self._write_one, requests)
+        if self._pool is None:
+            self._pool = ThreadPoolExecutor(IN_FLIGHT, thread_name_prefix="target-xero-write")
+        return self._pool.map(self._write_one, requests)
+
+    def _write_one(self, call: _Call) -> Mapping[str, Any] | RequestRejected:
+        method, path, params, body, key = call
+        try:
+            return self._writer.write(method, path, params, body, key)
+        except RequestRejected as exc:
+            return exc
+
+    def close(self) -> None:
+        """Stop the threads that send writes and drop the directory's spool (end of run)."""
+        if self._pool is not None:
+            self._pool.shutdown()
+            self._pool = None
+        self._dir.close()
+
+    def _requests(
+        self,
+        resource: Resource,
+        calls: list[tuple[str, str, dict[str, str], list[Pending]]],
+        *,
+        ordered: bool,
+    ) -> list[Pending]:
+        """Send the document writes and settle each record in request order; the written
+        records that still have statuses to move."""
+        requests: list[_Call] = []
+        for method, path, params, chunk in calls:
+            body = {resource.envelope: [item.payload for item in chunk]}
+            requests.append((method, path, params, body, self._key(method, path, params, body)))
+        if self._dry_run:
+            for (*_, key), (_, _, _, chunk) in zip(requests, calls, strict=True):
+                for item in chunk:
+                    self._dry_result(resource, item, key)
+            return []
+        moving: list[Pending] = []
+        answers = self._exchange(requests, ordered=ordered)
+        for (method, path, _, _, key), (_, _, _, chunk), answer in zip(
+            requests, calls, answers, strict=True
+        ):
+            self._settle_request(resource, method, path, chunk, key, answer)
+            moving += [item for item in chunk if item.follow and item.written]
+        return moving
+
+    def _settle_request(
         self,
         resource: Resource,
         method: str,
         path: str,
-        params: Mapping[str, str],
         chunk: list[Pending],
+        key: str,
+        answer: Mapping[str, Any] | RequestRejected,
     ) -> None:
-        body = {resource.envelope: [item.payload for item in chunk]}
-        key = self._key(method, path, params, body)
-        if self._dry_run:
-            for item in chunk:
-                self._dry_result(resource, item, key)
-            return
-        try:
-            reply = self._writer.write(method, path, params, body, key)
-        except RequestRejected as exc:
-            aligned = len(exc.elements) == len(chunk)
+        if isinstance(answer, RequestRejected):
+            aligned = len(answer.elements) == len(chunk)
             for index, item in enumerate(chunk):
-                messages = _element_messages(exc.elements[index]) if aligned else []
-                self._journal.rejected(item.stream, item.record, messages or exc.messages)
+                messages = _element_messages(answer.elements[index]) if aligned else []
+                self._journal.rejected(item.stream, item.record, messages or answer.messages)
             return
-        elements = reply.get(resource.envelope)
+        elements = answer.get(resource.envelope)
         if not isinstance(elements, list) or len(elements) != len(chunk):
             for item in chunk:
                 self._journal.rejected(
@@ -477,11 +538,10 @@ class Loader:
         for item, element in zip(chunk, elements, strict=True):
             if resource.write and resource.write.children and isinstance(element, dict):
                 self._write_children(resource, item, element)
-        self._follow_statuses(resource, [item for item in chunk if item.follow and item.written])
 
     def _follow_statuses(self, resource: Resource, items: list[Pending]) -> dict[int, list[str]]:
         """Move written documents through their remaining statuses, step by step: each step of
-        up to ``batch_size`` documents is one ``POST /{path}`` of ``{ID, Status}`` elements
+        up to :data:`STEP_BATCH` documents is one ``POST /{path}`` of ``{ID, Status}`` elements
         (Xero updates elements carrying their ID). Payments (not updatable) take a status only
         as ``POST /Payments/{id}``, one a request. The keys of the writes that moved each
         document, by ``id(item)``; a document whose step fails is rejected and stops there."""
@@ -489,7 +549,7 @@ class Loader:
         assert rule is not None
         keys: dict[int, list[str]] = {id(item): [] for item in items}
         batched = not rule.single_object and rule.updatable
-        size = max(1, self._batch_size)
+        pk = resource.primary_key
         active = [item for item in items if item.follow]
         step = 0
         while active:
@@ -497,13 +557,20 @@ class Loader:
             if batched:
                 groups = [
                     (resource.path, {"summarizeErrors": "false"}, chunk)
-                    for chunk in _chunked(moves, size)
+                    for chunk in _chunked(moves, STEP_BATCH)
                 ]
             else:
                 groups = [(f"{resource.path}/{m[0].target_id}", {}, [m]) for m in moves]
-            done: list[Pending] = []
+            requests: list[_Call] = []
             for path, params, chunk in groups:
-                key, moved = self._move(resource, path, params, chunk)
+                body = {resource.envelope: [{pk: item.target_id, "Status": s} for item, s in chunk]}
+                requests.append(("POST", path, params, body, self._key("POST", path, params, body)))
+            done: list[Pending] = []
+            answers = self._exchange(requests)
+            for (_, path, _, _, key), (_, _, chunk), answer in zip(
+                requests, groups, answers, strict=True
+            ):
+                moved = self._moved(resource, path, chunk, answer)
                 for item in moved:
                     keys[id(item)].append(key)
                 done += moved
@@ -511,28 +578,23 @@ class Loader:
             active = [item for item in done if len(item.follow) > step]
         return keys
 
-    def _move(
+    def _moved(
         self,
         resource: Resource,
         path: str,
-        params: Mapping[str, str],
         moves: list[tuple[Pending, str]],
-    ) -> tuple[str, list[Pending]]:
-        """One status-step request; answer elements matched back by position. A failed
-        element rejects its record; the key sent and the documents moved."""
-        pk = resource.primary_key
-        body = {resource.envelope: [{pk: item.target_id, "Status": s} for item, s in moves]}
-        key = self._key("POST", path, params, body)
-        try:
-            reply = self._writer.write("POST", path, params, body, key)
-        except RequestRejected as exc:
+        answer: Mapping[str, Any] | RequestRejected,
+    ) -> list[Pending]:
+        """Settle one status-step request, answer elements matched back by position: a
+        failed element rejects its record; the documents moved."""
+        if isinstance(answer, RequestRejected):
             # One document: Xero's messages for the request, as ever.
-            aligned = len(moves) > 1 and len(exc.elements) == len(moves)
+            aligned = len(moves) > 1 and len(answer.elements) == len(moves)
             for index, (item, status) in enumerate(moves):
-                messages = _element_messages(exc.elements[index]) if aligned else []
-                self._follow_failed(item, status, messages or exc.messages)
-            return key, []
-        elements = reply.get(resource.envelope)
+                messages = _element_messages(answer.elements[index]) if aligned else []
+                self._follow_failed(item, status, messages or answer.messages)
+            return []
+        elements = answer.get(resource.envelope)
         if not isinstance(elements, list) or len(elements) != len(moves):
             if len(moves) == 1:  # as ever for one document: no echo, no complaint
                 elements = [elements[0] if isinstance(elements, list) and elements else {}]
@@ -546,7 +608,7 @@ class Loader:
                             f"document sent (sent {len(moves)}); re-run to reconcile"
                         ],
                     )
-                return key, []
+                return []
         moved: list[Pending] = []
         for (item, status), element in zip(moves, elements, strict=True):
             messages = _element_messages(element) if isinstance(element, dict) else []
@@ -556,7 +618,7 @@ class Loader:
             if isinstance(element, dict):
                 self._dir.remember(resource.stream, element, source_id=item.source_id)
             moved.append(item)
-        return key, moved
+        return moved
 
     def _follow_failed(self, item: Pending, status: str, messages: list[str]) -> None:
         self._journal.rejected(

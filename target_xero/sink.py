@@ -11,7 +11,9 @@ from .records import RecordChecker
 if TYPE_CHECKING:
     from .target import TargetXero
 
-__all__ = ["XeroSink"]
+__all__ = ["BUFFERED_REQUESTS", "XeroSink"]
+
+BUFFERED_REQUESTS = 40
 
 
 class XeroSink(BatchSink):  # type: ignore[misc]
@@ -40,6 +42,15 @@ class XeroSink(BatchSink):  # type: ignore[misc]
                 self._checker = RecordChecker(self.schema)
             except Exception as exc:  # fastjsonschema raises several kinds for bad schemas
                 self._schema_problem = f"stream schema cannot be compiled: {exc}"
+
+    @property
+    def max_size(self) -> int:
+        """Records buffered before they are written: ``batch_size_rows`` when set, else
+        :data:`BUFFERED_REQUESTS` full requests, so memory is bounded by a batch, never by
+        the input, and status steps of a batch still share their requests."""
+        if self.batch_size_rows is not None:
+            return int(self.batch_size_rows)
+        return BUFFERED_REQUESTS * int(self.config.get("batch_size") or 50)
 
     def get_validator(self) -> None:
         """No singer-sdk validation: records are checked in :meth:`process_record`."""

@@ -332,6 +332,8 @@ class TargetXero(Target):  # type: ignore[misc]
         self._input_ended = True
         super().process_endofpipe()
         self._settle_held()  # when no STATE was seen, drain_all did not settle them
+        if self._loader is not None:
+            self._loader.close()
         journal = self.journal
         for line in journal.summary_lines():
             self.logger.info(line)
