@@ -385,9 +385,11 @@ class Store:
         """One record by its number field (InvoiceNumber, ContactNumber, JournalNumber...)."""
         if not self.has_tenant(tenant_id):
             return None
+        # `+ims_ms`: ordering by the bare column made SQLite walk the tenant's whole
+        # records_ims index instead of records_number (0.2 s a lookup at 20,000 invoices).
         return self._one(
             "SELECT body FROM records WHERE t = ? AND resource = ? AND number = ? "
-            "ORDER BY ims_ms DESC LIMIT 1",
+            "ORDER BY +ims_ms DESC LIMIT 1",
             (self.tenant_key(tenant_id), resource, number),
         )
 
@@ -416,6 +418,16 @@ class Store:
         cursor = self._conn.execute(
             "SELECT body FROM records WHERE t = ? AND resource = ? ORDER BY ims_ms, id",
             (t, resource),
+        )
+        for (body,) in cursor:
+            yield decode(body)
+
+    def iter_containing(self, tenant_id: str, resource: str, value: Any) -> Iterator[Record]:
+        """Records of a collection whose stored JSON holds ``value`` (as JSON) somewhere: a
+        pre-filter in SQLite for scans on a field without an index; callers still compare."""
+        cursor = self._conn.execute(
+            "SELECT body FROM records WHERE t = ? AND resource = ? AND instr(body, ?) > 0",
+            (self.tenant_key(tenant_id), resource, encode(value)),
         )
         for (body,) in cursor:
             yield decode(body)

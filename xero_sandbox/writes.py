@@ -818,7 +818,7 @@ def build_contact(w: Writer, element: Element) -> Record:
     if account_number not in (None, "") and (
         existing is None or account_number != existing.get("AccountNumber")
     ):
-        for other in w.store.iter_records(w.tenant_id, "Contacts"):
+        for other in w.store.iter_containing(w.tenant_id, "Contacts", account_number):
             if (
                 other.get("AccountNumber") == account_number
                 and other.get("ContactID") != contact_id
