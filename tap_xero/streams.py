@@ -199,9 +199,10 @@ class TenantStream(Stream):
         path: str,
         params: dict[str, str],
         if_modified_since: str | None = None,
+        priority: float | None = None,
     ) -> dict[str, Any]:
         """GET one Accounting API document for a tenant through the shared client."""
-        return self.xero_tap.get_json(tenant, path, params, if_modified_since)
+        return self.xero_tap.get_json(tenant, path, params, if_modified_since, priority)
 
 
 class XeroStream(TenantStream):
@@ -280,6 +281,7 @@ class XeroStream(TenantStream):
         seen: set[str] = set(start.boundary_ids)
         ims = if_modified_since_header(last) if last else None
         page = 1
+        calls_left: float | None = None  # unknown until the first answer: ranks first
         while True:
             params = self._base_params()
             if row.order:
@@ -288,7 +290,9 @@ class XeroStream(TenantStream):
                 params["page"] = str(page)
             if row.paging is Paging.PAGE:
                 params["pageSize"] = str(self.page_size)
-            records = self._records(self.get_json(tenant, row.path, params, ims))
+            body = self.get_json(tenant, row.path, params, ims, calls_left)
+            calls_left = _calls_left(body)
+            records = self._records(body)
             fresh = []
             for record in records:
                 value = record.get(field)
@@ -368,12 +372,25 @@ class XeroStream(TenantStream):
     def _paged_full_table(self, tenant: str) -> Iterator[list[Record]]:
         row = self.resource
         page = 1
+        calls_left: float | None = None
         while True:
-            records = self._records(self.get_json(tenant, row.path, self._page_params(page)))
+            body = self.get_json(tenant, row.path, self._page_params(page), None, calls_left)
+            calls_left = _calls_left(body)
+            records = self._records(body)
             yield records
             if len(records) < self.page_size:
                 return
             page += 1
+
+
+def _calls_left(body: dict[str, Any]) -> float | None:
+    """Calls a paged read still needs after this answer (its ``pagination``), if told."""
+    pagination = body.get("pagination")
+    if isinstance(pagination, dict):
+        count, page = pagination.get("pageCount"), pagination.get("page")
+        if isinstance(count, int) and isinstance(page, int):
+            return float(max(0, count - page))
+    return None
 
 
 def _month_end(day: date) -> date:

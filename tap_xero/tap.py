@@ -166,9 +166,15 @@ class TapXero(Tap):
         path: str,
         params: dict[str, str],
         if_modified_since: str | None = None,
+        priority: float | None = None,
     ) -> dict[str, Any]:
-        """GET one Accounting API document; errors are the client's ``XeroError``s."""
-        body = self.client.get(path, tenant, params, if_modified_since=if_modified_since).data
+        """GET one Accounting API document; errors are the client's ``XeroError``s.
+
+        ``priority``: calls the read still needs (the rate limiter serves the longest first).
+        """
+        body = self.client.get(
+            path, tenant, params, if_modified_since=if_modified_since, priority=priority
+        ).data
         if not isinstance(body, dict):
             raise XeroError(f"GET {path} for tenant {tenant}: expected a JSON object")
         return body
