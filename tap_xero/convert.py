@@ -10,34 +10,43 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from functools import lru_cache
-from typing import Any
+from typing import Any, NamedTuple
 
 from xero_api.dates import msdate_to_iso
 
 __all__ = ["date_converter"]
 
 Record = dict[str, Any]
-# (field, kind, nested plan): kind 0 = a date, 1 = an object, 2 = a list of objects
-Plan = list[tuple[str, int, "Plan | None"]]
-
-_DATE, _OBJECT, _LIST = 0, 1, 2
 
 
-def _plan(schema: dict[str, Any]) -> Plan:
-    plan: Plan = []
+class Plan(NamedTuple):
+    """Where the dates of one object are: its own date fields, then objects and lists of
+    objects that hold dates further down."""
+
+    dates: tuple[str, ...]
+    objects: tuple[tuple[str, Plan], ...]
+    lists: tuple[tuple[str, Plan], ...]
+
+
+def _plan(schema: dict[str, Any]) -> Plan | None:
+    dates: list[str] = []
+    objects: list[tuple[str, Plan]] = []
+    lists: list[tuple[str, Plan]] = []
     for name, prop in (schema.get("properties") or {}).items():
         if prop.get("format") == "date-time":
-            plan.append((name, _DATE, None))
+            dates.append(name)
         elif "properties" in prop:
             if inner := _plan(prop):
-                plan.append((name, _OBJECT, inner))
+                objects.append((name, inner))
         elif (
             isinstance(prop.get("items"), dict)
             and "properties" in prop["items"]
             and (inner := _plan(prop["items"]))
         ):
-            plan.append((name, _LIST, inner))
-    return plan
+            lists.append((name, inner))
+    if not (dates or objects or lists):
+        return None
+    return Plan(tuple(dates), tuple(objects), tuple(lists))
 
 
 @lru_cache(maxsize=65536)
@@ -47,17 +56,19 @@ def _iso(value: str) -> str:
 
 
 def _apply(record: Record, plan: Plan) -> None:
-    for name, kind, inner in plan:
+    # Runs for every record: exact type checks and no dispatch on a kind keep it cheap.
+    dates, objects, lists = plan
+    for name in dates:
         value = record.get(name)
-        if value is None:
-            continue
-        if kind == _DATE:
-            if type(value) is str and value.startswith("/Date("):
-                record[name] = _iso(value)
-        elif kind == _OBJECT:
-            if type(value) is dict and inner:
-                _apply(value, inner)
-        elif type(value) is list and inner:
+        if type(value) is str and value.startswith("/Date("):
+            record[name] = _iso(value)
+    for name, inner in objects:
+        value = record.get(name)
+        if type(value) is dict:
+            _apply(value, inner)
+    for name, inner in lists:
+        value = record.get(name)
+        if value and type(value) is list:
             for item in value:
                 if type(item) is dict:
                     _apply(item, inner)
@@ -68,7 +79,8 @@ def date_converter(schema: dict[str, Any]) -> Callable[[list[Record]], None]:
     plan = _plan(schema)
 
     def convert(records: list[Record]) -> None:
-        for record in records:
-            _apply(record, plan)
+        if plan is not None:
+            for record in records:
+                _apply(record, plan)
 
     return convert

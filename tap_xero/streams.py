@@ -28,23 +28,27 @@ Reading plans, chosen from the resource row:
 from __future__ import annotations
 
 import calendar
-from collections.abc import Generator, Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING, Any
 
 from singer_sdk import Stream
 from singer_sdk.helpers._catalog import pop_deselected_record_properties
-from singer_sdk.helpers._state import get_state_if_exists
+from singer_sdk.helpers._state import get_state_if_exists, increment_state
 from singer_sdk.helpers.conform import TypeConformanceLevel
+from singer_sdk.mapper import DefaultStreamMap
 from singer_sdk.singerlib import RecordMessage
+from singer_sdk.singerlib.catalog import REPLICATION_INCREMENTAL
 
+from xero_api.codec import numbers_as_text
 from xero_api.dates import convert_msdates, format_utc, if_modified_since_header, parse_datetime
 from xero_api.errors import XeroAuthError, XeroRateLimitExhausted, XeroTokenError
 from xero_api.resources import Paging, Resource
 from xero_api.schema_files import load_schema
 
 from .convert import date_converter
+from .output import XeroMessageWriter
 
 if TYPE_CHECKING:
     from .tap import TapXero
@@ -56,6 +60,7 @@ TENANT_KEY = "TenantID"
 FIXED_PAGE_SIZE = 100  # Xero's size where it takes `page` but no `pageSize`, and for Journals
 BOUNDARY_VALUE = "boundary_value"
 BOUNDARY_IDS = "boundary_ids"
+_NO_CONTEXT = object()
 
 # stream name -> Xero report name
 REPORTS: dict[str, str] = {
@@ -82,6 +87,7 @@ class TenantStream(Stream):
         super().__init__(tap, schema=schema, name=name)
         self.xero_tap = tap
         self._prune_deselected: bool | None = None
+        self._numbers_pass_through: bool | None = None
 
     @property
     def partitions(self) -> list[dict[str, Any]] | None:
@@ -95,23 +101,52 @@ class TenantStream(Stream):
             return None
         return super().get_replication_key_signpost(context)
 
-    def _generate_record_messages(self, record: Record) -> Generator[RecordMessage, None, None]:
-        """The SDK's record path without its per-record costs that do nothing here: pruning
-        walks every field even when all are selected, and conformance is off."""
+    def _write_record_message(self, record: Record) -> None:
+        """The SDK's RECORD output without its per-record costs that do nothing here: pruning
+        walks every field even when all are selected, conformance is off, and the line is
+        written without a message object (:meth:`XeroMessageWriter.write_record`)."""
         if self._prune_deselected is None:
             self._prune_deselected = not all(self.mask.values())
         if self._prune_deselected:
             pop_deselected_record_properties(record, self.schema, self.mask)
         extracted = datetime.now(UTC)
+        writer = self._tap.message_writer
         for stream_map in self.stream_maps:
             mapped = stream_map.transform(record)
-            if mapped is not None:
-                yield RecordMessage(
-                    stream=stream_map.stream_alias,
-                    record=mapped,
-                    version=self._stream_version,
-                    time_extracted=extracted,
+            if mapped is None:
+                continue
+            if isinstance(writer, XeroMessageWriter):
+                writer.write_record(
+                    stream_map.stream_alias, mapped, self._stream_version, extracted
                 )
+            else:
+                self._tap.write_message(
+                    RecordMessage(
+                        stream=stream_map.stream_alias,
+                        record=mapped,
+                        version=self._stream_version,
+                        time_extracted=extracted,
+                    )
+                )
+        self.state_manager.is_flushed = False
+
+    @property
+    def numbers_pass_through(self) -> bool:
+        """Whether records may carry money as its JSON text (``msgspec.Raw``).
+
+        Only when every record goes straight to our RECORD lines: batch files, flattening and
+        stream maps other than "as is" / "drop" compute with values and need ``Decimal``.
+        """
+        if self._numbers_pass_through is None:
+            self._numbers_pass_through = (
+                isinstance(self._tap.message_writer, XeroMessageWriter)
+                and not self.get_batch_config(self.config)
+                and all(
+                    isinstance(m, DefaultStreamMap) and not m.flattening_enabled
+                    for m in self.stream_maps
+                )
+            )
+        return self._numbers_pass_through
 
     # -- where each partition starts ------------------------------------------------------
 
@@ -202,7 +237,8 @@ class TenantStream(Stream):
         priority: float | None = None,
     ) -> dict[str, Any]:
         """GET one Accounting API document for a tenant through the shared client."""
-        return self.xero_tap.get_json(tenant, path, params, if_modified_since, priority)
+        with numbers_as_text(self.numbers_pass_through):
+            return self.xero_tap.get_json(tenant, path, params, if_modified_since, priority)
 
 
 class XeroStream(TenantStream):
@@ -213,6 +249,10 @@ class XeroStream(TenantStream):
         schema = load_schema(resource.stream)
         super().__init__(tap, resource.stream, schema)
         self._convert_dates = date_converter(schema)
+        self._state_context: Mapping[str, Any] | object | None = _NO_CONTEXT
+        self._partition_state: dict[str, Any] = {}
+        self._incremental = False
+        self._treat_as_sorted = False
         self.primary_keys = [TENANT_KEY, resource.primary_key]
         self.replication_key = resource.replication_key
 
@@ -235,13 +275,33 @@ class XeroStream(TenantStream):
     def _increment_stream_state(
         self, latest_record: Record, *, context: Mapping[str, Any] | None = None
     ) -> None:
-        super()._increment_stream_state(latest_record, context=context)
-        if not self.replication_key or self.resource.paging is Paging.OFFSET:
+        """The SDK's bookmark step, then the IDs emitted at the bookmark's exact value.
+
+        The partition's state entry is looked up once per partition: the SDK would look it up
+        per record, scanning every tenant's entry, and this step runs for every record.
+        """
+        field = self.replication_key
+        if context is not self._state_context:
+            self._state_context = context  # one context object for all of a partition's records
+            self._partition_state = self.get_context_state(dict(context) if context else None)
+            self._incremental = self.replication_method == REPLICATION_INCREMENTAL
+            if self._incremental and not field:
+                raise ValueError(f"stream {self.name} is INCREMENTAL without a replication key")
+            self._treat_as_sorted = self.is_sorted and self.state_partitioning_keys is None
+        state = self._partition_state
+        if latest_record and self._incremental and field:
+            increment_state(
+                state,
+                latest_record=latest_record,
+                replication_key=field,
+                is_sorted=self._treat_as_sorted,
+                check_sorted=self.check_sorted,
+            )
+        if not field or self.resource.paging is Paging.OFFSET:
             return
-        value = latest_record.get(self.replication_key)
+        value = latest_record.get(field)
         if value is None:
             return
-        state = self.get_context_state(dict(context) if context else None)
         key = str(latest_record.get(self.resource.primary_key))
         current = state.get(BOUNDARY_VALUE)
         if current == value:

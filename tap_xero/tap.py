@@ -2,18 +2,17 @@
 
 from __future__ import annotations
 
-import atexit
 import enum
+import gc
 import logging
-import sys
 import threading
-from collections.abc import Generator
+from collections.abc import Generator, Iterator
+from contextlib import contextmanager
 from typing import Any, cast
 
 from singer_sdk import Stream, Tap, metrics
 from singer_sdk import typing as th
-from singer_sdk.contrib.msgspec import MsgSpecWriter
-from singer_sdk.singerlib import RecordMessage, StateMessage
+from singer_sdk.singerlib import StateMessage
 
 from xero_api.client import XeroClient
 from xero_api.dates import parse_datetime
@@ -22,6 +21,7 @@ from xero_api.resources import RESOURCES
 from xero_api.settings import SETTINGS, Setting, XeroSettings
 
 from .fetch import PageProducer, ReadAhead
+from .output import XeroMessageWriter
 from .streams import REPORTS, TENANT_KEY, Record, ReportStream, TenantStream, XeroStream
 
 __all__ = ["TapXero"]
@@ -92,32 +92,23 @@ class XeroMetric(enum.StrEnum):
     DAY_QUOTA_LEFT = "xero_day_quota_left"
 
 
-class XeroMessageWriter(MsgSpecWriter):
-    """msgspec writer: Decimal is written as a JSON number with Xero's exact digits.
+@contextmanager
+def _collect_rarely() -> Iterator[None]:
+    """Run a sync with the cyclic garbage collector mostly out of the way.
 
-    RECORD lines are collected and written in blocks; every other message (STATE above all)
-    writes out everything before it and flushes, so a STATE line never precedes its records.
+    A page decodes to about 10,000 container objects that all live until they are emitted;
+    at CPython's default thresholds (700, 10, 10) the collector rescans them, and the whole
+    start-up heap, dozens of times per sync: about a quarter of the tap's CPU. Records hold
+    no reference cycles, so collecting less often frees the same memory, just later.
     """
-
-    BLOCK = 256 * 1024
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self._pending = bytearray()
-        atexit.register(self.flush)
-
-    def write_message(self, message: Any) -> None:
-        """Queue one message; write out the block unless it is a RECORD in a small block."""
-        self._pending += self.format_message(message)
-        if not isinstance(message, RecordMessage) or len(self._pending) >= self.BLOCK:
-            self.flush()
-
-    def flush(self) -> None:
-        """Write out and flush everything queued."""
-        if self._pending:
-            sys.stdout.buffer.write(self._pending)
-            self._pending.clear()
-        sys.stdout.flush()
+    thresholds = gc.get_threshold()
+    gc.freeze()  # the start-up heap (SDK, schemas, catalog) is never scanned again
+    gc.set_threshold(10_000, 10, 10)
+    try:
+        yield
+    finally:
+        gc.set_threshold(*thresholds)
+        gc.unfreeze()
 
 
 class TapXero(Tap):
@@ -233,7 +224,8 @@ class TapXero(Tap):
             self._check_dates()
             self._close_reads()  # a dry run's reads, if any, were not planned for this sync
             self._syncing = True
-            super().sync_all()
+            with _collect_rarely():
+                super().sync_all()
         except XeroError as error:
             self.write_message(StateMessage(value=self.state))
             self.logger.error("%s", error.message)

@@ -14,6 +14,8 @@ as many values a request as Xero's URL length allows.
 
 from __future__ import annotations
 
+import functools
+import itertools
 import re
 import sqlite3
 from collections.abc import Iterable, Mapping, Sequence
@@ -125,16 +127,14 @@ class Directory:
         if not isinstance(xero_id, str) or not xero_id:
             return
         self._store.put_doc(stream, xero_id, doc)
-        self._add((stream, resource.primary_key, norm(xero_id)), xero_id)
+        keys = [(stream, resource.primary_key, norm(xero_id))]
         if source_id and norm(source_id) != norm(xero_id):
-            self._add((stream, resource.primary_key, norm(source_id)), xero_id)
+            keys.append((stream, resource.primary_key, norm(source_id)))
         for field in _indexed_fields(resource):
             value = key_value(doc, field)
             if value is not None:
-                self._add((stream, field, value if "+" in field else value[0]), xero_id)
-
-    def _add(self, key: Key, xero_id: str) -> None:
-        self._store.add_id(key, xero_id)
+                keys.append((stream, field, value if "+" in field else value[0]))
+        self._store.add_ids(keys, xero_id)
 
     def ensure(self, stream: str, field: str, values: Iterable[Any]) -> None:
         """Look up, in batches, every value of ``field`` not seen yet (missing ones remembered)."""
@@ -260,18 +260,20 @@ class Directory:
 
 
 class _Spool:
-    """The directory's contents in a private temporary SQLite file (SQLite keeps only a small
-    page cache in memory), so memory does not grow with the documents a run writes."""
+    """The directory's contents in a private temporary SQLite file: SQLite keeps a page cache
+    of about 2 MB and spills the rest to the file, so memory does not grow with the documents
+    a run writes or reads."""
 
     def __init__(self) -> None:
         # "" is a private on-disk database SQLite deletes on close; one thread at a time.
         self._db = sqlite3.connect("", isolation_level=None, check_same_thread=False)
+        self._seq = itertools.count()
         self._db.executescript(
             """
             PRAGMA journal_mode = OFF;
             PRAGMA synchronous = OFF;
-            CREATE TABLE ids (seq INTEGER PRIMARY KEY, key TEXT NOT NULL, xero_id TEXT NOT NULL,
-                              UNIQUE (key, xero_id));
+            CREATE TABLE ids (key TEXT, xero_id TEXT, seq INTEGER NOT NULL,
+                              PRIMARY KEY (key, xero_id)) WITHOUT ROWID;
             CREATE TABLE docs (stream TEXT NOT NULL, xero_id TEXT NOT NULL, body BLOB NOT NULL,
                                PRIMARY KEY (stream, xero_id));
             CREATE TABLE looked_up (key TEXT PRIMARY KEY);
@@ -279,10 +281,9 @@ class _Spool:
             """
         )
 
-    def add_id(self, key: Key, xero_id: str) -> None:
-        self._db.execute(
-            "INSERT OR IGNORE INTO ids (key, xero_id) VALUES (?, ?)", (_text(key), xero_id)
-        )
+    def add_ids(self, keys: list[Key], xero_id: str) -> None:
+        rows = [(_text(key), xero_id, next(self._seq)) for key in keys]
+        self._db.executemany("INSERT OR IGNORE INTO ids VALUES (?, ?, ?)", rows)
 
     def ids(self, key: Key, *, unclaimed: bool = False) -> list[str]:
         """IDs known for a key, first learnt first (``unclaimed``: not claimed yet)."""
@@ -320,7 +321,8 @@ def _text(key: Key) -> str:
     return repr(key)
 
 
-def _indexed_fields(resource: Resource) -> list[str]:
+@functools.cache
+def _indexed_fields(resource: Resource) -> tuple[str, ...]:
     assert resource.write is not None
     fields = list(resource.write.natural_keys)
     for spec in resource.write.natural_keys:
@@ -330,7 +332,7 @@ def _indexed_fields(resource: Resource) -> list[str]:
     for field, _ in resource.write.lookups:
         if field not in fields:
             fields.append(field)
-    return fields
+    return tuple(fields)
 
 
 def _base_params(resource: Resource) -> dict[str, str]:

@@ -14,6 +14,7 @@ from decimal import Decimal
 from typing import Any
 
 import httpx
+import msgspec
 import pytest
 
 from xero_api import (
@@ -30,6 +31,7 @@ from xero_api import (
     decode_json,
     encode_json,
 )
+from xero_api.codec import numbers_as_text
 from xero_api.dates import (
     convert_msdates,
     if_modified_since_header,
@@ -104,6 +106,45 @@ def test_money_decodes_exactly_and_encodes_as_numbers() -> None:
     assert str(data["Qty"]) == "1.0000"
     assert isinstance(data["Count"], int)
     assert encode_json({"UnitAmount": Decimal("10.0050")}) == b'{"UnitAmount":10.0050}'
+
+
+EXTREME_NUMBERS = [
+    "12345678901234567.123456789",
+    "-98765432109876.54321",
+    "0.0000000000000000001",
+    "-0.00",
+    "1E-7",
+    "2.5e+12",
+    "-1.5E-300",
+    "1e400",
+    "3.14159265358979323846264338327950288",
+]
+
+
+def test_numbers_as_text_keep_xeros_exact_digits() -> None:
+    body = "[" + ", ".join(EXTREME_NUMBERS) + ", 7, 123456789012345678901234567890]"
+    with numbers_as_text():
+        values = decode_json(body.encode())
+    *texts, small, big = values
+    assert [bytes(v).decode() for v in texts] == EXTREME_NUMBERS
+    assert (small, big) == (7, 123456789012345678901234567890)
+    written = msgspec.json.encode({"v": texts})
+    assert written == ('{"v":[' + ",".join(EXTREME_NUMBERS) + "]}").encode()
+    # the same digits as the Decimal path, whose values they are
+    assert [Decimal(bytes(v).decode()) for v in texts] == decode_json(body.encode())[:-2]
+
+
+def test_numbers_as_text_is_scoped_to_its_block_and_thread() -> None:
+    seen: list[Any] = []
+    with numbers_as_text():
+        assert isinstance(decode_json(b"1.5"), msgspec.Raw)
+        with numbers_as_text(False):
+            assert decode_json(b"1.5") == Decimal("1.5")
+        worker = threading.Thread(target=lambda: seen.append(decode_json(b"1.5")))
+        worker.start()
+        worker.join()
+    assert seen == [Decimal("1.5")]
+    assert decode_json(b"1.5") == Decimal("1.5")
 
 
 # ---------------------------------------------------------------------------- settings

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import threading
 import uuid
 from collections.abc import Mapping
 from decimal import Decimal
@@ -14,7 +15,7 @@ import pytest
 
 from target_xero.directory import Directory, key_value, norm, where_literal
 from target_xero.journal import Journal
-from target_xero.loader import Loader, idempotency_key
+from target_xero.loader import IN_FLIGHT, Loader, idempotency_key
 from target_xero.records import RecordChecker, drop_fields, xero_date
 
 SCHEMAS = Path(__file__).parents[1] / "schemas"
@@ -199,3 +200,79 @@ def test_status_steps_are_sent_as_one_batch_and_failures_rejected_per_record(
     rejects = [json.loads(line) for line in (tmp_path / "rejects.jsonl").read_text().splitlines()]
     assert [r["record"]["Narration"] for r in rejects] == ["second"]
     assert "not moved to VOIDED: cannot void" in rejects[0]["reasons"][0]
+
+
+_KNOWN_CONTACT = str(uuid.uuid4())
+
+
+class _ConcurrentXero:
+    """An organisation with one contact whose first write answers only after two more writes
+    have arrived (proving several requests are in flight); counts writes in flight."""
+
+    tenant_id = "t"
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.others_arrived = threading.Event()
+        self.active = 0
+        self.most_active = 0
+        self.arrived = 0
+        self.waited = False
+
+    def get(self, path: str, params: Mapping[str, str] | None = None) -> Mapping[str, Any] | None:
+        docs = [{"ContactID": _KNOWN_CONTACT, "Name": "Known"}] if path == "Contacts" else []
+        return {path: docs, "pagination": {"itemCount": len(docs)}}
+
+    def write(
+        self, method: str, path: str, params: Mapping[str, str], body: Any, idempotency_key: str
+    ) -> Mapping[str, Any]:
+        with self.lock:
+            self.arrived += 1
+            first = self.arrived == 1
+            self.active += 1
+            self.most_active = max(self.most_active, self.active)
+            if self.arrived == 3:
+                self.others_arrived.set()
+        if first:
+            self.waited = self.others_arrived.wait(timeout=10)
+        with self.lock:
+            self.active -= 1
+        pk = path[:-1] + "ID"
+        return {path: [{**e, pk: str(uuid.uuid4())} for e in body[path]]}
+
+
+def _load(
+    tmp_path: Path, xero: _ConcurrentXero, stream: str, records: list[dict[str, Any]]
+) -> list[dict[str, Any]]:
+    """Load one batch (2 records a request); the audit lines."""
+    journal = Journal(str(tmp_path / "audit.jsonl"), None, logging.getLogger("test"))
+    loader = Loader(
+        xero, journal, Directory(xero), batch_size=2, dry_run=False, logger=logging.getLogger()
+    )
+    loader.load(stream, stream, records)
+    loader.close()
+    journal.close()
+    return [json.loads(line) for line in (tmp_path / "audit.jsonl").read_text().splitlines()]
+
+
+def test_writes_of_a_batch_are_in_flight_together_and_settled_in_order(tmp_path: Path) -> None:
+    xero = _ConcurrentXero()
+    audit = _load(tmp_path, xero, "contacts", [{"Name": f"Contact {n}"} for n in range(6)])
+    # The first request was still waiting for its answer when the third arrived...
+    assert xero.waited
+    assert 2 <= xero.most_active <= IN_FLIGHT
+    # ...and was answered last, yet records are settled in input order.
+    assert [a["action"] for a in audit] == ["created"] * 6
+    keys = [a["idempotency_key"] for a in audit]
+    assert keys[0] == keys[1] != keys[2] == keys[3] != keys[4] == keys[5]
+
+
+def test_documents_xero_numbers_itself_are_written_one_request_at_a_time(tmp_path: Path) -> None:
+    # Invoices without their number: Xero numbers them in the order they arrive.
+    xero = _ConcurrentXero()
+    xero.others_arrived.set()
+    invoice = {"Type": "ACCREC", "Contact": {"ContactID": _KNOWN_CONTACT}, "LineItems": []}
+    audit = _load(tmp_path, xero, "invoices", [dict(invoice) for _ in range(6)])
+    assert [a["action"] for a in audit] == ["created"] * 6
+    assert xero.arrived == 3
+    assert xero.most_active == 1

@@ -72,7 +72,8 @@ def format_utc(value: datetime) -> str:
 
 def msdate_to_iso(value: str) -> str:
     """``/Date(ms±hhmm)/`` -> canonical ISO-8601 UTC string."""
-    return format_utc(msdate_to_datetime(value))
+    # Already UTC: the canonical form without format_utc's zone conversion (once per record).
+    return msdate_to_datetime(value).isoformat(timespec="microseconds")
 
 
 def convert_msdates(value: Any) -> Any:
