@@ -20,7 +20,7 @@ from collections import deque
 from collections.abc import Callable, Generator, Iterable, Iterator
 from typing import IO, Any
 
-from xero_api.codec import decode_json, encode_json
+from xero_api.codec import decode_json, encode_json, numbers_as_text
 
 __all__ = ["ReadAhead", "Spool"]
 
@@ -92,8 +92,12 @@ class Spool:
             self._consumed = True
             self._cond.notify_all()
 
-    def pages(self) -> Generator[list[Record], None, None]:
-        """The pages in order, blocking until each is there; re-raises the producer's error."""
+    def pages(self, money_as_text: bool = False) -> Generator[list[Record], None, None]:
+        """The pages in order, blocking until each is there; re-raises the producer's error.
+
+        ``money_as_text``: spilled pages decode their money as the producer's did (see
+        :func:`xero_api.codec.numbers_as_text`).
+        """
         self.claim()
         try:
             while True:
@@ -119,8 +123,11 @@ class Spool:
                         raise self._error
                     else:
                         return
-                # Our own pages, written by this process to its own unnamed file.
-                yield page if data is None else decode_json(data)
+                if data is not None:
+                    # Our own pages, written by this process to its own unnamed file.
+                    with numbers_as_text(money_as_text):
+                        page = decode_json(data)
+                yield page
         finally:
             self.close()
 
@@ -160,7 +167,9 @@ class ReadAhead:
         with self._lock:
             self._start_pending()
 
-    def pages(self, key: Key, produce: PageProducer) -> Generator[list[Record], None, None]:
+    def pages(
+        self, key: Key, produce: PageProducer, money_as_text: bool = False
+    ) -> Generator[list[Record], None, None]:
         """The pages of ``key``'s job (``produce`` makes one if it was not planned)."""
         with self._lock:
             job = self._jobs.pop(key, None) or _Job(key, produce)
@@ -170,7 +179,7 @@ class ReadAhead:
                 if job in self._pending:
                     self._pending.remove(job)
                 self._start(job)
-        return job.spool.pages()
+        return job.spool.pages(money_as_text)
 
     def cancel(self, matches: Callable[[Key], bool]) -> None:
         """Stop and drop the jobs whose key ``matches`` (their pages will not be read)."""

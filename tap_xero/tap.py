@@ -184,7 +184,9 @@ class TapXero(Tap):
         if self._reads is None:
             plan = self._read_plan() if self._syncing else []
             self._reads = ReadAhead(plan, workers=min(32, 3 * len(self.tenant_ids) + 2))
-        return self._reads.pages((stream.name, tenant), self._producer(stream, tenant))
+        return self._reads.pages(
+            (stream.name, tenant), self._producer(stream, tenant), stream.numbers_pass_through
+        )
 
     def cancel_reads(self, tenant: str) -> None:
         """Stop reading ahead for a tenant (its day limit is used up)."""

@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from decimal import Decimal
 from typing import Any
 
+import msgspec
 import pytest
 
 from tap_xero.fetch import LEAD_PAGES, ReadAhead
@@ -108,3 +109,17 @@ def test_a_consumer_that_stops_stops_its_job_and_close_stops_the_rest() -> None:
     reads.close()
     _wait_until(stopped.is_set)
     _wait_until(lambda: not any(t.name.startswith("xero-read:") for t in threading.enumerate()))
+
+
+def test_spilled_pages_keep_money_as_text_when_the_stream_does() -> None:
+    produced: list[int] = []
+    reads = ReadAhead([(("a", "t1"), lambda: _pages(5, produced))], workers=1)
+    try:
+        _wait_until(lambda: len(produced) == 5)  # all spilled: nobody consumed yet
+        pages = list(reads.pages(("a", "t1"), lambda: iter(()), money_as_text=True))
+    finally:
+        reads.close()
+    rate = pages[3][0]["Rate"]
+    assert isinstance(rate, msgspec.Raw)
+    assert bytes(rate) == b"-0.000001234567890123456789"
+    assert pages[3][0]["n"] == 3  # integers stay int
