@@ -193,9 +193,12 @@ class RateLimiter:
         with self._cond:
             tenant = self._tenant(key)
             tenant.for_slot.append(ticket)
-            while tenant.in_use >= self._concurrency or min(tenant.for_slot) != ticket:
-                self._cond.wait()
-            tenant.for_slot.remove(ticket)
+            try:
+                while tenant.in_use >= self._concurrency or min(tenant.for_slot) != ticket:
+                    self._cond.wait()
+            finally:
+                tenant.for_slot.remove(ticket)  # also when interrupted: never block the queue
+                self._cond.notify_all()  # the next in line may find a slot too
             tenant.in_use += 1
             ident = threading.get_ident()
             lane = tenant.lanes.get(ident)
@@ -203,7 +206,6 @@ class RateLimiter:
                 lane = tenant.lanes[ident] = _Lane(rank)
             lane.priority, lane.holding, lane.since = rank, lane.holding + 1, self._clock()
             lane.until = math.inf
-            self._cond.notify_all()  # the next in line may find a slot too
         try:
             yield lambda: self._wait_for_budget(key, ticket)
         finally:
