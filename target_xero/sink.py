@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from singer_sdk.sinks import BatchSink
@@ -11,9 +12,17 @@ from .records import RecordChecker
 if TYPE_CHECKING:
     from .target import TargetXero
 
-__all__ = ["BUFFERED_REQUESTS", "XeroSink"]
+__all__ = ["XeroSink", "buffer_size"]
 
 BUFFERED_REQUESTS = 40
+
+
+def buffer_size(config: Mapping[str, Any]) -> int:
+    """Records written as one batch: ``batch_size_rows`` when set, else
+    :data:`BUFFERED_REQUESTS` full requests, so memory is bounded by a batch, never by the
+    input, and the status steps of a batch still share their requests."""
+    rows = config.get("batch_size_rows")
+    return int(rows) if rows else BUFFERED_REQUESTS * int(config.get("batch_size") or 50)
 
 
 class XeroSink(BatchSink):  # type: ignore[misc]
@@ -45,12 +54,8 @@ class XeroSink(BatchSink):  # type: ignore[misc]
 
     @property
     def max_size(self) -> int:
-        """Records buffered before they are written: ``batch_size_rows`` when set, else
-        :data:`BUFFERED_REQUESTS` full requests, so memory is bounded by a batch, never by
-        the input, and status steps of a batch still share their requests."""
-        if self.batch_size_rows is not None:
-            return int(self.batch_size_rows)
-        return BUFFERED_REQUESTS * int(self.config.get("batch_size") or 50)
+        """Records buffered before they are written (:func:`buffer_size`)."""
+        return buffer_size(self.config)
 
     def get_validator(self) -> None:
         """No singer-sdk validation: records are checked in :meth:`process_record`."""

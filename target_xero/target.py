@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import decimal
+import tempfile
 import threading
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 import msgspec
@@ -14,6 +15,7 @@ from singer_sdk.exceptions import RecordsWithoutSchemaException
 from singer_sdk.singerlib.exceptions import InvalidInputLine, SingerReadError
 
 from xero_api.client import XeroClient
+from xero_api.codec import encode_json
 from xero_api.errors import (
     XeroAuthError,
     XeroError,
@@ -27,7 +29,7 @@ from xero_api.settings import SETTINGS, XeroSettings
 from .directory import Directory
 from .journal import Journal
 from .loader import Loader, RequestRejected
-from .sink import XeroSink
+from .sink import XeroSink, buffer_size
 
 __all__ = ["TargetXero"]
 
@@ -177,8 +179,9 @@ class TargetXero(Target):  # type: ignore[misc]
         self._loader: Loader | None = None
         self._journal: Journal | None = None
         # Records waiting for a reference that a later record may create: resource stream ->
-        # (input stream, record) in arrival order.
-        self._held: dict[str, list[tuple[str, dict[str, Any]]]] = {}
+        # input stream -> spool, in arrival order (on disk: a tap that emits invoices before
+        # the items they use may hold nearly the whole input).
+        self._held: dict[str, dict[str, _HeldSpool]] = {}
         self._input_ended = False
         super().__init__(*args, **kwargs)
         self.max_parallelism = 1  # one organisation, written in dependency order
@@ -272,7 +275,8 @@ class TargetXero(Target):  # type: ignore[misc]
         assert rule is not None
         held = self.loader.load(stream_name, resource_stream, records, waiting=rule.depends_on)
         if held:
-            self._held.setdefault(resource_stream, []).extend((stream_name, r) for r in held)
+            spools = self._held.setdefault(resource_stream, {})
+            spools.setdefault(stream_name, _HeldSpool()).add(held)
             self.logger.info(
                 "%s: %d record(s) refer to something not written yet; held until it arrives "
                 "or the input ends",
@@ -288,18 +292,20 @@ class TargetXero(Target):  # type: ignore[misc]
             rule = resource_for_stream(resource_stream).write
             if rule is None or written_stream not in rule.depends_on:
                 continue
-            for stream_name, records in _by_stream(self._held.pop(resource_stream, [])):
-                self.load(stream_name, resource_stream, records)
+            for stream_name, spool in self._held.pop(resource_stream, {}).items():
+                for records in spool.chunks(buffer_size(self.config)):
+                    self.load(stream_name, resource_stream, records)
 
     def _settle_held(self) -> None:
         """At end of input: load every held record one last time, dependencies first; what
         still resolves to nothing is rejected with its reasons."""
         for resource_stream in _dependency_order(list(self._held)):
-            for stream_name, records in _by_stream(self._held.pop(resource_stream, [])):
+            for stream_name, spool in self._held.pop(resource_stream, {}).items():
                 self.logger.info(
-                    "%s: loading %d held record(s) at end of input", stream_name, len(records)
+                    "%s: loading %d held record(s) at end of input", stream_name, spool.count
                 )
-                self.loader.load(stream_name, resource_stream, records)
+                for records in spool.chunks(buffer_size(self.config)):
+                    self.loader.load(stream_name, resource_stream, records)
 
     def _write_state_message(self, state: dict[str, Any]) -> None:
         # singer-sdk writes STATE at the end of drain_all: records held from before it must be
@@ -354,14 +360,29 @@ class TargetXero(Target):  # type: ignore[misc]
             self._client.close()
 
 
-def _by_stream(
-    held: list[tuple[str, dict[str, Any]]],
-) -> list[tuple[str, list[dict[str, Any]]]]:
-    """Held records grouped by input stream, each group in arrival order."""
-    groups: dict[str, list[dict[str, Any]]] = {}
-    for stream_name, record in held:
-        groups.setdefault(stream_name, []).append(record)
-    return list(groups.items())
+class _HeldSpool:
+    """Held records of one input stream in a temporary file, read back in arrival order."""
+
+    def __init__(self) -> None:
+        self._file = tempfile.TemporaryFile()  # noqa: SIM115 - open as long as the spool
+        self.count = 0
+
+    def add(self, records: list[dict[str, Any]]) -> None:
+        self._file.writelines(encode_json(record) + b"\n" for record in records)
+        self.count += len(records)
+
+    def chunks(self, size: int) -> Iterator[list[dict[str, Any]]]:
+        """The records in lists of up to ``size``; the file is closed after the last."""
+        self._file.seek(0)
+        chunk: list[dict[str, Any]] = []
+        for line in self._file:
+            chunk.append(_DECODER.decode(line))
+            if len(chunk) >= size:
+                yield chunk
+                chunk = []
+        self._file.close()
+        if chunk:
+            yield chunk
 
 
 def _dependency_order(resource_streams: list[str]) -> list[str]:

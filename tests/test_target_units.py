@@ -17,6 +17,7 @@ from target_xero.directory import Directory, key_value, norm, where_literal
 from target_xero.journal import Journal
 from target_xero.loader import IN_FLIGHT, Loader, idempotency_key
 from target_xero.records import RecordChecker, drop_fields, xero_date
+from target_xero.target import _HeldSpool
 
 SCHEMAS = Path(__file__).parents[1] / "schemas"
 
@@ -276,3 +277,14 @@ def test_documents_xero_numbers_itself_are_written_one_request_at_a_time(tmp_pat
     assert [a["action"] for a in audit] == ["created"] * 6
     assert xero.arrived == 3
     assert xero.most_active == 1
+
+
+def test_held_records_are_spooled_and_read_back_in_order_and_chunks() -> None:
+    spool = _HeldSpool()
+    records = [
+        {"InvoiceNumber": f"INV-{n}", "Total": Decimal("10.25"), "Lines": [n]} for n in range(5)
+    ]
+    spool.add(records[:2])
+    spool.add(records[2:])
+    assert spool.count == 5
+    assert list(spool.chunks(2)) == [records[:2], records[2:4], records[4:]]
