@@ -34,6 +34,7 @@ from xero_api import (
 from xero_api.codec import numbers_as_text
 from xero_api.dates import (
     convert_msdates,
+    format_utc,
     if_modified_since_header,
     msdate_to_date,
     msdate_to_datetime,
@@ -63,6 +64,22 @@ def test_negative_msdate_and_date_only_fields() -> None:
     assert msdate_to_date("/Date(1709251200000+0000)/") == date(2024, 3, 1)
     with pytest.raises(ValueError, match="not a Xero"):
         msdate_to_datetime("/Date(abc)/")
+
+
+def test_msdate_to_iso_is_format_utc_of_the_instant_across_the_calendar() -> None:
+    first = "/Date(-62135596800000)/"  # 0001-01-01
+    last = "/Date(253402300799999+1300)/"  # 9999-12-31 23:59:59.999
+    assert msdate_to_iso(first) == "0001-01-01T00:00:00.000000+00:00"
+    assert msdate_to_iso(last) == "9999-12-31T23:59:59.999000+00:00"
+    step = 7_919_131_337  # ~92 days and an odd number of milliseconds
+    for ms in [*range(-62135596800000, 253402300799999, step), -1, 0, 1, 86_399_999]:
+        for suffix in ("", "+0000", "-0530"):
+            value = f"/Date({ms}{suffix})/"
+            assert msdate_to_iso(value) == format_utc(msdate_to_datetime(value)), value
+    with pytest.raises(OverflowError):
+        msdate_to_iso("/Date(253402300800000)/")
+    with pytest.raises(ValueError, match="not a Xero"):
+        msdate_to_iso("/Date(12.5)/")
 
 
 def test_convert_msdates_walks_nested_records() -> None:
