@@ -58,8 +58,9 @@ class Sizes:
     target_limit_time_scale: float
     mem_small: int
     mem_big: int
-    target_mem_big: int  # target memory: this many invoices vs target_limit_invoices
-    target_limit_invoices: int  # the target under real limits (kept small: it runs in sandbox time)
+    target_mem_small: int  # target memory: peak RSS at target_mem_big vs at this many invoices
+    target_mem_big: int
+    target_limit_invoices: int  # the target under real limits (it runs in sandbox time)
     repeats: int = 2  # ours and the floor run this many times in the CPU case (best kept)
 
 
@@ -521,13 +522,12 @@ def _tap_rss(invoices: int, log: Log) -> dict[str, Any]:
 def memory_case(sizes: Sizes, log: Log) -> dict[str, Any]:
     """Peak RSS of the tap, and of the target, at two sizes each.
 
-    The target's sizes are the target case's two inputs (``target_limit_invoices`` and
-    ``target_mem_big`` = ``calls_invoices`` in ``make bench``), both loaded with zero latency;
+    The target loads ``target_mem_small`` and ``target_mem_big`` invoices with zero latency;
     the target case's zero-latency run is reused for the big one when it ran first.
     """
     tap_small = _tap_rss(sizes.mem_small, log)
     tap_big = _tap_rss(sizes.mem_big, log)
-    target_small = _target_rss(sizes.target_limit_invoices, log)
+    target_small = _target_rss(sizes.target_mem_small, log)
     target_big = (
         _TARGET_RUNS.get("fast")
         if sizes.target_mem_big == sizes.calls_invoices and "fast" in _TARGET_RUNS
@@ -540,7 +540,7 @@ def memory_case(sizes: Sizes, log: Log) -> dict[str, Any]:
             "ratio": tap_big["max_rss_mb"] / tap_small["max_rss_mb"],
         },
         "target": {
-            "small": {"invoices": sizes.target_limit_invoices, **target_small},
+            "small": {"invoices": sizes.target_mem_small, **target_small},
             "big": {"invoices": sizes.target_mem_big, **target_big},
             "ratio": target_big["max_rss_mb"] / target_small["max_rss_mb"],
         },

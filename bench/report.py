@@ -91,7 +91,7 @@ def _figures_table(report: dict[str, Any]) -> list[str]:
         else:
             span = (
                 f"{_num(sizes.get('target_mem_big'))} vs "
-                f"{_num(sizes.get('target_limit_invoices'))} invoices (+ contacts)"
+                f"{_num(sizes.get('target_mem_small'))} invoices (+ contacts)"
             )
         lines.append(
             f"| `rss_ratio_1m_vs_100k.{side}` | {_num(value)} | <= 1.2 | "
