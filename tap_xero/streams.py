@@ -130,6 +130,15 @@ class TenantStream(Stream):
                 )
         self.state_manager.is_flushed = False
 
+    def generate_child_contexts(
+        self, record: Record, context: Mapping[str, Any] | None
+    ) -> Iterable[Mapping[str, Any] | None]:
+        """None without child streams (there are none here): the SDK would still copy the
+        context and look for children once per record."""
+        if not self.child_streams:
+            return ()
+        return super().generate_child_contexts(record, context)
+
     @property
     def numbers_pass_through(self) -> bool:
         """Whether records may carry money as its JSON text (``msgspec.Raw``).
