@@ -46,7 +46,7 @@ FULL = Sizes(
     target_mem_small=2_000,
     target_mem_big=20_000,
     target_limit_invoices=10_000,
-    repeats=2,
+    repeats=3,
 )
 
 SMOKE = Sizes(
