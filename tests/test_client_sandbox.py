@@ -359,9 +359,10 @@ def test_processes_reading_through_natural_expiry_share_rotations(
 
 # ---------------------------------------------------------------------------- limits, faults
 def test_minute_limit_is_respected_with_few_429s() -> None:
-    """5 threads against a 10-a-minute tenant (3 s windows at time scale 20): the first two
-    429s reveal the window; after that the client waits each one out without a 429."""
-    with Sandbox(tenants=1, scale=5, minute_limit=10, time_scale=20) as sb:
+    """5 threads against a 10-a-minute tenant (6 s windows at time scale 10: Retry-After comes
+    in whole seconds, so shorter windows leave a loaded machine no margin): the first two 429s
+    reveal the window; after that the client waits each one out without a 429."""
+    with Sandbox(tenants=1, scale=5, minute_limit=10, time_scale=10) as sb:
         settings = XeroSettings.from_config(_config(sb, auth_mode="client_credentials"))
         with XeroClient(settings) as client:
 
@@ -377,8 +378,10 @@ def test_minute_limit_is_respected_with_few_429s() -> None:
             usage = client.usage.tenant(None)
         stats = sb.stats()
     assert stats["calls"] == 60
-    # A client without pacing gets a 429 for nearly every call past the 10th of a window.
-    assert usage.rate_limited <= 4, (usage, stats)
+    # A client without pacing gets a 429 for nearly every call past the 10th of a window
+    # (about 50 here). Paced: two to learn the window, then at most about one a window while
+    # the estimate of its length settles (Retry-After comes in whole seconds).
+    assert usage.rate_limited <= 6, (usage, stats)
     assert usage.rate_limited == sum(stats["rate_limited"].values())
 
 

@@ -555,9 +555,9 @@ def test_budget_counts_calls_sent_after_the_reporting_request() -> None:
 
 
 def test_window_length_is_learned_so_later_windows_need_no_429() -> None:
-    """Fixed 0.5 s windows of 3 calls: after two Retry-After answers the client knows the
+    """Fixed 1 s windows of 3 calls: after two Retry-After answers the client knows the
     boundaries and waits them out itself."""
-    window, limit = 0.5, 3
+    window, limit = 1.0, 3
     origin = time.monotonic()
     lock = threading.Lock()
     used: dict[int, int] = {}
