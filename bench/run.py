@@ -112,7 +112,7 @@ def machine() -> dict[str, Any]:
         "singer_sdk": _version("singer-sdk"),
         "httpx": _version("httpx"),
         "msgspec": _version("msgspec"),
-        "peer": f"tap-xero {world.PEER_VERSION} (singer-io), singer-python 5.18.0, requests 2.33.0",
+        "peer": f"tap-xero {world.PEER_VERSION} (singer-io), " + world.peer_versions(),
     }
 
 

@@ -230,6 +230,25 @@ def peer_python() -> Path:
     return PEER_VENV / "bin" / "python"
 
 
+PEER_DEPENDENCIES = ("singer-python", "requests", "python-dateutil", "simplejson", "backoff")
+
+
+def peer_versions() -> str:
+    """The versions of the peer's dependencies that pip resolved in its venv."""
+    script = (
+        "from importlib import metadata as m\n"
+        f"for d in {PEER_DEPENDENCIES!r}:\n"
+        "    try: print(d, m.version(d))\n"
+        "    except m.PackageNotFoundError: print(d, '?')\n"
+    )
+    if not peer_python().exists():
+        return "not installed"
+    done = subprocess.run(
+        [str(peer_python()), "-c", script], capture_output=True, text=True, check=False
+    )
+    return ", ".join(done.stdout.split("\n")[:-1]) or "?"
+
+
 def ensure_peer(log: Any = print) -> Path:
     """Install tap-xero 2.6.0 and ``six`` (an undeclared dependency) into the peer venv."""
     stamp = PEER_VENV / f".tap-xero-{PEER_VERSION}"
