@@ -29,6 +29,24 @@ def _wait_until(condition: Callable[[], bool], seconds: float = 10.0) -> None:
         time.sleep(0.005)
 
 
+def _hold_a_slot(
+    limiter: RateLimiter, tenant: str, priority: float
+) -> tuple[threading.Thread, threading.Event]:
+    """A read of ``priority`` that sends one call and holds its slot until the event is set."""
+    sent, release = threading.Event(), threading.Event()
+
+    def read() -> None:
+        with limiter.slot(tenant, priority) as wait:
+            wait()
+            sent.set()
+            release.wait(10)
+
+    thread = threading.Thread(target=read)
+    thread.start()
+    sent.wait(10)
+    return thread, release
+
+
 def _waiting(limiter: RateLimiter, tenant: str, stage: str) -> int:
     with limiter._cond:
         state = limiter._tenants.get(tenant)
@@ -100,19 +118,8 @@ def test_shorter_reads_leave_a_reserve_of_the_minute_budget_to_longer_ones() -> 
     with limiter.slot(TENANT, 100.0) as wait:  # learn the window: 60 calls, 59 left
         first = wait()
     limiter.observe(TENANT, first, minute_remaining=59, day_remaining=4999, app_remaining=9999)
-    long_read_in_flight = threading.Event()
-    long_read_done = threading.Event()
-
-    def long_read() -> None:
-        with limiter.slot(TENANT, 100.0) as wait:
-            wait()
-            long_read_in_flight.set()
-            long_read_done.wait(10)
-
     clock.now += 1.0  # sent after the report (the report counts calls up to its own)
-    long_thread = threading.Thread(target=long_read)
-    long_thread.start()
-    long_read_in_flight.wait(10)
+    long_thread, long_read_done = _hold_a_slot(limiter, TENANT, 100.0)
     # 59 left, one of them taken by the long read in flight: the short read may use all but
     # the long read's reserve of 60 // 5 = 12.
 
@@ -152,18 +159,7 @@ def test_calls_without_priority_and_other_tenants_are_not_held_back() -> None:
         with limiter.slot(tenant) as wait:
             sent = wait()
         limiter.observe(tenant, sent, minute_remaining=2, day_remaining=100, app_remaining=9999)
-    holding = threading.Event()
-    release = threading.Event()
-
-    def long_read() -> None:
-        with limiter.slot(TENANT, 1000.0) as wait:
-            wait()
-            holding.set()
-            release.wait(10)
-
-    thread = threading.Thread(target=long_read)
-    thread.start()
-    holding.wait(10)
+    thread, release = _hold_a_slot(limiter, TENANT, 1000.0)
     try:
         # Another tenant's budget is its own: no reserve for this tenant's long read.
         with limiter.slot(OTHER, 1.0) as wait:
