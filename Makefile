@@ -43,7 +43,7 @@ schemas: venv
 demo: venv meltano-venv
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python scripts/demo.py
 
-# Reliability figures (faults, crashes, tokens, leaks) -> the reliability section of README.md
+# Reliability figures (faults, crashes, tokens, leaks) -> docs/reliability.md
 reliability: venv
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python -m tests.reliability_report
 
