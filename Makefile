@@ -27,7 +27,7 @@ $(MELTANO_STAMP):
 
 lint: venv
 	$(BIN)/ruff check .
-	$(BIN)/ruff format --check xero_api tap_xero target_xero xero_sandbox
+	$(BIN)/ruff format --check xero_api tap_xero target_xero xero_sandbox xero_webhooks
 
 typecheck: venv
 	$(BIN)/mypy

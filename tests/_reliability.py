@@ -27,6 +27,7 @@ from typing import Any
 from tests._tap_support import RELAXED, refresh_token_config, write_inputs
 from tests._target_support import TARGET, Org, OrgPool, read_jsonl
 from xero_api.codec import encode_json
+from xero_api.event_queue import EventQueue
 from xero_sandbox.launcher import Sandbox
 
 # Stream -> primary key of the tap's records (TenantID completes every key).
@@ -515,22 +516,14 @@ def secrets_scan(workdir: Path, *, seed: int = 3) -> SecretsRun:
     and token rotations (tokens live 3 s here), plus runs that fail on a bad token; then look
     for every secret in every output: stdout (records and STATE), stderr, audit, rejects,
     webhook deliveries and error messages."""
-    import importlib.util
     import stat
-    import threading
+
+    from tests._webhooks_support import Receiver
 
     workdir.mkdir(parents=True, exist_ok=True)
-    spec = importlib.util.spec_from_file_location(
-        "webhook_receiver_example", Path(__file__).parents[1] / "examples" / "webhook_receiver.py"
-    )
-    assert spec is not None
-    assert spec.loader is not None
-    receiver = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(receiver)
+    receiver = Receiver(queue=str(workdir / "webhooks-queue.db"), key=PLANTED_WEBHOOK_KEY).start()
+    hook_url = receiver.url
     events: list[dict[str, Any]] = []
-    server = receiver.make_server(PLANTED_WEBHOOK_KEY, events.append)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    hook_url = f"http://127.0.0.1:{server.server_address[1]}/hook"
     bad_refresh = "planted-dead-refresh-token-77c1e0"
     bad_access = "planted-dead-access-token-3b9a41"
     failures: list[str] = []
@@ -590,10 +583,12 @@ def secrets_scan(workdir: Path, *, seed: int = 3) -> SecretsRun:
             deadline = time.monotonic() + 30
             while not events and time.monotonic() < deadline:
                 time.sleep(0.1)  # the sandbox batches webhook events for 5 sandbox seconds
+                with EventQueue(receiver.queue) as queue:
+                    events = [vars(event) for _, event in queue.all_events()]
             (workdir / "webhook-events.json").write_text(json.dumps(events))
     finally:
-        server.shutdown()
-        server.server_close()
+        receiver.stop()
+        (workdir / "webhooks-stderr.txt").write_text(receiver.stderr.read_text())
     stores = [workdir / "tap-tokens.json", workdir / "target" / "tokens.json"]
     secrets = [
         PLANTED_SECRET,

@@ -71,9 +71,10 @@ to run `xero-auth` (`test_reliability_tokens.py`); the bad-input corpus
 with its reason for every case; bad config names the setting for both programs; plain `http://`
 base URLs are refused unless the host is loopback (`test_security_urls.py`); webhook signatures
 are checked with `hmac.compare_digest` over the raw body by `xero_api.webhooks.verify_signature`
-(used by `examples/webhook_receiver.py`, which passes the sandbox's intent-to-receive
-handshake); every value placed in a `where` clause is escaped and injection through contact
-names, contact numbers and invoice numbers reaches no other document (`test_security_where.py`).
+(used by `xero-webhooks serve`, which passes the sandbox's intent-to-receive handshake and loses
+or doubles no event when killed during a burst: `test_webhooks_receiver.py`); every value
+placed in a `where` clause is escaped and injection through contact names, contact numbers
+and invoice numbers reaches no other document (`test_security_where.py`).
 """
 
 

@@ -5,9 +5,9 @@ body)). A receiver must compute it over the raw bytes *before* parsing JSON, com
 time, answer 401 to a bad or missing signature and 200 with an empty body to a good one (this is
 also how Xero's intent-to-receive handshake checks the receiver).
 
-tap-xero and target-xero are batch programs and receive no webhooks themselves; this module is
-for whoever runs a receiver next to them (see ``examples/webhook_receiver.py``), so that the
-check exists once and is done right.
+tap-xero and target-xero are batch programs and receive no webhooks themselves; the receiver,
+``xero-webhooks serve`` (``xero_webhooks``), uses this module, so that the check exists once and
+is done right.
 """
 
 from __future__ import annotations
