@@ -6,7 +6,7 @@ MELTANO_VENV := .venv-meltano
 STAMP := $(VENV)/.installed
 MELTANO_STAMP := $(MELTANO_VENV)/.installed
 
-.PHONY: test lint typecheck pytest demo bench reliability venv meltano-venv schemas clean
+.PHONY: test lint typecheck pytest demo bench reliability venv meltano-venv schemas docs-examples clean
 
 venv: $(STAMP)
 
@@ -46,6 +46,10 @@ demo: venv meltano-venv
 # Reliability figures (faults, crashes, tokens, leaks) -> docs/reliability.md
 reliability: venv
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python -m tests.reliability_report
+
+# Run every marked example of README.md and docs/, rewrite the sample outputs that drifted
+docs-examples: venv meltano-venv
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python -m tests.docs_examples --update
 
 bench: venv meltano-venv
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python -m bench.run

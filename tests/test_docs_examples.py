@@ -1,0 +1,103 @@
+"""The docs cannot drift: every marked example in README.md and docs/ runs, and prints its sample.
+
+How blocks are marked and how sample outputs are regenerated: ``tests/docs_examples.py`` and
+docs/contributing.md. Each page runs in a temporary directory against a fresh sandbox with Xero's
+real limits, and must stay inside them.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from tests.docs_examples import (
+    REPO,
+    anchor,
+    blocks,
+    command_blocks,
+    contents,
+    headings,
+    matches,
+    pages,
+    run_command_block,
+    run_page,
+)
+
+RUNNABLE = [p for p in pages() if any(b.mark("run") for b in blocks(p))]
+COMMANDS = [b for p in pages() for b in command_blocks(p)]
+LINK = re.compile(r"\]\((?!https?://|mailto:)([^)\s]*)\)")
+
+
+@pytest.mark.parametrize("page", RUNNABLE, ids=lambda p: str(p.relative_to(REPO)))
+def test_page_examples_run_and_print_their_samples(page: Path, tmp_path: Path) -> None:
+    outcomes = run_page(page, tmp_path)
+    problems = [f"{p}\n{o.stderr[-1500:]}" for o in outcomes for p in o.problems]
+    assert not problems, "\n".join(problems) + "\n(rewrite samples: make docs-examples)"
+
+
+@pytest.mark.parametrize("block", COMMANDS, ids=lambda b: f"{b.where} {b.cmd}")
+def test_command_sample_output_matches(block, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    outcome = run_command_block(block, tmp_path)
+    assert not outcome.problems, "\n".join(outcome.problems) + "\n" + outcome.stderr[-1500:]
+
+
+def test_docs_have_runnable_examples() -> None:
+    assert len(RUNNABLE) >= 3, RUNNABLE
+    assert COMMANDS, "the README's make demo sample should be checked"
+
+
+def anchors(page: Path) -> set[str]:
+    return {anchor(heading) for _, heading in headings(page)}
+
+
+def test_every_relative_link_and_anchor_resolves() -> None:
+    broken = []
+    for page in pages():
+        text = re.sub(r"```.*?```", "", page.read_text(), flags=re.DOTALL)
+        for target in LINK.findall(text):
+            file_part, _, fragment = target.partition("#")
+            linked = (page.parent / file_part).resolve() if file_part else page
+            if not linked.exists():
+                broken.append(f"{page.relative_to(REPO)}: {target} (no such file)")
+            elif fragment and linked.suffix == ".md" and fragment not in anchors(linked):
+                broken.append(f"{page.relative_to(REPO)}: {target} (no such heading)")
+    assert not broken, "\n".join(broken)
+
+
+def test_contents_lists_match_their_pages() -> None:
+    stale = []
+    for page in pages():
+        wanted = contents(page)
+        if wanted is not None and wanted not in page.read_text():
+            stale.append(str(page.relative_to(REPO)))
+    assert not stale, f"out of date: {stale} (rewrite them: make docs-examples)"
+
+
+def test_every_docs_page_is_in_the_index() -> None:
+    index = (REPO / "docs" / "README.md").read_text()
+    missing = [p.name for p in pages()[1:] if p.name != "README.md" and f"]({p.name})" not in index]
+    assert not missing, f"add to docs/README.md: {missing}"
+
+
+def test_no_page_cites_files_outside_the_repository() -> None:
+    citing = [str(p.relative_to(REPO)) for p in pages() if "../shared" in p.read_text()]
+    assert not citing
+
+
+@pytest.mark.parametrize(
+    ("expected", "actual", "fits"),
+    [
+        ("a 1\nb 2\n", "a 1\nb 2\n", True),
+        ("a 1\nb 2\n", "a 1\nb 3\n", False),
+        ("took … s\n", "took 1.5 s\n", True),
+        ("…\nlast\n", "x\ny\nlast\n", True),
+        ("…\nlast\n", "last\n", True),
+        ("first\n…\n", "first\n", True),
+        ("a\nb\n", "a\nb\nc\n", False),
+        ("col   \n", "col\n", True),
+    ],
+)
+def test_sample_matching(expected: str, actual: str, fits: bool) -> None:
+    assert matches(expected, actual) is fits
