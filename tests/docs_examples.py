@@ -56,6 +56,7 @@ class Block:
     language: str
     marks: list[str]
     text: str
+    indent: int = 0  # spaces before the fence, taken off every line of ``text``
     output: Block | None = None  # the ``output`` block that belongs to this ``run`` block
 
     @property
@@ -96,7 +97,7 @@ def blocks(path: Path) -> list[Block]:
     lines = path.read_text().splitlines(keepends=True)
     index = 0
     while index < len(lines):
-        opening = FENCE.match(lines[index].rstrip("\n"))
+        opening = FENCE.match(lines[index].strip())
         if not opening:
             index += 1
             continue
@@ -107,8 +108,13 @@ def blocks(path: Path) -> list[Block]:
             end += 1
         if end == len(lines):
             raise SystemExit(f"{path}:{index + 1}: code block never closed")
-        text = "".join(lines[index + 1 : end])
-        found.append(Block(path, index + 1, words[0] if words else "", words[1:], text))
+        indent = len(lines[index]) - len(lines[index].lstrip())  # a block inside a list item
+        text = "".join(
+            line[indent:] if not line[:indent].strip() else line.lstrip()
+            for line in lines[index + 1 : end]
+        )
+        language = words[0] if words else ""
+        found.append(Block(path, index + 1, language, words[1:], text, indent))
         index = end + 1
     for previous, block in itertools.pairwise(found):
         if block.mark("output") and block.cmd is None and previous.mark("run"):
@@ -268,8 +274,12 @@ def rewrite(outcomes: list[Outcome]) -> int:
             continue
         lines = sample.path.read_text().splitlines(keepends=True)
         body = lines[sample.line : sample.line + len(sample.text.splitlines())]
-        assert "".join(body) == sample.text, f"{sample.where} changed while running"
-        fresh = "".join(line.rstrip() + "\n" for line in outcome.stdout.rstrip("\n").splitlines())
+        assert "".join(b.strip() for b in body) == "".join(
+            s.strip() for s in sample.text.splitlines()
+        ), f"{sample.where} changed while running"
+        pad = " " * sample.indent
+        printed = outcome.stdout.rstrip("\n").splitlines()
+        fresh = "".join((pad + line).rstrip() + "\n" for line in printed)
         lines[sample.line : sample.line + len(body)] = [fresh]
         sample.path.write_text("".join(lines))
         print(f"rewrote {sample.where}")
