@@ -27,17 +27,17 @@ from tests._tap_support import refresh_token_config
 from xero_api.token_store import TokenSet, TokenStore
 from xero_sandbox.launcher import Sandbox
 
-# A run that refreshes, then dies by SIGKILL inside TokenStore.write: Xero has rotated the
-# token, the store still holds the spent one.
+# A run that refreshes, then dies by SIGKILL as it commits the new set to the store: Xero has
+# rotated the token, the store still holds the spent one.
 _DIE_BEFORE_STORING = """
 import json, os, signal, sys
 from xero_api import XeroClient, XeroSettings
-from xero_api.token_store import TokenStore
+from xero_api import token_store
 
 def die(self, tokens):
     os.kill(os.getpid(), signal.SIGKILL)
 
-TokenStore.write = die
+token_store._FileWrite.commit = die
 client = XeroClient(XeroSettings.from_config(json.loads(sys.argv[1])))
 client.tenant_ids()
 print("survived")

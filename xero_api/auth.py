@@ -28,10 +28,16 @@ from typing import Any, Protocol
 import httpx
 import msgspec
 
-from .errors import REAUTHORISE_ADVICE, XeroAuthError, XeroConnectionError, XeroTokenError
+from .errors import (
+    REAUTHORISE_ADVICE,
+    XeroAuthError,
+    XeroConfigError,
+    XeroConnectionError,
+    XeroTokenError,
+)
 from .redact import register_secret
 from .settings import XeroSettings
-from .token_store import TokenSet, TokenStore
+from .token_store import TokenSet, TokenStorage, TokenStore
 
 __all__ = [
     "AccessTokenAuth",
@@ -68,7 +74,11 @@ def _jwt_expiry(token: str) -> float | None:
 def expiry(body: dict[str, Any], started: float) -> float:
     """When to stop using the token in ``body``: ``expires_in`` or the JWT ``exp``, whichever is
     sooner, less a safety margin of 60 s (a tenth of the lifetime for short-lived tokens)."""
-    expires_at = started + float(body.get("expires_in") or 1800)
+    lifetime = body.get("expires_in")
+    if isinstance(lifetime, bool) or not isinstance(lifetime, int | float) or not lifetime > 0:
+        lifetime = 1800  # Xero's access-token lifetime; never fail on a token already rotated
+    # Capped at a day so the store always holds a finite number (JSON has no infinity).
+    expires_at = started + min(float(lifetime), 86400.0)
     jwt_exp = _jwt_expiry(str(body.get("access_token") or ""))
     if jwt_exp is not None:
         expires_at = min(expires_at, jwt_exp)
@@ -263,7 +273,7 @@ class RefreshTokenAuth(_CachedTokenAuth):
         self,
         settings: XeroSettings,
         endpoint: TokenEndpoint,
-        store: TokenStore,
+        store: TokenStorage,
         logger: logging.Logger,
     ) -> None:
         super().__init__()
@@ -294,7 +304,7 @@ class RefreshTokenAuth(_CachedTokenAuth):
                 return self._rotate(stored, self._require(stored.refresh_token))
             if configured is None:
                 raise XeroTokenError(
-                    f"no refresh token: the token store {self._store.path} does not exist and "
+                    f"no refresh token: the token store {self._store.location} does not exist and "
                     f"refresh_token is not set; {REAUTHORISE_ADVICE}",
                     error="no_token",
                 )
@@ -308,58 +318,80 @@ class RefreshTokenAuth(_CachedTokenAuth):
                 self._logger.warning(
                     "the configured refresh_token was refused (already used); continuing with "
                     "the token store %s",
-                    self._store.path,
+                    self._store.location,
                 )
                 return self._rotate(stored, stored.refresh_token)
 
     def _require(self, token: str | None) -> str:
         if not token:
             raise XeroTokenError(
-                f"the token store {self._store.path} holds no refresh token; {REAUTHORISE_ADVICE}",
+                f"the token store {self._store.location} holds no refresh token; "
+                f"{REAUTHORISE_ADVICE}",
                 error="no_token",
             )
         return token
 
     def _rotate(self, current: TokenSet, spend: str, *, fallback_ok: bool = True) -> str:
-        """Spend ``spend``, store the rotated set, then adopt its access token."""
-        started = time.time()
-        try:
-            body = self._endpoint.request({"grant_type": "refresh_token", "refresh_token": spend})
-        except XeroTokenError as exc:
-            previous = current.previous_refresh_token
-            within_grace = (
-                current.rotated_at is not None and started - current.rotated_at < GRACE_SECONDS
+        """Spend ``spend``, store the rotated set, then adopt its access token.
+
+        ``current`` was validated when read and the store's room for the new set is claimed
+        before the request: once Xero has rotated, only the commit can still go wrong.
+        """
+        with self._store.pending() as pending:
+            started = time.time()
+            body, spend = self._refresh(current, spend, started, fallback_ok=fallback_ok)
+            new_refresh = body.get("refresh_token")
+            if not isinstance(new_refresh, str) or not new_refresh:
+                raise XeroTokenError(
+                    "Xero returned no refresh token: the authorisation lacks the offline_access "
+                    f"scope; {REAUTHORISE_ADVICE}",
+                    error="no_offline_access",
+                )
+            rotated = current.rotated(
+                spend,
+                refresh_token=new_refresh,
+                access_token=str(body["access_token"]),
+                expires_at=expiry(body, started),
+                scope=str(body.get("scope") or ""),
             )
-            if not (fallback_ok and exc.error == "invalid_grant" and previous and within_grace):
-                raise
-            # The stored token was refused but its predecessor is still in Xero's grace period.
-            self._logger.warning("stored refresh token refused; retrying its predecessor")
-            body = self._endpoint.request(
-                {"grant_type": "refresh_token", "refresh_token": previous}
-            )
-            spend = previous
-        new_refresh = body.get("refresh_token")
-        if not isinstance(new_refresh, str) or not new_refresh:
-            raise XeroTokenError(
-                "Xero returned no refresh token: the authorisation lacks the offline_access "
-                f"scope; {REAUTHORISE_ADVICE}",
-                error="no_offline_access",
-            )
-        rotated = current.rotated(
-            spend,
-            refresh_token=new_refresh,
-            access_token=str(body["access_token"]),
-            expires_at=expiry(body, started),
-            scope=str(body.get("scope") or ""),
-        )
-        # Durable before use: a crash after this line loses nothing.
-        self._store.write(rotated)
+            try:
+                # Durable before use: a crash after this line loses nothing.
+                pending.commit(rotated)
+            except OSError as exc:
+                raise XeroConfigError(
+                    "token_store_path",
+                    f"Xero rotated the refresh token but saving it to {self._store.location} "
+                    f"failed ({exc.strerror or exc}); the stored token stays usable for 30 "
+                    "minutes: fix the store and run again within them, or re-authorise with "
+                    "`xero-auth --client-id <id>`",
+                ) from None
         self._logger.info(
             "refreshed the Xero access token; rotated refresh token saved to %s (generation %d)",
-            self._store.path,
+            self._store.location,
             rotated.generation,
         )
         return self._adopt(rotated)
+
+    def _refresh(
+        self, current: TokenSet, spend: str, started: float, *, fallback_ok: bool
+    ) -> tuple[dict[str, Any], str]:
+        """The token response for ``spend`` (or its predecessor, within the grace period) and
+        the token actually spent."""
+        previous = current.previous_refresh_token
+        within_grace = (
+            current.rotated_at is not None and started - current.rotated_at < GRACE_SECONDS
+        )
+        try:
+            return self._endpoint.request(
+                {"grant_type": "refresh_token", "refresh_token": spend}
+            ), spend
+        except XeroTokenError as exc:
+            if not (fallback_ok and exc.error == "invalid_grant" and previous and within_grace):
+                raise
+        # The stored token was refused but its predecessor is still in Xero's grace period.
+        self._logger.warning("stored refresh token refused; retrying its predecessor")
+        body = self._endpoint.request({"grant_type": "refresh_token", "refresh_token": previous})
+        return body, previous
 
 
 def make_authenticator(
@@ -373,5 +405,6 @@ def make_authenticator(
     if settings.auth_mode == "client_credentials":
         return ClientCredentialsAuth(settings, endpoint)
     if settings.auth_mode == "refresh_token":
-        return RefreshTokenAuth(settings, endpoint, TokenStore(settings.token_store_path), logger)
+        store = TokenStore(settings.token_store_path, logger=logger)
+        return RefreshTokenAuth(settings, endpoint, store, logger)
     return AccessTokenAuth(settings)

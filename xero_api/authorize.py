@@ -142,24 +142,25 @@ def run(
                 f"{params.get('error_description', '')}"
             )
         register_secret(params["code"])
-        started = time.time()
-        endpoint = TokenEndpoint(settings, http, _logger)
-        body = endpoint.request(
-            {
-                "grant_type": "authorization_code",
-                "code": params["code"],
-                "redirect_uri": redirect_uri,
-                "code_verifier": verifier,
-            }
-        )
-        refresh = body.get("refresh_token")
-        if not isinstance(refresh, str) or not refresh:
-            raise XeroError(
-                "Xero returned no refresh token: add the offline_access scope and run again"
+        store = TokenStore(settings.token_store_path, logger=_logger)
+        # The store is checked and its room claimed before the one-use code is spent.
+        with store.locked(), store.pending() as pending:
+            started = time.time()
+            endpoint = TokenEndpoint(settings, http, _logger)
+            body = endpoint.request(
+                {
+                    "grant_type": "authorization_code",
+                    "code": params["code"],
+                    "redirect_uri": redirect_uri,
+                    "code_verifier": verifier,
+                }
             )
-        store = TokenStore(settings.token_store_path)
-        with store.locked():
-            store.write(
+            refresh = body.get("refresh_token")
+            if not isinstance(refresh, str) or not refresh:
+                raise XeroError(
+                    "Xero returned no refresh token: add the offline_access scope and run again"
+                )
+            pending.commit(
                 TokenSet(
                     client_id=settings.client_id,
                     refresh_token=refresh,
@@ -173,7 +174,7 @@ def run(
         http.close()
         server.shutdown()
         server.server_close()
-    print(f"Token set stored in {store.path} (mode 0600).", file=out)
+    print(f"Token set stored in {store.location} (mode 0600).", file=out)
     for tenant in tenants:
         print(f"  tenant {tenant.get('tenantId')}  {tenant.get('tenantName', '')}", file=out)
     snippet: dict[str, Any] = {

@@ -19,10 +19,11 @@ _secrets: set[str] = set()
 _ordered: tuple[str, ...] = ()
 
 
-def register_secret(value: str | None) -> None:
-    """Remember ``value`` so :func:`redact` hides it from now on (None/short values ignored)."""
+def register_secret(value: object) -> None:
+    """Remember ``value`` so :func:`redact` hides it from now on (non-strings and short values
+    are ignored: this runs on answers from outside, before they are checked)."""
     global _ordered
-    if not value or len(value) < _MIN_LENGTH:
+    if not isinstance(value, str) or len(value) < _MIN_LENGTH:
         return
     with _lock:
         if value in _secrets:
