@@ -261,7 +261,7 @@ class TokenStore:
     @property
     def location(self) -> str:
         """The configured path, and the file it links to when it is a symlink."""
-        if self.file == self.path:
+        if self.file == Path(os.path.abspath(self.path)):
             return str(self.path)
         return f"{self.path} (-> {self.file})"
 
