@@ -6,7 +6,7 @@ MELTANO_VENV := .venv-meltano
 STAMP := $(VENV)/.installed
 MELTANO_STAMP := $(MELTANO_VENV)/.installed
 
-.PHONY: test lint typecheck pytest demo bench reliability venv meltano-venv schemas docs-examples clean
+.PHONY: test lint typecheck pytest demo bench reliability venv meltano-venv schemas openapi spec-check docs-examples clean
 
 venv: $(STAMP)
 
@@ -39,6 +39,19 @@ test: lint typecheck pytest
 
 schemas: venv
 	$(BIN)/python scripts/generate_schemas.py
+
+# openapi/ from Xero's official specs: XERO_OPENAPI_DIR is a checkout of
+# https://github.com/XeroAPI/Xero-OpenAPI (or a verbatim copy with a SOURCE.md naming the commit).
+openapi: venv
+	$(BIN)/python scripts/vendor_openapi.py $(XERO_OPENAPI_DIR)
+	$(BIN)/python scripts/generate_schemas.py
+
+# Fails when openapi/ or schemas/ differ from what the specs in XERO_OPENAPI_DIR give.
+spec-check: venv
+	$(BIN)/python scripts/vendor_openapi.py --check $(XERO_OPENAPI_DIR)
+	tmp=$$(mktemp -d) && trap 'rm -rf "$$tmp"' EXIT && \
+	  $(BIN)/python scripts/generate_schemas.py --out "$$tmp" >/dev/null && \
+	  diff -r schemas "$$tmp" && echo "schemas/ matches openapi/xero_accounting.json"
 
 demo: venv meltano-venv
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python scripts/demo.py

@@ -1,7 +1,7 @@
 """Generate ``schemas/<stream>.json`` from Xero's official Accounting OpenAPI spec.
 
 Usage: ``python scripts/generate_schemas.py [SPEC] [--out DIR]`` (``make schemas``). SPEC defaults
-to ``$XERO_OPENAPI_SPEC`` or ``../shared/xero-openapi/xero_accounting.yaml`` relative to the repo.
+to ``openapi/xero_accounting.json``, the spec as committed by ``scripts/vendor_openapi.py``.
 
 For each row of ``xero_api.resources.RESOURCES`` the item schema of the GET collection's envelope
 is resolved and made tolerant, because Xero changes every few weeks:
@@ -23,19 +23,16 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 from pathlib import Path
 from typing import Any
-
-import yaml
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from xero_api.resources import RESOURCES, Resource  # noqa: E402
 
-DEFAULT_SPEC = REPO.parent / "shared" / "xero-openapi" / "xero_accounting.yaml"
+DEFAULT_SPEC = REPO / "openapi" / "xero_accounting.json"
 MAX_DEPTH = 3  # top-level record = 0; deeper objects are loose
 # Flagged x-is-msdate in the spec, but Xero's own example (and what Xero sends) is "2019-08".
 PLAIN_STRINGS = {("BudgetBalance", "Period")}
@@ -185,14 +182,14 @@ def main(argv: list[str] | None = None) -> int:
         "spec",
         nargs="?",
         type=Path,
-        default=Path(os.environ.get("XERO_OPENAPI_SPEC", DEFAULT_SPEC)),
-        help="path to xero_accounting.yaml",
+        default=DEFAULT_SPEC,
+        help="the Accounting spec as JSON (default: openapi/xero_accounting.json)",
     )
     parser.add_argument("--out", type=Path, default=REPO / "schemas", help="output folder")
     args = parser.parse_args(argv)
     if not args.spec.is_file():
-        parser.error(f"spec not found: {args.spec} (pass a path or set XERO_OPENAPI_SPEC)")
-    spec = yaml.load(args.spec.read_text(encoding="utf-8"), Loader=yaml.CSafeLoader)
+        parser.error(f"spec not found: {args.spec}")
+    spec = json.loads(args.spec.read_text(encoding="utf-8"))
     converter = Converter(spec)
     args.out.mkdir(parents=True, exist_ok=True)
     for resource in RESOURCES:

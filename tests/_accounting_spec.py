@@ -1,6 +1,6 @@
 """Xero's official Accounting API spec, loaded once per test process, and a response checker.
 
-The spec is ``xero_accounting.yaml`` in ``../shared/xero-openapi/`` (or ``$XERO_OPENAPI_DIR``).
+The spec is ``openapi/xero_accounting.json`` (``tests/_openapi.py``).
 Any contract test can call :func:`assert_matches_spec` on an httpx response from the sandbox: the
 request's method and path pick the operation, as if the call had gone to api.xero.com.
 """
@@ -11,20 +11,18 @@ from functools import cache
 from urllib.parse import urlsplit
 
 import httpx
-from openapi_core import Config, OpenAPI
+from openapi_core import OpenAPI
 from openapi_core.testing import MockRequest, MockResponse
 
-from tests._sandbox_edge_support import SPEC_DIR
+from tests._openapi import openapi
 
 XERO_API_HOST = "https://api.xero.com"
 
 
 @cache
 def accounting_spec() -> OpenAPI:
-    """The parsed spec (the 900 kB YAML is read once per process; spec self-checks skipped)."""
-    return OpenAPI.from_file_path(
-        str(SPEC_DIR / "xero_accounting.yaml"), config=Config(spec_validator_cls=None)
-    )
+    """The parsed spec (read once per process; spec self-checks skipped)."""
+    return openapi("xero_accounting")
 
 
 def assert_matches_spec(answer: httpx.Response) -> None:

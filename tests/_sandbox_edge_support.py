@@ -1,4 +1,4 @@
-"""Helpers for the sandbox edge tests: OAuth calls, PKCE, a webhook receiver, the spec files."""
+"""Helpers for the sandbox edge tests: OAuth calls, PKCE, a webhook receiver."""
 
 from __future__ import annotations
 
@@ -6,13 +6,11 @@ import base64
 import hashlib
 import hmac
 import json
-import os
 import secrets
 import threading
 import time
 from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -31,11 +29,6 @@ def wait_for(condition: Callable[[], bool], timeout: float = 30.0) -> None:
 
 
 REDIRECT_URI = "http://localhost:8976/callback"
-SPEC_DIR = Path(
-    os.environ.get(
-        "XERO_OPENAPI_DIR", Path(__file__).resolve().parents[1].parent / "shared" / "xero-openapi"
-    )
-)
 
 
 def pkce_pair() -> tuple[str, str]:

@@ -1,5 +1,5 @@
 """Contract tests: identity responses against xero-identity.yaml, webhook payloads against
-xero-webhooks.yaml (both in ``../shared/xero-openapi/``, or ``$XERO_OPENAPI_DIR``).
+xero-webhooks.yaml (``openapi/xero-identity.json``, ``openapi/xero-webhooks.json``).
 
 Two documented relaxations (README, sandbox edge section): ``date-time`` accepts ISO times without
 a zone, because Xero writes ``/connections`` dates and ``eventDateUtc`` that way (the spec's own
@@ -16,7 +16,6 @@ from typing import Any
 
 import httpx
 import pytest
-import yaml
 from jsonschema import Draft202012Validator, FormatChecker
 from openapi_core import Config, OpenAPI
 from openapi_core.testing import MockRequest, MockResponse
@@ -24,9 +23,9 @@ from openapi_schema_validator import OAS30Validator
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 
+from tests._openapi import openapi, spec_document
 from tests._sandbox_edge_support import (
     REDIRECT_URI,
-    SPEC_DIR,
     WebhookReceiver,
     authorize_code,
     redirect_query,
@@ -39,16 +38,6 @@ KEY = "contract-webhook-key"
 ISO_DATE_TIME = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{1,7})?(Z|[+-]\d\d:\d\d)?$")
 
 
-class _SpecLoader(yaml.SafeLoader):
-    """YAML without implicit timestamps: the specs' example dates must stay strings."""
-
-
-_SpecLoader.yaml_implicit_resolvers = {
-    first: [r for r in resolvers if r[0] != "tag:yaml.org,2002:timestamp"]
-    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
-}
-
-
 def _iso_date_time(value: object) -> bool:
     return isinstance(value, str) and bool(ISO_DATE_TIME.match(value))
 
@@ -59,23 +48,16 @@ _FORMATS.checkers["date-time"] = (_iso_date_time, ())
 
 @cache
 def identity_spec() -> OpenAPI:
-    config = Config(extra_format_validators={"date-time": _iso_date_time})
-    return OpenAPI.from_file_path(str(SPEC_DIR / "xero-identity.yaml"), config=config)
+    return openapi("xero-identity", Config(extra_format_validators={"date-time": _iso_date_time}))
 
 
-@cache
 def identity_document() -> dict[str, Any]:
-    document: dict[str, Any] = yaml.load(
-        (SPEC_DIR / "xero-identity.yaml").read_text(),
-        Loader=_SpecLoader,  # noqa: S506 - SafeLoader minus timestamps
-    )
-    return document
+    return spec_document("xero-identity")
 
 
 @cache
 def webhooks_registry() -> Registry:
-    document = yaml.load((SPEC_DIR / "xero-webhooks.yaml").read_text(), Loader=_SpecLoader)  # noqa: S506
-    resource = Resource(contents=document, specification=DRAFT202012)
+    resource = Resource(contents=spec_document("xero-webhooks"), specification=DRAFT202012)
     registry: Registry = Registry().with_resource("urn:xero-webhooks", resource)
     return registry
 

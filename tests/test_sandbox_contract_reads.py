@@ -1,6 +1,5 @@
 """Contract tests: every kind of read response the sandbox serves, validated with openapi-core
-against Xero's official Accounting spec (``../shared/xero-openapi/xero_accounting.yaml``, or
-``$XERO_OPENAPI_DIR``).
+against Xero's official Accounting spec (``openapi/xero_accounting.json``).
 
 The spec is loaded once per test process (``tests/_accounting_spec.py``, shared with the writes
 contract tests; openapi-core's own check of the spec document is skipped because the spec itself

@@ -6,7 +6,6 @@ from __future__ import annotations
 import io
 from collections.abc import Iterator
 from contextlib import redirect_stdout
-from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
@@ -14,14 +13,14 @@ import httpx
 import pytest
 import requests
 from _tap_support import RELAXED, catalog, refresh_token_config
-from openapi_core import Config, OpenAPI
 from openapi_core.contrib.requests import RequestsOpenAPIRequest
 
 from tap_xero.tap import TapXero
+from tests._accounting_spec import accounting_spec
+from tests._openapi import openapi
 from xero_api.resources import RESOURCES
 from xero_sandbox.launcher import Sandbox
 
-SPECS = Path(__file__).resolve().parents[2] / "shared" / "xero-openapi"
 ACCOUNTING = "/api.xro/2.0"
 
 
@@ -69,10 +68,8 @@ def _as_xero(request: httpx.Request, server: str) -> RequestsOpenAPIRequest:
 
 
 def test_every_request_matches_the_spec(sent_requests: list[httpx.Request]) -> None:
-    # The spec itself has defects (string defaults on booleans): load it without validating it.
-    unchecked = Config(spec_validator_cls=None)
-    accounting = OpenAPI.from_file_path(str(SPECS / "xero_accounting.yaml"), config=unchecked)
-    identity = OpenAPI.from_file_path(str(SPECS / "xero-identity.yaml"), config=unchecked)
+    accounting = accounting_spec()
+    identity = openapi("xero-identity")
     api_calls = [r for r in sent_requests if r.url.path.startswith(ACCOUNTING)]
     paths = {r.url.path[len(ACCOUNTING) :] for r in api_calls}
     # Every stream's collection and the three reports were read.
