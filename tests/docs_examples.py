@@ -16,7 +16,7 @@ language, so the marks stay invisible to readers):
 In an ``output`` block, ``…`` matches any text within a line, and a line that is only ``…``
 matches any number of lines. ``--update`` rewrites every output block that no longer matches
 with what the command printed (abridge it again by hand with ``…`` where it varies), and every
-page's ``## Contents`` list with the page's ``##`` headings.
+page's ``## Contents`` list (and docs/README.md's section lists) with the pages' ``##`` headings.
 """
 
 from __future__ import annotations
@@ -239,6 +239,29 @@ def contents(path: Path) -> str | None:
     return f"## Contents\n\n{items}\n"
 
 
+def index(path: Path) -> str:
+    """``docs/README.md`` with the section list under each page's entry made from its headings.
+
+    A page's entry is a line ``- **[Title](page.md)**: what it is``; the indented lines after it
+    are its ``##`` sections (``Contents`` left out).
+    """
+    out: list[str] = []
+    lines = path.read_text().splitlines(keepends=True)
+    entry = re.compile(r"- \*\*\[.*?\]\(([^)#]+\.md)\)\*\*")
+    skipping = False
+    for line in lines:
+        if skipping and line.startswith("  - "):
+            continue
+        skipping = False
+        out.append(line)
+        if found := entry.match(line):
+            page = path.parent / found[1]
+            titles = [h for level, h in headings(page) if level == 2 and h != "Contents"]
+            out += [f"  - [{h}]({found[1]}#{anchor(h)})\n" for h in titles]
+            skipping = True
+    return "".join(out)
+
+
 def rewrite_contents(path: Path) -> bool:
     """Bring the page's ``## Contents`` list in line with its headings; whether it changed."""
     wanted = contents(path)
@@ -306,6 +329,10 @@ def main(argv: list[str] | None = None) -> int:
         rewrite(sorted(outcomes, key=lambda o: (str(o.block.path), -o.block.line)))
         for path in targets:
             rewrite_contents(path)
+        docs_index = REPO / "docs" / "README.md"
+        if docs_index.read_text() != (fresh_index := index(docs_index)):
+            docs_index.write_text(fresh_index)
+            print("rewrote the section lists of docs/README.md")
     for outcome in outcomes:
         for problem in outcome.problems:
             print(problem, file=sys.stderr)

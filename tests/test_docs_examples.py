@@ -14,11 +14,13 @@ import pytest
 
 from tests.docs_examples import (
     REPO,
+    Block,
     anchor,
     blocks,
     command_blocks,
     contents,
     headings,
+    index,
     matches,
     pages,
     run_command_block,
@@ -38,7 +40,7 @@ def test_page_examples_run_and_print_their_samples(page: Path, tmp_path: Path) -
 
 
 @pytest.mark.parametrize("block", COMMANDS, ids=lambda b: f"{b.where} {b.cmd}")
-def test_command_sample_output_matches(block, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_command_sample_output_matches(block: Block, tmp_path: Path) -> None:
     outcome = run_command_block(block, tmp_path)
     assert not outcome.problems, "\n".join(outcome.problems) + "\n" + outcome.stderr[-1500:]
 
@@ -79,6 +81,11 @@ def test_every_docs_page_is_in_the_index() -> None:
     index = (REPO / "docs" / "README.md").read_text()
     missing = [p.name for p in pages()[1:] if p.name != "README.md" and f"]({p.name})" not in index]
     assert not missing, f"add to docs/README.md: {missing}"
+
+
+def test_index_lists_every_section() -> None:
+    docs_index = REPO / "docs" / "README.md"
+    assert index(docs_index) == docs_index.read_text(), "rewrite it: make docs-examples"
 
 
 def test_no_page_cites_files_outside_the_repository() -> None:
