@@ -29,6 +29,8 @@ from xero_api.settings import SETTINGS, XeroSettings
 from .directory import Directory
 from .journal import Journal
 from .loader import Loader, RequestRejected
+from .row_sink import RowSink, RowStream
+from .rows import ROW_SETTINGS, ROW_STREAMS, OrganisationFacts
 from .sink import XeroSink, buffer_size
 
 __all__ = ["TargetXero"]
@@ -103,6 +105,7 @@ def config_schema() -> dict[str, Any]:
             required.append(setting.name)
         properties[setting.name] = prop
     properties.update(_OWN_SETTINGS)
+    properties.update(ROW_SETTINGS)
     return {"type": "object", "properties": properties, "required": required}
 
 
@@ -182,6 +185,10 @@ class TargetXero(Target):  # type: ignore[misc]
         # input stream -> spool, in arrival order (on disk: a tap that emits invoices before
         # the items they use may hold nearly the whole input).
         self._held: dict[str, dict[str, _HeldSpool]] = {}
+        self._rows: dict[str, RowStream] = {}  # invoice_rows, bill_rows, contact_rows
+        self._organisation: _Organisation | None = None
+        self._directory: Directory | None = None
+        self._facts: OrganisationFacts | None = None
         self._input_ended = False
         super().__init__(*args, **kwargs)
         self.max_parallelism = 1  # one organisation, written in dependency order
@@ -211,10 +218,12 @@ class TargetXero(Target):  # type: ignore[misc]
                 settings = self._settings or XeroSettings.from_config(self.config)
                 self._client = XeroClient(settings, self.logger)
                 organisation = _Organisation(self._client, self._tenant(self._client))
+                self._organisation = organisation
+                self._directory = Directory(organisation)
                 self._loader = Loader(
                     organisation,
                     self.journal,
-                    Directory(organisation),
+                    self._directory,
                     batch_size=int(self.config.get("batch_size") or 50),
                     dry_run=bool(self.config.get("dry_run")),
                     logger=self.logger,
@@ -222,6 +231,25 @@ class TargetXero(Target):  # type: ignore[misc]
                 if self.config.get("dry_run"):
                     self.logger.info("dry run: only GET requests are sent; nothing is written")
             return self._loader
+
+    @property
+    def directory(self) -> Directory:
+        """What the target knows of the organisation's documents (the loader's cache)."""
+        _ = self.loader
+        assert self._directory is not None
+        return self._directory
+
+    @property
+    def organisation_facts(self) -> OrganisationFacts:
+        """Country, tax rates and branding themes of the organisation, for row streams."""
+        with self._lock:
+            if self._facts is None:
+                _ = self.loader
+                assert self._organisation is not None
+                self._facts = OrganisationFacts(
+                    self._organisation, self.config.get("row_date_order")
+                )
+            return self._facts
 
     def _tenant(self, client: XeroClient) -> str:
         configured = self.config.get("tenant_id")
@@ -236,6 +264,16 @@ class TargetXero(Target):  # type: ignore[misc]
         return tenants[0]
 
     # -- streams -------------------------------------------------------------------------
+
+    def get_sink_class(self, stream_name: str) -> type[XeroSink]:
+        """:class:`RowSink` for the row streams, :class:`XeroSink` for every other."""
+        return RowSink if stream_name in ROW_STREAMS else XeroSink
+
+    def row_stream(self, stream_name: str) -> RowStream:
+        """The run's state of one row stream (rows spooled, columns warned about)."""
+        if stream_name not in self._rows:
+            self._rows[stream_name] = RowStream(self, stream_name)
+        return self._rows[stream_name]
 
     def resource_for(self, stream_name: str) -> str | None:
         """The resource stream a stream lands on, or None when it is not mapped."""
@@ -307,12 +345,18 @@ class TargetXero(Target):  # type: ignore[misc]
                 for records in spool.chunks(buffer_size(self.config)):
                     self.loader.load(stream_name, resource_stream, records)
 
+    def _finish_input(self) -> None:
+        """At end of input: the documents of the row streams, then every held record."""
+        for rows in self._rows.values():
+            rows.load_documents()
+        self._settle_held()
+
     def _write_state_message(self, state: dict[str, Any]) -> None:
         # singer-sdk writes STATE at the end of drain_all: records held from before it must be
         # written or rejected first, so a STATE while some are still held waits for a later one.
         if self._input_ended:
-            self._settle_held()
-        if self._held:
+            self._finish_input()
+        if self._held or any(rows.pending for rows in self._rows.values()):
             self.logger.info("STATE held back: records before it wait for their references")
             return
         super()._write_state_message(state)
@@ -337,7 +381,7 @@ class TargetXero(Target):  # type: ignore[misc]
         """Flush everything, then report and apply ``fail_on_reject``."""
         self._input_ended = True
         super().process_endofpipe()
-        self._settle_held()  # when no STATE was seen, drain_all did not settle them
+        self._finish_input()  # when no STATE was seen, drain_all did not
         if self._loader is not None:
             self._loader.close()
         journal = self.journal
