@@ -156,8 +156,8 @@ _COUNTRY_ORDER |= {"UK": "day_month_year", "US": "month_day_year"}
 
 ROW_SETTINGS: dict[str, dict[str, Any]] = {
     "row_date_order": {
-        "type": ["string", "null"],
-        "enum": [*DATE_ORDERS, None],
+        "type": "string",
+        "enum": list(DATE_ORDERS),
         "description": "How invoice_rows and bill_rows write dates like 03/04/2026: "
         "day_month_year (Xero's AU, NZ and UK templates) or month_day_year (US). Default: "
         "from the organisation's country. ISO 8601 dates are always accepted.",
@@ -469,7 +469,7 @@ class DocumentRows:
             theme = self.facts.branding_theme(_text(header["BrandingTheme"]))
             if theme is None:
                 reasons.append(
-                    f"{_row_of(rows, 'BrandingTheme')} BrandingTheme "
+                    f"{_row_of(rows, 'BrandingTheme')} BrandingTheme: "
                     f"{_text(header['BrandingTheme'])!r} is no branding theme of the "
                     "target organisation"
                 )
