@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 import filelock
+import httpx
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "scripts"))
@@ -52,9 +53,11 @@ __all__ = [
     "dagster_python",
     "expected_rows",
     "installed_plugins",
+    "jsonl_lines",
     "new_project",
     "records_moved",
     "sandbox_env",
+    "xero_get_all",
 ]
 
 SHARED = REPO / ".meltano" / "pytest-project"
@@ -200,6 +203,26 @@ def new_project(
     }
     (root / "output").mkdir(exist_ok=True)
     return MeltanoProject(root, env)
+
+
+def jsonl_lines(path: Path) -> list[dict[str, Any]]:
+    """The lines of a JSONL file a pipeline wrote (empty when it wrote none)."""
+    if not path.exists():
+        return []
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line]
+
+
+def xero_get_all(sandbox: Any, tenant: str, collection: str, **params: str) -> list[Any]:
+    """Up to 1,000 documents of a collection in one sandbox organisation, straight over HTTP."""
+    answer = httpx.get(
+        f"{sandbox.url}/api.xro/2.0/{collection}",
+        params={"page": "1", "pageSize": "1000", **params},
+        headers=sandbox.headers(tenant),
+        timeout=60,
+    )
+    answer.raise_for_status()
+    found: list[Any] = answer.json()[collection]
+    return found
 
 
 def expected_rows(

@@ -6,11 +6,16 @@ import json
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
-import httpx
 import pytest
-from meltano_support import REPO, SANDBOX_FLAGS, new_project, records_moved
+from meltano_support import (
+    REPO,
+    SANDBOX_FLAGS,
+    jsonl_lines,
+    new_project,
+    records_moved,
+    xero_get_all,
+)
 
 from xero_sandbox.launcher import Sandbox
 
@@ -23,24 +28,6 @@ def sandbox() -> Iterator[Sandbox]:
     flags = {**SANDBOX_FLAGS, "tenants": 1, "empty_tenants": 1, "scale": 8}
     with Sandbox(**flags) as running:
         yield running
-
-
-def _jsonl(path: Path) -> list[dict[str, Any]]:
-    if not path.exists():
-        return []
-    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line]
-
-
-def _get_all(sandbox: Sandbox, tenant: str, collection: str, **params: str) -> list[Any]:
-    answer = httpx.get(
-        f"{sandbox.url}/api.xro/2.0/{collection}",
-        params={"page": "1", "pageSize": "1000", **params},
-        headers=sandbox.headers(tenant),
-        timeout=60,
-    )
-    answer.raise_for_status()
-    found: list[Any] = answer.json()[collection]
-    return found
 
 
 def test_tap_xero_on_tenant_a_into_target_xero_on_tenant_b(
@@ -64,7 +51,7 @@ def test_tap_xero_on_tenant_a_into_target_xero_on_tenant_b(
     result = project.run("--log-format=json", "run", "tap-xero", "target-xero")
 
     sent = records_moved(result.output)
-    audit, rejects = _jsonl(out / "audit.jsonl"), _jsonl(out / "rejects.jsonl")
+    audit, rejects = jsonl_lines(out / "audit.jsonl"), jsonl_lines(out / "rejects.jsonl")
     outcomes = Counter(entry["stream"] for entry in audit + rejects)
     for stream in ("contacts", "items", "invoices"):
         assert sent[stream] > 0, f"tap-xero sent no {stream}"
@@ -77,8 +64,8 @@ def test_tap_xero_on_tenant_a_into_target_xero_on_tenant_b(
     assert counts["Invoices"] == created["invoices"] > 0
     assert counts["Items"] == created["items"] > 0
     # Every source invoice that was written exists in B with the same number, contact and total.
-    copied = {i["InvoiceNumber"]: i for i in _get_all(sandbox, destination, "Invoices")}
-    originals = {i["InvoiceNumber"]: i for i in _get_all(sandbox, source, "Invoices")}
+    copied = {i["InvoiceNumber"]: i for i in xero_get_all(sandbox, destination, "Invoices")}
+    originals = {i["InvoiceNumber"]: i for i in xero_get_all(sandbox, source, "Invoices")}
     assert copied
     for number, invoice in copied.items():
         original = originals[number]
@@ -104,11 +91,11 @@ def test_spreadsheet_rows_become_xero_contacts_and_invoices(
         },
     )
     project.run("run", "tap-spreadsheets", "target-xero")
-    assert _jsonl(out / "rejects.jsonl") == []
+    assert jsonl_lines(out / "rejects.jsonl") == []
 
     contacts = {
         c.get("ContactNumber"): c
-        for c in _get_all(sandbox, destination, "Contacts")
+        for c in xero_get_all(sandbox, destination, "Contacts")
         if str(c.get("ContactNumber", "")).startswith("SHEET-")
     }
     assert sorted(contacts) == ["SHEET-C001", "SHEET-C002", "SHEET-C003"]
@@ -117,7 +104,7 @@ def test_spreadsheet_rows_become_xero_contacts_and_invoices(
 
     invoices = {
         i["InvoiceNumber"]: i
-        for i in _get_all(sandbox, destination, "Invoices")
+        for i in xero_get_all(sandbox, destination, "Invoices")
         if i["InvoiceNumber"].startswith("SHEET-INV-")
     }
     assert sorted(invoices) == [f"SHEET-INV-00{n}" for n in range(1, 5)]
@@ -134,11 +121,11 @@ def test_spreadsheet_rows_become_xero_contacts_and_invoices(
     project.run("run", "--full-refresh", "tap-spreadsheets", "target-xero")
     again = [
         i
-        for i in _get_all(sandbox, destination, "Invoices")
+        for i in xero_get_all(sandbox, destination, "Invoices")
         if i["InvoiceNumber"].startswith("SHEET-INV-")
     ]
     assert len(again) == 4
-    audit = _jsonl(out / "audit.jsonl")
+    audit = jsonl_lines(out / "audit.jsonl")
     assert Counter(e["action"] for e in audit if e["stream"] == "invoices") == {
         "created": 4,
         "unchanged": 4,

@@ -3,7 +3,6 @@ example files, exactly as Xero exports them, land as contacts, sales invoices an
 
 from __future__ import annotations
 
-import json
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
@@ -11,7 +10,7 @@ from typing import Any
 
 import httpx
 import pytest
-from meltano_support import SANDBOX_FLAGS, new_project
+from meltano_support import SANDBOX_FLAGS, jsonl_lines, new_project, xero_get_all
 
 from xero_sandbox.launcher import Sandbox
 
@@ -23,24 +22,6 @@ def sandbox() -> Iterator[Sandbox]:
     """One Demo Company and one empty organisation (settings only) to load the templates into."""
     with Sandbox(**{**SANDBOX_FLAGS, "tenants": 1, "empty_tenants": 1, "scale": 4}) as running:
         yield running
-
-
-def _jsonl(path: Path) -> list[dict[str, Any]]:
-    if not path.exists():
-        return []
-    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line]
-
-
-def _get(sandbox: Sandbox, tenant: str, collection: str, **params: str) -> list[Any]:
-    answer = httpx.get(
-        f"{sandbox.url}/api.xro/2.0/{collection}",
-        params={"page": "1", "pageSize": "1000", **params},
-        headers=sandbox.headers(tenant),
-        timeout=60,
-    )
-    answer.raise_for_status()
-    found: list[Any] = answer.json()[collection]
-    return found
 
 
 def _put(sandbox: Sandbox, tenant: str, path: str, body: Any) -> Any:
@@ -79,8 +60,8 @@ def test_xero_template_csvs_load_as_exported(sandbox: Sandbox, tmp_path: Path) -
         },
     )
     project.run("run", "tap-xero-templates", "target-xero")
-    assert _jsonl(out / "rejects.jsonl") == []
-    audit = _jsonl(out / "audit.jsonl")
+    assert jsonl_lines(out / "rejects.jsonl") == []
+    audit = jsonl_lines(out / "audit.jsonl")
     assert Counter((e["stream"], e["action"]) for e in audit) == {
         ("contact_rows", "created"): 3,
         # Named by sales invoices only: created from their rows, as Xero's import does.
@@ -89,7 +70,7 @@ def test_xero_template_csvs_load_as_exported(sandbox: Sandbox, tmp_path: Path) -
         ("bill_rows", "created"): 2,
     }
 
-    contacts = {c["Name"]: c for c in _get(sandbox, destination, "Contacts")}
+    contacts = {c["Name"]: c for c in xero_get_all(sandbox, destination, "Contacts")}
     assert set(contacts) == {
         "Harbourside Bakery",
         "Wellington Office Supplies",
@@ -114,7 +95,7 @@ def test_xero_template_csvs_load_as_exported(sandbox: Sandbox, tmp_path: Path) -
     assert supplier["BankAccountDetails"] == "12-3456-7890123-00"
     assert contacts["Kowhai Cycles"]["EmailAddress"] == "hello@kowhaicycles.example"
 
-    invoices = _get(sandbox, destination, "Invoices")
+    invoices = xero_get_all(sandbox, destination, "Invoices")
     sales = {i["InvoiceNumber"]: i for i in invoices if i["Type"] == "ACCREC"}
     assert sorted(sales) == ["INV-0101", "INV-0102", "INV-0103"]
     first = sales["INV-0101"]
