@@ -109,12 +109,21 @@ def where_literal(field: str, value: Any) -> str:
 class Directory:
     """Cache of the target organisation's documents, filled by batched lookups and by writes."""
 
-    def __init__(self, reader: Reader) -> None:
-        """Start empty; every lookup goes through ``reader``."""
+    def __init__(
+        self, reader: Reader, natural_keys: Mapping[str, Sequence[str]] | None = None
+    ) -> None:
+        """Start empty; every lookup goes through ``reader``. ``natural_keys`` replaces the
+        resource table's keys of the streams it names (the ``natural_keys`` setting)."""
         self._reader = reader
+        self._keys = {stream: tuple(keys) for stream, keys in (natural_keys or {}).items()}
         self._store = _Spool()
         self._probed: set[str] = set()  # streams whose first page has been read
         self._complete: set[str] = set()  # streams the directory holds every document of
+
+    def natural_keys(self, resource: Resource) -> tuple[str, ...]:
+        """The keys a document of ``resource`` is matched by: the setting's, else the table's."""
+        assert resource.write is not None
+        return self._keys.get(resource.stream, resource.write.natural_keys)
 
     # -- filling -------------------------------------------------------------------------
 
@@ -130,7 +139,7 @@ class Directory:
         keys = [(stream, resource.primary_key, norm(xero_id))]
         if source_id and norm(source_id) != norm(xero_id):
             keys.append((stream, resource.primary_key, norm(source_id)))
-        for field in _indexed_fields(resource):
+        for field in self._indexed_fields(resource):
             value = key_value(doc, field)
             if value is not None:
                 keys.append((stream, field, value if "+" in field else value[0]))
@@ -246,6 +255,26 @@ class Directory:
         ids = self._store.ids((stream, field, normalised), unclaimed="+" in field)
         return ids[0] if ids else None
 
+    def holding(self, stream: str, field: str, values: Sequence[Any]) -> dict[Any, list[Any]]:
+        """Documents of the target organisation whose ``field`` has one of ``values``, by
+        normalised value (looked up in batches; used to name what a refused write clashed with)."""
+        resource = resource_for_stream(stream)
+        wanted = [v for v in values if v not in (None, "")]
+        found: dict[Any, list[Any]] = {norm(v): [] for v in wanted}
+        if field in self._indexed_fields(resource):
+            self.ensure(stream, field, wanted)
+            for value in wanted:
+                for xero_id in self._store.ids((stream, field, norm(value))):
+                    doc = self.doc(stream, xero_id)
+                    if doc is not None:
+                        found[norm(value)].append(doc)
+            return found
+        for doc in self._fetch(resource, field, wanted):
+            value = norm(get_path(doc, field))
+            if value in found:
+                found[value].append(doc)
+        return found
+
     def claim(self, xero_id: str) -> None:
         """Mark a document as taken by a record, so an identical record does not match it too."""
         self._store.claim(xero_id)
@@ -253,6 +282,22 @@ class Directory:
     def doc(self, stream: str, xero_id: str) -> Mapping[str, Any] | None:
         """The last known body of a document of the target organisation."""
         return self._store.doc(stream, xero_id)
+
+    @functools.cache  # noqa: B019 - one directory a run, a handful of resources
+    def _indexed_fields(self, resource: Resource) -> tuple[str, ...]:
+        """Every field a document is indexed under: its natural keys (and the first part of
+        a compound one), then the table's lookup fields."""
+        assert resource.write is not None
+        keys = self.natural_keys(resource)
+        fields = list(keys)
+        for spec in keys:
+            first = key_parts(spec)[0]
+            if first not in fields:
+                fields.append(first)
+        for field, _ in resource.write.lookups:
+            if field not in fields:
+                fields.append(field)
+        return tuple(fields)
 
     def close(self) -> None:
         """Drop the spool file."""
@@ -319,20 +364,6 @@ class _Spool:
 def _text(key: Key) -> str:
     # Normalised values are str, Decimal, bool, None or tuples of them: repr tells them apart.
     return repr(key)
-
-
-@functools.cache
-def _indexed_fields(resource: Resource) -> tuple[str, ...]:
-    assert resource.write is not None
-    fields = list(resource.write.natural_keys)
-    for spec in resource.write.natural_keys:
-        first = key_parts(spec)[0]
-        if first not in fields:
-            fields.append(first)
-    for field, _ in resource.write.lookups:
-        if field not in fields:
-            fields.append(field)
-    return tuple(fields)
 
 
 def _base_params(resource: Resource) -> dict[str, str]:

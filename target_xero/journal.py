@@ -12,9 +12,19 @@ from xero_api.codec import encode_json
 
 __all__ = ["ACTIONS", "Journal"]
 
-# created/updated: a write Xero accepted; unchanged: the organisation already holds the same
-# document (nothing sent); would_*: what a dry run would have done.
-ACTIONS = ("created", "updated", "unchanged", "would_create", "would_update")
+# created: a document the organisation did not have; updated: the document the record matched;
+# unchanged: the matched document already says what the record says (nothing sent); exists:
+# create_only found a match and left it alone; superseded: a later record of the batch with
+# the same key was written instead; would_*: what a dry run would have done.
+ACTIONS = (
+    "created",
+    "updated",
+    "unchanged",
+    "exists",
+    "superseded",
+    "would_create",
+    "would_update",
+)
 
 
 class Journal:

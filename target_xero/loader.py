@@ -29,7 +29,7 @@ import copy
 import hashlib
 import logging
 from collections import Counter
-from collections.abc import Collection, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -41,7 +41,9 @@ from .directory import Directory, Reader, key_parts, key_value, norm
 from .journal import Journal
 from .records import LINE_FIELDS, drop_fields, get_path
 
-__all__ = ["Loader", "RequestRejected", "Writer", "idempotency_key"]
+__all__ = ["WRITE_MODES", "Loader", "RequestRejected", "Writer", "idempotency_key"]
+
+WRITE_MODES = ("upsert", "create_only", "update_only")
 
 _LINE_IDS = ("LineItemID", "JournalLineID")
 # Write requests in flight at once (Xero allows 5 calls in progress per organisation; the
@@ -54,6 +56,33 @@ STEP_BATCH = 200
 _Call = tuple[str, str, Mapping[str, str], Any, str]
 # Xero's warning when it drops an unknown account code from a line (xero-write-rules §11).
 _DROPPED_ACCOUNT = "has been removed as it does not match a recognised account"
+# Xero's refusals of a value another document already holds (xero-write-rules §14; the credit
+# note, quote and tracking texts are the sandbox's, Xero's own are unpublished), with the
+# field that clashed: the reject names the document holding it.
+_CLASHES = (
+    ("Invoice # must be unique", "InvoiceNumber"),
+    ("Credit Note # must be unique", "CreditNoteNumber"),
+    ("Quote # must be unique", "QuoteNumber"),
+    ("Order number must be unique", "PurchaseOrderNumber"),
+    ("is already assigned to another contact", "Name"),
+    ("Another contact has this contact number", "ContactNumber"),
+    ("The Account Number already exists", "AccountNumber"),
+    ("Price List Item with Code", "Code"),
+    ("Please enter a unique Code", "Code"),
+    ("Please enter a unique Name", "Name"),
+    ("is already in use", "Name"),  # tracking categories and options
+)
+# Fields that name a document in a reject, after its ID.
+_NAMING_FIELDS = (
+    "Type",
+    "InvoiceNumber",
+    "CreditNoteNumber",
+    "PurchaseOrderNumber",
+    "QuoteNumber",
+    "ContactNumber",
+    "Code",
+    "Name",
+)
 
 
 class RequestRejected(Exception):
@@ -114,7 +143,7 @@ class Pending:
     reasons: list[str] = field(default_factory=list)
     missing: list[str] = field(default_factory=list)  # resource stream of each unresolved ref
     target_id: str | None = None
-    action: str = ""
+    action: str = ""  # create, update or exists (create_only found it)
     follow: tuple[str, ...] = ()  # statuses to move the written document through
     written: bool = False
 
@@ -131,13 +160,16 @@ class Loader:
         batch_size: int,
         dry_run: bool,
         logger: logging.Logger,
+        write_mode: str = "upsert",
     ) -> None:
         """Bind the writer, the journal and the shared cache of the organisation."""
+        assert write_mode in WRITE_MODES
         self._writer = writer
         self._journal = journal
         self._dir = directory
         self._batch_size = batch_size
         self._dry_run = dry_run
+        self._write_mode = write_mode
         self._logger = logger
         self._placeholders = 0
         self._sent: Counter[str] = Counter()
@@ -152,15 +184,20 @@ class Loader:
         records: Sequence[dict[str, Any]],
         *,
         waiting: Collection[str] = (),
+        key_properties: Sequence[str] = (),
+        convert: Callable[[dict[str, Any]], None] | None = None,
     ) -> list[dict[str, Any]]:
         """Write (or reject) every record of one batch, except those returned: records whose
         only problems are references to resources in ``waiting`` (streams that may still
-        deliver them), to be loaded again later."""
+        deliver them), to be loaded again later. A record is superseded by a later one of
+        the batch with the same key (:meth:`_supersede`); ``convert`` shapes a copy of each
+        record for Xero (dates), the record itself is kept as it arrived."""
         resource = resource_for_stream(resource_stream)
         rule = resource.write
         assert rule is not None
-        pending = [self._prepare(stream, resource, r) for r in records]
+        pending = [self._prepare(stream, resource, r, convert) for r in records]
         self._resolve_references(resource, pending)
+        pending = self._supersede(resource, pending, key_properties)
         held = [
             p
             for p in pending
@@ -174,8 +211,16 @@ class Loader:
             live = deferred
         return [p.record for p in held]
 
-    def _prepare(self, stream: str, resource: Resource, record: dict[str, Any]) -> Pending:
+    def _prepare(
+        self,
+        stream: str,
+        resource: Resource,
+        record: dict[str, Any],
+        convert: Callable[[dict[str, Any]], None] | None,
+    ) -> Pending:
         payload = copy.deepcopy(record)
+        if convert is not None:
+            convert(payload)
         for name in list(payload):
             if name == "TenantID" or name.startswith("_sdc_"):
                 payload.pop(name)
@@ -194,6 +239,41 @@ class Loader:
             keyed=payload,
             source_id=source_id if isinstance(source_id, str) and source_id else None,
         )
+
+    def _supersede(
+        self, resource: Resource, pending: list[Pending], key_properties: Sequence[str]
+    ) -> list[Pending]:
+        """Singer's rule: of the records of a batch with the same key, the last is written
+        and each earlier one is reported ``superseded``. The key is the stream's
+        ``key_properties`` when it declares them, else each natural key of a resource whose
+        keys name one document (not payments, bank transactions, manual journals, where
+        equal records are separate documents)."""
+        rule = resource.write
+        assert rule is not None
+        if not key_properties and rule.repeats:
+            return pending
+        keys = self._dir.natural_keys(resource)
+        seen: set[tuple[str, str]] = set()
+        kept: list[Pending] = []
+        for item in reversed(pending):
+            if key_properties:
+                values = [item.record.get(name) for name in key_properties]
+                found = {("", repr(values))} if None not in values else set()
+            else:
+                found = {
+                    (spec, repr(value))
+                    for spec in keys
+                    if (value := key_value(item.keyed, spec)) is not None
+                }
+            if found & seen:
+                self._journal.written(
+                    item.stream, "superseded", None, None, source_id=item.source_id
+                )
+                continue
+            seen |= found
+            kept.append(item)
+        kept.reverse()
+        return kept
 
     def _reject_failed(self, pending: list[Pending]) -> list[Pending]:
         live = []
@@ -228,8 +308,9 @@ class Loader:
         target = resource_for_stream(target_stream)
         assert target.write is not None
         fields = [target.primary_key]
-        fields += [k for k in target.write.natural_keys if "+" not in k]
-        fields += [key_parts(k)[0] for k in target.write.natural_keys if "+" in k]
+        keys = self._dir.natural_keys(target)
+        fields += [k for k in keys if "+" not in k]
+        fields += [key_parts(k)[0] for k in keys if "+" in k]
         unresolved = [s for s in slots if isinstance(s[1].get(s[2]), dict)]
         for item, parent, name in slots:
             if parent.get(name) is not None and not isinstance(parent.get(name), dict):
@@ -317,17 +398,19 @@ class Loader:
     # -- matching ------------------------------------------------------------------------
 
     def _match(self, resource: Resource, pending: list[Pending]) -> list[Pending]:
-        """Decide create/update per record; returns records deferred to a later request
-        because an earlier record of the batch creates the same key."""
+        """Decide create/update/exists per record (or reject it, by the write mode); returns
+        records deferred to a later request because an earlier record of the batch creates
+        the same key."""
         rule = resource.write
         assert rule is not None
         pk = resource.primary_key
         stream = resource.stream
+        natural_keys = self._dir.natural_keys(resource)
         with_ids = [p for p in pending if p.source_id]
         self._dir.ensure(stream, pk, [p.source_id for p in with_ids])
         for item in with_ids:
             item.target_id = self._dir.find(stream, pk, item.source_id)
-        for spec in rule.natural_keys:
+        for spec in natural_keys:
             open_items = [p for p in pending if not p.target_id]
             if not open_items:
                 break
@@ -345,6 +428,16 @@ class Loader:
         deferred: list[Pending] = []
         creating: set[tuple[str, Any]] = set()
         for item in pending:
+            if item.target_id and self._write_mode == "create_only":
+                item.action = "exists"
+                continue
+            if not item.target_id and self._write_mode == "update_only":
+                item.reasons.append(
+                    f"write_mode is update_only and no {resource.envelope[:-1]} in the target "
+                    f"organisation matches this record (by {pk} or "
+                    f"{' or '.join(natural_keys) or 'no natural key'})"
+                )
+                continue
             if item.target_id:
                 if item.target_id != item.source_id:
                     _strip_line_ids(item.payload)
@@ -354,7 +447,7 @@ class Loader:
                 continue
             item.payload.pop(pk, None)
             _strip_line_ids(item.payload)
-            keys = {(spec, key_value(item.keyed, spec)) for spec in rule.natural_keys}
+            keys = {(spec, key_value(item.keyed, spec)) for spec in natural_keys}
             keys = {k for k in keys if k[1] is not None and "+" not in k[0]}
             if keys & creating:
                 deferred.append(item)
@@ -393,7 +486,13 @@ class Loader:
         quiet: list[tuple[Pending, list[str]]] = []
         moving: list[Pending] = []
         for item in pending:
-            if item.action == "update" and self._unchanged(resource, item):
+            if item.action == "exists":
+                # create_only: the document is known under this record's ID from now on, so
+                # references to it resolve, and it is not touched.
+                doc = self._dir.doc(resource.stream, item.target_id or "") or {}
+                self._dir.remember(resource.stream, doc, source_id=item.source_id)
+                quiet.append((item, []))
+            elif item.action == "update" and self._unchanged(resource, item):
                 doc = self._dir.doc(resource.stream, item.target_id or "") or {}
                 self._dir.remember(resource.stream, doc, source_id=item.source_id)
                 keys = []
@@ -420,19 +519,18 @@ class Loader:
                     resource.primary_key,
                 )
                 calls.append(("POST", f"{resource.path}/{item.target_id}", {}, [item]))
-        elif rule.create_put:
-            params["summarizeErrors"] = "false"
-            calls += [("PUT", resource.path, params, c) for c in _chunked(creates, size)]
-            calls += [("POST", resource.path, params, c) for c in _chunked(updates, size)]
         else:
+            # Creates go with PUT, which only creates: Xero's POST without an ID updates the
+            # document with the same number or name (xero-api-facts §3), which no matching
+            # rule chose. Updates first: one may free a name or number a create takes.
             params["summarizeErrors"] = "false"
-            sending = {id(item) for item in creates + updates}
-            in_order = [item for item in pending if id(item) in sending]
-            calls += [("POST", resource.path, params, c) for c in _chunked(in_order, size)]
+            calls += [("POST", resource.path, params, c) for c in _chunked(updates, size)]
+            calls += [("PUT", resource.path, params, c) for c in _chunked(creates, size)]
         # Xero numbers a document created without its number in the order it arrives: such
         # requests go one at a time, so a replay numbers them alike.
+        natural_keys = self._dir.natural_keys(resource)
         numbered = all(
-            any(key_value(item.keyed, spec) is not None for spec in rule.natural_keys)
+            any(key_value(item.keyed, spec) is not None for spec in natural_keys)
             for item in creates
         )
         moving += self._requests(resource, calls, ordered=not numbered)
@@ -442,7 +540,7 @@ class Loader:
             # Options added or a status moved: the document did change.
             self._journal.written(
                 item.stream,
-                "updated" if keys else "unchanged",
+                "exists" if item.action == "exists" else "updated" if keys else "unchanged",
                 item.target_id,
                 keys[-1] if keys else None,
                 source_id=item.source_id,
@@ -517,9 +615,15 @@ class Loader:
     ) -> None:
         if isinstance(answer, RequestRejected):
             aligned = len(answer.elements) == len(chunk)
-            for index, item in enumerate(chunk):
-                messages = _element_messages(answer.elements[index]) if aligned else []
-                self._journal.rejected(item.stream, item.record, messages or answer.messages)
+            refused = [
+                (
+                    item,
+                    (_element_messages(answer.elements[index]) if aligned else [])
+                    or answer.messages,
+                )
+                for index, item in enumerate(chunk)
+            ]
+            self._refuse(resource, refused)
             return
         elements = answer.get(resource.envelope)
         if not isinstance(elements, list) or len(elements) != len(chunk):
@@ -533,8 +637,12 @@ class Loader:
                     ],
                 )
             return
+        refused = []
         for item, element in zip(chunk, elements, strict=True):
-            self._settle(resource, item, element, key)
+            messages = self._settle(resource, item, element, key)
+            if messages:
+                refused.append((item, messages))
+        self._refuse(resource, refused)
         for item, element in zip(chunk, elements, strict=True):
             if resource.write and resource.write.children and isinstance(element, dict):
                 self._write_children(resource, item, element)
@@ -642,13 +750,14 @@ class Loader:
             )
         return key
 
-    def _settle(self, resource: Resource, item: Pending, element: Any, key: str) -> None:
+    def _settle(
+        self, resource: Resource, item: Pending, element: Any, key: str
+    ) -> list[str] | None:
+        """Account for one answer element; Xero's messages when it refused the element
+        (rejected by the caller, which names what a clash clashed with)."""
         pk = resource.primary_key
         if not isinstance(element, dict):
-            self._journal.rejected(
-                item.stream, item.record, ["Xero's answer element is not an object"]
-            )
-            return
+            return ["Xero's answer element is not an object"]
         messages = _element_messages(element)
         failed = (
             element.get("StatusAttributeString") == "ERROR"
@@ -657,20 +766,27 @@ class Loader:
             or bool(messages)
         )
         if failed:
-            self._journal.rejected(item.stream, item.record, messages or ["Xero reported an error"])
-            return
+            return messages or ["Xero reported an error"]
         xero_id = element.get(pk)
-        echo_problem = _echo_problem(resource, item, element)
+        echo_problem = _echo_problem(resource, self._dir.natural_keys(resource), item, element)
         if not isinstance(xero_id, str) or echo_problem:
             self._journal.rejected(
                 item.stream,
                 item.record,
                 [echo_problem or f"Xero's answer carries no {pk}; re-run to reconcile"],
             )
-            return
+            return None
         warnings = [
             w.get("Message", "") for w in element.get("Warnings") or () if isinstance(w, dict)
         ]
+        action = "created" if item.action == "create" else "updated"
+        if action == "created" and self._dir.doc(resource.stream, xero_id) is not None:
+            # The audit says "created" only for an ID the organisation did not have.
+            action = "updated"
+            warnings.append(
+                f"Xero answered this create with {pk} {xero_id}, a document the organisation "
+                "already had: that document was updated"
+            )
         self._dir.remember(resource.stream, element, source_id=item.source_id)
         self._dir.claim(xero_id)
         item.target_id = xero_id
@@ -682,12 +798,43 @@ class Loader:
                 item.record,
                 [f"written as {xero_id} without an account: {w}" for w in dropped],
             )
-            return
+            return None
         item.written = True
-        action = "created" if item.action == "create" else "updated"
         self._journal.written(
             item.stream, action, xero_id, key, source_id=item.source_id, warnings=warnings or None
         )
+        return None
+
+    def _refuse(self, resource: Resource, refused: list[tuple[Pending, list[str]]]) -> None:
+        """Reject records Xero refused; a refusal because another document already holds a
+        number or name (:data:`_CLASHES`) names that document, looked up in batches."""
+        wanted: dict[str, list[Any]] = {}
+        for item, messages in refused:
+            for message in messages:
+                field = _clash_field(message)
+                value = get_path(item.payload, field) if field else None
+                if field and value not in (None, ""):
+                    wanted.setdefault(field, []).append(value)
+        holders = {
+            field: self._dir.holding(resource.stream, field, values)
+            for field, values in wanted.items()
+        }
+        for item, messages in refused:
+            reasons = []
+            for message in messages:
+                field = _clash_field(message)
+                holder = None
+                if field:
+                    candidates = holders.get(field, {}).get(norm(get_path(item.payload, field)))
+                    holder = _holder(resource, item, candidates or [])
+                if holder is None:
+                    reasons.append(message)
+                    continue
+                reasons.append(
+                    f"{message} It is held by {_named(resource, holder)}, which this record's "
+                    "keys did not match, so that document was left unchanged."
+                )
+            self._journal.rejected(item.stream, item.record, reasons)
 
     def _dry_result(self, resource: Resource, item: Pending, key: str) -> None:
         if item.action == "update":
@@ -801,7 +948,41 @@ def _element_messages(element: Mapping[str, Any]) -> list[str]:
     return messages
 
 
-def _echo_problem(resource: Resource, item: Pending, element: Mapping[str, Any]) -> str | None:
+def _clash_field(message: str) -> str | None:
+    """The field whose value another document holds, when Xero refused for that reason."""
+    return next((field for fragment, field in _CLASHES if fragment in message), None)
+
+
+def _holder(
+    resource: Resource, item: Pending, candidates: list[Mapping[str, Any]]
+) -> Mapping[str, Any] | None:
+    """The document a clash is with: not the record's own, of its type, active first."""
+    pk = resource.primary_key
+    others = [doc for doc in candidates if doc.get(pk) != item.target_id]
+    kind = item.payload.get("Type")
+    if kind:
+        others = [doc for doc in others if doc.get("Type") in (None, kind)]
+    others.sort(key=lambda doc: (doc.get("ContactStatus") or doc.get("Status")) == "ARCHIVED")
+    return others[0] if others else None
+
+
+def _named(resource: Resource, doc: Mapping[str, Any]) -> str:
+    """A document as a reject names it: entity, ID, number or name, contact, status."""
+    pk = resource.primary_key
+    parts = [f"{pk} {doc.get(pk)}"]
+    parts += [f"{name} {doc[name]!r}" for name in _NAMING_FIELDS if doc.get(name)]
+    contact = doc.get("Contact")
+    if isinstance(contact, Mapping) and contact.get("Name"):
+        parts.append(f"contact {contact['Name']!r}")
+    status = doc.get("Status") or doc.get("ContactStatus")
+    if status:
+        parts.append(f"status {status}")
+    return f"the existing {resource.envelope[:-1]} ({', '.join(parts)})"
+
+
+def _echo_problem(
+    resource: Resource, natural_keys: Sequence[str], item: Pending, element: Mapping[str, Any]
+) -> str | None:
     """Why an answer element is not the echo of the record sent at its position, if it is not."""
     pk = resource.primary_key
     sent_id = item.payload.get(pk)
@@ -809,8 +990,7 @@ def _echo_problem(resource: Resource, item: Pending, element: Mapping[str, Any])
         return (
             f"Xero answered with {pk} {element.get(pk)!r} for the element that updates {sent_id!r}"
         )
-    assert resource.write is not None
-    for spec in resource.write.natural_keys:
+    for spec in natural_keys:
         if "+" in spec:
             continue
         sent = item.payload.get(spec)

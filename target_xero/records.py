@@ -85,25 +85,35 @@ class RecordChecker:
         self._dates = _date_paths(schema)
 
     def problems(self, record: dict[str, Any]) -> list[str]:
-        """Why a record cannot be written; converts its dates in place when it can be."""
+        """Why a record cannot be written (the record is left as it is)."""
         try:
             self._validate(record)
         except fastjsonschema.JsonSchemaException as exc:
             return [f"schema: {str(exc).replace('data.', '', 1)}"]
         reasons: list[str] = []
 
-        def convert(parent: dict[str, Any], key: str) -> None:
+        def check(parent: dict[str, Any], key: str) -> None:
             value = parent[key]
-            if not isinstance(value, str):
-                return
-            try:
-                parent[key] = xero_date(value)
-            except ValueError as exc:
-                reasons.append(f"{key}: {exc}")
+            if isinstance(value, str):
+                try:
+                    parse_datetime(value)
+                except ValueError as exc:
+                    reasons.append(f"{key}: {exc}")
 
         for path in self._dates:
-            _visit(record, path, convert)
+            _visit(record, path, check)
         return reasons
+
+    def convert(self, payload: dict[str, Any]) -> None:
+        """Dates of a checked record's copy as Xero takes them, in place (:func:`xero_date`)."""
+
+        def convert(parent: dict[str, Any], key: str) -> None:
+            value = parent[key]
+            if isinstance(value, str):
+                parent[key] = xero_date(value)
+
+        for path in self._dates:
+            _visit(payload, path, convert)
 
 
 def drop_fields(payload: dict[str, Any], read_only: Iterable[str]) -> None:

@@ -51,6 +51,9 @@ class XeroSink(BatchSink):  # type: ignore[misc]
                 self._checker = RecordChecker(self.schema)
             except Exception as exc:  # fastjsonschema raises several kinds for bad schemas
                 self._schema_problem = f"stream schema cannot be compiled: {exc}"
+            else:
+                target.converters[stream_name] = self._checker.convert
+        target.stream_keys[stream_name] = list(self.key_properties or [])
 
     @property
     def max_size(self) -> int:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import decimal
 import tempfile
 import threading
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
 import msgspec
@@ -28,7 +28,7 @@ from xero_api.settings import SETTINGS, XeroSettings
 
 from .directory import Directory
 from .journal import Journal
-from .loader import Loader, RequestRejected
+from .loader import WRITE_MODES, Loader, RequestRejected
 from .row_sink import RowSink, RowStream
 from .rows import ROW_SETTINGS, ROW_STREAMS, OrganisationFacts
 from .sink import XeroSink, buffer_size
@@ -58,6 +58,22 @@ _OWN_SETTINGS: dict[str, dict[str, Any]] = {
         "maximum": 100,
         "default": 50,
         "description": "Elements per write request (Accounts and TrackingCategories always 1).",
+    },
+    "write_mode": {
+        "type": "string",
+        "enum": list(WRITE_MODES),
+        "default": "upsert",
+        "description": "upsert: update the document a record matches, create the others; "
+        "create_only: create records that match nothing, report matches as `exists` and leave "
+        "them untouched; update_only: update matches, reject records that match nothing.",
+    },
+    "natural_keys": {
+        "type": "object",
+        "additionalProperties": {"type": "array", "items": {"type": "string"}},
+        "default": {},
+        "description": "Resource stream -> the natural keys its records are matched by, "
+        'tried in order, replacing the built-in ones (e.g. {"contacts": ["Name"]}); `A+B` is '
+        "a compound key, dotted paths reach nested fields (`Contact.ContactID`).",
     },
     "dry_run": {
         "type": "boolean",
@@ -171,6 +187,7 @@ class TargetXero(Target):  # type: ignore[misc]
     """Singer target that upserts records into a Xero organisation."""
 
     name = "target-xero"
+    package_name = "singer-xero"  # the distribution, so --about and the log show its version
     message_reader_class = _LineReader
     default_sink_class = XeroSink
     config_jsonschema = config_schema()
@@ -190,8 +207,13 @@ class TargetXero(Target):  # type: ignore[misc]
         self._directory: Directory | None = None
         self._facts: OrganisationFacts | None = None
         self._input_ended = False
+        # Per input stream: the SCHEMA's key properties and the date conversion of its records.
+        self.stream_keys: dict[str, list[str]] = {}
+        self.converters: dict[str, Callable[[dict[str, Any]], None]] = {}
         super().__init__(*args, **kwargs)
         self.max_parallelism = 1  # one organisation, written in dependency order
+        self.write_mode = write_mode_setting(self.config)
+        self.natural_keys = natural_keys_setting(self.config)
         if self.config.get("auth_mode"):
             # A bad connection setting stops the run before any input is read.
             self._settings: XeroSettings | None = XeroSettings.from_config(self.config)
@@ -219,7 +241,7 @@ class TargetXero(Target):  # type: ignore[misc]
                 self._client = XeroClient(settings, self.logger)
                 organisation = _Organisation(self._client, self._tenant(self._client))
                 self._organisation = organisation
-                self._directory = Directory(organisation)
+                self._directory = Directory(organisation, self.natural_keys)
                 self._loader = Loader(
                     organisation,
                     self.journal,
@@ -227,6 +249,7 @@ class TargetXero(Target):  # type: ignore[misc]
                     batch_size=int(self.config.get("batch_size") or 50),
                     dry_run=bool(self.config.get("dry_run")),
                     logger=self.logger,
+                    write_mode=self.write_mode,
                 )
                 if self.config.get("dry_run"):
                     self.logger.info("dry run: only GET requests are sent; nothing is written")
@@ -311,7 +334,7 @@ class TargetXero(Target):  # type: ignore[misc]
         many were held), then retry the records held for this resource."""
         rule = resource_for_stream(resource_stream).write
         assert rule is not None
-        held = self.loader.load(stream_name, resource_stream, records, waiting=rule.depends_on)
+        held = self._load(stream_name, resource_stream, records, waiting=rule.depends_on)
         if held:
             spools = self._held.setdefault(resource_stream, {})
             spools.setdefault(stream_name, _HeldSpool()).add(held)
@@ -323,6 +346,22 @@ class TargetXero(Target):  # type: ignore[misc]
             )
         self._retry_held(resource_stream)
         return len(held)
+
+    def _load(
+        self,
+        stream_name: str,
+        resource_stream: str,
+        records: list[dict[str, Any]],
+        waiting: tuple[str, ...] = (),
+    ) -> list[dict[str, Any]]:
+        return self.loader.load(
+            stream_name,
+            resource_stream,
+            records,
+            waiting=waiting,
+            key_properties=self.stream_keys.get(stream_name, ()),
+            convert=self.converters.get(stream_name),
+        )
 
     def _retry_held(self, written_stream: str) -> None:
         """Load again the held records of every resource that depends on ``written_stream``."""
@@ -343,7 +382,7 @@ class TargetXero(Target):  # type: ignore[misc]
                     "%s: loading %d held record(s) at end of input", stream_name, spool.count
                 )
                 for records in spool.chunks(buffer_size(self.config)):
-                    self.loader.load(stream_name, resource_stream, records)
+                    self._load(stream_name, resource_stream, records)
 
     def _finish_input(self) -> None:
         """At end of input: the documents of the row streams, then every held record."""
@@ -427,6 +466,41 @@ class _HeldSpool:
         self._file.close()
         if chunk:
             yield chunk
+
+
+def write_mode_setting(config: Mapping[str, Any]) -> str:
+    """The ``write_mode`` setting; XeroError in one line when it is not one of the modes."""
+    mode = config.get("write_mode") or "upsert"
+    if mode not in WRITE_MODES:
+        raise XeroError(
+            f"config setting 'write_mode': {mode!r} is not one of {', '.join(WRITE_MODES)}"
+        )
+    return str(mode)
+
+
+def natural_keys_setting(config: Mapping[str, Any]) -> dict[str, tuple[str, ...]]:
+    """The ``natural_keys`` setting, checked: writable streams to non-empty lists of keys."""
+    setting = config.get("natural_keys") or {}
+    name = "config setting 'natural_keys'"
+    if not isinstance(setting, Mapping):
+        raise XeroError(f'{name}: expected an object such as {{"contacts": ["Name"]}}')
+    keys: dict[str, tuple[str, ...]] = {}
+    for stream, specs in setting.items():
+        if stream not in WRITABLE:
+            raise XeroError(
+                f"{name}: {stream!r} is not a writable stream (one of {', '.join(WRITABLE)})"
+            )
+        if (
+            not isinstance(specs, list)
+            or not specs
+            or not all(isinstance(k, str) and k and "" not in k.split("+") for k in specs)
+        ):
+            raise XeroError(
+                f"{name}: {stream!r} needs a non-empty list of field names "
+                f'(e.g. ["Name"] or ["InvoiceNumber+Type+Contact.ContactID"]), got {specs!r}'
+            )
+        keys[stream] = tuple(specs)
+    return keys
 
 
 def _dependency_order(resource_streams: list[str]) -> list[str]:

@@ -94,7 +94,11 @@ def test_record_checker_rejects_with_reasons_and_converts_dates() -> None:
         "LineItems": [{"Quantity": Decimal("1"), "UnitAmount": 2}],
     }
     assert checker.problems(good) == []
-    assert good["Date"] == "2026-10-01"
+    assert good["Date"] == "2026-10-01T00:00:00Z"  # checking leaves the record as it arrived
+    payload = {**good, "DueDate": "2026-10-08T09:30:00+02:00"}
+    checker.convert(payload)
+    assert (payload["Date"], payload["DueDate"]) == ("2026-10-01", "2026-10-08T07:30:00")
+    assert good["Date"] == "2026-10-01T00:00:00Z"
     assert checker.problems({"Total": "lots"}) == ["schema: Total must be number or null"]
     problems = checker.problems({"DueDate": "31/12/2026"})
     assert len(problems) == 1

@@ -37,8 +37,11 @@ class WriteRule:
     target organisation; ``A+B`` is a compound key (documents Xero keeps no unique key for):
     Xero is filtered on ``A`` and the other parts are compared on our side. ``batch_size`` caps
     elements per request (1 where Xero takes a single object, which is then updated with
-    ``POST /{path}/{id}``); ``create_put`` sends creates with PUT (Xero has no POST create);
-    ``updatable=False`` marks documents Xero cannot edit once written (Payments).
+    ``POST /{path}/{id}``). Every writable resource is created with ``PUT`` (create only)
+    and updated with ``POST`` carrying its ID. ``repeats`` marks resources whose keys are
+    content, not identity (two equal payments are two payments): records sharing a key are
+    not one document. ``updatable=False`` marks documents Xero cannot edit once written
+    (Payments).
     ``lookups`` says how to find documents by a field: ``param:<Name>`` (a comma list query
     parameter such as ``IDs``), ``path`` (``GET /{path}/{value}``), ``query:<Name>`` (one value
     per call); any other field is looked up with a batched ``where`` filter.
@@ -57,7 +60,7 @@ class WriteRule:
     single_object: bool = False
     read_only: tuple[str, ...] = ()
     depends_on: tuple[str, ...] = ()
-    create_put: bool = False
+    repeats: bool = False
     updatable: bool = True
     lookups: tuple[tuple[str, str], ...] = ()
     references: tuple[tuple[str, str, str], ...] = ()
@@ -144,7 +147,7 @@ RESOURCES: tuple[Resource, ...] = (
     Resource(
         "accounts", "Accounts", "Accounts", "AccountID",
         replication_key=_UPDATED, modified_since=True, order=_ASC,
-        write=WriteRule(("Code", "Name"), batch_size=1, single_object=True, create_put=True,
+        write=WriteRule(("Code", "Name"), batch_size=1, single_object=True,
                         read_only=("UpdatedDateUTC", "HasAttachments", "ReportingCodeName",
                                    "Class", "SystemAccount", "ValidationErrors")),
     ),
@@ -153,7 +156,7 @@ RESOURCES: tuple[Resource, ...] = (
         Paging.PAGE, _UPDATED, True, _ASC, (_UNITDP,), "accounting.banktransactions.read",
         # No unique key: matched on content (contact, date, type, bank account, total).
         write=WriteRule(("Contact.ContactID+Date+Type+BankAccount.AccountID+Total",),
-                        read_only=(*_DOC_READ_ONLY, "PrepaymentID", "OverpaymentID"),
+                        read_only=(*_DOC_READ_ONLY, "PrepaymentID", "OverpaymentID"), repeats=True,
                         depends_on=("contacts", "accounts", "items", "tracking_categories"),
                         references=(_CONTACT_REF, ("BankAccount", "accounts", ""),
                                     *_line_refs("LineItems")),
@@ -232,7 +235,7 @@ RESOURCES: tuple[Resource, ...] = (
         # No `order`: Xero has ignored paging on ordered ManualJournals requests; its default
         # order is already UpdatedDateUTC ASC (xero-api-facts §2.1).
         Paging.PAGE, _UPDATED, True, None, (), "accounting.manualjournals.read",
-        write=WriteRule(("Narration+Date",),
+        write=WriteRule(("Narration+Date",), repeats=True,
                         read_only=("UpdatedDateUTC", "HasAttachments", "ValidationErrors",
                                    "StatusAttributeString", "Warnings", "Attachments"),
                         depends_on=("accounts", "tracking_categories"),
@@ -250,7 +253,7 @@ RESOURCES: tuple[Resource, ...] = (
         Paging.PAGE, _UPDATED, True, _ASC, (), "accounting.payments.read",
         # No unique key and no edits: matched on content (document, date, amount).
         write=WriteRule(("Invoice.InvoiceID+Date+Amount", "CreditNote.CreditNoteID+Date+Amount"),
-                        create_put=True, updatable=False,
+                        repeats=True, updatable=False,
                         references=(("Invoice", "invoices", ""), ("CreditNote", "credit_notes", ""),
                                     ("Account", "accounts", "")),
                         status_steps=(("DELETED", ("AUTHORISED", "DELETED")),),
@@ -304,7 +307,7 @@ RESOURCES: tuple[Resource, ...] = (
     Resource(
         "tracking_categories", "TrackingCategories", "TrackingCategories", "TrackingCategoryID",
         params=(_ARCHIVED,),
-        write=WriteRule(("Name",), batch_size=1, single_object=True, create_put=True,
+        write=WriteRule(("Name",), batch_size=1, single_object=True,
                         read_only=("TrackingOptionID", "Option", "Options"),
                         children=("Options",)),
     ),
