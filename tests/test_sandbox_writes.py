@@ -1276,3 +1276,98 @@ def test_a_contact_named_on_a_document_is_held_to_the_contact_limits(
     element = rejected(api.put("Invoices", invoice("Named " + "n" * 300)))
     assert messages(element) == [too_long("Contact Name", 255)]
     assert writes_sandbox.counts()[api.tenant_id] == before  # neither invoice nor contact saved
+
+
+# ---- PUT creates only; POST without an ID updates what has the number or name -------------
+
+
+def _contact_id(api: Api) -> str:
+    return str(api.created("Contacts", {"Name": unique("Party")})["ContactID"])
+
+
+def _document(collection: str, number_field: str, **extra: Any) -> Any:
+    """(first body, clash body, POST body) makers for a numbered document of ``collection``."""
+
+    def first(api: Api) -> dict[str, Any]:
+        return {"Contact": {"ContactID": _contact_id(api)}, "LineItems": [line()], **extra}
+
+    def clash(api: Api, existing: dict[str, Any]) -> dict[str, Any]:
+        return {**first(api), number_field: existing[number_field]}
+
+    def post(existing: dict[str, Any]) -> dict[str, Any]:
+        return {number_field: existing[number_field], "Reference": "by number"}
+
+    return collection, first, clash, post
+
+
+# (collection, first body, clash body, POST-without-ID body, Xero's refusal of the clash)
+PUT_CLASHES: dict[str, Any] = {
+    "contact name": (
+        "Contacts",
+        lambda api: {"Name": unique("Name clash")},
+        lambda api, existing: {"Name": existing["Name"], "EmailAddress": "other@example.com"},
+        lambda existing: {"Name": existing["Name"], "LastName": "by name"},
+        lambda existing: (
+            f"The contact name {existing['Name']} is already assigned to another contact. "
+            "The contact name must be unique across all active contacts."
+        ),
+    ),
+    "contact number": (
+        "Contacts",
+        lambda api: {"Name": unique("Number clash"), "ContactNumber": uuid.uuid4().hex[:10]},
+        lambda api, existing: {"Name": unique("Other"), "ContactNumber": existing["ContactNumber"]},
+        lambda existing: {"ContactNumber": existing["ContactNumber"], "LastName": "by number"},
+        lambda existing: (
+            "Another contact has this contact number. Please enter a different contact number."
+        ),
+    ),
+    "sales invoice number": (
+        *_document("Invoices", "InvoiceNumber", Type="ACCREC", DueDate="2026-12-31"),
+        lambda existing: "Invoice # must be unique.",
+    ),
+    "credit note number": (
+        *_document("CreditNotes", "CreditNoteNumber", Type="ACCRECCREDIT"),
+        lambda existing: "Credit Note # must be unique.",
+    ),
+    "purchase order number": (
+        *_document("PurchaseOrders", "PurchaseOrderNumber"),
+        lambda existing: "Order number must be unique",
+    ),
+    "quote number": (
+        *_document("Quotes", "QuoteNumber"),
+        lambda existing: "Quote # must be unique.",
+    ),
+    "item code": (
+        "Items",
+        lambda api: {"Code": uuid.uuid4().hex[:12], "Name": "First"},
+        lambda api, existing: {"Code": existing["Code"], "Name": "Second"},
+        lambda existing: {"Code": existing["Code"], "Description": "by code"},
+        lambda existing: f"Price List Item with Code '{existing['Code']}' already exists",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", sorted(PUT_CLASHES))
+def test_put_only_creates_and_post_without_id_updates_by_number_or_name(
+    api: Api, case: str
+) -> None:
+    collection, first, clash, post, refusal = PUT_CLASHES[case]
+    id_field = {"Contacts": "ContactID", "Items": "ItemID"}.get(collection) or (
+        collection[:-1] + "ID"
+    )
+    existing = api.created(collection, {collection: [first(api)]})
+    # PUT with a number or name another document holds: Xero's refusal, nothing changes.
+    answer = api.put(collection, {collection: [clash(api, existing)]})
+    element = rejected(answer)
+    assert messages(element) == [refusal(existing)]
+    assert element[id_field] == ZERO_GUID  # a new element that was not saved
+    after = api.one(collection, existing[id_field])
+    assert after.get("UpdatedDateUTC") == existing.get("UpdatedDateUTC")
+    assert after.get("Contact", {}).get("ContactID") == existing.get("Contact", {}).get("ContactID")
+    # POST without an ID is create-or-update: the document with that number or name is updated.
+    body = post(existing)
+    answer = api.post(collection, {collection: [body]})
+    assert answer.status_code == 200, answer.text
+    updated = parsed(answer)[collection][0]
+    assert updated[id_field] == existing[id_field]
+    assert all(updated[name] == value for name, value in body.items())

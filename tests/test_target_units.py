@@ -196,7 +196,7 @@ def test_status_steps_are_sent_as_one_batch_and_failures_rejected_per_record(
     ]
     loader.load("manual_journals", "manual_journals", records)
     journal.close()
-    # One create request (PUT: create only), then one request moving all three to VOIDED (not one per journal).
+    # One create request (PUT: create only), then one moving all three to VOIDED.
     assert [(m, p) for m, p, _ in xero.writes] == [
         ("PUT", "ManualJournals"),
         ("POST", "ManualJournals"),
