@@ -257,19 +257,13 @@ class Directory:
 
     def holding(self, stream: str, field: str, values: Sequence[Any]) -> dict[Any, list[Any]]:
         """Documents of the target organisation whose ``field`` has one of ``values``, by
-        normalised value (looked up in batches; used to name what a refused write clashed with)."""
+        normalised value, read now (a refused write's clash may be with a document written
+        since the directory last looked); used to name what a refused write clashed with."""
         resource = resource_for_stream(stream)
         wanted = [v for v in values if v not in (None, "")]
         found: dict[Any, list[Any]] = {norm(v): [] for v in wanted}
-        if field in self._indexed_fields(resource):
-            self.ensure(stream, field, wanted)
-            for value in wanted:
-                for xero_id in self._store.ids((stream, field, norm(value))):
-                    doc = self.doc(stream, xero_id)
-                    if doc is not None:
-                        found[norm(value)].append(doc)
-            return found
         for doc in self._fetch(resource, field, wanted):
+            self.remember(stream, doc)
             value = norm(get_path(doc, field))
             if value in found:
                 found[value].append(doc)

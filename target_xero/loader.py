@@ -623,7 +623,7 @@ class Loader:
                 )
                 for index, item in enumerate(chunk)
             ]
-            self._refuse(resource, refused)
+            self._refuse(resource, refused, key)
             return
         elements = answer.get(resource.envelope)
         if not isinstance(elements, list) or len(elements) != len(chunk):
@@ -642,7 +642,7 @@ class Loader:
             messages = self._settle(resource, item, element, key)
             if messages:
                 refused.append((item, messages))
-        self._refuse(resource, refused)
+        self._refuse(resource, refused, key)
         for item, element in zip(chunk, elements, strict=True):
             if resource.write and resource.write.children and isinstance(element, dict):
                 self._write_children(resource, item, element)
@@ -779,14 +779,28 @@ class Loader:
         warnings = [
             w.get("Message", "") for w in element.get("Warnings") or () if isinstance(w, dict)
         ]
-        action = "created" if item.action == "create" else "updated"
-        if action == "created" and self._dir.doc(resource.stream, xero_id) is not None:
-            # The audit says "created" only for an ID the organisation did not have.
-            action = "updated"
+        # The audit says "created" only for an ID the organisation did not have.
+        known = item.action == "create" and self._dir.doc(resource.stream, xero_id) is not None
+        if known:
             warnings.append(
                 f"Xero answered this create with {pk} {xero_id}, a document the organisation "
                 "already had: that document was updated"
             )
+        self._accept(resource, item, element, key, "updated" if known else None, warnings)
+        return None
+
+    def _accept(
+        self,
+        resource: Resource,
+        item: Pending,
+        element: Mapping[str, Any],
+        key: str,
+        action: str | None,
+        warnings: list[str],
+    ) -> None:
+        """Account for a document Xero holds as the record says (``action`` defaults to what
+        the record was sent as)."""
+        xero_id = str(element[resource.primary_key])
         self._dir.remember(resource.stream, element, source_id=item.source_id)
         self._dir.claim(xero_id)
         item.target_id = xero_id
@@ -798,16 +812,21 @@ class Loader:
                 item.record,
                 [f"written as {xero_id} without an account: {w}" for w in dropped],
             )
-            return None
+            return
         item.written = True
+        action = action or ("created" if item.action == "create" else "updated")
         self._journal.written(
             item.stream, action, xero_id, key, source_id=item.source_id, warnings=warnings or None
         )
-        return None
 
-    def _refuse(self, resource: Resource, refused: list[tuple[Pending, list[str]]]) -> None:
+    def _refuse(
+        self, resource: Resource, refused: list[tuple[Pending, list[str]]], key: str
+    ) -> None:
         """Reject records Xero refused; a refusal because another document already holds a
-        number or name (:data:`_CLASHES`) names that document, looked up in batches."""
+        number or name (:data:`_CLASHES`) names that document, looked up in batches. A create
+        refused because of a document that matches the record by its keys and says what it
+        says is the record's own, written by an earlier attempt of the same request (a retry
+        after Xero's 6-minute idempotency window): it is accounted as created."""
         wanted: dict[str, list[Any]] = {}
         for item, messages in refused:
             for message in messages:
@@ -827,6 +846,19 @@ class Loader:
                 if field:
                     candidates = holders.get(field, {}).get(norm(get_path(item.payload, field)))
                     holder = _holder(resource, item, candidates or [])
+                if holder is not None and self._own(resource, item, holder):
+                    self._accept(
+                        resource,
+                        item,
+                        holder,
+                        key,
+                        None,
+                        [
+                            f"Xero refused a retry of this create ({message}); the earlier attempt "
+                            f"had written it as {holder[resource.primary_key]}"
+                        ],
+                    )
+                    break
                 if holder is None:
                     reasons.append(message)
                     continue
@@ -834,7 +866,20 @@ class Loader:
                     f"{message} It is held by {_named(resource, holder)}, which this record's "
                     "keys did not match, so that document was left unchanged."
                 )
-            self._journal.rejected(item.stream, item.record, reasons)
+            else:
+                self._journal.rejected(item.stream, item.record, reasons)
+
+    def _own(self, resource: Resource, item: Pending, doc: Mapping[str, Any]) -> bool:
+        """Whether a document Xero holds is this create's own: it matches the record's keys
+        and says everything the record says."""
+        if item.action != "create":
+            return False
+        keys = self._dir.natural_keys(resource)
+        matches = any(
+            (value := key_value(item.keyed, spec)) is not None and key_value(doc, spec) == value
+            for spec in keys
+        )
+        return matches and _contains(doc, item.payload)
 
     def _dry_result(self, resource: Resource, item: Pending, key: str) -> None:
         if item.action == "update":
