@@ -138,6 +138,7 @@ CONTACT_COLUMNS = (
 )
 # Contact template columns Xero's API has no writable field for (read-only or absent).
 CONTACT_UNWRITABLE = (
+    "SkypeName",
     "BankAccountName",
     "BankAccountParticulars",
     "TaxNumberName",
@@ -630,8 +631,6 @@ def contact_from_row(row: Row, facts: OrganisationFacts) -> tuple[dict[str, Any]
         contact["CompanyNumber"] = _text(values["CompanyNumber"])
     if "BankAccountNumber" in values:
         contact["BankAccountDetails"] = _text(values["BankAccountNumber"])
-    if "SkypeName" in values:
-        contact["SkypeUserName"] = _text(values["SkypeName"])
     addresses = [
         a for a in (_address("POBOX", "PO", values), _address("STREET", "SA", values)) if a
     ]

@@ -301,13 +301,23 @@ def test_a_total_mismatch_and_a_bad_date_reject_only_their_documents(
          "Description": "c", "Quantity": 1, "UnitAmount": "10.00"},
         {**base, "InvoiceNumber": "T-1", "InvoiceDate": "1/10/2026", "Total": "23.00",
          "Description": "a2", "Quantity": 1, "UnitAmount": "0.01"},
+        {**base, "ContactName": " ", "InvoiceNumber": "T-4", "Colour": "red"},
     ]  # fmt: skip
     source = tmp_path / "rows.jsonl"
     source.write_text(_singer("invoice_rows", rows))
     run = run_target(org.config(tmp_path), tmp_path, source)
     assert run.returncode == 0, run.stderr[-3000:]
+    # A row without its contact is rejected alone, as it arrived; a column no template has is
+    # named once in the log.
+    assert run.rejects[0] == {
+        "stream": "invoice_rows",
+        "record": rows[4],
+        "reasons": ["row 5 ContactName: empty (required by Xero's template)"],
+    }
+    assert "column(s) Colour are no column of Xero's template; not written" in run.stderr
     reasons = {
-        r["record"]["_sdc_rows"][0]["record"]["InvoiceNumber"]: r["reasons"] for r in run.rejects
+        r["record"]["_sdc_rows"][0]["record"]["InvoiceNumber"]: r["reasons"]
+        for r in run.rejects[1:]
     }
     assert reasons == {
         "T-1": [
@@ -317,7 +327,7 @@ def test_a_total_mismatch_and_a_bad_date_reject_only_their_documents(
         "T-2": ["row 2 InvoiceDate: '31/02/2026' is not a valid day/month/year date"],
     }
     # The rejects hold the rows exactly as they arrived, with their numbers.
-    assert run.rejects[0]["record"]["_sdc_rows"] == [
+    assert run.rejects[1]["record"]["_sdc_rows"] == [
         {"row": 1, "record": rows[0]},
         {"row": 4, "record": rows[3]},
     ]
