@@ -12,6 +12,9 @@ language, so the marks stay invisible to readers):
 - ```` ```text output ````: what the ``run`` block before it prints on stdout.
 - ```` ```text output cmd="make demo" ````: what that command prints when run in the checkout.
 - ```` ```sh run in-checkout ````: run in the checkout itself, with no sandbox (it must not write).
+- ``<!-- output cmd="tap-xero --about --format=markdown" omit="stream_map" -->``, a Markdown
+  table, then ``<!-- /output -->``: the table that command prints with the same header row,
+  less the rows whose first cell starts with an ``omit`` word.
 
 In an ``output`` block, ``…`` matches any text within a line, and a line that is only ``…``
 matches any number of lines. ``--update`` rewrites every output block that no longer matches
@@ -45,6 +48,9 @@ SETUP = (
 )
 BLOCK_TIMEOUT_S = 300
 FENCE = re.compile(r"^(?P<fence>`{3,})(?P<info>[^`]*)$")
+TABLE_REGION = re.compile(
+    r"<!-- output (?P<marks>.*?) -->\n(?P<body>.*?)<!-- /output -->", re.DOTALL
+)
 
 
 @dataclass
@@ -288,6 +294,55 @@ def run_command_block(block: Block, home: Path) -> Outcome:
     return judge(block, block, run_shell(block.cmd, REPO, environment(home, None)))
 
 
+@dataclass
+class Table:
+    """A Markdown table a command prints, copied into a page between region markers."""
+
+    path: Path
+    cmd: str
+    omit: list[str]  # rows whose first cell starts with one of these are left out of the copy
+    body: str  # the table as the page has it
+
+    @property
+    def where(self) -> str:
+        return f"{self.path.relative_to(REPO)} ({self.cmd})"
+
+    def expected(self, printed: str) -> str | None:
+        """The table in ``printed`` whose header is the copy's first line, minus omitted rows."""
+        header = self.body.splitlines()[0].rstrip() if self.body.strip() else ""
+        lines = [line.rstrip() for line in printed.splitlines()]
+        if header not in lines:
+            return None
+        rows = itertools.takewhile(lambda line: line.startswith("|"), lines[lines.index(header) :])
+        kept = [r for r in rows if not r.strip("| ").startswith(tuple(self.omit or ["\0"]))]
+        return "".join(row + "\n" for row in kept)
+
+
+def tables(path: Path) -> list[Table]:
+    """The generated tables of ``path``, each between ``<!-- output ... -->`` and its end."""
+    found = []
+    for region in TABLE_REGION.finditer(path.read_text()):
+        words = dict(word.split("=", 1) for word in shlex.split(region["marks"]))
+        found.append(Table(path, words["cmd"], words.get("omit", "").split(), region["body"]))
+    return found
+
+
+def check_table(table: Table, home: Path, update: bool) -> list[str]:
+    """Problems with ``table`` against what its command prints now (rewritten with ``update``)."""
+    done = run_shell(table.cmd, REPO, environment(home, None))
+    expected = table.expected(done.stdout)
+    if done.returncode != 0 or expected is None:
+        return [f"{table.where}: the command failed or printed no such table"]
+    if expected == table.body:
+        return []
+    if update:
+        text = table.path.read_text()
+        table.path.write_text(text.replace(table.body, expected, 1))
+        print(f"rewrote the table of {table.where}")
+        return []
+    return [f"{table.where}: the table differs from what the command prints"]
+
+
 def rewrite(outcomes: list[Outcome]) -> int:
     """Replace the output blocks that no longer fit with what their commands printed."""
     changed = 0
@@ -323,7 +378,16 @@ def main(argv: list[str] | None = None) -> int:
             outcomes += run_page(path, Path(tmp))
             for block in command_blocks(path):
                 outcomes.append(run_command_block(block, Path(tmp)))
-    problems = [p for o in outcomes for p in o.problems]
+    with tempfile.TemporaryDirectory(prefix="docs-tables-") as tmp:
+        table_problems = [
+            p
+            for path in targets
+            for table in tables(path)
+            for p in check_table(table, Path(tmp), args.update)
+        ]
+    problems = [p for o in outcomes for p in o.problems] + table_problems
+    for problem in table_problems:
+        print(problem, file=sys.stderr)
     if args.update:
         # Rewrite bottom-up within a page so earlier line numbers stay right.
         rewrite(sorted(outcomes, key=lambda o: (str(o.block.path), -o.block.line)))

@@ -15,8 +15,10 @@ import pytest
 from tests.docs_examples import (
     REPO,
     Block,
+    Table,
     anchor,
     blocks,
+    check_table,
     command_blocks,
     contents,
     headings,
@@ -25,6 +27,7 @@ from tests.docs_examples import (
     pages,
     run_command_block,
     run_page,
+    tables,
 )
 
 RUNNABLE = [p for p in pages() if any(b.mark("run") for b in blocks(p))]
@@ -45,9 +48,19 @@ def test_command_sample_output_matches(block: Block, tmp_path: Path) -> None:
     assert not outcome.problems, "\n".join(outcome.problems) + "\n" + outcome.stderr[-1500:]
 
 
+TABLES = [t for p in pages() for t in tables(p)]
+
+
+@pytest.mark.parametrize("table", TABLES, ids=lambda t: t.where)
+def test_generated_tables_match_their_commands(table: Table, tmp_path: Path) -> None:
+    problems = check_table(table, tmp_path, update=False)
+    assert not problems, "\n".join(problems) + " (rewrite it: make docs-examples)"
+
+
 def test_docs_have_runnable_examples() -> None:
     assert len(RUNNABLE) >= 3, RUNNABLE
     assert COMMANDS, "the README's make demo sample should be checked"
+    assert TABLES, "the tap's settings table should be checked"
 
 
 def anchors(page: Path) -> set[str]:
