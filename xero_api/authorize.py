@@ -35,6 +35,7 @@ import httpx
 
 from .auth import TokenEndpoint, expiry
 from .errors import XeroError
+from .loopback import client_transport
 from .redact import RedactingFilter, register_secret
 from .scopes import DEFAULT_READ_SCOPES
 from .settings import XeroSettings, is_loopback_host
@@ -121,7 +122,9 @@ def run(
     )
     login = f"{settings.login_url}/identity/connect/authorize?{query}"
     http = httpx.Client(
-        timeout=settings.request_timeout_seconds, headers={"User-Agent": settings.user_agent}
+        timeout=settings.request_timeout_seconds,
+        headers={"User-Agent": settings.user_agent},
+        **client_transport(settings.http_addresses),
     )
     try:
         headless = no_browser or is_loopback_host(urlsplit(settings.login_url).hostname or "")

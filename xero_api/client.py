@@ -60,6 +60,7 @@ from .errors import (
     validation_messages,
 )
 from .limits import RateLimiter
+from .loopback import client_transport
 from .redact import RedactingFilter
 from .scopes import describe_scope, probable_scope
 from .settings import XeroSettings
@@ -139,10 +140,13 @@ class XeroClient:
         )
         self._http = httpx.Client(
             timeout=timeout,
-            transport=transport,
-            limits=httpx.Limits(max_connections=64, max_keepalive_connections=32),
             headers={"User-Agent": settings.user_agent},
             follow_redirects=False,
+            **client_transport(
+                settings.http_addresses,
+                transport,
+                httpx.Limits(max_connections=64, max_keepalive_connections=32),
+            ),
         )
         self.auth: Authenticator = make_authenticator(settings, self._http, self.logger, sleep)
         self._tenants_lock = threading.Lock()

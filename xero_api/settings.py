@@ -23,12 +23,12 @@ Config keys::
     max_rate_limit_wait_seconds 3600
     user_agent                  sent on every request
 
-URLs must be ``https://``; ``http://`` is accepted only for loopback hosts (the sandbox).
+URLs must be ``https://``; ``http://`` is accepted only for loopback hosts (the sandbox), judged on
+the addresses the host resolves to (:mod:`xero_api.loopback`).
 """
 
 from __future__ import annotations
 
-import ipaddress
 import json
 import re
 from collections.abc import Mapping
@@ -38,6 +38,7 @@ from typing import Any, Literal
 from urllib.parse import urlsplit
 
 from .errors import XeroConfigError
+from .loopback import is_loopback_host, loopback_addresses
 from .redact import register_secret
 from .scopes import DEFAULT_READ_SCOPES
 
@@ -166,29 +167,30 @@ SETTING_NAMES = frozenset(s.name for s in SETTINGS)
 _DEFAULTS = {s.name: s.default for s in SETTINGS}
 
 
-def check_url(setting: str, value: object) -> str:
-    """``value`` as a base URL without trailing slash; refuses plain http except on loopback."""
+def check_url(
+    setting: str, value: object, resolved: dict[str, tuple[str, ...]] | None = None
+) -> str:
+    """``value`` as a base URL without trailing slash; refuses plain http except to loopback
+    (:mod:`xero_api.loopback`). The checked addresses of a plain-http host go into ``resolved``,
+    so the client connects to them and never asks the resolver again."""
     if not isinstance(value, str) or not value.strip():
         raise XeroConfigError(setting, "must be a URL such as https://api.xero.com")
     url = value.strip().rstrip("/")
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise XeroConfigError(setting, f"{url!r} is not an http(s) URL")
-    if parts.scheme == "http" and not is_loopback_host(parts.hostname):
-        raise XeroConfigError(
-            setting, f"{url!r} uses plain http; only https is allowed (http only for loopback)"
-        )
+    if parts.scheme == "http" and (resolved is None or parts.hostname not in resolved):
+        try:
+            addresses = loopback_addresses(parts.hostname)
+        except ValueError as exc:
+            raise XeroConfigError(
+                setting,
+                f"{url!r} uses plain http; only https is allowed, and http only to this "
+                f"machine (loopback): {exc}",
+            ) from None
+        if resolved is not None:
+            resolved[parts.hostname] = addresses
     return url
-
-
-def is_loopback_host(host: str) -> bool:
-    """True for localhost names and loopback IP addresses."""
-    if host == "localhost" or host.endswith(".localhost"):
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 def default_token_store_path(client_id: str) -> Path:
@@ -231,6 +233,10 @@ class XeroSettings:
     max_retries: int = 8
     max_rate_limit_wait_seconds: float = 3600.0
     user_agent: str = DEFAULT_USER_AGENT
+    http_addresses: Mapping[str, tuple[str, ...]] = field(
+        default_factory=dict, repr=False, compare=False
+    )
+    """The checked loopback addresses of each plain-http host above (resolved once)."""
 
     @classmethod
     def from_config(cls, config: Mapping[str, Any]) -> XeroSettings:
@@ -278,6 +284,7 @@ class XeroSettings:
         if not isinstance(user_agent, str):
             raise XeroConfigError("user_agent", "must be a string")
 
+        http_addresses: dict[str, tuple[str, ...]] = {}
         return cls(
             auth_mode=mode,
             client_id=client_id,
@@ -286,15 +293,16 @@ class XeroSettings:
             access_token=access_token,
             token_store_path=resolve_token_store_path(store, client_id or "access-token"),
             tenant_ids=tenant_ids,
-            api_url=check_url("api_url", get("api_url")),
-            identity_url=check_url("identity_url", get("identity_url")),
-            login_url=check_url("login_url", get("login_url")),
+            api_url=check_url("api_url", get("api_url"), http_addresses),
+            identity_url=check_url("identity_url", get("identity_url"), http_addresses),
+            login_url=check_url("login_url", get("login_url"), http_addresses),
             scopes=scopes,
             scopes_configured=scopes_configured,
             request_timeout_seconds=_number(get, "request_timeout_seconds", 0.001, 3600),
             max_retries=int(_number(get, "max_retries", 0, 100, integer=True)),
             max_rate_limit_wait_seconds=_number(get, "max_rate_limit_wait_seconds", 0, 86400 * 2),
             user_agent=user_agent,
+            http_addresses=http_addresses,
         )
 
 
