@@ -1,8 +1,10 @@
-"""The resource table: everything both Singer sides know about each Xero Accounting resource.
+"""The resource table: everything both Singer sides know about each Xero resource.
 
 One row per resource. The tap builds one stream per row and the target one sink per writable
-row; adding an endpoint means adding a row here and a schema in ``schemas/``. Facts come from
-Xero's OpenAPI spec 16.1.0 and ``xero-api-facts.md`` §2-§3.
+row; adding an endpoint means adding a row here and a schema in ``schemas/``. Each row names
+its :class:`Api` (Accounting unless said otherwise: Projects, Fixed Assets...), whose base path,
+spec and regions it shares. Facts come from Xero's OpenAPI specs 16.1.0 and the API facts (§2-§3,
+§9).
 """
 
 from __future__ import annotations
@@ -10,7 +12,42 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import Enum
 
-__all__ = ["RESOURCES", "Paging", "Replication", "Resource", "WriteRule", "resource_for_stream"]
+__all__ = [
+    "ACCOUNTING",
+    "APIS",
+    "ASSETS",
+    "PROJECTS",
+    "RESOURCES",
+    "Api",
+    "Paging",
+    "Replication",
+    "Resource",
+    "WriteRule",
+    "resource_for_stream",
+]
+
+
+@dataclass(frozen=True)
+class Api:
+    """One of Xero's APIs: where it lives, the spec it is described by, who may use it.
+
+    ``regions`` lists the organisation countries (Organisation ``Version``) the API serves;
+    empty means every region. ``optional`` APIs are not part of every subscription: an
+    organisation without one answers 403, and the tap skips that tenant for the API's streams.
+    """
+
+    name: str
+    title: str
+    base_path: str
+    spec_file: str
+    regions: tuple[str, ...] = ()
+    optional: bool = False
+
+
+ACCOUNTING = Api("accounting", "Accounting", "/api.xro/2.0", "xero_accounting.yaml")
+PROJECTS = Api("projects", "Projects", "/projects.xro/2.0", "xero-projects.yaml", optional=True)
+ASSETS = Api("assets", "Fixed Assets", "/assets.xro/1.0", "xero_assets.yaml", optional=True)
+APIS: tuple[Api, ...] = (ACCOUNTING, PROJECTS, ASSETS)
 
 
 class Paging(Enum):
@@ -70,7 +107,16 @@ class WriteRule:
 
 @dataclass(frozen=True)
 class Resource:
-    """One Xero Accounting collection and how to read (and maybe write) it."""
+    """One Xero collection and how to read (and maybe write) it.
+
+    ``path`` is relative to the API's base path. ``envelope`` is the key of the list in the
+    answer; empty when the answer is the list itself, or a single settings object (then
+    ``primary_key`` is empty too: one record per tenant). A child collection names its
+    ``parent``: the parent's stream and the field of a parent record that fills the ``{field}``
+    placeholder of ``path``; it is read once per parent record. ``each`` names a parameter the
+    API requires one value of per call (Assets by ``status``): the collection is read once per
+    value. ``max_page_size`` is the API's largest ``pageSize``.
+    """
 
     stream: str
     path: str
@@ -84,11 +130,21 @@ class Resource:
     scope: str = "accounting.settings.read"
     write: WriteRule | None = None
     description: str = ""
+    api: Api = ACCOUNTING
+    max_page_size: int = 1000
+    parent: tuple[str, str] | None = None
+    each: tuple[str, tuple[str, ...]] | None = None
 
     @property
     def replication(self) -> Replication:
         """INCREMENTAL when Xero gives a field to bookmark on, else FULL_TABLE."""
         return Replication.INCREMENTAL if self.replication_key else Replication.FULL_TABLE
+
+    def request_path(self, **ids: str) -> str:
+        """The path to hand the client: Accounting paths as they are (the client adds
+        ``/api.xro/2.0``), other APIs' from the root; ``ids`` fill a child's placeholder."""
+        path = self.path.format(**ids) if ids else self.path
+        return path if self.api is ACCOUNTING else f"{self.api.base_path}/{path}"
 
 
 _UPDATED = "UpdatedDateUTC"
@@ -315,6 +371,34 @@ RESOURCES: tuple[Resource, ...] = (
         "users", "Users", "Users", "UserID",
         replication_key=_UPDATED, modified_since=True, order=_ASC,
     ),
+    # Projects API (projects.xro/2.0): page + pageSize (1-500, default 50), `pagination` and
+    # `items`; no If-Modified-Since and no change date on projects, tasks or time entries.
+    Resource(
+        "projects", "Projects", "items", "projectId", Paging.PAGE, scope="projects.read",
+        api=PROJECTS, max_page_size=500,
+    ),
+    Resource(
+        "project_users", "ProjectsUsers", "items", "userId", Paging.PAGE, scope="projects.read",
+        api=PROJECTS, max_page_size=500,
+    ),
+    Resource(
+        "project_tasks", "Projects/{projectId}/Tasks", "items", "taskId", Paging.PAGE,
+        scope="projects.read", api=PROJECTS, max_page_size=500,
+        parent=("projects", "projectId"),
+    ),
+    Resource(
+        "project_time", "Projects/{projectId}/Time", "items", "timeEntryId", Paging.PAGE,
+        scope="projects.read", api=PROJECTS, max_page_size=500,
+        parent=("projects", "projectId"),
+    ),
+    # Fixed Assets API (assets.xro/1.0): `status` is required on /Assets, one value a call;
+    # pageSize defaults to 10 and the spec gives no maximum (100 is asked for).
+    Resource(
+        "assets", "Assets", "items", "assetId", Paging.PAGE, scope="assets.read", api=ASSETS,
+        max_page_size=100, each=("status", ("DRAFT", "REGISTERED", "DISPOSED")),
+    ),
+    Resource("asset_types", "AssetTypes", "", "assetTypeId", scope="assets.read", api=ASSETS),
+    Resource("asset_settings", "Settings", "", "", scope="assets.read", api=ASSETS),
 )
 
 # fmt: on

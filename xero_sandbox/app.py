@@ -1,4 +1,4 @@
-"""Assembly of the sandbox's ASGI app: one origin for identity, the Accounting API and admin."""
+"""Assembly of the sandbox's ASGI app: one origin for identity, the APIs and admin."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from starlette.applications import Starlette
 from starlette.middleware import Middleware
 
 from xero_sandbox import admin, gate, identity, reads, writes
+from xero_sandbox.apis import routes as other_apis
 from xero_sandbox.clock import Clock
 from xero_sandbox.config import SandboxConfig
 from xero_sandbox.context import SandboxContext
@@ -56,6 +57,7 @@ def build_app(config: SandboxConfig) -> Starlette:
         *admin.routes,
         *writes.routes,
         *reads.routes,
+        *other_apis.routes,
     ]
     app = Starlette(routes=routes, middleware=[Middleware(gate.Gate, ctx)], lifespan=lifespan)
     app.state.ctx = ctx

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import NoReturn
 
 from xero_sandbox.config import SandboxConfig
+from xero_sandbox.regions import parse_regions
 
 __all__ = ["main"]
 
@@ -36,6 +37,12 @@ def _world_flags(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--scale", type=int, default=_DEFAULTS.scale, help="invoices per tenant")
     parser.add_argument("--seed", type=int, default=_DEFAULTS.seed, help="random seed")
+    parser.add_argument(
+        "--regions",
+        default=_DEFAULTS.regions,
+        help="organisation regions, comma-separated (NZ, AU, UK, US): tenant i is of the "
+        "i-th region, round the list",
+    )
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -72,6 +79,10 @@ def _check(args: argparse.Namespace) -> str | None:
         return "--empty-tenants must be 0 or more"
     if args.scale < 0:
         return "--scale must be 0 or more"
+    try:
+        parse_regions(args.regions)
+    except ValueError as exc:
+        return str(exc)
     if args.command == "serve":
         if not 0 <= args.port <= 65535:
             return "--port must be between 0 and 65535"

@@ -19,6 +19,7 @@ class SandboxConfig:
     scale: int = 100  # invoices per tenant; other resources grow in proportion
     empty_tenants: int = 0  # extra tenants with only settings (accounts, tax rates...)
     seed: int = 42
+    regions: str = "NZ"  # comma list: tenant i is an organisation of region i modulo the list
     latency_ms: float = 0.0  # base latency per API call
     latency_per_record_ms: float = 0.0  # extra latency per record returned
     time_scale: float = 1.0  # every window and expiry is divided by this

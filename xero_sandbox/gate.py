@@ -1,6 +1,7 @@
-"""The gate before the Accounting API: JSON only, auth, tenant, scopes, faults, limits, latency.
+"""The gate before the APIs: JSON only, auth, tenant, scopes, faults, limits, latency.
 
-``Gate(app, ctx)`` is ASGI middleware. For ``/api.xro/2.0/...`` it, in order:
+``Gate(app, ctx)`` is ASGI middleware. For ``/api.xro/2.0/...`` and the other APIs' base paths
+(``/projects.xro/2.0``, ``/assets.xro/1.0``: scope ``<api>`` or ``<api>.read``) it, in order:
 
 1. refuses a request whose ``Accept`` does not name ``application/json`` (406, see below);
 2. checks the Bearer token (401 ``AuthenticationUnsuccessful`` or ``TokenExpired``);
@@ -27,6 +28,7 @@ from starlette.datastructures import Headers, MutableHeaders
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from xero_sandbox.apis.table import API_PREFIXES
 from xero_sandbox.faults import OUTAGE_MESSAGE, Faults
 from xero_sandbox.identity import (
     AuthFailure,
@@ -98,12 +100,32 @@ def _families(segments: list[str]) -> tuple[str, ...] | None:
     return _ENDPOINT_SCOPES.get(head)
 
 
-def scope_allows(scopes: Iterable[str], method: str, api_path: str) -> bool:
-    """Whether ``scopes`` cover ``method`` on an Accounting path (relative to ``/api.xro/2.0``).
+# Base path (lower case) of every API behind the gate -> the scope family of the whole API
+# (None: Accounting, whose families depend on the endpoint).
+_PREFIX_FAMILIES: dict[str, str | None] = {
+    API_PREFIX.lower(): None,
+    **{prefix.lower(): api for api, prefix in API_PREFIXES.items()},
+}
 
-    Paths the table does not know are allowed, so the API itself can answer (e.g. with a 404).
+
+def _api_prefix(path: str) -> str | None:
+    """The base path (lower case) of the API ``path`` is under, or None."""
+    for prefix in _PREFIX_FAMILIES:
+        if path == prefix or path.startswith(prefix + "/"):
+            return prefix
+    return None
+
+
+def scope_allows(
+    scopes: Iterable[str], method: str, api_path: str, prefix: str = API_PREFIX
+) -> bool:
+    """Whether ``scopes`` cover ``method`` on a path relative to the API's base ``prefix``.
+
+    Accounting paths the table does not know are allowed, so the API itself can answer (e.g.
+    with a 404).
     """
-    families = _families([part for part in api_path.split("/") if part])
+    family = _PREFIX_FAMILIES.get(prefix.lower())
+    families = (family,) if family else _families([part for part in api_path.split("/") if part])
     if families is None:
         return True
     granted = set(scopes)
@@ -184,8 +206,9 @@ class Gate:
             host = f"[{server[0]}]" if ":" in str(server[0]) else server[0]
             self.ctx.webhooks.learn_base_url(f"{scope.get('scheme', 'http')}://{host}:{server[1]}")
         path = str(scope["path"]).lower()
-        if path == API_PREFIX.lower() or path.startswith(API_PREFIX.lower() + "/"):
-            await self._api(scope, receive, send)
+        prefix = _api_prefix(path)
+        if prefix is not None:
+            await self._api(scope, receive, send, prefix)
         elif path == "/connections" or path.startswith("/connections/"):
             await self._tenantless(scope, receive, send)
         else:
@@ -220,7 +243,7 @@ class Gate:
             return
         await self.app(scope, receive, self._decorate(scope, send, admission.headers))
 
-    async def _api(self, scope: Scope, receive: Receive, send: Send) -> None:
+    async def _api(self, scope: Scope, receive: Receive, send: Send, prefix: str) -> None:
         headers = Headers(scope=scope)
         if not accepts_json(headers.get("accept")):
             await _not_json()(scope, receive, send)
@@ -229,8 +252,8 @@ class Gate:
         try:
             principal = authority.authenticate(headers.get("authorization"))
             tenant_id = authority.tenant_for(principal, headers.get("xero-tenant-id"))
-            api_path = str(scope["path"])[len(API_PREFIX) :]
-            if not scope_allows(principal.scopes, str(scope["method"]), api_path):
+            api_path = str(scope["path"])[len(prefix) :]
+            if not scope_allows(principal.scopes, str(scope["method"]), api_path, prefix):
                 raise AuthFailure(401, "AuthorizationUnsuccessful")
         except AuthFailure as failure:
             await auth_failure_response(failure)(scope, receive, send)

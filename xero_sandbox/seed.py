@@ -25,6 +25,7 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
+from xero_sandbox.apis.seeding import seed_other_apis
 from xero_sandbox.config import SandboxConfig
 from xero_sandbox.ledger import (
     ACCOUNT_CLASS,
@@ -35,6 +36,7 @@ from xero_sandbox.ledger import (
     quantity,
     unit,
 )
+from xero_sandbox.regions import apply_region, parse_regions
 from xero_sandbox.store import Store, Tenant
 
 __all__ = ["SEED_START", "seed_if_empty", "seed_tenant"]
@@ -1232,15 +1234,17 @@ def seed_if_empty(store: Store, config: SandboxConfig) -> bool:
         raise ValueError(f"{store.path} holds an unfinished seed; delete it and start again")
     created = _day_ms(date(2025, 3, 1))
     total = config.tenants + config.empty_tenants
+    regions = parse_regions(config.regions)
     for index in range(total):
         rng = random.Random(f"xero-sandbox:{config.seed}:{index}")
         empty = index >= config.tenants
+        region = regions[index % len(regions)]
         name = (
             f"Empty Company {index - config.tenants + 1}"
             if empty
-            else "Demo Company (NZ)"
+            else f"Demo Company ({region})"
             if index == 0
-            else f"Demo Company (NZ) {index + 1}"
+            else f"Demo Company ({region}) {index + 1}"
         )
         tenant = Tenant(
             tenant_id=str(uuid.UUID(int=rng.getrandbits(128), version=4)),
@@ -1252,6 +1256,8 @@ def seed_if_empty(store: Store, config: SandboxConfig) -> bool:
         if config.scale >= 100_000:
             print(f"xero-sandbox: seeding {name}...", file=sys.stderr, flush=True)
         seed_tenant(store, tenant, rng, config.scale)
+        apply_region(store, tenant.tenant_id, region)
+        seed_other_apis(store, tenant, f"xero-sandbox:{config.seed}:{index}:apis", config.scale)
     store.set_meta("seeded", "1")
     store.set_meta("seed", str(config.seed))
     store.set_meta("scale", str(config.scale))

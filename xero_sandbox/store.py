@@ -8,7 +8,8 @@ API used by the read side, the ledger and the writes module (keep it stable; ext
 - Records are plain dicts in Xero's wire form: PascalCase keys, dates as ``/Date(ms+0000)/``
   strings, money as ``Decimal`` (encoded as JSON numbers digit for digit).
   ``put(tenant_id, resource, record)`` inserts or replaces by primary key (resource is the
-  collection name, e.g. ``"Invoices"``; the key field comes from ``catalog``);
+  collection name, e.g. ``"Invoices"``, or ``"projects/Projects"`` for another API; the key
+  field comes from ``catalog`` or ``apis.table``);
   ``put_many`` streams many; ``get(tenant_id, resource, id)``; ``get_by_number``;
   ``get_by_name`` (Contacts by Name, Accounts by Code, case-insensitive), ``all_by_name``;
   ``iter_records(tenant_id, resource)``; ``count(tenant_id, resource)``.
@@ -34,6 +35,7 @@ from typing import Any
 
 import msgspec
 
+from xero_sandbox.apis.table import collection_for
 from xero_sandbox.catalog import spec_for
 
 __all__ = [
@@ -298,7 +300,7 @@ class Store:
 
     # ----------------------------------------------------------------- records
     def _row(self, t: int, resource: str, record: Record) -> tuple[Any, ...]:
-        spec = spec_for(resource)
+        spec = spec_for(resource) or collection_for(resource)
         if spec is None:
             raise KeyError(f"unknown resource {resource!r}")
         record_id = record.get(spec.key)

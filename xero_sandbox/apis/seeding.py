@@ -1,0 +1,285 @@
+"""Demo data of the APIs beside Accounting: projects with tasks and time, fixed assets.
+
+Deterministic: one ``random.Random`` per tenant, seeded apart from the Accounting seed's (whose
+output stays byte for byte what it was). Grown by ``--scale``: ``scale // 20 + 3`` projects with
+2-4 tasks each and 2-6 + ``scale // 100`` time entries a project; ``scale // 10 + 4`` assets.
+Projects refer to the tenant's contacts and users, asset types to its fixed-asset and
+depreciation accounts. Empty tenants (``--empty-tenants``) have neither API (no subscription).
+"""
+
+from __future__ import annotations
+
+import random
+import uuid
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+from xero_sandbox.apis.table import stored_name
+from xero_sandbox.store import Store, Tenant
+
+__all__ = ["LAST_DEPRECIATION", "seed_other_apis"]
+
+Record = dict[str, Any]
+
+LAST_DEPRECIATION = date(2026, 8, 31)  # depreciation is run to the end of each month
+_FIRST_DAY = date(2025, 4, 1)
+_LAST_DAY = date(2026, 9, 30)
+_PROJECT_KINDS = ("Kitchen fit-out", "Office move", "Website rebuild", "Garden design", "Audit")
+_TASKS = (
+    ("Design", "TIME"),
+    ("Build", "TIME"),
+    ("Materials", "FIXED"),
+    ("Site visit", "NON_CHARGEABLE"),
+)
+# (type name, fixed asset account code, effective life in years)
+_ASSET_TYPES = (("Office Equipment", "710", 5), ("Computer Equipment", "720", 3))
+_ASSET_NAMES = {
+    "Office Equipment": ("Desk", "Chair", "Printer", "Shelving", "Whiteboard"),
+    "Computer Equipment": ("Laptop", "Monitor", "Server", "Tablet", "Router"),
+}
+
+
+class _Gen:
+    def __init__(self, rng: random.Random) -> None:
+        self.rng = rng
+
+    def uid(self) -> str:
+        return str(uuid.UUID(int=self.rng.getrandbits(128), version=4))
+
+    def day(self, first: date = _FIRST_DAY, last: date = _LAST_DAY) -> date:
+        return first + timedelta(days=self.rng.randrange((last - first).days + 1))
+
+
+def _money(value: Decimal) -> Decimal:
+    return value.quantize(Decimal("0.01"))
+
+
+def _amount(currency: str, value: Decimal) -> Record:
+    return {"currency": currency, "value": _money(value)}
+
+
+def _iso(moment: datetime) -> str:
+    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def seed_other_apis(store: Store, tenant: Tenant, seed_text: str, scale: int) -> None:
+    """Write one tenant's projects and assets (nothing for an empty tenant)."""
+    if tenant.empty:
+        return
+    gen = _Gen(random.Random(seed_text))
+    with store.transaction():
+        _projects(store, tenant.tenant_id, gen, scale)
+        _assets(store, tenant.tenant_id, gen, scale)
+
+
+def _projects(store: Store, tid: str, gen: _Gen, scale: int) -> None:
+    rng = gen.rng
+    org = next(store.iter_records(tid, "Organisation"))
+    currency = str(org.get("BaseCurrency") or "NZD")
+    users = [
+        {
+            "userId": u["UserID"],
+            "name": f"{u.get('FirstName', '')} {u.get('LastName', '')}".strip(),
+            "email": u.get("EmailAddress", ""),
+        }
+        for u in store.iter_records(tid, "Users")
+    ]
+    store.put_many(tid, stored_name("projects", "ProjectsUsers"), users)
+    contacts = [
+        c["ContactID"] for c, _ in zip(store.iter_records(tid, "Contacts"), range(40), strict=False)
+    ]
+    projects: list[Record] = []
+    tasks: list[Record] = []
+    times: list[Record] = []
+    for number in range(1, scale // 20 + 4):
+        project_id = gen.uid()
+        closed = rng.random() < 0.3
+        project_tasks: list[Record] = []
+        for name, charge in rng.sample(_TASKS, rng.randint(2, 4)):
+            rate = Decimal(rng.choice((60, 85, 120, 150))) if charge == "TIME" else Decimal(0)
+            if charge == "FIXED":
+                rate = Decimal(rng.randrange(200, 3000))
+            project_tasks.append(
+                {
+                    "taskId": gen.uid(),
+                    "name": name,
+                    "rate": _amount(currency, rate),
+                    "chargeType": charge,
+                    "estimateMinutes": rng.choice((60, 120, 240, 480, 960)),
+                    "projectId": project_id,
+                    "status": "INVOICED" if closed else "ACTIVE",
+                }
+            )
+        entries: list[Record] = []
+        for _ in range(rng.randint(2, 6) + scale // 100):
+            task = rng.choice(project_tasks)
+            when = datetime.combine(gen.day(), datetime.min.time(), UTC) + timedelta(
+                hours=rng.randint(7, 17)
+            )
+            entries.append(
+                {
+                    "timeEntryId": gen.uid(),
+                    "userId": rng.choice(users)["userId"] if users else gen.uid(),
+                    "projectId": project_id,
+                    "taskId": task["taskId"],
+                    "dateUtc": _iso(when),
+                    "dateEnteredUtc": _iso(when + timedelta(hours=rng.randint(1, 30))),
+                    "duration": rng.choice((15, 30, 45, 60, 90, 120, 240, 480)),
+                    "description": f"{task['name']} work",
+                    "status": "INVOICED" if closed else rng.choice(("ACTIVE", "ACTIVE", "LOCKED")),
+                }
+            )
+        task_total = Decimal(0)
+        for task in project_tasks:
+            minutes = sum(e["duration"] for e in entries if e["taskId"] == task["taskId"])
+            rate = task["rate"]["value"]
+            total = {"TIME": rate * minutes / 60, "FIXED": rate}.get(task["chargeType"], Decimal(0))
+            invoiced = total if closed else Decimal(0)
+            task.update(
+                totalMinutes=minutes,
+                totalAmount=_amount(currency, total),
+                minutesInvoiced=minutes if closed else 0,
+                minutesToBeInvoiced=0 if closed else minutes,
+                fixedMinutes=minutes if task["chargeType"] == "FIXED" else 0,
+                nonChargeableMinutes=minutes if task["chargeType"] == "NON_CHARGEABLE" else 0,
+                amountToBeInvoiced=_amount(currency, total - invoiced),
+                amountInvoiced=_amount(currency, invoiced),
+            )
+            task_total += _money(total)
+        logged = sum(e["duration"] for e in entries)
+        estimate = _money(task_total * Decimal("1.2") + rng.randrange(0, 2000))
+        zero = _amount(currency, Decimal(0))
+        done = _amount(currency, task_total) if closed else zero
+        open_ = zero if closed else _amount(currency, task_total)
+        deadline = datetime.combine(gen.day(), datetime.min.time(), UTC)
+        projects.append(
+            {
+                "projectId": project_id,
+                "contactId": rng.choice(contacts) if contacts else gen.uid(),
+                "name": f"{rng.choice(_PROJECT_KINDS)} #{number}",
+                "currencyCode": currency,
+                "minutesLogged": logged,
+                "totalTaskAmount": _amount(currency, task_total),
+                "totalExpenseAmount": zero,
+                "minutesToBeInvoiced": 0 if closed else logged,
+                "taskAmountToBeInvoiced": open_,
+                "taskAmountInvoiced": done,
+                "expenseAmountToBeInvoiced": zero,
+                "expenseAmountInvoiced": zero,
+                "projectAmountInvoiced": done,
+                "deposit": zero,
+                "depositApplied": zero,
+                "creditNoteAmount": zero,
+                "deadlineUtc": _iso(deadline),
+                "totalInvoiced": done,
+                "totalToBeInvoiced": open_,
+                "estimate": _amount(currency, estimate),
+                "status": "CLOSED" if closed else "INPROGRESS",
+            }
+        )
+        tasks += project_tasks
+        times += entries
+    store.put_many(tid, stored_name("projects", "Projects"), projects)
+    store.put_many(tid, stored_name("projects", "Tasks"), tasks)
+    store.put_many(tid, stored_name("projects", "Time"), times)
+
+
+def _months(start: date, end: date) -> int:
+    """Whole months of depreciation from ``start`` to ``end`` (full-month averaging)."""
+    return max(0, (end.year - start.year) * 12 + end.month - start.month + 1)
+
+
+def _assets(store: Store, tid: str, gen: _Gen, scale: int) -> None:
+    rng = gen.rng
+    accounts = {a["Code"]: a["AccountID"] for a in store.iter_records(tid, "Accounts")}
+    types: list[Record] = []
+    for name, code, life in _ASSET_TYPES:
+        type_id = gen.uid()
+        types.append(
+            {
+                "assetTypeId": type_id,
+                "assetTypeName": name,
+                "fixedAssetAccountId": accounts.get(code),
+                "depreciationExpenseAccountId": accounts.get("416"),
+                "accumulatedDepreciationAccountId": accounts.get(code),
+                "bookDepreciationSetting": {
+                    "depreciableObjectId": type_id,
+                    "depreciableObjectType": "AssetType",
+                    "depreciationMethod": "StraightLine",
+                    "averagingMethod": "FullMonth",
+                    "depreciationRate": _money(Decimal(100) / life),
+                    "effectiveLifeYears": life,
+                    "depreciationCalculationMethod": "Life",
+                },
+                "locks": 0,
+            }
+        )
+    assets = []
+    count = scale // 10 + 4
+    for number in range(1, count + 1):
+        kind = rng.choice(types)
+        life = int(kind["bookDepreciationSetting"]["effectiveLifeYears"])
+        bought = gen.day(date(2023, 1, 1), date(2026, 6, 30))
+        price = _money(Decimal(rng.randrange(50_000, 2_000_000)) / 100)
+        roll = rng.random()
+        status = "Draft" if roll < 0.25 else "Disposed" if roll < 0.4 else "Registered"
+        asset_id = gen.uid()
+        end = LAST_DEPRECIATION
+        record: Record = {
+            "assetId": asset_id,
+            "assetName": f"{rng.choice(_ASSET_NAMES[kind['assetTypeName']])} {number}",
+            "assetTypeId": kind["assetTypeId"],
+            "assetNumber": f"FA-{number:04d}",
+            "purchaseDate": bought.isoformat(),
+            "purchasePrice": price,
+            "assetStatus": status,
+            "serialNumber": f"SN{rng.randrange(10**7, 10**8)}",
+            "warrantyExpiryDate": (bought + timedelta(days=365 * 2)).isoformat(),
+            "canRollback": status == "Registered",
+            "isDeleteEnabledForDate": status == "Draft",
+        }
+        if status == "Disposed":
+            disposed = gen.day(bought, date(2026, 8, 31)) if bought < date(2026, 8, 31) else end
+            end = disposed
+            record["disposalDate"] = disposed.isoformat()
+            record["disposalPrice"] = _money(price * Decimal(rng.randrange(5, 60)) / 100)
+        else:
+            record["disposalPrice"] = Decimal("0.00")
+        setting = {**kind["bookDepreciationSetting"], "depreciableObjectId": asset_id}
+        setting["depreciableObjectType"] = "Asset"
+        record["bookDepreciationSetting"] = setting
+        months = 0 if status == "Draft" else min(_months(bought, end), life * 12)
+        accumulated = _money(price * months / (life * 12))
+        book_value = price - accumulated
+        detail: Record = {
+            "depreciationStartDate": bought.isoformat(),
+            "priorAccumDepreciationAmount": Decimal("0.00"),
+            "currentAccumDepreciationAmount": accumulated,
+            "currentCapitalGain": Decimal("0.00"),
+            "currentGainLoss": Decimal("0.00"),
+        }
+        if status == "Disposed":
+            sale = record["disposalPrice"]
+            detail["currentCapitalGain"] = _money(max(Decimal(0), sale - price))
+            detail["currentGainLoss"] = _money(min(sale, price) - book_value)
+            book_value = Decimal("0.00")
+        record["bookDepreciationDetail"] = detail
+        record["accountingBookValue"] = _money(book_value)
+        assets.append(record)
+    store.put_many(tid, stored_name("assets", "AssetTypes"), types)
+    store.put_many(tid, stored_name("assets", "Assets"), assets)
+    store.put(
+        tid,
+        stored_name("assets", "Settings"),
+        {
+            "assetNumberPrefix": "FA-",
+            "assetNumberSequence": f"{count + 1:04d}",
+            "assetStartDate": "2023-01-01",
+            "lastDepreciationDate": LAST_DEPRECIATION.isoformat(),
+            "defaultGainOnDisposalAccountId": accounts.get("260"),
+            "defaultLossOnDisposalAccountId": accounts.get("429"),
+            "defaultCapitalGainOnDisposalAccountId": accounts.get("260"),
+            "optInForTax": False,
+        },
+    )

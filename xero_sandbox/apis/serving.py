@@ -1,0 +1,147 @@
+"""What every API beside Accounting shares: who may call, paging, and Xero's answers.
+
+The gate has already checked the token, the tenant and the API's scope. Here:
+
+* an organisation whose region the API does not serve, or without the API in its subscription
+  (the sandbox's empty tenants), is answered 403 ``AuthenticationUnsuccessful``, as Xero answers
+  a Projects call for an organisation without Projects (pyxero issue 295);
+* ``page``/``pageSize`` paging with a ``pagination`` object and the records under ``items``
+  (Projects: default 50, 1-500; Assets: default 10), 400 for a page size the API refuses;
+* records come from the store in the order they were written (their ``rowid``).
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import Response
+
+from xero_sandbox.apis.table import stored_name
+from xero_sandbox.context import SandboxContext
+from xero_sandbox.reads import JSON, error_response, tenant_of
+from xero_sandbox.regions import region_of
+from xero_sandbox.store import decode, encode
+
+__all__ = [
+    "ApiRequest",
+    "Record",
+    "json_answer",
+    "paged",
+    "split_list",
+]
+
+Record = dict[str, Any]
+RecordTest = Callable[[Record], bool]
+
+
+def json_answer(body: Any, status: int = 200) -> Response:
+    """A JSON answer with Xero's correlation header."""
+    return Response(
+        encode(body),
+        status_code=status,
+        media_type=JSON,
+        headers={"Xero-Correlation-Id": str(uuid.uuid4())},
+    )
+
+
+def split_list(raw: str) -> list[str]:
+    """A comma list's values, lower case."""
+    return [part.strip().lower() for part in raw.split(",") if part.strip()]
+
+
+class ApiRequest:
+    """One call to an API beside Accounting: its tenant, query and stored collections."""
+
+    def __init__(self, request: Request, api: str, regions: tuple[str, ...] = ()) -> None:
+        self.request = request
+        self.api = api
+        self.ctx: SandboxContext = request.app.state.ctx
+        self.query = {k.lower(): v for k, v in request.query_params.multi_items()}
+        tenant = tenant_of(request)
+        self.tenant = tenant if tenant and self.ctx.store.has_tenant(tenant) else None
+        self.refusal: Response | None = None
+        if self.tenant is None or not self._offered(self.tenant, regions):
+            self.refusal = error_response(
+                403,
+                {
+                    "Type": None,
+                    "Title": "Forbidden",
+                    "Status": 403,
+                    "Detail": "AuthenticationUnsuccessful",
+                    "Instance": str(uuid.uuid4()),
+                    "Extensions": {},
+                },
+            )
+
+    def _offered(self, tenant: str, regions: tuple[str, ...]) -> bool:
+        cache: dict[str, tuple[bool, str]] = self.ctx.extras.setdefault("apis.tenants", {})
+        if tenant not in cache:
+            found = self.ctx.store.tenant(tenant)
+            cache[tenant] = (bool(found and found.empty), region_of(self.ctx.store, tenant))
+        empty, region = cache[tenant]
+        return not empty and (not regions or region in regions)
+
+    @property
+    def tenant_id(self) -> str:
+        """The tenant (only read after checking :attr:`refusal`)."""
+        assert self.tenant is not None
+        return self.tenant
+
+    def records(self, name: str, parent: str | None = None) -> list[Record]:
+        """A collection's records in written order (a parent's children only, if given)."""
+        store = self.ctx.store
+        sql = "SELECT body FROM records WHERE t = ? AND resource = ?"
+        args: list[Any] = [store.tenant_key(self.tenant_id), stored_name(self.api, name)]
+        if parent is not None:
+            sql += " AND number = ?"
+            args.append(parent.lower())
+        rows = store.conn.execute(sql + " ORDER BY rowid", args).fetchall()
+        return [decode(body) for (body,) in rows]
+
+    def record(self, name: str, key: str) -> Record | None:
+        """One record by its key (case-insensitive, as GUIDs are), or None."""
+        return self.ctx.store.get(self.tenant_id, stored_name(self.api, name), key.lower())
+
+    def served(self, count: int) -> None:
+        """Tell the gate how many records went out (it adds the per-record latency)."""
+        self.request.scope.setdefault("state", {})["record_count"] = count
+
+    def int_param(self, name: str, default: int) -> int | None:
+        """An integer query parameter (``default`` when absent), None when not a number."""
+        raw = self.query.get(name.lower())
+        if raw is None or raw == "":
+            return default
+        try:
+            return int(raw)
+        except ValueError:
+            return None
+
+
+def paged(
+    call: ApiRequest,
+    records: list[Record],
+    *,
+    default_size: int,
+    max_size: int | None,
+    bad_request: Callable[[str], Response],
+) -> Response:
+    """The ``{"pagination": ..., "items": [...]}`` answer of one page of ``records``."""
+    page = call.int_param("page", 1)
+    size = call.int_param("pageSize", default_size)
+    if page is None or page < 1:
+        return bad_request("page must be a number greater than 0")
+    if size is None or size < 1 or (max_size is not None and size > max_size):
+        limit = f"between 1 and {max_size}" if max_size else "greater than 0"
+        return bad_request(f"pageSize must be a number {limit}")
+    items = records[(page - 1) * size : page * size]
+    call.served(len(items))
+    pagination = {
+        "page": page,
+        "pageSize": size,
+        "pageCount": -(-len(records) // size),
+        "itemCount": len(records),
+    }
+    return json_answer({"pagination": pagination, "items": items})
