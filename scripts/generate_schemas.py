@@ -1,10 +1,12 @@
-"""Generate ``schemas/<stream>.json`` from Xero's official Accounting OpenAPI spec.
+"""Generate ``schemas/<stream>.json`` from Xero's official OpenAPI specs.
 
 Usage: ``python scripts/generate_schemas.py [SPEC] [--out DIR]`` (``make schemas``). SPEC defaults
-to ``openapi/xero_accounting.json``, the spec as committed by ``scripts/vendor_openapi.py``.
+to ``openapi/xero_accounting.json``, the spec as committed by ``scripts/vendor_openapi.py``; the
+other APIs' specs (``Api.spec_file`` of each row) are read from the same folder.
 
 For each row of ``xero_api.resources.RESOURCES`` the item schema of the GET collection's envelope
-is resolved and made tolerant, because Xero changes every few weeks:
+(or of the answer itself, where an API answers a bare list or one object) is resolved in the
+row's API spec and made tolerant, because Xero changes every few weeks:
 
 * no ``additionalProperties: false`` anywhere, so new fields pass through;
 * no ``enum``, so a new enum value never fails a sync;
@@ -12,6 +14,7 @@ is resolved and made tolerant, because Xero changes every few weeks:
 * ``x-is-msdate``/``x-is-msdate-time`` strings become ``date-time`` strings (the tap converts
   ``/Date(ms)/`` to ISO 8601 UTC);
 * numbers stay numbers (money is emitted with Xero's exact decimal text);
+* ISO ``date-time`` strings of the APIs beside Accounting keep their format;
 * ``TenantID``, the partition key, is added to every stream.
 
 Nesting is cut at a fixed depth and wherever a schema refers back to one being expanded (an
@@ -30,7 +33,7 @@ from typing import Any
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from xero_api.resources import RESOURCES, Resource  # noqa: E402
+from xero_api.resources import ACCOUNTING, RESOURCES, Resource  # noqa: E402
 
 DEFAULT_SPEC = REPO / "openapi" / "xero_accounting.json"
 MAX_DEPTH = 3  # top-level record = 0; deeper objects are loose
@@ -56,9 +59,10 @@ def _nullable(types: str | list[str]) -> list[str]:
 class Converter:
     """Resolves ``$ref``s of one spec and rewrites them into tolerant JSON Schema."""
 
-    def __init__(self, spec: dict[str, Any]) -> None:
+    def __init__(self, spec: dict[str, Any], *, iso_dates: bool = False) -> None:
         self.spec = spec
         self.components: dict[str, Any] = spec["components"]["schemas"]
+        self.iso_dates = iso_dates  # keep `format: date-time` on strings (not Accounting's)
 
     def ref_name(self, ref: str) -> str:
         prefix = "#/components/schemas/"
@@ -98,6 +102,8 @@ class Converter:
                 for key, value in node.get("properties", {}).items()
             }
             return {"type": ["object", "null"], "properties": props}
+        if kind == "string" and self.iso_dates and node.get("format") == "date-time":
+            return dict(DATE_TIME)
         if kind in ("string", "number", "integer", "boolean"):
             return {"type": _nullable(kind)}
         # Untyped nodes (rare in the spec) accept anything.
@@ -107,8 +113,11 @@ class Converter:
         """The record schema of one resource's GET collection."""
         operation = self.spec["paths"][f"/{resource.path}"]["get"]
         content = operation["responses"]["200"]["content"]["application/json"]["schema"]
-        envelope = self.components[self.ref_name(content["$ref"])]
-        items_ref = envelope["properties"][resource.envelope]["items"]
+        if not resource.envelope:  # the answer is the list, or the one object, itself
+            items_ref = content.get("items", content)
+        else:
+            envelope = self.components[self.ref_name(content["$ref"])]
+            items_ref = envelope["properties"][resource.envelope]["items"]
         record = self.convert(items_ref, 0, ())
         props: Schema = {"TenantID": {"type": "string"}}
         props.update(record["properties"])
@@ -189,11 +198,17 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if not args.spec.is_file():
         parser.error(f"spec not found: {args.spec}")
-    spec = json.loads(args.spec.read_text(encoding="utf-8"))
-    converter = Converter(spec)
+    converters: dict[str, Converter] = {}
+    for api in {r.api for r in RESOURCES}:
+        path = args.spec if api is ACCOUNTING else args.spec.parent / api.spec_file
+        if not path.is_file():
+            parser.error(f"spec not found: {path} (the {api.title} API's, beside {args.spec})")
+        spec = json.loads(path.read_text(encoding="utf-8"))
+        converters[api.name] = Converter(spec, iso_dates=api is not ACCOUNTING)
     args.out.mkdir(parents=True, exist_ok=True)
     for resource in RESOURCES:
-        write(args.out / f"{resource.stream}.json", converter.item_schema(resource))
+        schema = converters[resource.api.name].item_schema(resource)
+        write(args.out / f"{resource.stream}.json", schema)
     for stream in REPORT_STREAMS:
         write(args.out / f"{stream}.json", report_schema())
     print(f"wrote {len(RESOURCES) + len(REPORT_STREAMS)} schemas to {args.out}")

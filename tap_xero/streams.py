@@ -20,7 +20,12 @@ Reading plans, chosen from the resource row:
 * **Journals**: ``offset`` = last JournalNumber, 100 per call, integer bookmark.
 * **LinkedTransactions** (no If-Modified-Since): a full scan of every page, filtered on
   ``UpdatedDateUTC`` client-side; the scan ends on a short page, not on a short filtered page.
-* Everything else: full table, every page.
+* Everything else: full table, every page; a row with ``each`` (Assets by ``status``) once per
+  value, and a child collection (a project's tasks or time) once per parent record, the
+  parents listed by reading the parent's collection.
+* APIs beside Accounting that an organisation may lack (Projects, Fixed Assets): a 403 for a
+  tenant means its region or subscription has no such API, and the stream skips that tenant
+  with one log line.
 * **Reports**: month by month from ``start_date``, flattened to one row per tenant, report,
   month and row.
 """
@@ -44,7 +49,7 @@ from singer_sdk.singerlib.catalog import REPLICATION_INCREMENTAL
 from xero_api.codec import numbers_as_text
 from xero_api.dates import convert_msdates, format_utc, if_modified_since_header, parse_datetime
 from xero_api.errors import XeroAuthError, XeroRateLimitExhausted, XeroTokenError
-from xero_api.resources import Paging, Resource
+from xero_api.resources import ACCOUNTING, Paging, Resource, resource_for_stream
 from xero_api.schema_files import load_schema
 
 from .convert import date_converter
@@ -224,6 +229,16 @@ class TenantStream(Stream):
         except XeroAuthError as error:
             if isinstance(error, XeroTokenError):
                 raise  # the connection itself is refused: nothing else can be read either
+            if error.status == 403 and self.optional_api is not None:
+                self.logger.warning(
+                    "Skipping %s for tenant %s: the organisation does not offer the %s API "
+                    "(its region or subscription; Xero answered 403)",
+                    self.name,
+                    tenant,
+                    self.optional_api,
+                )
+                self._keep_bookmark(context)
+                return
             # This stream is not permitted for this tenant (scope, plan, role): read the rest,
             # and fail the run at its end (TapXero.sync_all).
             self.xero_tap.refused.append(error.message)
@@ -231,6 +246,11 @@ class TenantStream(Stream):
             self._keep_bookmark(context)
         finally:
             pages.close()  # a consumer that stops early stops its read
+
+    @property
+    def optional_api(self) -> str | None:
+        """The title of the API this stream reads when organisations may lack it, else None."""
+        return None
 
     def _keep_bookmark(self, context: Mapping[str, Any]) -> None:
         if not self.is_sorted:
@@ -249,12 +269,21 @@ class TenantStream(Stream):
         with numbers_as_text(self.numbers_pass_through):
             return self.xero_tap.get_json(tenant, path, params, if_modified_since, priority)
 
+    def get_body(
+        self, tenant: str, path: str, params: dict[str, str], priority: float | None = None
+    ) -> Any:
+        """GET any JSON answer (a list, a settings object...) for a tenant."""
+        with numbers_as_text(self.numbers_pass_through):
+            return self.xero_tap.get_body(tenant, path, params, None, priority)
+
 
 class XeroStream(TenantStream):
     """Any row of the resource table."""
 
     def __init__(self, tap: TapXero, resource: Resource) -> None:
         self.resource = resource
+        # Other APIs need scopes of their own and may be missing from an organisation: opt in.
+        self.selected_by_default = resource.api is ACCOUNTING
         schema = load_schema(resource.stream)
         super().__init__(tap, resource.stream, schema)
         self._convert_dates = date_converter(schema)
@@ -262,8 +291,16 @@ class XeroStream(TenantStream):
         self._partition_state: dict[str, Any] = {}
         self._incremental = False
         self._treat_as_sorted = False
-        self.primary_keys = [TENANT_KEY, resource.primary_key]
+        # A settings object (no key of its own) is one record per tenant.
+        self.primary_keys = (
+            [TENANT_KEY, resource.primary_key] if resource.primary_key else [TENANT_KEY]
+        )
         self.replication_key = resource.replication_key
+
+    @property
+    def optional_api(self) -> str | None:
+        """The API's title when organisations may lack it (Projects, Fixed Assets)."""
+        return self.resource.api.title if self.resource.api.optional else None
 
     @property
     def is_sorted(self) -> bool:
@@ -276,9 +313,10 @@ class XeroStream(TenantStream):
 
     @property
     def page_size(self) -> int:
-        """Records per page where Xero takes ``pageSize``."""
+        """Records per page where Xero takes ``pageSize`` (at most the API's maximum)."""
         if self.resource.paging is Paging.PAGE:
-            return int(self.config.get("page_size") or 1000)
+            wanted = int(self.config.get("page_size") or 1000)
+            return min(wanted, self.resource.max_page_size)
         return FIXED_PAGE_SIZE
 
     def _increment_stream_state(
@@ -326,11 +364,8 @@ class XeroStream(TenantStream):
     def _base_params(self) -> dict[str, str]:
         return dict(self.resource.params)
 
-    def _records(self, body: dict[str, Any]) -> list[Record]:
-        records = body.get(self.resource.envelope) or []
-        if not isinstance(records, list):
-            raise TypeError(f"{self.resource.path}: {self.resource.envelope} is not a list")
-        return self._prepare(records)
+    def _records(self, body: Any) -> list[Record]:
+        return self._prepare(_listed(self.resource, body))
 
     def produce(self, tenant: str, start: PartitionStart) -> Iterator[list[Record]]:
         """Choose the reading plan from the resource row."""
@@ -341,6 +376,8 @@ class XeroStream(TenantStream):
             return self._cursor_pages(tenant, start)
         if row.replication_key:
             return self._filtered_scan(tenant, start)
+        if row.parent:
+            return self._child_pages(tenant)
         return self._full_table(tenant)
 
     def _cursor_pages(self, tenant: str, start: PartitionStart) -> Iterator[list[Record]]:
@@ -359,7 +396,7 @@ class XeroStream(TenantStream):
                 params["page"] = str(page)
             if row.paging is Paging.PAGE:
                 params["pageSize"] = str(self.page_size)
-            body = self.get_json(tenant, row.path, params, ims, calls_left)
+            body = self.get_json(tenant, row.request_path(), params, ims, calls_left)
             calls_left = _calls_left(body)
             records = self._records(body)
             fresh = []
@@ -396,7 +433,7 @@ class XeroStream(TenantStream):
         ims = if_modified_since_header(first_start) if first_start else None
         while True:
             params = {**self._base_params(), "offset": str(offset)}
-            records = self._records(self.get_json(tenant, row.path, params, ims))
+            records = self._records(self.get_json(tenant, row.request_path(), params, ims))
             if records:
                 yield records
                 offset = max(int(r[row.replication_key or "JournalNumber"]) for r in records)
@@ -410,7 +447,7 @@ class XeroStream(TenantStream):
         page = 1
         while True:
             params = {**self._base_params(), "page": str(page)}
-            records = self._records(self.get_json(tenant, row.path, params))
+            records = self._records(self.get_json(tenant, row.request_path(), params))
             fresh = [
                 r
                 for r in records
@@ -428,33 +465,70 @@ class XeroStream(TenantStream):
     def _full_table(self, tenant: str) -> Iterator[list[Record]]:
         row = self.resource
         if row.paging is Paging.NONE:
-            yield self._records(self.get_json(tenant, row.path, self._base_params()))
+            yield self._records(self.get_body(tenant, row.request_path(), self._base_params()))
             return
-        yield from self._paged_full_table(tenant)
+        if row.each is None:
+            yield from self._paged_full_table(tenant, row, row.request_path())
+            return
+        name, values = row.each
+        for value in values:
+            yield from self._paged_full_table(tenant, row, row.request_path(), {name: value})
 
-    def _page_params(self, page: int) -> dict[str, str]:
-        params = {**self._base_params(), "page": str(page)}
+    def _page_params(self, page: int, extra: Mapping[str, str] | None = None) -> dict[str, str]:
+        params = {**self._base_params(), **(extra or {}), "page": str(page)}
         if self.resource.paging is Paging.PAGE:
             params["pageSize"] = str(self.page_size)
         return params
 
-    def _paged_full_table(self, tenant: str) -> Iterator[list[Record]]:
-        row = self.resource
+    def _paged_full_table(
+        self, tenant: str, row: Resource, path: str, extra: Mapping[str, str] | None = None
+    ) -> Iterator[list[Record]]:
+        """Every page of one collection (this stream's, or a parent's read for its IDs)."""
         page = 1
         calls_left: float | None = None
         while True:
-            body = self.get_json(tenant, row.path, self._page_params(page), None, calls_left)
+            body = self.get_body(tenant, path, self._page_params(page, extra), calls_left)
             calls_left = _calls_left(body)
-            records = self._records(body)
-            yield records
+            records = _listed(row, body)
+            yield self._prepare(records) if row is self.resource else records
             if len(records) < self.page_size:
                 return
             page += 1
 
+    def _child_pages(self, tenant: str) -> Iterator[list[Record]]:
+        """A child collection, read for each record of its parent's collection in turn."""
+        row = self.resource
+        assert row.parent is not None
+        parent_stream, field = row.parent
+        parent = resource_for_stream(parent_stream)
+        ids = [
+            str(record[field])
+            for page in self._paged_full_table(tenant, parent, parent.request_path())
+            for record in page
+            if record.get(field)
+        ]
+        for parent_id in ids:
+            for page in self._paged_full_table(tenant, row, row.request_path(**{field: parent_id})):
+                if page:
+                    yield page
 
-def _calls_left(body: dict[str, Any]) -> float | None:
+
+def _listed(row: Resource, body: Any) -> list[Record]:
+    """The records of one answer: under the row's envelope key, or the answer itself (a list,
+    or a single settings object)."""
+    if row.envelope:
+        body = body.get(row.envelope) if isinstance(body, dict) else None
+        records = body or []
+    else:
+        records = body if isinstance(body, list) else [body] if isinstance(body, dict) else None
+    if not isinstance(records, list):
+        raise TypeError(f"{row.path}: the answer holds no list of records")
+    return records
+
+
+def _calls_left(body: Any) -> float | None:
     """Calls a paged read still needs after this answer (its ``pagination``), if told."""
-    pagination = body.get("pagination")
+    pagination = body.get("pagination") if isinstance(body, dict) else None
     if isinstance(pagination, dict):
         count, page = pagination.get("pageCount"), pagination.get("page")
         if isinstance(count, int) and isinstance(page, int):

@@ -163,12 +163,23 @@ class TapXero(Tap):
 
         ``priority``: calls the read still needs (the rate limiter serves the longest first).
         """
-        body = self.client.get(
-            path, tenant, params, if_modified_since=if_modified_since, priority=priority
-        ).data
+        body = self.get_body(tenant, path, params, if_modified_since, priority)
         if not isinstance(body, dict):
             raise XeroError(f"GET {path} for tenant {tenant}: expected a JSON object")
         return body
+
+    def get_body(
+        self,
+        tenant: str,
+        path: str,
+        params: dict[str, str],
+        if_modified_since: str | None = None,
+        priority: float | None = None,
+    ) -> Any:
+        """GET any JSON answer (object or list) of any Xero API for a tenant."""
+        return self.client.get(
+            path, tenant, params, if_modified_since=if_modified_since, priority=priority
+        ).data
 
     # -- reading ahead ---------------------------------------------------------------------
 

@@ -44,9 +44,9 @@ class Api:
     optional: bool = False
 
 
-ACCOUNTING = Api("accounting", "Accounting", "/api.xro/2.0", "xero_accounting.yaml")
-PROJECTS = Api("projects", "Projects", "/projects.xro/2.0", "xero-projects.yaml", optional=True)
-ASSETS = Api("assets", "Fixed Assets", "/assets.xro/1.0", "xero_assets.yaml", optional=True)
+ACCOUNTING = Api("accounting", "Accounting", "/api.xro/2.0", "xero_accounting.json")
+PROJECTS = Api("projects", "Projects", "/projects.xro/2.0", "xero-projects.json", optional=True)
+ASSETS = Api("assets", "Fixed Assets", "/assets.xro/1.0", "xero_assets.json", optional=True)
 APIS: tuple[Api, ...] = (ACCOUNTING, PROJECTS, ASSETS)
 
 
