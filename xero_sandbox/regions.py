@@ -41,8 +41,8 @@ def parse_regions(text: str) -> tuple[str, ...]:
     regions = tuple(part.strip().upper() for part in text.split(",") if part.strip())
     unknown = [r for r in regions if r not in REGIONS]
     if not regions or unknown:
-        known = ",".join(REGIONS)
-        raise ValueError(f"--regions: {','.join(unknown) or text!r} is not a list of {known}")
+        wrong = ", ".join(unknown) if unknown else repr(text)
+        raise ValueError(f"--regions: unknown region {wrong} (choose from {', '.join(REGIONS)})")
     return regions
 
 
