@@ -42,7 +42,7 @@ from meltano_sandbox import (  # noqa: E402
     sandbox_env,
 )
 
-from xero_api.resources import RESOURCES  # noqa: E402
+from xero_api.resources import ACCOUNTING, RESOURCES  # noqa: E402
 
 __all__ = [
     "MELTANO",
@@ -233,7 +233,14 @@ def expected_rows(
     Also returns the streams the tap reads with includeArchived/includeDeleted: the sandbox
     counts what a default GET serves, so for those the tap may rightly load more.
     """
-    stream_of = {r.path: r.stream for r in RESOURCES} | {r.envelope: r.stream for r in RESOURCES}
+    accounting = [r for r in RESOURCES if r.api is ACCOUNTING]
+    stream_of = {r.path: r.stream for r in accounting} | {r.envelope: r.stream for r in accounting}
+    # Other APIs' collections are counted as `<api>/<last path segment>` (`projects/Tasks`).
+    stream_of |= {
+        f"{r.api.name}/{r.path.rsplit('/', 1)[-1]}": r.stream
+        for r in RESOURCES
+        if r.api is not ACCOUNTING
+    }
     expected: dict[str, dict[str, int]] = {}
     for tenant, per_resource in counts.items():
         for name, rows in per_resource.items():

@@ -1,4 +1,4 @@
-"""Which OAuth scope each Accounting endpoint needs (xero-api-facts §7.1).
+"""Which OAuth scope each endpoint needs (xero-api-facts §7.1; other APIs: one scope each).
 
 Apps created since 2 March 2026 may only request the *granular* scopes (``accounting.invoices``
 …); older apps may still hold the broad ``accounting.transactions`` until September 2027. Reads
@@ -8,7 +8,7 @@ when Xero answers 401/403, and for the default scope lists.
 
 from __future__ import annotations
 
-from .resources import RESOURCES
+from .resources import ACCOUNTING, RESOURCES
 
 __all__ = [
     "BROAD_EQUIVALENT",
@@ -66,7 +66,7 @@ BROAD_EQUIVALENT: dict[str, str] = {
     "accounting.manualjournals": "accounting.transactions",
 }
 
-_BY_PATH: dict[str, str] = {r.path.lower(): r.scope for r in RESOURCES}
+_BY_PATH: dict[str, str] = {r.path.lower(): r.scope for r in RESOURCES if r.api is ACCOUNTING}
 _BY_PATH.update(
     {
         "organisation": "accounting.settings.read",
@@ -76,13 +76,27 @@ _BY_PATH.update(
 )
 
 
+# Base path of each API beside Accounting ("projects.xro/2.0") -> the scope its rows read with.
+_BY_API: dict[str, str] = {
+    r.api.base_path.strip("/").lower(): r.scope for r in RESOURCES if r.api is not ACCOUNTING
+}
+
+
+def _for_method(method: str, scope: str) -> str:
+    return scope.removesuffix(".read") if method.upper() != "GET" else scope
+
+
 def probable_scope(method: str, path: str) -> str | None:
-    """The scope an Accounting call most likely needs, or None when it is not an Accounting path.
+    """The scope a call most likely needs, or None when the path is no API's we know.
 
     ``path`` is what was passed to the client (``Invoices``, ``Reports/TrialBalance``,
-    ``/api.xro/2.0/Contacts/…``); writes (any method but GET) need the scope without ``.read``.
+    ``/api.xro/2.0/Contacts/…``, ``/projects.xro/2.0/Projects``); writes (any method but GET)
+    need the scope without ``.read``.
     """
     parts = [p for p in path.split("?")[0].strip("/").split("/") if p]
+    other_api = _BY_API.get("/".join(parts[:2]).lower())
+    if other_api is not None:
+        return _for_method(method, other_api)
     if parts[:2] == ["api.xro", "2.0"]:
         parts = parts[2:]
     elif parts and parts[0].lower() == "connections":
@@ -96,11 +110,7 @@ def probable_scope(method: str, path: str) -> str | None:
     if len(parts) > 2 and parts[2].lower() == "attachments":
         head = "attachments"
     scope = _BY_PATH.get(head)
-    if scope is None:
-        return None
-    if method.upper() != "GET" and scope.endswith(".read"):
-        return scope.removesuffix(".read")
-    return scope
+    return None if scope is None else _for_method(method, scope)
 
 
 def describe_scope(scope: str) -> str:

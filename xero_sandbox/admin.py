@@ -6,6 +6,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import BaseRoute, Route
 
+from xero_sandbox.apis.table import COLLECTIONS
 from xero_sandbox.catalog import CATALOG
 from xero_sandbox.context import SandboxContext
 from xero_sandbox.stats import stats_route
@@ -18,14 +19,16 @@ def counts(ctx: SandboxContext) -> dict[str, dict[str, int]]:
 
     "Served" means what a GET without includeArchived/includeDeleted returns: archived contacts
     and tracking categories and deleted bank transfers are left out; voided and deleted
-    documents (which Xero does return) are counted.
+    documents (which Xero does return) are counted. Collections of the other APIs are named
+    ``<api>/<Name>`` (``projects/Tasks``: every project's tasks).
     """
     result: dict[str, dict[str, int]] = {}
     for tenant in ctx.store.tenants():
-        result[tenant.tenant_id] = {
-            spec.name: ctx.store.count(tenant.tenant_id, spec.name, spec.hidden_status)
-            for spec in CATALOG
+        tid = tenant.tenant_id
+        result[tid] = {
+            spec.name: ctx.store.count(tid, spec.name, spec.hidden_status) for spec in CATALOG
         }
+        result[tid].update({c.stored: ctx.store.count(tid, c.stored) for c in COLLECTIONS})
     return result
 
 

@@ -1,0 +1,185 @@
+"""tap-xero on the Projects and Fixed Assets APIs of a 4-region sandbox: every record exactly
+once with keys unique across tenants, child collections read per parent, one call per page and
+parent, an organisation without the API skipped with one log line, and opt-in selection."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections import Counter
+from collections.abc import Iterator
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import httpx
+import jsonschema
+import pytest
+from _tap_support import RELAXED, START_DATE, TapRun, run_tap
+
+from tap_xero.tap import TapXero
+from xero_api.resources import ACCOUNTING, RESOURCES
+from xero_api.schema_files import load_schema
+from xero_sandbox.launcher import ALL_SCOPES, Sandbox
+
+OTHER_STREAMS = [r.stream for r in RESOURCES if r.api is not ACCOUNTING]
+SCOPES = f"{ALL_SCOPES} projects.read assets.read"
+SCALE = 60
+
+
+@pytest.fixture(scope="module")
+def sandbox() -> Iterator[Sandbox]:
+    with Sandbox(
+        tenants=4, empty_tenants=1, scale=SCALE, seed=13, regions="NZ,AU,UK,US", **RELAXED
+    ) as sb:
+        yield sb
+
+
+def _config(sb: Sandbox, tmp: Path, scopes: str = SCOPES) -> dict[str, Any]:
+    tokens = sb.authorize(scopes)
+    return {
+        "auth_mode": "refresh_token",
+        "client_id": sb.client_id,
+        "client_secret": sb.client_secret,
+        "refresh_token": tokens["refresh_token"],
+        "token_store_path": str(tmp / "tokens.json"),
+        "api_url": sb.url,
+        "identity_url": sb.url,
+        "login_url": sb.url,
+        "start_date": START_DATE,
+    }
+
+
+@pytest.fixture(scope="module")
+def run(sandbox: Sandbox, tmp_path_factory: pytest.TempPathFactory) -> TapRun:
+    tmp = tmp_path_factory.mktemp("other-apis")
+    return run_tap(tmp, _config(sandbox, tmp), OTHER_STREAMS)
+
+
+def _served(sb: Sandbox, tenant: str, path: str, **params: str) -> list[dict[str, Any]]:
+    """Every record of one collection, read straight from the sandbox."""
+    token = sb.authorize(SCOPES)["access_token"]
+    headers = {
+        "Accept": "application/json",
+        "Authorization": f"Bearer {token}",
+        "xero-tenant-id": tenant,
+    }
+    answer = httpx.get(sb.url + path, params=params, headers=headers, timeout=30)
+    assert answer.status_code == 200, answer.text
+    body = json.loads(answer.text, parse_float=Decimal)
+    if isinstance(body, dict) and "items" in body:
+        assert body["pagination"]["pageCount"] <= 1
+        found: list[dict[str, Any]] = body["items"]
+        return found
+    return body if isinstance(body, list) else [body]
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return float(value)
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    return value
+
+
+def test_every_record_once_exactly_as_served(run: TapRun, sandbox: Sandbox) -> None:
+    demo = [t["tenantId"] for t in sandbox.tenants() if not t["empty"]]
+    for tenant in demo:
+        projects = _served(sandbox, tenant, "/projects.xro/2.0/Projects", pageSize="500")
+        expected: dict[str, list[dict[str, Any]]] = {
+            "projects": projects,
+            "project_users": _served(
+                sandbox, tenant, "/projects.xro/2.0/ProjectsUsers", pageSize="500"
+            ),
+            "project_tasks": [],
+            "project_time": [],
+            "assets": [],
+            "asset_types": _served(sandbox, tenant, "/assets.xro/1.0/AssetTypes"),
+            "asset_settings": _served(sandbox, tenant, "/assets.xro/1.0/Settings"),
+        }
+        for project in projects:
+            base = f"/projects.xro/2.0/Projects/{project['projectId']}"
+            expected["project_tasks"] += _served(sandbox, tenant, f"{base}/Tasks", pageSize="500")
+            expected["project_time"] += _served(sandbox, tenant, f"{base}/Time", pageSize="500")
+        for status in ("DRAFT", "REGISTERED", "DISPOSED"):
+            expected["assets"] += _served(
+                sandbox, tenant, "/assets.xro/1.0/Assets", status=status, pageSize="500"
+            )
+        assert len(expected["assets"]) == SCALE // 10 + 4
+        for stream, records in expected.items():
+            got = [
+                {k: v for k, v in r.items() if k != "TenantID"}
+                for r in run.records[stream]
+                if r["TenantID"] == tenant
+            ]
+            assert got == records, stream
+            assert got, stream
+
+
+def test_keys_are_unique_across_tenants_and_records_fit_their_schemas(run: TapRun) -> None:
+    for stream in OTHER_STREAMS:
+        keys = run.schemas[stream]["key_properties"]
+        assert keys[0] == "TenantID"
+        seen = Counter(tuple(r[k] for k in keys) for r in run.records[stream])
+        assert seen, stream
+        assert max(seen.values()) == 1, stream
+        assert len({r["TenantID"] for r in run.records[stream]}) == 4, stream
+        validator = jsonschema.Draft202012Validator(load_schema(stream))
+        for record in run.records[stream]:
+            errors = list(validator.iter_errors(_plain(record)))
+            assert not errors, f"{stream}: {errors[0].message}"
+    assert run.schemas["asset_settings"]["key_properties"] == ["TenantID"]
+
+
+def test_an_organisation_without_the_apis_is_skipped_with_one_line(
+    run: TapRun, sandbox: Sandbox
+) -> None:
+    empty = next(t["tenantId"] for t in sandbox.tenants() if t["empty"])
+    assert run.returncode == 0
+    for stream in OTHER_STREAMS:
+        lines = [
+            line
+            for line in run.stderr.splitlines()
+            if f"Skipping {stream} for tenant {empty}" in line
+        ]
+        assert len(lines) == 1, (stream, lines)
+        assert "does not offer the" in lines[0]
+        assert all(r["TenantID"] != empty for r in run.records[stream])
+
+
+def test_calls_are_one_per_page_and_one_per_parent(run: TapRun, sandbox: Sandbox) -> None:
+    # Per tenant: projects and users 1 page each; tasks and time 1 page of projects (the
+    # parents) + 1 call per project; assets 1 page per status; types and settings 1 each.
+    projects = SCALE // 20 + 3
+    expected = 1 + 1 + 2 * (1 + projects) + 3 + 1 + 1
+    for tenant in (t["tenantId"] for t in sandbox.tenants() if not t["empty"]):
+        line = next(line for line in run.stderr.splitlines() if f"tenant={tenant} " in line)
+        calls = int(re.search(r"calls=(\d+)", line).group(1))  # type: ignore[union-attr]
+        assert calls == expected, line
+
+
+def test_small_pages_read_everything(sandbox: Sandbox, tmp_path: Path, run: TapRun) -> None:
+    config = {**_config(sandbox, tmp_path), "page_size": 2}
+    small = run_tap(tmp_path, config, ["projects", "project_time", "assets"])
+    for stream in ("projects", "project_time", "assets"):
+        assert small.records[stream] == run.records[stream], stream
+
+
+def test_other_apis_are_opt_in_and_need_their_scope(sandbox: Sandbox, tmp_path: Path) -> None:
+    config = _config(sandbox, tmp_path, ALL_SCOPES)
+    discovered = TapXero(config=config, parse_env_config=False).catalog_dict
+    by_default = {
+        entry["tap_stream_id"]: next(
+            m["metadata"].get("selected-by-default")
+            for m in entry["metadata"]
+            if m["breadcrumb"] == []
+        )
+        for entry in discovered["streams"]
+    }
+    assert not any(by_default[s] for s in OTHER_STREAMS)
+    assert by_default["invoices"] is True
+    refused = run_tap(tmp_path, config, ["projects"], check=False)
+    assert refused.returncode == 1
+    assert "projects.read" in refused.stderr
