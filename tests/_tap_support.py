@@ -143,6 +143,17 @@ def run_tap(
     return run
 
 
+def plain(value: Any) -> Any:
+    """A record with Decimals as floats (for JSON Schema validators)."""
+    if isinstance(value, Decimal):
+        return float(value)
+    if isinstance(value, dict):
+        return {k: plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [plain(v) for v in value]
+    return value
+
+
 def partition_bookmark(state: dict[str, Any], stream: str, tenant: str) -> dict[str, Any]:
     """The STATE entry of one stream and tenant."""
     for partition in state["bookmarks"][stream]["partitions"]:

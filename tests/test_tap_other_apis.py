@@ -15,7 +15,7 @@ from typing import Any
 import httpx
 import jsonschema
 import pytest
-from _tap_support import RELAXED, START_DATE, TapRun, run_tap
+from _tap_support import RELAXED, START_DATE, TapRun, plain, run_tap
 
 from tap_xero.tap import TapXero
 from xero_api.resources import ACCOUNTING, RESOURCES
@@ -74,16 +74,6 @@ def _served(sb: Sandbox, tenant: str, path: str, **params: str) -> list[dict[str
     return body if isinstance(body, list) else [body]
 
 
-def _plain(value: Any) -> Any:
-    if isinstance(value, Decimal):
-        return float(value)
-    if isinstance(value, dict):
-        return {k: _plain(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_plain(v) for v in value]
-    return value
-
-
 def test_every_record_once_exactly_as_served(run: TapRun, sandbox: Sandbox) -> None:
     demo = [t["tenantId"] for t in sandbox.tenants() if not t["empty"]]
     for tenant in demo:
@@ -128,7 +118,7 @@ def test_keys_are_unique_across_tenants_and_records_fit_their_schemas(run: TapRu
         assert len({r["TenantID"] for r in run.records[stream]}) == 4, stream
         validator = jsonschema.Draft202012Validator(load_schema(stream))
         for record in run.records[stream]:
-            errors = list(validator.iter_errors(_plain(record)))
+            errors = list(validator.iter_errors(plain(record)))
             assert not errors, f"{stream}: {errors[0].message}"
     assert run.schemas["asset_settings"]["key_properties"] == ["TenantID"]
 

@@ -18,6 +18,7 @@ from _tap_support import (
     RELAXED,
     TapRun,
     client_credentials_config,
+    plain,
     refresh_token_config,
     run_tap,
 )
@@ -114,16 +115,6 @@ def _values(record: Any, path: tuple[str, ...]) -> Iterator[Any]:
         yield from _values(record[head], rest)
 
 
-def _plain(value: Any) -> Any:
-    if isinstance(value, Decimal):
-        return float(value)
-    if isinstance(value, dict):
-        return {k: _plain(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_plain(v) for v in value]
-    return value
-
-
 def test_records_match_their_schema_and_dates_are_iso_utc(full_run: TapRun) -> None:
     iso_utc = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}\+00:00$")
     for stream, records in full_run.records.items():
@@ -131,7 +122,7 @@ def test_records_match_their_schema_and_dates_are_iso_utc(full_run: TapRun) -> N
         validator = jsonschema.Draft202012Validator(schema)
         paths = list(_date_time_paths(schema))
         for record in records:
-            errors = list(validator.iter_errors(_plain(record)))
+            errors = list(validator.iter_errors(plain(record)))
             assert not errors, f"{stream}: {errors[0].message}"
             for path in paths:
                 for value in _values(record, path):

@@ -19,7 +19,6 @@ from starlette.routing import BaseRoute, Route
 
 from xero_sandbox.apis.serving import ApiRequest, Record, json_answer, paged
 from xero_sandbox.apis.table import API_PREFIXES
-from xero_sandbox.reads import not_found
 
 __all__ = ["routes"]
 
@@ -105,13 +104,7 @@ async def get_assets(request: Request) -> Response:
 async def get_asset(request: Request) -> Response:
     """GET /Assets/{id}: the asset itself."""
     call = _call(request)
-    if call.refusal:
-        return call.refusal
-    asset = call.record("Assets", request.path_params["asset_id"])
-    if asset is None:
-        return not_found()
-    call.served(1)
-    return json_answer(asset)
+    return call.refusal or call.one(call.record("Assets", request.path_params["asset_id"]))
 
 
 async def get_asset_types(request: Request) -> Response:
@@ -127,13 +120,7 @@ async def get_asset_types(request: Request) -> Response:
 async def get_settings(request: Request) -> Response:
     """GET /Settings: the organisation's fixed-asset settings."""
     call = _call(request)
-    if call.refusal:
-        return call.refusal
-    settings = call.records("Settings")
-    if not settings:
-        return not_found()
-    call.served(1)
-    return json_answer(settings[0])
+    return call.refusal or call.one(next(iter(call.records("Settings")), None))
 
 
 routes: list[BaseRoute] = [

@@ -69,13 +69,7 @@ async def get_projects(request: Request) -> Response:
 async def get_project(request: Request) -> Response:
     """GET /Projects/{projectId}: the project itself, not an envelope."""
     call = _call(request)
-    if call.refusal:
-        return call.refusal
-    project = call.record("Projects", request.path_params["project_id"])
-    if project is None:
-        return not_found()
-    call.served(1)
-    return json_answer(project)
+    return call.refusal or call.one(call.record("Projects", request.path_params["project_id"]))
 
 
 async def get_users(request: Request) -> Response:
@@ -86,17 +80,18 @@ async def get_users(request: Request) -> Response:
     return _page(call, call.records("ProjectsUsers"))
 
 
-def _project_or_404(call: ApiRequest, request: Request) -> Record | Response:
+def _project_call(request: Request) -> tuple[ApiRequest, Record | Response]:
+    """The call and the project of a child collection's path (or the answer refusing it)."""
+    call = _call(request)
+    if call.refusal:
+        return call, call.refusal
     project = call.record("Projects", request.path_params["project_id"])
-    return not_found() if project is None else project
+    return call, not_found() if project is None else project
 
 
 async def get_tasks(request: Request) -> Response:
     """GET /Projects/{projectId}/Tasks."""
-    call = _call(request)
-    if call.refusal:
-        return call.refusal
-    project = _project_or_404(call, request)
+    call, project = _project_call(request)
     if isinstance(project, Response):
         return project
     q = call.query
@@ -114,10 +109,9 @@ def _child(request: Request, name: str, key: str) -> Response:
     if call.refusal:
         return call.refusal
     record = call.record(name, request.path_params[key])
-    if record is None or record.get("projectId") != request.path_params["project_id"].lower():
-        return not_found()
-    call.served(1)
-    return json_answer(record)
+    if record and record.get("projectId") != request.path_params["project_id"].lower():
+        record = None  # another project's
+    return call.one(record)
 
 
 async def get_task(request: Request) -> Response:
@@ -138,10 +132,7 @@ def _moment(raw: str | None) -> datetime | str | None:
 
 async def get_time(request: Request) -> Response:
     """GET /Projects/{projectId}/Time."""
-    call = _call(request)
-    if call.refusal:
-        return call.refusal
-    project = _project_or_404(call, request)
+    call, project = _project_call(request)
     if isinstance(project, Response):
         return project
     q = call.query

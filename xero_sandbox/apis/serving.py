@@ -21,7 +21,8 @@ from starlette.responses import Response
 
 from xero_sandbox.apis.table import stored_name
 from xero_sandbox.context import SandboxContext
-from xero_sandbox.reads import JSON, error_response, tenant_of
+from xero_sandbox.identity import problem_body
+from xero_sandbox.reads import JSON, error_response, not_found, tenant_of
 from xero_sandbox.regions import region_of
 from xero_sandbox.store import decode, encode
 
@@ -64,17 +65,7 @@ class ApiRequest:
         self.tenant = tenant if tenant and self.ctx.store.has_tenant(tenant) else None
         self.refusal: Response | None = None
         if self.tenant is None or not self._offered(self.tenant, regions):
-            self.refusal = error_response(
-                403,
-                {
-                    "Type": None,
-                    "Title": "Forbidden",
-                    "Status": 403,
-                    "Detail": "AuthenticationUnsuccessful",
-                    "Instance": str(uuid.uuid4()),
-                    "Extensions": {},
-                },
-            )
+            self.refusal = error_response(403, problem_body(403, "AuthenticationUnsuccessful"))
 
     def _offered(self, tenant: str, regions: tuple[str, ...]) -> bool:
         cache: dict[str, tuple[bool, str]] = self.ctx.extras.setdefault("apis.tenants", {})
@@ -104,6 +95,13 @@ class ApiRequest:
     def record(self, name: str, key: str) -> Record | None:
         """One record by its key (case-insensitive, as GUIDs are), or None."""
         return self.ctx.store.get(self.tenant_id, stored_name(self.api, name), key.lower())
+
+    def one(self, record: Record | None) -> Response:
+        """A single-record GET's answer: the record itself, or 404."""
+        if record is None:
+            return not_found()
+        self.served(1)
+        return json_answer(record)
 
     def served(self, count: int) -> None:
         """Tell the gate how many records went out (it adds the per-record latency)."""
