@@ -15,6 +15,8 @@ from typing import TYPE_CHECKING, Any
 
 from singer_sdk.sinks import BatchSink
 
+from xero_api.resources import resource_for_stream
+
 from .directory import norm
 from .rows import (
     CONTACT_UNWRITABLE,
@@ -129,11 +131,23 @@ class RowStream:
             line_amount_types=str(config.get("row_line_amount_types") or "Exclusive"),
             status=str(config.get("row_status") or "DRAFT"),
         )
+        # Rows name their contact by ContactName only: a contacts key without Name (the
+        # natural_keys setting) could never find it.
+        contact_keys = self._target.directory.natural_keys(resource_for_stream("contacts"))
+        nameless = "Name" not in contact_keys
         for chunk in _chunks(self.spool.groups(), buffer_size(config)):
             documents: list[dict[str, Any]] = []
             contacts: dict[Any, dict[str, Any]] = {}
             for rows in chunk:
                 doc, problems = builder.build(rows)
+                if doc is not None and nameless:
+                    doc, problems = (
+                        None,
+                        [
+                            "the natural_keys setting leaves Name out of the contacts' keys, and "
+                            "rows name their contact by ContactName only"
+                        ],
+                    )
                 if doc is None:
                     self._target.journal.rejected(self.name, {"_sdc_rows": _source(rows)}, problems)
                     continue

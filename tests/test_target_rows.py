@@ -213,7 +213,7 @@ def test_problems_name_their_row_and_column() -> None:
 
 @pytest.fixture(scope="module")
 def pool() -> Iterator[OrgPool]:
-    yield from sandbox_pool(2)
+    yield from sandbox_pool(3)
 
 
 def _singer(stream: str, rows: list[dict[str, Any]]) -> str:
@@ -335,3 +335,21 @@ def test_a_total_mismatch_and_a_bad_date_reject_only_their_documents(
     assert [(i["InvoiceNumber"], i["Status"], i["Total"]) for i in invoices] == [
         ("T-3", "DRAFT", 11.5)
     ]
+
+
+def test_rows_need_name_among_the_contacts_keys(pool: OrgPool, tmp_path: Path) -> None:
+    org = pool.take()
+    row = {"ContactName": "Harbourside Bakery", "InvoiceNumber": "K-1", "Description": "a"}
+    source = tmp_path / "rows.jsonl"
+    source.write_text(_singer("invoice_rows", [row]))
+    config = org.config(tmp_path, natural_keys={"contacts": ["ContactNumber"]})
+    run = run_target(config, tmp_path, source)
+    assert run.returncode == 0, run.stderr[-3000:]
+    assert [r["reasons"] for r in run.rejects] == [
+        [
+            "the natural_keys setting leaves Name out of the contacts' keys, and rows name "
+            "their contact by ContactName only"
+        ]
+    ]
+    assert run.audit == []
+    assert org.all("Invoices", "Invoices") == []
