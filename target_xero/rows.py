@@ -183,6 +183,7 @@ _CENT = Decimal("0.01")
 _UNIT = Decimal("0.0001")  # the target sends unitdp=4
 _SLASHED = re.compile(r"^(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})$")
 _PUNCTUATION = re.compile(r"[^a-z0-9]")
+_THOUSANDS = re.compile(r"^[-+]?\d{1,3}(,\d{3})+(\.\d*)?$")
 
 
 def _round(value: Decimal | int, step: Decimal = _CENT) -> Decimal:
@@ -236,8 +237,14 @@ def _number(value: Any) -> Decimal:
         raise ValueError(f"{value!r} is not a number")
     if isinstance(value, float):
         value = repr(value)
+    text = str(value).strip()
+    if "," in text:
+        # Thousands separators only: "12,5" could be a decimal comma, never guess.
+        if not _THOUSANDS.match(text):
+            raise ValueError(f"{value!r} is not a number (a comma only separates thousands)")
+        text = text.replace(",", "")
     try:
-        number = Decimal(str(value).replace(",", "").strip())
+        number = Decimal(text)
     except InvalidOperation:
         raise ValueError(f"{value!r} is not a number") from None
     if not number.is_finite():

@@ -188,6 +188,18 @@ def test_a_total_that_disagrees_with_the_lines_rejects_the_document_with_both_fi
     ]
 
 
+def test_amounts_take_thousands_separators_but_never_a_decimal_comma() -> None:
+    builder = DocumentRows("ACCREC", OrganisationFacts(_FakeOrg("NZ")))
+    doc, _ = builder.build(_rows({"Quantity": 1, "UnitAmount": "1,580.94"}))
+    assert doc is not None
+    assert doc["LineItems"][0]["UnitAmount"] == Decimal("1580.94")
+    doc, reasons = builder.build(_rows({"Quantity": 1, "UnitAmount": "12,5"}))
+    assert doc is None
+    assert reasons == [
+        "row 1 UnitAmount: '12,5' is not a number (a comma only separates thousands)"
+    ]
+
+
 def test_problems_name_their_row_and_column() -> None:
     builder = DocumentRows("ACCPAY", OrganisationFacts(_FakeOrg("ZA")))
     rows = _rows(
