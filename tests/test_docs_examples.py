@@ -7,6 +7,7 @@ real limits, and must stay inside them.
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 
@@ -21,12 +22,14 @@ from tests.docs_examples import (
     check_table,
     command_blocks,
     contents,
+    environment,
     headings,
     index,
     matches,
     pages,
     run_command_block,
     run_page,
+    run_shell,
     tables,
 )
 
@@ -121,3 +124,21 @@ def test_no_page_cites_files_outside_the_repository() -> None:
 )
 def test_sample_matching(expected: str, actual: str, fits: bool) -> None:
     assert matches(expected, actual) is fits
+
+
+def test_readme_settings_summary_names_real_settings(tmp_path: Path) -> None:
+    known: set[str] = set()
+    for program in ("tap-xero", "target-xero"):
+        done = run_shell(f"{program} --about --format=json", REPO, environment(tmp_path, None))
+        known |= set(json.loads(done.stdout)["settings"]["properties"])
+    readme = (REPO / "README.md").read_text()
+    start = readme.index("## Settings")
+    summary = readme[start : readme.index("\n## ", start + 1)]
+    named = {
+        n
+        for row in summary.splitlines()
+        if row.startswith("| `")
+        for n in re.findall(r"`(\w+)`", row.split("|")[1])
+    }
+    assert named, "the README's settings summary should name settings"
+    assert not named - known, f"not settings of tap-xero or target-xero: {sorted(named - known)}"
