@@ -44,6 +44,48 @@ def test_same_seed_same_bytes_other_seed_other_bytes(tmp_path: Path) -> None:
     assert paths[0].read_bytes() == a
 
 
+def test_demo_companies_share_numbers_and_overlap_shares_names_and_invoices(
+    tmp_path: Path,
+) -> None:
+    def seeded(name: str, overlap: int) -> dict[str, dict[str, list[Any]]]:
+        store = Store(tmp_path / name)
+        assert seed_if_empty(store, SandboxConfig(tenants=2, scale=40, seed=8, overlap=overlap))
+        views: dict[str, dict[str, list[Any]]] = {}
+        for tenant in store.tenants():
+            contacts = sorted(
+                store.iter_records(tenant.tenant_id, "Contacts"), key=lambda c: c["ContactNumber"]
+            )
+            names = {c["ContactID"]: c["Name"] for c in contacts}
+            invoices = sorted(
+                (i for i in store.iter_records(tenant.tenant_id, "Invoices")),
+                key=lambda i: str(i["InvoiceNumber"]),
+            )
+            views[tenant.tenant_id] = {
+                "contacts": [(c["ContactNumber"], c["Name"]) for c in contacts],
+                "sales": [
+                    (i["InvoiceNumber"], names[i["Contact"]["ContactID"]])
+                    for i in invoices
+                    if i["Type"] == "ACCREC"
+                ],
+                "lines": [i["LineItems"] for i in invoices],
+            }
+        store.close()
+        return views
+
+    first, second = seeded("plain.db", 0).values()
+    # Numbers overlap in every pair of Demo Companies; names and invoices' contacts mostly not.
+    assert [n for n, _ in first["contacts"]] == [n for n, _ in second["contacts"]]
+    assert {n for n, _ in first["sales"]} & {n for n, _ in second["sales"]}
+    assert first["contacts"][:8] != second["contacts"][:8]
+
+    first, second = seeded("overlap.db", 8).values()
+    assert first["contacts"][:8] == second["contacts"][:8]  # same number and name
+    assert first["contacts"][8:] != second["contacts"][8:]
+    assert first["sales"][:8] == second["sales"][:8]  # INV-0001..8, same contact
+    assert [n for n, _ in first["sales"][:8]] == [f"INV-{n:04d}" for n in range(1, 9)]
+    assert first["lines"][:8] != second["lines"][:8]  # but their own content
+
+
 @pytest.fixture(scope="module")
 def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Store, list[str]]]:
     store = Store(tmp_path_factory.mktemp("seed") / "world.db")

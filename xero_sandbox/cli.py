@@ -36,6 +36,13 @@ def _world_flags(parser: argparse.ArgumentParser) -> None:
         help="extra tenants holding only settings (accounts, tax rates, currencies)",
     )
     parser.add_argument("--scale", type=int, default=_DEFAULTS.scale, help="invoices per tenant")
+    parser.add_argument(
+        "--overlap",
+        type=int,
+        default=_DEFAULTS.overlap,
+        help="the first N contacts (names) and invoices (sales, their contact) are drawn alike "
+        "in every Demo Company; numbers overlap anyway",
+    )
     parser.add_argument("--seed", type=int, default=_DEFAULTS.seed, help="random seed")
     parser.add_argument(
         "--regions",
@@ -83,6 +90,8 @@ def _check(args: argparse.Namespace) -> str | None:
         parse_regions(args.regions)
     except ValueError as exc:
         return str(exc)
+    if args.overlap < 0:
+        return "--overlap must be 0 or more"
     if args.command == "serve":
         if not 0 <= args.port <= 65535:
             return "--port must be between 0 and 65535"

@@ -18,6 +18,7 @@ class SandboxConfig:
     tenants: int = 2
     scale: int = 100  # invoices per tenant; other resources grow in proportion
     empty_tenants: int = 0  # extra tenants with only settings (accounts, tax rates...)
+    overlap: int = 0  # first contacts and invoices drawn alike in every Demo Company
     seed: int = 42
     regions: str = "NZ"  # comma list: tenant i is an organisation of region i modulo the list
     latency_ms: float = 0.0  # base latency per API call

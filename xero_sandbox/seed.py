@@ -9,6 +9,13 @@ between 2025-04-01 and 2026-09-30 (two financial years ending 31 March, as in Ne
 written in batches of 1,000, so a million of them never sit in memory at once; every
 authorised document posts its journal through ``Ledger`` as it is written.
 
+Every Demo Company numbers its contacts ``C000001``... and its sales invoices ``INV-0001``..., so
+a second one's numbers overlap the first's (a copy between them meets every clash a populated
+organisation has). ``--overlap N`` also draws the first N contacts' names and the first N
+invoices' kind (a sale) and contact from one generator shared by all Demo Companies: those
+contacts have the same number *and* name everywhere, and ``INV-0001``... ``INV-000N`` belong to the
+same contact in each (their lines, dates, statuses and payments still differ).
+
 Sequences the writes side continues: ``INV`` (ACCREC ``INV-0001``), ``CN`` (``CN-0001``),
 ``PO`` (``PO-0001``), ``QU`` (``QU-0001``), ``Journal`` (JournalNumber).
 """
@@ -177,6 +184,16 @@ class _World:
     bill_lines: list[tuple[str, str, str]] = field(default_factory=list)
     rec_payments: list[Record] = field(default_factory=list)
     users: list[Record] = field(default_factory=list)
+    overlap: int = 0  # contacts and invoices drawn alike in every Demo Company (--overlap)
+    shared_customers: list[Record] = field(default_factory=list)
+    shared_seed: str = ""
+
+    def shared(self, what: str, index: int) -> random.Random | None:
+        """The generator of the ``index``-th contact or invoice when it is one of the
+        ``--overlap`` first ones (the same in every Demo Company), else None."""
+        if index >= self.overlap:
+            return None
+        return random.Random(f"{self.shared_seed}:{what}:{index}")
 
     def uid(self) -> str:
         return str(uuid.UUID(int=self.rng.getrandbits(128), version=4))
@@ -397,9 +414,10 @@ def _reference_data(world: _World, created_ms: int, n_contacts: int) -> list[Rec
     def contacts() -> Iterator[Record]:
         for index in range(n_contacts):
             supplier = index % 3 == 2
+            words = world.shared("contact", index) or rng
             name = (
-                f"{_WORDS[rng.randrange(len(_WORDS))]} {_WORDS[rng.randrange(len(_WORDS))]} "
-                f"{_SUFFIX[rng.randrange(len(_SUFFIX))]} {index + 1}"
+                f"{_WORDS[words.randrange(len(_WORDS))]} {_WORDS[words.randrange(len(_WORDS))]} "
+                f"{_SUFFIX[words.randrange(len(_SUFFIX))]} {index + 1}"
             )
             first, last = _FIRST[rng.randrange(len(_FIRST))], _LAST[rng.randrange(len(_LAST))]
             archived = index % 10 == 5  # about one contact in ten is archived
@@ -439,6 +457,8 @@ def _reference_data(world: _World, created_ms: int, n_contacts: int) -> list[Rec
                 (world.suppliers if supplier else world.customers).append(
                     {"ContactID": contact["ContactID"], "Name": name}
                 )
+                if index < world.overlap and not supplier:
+                    world.shared_customers.append(world.customers[-1])
             yield contact
 
     _in_batches(lambda batch: store.put_many(tid, "Contacts", batch), contacts())
@@ -536,10 +556,18 @@ def _invoices(world: _World, items: list[Record], count: int) -> None:
         invoices: list[Record] = []
         payments: list[Record] = []
         postings: list[tuple[str, Record, int]] = []
-        for _ in range(start, min(count, start + _BATCH)):
-            sales = rng.random() < 0.65 or not world.suppliers
-            pool = world.customers if sales else world.suppliers
-            contact = pool[rng.randrange(len(pool))]
+        for index in range(start, min(count, start + _BATCH)):
+            # An --overlap invoice is a sale (so it takes the same INV number in every Demo
+            # Company) to one of the contacts every Demo Company shares; the rest is its own.
+            shared = world.shared("invoice", index)
+            if shared is not None and world.shared_customers:
+                sales = True
+                pool = world.shared_customers
+                contact = pool[shared.randrange(len(pool))]
+            else:
+                sales = rng.random() < 0.65 or not world.suppliers
+                pool = world.customers if sales else world.suppliers
+                contact = pool[rng.randrange(len(pool))]
             day = world.day()
             roll = rng.random()
             status = (
@@ -1199,10 +1227,19 @@ def _the_rest(world: _World, items: list[Record], scale: int) -> None:
     )
 
 
-def seed_tenant(store: Store, tenant: Tenant, rng: random.Random, scale: int) -> None:
-    """Write one tenant: settings always; documents unless the tenant is empty."""
+def seed_tenant(
+    store: Store,
+    tenant: Tenant,
+    rng: random.Random,
+    scale: int,
+    *,
+    overlap: int = 0,
+    shared_seed: str = "",
+) -> None:
+    """Write one tenant: settings always; documents unless the tenant is empty. The first
+    ``overlap`` contacts and invoices are drawn from ``shared_seed``, alike in every tenant."""
     ledger = Ledger(store, new_id=lambda: str(uuid.UUID(int=rng.getrandbits(128), version=4)))
-    world = _World(store, ledger, tenant.tenant_id, rng)
+    world = _World(store, ledger, tenant.tenant_id, rng, overlap=overlap, shared_seed=shared_seed)
     store.add_tenant(tenant)
     with store.transaction():
         _settings(world, tenant, tenant.created_ms, tenant.name.split(" (")[0])
@@ -1255,10 +1292,19 @@ def seed_if_empty(store: Store, config: SandboxConfig) -> bool:
         )
         if config.scale >= 100_000:
             print(f"xero-sandbox: seeding {name}...", file=sys.stderr, flush=True)
-        seed_tenant(store, tenant, rng, config.scale)
+        seed_tenant(
+            store,
+            tenant,
+            rng,
+            config.scale,
+            overlap=config.overlap,
+            shared_seed=f"xero-sandbox:{config.seed}:shared",
+        )
         apply_region(store, tenant.tenant_id, region)
         seed_other_apis(store, tenant, f"xero-sandbox:{config.seed}:{index}:apis", config.scale)
     store.set_meta("seeded", "1")
     store.set_meta("seed", str(config.seed))
     store.set_meta("scale", str(config.scale))
+    if config.overlap:
+        store.set_meta("overlap", str(config.overlap))
     return True
