@@ -14,6 +14,7 @@ from typing import Any
 import httpx
 import pytest
 
+from tap_xero.tap import TapXero
 from xero_api.codec import decode_json, encode_json
 from xero_sandbox.launcher import Sandbox
 
@@ -196,6 +197,50 @@ def run_target(
 
 def _path(value: Path | str) -> Path:
     return value if isinstance(value, Path) else FIXTURES / value
+
+
+def tap_records(
+    pool: OrgPool, tmp_path: Path, name: str, tenant_id: str, streams: list[str]
+) -> dict[str, list[Any]]:
+    """Run tap-xero on one organisation for ``streams``: its records per stream; the output is
+    kept as ``{name}.singer`` in ``tmp_path`` (to feed a target)."""
+    config = {
+        "auth_mode": "access_token",
+        "access_token": pool.token,
+        "tenant_ids": [tenant_id],
+        "api_url": pool.sandbox.url,
+        "identity_url": pool.sandbox.url,
+        "login_url": pool.sandbox.url,
+        "start_date": "2000-01-01T00:00:00Z",
+    }
+    discovered: dict[str, Any] = TapXero(config=config, parse_env_config=False).catalog_dict
+    for entry in discovered["streams"]:
+        for meta in entry["metadata"]:
+            if meta["breadcrumb"] == []:
+                meta["metadata"]["selected"] = entry["tap_stream_id"] in streams
+    (tmp_path / f"{name}.json").write_text(json.dumps(config))
+    (tmp_path / f"{name}-catalog.json").write_text(json.dumps(discovered))
+    proc = subprocess.run(
+        [
+            TAP,
+            "--config",
+            str(tmp_path / f"{name}.json"),
+            "--catalog",
+            str(tmp_path / f"{name}-catalog.json"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    (tmp_path / f"{name}.singer").write_text(proc.stdout)
+    records: dict[str, list[Any]] = {s: [] for s in streams}
+    for line in proc.stdout.splitlines():
+        message = decode_json(line)
+        if message.get("type") == "RECORD":
+            records[message["stream"]].append(message["record"])
+    return records
 
 
 def singer_file(tmp_path: Path, name: str, messages: list[dict[str, Any]]) -> Path:

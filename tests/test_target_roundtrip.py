@@ -6,17 +6,13 @@ All three run as real processes (the tap's and the target's CLIs) against one sa
 
 from __future__ import annotations
 
-import json
-import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tap_xero.tap import TapXero
-from tests._target_support import TAP, OrgPool, run_target, sandbox_pool
-from xero_api.codec import decode_json
+from tests._target_support import OrgPool, run_target, sandbox_pool, tap_records
 
 STREAMS = [
     "accounts",
@@ -77,46 +73,6 @@ def pool() -> Iterator[OrgPool]:
     yield from sandbox_pool(empty=1, scale=8)
 
 
-def _tap(pool: OrgPool, tmp_path: Path, name: str, tenant_id: str) -> dict[str, list[Any]]:
-    config = {
-        "auth_mode": "access_token",
-        "access_token": pool.token,
-        "tenant_ids": [tenant_id],
-        "api_url": pool.sandbox.url,
-        "identity_url": pool.sandbox.url,
-        "login_url": pool.sandbox.url,
-        "start_date": "2000-01-01T00:00:00Z",
-    }
-    discovered: dict[str, Any] = TapXero(config=config, parse_env_config=False).catalog_dict
-    for entry in discovered["streams"]:
-        for meta in entry["metadata"]:
-            if meta["breadcrumb"] == []:
-                meta["metadata"]["selected"] = entry["tap_stream_id"] in STREAMS
-    (tmp_path / f"{name}.json").write_text(json.dumps(config))
-    (tmp_path / f"{name}-catalog.json").write_text(json.dumps(discovered))
-    proc = subprocess.run(
-        [
-            TAP,
-            "--config",
-            str(tmp_path / f"{name}.json"),
-            "--catalog",
-            str(tmp_path / f"{name}-catalog.json"),
-        ],
-        capture_output=True,
-        text=True,
-        timeout=600,
-        check=False,
-    )
-    assert proc.returncode == 0, proc.stderr[-3000:]
-    (tmp_path / f"{name}.singer").write_text(proc.stdout)
-    records: dict[str, list[Any]] = {s: [] for s in STREAMS}
-    for line in proc.stdout.splitlines():
-        message = decode_json(line)
-        if message.get("type") == "RECORD":
-            records[message["stream"]].append(message["record"])
-    return records
-
-
 def _content(value: Any) -> Any:
     """A document without its IDs and system fields (recursively)."""
     if isinstance(value, dict):
@@ -145,14 +101,14 @@ def _by_identity(stream: str, records: list[dict[str, Any]]) -> dict[tuple[Any, 
 def test_copy_of_an_organisation_has_the_same_documents(pool: OrgPool, tmp_path: Path) -> None:
     source = pool.sandbox.tenant_ids()[0]
     target = pool.take()
-    before = _tap(pool, tmp_path, "a", source)
+    before = tap_records(pool, tmp_path, "a", source, STREAMS)
     assert all(before[s] for s in STREAMS), {s: len(r) for s, r in before.items()}
 
     run = run_target(target.config(tmp_path), tmp_path, tmp_path / "a.singer")
     assert run.returncode == 0, run.stderr[-3000:]
     assert run.rejects == [], run.rejects[:3]
 
-    after = _tap(pool, tmp_path, "b", target.tenant_id)
+    after = tap_records(pool, tmp_path, "b", target.tenant_id, STREAMS)
     for stream in STREAMS:
         expected = _by_identity(stream, before[stream])
         copied = _by_identity(stream, after[stream])
