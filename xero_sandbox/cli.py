@@ -1,9 +1,15 @@
-"""``xero-sandbox``: serve the emulator, or seed a database and exit."""
+"""``xero-sandbox``: serve the emulator, or seed a database and exit.
+
+The client secret and the webhook signing key may come from the environment
+(``XERO_SANDBOX_CLIENT_SECRET``, ``XERO_SANDBOX_WEBHOOK_KEY``) instead of flags, which any user
+of the machine can read in ``ps``. A flag wins over the environment.
+"""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import signal
 import socket
 import sqlite3
@@ -17,6 +23,10 @@ from xero_sandbox.regions import parse_regions
 __all__ = ["main"]
 
 _DEFAULTS = SandboxConfig()
+SECRET_ENV = {
+    "client_secret": "XERO_SANDBOX_CLIENT_SECRET",
+    "webhook_key": "XERO_SANDBOX_WEBHOOK_KEY",
+}
 
 
 class _Parser(argparse.ArgumentParser):
@@ -66,9 +76,18 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--time-scale", type=float, default=_DEFAULTS.time_scale)
     serve.add_argument("--fault-rate", type=float, default=_DEFAULTS.fault_rate)
     serve.add_argument("--client-id", default=_DEFAULTS.client_id)
-    serve.add_argument("--client-secret", default=_DEFAULTS.client_secret)
+    serve.add_argument(
+        "--client-secret",
+        default=None,
+        help=f"default ${SECRET_ENV['client_secret']}, else {_DEFAULTS.client_secret} "
+        "(prefer the variable: flags show in ps)",
+    )
     serve.add_argument("--webhook-url", default=None)
-    serve.add_argument("--webhook-key", default=None)
+    serve.add_argument(
+        "--webhook-key",
+        default=None,
+        help=f"default ${SECRET_ENV['webhook_key']} (prefer it: flags show in ps)",
+    )
     serve.add_argument("--idempotency-window-s", type=float, default=_DEFAULTS.idempotency_window_s)
     serve.add_argument("--minute-limit", type=int, default=_DEFAULTS.minute_limit)
     serve.add_argument("--day-limit", type=int, default=_DEFAULTS.day_limit)
@@ -77,6 +96,17 @@ def _parser() -> argparse.ArgumentParser:
     seed = sub.add_parser("seed", help="create and seed a database, then exit")
     _world_flags(seed)
     return parser
+
+
+def _secrets_from_environment(args: argparse.Namespace) -> None:
+    """Fill the secrets no flag gave from the environment (then the defaults)."""
+    if args.command != "serve":
+        return
+    for name, variable in SECRET_ENV.items():
+        if getattr(args, name) is None:
+            setattr(args, name, os.environ.get(variable) or None)
+    if args.client_secret is None:
+        args.client_secret = _DEFAULTS.client_secret
 
 
 def _check(args: argparse.Namespace) -> str | None:
@@ -102,7 +132,7 @@ def _check(args: argparse.Namespace) -> str | None:
         if args.latency_ms < 0 or args.latency_per_record_ms < 0:
             return "--latency-ms and --latency-per-record-ms must be 0 or more"
         if bool(args.webhook_url) != bool(args.webhook_key):
-            return "--webhook-url and --webhook-key go together"
+            return "--webhook-url and --webhook-key (or $XERO_SANDBOX_WEBHOOK_KEY) go together"
     return None
 
 
@@ -142,6 +172,7 @@ async def _serve(config: SandboxConfig) -> None:
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``xero-sandbox`` console script."""
     args = _parser().parse_args(argv)
+    _secrets_from_environment(args)
     problem = _check(args)
     if problem:
         print(f"xero-sandbox: error: {problem}", file=sys.stderr)

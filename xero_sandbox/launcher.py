@@ -28,6 +28,8 @@ from urllib.parse import parse_qs, urlparse
 
 import httpx
 
+from xero_sandbox.cli import SECRET_ENV
+
 __all__ = ["ALL_SCOPES", "Sandbox", "SandboxError"]
 
 ALL_SCOPES = (
@@ -72,12 +74,21 @@ class Sandbox:
         argv = [sys.executable, "-m", "xero_sandbox", "serve"]
         flags = {"host": "127.0.0.1", **self.flags, "port": self.port}
         for key, value in flags.items():
-            if value is None or value is False:
+            if value is None or value is False or key in SECRET_ENV:
                 continue
             argv.append("--" + key.replace("_", "-"))
             if value is not True:
                 argv.append(str(value))
         return argv
+
+    def _environment(self) -> dict[str, str]:
+        # Secrets travel in the environment, not on the command line that ps shows; one the
+        # caller did not give must not leak in from the caller's own environment either.
+        env = {k: v for k, v in os.environ.items() if k not in SECRET_ENV.values()}
+        env[SECRET_ENV["client_secret"]] = self.client_secret
+        if self.flags.get("webhook_key") is not None:
+            env[SECRET_ENV["webhook_key"]] = str(self.flags["webhook_key"])
+        return {**env, "PYTHONUNBUFFERED": "1"}
 
     def start(self) -> Sandbox:
         """Start the server and wait for its ready line."""
@@ -91,7 +102,7 @@ class Sandbox:
             stdout=subprocess.PIPE,
             stderr=self._log,
             text=True,
-            env={**os.environ, "PYTHONUNBUFFERED": "1"},
+            env=self._environment(),
         )
         line_box: list[str] = []
 
