@@ -485,6 +485,8 @@ class XeroClient:
 
 
 def _fault_name(exc: Exception) -> str:
+    if isinstance(exc, httpx.ConnectError) and "CERTIFICATE_VERIFY_FAILED" in str(exc):
+        return "tls_certificate_not_trusted"
     names: dict[type[Exception], str] = {
         httpx.ConnectTimeout: "connect_timeout",
         httpx.ReadTimeout: "read_timeout",
