@@ -34,7 +34,7 @@ from __future__ import annotations
 
 import calendar
 from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING, Any
 
@@ -49,9 +49,11 @@ from singer_sdk.singerlib.catalog import REPLICATION_INCREMENTAL
 from xero_api.codec import numbers_as_text
 from xero_api.dates import convert_msdates, format_utc, if_modified_since_header, parse_datetime
 from xero_api.errors import XeroAuthError, XeroRateLimitExhausted, XeroTokenError
-from xero_api.resources import ACCOUNTING, Paging, Resource, resource_for_stream
+from xero_api.id_lists import ID_LIST_CHUNK, fitting
+from xero_api.resources import ACCOUNTING, Paging, Replication, Resource, resource_for_stream
 from xero_api.schema_files import load_schema
 
+from .changes import REFRESHED_AT, STREAM_CATEGORIES, refresh_due
 from .convert import date_converter
 from .output import XeroMessageWriter
 
@@ -77,10 +79,12 @@ REPORTS: dict[str, str] = {
 
 @dataclass(frozen=True)
 class PartitionStart:
-    """Where one partition's read begins: the bookmark and the IDs emitted exactly at it."""
+    """Where one partition's read begins: the bookmark, the IDs emitted exactly at it, and
+    the partition's STATE entry as the run received it."""
 
     value: Any
     boundary_ids: frozenset[str] = frozenset()
+    saved: Mapping[str, Any] = field(default_factory=dict)
 
 
 class TenantStream(Stream):
@@ -93,6 +97,8 @@ class TenantStream(Stream):
         self.xero_tap = tap
         self._prune_deselected: bool | None = None
         self._numbers_pass_through: bool | None = None
+        self._settle: dict[str, dict[str, Any]] = {}  # tenant -> STATE keys due after its read
+        self._held: set[str] = set()  # tenants whose bookmark this run's read must not move
 
     @property
     def partitions(self) -> list[dict[str, Any]] | None:
@@ -191,8 +197,40 @@ class TenantStream(Stream):
             if value is not None:
                 value = format_utc(parse_datetime(value))
             if start is not None and (value is None or value < start):
-                return PartitionStart(start)
-        return PartitionStart(value, ids)
+                return PartitionStart(start, saved=dict(state))
+        return PartitionStart(value, ids, dict(state))
+
+    # -- reading by change ----------------------------------------------------------------
+
+    @property
+    def refresh_hours(self) -> float:
+        """Hours a partition's full read stays fresh (0: read on every run)."""
+        return 0.0
+
+    def read(self, tenant: str, start: PartitionStart) -> Iterator[list[Record]]:
+        """:meth:`produce`, unless the partition was read within :attr:`refresh_hours`."""
+        hours = self.refresh_hours
+        if hours <= 0:
+            return self.produce(tenant, start)
+        if not refresh_due(start.saved, hours):
+            self.logger.info(
+                "%s for tenant %s: read within %g hour(s), skipped", self.name, tenant, hours
+            )
+            return iter(())
+        return self._refreshed(tenant, start)
+
+    def _refreshed(self, tenant: str, start: PartitionStart) -> Iterator[list[Record]]:
+        began = format_utc(datetime.now(UTC))
+        yield from self.produce(tenant, start)
+        self.settle_after(tenant, {REFRESHED_AT: began})
+
+    def settle_after(self, tenant: str, values: dict[str, Any]) -> None:
+        """Put ``values`` in the partition's STATE once its last record has been emitted."""
+        self._settle.setdefault(tenant, {}).update(values)
+
+    def hold_bookmark(self, tenant: str) -> None:
+        """Keep the partition's replication bookmark where it is during this run's read."""
+        self._held.add(tenant)
 
     # -- reading ---------------------------------------------------------------------------
 
@@ -221,6 +259,9 @@ class TenantStream(Stream):
                     # The SDK has emitted the page's records: bookmark here, so a run killed
                     # later resumes after this page.
                     self._write_state_message()
+            settled = self._settle.pop(tenant, None)
+            if settled:  # every record of the read is out: now the STATE may say so
+                self.get_context_state(dict(context)).update(settled)
         except XeroRateLimitExhausted as error:
             self.xero_tap.exhausted[tenant] = error
             self.xero_tap.cancel_reads(tenant)
@@ -291,6 +332,8 @@ class XeroStream(TenantStream):
         self._partition_state: dict[str, Any] = {}
         self._incremental = False
         self._treat_as_sorted = False
+        self._holding = False
+        self._starts: dict[str, PartitionStart] = {}
         # A settings object (no key of its own) is one record per tenant.
         self.primary_keys = (
             [TENANT_KEY, resource.primary_key] if resource.primary_key else [TENANT_KEY]
@@ -335,6 +378,9 @@ class XeroStream(TenantStream):
             if self._incremental and not field:
                 raise ValueError(f"stream {self.name} is INCREMENTAL without a replication key")
             self._treat_as_sorted = self.is_sorted and self.state_partitioning_keys is None
+            self._holding = context is not None and str(context[TENANT_KEY]) in self._held
+        if self._holding:
+            return
         state = self._partition_state
         if latest_record and self._incremental and field:
             increment_state(
@@ -367,8 +413,57 @@ class XeroStream(TenantStream):
     def _records(self, body: Any) -> list[Record]:
         return self._prepare(_listed(self.resource, body))
 
+    @property
+    def is_reference(self) -> bool:
+        """Settings-like data: the Accounting API's full-table rows (tax rates, currencies,
+        themes, ...) and the rest of its settings scope (accounts, items, users)."""
+        row = self.resource
+        full_table = row.replication is Replication.FULL_TABLE and row.api is ACCOUNTING
+        return full_table or row.scope == "accounting.settings.read"
+
+    @property
+    def refresh_hours(self) -> float:
+        """``reference_refresh_hours`` for reference data, ``poll_hours`` for other polled
+        streams; streams read by webhook events are never skipped."""
+        if self.xero_tap.change_feed is not None and self.name in STREAM_CATEGORIES:
+            return 0.0
+        setting = "reference_refresh_hours" if self.is_reference else "poll_hours"
+        return float(self.config.get(setting) or 0)
+
+    @property
+    def key_field(self) -> str:
+        """The record field holding the Xero ID."""
+        return self.resource.primary_key
+
     def produce(self, tenant: str, start: PartitionStart) -> Iterator[list[Record]]:
-        """Choose the reading plan from the resource row."""
+        """Choose the reading plan from the resource row (or the webhook events)."""
+        feed = self.xero_tap.change_feed
+        if feed is not None and self.name in STREAM_CATEGORIES:
+            self._starts[tenant] = start
+            return feed.pages(self, tenant, start.saved)
+        return self._planned(tenant, start)
+
+    def sweep_pages(self, tenant: str) -> Iterator[list[Record]]:
+        """The ordinary read of an event-driven stream, from its bookmark."""
+        return self._planned(tenant, self._starts[tenant])
+
+    def pages_by_id(self, tenant: str, ids: list[str]) -> Iterator[list[Record]]:
+        """The documents with these IDs: ``IDs=`` lists where the resource row says Xero takes
+        them, else a ``where`` of ``Guid`` alternatives, each as long as Xero's URLs take."""
+        row = self.resource
+        key = row.primary_key
+        how = dict(row.write.lookups).get(key, "where") if row.write else "where"
+        # Paged GETs return whole documents (line items); no page number returns summaries.
+        params = {**self._base_params(), "page": "1"}
+        if how.startswith("param:"):
+            queries = [{how[6:]: chunk} for chunk in fitting(ids, ",", ID_LIST_CHUNK)]
+        else:
+            alternatives = [f'{key}==Guid("{i}")' for i in ids]
+            queries = [{"where": w} for w in fitting(alternatives, " OR ", len(alternatives))]
+        for query in queries:
+            yield self._records(self.get_json(tenant, row.path, {**params, **query}))
+
+    def _planned(self, tenant: str, start: PartitionStart) -> Iterator[list[Record]]:
         row = self.resource
         if row.paging is Paging.OFFSET:
             return self._offset_pages(tenant, start)
@@ -557,6 +652,11 @@ class ReportStream(TenantStream):
     def is_sorted(self) -> bool:
         """Months are read in order, so an interrupted run resumes at its last month."""
         return True
+
+    @property
+    def refresh_hours(self) -> float:
+        """Reports are reference data: ``reference_refresh_hours``."""
+        return float(self.config.get("reference_refresh_hours") or 0)
 
     def _start_date(self) -> str | None:
         value = self.config.get("report_start_date") or self.config.get("start_date")

@@ -17,9 +17,11 @@ from singer_sdk.singerlib import StateMessage
 from xero_api.client import XeroClient
 from xero_api.dates import parse_datetime
 from xero_api.errors import XeroConfigError, XeroError, XeroRateLimitExhausted
+from xero_api.event_queue import open_queue
 from xero_api.resources import RESOURCES
 from xero_api.settings import SETTINGS, Setting, XeroSettings
 
+from .changes import ChangeFeed
 from .fetch import PageProducer, ReadAhead
 from .output import XeroMessageWriter
 from .streams import REPORTS, TENANT_KEY, Record, ReportStream, TenantStream, XeroStream
@@ -63,6 +65,35 @@ TAP_SETTINGS = th.PropertiesList(
         th.DateTimeType,
         description="First month of the report streams (one API call per month, report and "
         "tenant); defaults to start_date.",
+    ),
+    th.Property(
+        "webhook_queue",
+        th.StringType,
+        secret=True,  # a PostgreSQL DSN may carry a password
+        description="The queue `xero-webhooks serve` fills (a SQLite path or postgresql://...). "
+        "When set, contacts, invoices and credit_notes are read by the IDs in new webhook "
+        "events instead of polled (docs/webhooks.md).",
+    ),
+    th.Property(
+        "reconcile_hours",
+        th.NumberType(exclusive_minimum=0),
+        default=24,
+        description="With webhook_queue: hours between reconciliation sweeps, which read the "
+        "event-driven streams by If-Modified-Since and count what no event announced.",
+    ),
+    th.Property(
+        "reference_refresh_hours",
+        th.NumberType(minimum=0),
+        default=0,
+        description="Re-read reference data (the Accounting API's full-table streams, accounts, "
+        "items, users and the reports) at most this often; 0 reads them on every run.",
+    ),
+    th.Property(
+        "poll_hours",
+        th.NumberType(minimum=0),
+        default=0,
+        description="Re-read every other stream (neither reference data nor read by webhook "
+        "events) at most this often; 0 reads them on every run.",
     ),
     th.Property(
         "page_size",
@@ -127,6 +158,7 @@ class TapXero(Tap):
         self._lock = threading.Lock()
         self._syncing = False
         self._reads: ReadAhead | None = None
+        self._change_feed: ChangeFeed | None = None
         super().__init__(*args, **kwargs)
         # One INFO line per HTTP request drowns the log; the usage report sums them up.
         logging.getLogger("httpx").setLevel(logging.WARNING)
@@ -150,6 +182,24 @@ class TapXero(Tap):
                 raise XeroError("the Xero connection has no tenants (GET /connections)")
             self.logger.info("Tenants: %s", ", ".join(self._tenant_ids))
         return self._tenant_ids
+
+    @property
+    def change_feed(self) -> ChangeFeed | None:
+        """The webhook event queue (``webhook_queue``), opened on first use; None without."""
+        dsn = self.config.get("webhook_queue")
+        if not dsn:
+            return None
+        with self._lock:
+            if self._change_feed is None:
+                try:
+                    queue = open_queue(str(dsn))
+                except Exception as error:
+                    raise XeroConfigError(
+                        "webhook_queue", f"cannot open the queue: {type(error).__name__}"
+                    ) from None
+                hours = float(self.config.get("reconcile_hours") or 24)
+                self._change_feed = ChangeFeed(queue, hours, self.logger)
+            return self._change_feed
 
     def get_json(
         self,
@@ -211,7 +261,7 @@ class TapXero(Tap):
 
     def _producer(self, stream: TenantStream, tenant: str) -> PageProducer:
         start = stream.partition_start({TENANT_KEY: tenant})
-        return lambda: stream.produce(tenant, start)
+        return lambda: stream.read(tenant, start)
 
     def _read_plan(self) -> list[tuple[tuple[str, str], PageProducer]]:
         # Tap.sync_all's order: selected streams as listed, partitions as listed.
@@ -249,6 +299,9 @@ class TapXero(Tap):
             self.report_usage()
             if self._client is not None:
                 self._client.close()
+            if self._change_feed is not None:
+                self._change_feed.queue.close()
+                self._change_feed = None
         for tenant, exhausted in self.exhausted.items():
             self.logger.warning("Tenant %s: %s", tenant, exhausted.message)
         if self.refused:

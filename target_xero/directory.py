@@ -24,21 +24,16 @@ from typing import Any, Protocol, cast
 from urllib.parse import quote
 
 from xero_api.codec import decode_json, encode_json
+from xero_api.id_lists import GUID, ID_LIST_CHUNK, fitting
 from xero_api.resources import Paging, Resource, resource_for_stream
 
 from .records import get_path, xero_date
 
 __all__ = ["Directory", "Reader", "key_parts", "norm", "where_literal"]
 
-_GUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
 _DATEISH = re.compile(
     r"^(\d{4}-\d{2}-\d{2}([T ][\d:.]+)?(Z|[+-]\d{2}:?\d{2})?|/Date\(-?\d+([+-]\d{4})?\)/)$"
 )
-# Xero answers 404 to an ``IDs=`` list of more than 52 GUIDs (URL length, xero-api-facts
-# §2.1; 52 is 2,025 URL-encoded characters): every batched lookup keeps its list or ``where``
-# value under that length, and ID lists at 50.
-_LIST_CHUNK = 50
-_QUERY_BUDGET = 1950
 FULL_READ_PAGES = 5  # a collection this size (in pages of 1000) is read whole, once
 _PAGE = 1000
 _FIXED_PAGE = 100  # Quotes: 100 a page, no pageSize
@@ -94,7 +89,7 @@ def key_value(record: Mapping[str, Any], spec: str) -> tuple[Any, ...] | None:
 def where_literal(field: str, value: Any) -> str:
     """One value as a ``where`` literal; user text is escaped so it cannot end the string."""
     if field.endswith("ID") and isinstance(value, str):
-        if not _GUID.match(value):
+        if not GUID.match(value):
             raise ValueError(f"{field} {value!r} is not a GUID")
         return f'Guid("{value}")'
     if isinstance(value, bool):
@@ -213,10 +208,10 @@ class Directory:
         base = _base_params(resource)
         found: list[Mapping[str, Any]] = []
         if field.endswith("ID"):
-            values = [v for v in values if isinstance(v, str) and _GUID.match(v)]
+            values = [v for v in values if isinstance(v, str) and GUID.match(v)]
         if how.startswith("param:"):
-            limit = _LIST_CHUNK if field.endswith("ID") else len(values)
-            for chunk in _fitting([str(v) for v in values], ",", limit):
+            limit = ID_LIST_CHUNK if field.endswith("ID") else len(values)
+            for chunk in fitting([str(v) for v in values], ",", limit):
                 params = {**base, how[6:]: chunk}
                 found.extend(self._list(resource, resource.path, params))
         elif how == "path":
@@ -234,7 +229,7 @@ class Directory:
                     literals.append(f"{field}=={where_literal(field, value)}")
                 except ValueError:
                     continue  # not a GUID: cannot be an ID in the target organisation
-            for where in _fitting(literals, " OR ", len(literals)):
+            for where in fitting(literals, " OR ", len(literals)):
                 found.extend(self._list(resource, resource.path, {**base, "where": where}))
         return found
 
@@ -374,22 +369,3 @@ def _base_params(resource: Resource) -> dict[str, str]:
 def _docs(body: Mapping[str, Any], resource: Resource) -> list[Mapping[str, Any]]:
     docs = body.get(resource.envelope) or []
     return [d for d in docs if isinstance(d, Mapping)]
-
-
-def _fitting(values: Sequence[str], joiner: str, limit: int) -> list[str]:
-    """``values`` joined into as few query values as fit :data:`_QUERY_BUDGET` URL-encoded
-    characters (and ``limit`` values) each; a value too long alone still gets its own."""
-    chunks: list[str] = []
-    current: list[str] = []
-    size = 0
-    glue = len(quote(joiner, safe=""))
-    for value in values:
-        length = len(quote(value, safe=""))
-        if current and (size + glue + length > _QUERY_BUDGET or len(current) >= limit):
-            chunks.append(joiner.join(current))
-            current, size = [], 0
-        size += (glue if current else 0) + length
-        current.append(value)
-    if current:
-        chunks.append(joiner.join(current))
-    return chunks

@@ -157,3 +157,49 @@ def deliveries_settled(sb: Sandbox) -> bool:
     stats = sb.stats()["webhooks"]
     done = stats["events_delivered"] + stats["events_abandoned"] + stats["events_suppressed"]
     return bool(done == stats["events_queued"] and stats["events_pending"] == 0)
+
+
+_ENVELOPES = {
+    "contacts": ("Contacts", "ContactID"),
+    "invoices": ("Invoices", "InvoiceID"),
+    "credit_notes": ("CreditNotes", "CreditNoteID"),
+}
+
+
+def draft_ids(sb: Sandbox, tenant: str, stream: str, count: int) -> list[str]:
+    """IDs of ``count`` documents whose Reference (email for contacts) can be edited."""
+    envelope, key = _ENVELOPES[stream]
+    where = {"contacts": None, "invoices": 'Status=="DRAFT"', "credit_notes": 'Status!="VOIDED"'}
+    params = {"page": "1", **({"where": where[stream]} if where[stream] else {})}
+    answer = httpx.get(
+        f"{sb.url}/api.xro/2.0/{envelope}", params=params, headers=sb.headers(tenant), timeout=60
+    )
+    assert answer.status_code == 200, answer.text
+    ids = [doc[key] for doc in answer.json()[envelope]][:count]
+    assert len(ids) == count, f"only {len(ids)} editable {stream}"
+    return ids
+
+
+def touch(sb: Sandbox, tenant: str, stream: str, ids: list[str], tag: str) -> None:
+    """Change each document (a new Reference, or a contact's email), one POST per document."""
+    envelope, key = _ENVELOPES[stream]
+    for doc_id in ids:
+        change = (
+            {"EmailAddress": f"{tag}@example.com"} if stream == "contacts" else {"Reference": tag}
+        )
+        answer = httpx.post(
+            f"{sb.url}/api.xro/2.0/{envelope}",
+            json={envelope: [{key: doc_id, **change}]},
+            headers=sb.headers(tenant),
+            timeout=60,
+        )
+        assert answer.status_code == 200, answer.text
+
+
+def calls(stderr: str, tenant: str) -> int:
+    """API calls the tap reported for ``tenant`` (its usage line), 0 when it made none."""
+    marker = f"Xero API usage: tenant={tenant} calls="
+    for line in stderr.splitlines():
+        if marker in line:
+            return int(line.split(marker, 1)[1].split()[0])
+    return 0

@@ -1,0 +1,191 @@
+"""Reading by change: webhook events for contacts, invoices and credit notes, and refresh
+intervals for everything else.
+
+With ``webhook_queue`` set, a partition (stream and tenant) of a stream Xero sends webhooks for
+is read in one of two ways, chosen from its STATE entry:
+
+* **Events** (the usual run): the IDs in events after the partition's ``queue_position`` are
+  fetched with Xero's ID filters (``IDs=`` lists, or a ``where`` of ``Guid`` alternatives for
+  credit notes), as many per call as Xero's URLs take. No new events: no calls at all. The
+  ``UpdatedDateUTC`` bookmark does not move; it stays where the last sweep left it.
+* **Sweep** (the first run, then every ``reconcile_hours``): the ordinary If-Modified-Since
+  read from that bookmark. Webhooks are not guaranteed, so a change found here whose ID no
+  event announced since the previous sweep is logged and counted in the queue's misses
+  (``xero_webhooks_reconcile_misses`` in the receiver's metrics).
+
+The new ``queue_position`` is put in STATE only after the partition's last record has been
+emitted, and the queue is told what was consumed only when a later run receives that STATE
+back: Meltano stores a STATE only once the target has durably written everything before it, so
+an event is marked consumed exactly when its records are safe. A run that dies re-reads from
+the last STATE (records are keyed, so a re-read replaces rows; nothing is lost or doubled).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator, Mapping
+from datetime import UTC, datetime, timedelta
+from typing import Any, Protocol
+
+from xero_api.dates import format_utc, parse_datetime
+from xero_api.event_queue import CATEGORY_STREAMS, EventQueue
+from xero_api.id_lists import GUID
+
+__all__ = [
+    "QUEUE_POSITION",
+    "RECONCILED_AT",
+    "RECONCILED_POSITION",
+    "REFRESHED_AT",
+    "STREAM_CATEGORIES",
+    "ChangeFeed",
+    "refresh_due",
+]
+
+QUEUE_POSITION = "queue_position"
+RECONCILED_AT = "reconciled_at"
+RECONCILED_POSITION = "reconciled_position"
+REFRESHED_AT = "refreshed_at"
+STREAM_CATEGORIES = {stream: category for category, stream in CATEGORY_STREAMS.items()}
+MAX_EVENTS_PER_RUN = 20_000  # the rest is read by the next run
+
+Pages = Iterator[list[dict[str, Any]]]
+
+
+class ChangeStream(Protocol):
+    """What a stream read by change offers (``XeroStream`` for contacts, invoices and credit
+    notes)."""
+
+    name: str
+
+    @property
+    def key_field(self) -> str:
+        """The record field holding the Xero ID."""
+        ...
+
+    def sweep_pages(self, tenant: str) -> Pages:
+        """The If-Modified-Since read from the partition's bookmark."""
+        ...
+
+    def pages_by_id(self, tenant: str, ids: list[str]) -> Pages:
+        """The documents with these IDs, as many per call as Xero takes."""
+        ...
+
+    def settle_after(self, tenant: str, values: dict[str, Any]) -> None:
+        """Put ``values`` in the partition's STATE once its last record is emitted."""
+        ...
+
+    def hold_bookmark(self, tenant: str) -> None:
+        """Keep the partition's ``UpdatedDateUTC`` bookmark where it is during this read."""
+        ...
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _age_hours(saved: Mapping[str, Any], key: str, now: datetime) -> float | None:
+    value = saved.get(key)
+    if not isinstance(value, str):
+        return None
+    try:
+        return (now - parse_datetime(value)) / timedelta(hours=1)
+    except ValueError:
+        return None
+
+
+def refresh_due(saved: Mapping[str, Any], hours: float, now: datetime | None = None) -> bool:
+    """Whether a partition last fully read at ``saved[refreshed_at]`` is due again."""
+    if hours <= 0:
+        return True
+    age = _age_hours(saved, REFRESHED_AT, now or _now())
+    return age is None or age < 0 or age >= hours
+
+
+class ChangeFeed:
+    """The event queue as the tap reads it (one per run; the queue is thread-safe)."""
+
+    def __init__(self, queue: EventQueue, reconcile_hours: float, logger: logging.Logger):
+        self.queue = queue
+        self.reconcile_hours = reconcile_hours
+        self.logger = logger
+
+    def pages(self, stream: ChangeStream, tenant: str, saved: Mapping[str, Any]) -> Pages:
+        """One partition's pages: a sweep or the documents of new events (see module doc);
+        ``saved`` is the partition's STATE entry as the run received it."""
+        category = STREAM_CATEGORIES[stream.name]
+        raw = saved.get(QUEUE_POSITION)
+        position = raw if isinstance(raw, int) and raw >= 0 else None
+        if position is not None:
+            # This STATE came back through the target: everything up to here is safe.
+            self.queue.acknowledge(tenant, category, position)
+        now = _now()
+        age = _age_hours(saved, RECONCILED_AT, now)
+        if position is None or age is None or age < 0 or age >= self.reconcile_hours:
+            yield from self._sweep(stream, tenant, category, saved, position, now)
+            return
+        events = self.queue.read(tenant, category, position, MAX_EVENTS_PER_RUN)
+        if not events:
+            return
+        stream.hold_bookmark(tenant)
+        ids: dict[str, None] = {}
+        for event in events:
+            if GUID.match(event.resource_id):
+                ids[event.resource_id.lower()] = None
+            else:
+                self.logger.warning(
+                    "Ignoring a %s event for tenant %s: resourceId is not a GUID",
+                    category,
+                    tenant,
+                )
+        self.logger.info(
+            "%s for tenant %s: %d event(s), %d document(s) to read",
+            stream.name,
+            tenant,
+            len(events),
+            len(ids),
+        )
+        if ids:
+            yield from stream.pages_by_id(tenant, list(ids))
+        stream.settle_after(tenant, {QUEUE_POSITION: events[-1].position})
+
+    def _sweep(
+        self,
+        stream: ChangeStream,
+        tenant: str,
+        category: str,
+        saved: Mapping[str, Any],
+        position: int | None,
+        now: datetime,
+    ) -> Pages:
+        # Events up to here describe changes made before the sweep starts, which it reads.
+        head = self.queue.last_position()
+        seen: list[str] = []
+        for page in stream.sweep_pages(tenant):
+            seen.extend(str(record.get(stream.key_field) or "").lower() for record in page)
+            yield page
+        if position is not None:
+            since = saved.get(RECONCILED_POSITION)
+            after = int(since) if isinstance(since, int) else position
+            announced = {
+                event.resource_id.lower()
+                for event in self.queue.read(tenant, category, after, 10 * MAX_EVENTS_PER_RUN)
+            }
+            missed = sorted({i for i in seen if i and i not in announced})
+            if missed:
+                self.logger.warning(
+                    "Reconciliation sweep of %s for tenant %s: %d change(s) no webhook "
+                    "announced (first: %s)",
+                    stream.name,
+                    tenant,
+                    len(missed),
+                    missed[0],
+                )
+                self.queue.record_misses(tenant, stream.name, len(missed))
+        stream.settle_after(
+            tenant,
+            {
+                QUEUE_POSITION: max(head, position or 0),
+                RECONCILED_AT: format_utc(now),
+                RECONCILED_POSITION: head,
+            },
+        )
