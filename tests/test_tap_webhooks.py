@@ -62,6 +62,29 @@ def test_event_runs_read_exactly_the_changed_documents(tmp_path: Path) -> None:
             assert record["Reference"] == "webhook-change"
             assert record["LineItems"], "read by ID, the invoice still has its lines"
 
+        # A run killed anywhere resumes from the last STATE it printed: the new queue position
+        # may appear only after the stream's last record, or a crash would lose records.
+        for stream in EVENT_STREAMS:
+            old = partition_bookmark(first.state, stream, tenant)["queue_position"]
+            last_record = max(
+                i
+                for i, line in enumerate(second.lines)
+                if f'"stream":"{stream}"' in line and '"type":"RECORD"' in line
+            )
+            moved = [
+                i
+                for i, line in enumerate(second.lines)
+                if line.startswith('{"type":"STATE"')
+                and partition_bookmark(json.loads(line)["value"], stream, tenant)["queue_position"]
+                != old
+            ]
+            assert moved, stream
+            assert moved[0] > last_record, stream
+        killed = run_tap(tmp_path / "killed", config, EVENT_STREAMS, state=first.state)
+        assert {s: _ids(killed, s) for s in EVENT_STREAMS} == {
+            s: set(ids) for s, ids in changed.items()
+        }
+
         third = run_tap(tmp_path / "third", config, EVENT_STREAMS, state=second.state)
         assert not any(third.records.get(s) for s in EVENT_STREAMS)
         assert calls(third.stderr, tenant) == 0
