@@ -6,9 +6,10 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 
-from xero_sandbox import admin, gate, identity, reads, writes
+from xero_sandbox import admin, gate, guard, identity, reads, writes
 from xero_sandbox.apis import routes as other_apis
 from xero_sandbox.clock import Clock
 from xero_sandbox.config import SandboxConfig
@@ -59,6 +60,16 @@ def build_app(config: SandboxConfig) -> Starlette:
         *reads.routes,
         *other_apis.routes,
     ]
-    app = Starlette(routes=routes, middleware=[Middleware(gate.Gate, ctx)], lifespan=lifespan)
+    # The guard is outermost: Xero's size and URL bounds apply before authentication.
+    middleware = [
+        Middleware(guard.Guard, log_requests=config.log_requests),
+        Middleware(gate.Gate, ctx),
+    ]
+    app = Starlette(
+        routes=routes,
+        middleware=middleware,
+        exception_handlers={HTTPException: guard.http_exception_response},
+        lifespan=lifespan,
+    )
     app.state.ctx = ctx
     return app

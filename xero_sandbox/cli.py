@@ -93,6 +93,11 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--day-limit", type=int, default=_DEFAULTS.day_limit)
     serve.add_argument("--concurrent-limit", type=int, default=_DEFAULTS.concurrent_limit)
     serve.add_argument("--app-minute-limit", type=int, default=_DEFAULTS.app_minute_limit)
+    serve.add_argument(
+        "--log-requests",
+        action="store_true",
+        help="write one line per request to stderr: method, path, tenant, status, milliseconds",
+    )
     seed = sub.add_parser("seed", help="create and seed a database, then exit")
     _world_flags(seed)
     return parser
@@ -145,6 +150,7 @@ async def _serve(config: SandboxConfig) -> None:
     import uvicorn
 
     from xero_sandbox.app import build_app
+    from xero_sandbox.guard import MAX_HEAD_BYTES, XeroShapedH11
 
     app = build_app(config)
     family = socket.AF_INET6 if ":" in config.host else socket.AF_INET
@@ -155,7 +161,14 @@ async def _serve(config: SandboxConfig) -> None:
     host = f"[{config.host}]" if ":" in config.host else config.host
     app.state.ctx.webhooks.learn_base_url(f"http://{host}:{port}")
     server = uvicorn.Server(
-        uvicorn.Config(app, log_level="warning", access_log=False, lifespan="on")
+        uvicorn.Config(
+            app,
+            log_level="warning",
+            access_log=False,
+            lifespan="on",
+            http=XeroShapedH11,
+            h11_max_incomplete_event_size=MAX_HEAD_BYTES,
+        )
     )
     # uvicorn handles SIGINT/SIGTERM while serving (graceful shutdown), then re-raises the
     # signal; these no-op handlers absorb that re-raise so a clean stop exits with status 0.

@@ -36,3 +36,4 @@ class SandboxConfig:
     day_limit: int = 5000
     concurrent_limit: int = 5
     app_minute_limit: int = 10000
+    log_requests: bool = False  # one stderr line per request: method, path, tenant, status, ms

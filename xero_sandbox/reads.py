@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from typing import Any
 
+from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
@@ -25,6 +26,7 @@ from xero_sandbox.reports import report_response
 from xero_sandbox.store import NAME_FIELDS, decode, encode, ms_of, unit_2dp
 from xero_sandbox.where import (
     QueryError,
+    canonical_guid,
     order_key,
     parse_order,
     parse_where,
@@ -44,6 +46,8 @@ __all__ = [
 API = "/api.xro/2.0"
 PROVIDER = "Xero Sandbox"
 MAX_PAGE_SIZE = 1000
+HIGH_VOLUME_ROWS = 100_000  # Xero's high-volume threshold (facts §2.1)
+WHERE_WORK_BUDGET = 10_000_000  # rows scanned x where conditions, per request
 DEFAULT_PAGE_SIZE = 100
 JSON = "application/json; charset=utf-8"
 
@@ -72,6 +76,28 @@ def envelope(collection: str, items: bytes, pagination: dict[str, int] | None = 
 def error_response(status: int, body: Record) -> Response:
     """A JSON error answer."""
     return Response(encode(body), status_code=status, media_type=JSON)
+
+
+class HighVolume(Exception):
+    """A where/order that would scan more records than the high-volume guard allows."""
+
+    def __init__(self, collection: str) -> None:
+        super().__init__(collection)
+        self.collection = collection
+
+
+def high_volume_error(collection: str) -> Response:
+    """400 HighVolumeException (ErrorNumber 51), as Xero refuses an inefficient filter."""
+    return error_response(
+        400,
+        {
+            "ErrorNumber": 51,
+            "Type": "HighVolumeException",
+            "Message": f"Your request is not filtering {collection.lower()} efficiently, given "
+            "the extremely high volume for this organisation. Please check the documentation "
+            "on efficient data retrieval.",
+        },
+    )
 
 
 def query_error(message: str) -> Response:
@@ -125,7 +151,7 @@ def parse_if_modified_since(value: str | None) -> int | None:
     """
     if not value:
         return None
-    text = value.strip()
+    text = value.strip().strip('"')  # pyxero quotes a date it was given as text
     moment: datetime | None = None
     try:
         moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
@@ -143,11 +169,17 @@ def _params(request: Request) -> dict[str, str]:
     return {key.lower(): value for key, value in request.query_params.multi_items()}
 
 
+# Xero's page/offset parameters are 32-bit integers; larger values are clamped (a page beyond
+# the data is empty either way) so they never overflow SQLite's 64-bit arithmetic.
+_INT_MAX = 2**31 - 1
+
+
 def _int(value: str | None, default: int) -> int:
     try:
-        return int(value) if value is not None else default
+        number = int(value) if value is not None else default
     except ValueError:
         return default
+    return max(-_INT_MAX, min(_INT_MAX, number))
 
 
 def _split(value: str) -> list[str]:
@@ -190,8 +222,11 @@ def _record_test(spec: ResourceSpec, flt: Filter, raw: str) -> RecordTest | None
         return in_range
     if flt.kind in ("budget_from", "budget_to"):
         return None  # budgets carry their periods inside; Xero narrows the periods, not rows
-    wanted = {v.lower() for v in (_split(raw) if flt.kind == "list" else [raw.strip()])}
     field = flt.field or spec.key
+    values = _split(raw) if flt.kind == "list" else [raw.strip()]
+    if field.endswith("ID"):
+        values = [canonical_guid(v) or v for v in values]
+    wanted = {v.lower() for v in values}
     return lambda r: str(_field_value(r, field) or "").lower() in wanted
 
 
@@ -200,6 +235,7 @@ class _Query:
 
     def __init__(self, ctx: SandboxContext, spec: ResourceSpec, request: Request, tenant: str):
         self.ctx, self.spec, self.tenant = ctx, spec, tenant
+        self.conn = ctx.store.reader()  # this thread's read connection
         q = _params(request)
         self.q = q
         self.unitdp4 = spec.unitdp and q.get("unitdp") == "4"
@@ -275,7 +311,7 @@ class _Query:
         values = _split(raw) if flt.kind == "list" else [raw.strip()]
         column = None
         if flt.field in ("", self.spec.key) and flt.kind in ("list", "eq"):
-            column, values = "id", [v.lower() for v in values]
+            column, values = "id", [(canonical_guid(v) or v).lower() for v in values]
         elif flt.field == self.spec.status_field and flt.kind in ("list", "eq"):
             column, values = "status", [v.upper() for v in values]
         elif flt.field == self.spec.number_field and flt.kind in ("list", "eq"):
@@ -336,7 +372,7 @@ class _Query:
 
     def run(self) -> tuple[Response, int]:
         """The response and the number of records in it."""
-        spec, conn = self.spec, self.ctx.store.conn
+        spec, conn = self.spec, self.conn
         sql, args = self._from()
         if spec.paging is Paging.OFFSET:
             sql += " AND num > ?"
@@ -368,7 +404,7 @@ class _Query:
         page of the same query ended (a keyset seek), when that page was served since the last
         write: clients read pages in sequence, and OFFSET would walk the index from the start.
         """
-        conn, store = self.ctx.store.conn, self.ctx.store
+        conn, store = self.conn, self.ctx.store
         limit, offset = self._window()
         order = self._order_sql()
         if not (self.spec.ims_field and self.page and self.spec.paging is not Paging.OFFSET):
@@ -404,13 +440,21 @@ class _Query:
         if key not in cache:
             if len(cache) > 256:
                 cache.clear()
-            cache[key] = int(store.conn.execute(f"SELECT count(*){sql}", args).fetchone()[0])
+            cache[key] = int(self.conn.execute(f"SELECT count(*){sql}", args).fetchone()[0])
         return cache[key]
 
     def _matches(self, rows: Iterator[tuple[bytes]]) -> list[Record]:
         found: list[Record] = []
         stop_at = 100 if self.spec.paging is Paging.OFFSET and self.order is None else None
-        for (body,) in rows:
+        # Xero's high-volume guard: a where/order it cannot answer from an index may look at
+        # no more than HIGH_VOLUME_ROWS records; the sandbox also bounds rows x conditions.
+        guarded = self.where is not None or self.order is not None
+        row_limit = HIGH_VOLUME_ROWS
+        if self.where is not None:
+            row_limit = min(row_limit, WHERE_WORK_BUDGET // self.where.conditions)
+        for scanned, (body,) in enumerate(rows, 1):
+            if guarded and scanned > row_limit:
+                raise HighVolume(self.spec.name)
             record = decode(body)
             if all(test(record) for test in self.tests):
                 found.append(record)
@@ -457,13 +501,22 @@ async def get_collection(request: Request) -> Response:
     ctx, tenant = _context(request)
     if tenant is None:
         return _forbidden()
-    try:
-        query = _Query(ctx, spec, request, tenant)
-        response, served = query.run()
-    except QueryError as exc:
-        return query_error(str(exc))
+    # A worker thread with its own read connection: a long scan does not hold up the event
+    # loop (other requests), and WAL lets it read while a write is under way.
+    response, served = await run_in_threadpool(_collection, ctx, spec, request, tenant)
     _served(request, served)
     return response
+
+
+def _collection(
+    ctx: SandboxContext, spec: ResourceSpec, request: Request, tenant: str
+) -> tuple[Response, int]:
+    try:
+        return _Query(ctx, spec, request, tenant).run()
+    except QueryError as exc:
+        return query_error(str(exc)), 0
+    except HighVolume as exc:
+        return high_volume_error(exc.collection), 0
 
 
 def find_record(ctx: SandboxContext, tenant: str, spec: ResourceSpec, ident: str) -> Record | None:

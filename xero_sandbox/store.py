@@ -17,7 +17,8 @@ API used by the read side, the ledger and the writes module (keep it stable; ext
   (``"INV"``, ``"Journal"``...); ``peek_number`` reads without taking; ``set_number`` sets.
 - Journal lines for reports (written by ``ledger``): ``add_ledger_lines``, ``ledger_sums``.
 
-The read side (``reads.py``) runs its own SQL over ``conn`` to serve the stored JSON texts of a
+The read side (``reads.py``) runs its own SQL over ``reader()`` (a read-only connection per
+worker thread) to serve the stored JSON texts of a
 page without decoding them; ``version`` changes on every record write (its caches key on it).
 """
 
@@ -206,6 +207,8 @@ class Store:
         self._conn.executescript(_SCHEMA)
         self._tenant_keys: dict[str, int] = {}
         self.version = 0  # bumped by every record write; readers key caches on it
+        self._local = threading.local()
+        self._readers: list[sqlite3.Connection] = []
         self._reload_tenants()
 
     # ----------------------------------------------------------------- plumbing
@@ -214,9 +217,29 @@ class Store:
         """The raw connection (for the read side's SQL)."""
         return self._conn
 
+    def reader(self) -> sqlite3.Connection:
+        """A read-only connection for the calling thread (opened on first use, kept).
+
+        The read side serves collections from worker threads; WAL lets each read the last
+        committed state while the server's own connection writes.
+        """
+        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
+        if conn is None:
+            uri = self.path.resolve().as_uri() + "?mode=ro"
+            conn = sqlite3.connect(uri, uri=True, check_same_thread=False, isolation_level=None)
+            conn.execute("PRAGMA busy_timeout = 10000")
+            conn.execute("PRAGMA cache_size=-16384")
+            self._local.conn = conn
+            with self._lock:
+                self._readers.append(conn)
+        return conn
+
     def close(self) -> None:
         """Checkpoint the WAL into the main file and close."""
         with self._lock:
+            for reader in self._readers:
+                reader.close()
+            self._readers.clear()
             self._conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
             self._conn.close()
 

@@ -3,9 +3,10 @@
 Supported (facts §2.2): comparisons ``== != < <= > >=`` (and Xero's single ``=``), ``AND``/``&&``,
 ``OR``/``||``, ``NOT``/``!``, parentheses, nested fields (``Contact.ContactID``), string, number,
 ``true``/``false``/``null`` literals, ``DateTime(y, m, d[, h, m, s])``, ``Guid("…")``/``GUID(…)``,
-and ``.Contains("…")``/``.StartsWith("…")``/``.EndsWith("…")``. A bare boolean field
-(``IsSupplier``) means ``IsSupplier == true``. String comparisons are case-insensitive, as
-Xero's are. Anything else raises ``QueryError`` (served as 400 QueryParseException).
+``.Contains("…")``/``.StartsWith("…")``/``.EndsWith("…")``, and ``.ToLower()``/``.ToUpper()``
+on a field. A bare boolean field (``IsSupplier``) means ``IsSupplier == true``. String
+comparisons are case-insensitive, as Xero's are. Anything else raises ``QueryError`` (served as
+400 QueryParseException), as does a clause nested deeper than :data:`MAX_WHERE_DEPTH`.
 """
 
 from __future__ import annotations
@@ -21,8 +22,11 @@ from lark import Lark, Token, Transformer, Tree, v_args
 from lark.exceptions import LarkError, VisitError
 
 __all__ = [
+    "MAX_WHERE_DEPTH",
     "Predicate",
     "QueryError",
+    "Where",
+    "canonical_guid",
     "order_key",
     "parse_order",
     "parse_where",
@@ -43,8 +47,9 @@ _GRAMMAR = r"""
      | field -> truthy
      | "(" or_expr ")"
 comparison: operand OP operand
-method: field METHOD "(" value ")"
-?operand: field | value
+method: (field | cased) METHOD "(" value ")"
+?operand: field | cased | value
+cased: field CASE "(" ")"
 field: NAME ("." NAME)*
 ?value: STRING -> string
       | NUMBER -> number
@@ -63,6 +68,7 @@ FALSE.3: /(?i:false)\b/
 DATETIME.3: /(?i:datetime)\b/
 GUID.3: /(?i:guid)\b/
 METHOD.4: /\.\s*(?i:contains|startswith|endswith)\b/
+CASE.4: /\.\s*(?i:tolower|toupper)\b/
 OP: "==" | "!=" | "<=" | ">=" | "<" | ">" | "="
 NAME: /[A-Za-z_][A-Za-z0-9_]*/
 STRING: /"(?:[^"\\]|\\.)*"/ | /'(?:[^'\\]|\\.)*'/
@@ -76,6 +82,21 @@ _parser = Lark(_GRAMMAR, parser="lalr", maybe_placeholders=False)
 
 class QueryError(ValueError):
     """A `where` or `order` Xero cannot parse."""
+
+
+_GUID = re.compile(
+    r"([0-9a-f]{8})-?([0-9a-f]{4})-?([0-9a-f]{4})-?([0-9a-f]{4})-?([0-9a-f]{12})", re.IGNORECASE
+)
+
+
+def canonical_guid(text: str) -> str | None:
+    """A GUID in a form .NET parses (dashed, 32 digits, in braces or parentheses) as lower-case
+    dashed text, or None when ``text`` is not one. pyxero sends ``IDs`` as 32 bare digits."""
+    inner = text.strip()
+    if inner[:1] + inner[-1:] in ("{}", "()"):
+        inner = inner[1:-1]
+    match = _GUID.fullmatch(inner)
+    return "-".join(match.groups()).lower() if match else None
 
 
 def _make_datetime(parts: list[int]) -> datetime:
@@ -177,6 +198,11 @@ class _Build(Transformer[Token, Any]):
     def field(self, *names: Token) -> _Field:
         return _Field(tuple(str(n) for n in names))
 
+    def cased(self, field: _Field, _case: Token) -> _Field:
+        # ToLower()/ToUpper() (pyxero's __tolower filters): string comparisons here are already
+        # case-insensitive, as Xero's are, so the field compares the same either way.
+        return field
+
     def string(self, token: Token) -> str:
         return _unquote(str(token))
 
@@ -203,9 +229,10 @@ class _Build(Transformer[Token, Any]):
 
     def guid(self, _name: Token, token: Token) -> _Guid:
         text = self.string(token)
-        if not re.fullmatch(r"[0-9a-fA-F]{8}-([0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}", text):
+        canonical = canonical_guid(text)
+        if canonical is None:
             raise QueryError(f"Guid should contain 32 digits with 4 dashes: {text}")
-        return _Guid(text)
+        return _Guid(canonical)
 
     def comparison(self, left: Any, op: Token, right: Any) -> Predicate:
         operator = str(op)
@@ -249,12 +276,47 @@ class _Build(Transformer[Token, Any]):
         return lambda record: any(p(record) for p in parts)
 
 
-def parse_where(text: str) -> Predicate:
+# A where's cost is bounded: its length by the URL (the guard's 2,048-character query string),
+# its nesting here (the tree is built and evaluated recursively), and the work of evaluating it
+# by the read side (rows scanned, and rows x conditions).
+MAX_WHERE_DEPTH = 32
+
+
+class Where:
+    """A compiled ``where``: call it on a wire record; ``conditions`` counts its comparisons."""
+
+    def __init__(self, predicate: Predicate, conditions: int) -> None:
+        self.predicate = predicate
+        self.conditions = conditions
+
+    def __call__(self, record: Record) -> bool:
+        return self.predicate(record)
+
+
+def _shape(tree: Any) -> tuple[int, int]:
+    """(depth, conditions) of a parse tree, walked without recursion."""
+    depth = conditions = 0
+    stack: list[tuple[Any, int]] = [(tree, 1)]
+    while stack:
+        node, level = stack.pop()
+        if not isinstance(node, Tree):
+            continue
+        depth = max(depth, level)
+        if node.data in ("comparison", "method", "truthy"):
+            conditions += 1
+        stack.extend((child, level + 1) for child in node.children)
+    return depth, max(1, conditions)
+
+
+def parse_where(text: str) -> Where:
     """Compile a ``where`` expression into a predicate over wire records."""
     if not text.strip():
-        return lambda record: True
+        return Where(lambda record: True, 0)
     try:
         tree = _parser.parse(text)
+        depth, conditions = _shape(tree)
+        if depth > MAX_WHERE_DEPTH:
+            raise QueryError(f"Invalid where clause: it nests deeper than {MAX_WHERE_DEPTH} levels")
         result = _Build().transform(tree)
     except VisitError as exc:
         if isinstance(exc.orig_exc, QueryError):
@@ -265,18 +327,18 @@ def parse_where(text: str) -> Predicate:
         raise QueryError(f"Invalid where clause {text!r}: {first}") from None
     if isinstance(result, _Field):
         field = result
-        return lambda record: field.get(record) is True
+        return Where(lambda record: field.get(record) is True, 1)
     if not callable(result):
         raise QueryError(f"Invalid where clause {text!r}: not a condition")
-    predicate: Predicate = result
-    return predicate
+    return Where(result, conditions)
 
 
 def _literal_text(node: Any) -> str | None:
     if isinstance(node, Tree) and node.data == "string":
         return _unquote(str(node.children[0]))
     if isinstance(node, Tree) and node.data == "guid":
-        return _unquote(str(node.children[1]))
+        text = _unquote(str(node.children[1]))
+        return canonical_guid(text) or text
     return None
 
 

@@ -1792,6 +1792,9 @@ def _elements(spec: WriteResource, body: bytes) -> list[tuple[Record, str]]:
         parsed = decode(body)
     except (msgspec.DecodeError, ValueError) as exc:
         raise PostDataInvalid(f"JSON request body could not be read, Error {exc}") from None
+    except RecursionError:
+        raise PostDataInvalid(_too_deep()) from None
+    _check_depth(parsed)
     if isinstance(parsed, list):
         items, prefix = parsed, ""
     elif isinstance(parsed, dict):
@@ -1819,6 +1822,36 @@ def _elements(spec: WriteResource, body: bytes) -> list[tuple[Record, str]]:
             )
         out.append((_without_nulls(item), path))
     return out
+
+
+# Json.NET, which reads Xero's request bodies, refuses JSON nested deeper than 64 (its default
+# MaxDepth); the sandbox does the same rather than recurse without bound.
+MAX_JSON_DEPTH = 64
+
+
+def _too_deep() -> str:
+    return (
+        "JSON request body could not be read, Error "
+        f"The reader's MaxDepth of {MAX_JSON_DEPTH} has been exceeded."
+    )
+
+
+def _check_depth(parsed: Any) -> None:
+    """PostDataInvalid when objects/arrays nest deeper than :data:`MAX_JSON_DEPTH`."""
+    level: list[Any] = [parsed]
+    depth = 0
+    while level:
+        containers = [v for v in level if isinstance(v, dict | list)]
+        if not containers:
+            return
+        depth += 1
+        if depth > MAX_JSON_DEPTH:
+            raise PostDataInvalid(_too_deep())
+        level = [
+            child
+            for value in containers
+            for child in (value.values() if isinstance(value, dict) else value)
+        ]
 
 
 def _without_nulls(value: Any) -> Any:
