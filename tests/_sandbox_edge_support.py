@@ -7,6 +7,7 @@ import hashlib
 import hmac
 import json
 import secrets
+import socket
 import threading
 import time
 from collections.abc import Callable
@@ -160,3 +161,25 @@ class WebhookReceiver:
     def events(self) -> list[dict[str, Any]]:
         """Every accepted event, in delivery order."""
         return [event for _, _, payload in self.event_payloads() for event in payload["events"]]
+
+
+def raw_request(
+    url: str, method: str, target: str, headers: dict[str, str], body: bytes = b""
+) -> tuple[int, dict[str, str], bytes]:
+    """One HTTP/1.1 request over a plain socket (status, lower-case headers, body).
+
+    For requests httpx refuses to build (URLs over 64 KB) or malformed request lines.
+    """
+    parts = urlsplit(url)
+    head = f"{method} {target} HTTP/1.1\r\nHost: {parts.netloc}\r\nConnection: close\r\n"
+    head += f"Content-Length: {len(body)}\r\n"
+    head += "".join(f"{name}: {value}\r\n" for name, value in headers.items()) + "\r\n"
+    with socket.create_connection((parts.hostname, parts.port), timeout=60) as conn:
+        conn.sendall(head.encode("latin-1") + body)
+        received = b""
+        while chunk := conn.recv(65536):
+            received += chunk
+    status_and_headers, _, content = received.partition(b"\r\n\r\n")
+    lines = status_and_headers.decode("latin-1").split("\r\n")
+    fields = dict(line.split(": ", 1) for line in lines[1:] if ": " in line)
+    return int(lines[0].split()[1]), {k.lower(): v for k, v in fields.items()}, content

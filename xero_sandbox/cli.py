@@ -94,6 +94,12 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--concurrent-limit", type=int, default=_DEFAULTS.concurrent_limit)
     serve.add_argument("--app-minute-limit", type=int, default=_DEFAULTS.app_minute_limit)
     serve.add_argument(
+        "--high-volume-threshold",
+        type=int,
+        default=_DEFAULTS.high_volume_threshold,
+        help="records a where/order may scan before Xero's 400 HighVolumeException",
+    )
+    serve.add_argument(
         "--log-requests",
         action="store_true",
         help="write one line per request to stderr: method, path, tenant, status, milliseconds",
@@ -136,6 +142,8 @@ def _check(args: argparse.Namespace) -> str | None:
             return "--fault-rate must be between 0 and 1"
         if args.latency_ms < 0 or args.latency_per_record_ms < 0:
             return "--latency-ms and --latency-per-record-ms must be 0 or more"
+        if args.high_volume_threshold < 1:
+            return "--high-volume-threshold must be at least 1"
         if bool(args.webhook_url) != bool(args.webhook_key):
             return "--webhook-url and --webhook-key (or $XERO_SANDBOX_WEBHOOK_KEY) go together"
     return None

@@ -36,4 +36,5 @@ class SandboxConfig:
     day_limit: int = 5000
     concurrent_limit: int = 5
     app_minute_limit: int = 10000
+    high_volume_threshold: int = 100_000  # records a where/order may scan (Xero's threshold)
     log_requests: bool = False  # one stderr line per request: method, path, tenant, status, ms

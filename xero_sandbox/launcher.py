@@ -121,6 +121,15 @@ class Sandbox:
         self.port = int(self.url.rsplit(":", 1)[1])
         return self
 
+    def stderr_text(self) -> str:
+        """Everything the server has written to stderr so far (e.g. ``--log-requests`` lines)."""
+        if self._log is None:
+            return ""
+        self._log.flush()
+        self._log.seek(0)
+        text: str = self._log.read()
+        return text
+
     def _last_error(self) -> str:
         if self._log is None:
             return ""

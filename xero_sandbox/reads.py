@@ -46,8 +46,9 @@ __all__ = [
 API = "/api.xro/2.0"
 PROVIDER = "Xero Sandbox"
 MAX_PAGE_SIZE = 1000
-HIGH_VOLUME_ROWS = 100_000  # Xero's high-volume threshold (facts §2.1)
-WHERE_WORK_BUDGET = 10_000_000  # rows scanned x where conditions, per request
+# A where/order may scan the high-volume threshold's records (Xero's 100,000, facts §2.1;
+# ``--high-volume-threshold``), and evaluate this many times as many conditions in all.
+WHERE_WORK_PER_ROW = 100
 DEFAULT_PAGE_SIZE = 100
 JSON = "application/json; charset=utf-8"
 
@@ -447,11 +448,12 @@ class _Query:
         found: list[Record] = []
         stop_at = 100 if self.spec.paging is Paging.OFFSET and self.order is None else None
         # Xero's high-volume guard: a where/order it cannot answer from an index may look at
-        # no more than HIGH_VOLUME_ROWS records; the sandbox also bounds rows x conditions.
+        # no more than the threshold's records; the sandbox also bounds rows x conditions.
         guarded = self.where is not None or self.order is not None
-        row_limit = HIGH_VOLUME_ROWS
+        row_limit = self.ctx.config.high_volume_threshold
         if self.where is not None:
-            row_limit = min(row_limit, WHERE_WORK_BUDGET // self.where.conditions)
+            budget = WHERE_WORK_PER_ROW * row_limit
+            row_limit = min(row_limit, budget // self.where.conditions)
         for scanned, (body,) in enumerate(rows, 1):
             if guarded and scanned > row_limit:
                 raise HighVolume(self.spec.name)
