@@ -183,6 +183,12 @@ def target_config(sandbox: Sandbox, run_dir: Path, tenant_id: str) -> Path:
     return write_json(run_dir / "target-config.json", config)
 
 
+def _label(streams: Sequence[str]) -> str:
+    """A file-name part for a stream selection (every stream makes too long a name)."""
+    joined = "-".join(streams)
+    return joined if len(joined) <= 100 else f"{len(streams)}-streams"
+
+
 def _select(catalog: dict[str, Any], streams: Sequence[str]) -> dict[str, Any]:
     for entry in catalog["streams"]:
         chosen = entry["tap_stream_id"] in streams
@@ -203,7 +209,7 @@ def tap_catalog(config: Path, run_dir: Path, streams: Sequence[str]) -> Path:
         capture_output=True,
     ).stdout
     catalog = _select(json.loads(out), streams)
-    return write_json(run_dir / f"tap-catalog-{'-'.join(streams)}.json", catalog)
+    return write_json(run_dir / f"tap-catalog-{_label(streams)}.json", catalog)
 
 
 def _tap_executable() -> str:
@@ -302,7 +308,7 @@ def peer_catalog(sandbox: Sandbox, config: Path, run_dir: Path, streams: Sequenc
         env={**_env(), **peer_env(sandbox)},
     ).stdout
     catalog = _select(json.loads(out), streams)
-    return write_json(run_dir / f"peer-catalog-{'-'.join(streams)}.json", catalog)
+    return write_json(run_dir / f"peer-catalog-{_label(streams)}.json", catalog)
 
 
 def _env() -> dict[str, str]:
