@@ -219,3 +219,34 @@ def test_a_slow_scan_does_not_hold_up_other_requests(
         thread.join()
     assert len(finished) == 3
     assert small_done < min(finished.values())
+
+
+def test_forms_well_known_clients_send(sandbox: Sandbox) -> None:
+    """singer-io/tap-xero and pyxero GET /Organisations; pyxero sends IDs as 32 bare digits,
+    quotes an If-Modified-Since given as text and filters with ``.ToLower()``."""
+    plural = _call(sandbox, "GET", "/Organisations")
+    assert plural.status_code == 200
+    assert (
+        plural.json()["Organisations"]
+        == _call(sandbox, "GET", "/Organisation").json()["Organisations"]
+    )
+    page = _call(sandbox, "GET", "/Invoices", params={"page": "1"}).json()["Invoices"][:3]
+    bare = ",".join(uuid.UUID(invoice["InvoiceID"]).hex.upper() for invoice in page)
+    found = _call(sandbox, "GET", "/Invoices", params={"IDs": bare}).json()["Invoices"]
+    assert sorted(i["InvoiceID"] for i in found) == sorted(i["InvoiceID"] for i in page)
+    contact = page[0]["Contact"]
+    where = f'Contact.ContactID==Guid("{uuid.UUID(contact["ContactID"]).hex}")'
+    by_guid = _call(sandbox, "GET", "/Invoices", params={"where": where}).json()["Invoices"]
+    assert by_guid
+    assert {i["Contact"]["ContactID"] for i in by_guid} == {contact["ContactID"]}
+    lowered = f'Name.tolower()=="{contact["Name"].lower()}"'
+    named = _call(sandbox, "GET", "/Contacts", params={"where": lowered}).json()["Contacts"]
+    assert [c["ContactID"] for c in named] == [contact["ContactID"]]
+    everything = _call(sandbox, "GET", "/Invoices").json()["Invoices"]
+    quoted = {"If-Modified-Since": '"2000-01-01T00:00:00"'}
+    future = {"If-Modified-Since": '"2999-01-01T00:00:00"'}
+    headers = sandbox.headers(sandbox.tenant_ids()[0])
+    since_2000 = httpx.get(f"{sandbox.url}{API}/Invoices", headers={**headers, **quoted})
+    since_2999 = httpx.get(f"{sandbox.url}{API}/Invoices", headers={**headers, **future})
+    assert len(since_2000.json()["Invoices"]) == len(everything)
+    assert since_2999.json()["Invoices"] == []

@@ -149,3 +149,26 @@ def test_required_equalities_are_only_top_level_and_terms() -> None:
     assert required_equalities(f'Contact.ContactID==Guid("{guid}")') == [
         ("Contact.ContactID", [guid])
     ]
+
+
+def test_case_functions_and_guid_forms_that_clients_send() -> None:
+    # pyxero's __tolower/__toupper filters; .NET parses GUIDs with or without dashes/braces.
+    assert parse_where('Contact.Name.ToLower()=="bayside club"')(INVOICE)
+    assert parse_where('Contact.Name.toupper().Contains("SIDE")')(INVOICE)
+    bare = "4E3C8B0B111141118111111111111111"
+    for form in (bare, "{4e3c8b0b-1111-4111-8111-111111111111}", bare.lower()):
+        assert parse_where(f'Contact.ContactID==Guid("{form}")')(INVOICE), form
+    assert required_equalities(f'Contact.ContactID==Guid("{bare}")') == [
+        ("Contact.ContactID", ["4e3c8b0b-1111-4111-8111-111111111111"])
+    ]
+    with pytest.raises(QueryError):
+        parse_where('Contact.ContactID==Guid("{4e3c8b0b111141118111111111111111")')
+
+
+def test_nesting_is_bounded_and_conditions_are_counted() -> None:
+    assert parse_where("NOT " * 30 + "SentToContact")(INVOICE) is True
+    with pytest.raises(QueryError, match="deeper than 32"):
+        parse_where("NOT " * 31 + 'Type=="ACCREC"')
+    with pytest.raises(QueryError):
+        parse_where("(" * 5000 + "SentToContact" + ")" * 5000 + " AND " + "!" * 5000 + "X")
+    assert parse_where('Type=="A" OR (Status=="B" AND Name.Contains("c")) OR X').conditions == 4
