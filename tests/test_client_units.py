@@ -45,6 +45,7 @@ from xero_api.dates import (
 )
 from xero_api.limits import RateLimiter
 from xero_api.scopes import probable_scope
+from xero_api.usage import Usage
 
 TENANT = "11111111-2222-3333-4444-555555555555"
 SECRET_TOKEN = "planted-access-token-0123456789"
@@ -482,6 +483,41 @@ def test_usage_summary_lines() -> None:
     (line,) = client.usage.summary_lines()
     assert line.startswith(f"tenant={TENANT} calls=2 retries=0 rate_limited=0 day_quota_left=4999")
     assert client.usage.as_dict()[TENANT]["calls"] == 2
+
+
+def test_waits_that_overlap_count_once() -> None:
+    usage = Usage()
+    total = []
+    for start, end in [(10, 20), (12, 18), (15, 25), (30, 31), (0, 1), (26, 26), (0.5, 30.5)]:
+        usage.waited(TENANT, start, end)
+        total.append(usage.tenant(TENANT).waited_seconds)
+    assert total == [10, 10, 15, 16, 17, 17, 31]
+    assert usage.tenant(TENANT).waiting == [(0, 31)]
+    assert usage.summary_lines()[0].endswith("waited_s=31.0")
+
+
+def test_threads_backing_off_together_wait_once() -> None:
+    together = threading.Barrier(5)
+    failed: set[int] = set()
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        me = threading.get_ident()
+        if me in failed:
+            return ok()
+        failed.add(me)
+        together.wait(timeout=10)  # all five are refused at once
+        return httpx.Response(503, headers={"Retry-After": "20"})
+
+    client = make_client(handler)
+    threads = [threading.Thread(target=client.get, args=("Invoices", TENANT)) for _ in range(5)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    usage = client.usage.tenant(TENANT)
+    assert (usage.calls, usage.retries) == (10, 5)
+    # Five 20-second waits side by side are 20 seconds of waiting, not 100.
+    assert 20 <= usage.waited_seconds < 21
 
 
 # ---------------------------------------------------------------------------- limiter

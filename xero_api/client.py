@@ -336,9 +336,9 @@ class XeroClient:
         with self.limiter.slot(tenant_id, priority) as wait_for_budget:
             before = time.monotonic()
             sent_at = wait_for_budget()
-            waited = time.monotonic() - before
-            if waited > 0.001:
-                self.usage.waited(tenant_id, waited)
+            after = time.monotonic()
+            if after - before > 0.001:
+                self.usage.waited(tenant_id, before, after)
             self.usage.call(tenant_id)
             observed = False
             try:
@@ -390,7 +390,8 @@ class XeroClient:
         if retry_after is not None:
             delay = max(delay, min(retry_after, _BACKOFF_CAP))
         self.usage.retry(tenant_id, fault)
-        self.usage.waited(tenant_id, delay)
+        now = time.monotonic()
+        self.usage.waited(tenant_id, now, now + delay)
         self.logger.warning(
             "%s: %s; retry %d/%d in %.2fs", where, fault, attempt, self.settings.max_retries, delay
         )

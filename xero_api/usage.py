@@ -7,6 +7,7 @@ at the end of a run and emit :meth:`Usage.as_dict` as singer-sdk metrics. Tenant
 
 from __future__ import annotations
 
+import bisect
 import threading
 from collections import Counter
 from dataclasses import dataclass, field
@@ -27,6 +28,24 @@ class TenantUsage:
     faults: Counter[str] = field(default_factory=Counter)
     day_quota_left: int | None = None
     waited_seconds: float = 0.0
+    # Disjoint (start, end) monotonic intervals spent waiting, sorted: threads of one tenant
+    # often wait at once, and the wall-clock time waited is their union, not their sum.
+    waiting: list[tuple[float, float]] = field(default_factory=list, repr=False)
+
+    def add_wait(self, start: float, end: float) -> None:
+        """Merge one waiting interval into ``waiting`` and recompute ``waited_seconds``."""
+        spans = self.waiting
+        first = bisect.bisect_left(spans, (start, start))
+        if first and spans[first - 1][1] >= start:
+            first -= 1
+        last = first
+        merged = 0.0
+        while last < len(spans) and spans[last][0] <= end:
+            merged += spans[last][1] - spans[last][0]
+            start, end = min(start, spans[last][0]), max(end, spans[last][1])
+            last += 1
+        spans[first:last] = [(start, end)]
+        self.waited_seconds += end - start - merged
 
     def as_dict(self) -> dict[str, Any]:
         """Plain-dict form (for metrics and JSON)."""
@@ -78,10 +97,11 @@ class Usage:
             usage.rate_limited += 1
             usage.faults[f"429_{problem or 'unknown'}"] += 1
 
-    def waited(self, tenant_id: str | None, seconds: float) -> None:
-        """Time spent waiting for rate limits or backoff."""
-        with self._lock:
-            self._get(tenant_id).waited_seconds += seconds
+    def waited(self, tenant_id: str | None, start: float, end: float) -> None:
+        """Waiting for rate limits or backoff from ``start`` to ``end`` (monotonic seconds)."""
+        if end > start:
+            with self._lock:
+                self._get(tenant_id).add_wait(start, end)
 
     def day_quota(self, tenant_id: str | None, remaining: int) -> None:
         """Last seen X-DayLimit-Remaining."""
@@ -99,10 +119,12 @@ class Usage:
                 Counter(usage.faults),
                 usage.day_quota_left,
                 usage.waited_seconds,
+                list(usage.waiting),
             )
 
     def as_dict(self) -> dict[str, dict[str, Any]]:
-        """Counters by tenant (calls, retries, rate_limited, faults, day_quota_left, waited_s)."""
+        """Counters by tenant (calls, retries, rate_limited, faults, day_quota_left, waited_s:
+        the wall-clock seconds during which at least one of the tenant's calls was waiting)."""
         with self._lock:
             return {tenant: u.as_dict() for tenant, u in sorted(self._tenants.items())}
 
