@@ -33,7 +33,7 @@ from typing import Any
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from xero_api.resources import ACCOUNTING, RESOURCES, Resource  # noqa: E402
+from xero_api.resources import ACCOUNTING, REPORTS, RESOURCES, Resource  # noqa: E402
 
 DEFAULT_SPEC = REPO / "openapi" / "xero_accounting.json"
 MAX_DEPTH = 3  # top-level record = 0; deeper objects are loose
@@ -133,13 +133,6 @@ def _string() -> Schema:
     return {"type": ["string", "null"]}
 
 
-REPORT_STREAMS = {
-    "report_trial_balance": "TrialBalance",
-    "report_profit_and_loss": "ProfitAndLoss",
-    "report_balance_sheet": "BalanceSheet",
-}
-
-
 def report_schema() -> Schema:
     """One flattened report row: tenant, report, month, position, section, cells."""
     cell = {
@@ -209,9 +202,9 @@ def main(argv: list[str] | None = None) -> int:
     for resource in RESOURCES:
         schema = converters[resource.api.name].item_schema(resource)
         write(args.out / f"{resource.stream}.json", schema)
-    for stream in REPORT_STREAMS:
+    for stream in REPORTS:
         write(args.out / f"{stream}.json", report_schema())
-    print(f"wrote {len(RESOURCES) + len(REPORT_STREAMS)} schemas to {args.out}")
+    print(f"wrote {len(RESOURCES) + len(REPORTS)} schemas to {args.out}")
     return 0
 
 

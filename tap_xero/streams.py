@@ -50,8 +50,16 @@ from xero_api.codec import numbers_as_text
 from xero_api.dates import convert_msdates, format_utc, if_modified_since_header, parse_datetime
 from xero_api.errors import XeroAuthError, XeroRateLimitExhausted, XeroTokenError
 from xero_api.id_lists import ID_LIST_CHUNK, fitting
-from xero_api.resources import ACCOUNTING, Paging, Replication, Resource, resource_for_stream
+from xero_api.resources import (
+    ACCOUNTING,
+    REPORTS,
+    Paging,
+    Replication,
+    Resource,
+    resource_for_stream,
+)
 from xero_api.schema_files import load_schema
+from xero_api.scopes import selected_by_default
 
 from .changes import REFRESHED_AT, STREAM_CATEGORIES, refresh_due
 from .convert import date_converter
@@ -68,13 +76,6 @@ FIXED_PAGE_SIZE = 100  # Xero's size where it takes `page` but no `pageSize`, an
 BOUNDARY_VALUE = "boundary_value"
 BOUNDARY_IDS = "boundary_ids"
 _NO_CONTEXT = object()
-
-# stream name -> Xero report name
-REPORTS: dict[str, str] = {
-    "report_trial_balance": "TrialBalance",
-    "report_profit_and_loss": "ProfitAndLoss",
-    "report_balance_sheet": "BalanceSheet",
-}
 
 
 @dataclass(frozen=True)
@@ -323,8 +324,8 @@ class XeroStream(TenantStream):
 
     def __init__(self, tap: TapXero, resource: Resource) -> None:
         self.resource = resource
-        # Other APIs need scopes of their own and may be missing from an organisation: opt in.
-        self.selected_by_default = resource.api is ACCOUNTING
+        # Selected without a catalog only when xero-auth's default scopes cover it.
+        self.selected_by_default = selected_by_default(resource.scope)
         schema = load_schema(resource.stream)
         super().__init__(tap, resource.stream, schema)
         self._convert_dates = date_converter(schema)

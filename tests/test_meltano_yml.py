@@ -83,6 +83,27 @@ def test_capabilities_match_what_the_plugin_reports(kind: str, name: str) -> Non
     assert set(_plugin(kind, name)["capabilities"]) == set(_about(name)["capabilities"])
 
 
+def test_default_selection_is_the_taps() -> None:
+    catalog = json.loads(
+        subprocess.run(
+            [str(Path(sys.executable).with_name("tap-xero")), "--discover"],
+            capture_output=True,
+            text=True,
+            check=True,
+            timeout=120,
+        ).stdout
+    )
+    left_out = {
+        entry["tap_stream_id"]
+        for entry in catalog["streams"]
+        for meta in entry["metadata"]
+        if meta["breadcrumb"] == [] and not meta["metadata"]["selected-by-default"]
+    }
+    assert {"expense_claims", "receipts", "payment_services", "projects", "assets"} <= left_out
+    select = _plugin("extractors", "tap-xero")["select"]
+    assert select == ["*.*", *(f"!{stream}.*" for stream in sorted(left_out))]
+
+
 def test_no_secret_value_is_committed_outside_the_sandbox_environment() -> None:
     secrets = {
         s["name"]

@@ -17,6 +17,7 @@ __all__ = [
     "APIS",
     "ASSETS",
     "PROJECTS",
+    "REPORTS",
     "RESOURCES",
     "Api",
     "Paging",
@@ -403,6 +404,13 @@ RESOURCES: tuple[Resource, ...] = (
 
 # fmt: on
 _BY_STREAM = {r.stream: r for r in RESOURCES}
+
+# The report streams: stream name -> Xero report (``GET /Reports/<name>``, one call a month).
+REPORTS: dict[str, str] = {
+    "report_trial_balance": "TrialBalance",
+    "report_profit_and_loss": "ProfitAndLoss",
+    "report_balance_sheet": "BalanceSheet",
+}
 
 
 def resource_for_stream(stream: str) -> Resource:

@@ -4,47 +4,38 @@ Apps created since 2 March 2026 may only request the *granular* scopes (``accoun
 …); older apps may still hold the broad ``accounting.transactions`` until September 2027. Reads
 need the ``.read`` variant, writes the plain scope. Used to say which scope is probably missing
 when Xero answers 401/403, and for the default scope lists.
+
+The default scopes come from the resource table: every scope its rows (and the report streams)
+need, except the scopes of optional APIs (Projects, Fixed Assets: not every organisation has
+them) and :data:`OPT_IN_SCOPES`. A stream is selected by default exactly when its scope is among
+the default read scopes, so a first run with ``xero-auth``'s defaults reads every stream it
+selects.
 """
 
 from __future__ import annotations
 
-from .resources import ACCOUNTING, RESOURCES
+from .resources import ACCOUNTING, REPORTS, RESOURCES
 
 __all__ = [
     "BROAD_EQUIVALENT",
     "DEFAULT_READ_SCOPES",
     "DEFAULT_WRITE_SCOPES",
+    "OPT_IN_SCOPES",
     "REPORT_SCOPES",
     "describe_scope",
     "probable_scope",
+    "selected_by_default",
 ]
 
-# What the tap reads. `offline_access` is what makes Xero return a refresh token.
-DEFAULT_READ_SCOPES: tuple[str, ...] = (
-    "offline_access",
-    "accounting.settings.read",
-    "accounting.contacts.read",
-    "accounting.invoices.read",
-    "accounting.payments.read",
-    "accounting.banktransactions.read",
-    "accounting.manualjournals.read",
-    "accounting.budgets.read",
-    "accounting.journals.read",
-    "accounting.reports.trialbalance.read",
-    "accounting.reports.profitandloss.read",
-    "accounting.reports.balancesheet.read",
-)
-
-# What the target writes (and reads back to match natural keys).
-DEFAULT_WRITE_SCOPES: tuple[str, ...] = (
-    "offline_access",
-    "accounting.settings",
-    "accounting.contacts",
-    "accounting.invoices",
-    "accounting.payments",
-    "accounting.banktransactions",
-    "accounting.manualjournals",
-)
+# Accounting scopes of the resource table that are not asked for by default, and why: their
+# streams are left out of the default selection (a catalog or `meltano select` opts back in).
+OPT_IN_SCOPES: dict[str, str] = {
+    "accounting.transactions.read": (
+        "the broad scope, which apps created since 2 March 2026 cannot request "
+        "(ExpenseClaims and Receipts have no granular scope Xero documents)"
+    ),
+    "paymentservices": "a scope of its own, for apps that work with payment services",
+}
 
 REPORT_SCOPES: dict[str, str] = {
     "trialbalance": "accounting.reports.trialbalance.read",
@@ -57,6 +48,31 @@ REPORT_SCOPES: dict[str, str] = {
     "agedreceivablesbycontact": "accounting.reports.aged.read",
     "tenninetynine": "accounting.reports.tenninetynine.read",
 }
+
+
+def _unique(scopes: list[str]) -> tuple[str, ...]:
+    return tuple(dict.fromkeys(s for s in scopes if s not in OPT_IN_SCOPES))
+
+
+_REQUIRED = [r for r in RESOURCES if not r.api.optional]
+
+# What the tap reads. `offline_access` is what makes Xero return a refresh token.
+DEFAULT_READ_SCOPES: tuple[str, ...] = (
+    "offline_access",
+    *_unique([r.scope for r in _REQUIRED] + [REPORT_SCOPES[n.lower()] for n in REPORTS.values()]),
+)
+
+# What the target writes (it reads back with the same scopes to match natural keys).
+DEFAULT_WRITE_SCOPES: tuple[str, ...] = (
+    "offline_access",
+    *_unique([r.scope.removesuffix(".read") for r in _REQUIRED if r.write]),
+)
+
+
+def selected_by_default(scope: str) -> bool:
+    """Whether a stream that needs ``scope`` is selected when no catalog says otherwise."""
+    return scope in DEFAULT_READ_SCOPES
+
 
 # Granular scope -> the broad scope that covered it before 2026 (for apps that still use them).
 BROAD_EQUIVALENT: dict[str, str] = {
