@@ -222,7 +222,8 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--scopes",
         default=" ".join(DEFAULT_READ_SCOPES),
-        help="space- or comma-separated scopes (default: granular read scopes + offline_access)",
+        help="space- or comma-separated scopes (default: offline_access and the read scope of "
+        "every stream tap-xero selects by default)",
     )
     parser.add_argument("--login-url", default="https://login.xero.com")
     parser.add_argument("--identity-url", default="https://identity.xero.com")

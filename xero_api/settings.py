@@ -17,7 +17,7 @@ Config keys::
     api_url                     https://api.xero.com
     identity_url                https://identity.xero.com
     login_url                   https://login.xero.com
-    scopes                      list; default = 2026 granular read scopes + offline_access
+    scopes                      list; default = offline_access + every default stream's read scope
     request_timeout_seconds     60
     max_retries                 8
     max_rate_limit_wait_seconds 3600
@@ -134,7 +134,7 @@ SETTINGS: tuple[Setting, ...] = (
         "scopes",
         "array",
         "OAuth scopes to request (xero-auth; client_credentials sends them only when set). "
-        "Default: the 2026 granular read scopes plus offline_access.",
+        "Default: offline_access and the read scope of every stream selected by default.",
     ),
     Setting(
         "request_timeout_seconds",
