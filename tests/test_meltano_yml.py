@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from importlib import metadata
 from pathlib import Path
 from typing import Any
 
@@ -75,6 +76,22 @@ def test_every_setting_is_declared_once_with_kind_label_and_description(
             enum = properties[setting_name].get("enum")
             if enum:
                 assert allowed == set(enum), f"{name}.{setting_name}: options differ from enum"
+
+
+@pytest.mark.parametrize("name", ["tap-xero", "target-xero"])
+def test_about_shows_the_package_version(name: str) -> None:
+    # singer-sdk looks the version up by distribution name: ours is singer-xero, not the
+    # plugin's name (which would give "[could not be detected]").
+    version = metadata.version("singer-xero")
+    assert _about(name)["version"] == version
+    done = subprocess.run(
+        [str(Path(sys.executable).with_name(name)), "--about"],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=120,
+    )
+    assert f"Version: {version}" in done.stdout
 
 
 @pytest.mark.parametrize(("kind", "name"), [("extractors", "tap-xero"), ("loaders", "target-xero")])

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from decimal import Decimal
+from importlib import metadata
 from pathlib import Path
 from typing import Any
 
@@ -110,6 +111,8 @@ def test_a_record_that_matches_nothing_never_overwrites_what_holds_its_number(
         assert part in reason
     # The record comes back as it arrived (its dates were not rewritten for Xero).
     assert reject["record"]["Date"] == "2025-05-01T00:00:00Z"
+    # The log names the package version (not "[could not be detected]").
+    assert f"target-xero v{metadata.version('singer-xero')}," in run.stderr
     after = org.get("Invoices", IDs=invoice["InvoiceID"])["Invoices"][0]
     assert after == invoice
 
