@@ -82,6 +82,8 @@ def _crash_after_rotation(config: dict[str, Any]) -> None:
     )
     assert crashed.returncode == -signal.SIGKILL, crashed.stderr[-2000:]
     assert "survived" not in crashed.stdout
+    # It died holding the room it had claimed for the new tokens before asking Xero.
+    assert list(store.file.parent.glob("store.json.*.tmp"))
 
 
 @pytest.fixture(scope="module")
@@ -112,6 +114,8 @@ def test_sigkill_between_rotation_and_store_recovers_within_grace(
     assert after.generation > before.generation
     assert after.refresh_token != before.refresh_token
     assert stat.S_IMODE(Path(config["token_store_path"]).stat().st_mode) == 0o600
+    # The killed run's temporary file (room claimed before the refresh) was cleared under the lock.
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["store.json", "store.json.lock"]
 
 
 def test_sigkill_then_past_grace_tells_how_to_reauthorise(tmp_path: Path) -> None:
