@@ -591,9 +591,13 @@ class Loader:
             body = {resource.envelope: [item.payload for item in chunk]}
             requests.append((method, path, params, body, self._key(method, path, params, body)))
         if self._dry_run:
+            refused = self._predict_refusals(resource, [i for c in calls for i in c[3]])
             for (*_, key), (_, _, _, chunk) in zip(requests, calls, strict=True):
                 for item in chunk:
-                    self._dry_result(resource, item, key)
+                    if id(item) in refused:
+                        self._journal.rejected(item.stream, item.record, refused[id(item)])
+                    else:
+                        self._dry_result(resource, item, key)
             return []
         moving: list[Pending] = []
         answers = self._exchange(requests, ordered=ordered)
@@ -880,6 +884,40 @@ class Loader:
             for spec in keys
         )
         return matches and _contains(doc, item.payload)
+
+    def _predict_refusals(self, resource: Resource, items: list[Pending]) -> dict[int, list[str]]:
+        """Dry run: the creates Xero would refuse because another document already holds a
+        value it keeps unique (the table's ``unique``), with the reason, by ``id(item)``."""
+        rule = resource.write
+        assert rule is not None
+        creates = [item for item in items if item.action == "create"]
+        reasons: dict[int, list[str]] = {}
+        for name, kind in rule.unique:
+            subject = [
+                item
+                for item in creates
+                if get_path(item.payload, name) not in (None, "")
+                and (not kind or item.payload.get("Type") == kind)
+            ]
+            if not subject:
+                continue
+            values = [get_path(item.payload, name) for item in subject]
+            holders = self._dir.holding(resource.stream, name, values)
+            for item in subject:
+                candidates = [
+                    doc
+                    for doc in holders.get(norm(get_path(item.payload, name))) or []
+                    # A contact's name is unique among active contacts only.
+                    if name != "Name" or doc.get("ContactStatus") != "ARCHIVED"
+                ]
+                holder = _holder(resource, item, candidates)
+                if holder is not None:
+                    reasons.setdefault(id(item), []).append(
+                        f"{name} {get_path(item.payload, name)!r} is held by "
+                        f"{_named(resource, holder)}, which this record's keys did not match: "
+                        "Xero would refuse to create it (dry run)"
+                    )
+        return reasons
 
     def _dry_result(self, resource: Resource, item: Pending, key: str) -> None:
         if item.action == "update":

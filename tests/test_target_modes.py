@@ -100,12 +100,22 @@ def test_a_record_that_matches_nothing_never_overwrites_what_holds_its_number(
         "clash.singer",
         [_schema("invoices"), *_records("invoices", _invoice("CLASH-1", "Other Party", "1.23"))],
     )
+    invoice = held["invoice"]
+    # A dry run predicts the refusal, naming the same document, and writes nothing.
+    counts = org.counts()
+    dry = run_target(org.config(tmp_path / "dry", dry_run=True), tmp_path, path)
+    assert dry.returncode == 0, dry.stderr[-3000:]
+    assert dry.audit == []
+    [predicted] = dry.rejects[0]["reasons"]
+    assert predicted.startswith("InvoiceNumber 'CLASH-1' is held by the existing Invoice")
+    assert invoice["InvoiceID"] in predicted
+    assert org.counts() == counts
+
     run = run_target(org.config(tmp_path), tmp_path, path)
     assert run.returncode == 0, run.stderr[-3000:]
     assert run.audit == []
     [reject] = run.rejects
     [reason] = reject["reasons"]
-    invoice = held["invoice"]
     assert reason.startswith("Invoice # must be unique.")
     for part in (invoice["InvoiceID"], "'CLASH-1'", "contact 'Held Name'"):
         assert part in reason

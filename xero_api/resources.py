@@ -79,7 +79,9 @@ class WriteRule:
     and updated with ``POST`` carrying its ID. ``repeats`` marks resources whose keys are
     content, not identity (two equal payments are two payments): records sharing a key are
     not one document. ``updatable=False`` marks documents Xero cannot edit once written
-    (Payments).
+    (Payments). ``unique`` lists the fields Xero keeps unique, as ``(field, type)`` where a
+    non-empty type limits the rule to documents of that ``Type`` (sales invoice numbers are
+    unique, bill numbers repeat): a dry run predicts the refusal of a create that repeats one.
     ``lookups`` says how to find documents by a field: ``param:<Name>`` (a comma list query
     parameter such as ``IDs``), ``path`` (``GET /{path}/{value}``), ``query:<Name>`` (one value
     per call); any other field is looked up with a batched ``where`` filter.
@@ -100,6 +102,7 @@ class WriteRule:
     depends_on: tuple[str, ...] = ()
     repeats: bool = False
     updatable: bool = True
+    unique: tuple[tuple[str, str], ...] = ()
     lookups: tuple[tuple[str, str], ...] = ()
     references: tuple[tuple[str, str, str], ...] = ()
     children: tuple[str, ...] = ()
@@ -205,6 +208,7 @@ RESOURCES: tuple[Resource, ...] = (
         "accounts", "Accounts", "Accounts", "AccountID",
         replication_key=_UPDATED, modified_since=True, order=_ASC,
         write=WriteRule(("Code", "Name"), batch_size=1, single_object=True,
+                        unique=(("Code", ""), ("Name", "")),
                         read_only=("UpdatedDateUTC", "HasAttachments", "ReportingCodeName",
                                    "Class", "SystemAccount", "ValidationErrors")),
     ),
@@ -235,6 +239,7 @@ RESOURCES: tuple[Resource, ...] = (
         "contacts", "Contacts", "Contacts", "ContactID",
         Paging.PAGE, _UPDATED, True, _ASC, (_ARCHIVED,), "accounting.contacts.read",
         write=WriteRule(("ContactNumber", "Name"), lookups=(("ContactID", "param:IDs"),),
+                        unique=(("Name", ""), ("ContactNumber", ""), ("AccountNumber", "")),
                         read_only=("UpdatedDateUTC", "HasAttachments", "HasValidationErrors",
                                    "Balances", "IsSupplier", "IsCustomer", "ValidationErrors",
                                    "StatusAttributeString", "ContactGroups", "BatchPayments")),
@@ -247,6 +252,7 @@ RESOURCES: tuple[Resource, ...] = (
         "credit_notes", "CreditNotes", "CreditNotes", "CreditNoteID",
         Paging.PAGE, _UPDATED, True, _ASC, (_UNITDP,), "accounting.invoices.read",
         write=WriteRule(("CreditNoteNumber+Type+Contact.ContactID",),
+                        unique=(("CreditNoteNumber", "ACCRECCREDIT"),),
                         read_only=(*_DOC_READ_ONLY, "RemainingCredit", "AppliedAmount",
                                    "CISDeduction", "CISRate", "SentToContact"),
                         depends_on=("contacts", "accounts", "items", "tracking_categories"),
@@ -264,6 +270,7 @@ RESOURCES: tuple[Resource, ...] = (
         Paging.PAGE, _UPDATED, True, _ASC, (_UNITDP,), "accounting.invoices.read",
         # ACCPAY numbers repeat across suppliers, hence type and contact in the key.
         write=WriteRule(("InvoiceNumber+Type+Contact.ContactID",),
+                        unique=(("InvoiceNumber", "ACCREC"),),
                         read_only=(*_DOC_READ_ONLY, "TotalDiscount", "CISDeduction", "CISRate"),
                         depends_on=("contacts", "accounts", "items", "tracking_categories"),
                         lookups=(("InvoiceID", "param:IDs"),
@@ -274,7 +281,8 @@ RESOURCES: tuple[Resource, ...] = (
     Resource(
         "items", "Items", "Items", "ItemID",
         replication_key=_UPDATED, modified_since=True, order=_ASC, params=(_UNITDP,),
-        write=WriteRule(("Code",), read_only=("UpdatedDateUTC", "ValidationErrors",
+        write=WriteRule(("Code",), unique=(("Code", ""),),
+                        read_only=("UpdatedDateUTC", "ValidationErrors",
                                               "StatusAttributeString", "TotalCostPool",
                                               "QuantityOnHand", "IsTrackedAsInventory"),
                         depends_on=("accounts",)),
@@ -331,7 +339,7 @@ RESOURCES: tuple[Resource, ...] = (
     Resource(
         "purchase_orders", "PurchaseOrders", "PurchaseOrders", "PurchaseOrderID",
         Paging.PAGE, _UPDATED, True, _ASC, (), "accounting.invoices.read",
-        write=WriteRule(("PurchaseOrderNumber",),
+        write=WriteRule(("PurchaseOrderNumber",), unique=(("PurchaseOrderNumber", ""),),
                         read_only=(*_DOC_READ_ONLY, "TotalDiscount", "Type"),
                         depends_on=("contacts", "accounts", "items", "tracking_categories"),
                         lookups=(("PurchaseOrderID", "path"), ("PurchaseOrderNumber", "path")),
@@ -342,7 +350,8 @@ RESOURCES: tuple[Resource, ...] = (
     Resource(
         "quotes", "Quotes", "Quotes", "QuoteID",
         Paging.PAGE_FIXED, _UPDATED, True, _ASC, (), "accounting.invoices.read",
-        write=WriteRule(("QuoteNumber",), read_only=(*_DOC_READ_ONLY, "TotalDiscount"),
+        write=WriteRule(("QuoteNumber",), unique=(("QuoteNumber", ""),),
+                        read_only=(*_DOC_READ_ONLY, "TotalDiscount"),
                         depends_on=("contacts", "accounts", "items", "tracking_categories"),
                         lookups=(("QuoteID", "path"), ("QuoteNumber", "query:QuoteNumber")),
                         references=(_CONTACT_REF, *_line_refs("LineItems")),
@@ -364,7 +373,7 @@ RESOURCES: tuple[Resource, ...] = (
     Resource(
         "tracking_categories", "TrackingCategories", "TrackingCategories", "TrackingCategoryID",
         params=(_ARCHIVED,),
-        write=WriteRule(("Name",), batch_size=1, single_object=True,
+        write=WriteRule(("Name",), batch_size=1, single_object=True, unique=(("Name", ""),),
                         read_only=("TrackingOptionID", "Option", "Options"),
                         children=("Options",)),
     ),
