@@ -181,9 +181,18 @@ def test_tap_bad_config_names_the_setting(tmp_path: Path, case: str) -> None:
     _assert_names_setting(_run(TAP, config, tmp_path), setting)
 
 
-@pytest.mark.parametrize("case", sorted(BAD_CONFIGS))
+TARGET_ONLY: dict[str, tuple[dict[str, Any], str]] = {
+    "unknown write_mode": ({"write_mode": "sometimes"}, "write_mode"),
+    "natural_keys not an object": ({"natural_keys": ["Name"]}, "natural_keys"),
+    "natural_keys of an unknown stream": ({"natural_keys": {"people": ["Name"]}}, "natural_keys"),
+    "natural_keys with no key": ({"natural_keys": {"contacts": []}}, "natural_keys"),
+    "natural_keys with an empty part": ({"natural_keys": {"contacts": ["Name+"]}}, "natural_keys"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(BAD_CONFIGS | TARGET_ONLY))
 def test_target_bad_config_names_the_setting(tmp_path: Path, case: str) -> None:
-    overrides, setting = BAD_CONFIGS[case]
+    overrides, setting = (BAD_CONFIGS | TARGET_ONLY)[case]
     config = _config(**overrides)
     config.pop("start_date")
     _assert_names_setting(_run(TARGET, config, tmp_path), setting)
