@@ -134,6 +134,33 @@ def test_authorize_errors(sb: Sandbox) -> None:
     assert bad_scope["error"] == "invalid_scope"
     assert bad_scope["state"] == "s1"
     assert "code" not in bad_scope
+    # Any loopback redirect URI is registered by default; another host is not, and is never
+    # redirected to.
+    elsewhere = httpx.get(
+        f"{sb.url}/identity/connect/authorize",
+        params={"response_type": "code", "client_id": sb.client_id, "scope": SCOPE,
+                "redirect_uri": "https://attacker.example/callback"},
+        follow_redirects=False,
+    )  # fmt: skip
+    assert elsewhere.status_code == 400
+    assert elsewhere.json()["error"] == "invalid_request"
+    assert "redirect_uri" in elsewhere.json()["error_description"]
+
+
+def test_registered_redirect_uris_and_an_app_limited_to_granular_scopes() -> None:
+    with Sandbox(tenants=1, scale=1, redirect_uris=REDIRECT_URI, granular_scopes_only=True) as sb:
+        assert "code" in redirect_query(authorize_code(sb, "offline_access accounting.invoices"))
+        other_port = httpx.get(
+            f"{sb.url}/identity/connect/authorize",
+            params={"response_type": "code", "client_id": sb.client_id,
+                    "scope": "accounting.invoices", "redirect_uri": "http://localhost:9/callback"},
+            follow_redirects=False,
+        )  # fmt: skip
+        assert other_port.status_code == 400
+        assert other_port.json()["error"] == "invalid_request"
+        broad = redirect_query(authorize_code(sb, "offline_access accounting.transactions.read"))
+        assert broad["error"] == "invalid_scope"
+        assert "accounting.transactions.read" in broad["error_description"]
 
 
 def test_wrong_secret_is_invalid_client(sb: Sandbox) -> None:

@@ -6,11 +6,15 @@ Runs Xero's authorization-code flow with PKCE and a loopback redirect::
 
 1. listens on ``http://localhost:<port>/callback`` (register that exact URI in the Xero app;
    default port 8976);
-2. opens the login URL in a browser (or prints it); with ``--no-browser``, or when the login URL
+2. asks the authorize endpoint once itself: when Xero refuses the request there (an unknown
+   client ID, a redirect URI the app has not registered, a scope it may not ask for), stops at
+   once with Xero's error and what to check, instead of waiting for a redirect that never comes;
+3. opens the login URL in a browser (or prints it); with ``--no-browser``, or when the login URL
    is loopback (xero-sandbox, which consents at once), follows the redirect itself;
-3. checks ``state``, exchanges the code (with the PKCE verifier) at ``/connect/token``;
-4. writes the token set to the token store (mode 0600, under its lock) and lists the tenants;
-5. prints a config snippet. Tokens are never printed: only where they were stored.
+4. checks ``state``, exchanges the code (with the PKCE verifier) at ``/connect/token``;
+5. writes the token set to the token store (mode 0600, under its lock) and lists the tenants;
+6. prints a config snippet with the store's absolute path. Tokens are never printed: only
+   where they were stored.
 """
 
 from __future__ import annotations
@@ -29,7 +33,7 @@ import webbrowser
 from collections.abc import Sequence
 from http.server import BaseHTTPRequestHandler, HTTPServer
 from typing import Any
-from urllib.parse import parse_qs, urlencode, urlsplit
+from urllib.parse import parse_qs, urlencode, urljoin, urlsplit
 
 import httpx
 
@@ -93,6 +97,55 @@ def _pkce() -> tuple[str, str]:
     return verifier, challenge
 
 
+def refusal(error: str, description: str, redirect_uri: str) -> str:
+    """Xero's OAuth error from the authorize step, and what to check."""
+    said = f"{error} ({description})" if description else error
+    text = f"{error} {description}".lower()
+    if "redirect" in text:
+        advice = (
+            f"Check that the app's redirect URIs include {redirect_uri} exactly, port included: "
+            "add it in the Xero developer portal, or pass --port with the registered one's port."
+        )
+    elif error in ("unauthorized_client", "invalid_client"):
+        advice = (
+            "Check that the client ID (--client-id or XERO_CLIENT_ID) is your Xero app's, "
+            "as the developer portal shows it."
+        )
+    elif error == "invalid_scope" or "scope" in text:
+        advice = (
+            "Check --scopes: apps created since 2 March 2026 may ask only for granular scopes "
+            "(accounting.invoices.read, ...), not accounting.transactions or "
+            "accounting.reports.read, and only for scopes the app may use."
+        )
+    elif error == "access_denied":
+        advice = "The consent was declined: run xero-auth again and allow access."
+    else:
+        advice = "Check the client ID, the app's redirect URIs and --scopes."
+    return f"Xero refused the authorisation: {said}. {advice}"
+
+
+def _refused_at_authorize(answer: httpx.Response, redirect_uri: str) -> str | None:
+    """Xero's refusal in the authorize endpoint's first answer, or None when it lets the user
+    go on (to its login page, or for xero-sandbox straight back to us with a code)."""
+    if answer.is_redirect:
+        location = urljoin(str(answer.request.url), answer.headers.get("location", ""))
+        if not location.startswith(redirect_uri):
+            return None
+        query = {k: v[0] for k, v in parse_qs(urlsplit(location).query).items()}
+        if "error" not in query:
+            return None
+        return refusal(query["error"], query.get("error_description", ""), redirect_uri)
+    if answer.status_code < 400:
+        return None
+    try:
+        body = answer.json()
+    except ValueError:
+        body = None
+    if isinstance(body, dict) and isinstance(body.get("error"), str):
+        return refusal(body["error"], str(body.get("error_description") or ""), redirect_uri)
+    return refusal(f"HTTP {answer.status_code}", "", redirect_uri)
+
+
 def run(
     settings: XeroSettings,
     *,
@@ -127,10 +180,15 @@ def run(
         **client_transport(settings.http_addresses),
     )
     try:
+        first = http.get(login, follow_redirects=False)
+        refused = _refused_at_authorize(first, redirect_uri)
+        if refused:
+            raise XeroError(refused)
         headless = no_browser or is_loopback_host(urlsplit(settings.login_url).hostname or "")
         if headless:
             # xero-sandbox consents immediately: follow its redirect to our callback.
-            http.get(login, follow_redirects=True)
+            if first.is_redirect:
+                http.get(urljoin(login, first.headers["location"]), follow_redirects=True)
         else:
             print(f"Open this URL to authorise the app:\n\n  {login}\n", file=out)
             webbrowser.open(login)
@@ -141,11 +199,15 @@ def run(
             raise XeroError("the redirect carried a wrong state parameter; start again")
         if "code" not in params:
             raise XeroError(
-                f"Xero refused the authorisation: {params.get('error', 'unknown error')} "
-                f"{params.get('error_description', '')}"
+                refusal(
+                    params.get("error", "unknown error"),
+                    params.get("error_description", ""),
+                    redirect_uri,
+                )
             )
         register_secret(params["code"])
-        store = TokenStore(settings.token_store_path, logger=_logger)
+        # Absolute, so the printed config works from any directory.
+        store = TokenStore(settings.token_store_path.expanduser().absolute(), logger=_logger)
         # The store is checked and its room claimed before the one-use code is spent.
         with store.locked(), store.pending() as pending:
             started = time.time()

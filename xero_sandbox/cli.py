@@ -82,6 +82,17 @@ def _parser() -> argparse.ArgumentParser:
         help=f"default ${SECRET_ENV['client_secret']}, else {_DEFAULTS.client_secret} "
         "(prefer the variable: flags show in ps)",
     )
+    serve.add_argument(
+        "--redirect-uris",
+        default=_DEFAULTS.redirect_uris,
+        help="the app's registered redirect URIs, comma-separated, matched exactly "
+        "(default: any URI on a loopback host)",
+    )
+    serve.add_argument(
+        "--granular-scopes-only",
+        action="store_true",
+        help="an app created since 2 March 2026: asking for a broad scope is invalid_scope",
+    )
     serve.add_argument("--webhook-url", default=None)
     serve.add_argument(
         "--webhook-key",

@@ -28,6 +28,11 @@ class SandboxConfig:
     slow_response_s: float = 120.0  # a 'slow response' fault waits this long (sandbox seconds)
     webhook_batch_s: float = 5.0  # webhook events are collected this long before one POST
     client_id: str = "sandbox-client"
+    # The app's registered redirect URIs, comma-separated and matched exactly as Xero does;
+    # empty: every http(s) URI on a loopback host (xero-auth picks its port).
+    redirect_uris: str = ""
+    # An app created since 2 March 2026: it may ask only for granular scopes.
+    granular_scopes_only: bool = False
     client_secret: str = "sandbox-secret"  # noqa: S105 - the documented sandbox default
     webhook_url: str | None = None
     webhook_key: str | None = None

@@ -105,6 +105,11 @@ _OTHER_APIS = (
     "files",
     "projects",
 )
+# Broad scopes that apps created since 2 March 2026 cannot request (granular ones replace them).
+BROAD_SCOPES = frozenset(
+    {"accounting.transactions", "accounting.transactions.read", "accounting.reports.read"}
+)
+_LOOPBACK_HOSTS = frozenset({"localhost", "127.0.0.1", "::1"})
 KNOWN_SCOPES = frozenset(
     {"openid", "profile", "email", "offline_access", "paymentservices", "bankfeeds"}
     | set(_ACCOUNTING)
@@ -317,14 +322,28 @@ class Authority:
             raise OAuthError("invalid_client", "Invalid client secret", 401)
         return True
 
-    @staticmethod
-    def parse_scope(raw: str | None) -> list[str]:
-        """Split and check a space-separated scope list."""
+    def parse_scope(self, raw: str | None) -> list[str]:
+        """Split and check a space-separated scope list (known, and allowed for this app)."""
         scopes = [s for s in (raw or "").split(" ") if s]
         unknown = [s for s in scopes if s not in KNOWN_SCOPES]
         if unknown:
             raise OAuthError("invalid_scope", f"Unknown scope: {' '.join(unknown)}")
+        broad = [s for s in scopes if s in BROAD_SCOPES]
+        if broad and self.config.granular_scopes_only:
+            raise OAuthError(
+                "invalid_scope",
+                f"The app may not request {' '.join(broad)}: apps created since 2 March 2026 "
+                "use granular scopes",
+            )
         return scopes
+
+    def redirect_registered(self, redirect_uri: str) -> bool:
+        """Whether the app registered ``redirect_uri`` (any loopback URI when none are set)."""
+        registered = [u.strip() for u in self.config.redirect_uris.split(",") if u.strip()]
+        if registered:
+            return redirect_uri in registered
+        parts = urlsplit(redirect_uri)
+        return parts.scheme in ("http", "https") and parts.hostname in _LOOPBACK_HOSTS
 
     # ---------------------------------------------------------------- authorize
     def authorize(self, redirect_uri: str, scope: list[str], challenge: str | None) -> str:
@@ -705,6 +724,11 @@ async def _authorize(request: Request) -> Response:
         return _oauth_error(OAuthError("invalid_request", "redirect_uri is required"))
     if urlsplit(redirect_uri).scheme not in ("http", "https"):
         return _oauth_error(OAuthError("invalid_request", "redirect_uri must be an http(s) URL"))
+    if not authority.redirect_registered(redirect_uri):
+        # Never redirect to a URI the app did not register: an error page instead.
+        return _oauth_error(
+            OAuthError("invalid_request", f"Invalid redirect_uri: {redirect_uri} is not registered")
+        )
     state = params.get("state")
 
     def bounce(error: str, description: str) -> Response:
