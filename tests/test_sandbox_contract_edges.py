@@ -21,8 +21,10 @@ from openapi_schema_validator import OAS30Validator
 
 from tests._accounting_spec import accounting_spec
 from tests._sandbox_edge_support import raw_request
+from xero_sandbox.catalog import CATALOG
 from xero_sandbox.guard import MAX_BODY_BYTES
 from xero_sandbox.launcher import Sandbox
+from xero_sandbox.writes import WRITE_RESOURCES
 
 API = "/api.xro/2.0"
 PROBLEM_KEYS = {"Type", "Title", "Status", "Detail", "Instance", "Extensions"}
@@ -250,3 +252,58 @@ def test_forms_well_known_clients_send(sandbox: Sandbox) -> None:
     since_2999 = httpx.get(f"{sandbox.url}{API}/Invoices", headers={**headers, **future})
     assert len(since_2000.json()["Invoices"]) == len(everything)
     assert since_2999.json()["Invoices"] == []
+
+
+ABSURD_PARAMS = {
+    "page": "abc",
+    "pageSize": "-5",
+    "offset": "x",
+    "order": "a b c",
+    "IDs": "zz,{",
+    "ContactIDs": "abc",
+    "DateFrom": "2026-13-45",
+    "unitdp": "9",
+    "searchTerm": "%" * 300,
+    "periods": "x",
+    "timeframe": "DECADE",
+    "date": "never",
+}
+ABSURD_WHERES = (
+    "((((",
+    "Date >= DateTime(99999, 1, 1)",
+    "Date >= DateTime(2020, 1, 1, 99999999999999999999, 0, 0)",
+    "Total > 99999999999999999999999999999999999999999999",
+    "Name.Contains(5)",
+)
+ABSURD_BODIES = (
+    b"\xff\xfe",
+    b'{"Name": {"a": 1}, "Type": 5, "Status": [], "LineItems": "x", "Contact": "x"}',
+    b'{"Date": "/Date(99999999999999999999999)/", "DueDate": "99999-01-01", "Name": "x"}',
+    b'{"LineItems": [{"Quantity": 1e30, "UnitAmount": 1e30}], "CurrencyRate": -1e9}',
+)
+
+
+def _not_a_crash(answer: httpx.Response) -> None:
+    assert answer.status_code < 500 or answer.status_code == 501, answer.text[:300]
+    assert answer.headers["content-type"].startswith("application/json"), answer.text[:300]
+
+
+def test_absurd_values_anywhere_never_crash(sandbox: Sandbox) -> None:
+    """Every collection, report and write endpoint with absurd parameters, filters and bodies
+    answers JSON below 500 (the sandbox once answered 500 to a date past year 9999)."""
+    headers = sandbox.headers(sandbox.tenant_ids()[0])
+    zero = "00000000-0000-0000-0000-000000000000"
+    with httpx.Client(base_url=sandbox.url + API, headers=headers, timeout=120) as client:
+        for spec in CATALOG:
+            _not_a_crash(client.get(f"/{spec.name}", params=ABSURD_PARAMS))
+        for name in ("Invoices", "Contacts"):  # every collection shares one where/order path
+            for where in ABSURD_WHERES:
+                _not_a_crash(client.get(f"/{name}", params={"where": where, "order": "Date"}))
+            ims = {"If-Modified-Since": "99999-01-01T00:00:00"}
+            _not_a_crash(client.get(f"/{name}", headers=ims))
+        for report in ("TrialBalance", "ProfitAndLoss", "BalanceSheet", "NoSuchReport"):
+            _not_a_crash(client.get(f"/Reports/{report}", params=ABSURD_PARAMS))
+        for resource in WRITE_RESOURCES:
+            parent = f"/{resource.parent}/{zero}" if resource.parent else ""
+            for body in ABSURD_BODIES:
+                _not_a_crash(client.put(f"{parent}/{resource.collection}", content=body))

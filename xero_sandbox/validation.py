@@ -411,11 +411,11 @@ def as_date(value: Any, path: str) -> date:
     if isinstance(value, str):
         text = value.strip()
         found = _MS_DATE.match(text)
-        if found:
-            return datetime.fromtimestamp(int(found.group(1)) / 1000, tz=UTC).date()
         try:
+            if found:  # a .NET DateTime is years 1 to 9999: anything else cannot convert
+                return datetime.fromtimestamp(int(found.group(1)) / 1000, tz=UTC).date()
             return datetime.fromisoformat(text.replace("Z", "+00:00")).date()
-        except ValueError:
+        except (ValueError, OverflowError, OSError):
             pass
     raise PostDataInvalid(f"Could not convert string to DateTime: {_shown(value)}. Path '{path}'.")
 
