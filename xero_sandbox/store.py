@@ -228,6 +228,7 @@ class Store:
             uri = self.path.resolve().as_uri() + "?mode=ro"
             conn = sqlite3.connect(uri, uri=True, check_same_thread=False, isolation_level=None)
             conn.execute("PRAGMA busy_timeout = 10000")
+            # Threads are made as concurrent reads need them (a handful under Xero's limits).
             conn.execute("PRAGMA cache_size=-16384")
             self._local.conn = conn
             with self._lock:
