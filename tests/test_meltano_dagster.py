@@ -11,6 +11,7 @@ import os
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import duckdb
 import pytest
@@ -23,6 +24,7 @@ from meltano_support import (
     new_project,
 )
 
+from tests._sandbox_edge_support import wait_for
 from xero_sandbox.launcher import Sandbox
 
 pytestmark = pytest.mark.meltano
@@ -65,7 +67,9 @@ def test_definitions_load_with_one_op_per_shard(tmp_path: Path) -> None:
         "job = ns['defs'].get_job_def('xero_tenant_shards')\n"
         "print(json.dumps({'ops': sorted(n.name for n in job.graph.nodes),\n"
         "  'commands': sorted(op.description for op in ns['SHARD_OPS'].values()),\n"
-        "  'schedules': [s.name for s in ns['defs'].schedules]}))\n"
+        "  'schedules': [s.name for s in ns['defs'].schedules],\n"
+        "  'sensors': sorted(s.name for s in ns['defs'].sensors),\n"
+        "  'shard_jobs': sorted(j.name for j in ns['SHARD_JOBS'].values())}))\n"
     )
     done = subprocess.run(
         [str(dagster_python()), "-c", check, str(DEFINITIONS)],
@@ -84,6 +88,8 @@ def test_definitions_load_with_one_op_per_shard(tmp_path: Path) -> None:
         for shard in ("shard_a", "shard_b")
     ]
     assert loaded["schedules"] == ["xero_tenant_shards_schedule"]
+    assert loaded["sensors"] == ["xero_run_failed", "xero_webhook_events"]
+    assert loaded["shard_jobs"] == ["xero_shard_shard_a", "xero_shard_shard_b"]
 
 
 def test_dagster_job_syncs_each_shard_with_its_own_state(sandbox: Sandbox, tmp_path: Path) -> None:
@@ -142,3 +148,120 @@ def test_dagster_job_syncs_each_shard_with_its_own_state(sandbox: Sandbox, tmp_p
         state = project.state(f"sandbox:tap-xero-to-target-duckdb:{shard}")
         partitions = state["singer_state"]["bookmarks"]["invoices"]["partitions"]
         assert sorted(p["context"]["TenantID"] for p in partitions) == sorted(shard_tenants)
+
+
+SENSOR_RUNNER = """
+import json, os, runpy, sys
+from dagster import DagsterInstance, build_sensor_context, execute_job, reconstructable
+
+def requested_job():
+    return runpy.run_path(sys.argv[1])["SHARD_JOBS"][os.environ["XERO_RUN_SHARD"]]
+
+if __name__ == "__main__":
+    sensor = runpy.run_path(sys.argv[1])["xero_webhook_events"]
+    cursor = sys.argv[2] or None
+    instance = DagsterInstance.get()  # DAGSTER_HOME: runs and their keys persist between ticks
+    tick = sensor.evaluate_tick(build_sensor_context(instance=instance, cursor=cursor))
+    runs = {}
+    for request in tick.run_requests:
+        shard = request.tags["xero/shard"]
+        os.environ["XERO_RUN_SHARD"] = shard
+        result = execute_job(reconstructable(requested_job), instance=instance)
+        runs[shard] = result.success
+        if not result.success:
+            for entry in instance.all_logs(result.run_id)[-40:]:
+                print(entry.step_key, entry.user_message[:400], file=sys.stderr)
+    print(json.dumps({"runs": runs, "cursor": tick.cursor, "skip": tick.skip_message}))
+"""
+
+
+def test_webhook_sensor_starts_the_shards_with_new_events(tmp_path: Path) -> None:
+    """Sandbox webhooks -> xero-webhooks -> the sensor starts only the shard whose tenant
+    changed, its run loads the changed documents, and nothing starts while nothing changes."""
+    from tests._webhooks_support import (
+        Receiver,
+        deliveries_settled,
+        draft_ids,
+        sandbox_for,
+        touch,
+        wait_for_handshake,
+    )
+
+    with Receiver() as receiver, sandbox_for(receiver, **SANDBOX_FLAGS, time_scale=10) as sb:
+        assert wait_for_handshake(sb) == "passed"
+        tenants = sb.tenant_ids()
+        shards = {"shard_a": [tenants[0]], "shard_b": [tenants[1]]}
+        (tmp_path / "shards.json").write_text(json.dumps(shards))
+        project = new_project(
+            tmp_path / "project",
+            sandbox_url=sb.url,
+            refresh_token=sb.authorize()["refresh_token"],
+            extra_env={
+                "MELTANO_STATE_BACKEND_URI": (tmp_path / "state").as_uri(),
+                "TAP_XERO_WEBHOOK_QUEUE": receiver.queue,
+                "TAP_XERO__SELECT": '["invoices.*", "contacts.*", "credit_notes.*"]',
+            },
+        )
+        project.run("state", "list")
+        (tmp_path / "runner.py").write_text(SENSOR_RUNNER)
+        (tmp_path / "dagster").mkdir()
+        env = {
+            **{k: v for k, v in os.environ.items() if k not in ("VIRTUAL_ENV", "PYTHONPATH")},
+            **project.env,
+            # xero-webhooks (for the sensor) from this checkout, meltano from its own venv
+            "PATH": os.pathsep.join(
+                [str(MELTANO.parent), str(REPO / ".venv" / "bin"), os.environ.get("PATH", "")]
+            ),
+            "MELTANO_PROJECT_ROOT": str(project.root),
+            "MELTANO_ENVIRONMENT": "sandbox",
+            "XERO_LOADER": "target-duckdb",
+            "XERO_DUCKDB_DIR": str(tmp_path / "warehouse"),
+            "XERO_TENANT_SHARDS": str(tmp_path / "shards.json"),
+            "XERO_WEBHOOK_QUEUE": receiver.queue,
+            "DAGSTER_HOME": str(tmp_path / "dagster"),
+        }
+
+        def tick(cursor: str | None) -> dict[str, Any]:
+            done = subprocess.run(
+                [
+                    str(dagster_python()),
+                    str(tmp_path / "runner.py"),
+                    str(DEFINITIONS),
+                    cursor or "",
+                ],
+                env=env,
+                cwd=tmp_path,
+                capture_output=True,
+                text=True,
+                timeout=900,
+                check=False,
+            )
+            assert done.returncode == 0, (done.stdout + done.stderr)[-4000:]
+            result: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
+            assert all(result["runs"].values()), done.stderr[-4000:]
+            return result
+
+        assert tick(None)["runs"] == {}  # an empty queue starts nothing
+
+        invoices = draft_ids(sb, tenants[0], "invoices", 2)
+        touch(sb, tenants[0], "invoices", invoices, "sensed")
+        wait_for(lambda: deliveries_settled(sb) and sb.stats()["webhooks"]["events_queued"] >= 2)
+        first = tick(None)
+        assert first["runs"] == {"shard_a": True}  # shard_b's tenant has no events
+        idle = tick(first["cursor"])
+        assert idle["runs"] == {}
+        assert idle["skip"]
+
+        touch(sb, tenants[0], "invoices", invoices[:1], "sensed again")
+        wait_for(lambda: deliveries_settled(sb) and sb.stats()["webhooks"]["events_queued"] >= 3)
+        again = tick(first["cursor"])
+        assert again["runs"] == {"shard_a": True}
+        database = tmp_path / "warehouse" / "xero_shard_a.duckdb"
+        with duckdb.connect(str(database), read_only=True) as db:
+            rows = dict(
+                db.execute(
+                    "SELECT invoiceid, reference FROM xero.invoices WHERE reference LIKE 'sensed%'"
+                ).fetchall()
+            )
+        assert rows == {invoices[0]: "sensed again", invoices[1]: "sensed"}
+        assert not (tmp_path / "warehouse" / "xero_shard_b.duckdb").exists()

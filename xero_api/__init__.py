@@ -8,7 +8,8 @@ Public API (see each module's docstring):
 * :class:`Usage` (``usage``) -- the per-tenant usage report;
 * ``resources`` -- the resource table; ``scopes`` -- which scope each endpoint needs.
 
-May import only httpx, filelock, msgspec and the standard library.
+May import only httpx, filelock, msgspec and the standard library (and psycopg, lazily, for a
+PostgreSQL webhook queue in ``event_queue``).
 """
 
 from .client import XeroClient, XeroResponse

@@ -1,4 +1,4 @@
-"""``xero-webhooks serve``: run the receiver.
+"""``xero-webhooks serve``: run the receiver; ``xero-webhooks positions``: what is queued.
 
 The signing key comes only from the environment (``XERO_WEBHOOK_KEY``), never the command line,
 where other users of the machine could read it. The queue DSN comes from ``--queue`` or
@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import logging
 import math
 import os
@@ -71,7 +72,28 @@ def _parser() -> argparse.ArgumentParser:
         default="127.0.0.1",
         help="proxies trusted for X-Forwarded-For/-Proto (comma list, or *)",
     )
+    positions = commands.add_parser(
+        "positions",
+        help="print the newest queue position per tenant as JSON (what schedulers poll)",
+    )
+    positions.add_argument(
+        "--queue",
+        default=os.environ.get("XERO_WEBHOOK_QUEUE", DEFAULT_QUEUE),
+        help="queue DSN: a SQLite path or postgresql://... (env XERO_WEBHOOK_QUEUE)",
+    )
     return parser
+
+
+def _positions(dsn: str) -> int:
+    from xero_api.event_queue import open_queue
+
+    try:
+        with open_queue(dsn) as queue:
+            print(json.dumps(queue.last_positions(), sort_keys=True), flush=True)
+    except Exception as error:
+        print(f"xero-webhooks: cannot read the queue: {type(error).__name__}", file=sys.stderr)
+        return 1
+    return 0
 
 
 async def _serve(args: argparse.Namespace, config: ReceiverConfig) -> None:
@@ -110,6 +132,8 @@ async def _serve(args: argparse.Namespace, config: ReceiverConfig) -> None:
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``xero-webhooks`` console script."""
     args = _parser().parse_args(argv)
+    if args.command == "positions":
+        return _positions(args.queue)
     key = os.environ.get("XERO_WEBHOOK_KEY", "")
     if not key:
         print("xero-webhooks: set XERO_WEBHOOK_KEY to the webhook signing key", file=sys.stderr)

@@ -18,15 +18,42 @@ a minute. The state backend must take concurrent writers (file/S3/GCS/Azure, or 
 Environment: ``XERO_TENANT_SHARDS`` (required), ``MELTANO_ENVIRONMENT`` (default ``prod``),
 ``XERO_LOADER`` (default ``target-postgres``), ``XERO_SYNC_CRON`` (default hourly),
 ``MELTANO_PROJECT_ROOT`` (default: this repository).
+
+Webhooks (docs/webhooks.md): with ``XERO_WEBHOOK_QUEUE`` set (the queue ``xero-webhooks serve``
+fills, also given to tap-xero as ``TAP_XERO_WEBHOOK_QUEUE``), the sensor ``xero_webhook_events``
+starts the job of each shard whose tenants have new events (``xero_shard_<name>``), every
+``XERO_WEBHOOK_SENSOR_SECONDS`` (default 10), never while that shard's previous run is going.
+It asks ``xero-webhooks positions`` (on PATH, from the singer-xero install) for the newest
+queue position per tenant and keeps the positions it has started runs for in its cursor.
+``xero_run_failed`` logs every failed run and, with ``XERO_ALERT_WEBHOOK_URL`` set, POSTs it
+there as JSON (a chat webhook, an incident tool).
 """
 
 from __future__ import annotations
 
+import json
 import os
+import subprocess
 import sys
+import urllib.request
+from collections.abc import Iterator
 from pathlib import Path
 
-from dagster import Definitions, ScheduleDefinition, job, multiprocess_executor
+from dagster import (
+    DagsterRunStatus,
+    Definitions,
+    JobDefinition,
+    RunFailureSensorContext,
+    RunRequest,
+    RunsFilter,
+    ScheduleDefinition,
+    SensorEvaluationContext,
+    SkipReason,
+    job,
+    multiprocess_executor,
+    run_failure_sensor,
+    sensor,
+)
 from dagster_meltano import meltano_command_op, meltano_resource
 
 REPO = Path(__file__).resolve().parents[2]
@@ -90,8 +117,106 @@ def xero_tenant_shards() -> None:
         op()
 
 
+def _shard_job(shard: str, tenants: list[str]) -> JobDefinition:
+    """One shard on its own: what the webhook sensor starts."""
+
+    @job(
+        name=f"xero_shard_{shard}",
+        description=f"tap-xero -> {LOADER} for shard {shard} ({len(tenants)} tenant(s)).",
+        resource_defs={"meltano": meltano_resource.configured({"project_dir": str(PROJECT_ROOT)})},
+        config={
+            "ops": {
+                _op_name(shard): {"config": {"env": shard_env(shard, tenants, _loader_env(shard))}}
+            }
+        },
+    )
+    def shard_job() -> None:
+        SHARD_OPS[shard]()
+
+    return shard_job
+
+
+SHARD_JOBS = {shard: _shard_job(shard, tenants) for shard, tenants in SHARDS.items()}
+WEBHOOK_QUEUE = os.environ.get("XERO_WEBHOOK_QUEUE", "")
+ACTIVE = [
+    DagsterRunStatus.QUEUED,
+    DagsterRunStatus.NOT_STARTED,
+    DagsterRunStatus.STARTING,
+    DagsterRunStatus.STARTED,
+]
+
+
+def queue_positions(dsn: str) -> dict[str, int]:
+    """The newest queue position per tenant (``xero-webhooks positions``)."""
+    done = subprocess.run(
+        ["xero-webhooks", "positions", "--queue", dsn],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    if done.returncode != 0:
+        raise RuntimeError(done.stderr.strip() or "xero-webhooks positions failed")
+    positions: dict[str, int] = json.loads(done.stdout)
+    return positions
+
+
+@sensor(
+    name="xero_webhook_events",
+    jobs=list(SHARD_JOBS.values()),
+    minimum_interval_seconds=int(os.environ.get("XERO_WEBHOOK_SENSOR_SECONDS", "10")),
+    description="Starts a shard's run when the webhook queue has new events for its tenants.",
+)
+def xero_webhook_events(context: SensorEvaluationContext) -> Iterator[RunRequest | SkipReason]:
+    """A run per shard with events newer than the cursor's positions (none while it runs)."""
+    if not WEBHOOK_QUEUE:
+        yield SkipReason("XERO_WEBHOOK_QUEUE is not set")
+        return
+    started: dict[str, int] = json.loads(context.cursor) if context.cursor else {}
+    newest = queue_positions(WEBHOOK_QUEUE)
+    requested = False
+    for shard, tenants in SHARDS.items():
+        fresh = {t: newest[t] for t in tenants if newest.get(t, 0) > started.get(t, 0)}
+        if not fresh:
+            continue
+        job_name = SHARD_JOBS[shard].name
+        running = context.instance.get_runs(
+            filters=RunsFilter(job_name=job_name, statuses=ACTIVE), limit=1
+        )
+        if running:
+            continue  # its events stay newer than the cursor: the next tick starts it
+        started.update(fresh)
+        requested = True
+        yield RunRequest(
+            run_key=f"{shard}:" + ",".join(f"{t}={p}" for t, p in sorted(fresh.items())),
+            job_name=job_name,
+            tags={"xero/shard": shard, "xero/trigger": "webhook"},
+        )
+    if requested:
+        context.update_cursor(json.dumps(started, sort_keys=True))
+    else:
+        yield SkipReason("no new webhook events (or their shards are still running)")
+
+
+@run_failure_sensor(name="xero_run_failed", description="Logs (and POSTs) every failed run.")
+def xero_run_failed(context: RunFailureSensorContext) -> None:
+    """Say which run failed and why; POST it to ``XERO_ALERT_WEBHOOK_URL`` when set."""
+    run = context.dagster_run
+    message = f"Dagster run {run.run_id} of {run.job_name} failed: {context.failure_event.message}"
+    context.log.error(message)
+    url = os.environ.get("XERO_ALERT_WEBHOOK_URL")
+    if url:
+        body = json.dumps({"text": message, "run_id": run.run_id, "job": run.job_name}).encode()
+        request = urllib.request.Request(  # noqa: S310 - an operator-configured URL
+            url, data=body, headers={"Content-Type": "application/json"}, method="POST"
+        )
+        with urllib.request.urlopen(request, timeout=10):  # noqa: S310
+            pass
+
+
 defs = Definitions(
-    jobs=[xero_tenant_shards],
+    jobs=[xero_tenant_shards, *SHARD_JOBS.values()],
+    sensors=[xero_webhook_events, xero_run_failed],
     schedules=[
         ScheduleDefinition(
             name="xero_tenant_shards_schedule",
