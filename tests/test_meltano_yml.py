@@ -201,3 +201,13 @@ def test_shard_file_errors_name_the_problem(tmp_path: Path) -> None:
         load_shards(tmp_path / "missing.json")
     example = load_shards(REPO / "orchestrate" / "tenant_shards.example.json")
     assert sum(len(t) for t in example.values()) == 3
+
+
+def test_event_driven_job_and_schedule_name_declared_plugins() -> None:
+    jobs = {job["name"]: job for job in MELTANO_YML["jobs"]}
+    schedule = {s["name"]: s for s in MELTANO_YML["schedules"]}["xero-events-every-5-minutes"]
+    assert schedule["interval"] == "*/5 * * * *"
+    for task in jobs[schedule["job"]]["tasks"]:
+        extractor, loader = task.split()
+        _plugin("extractors", extractor)
+        _plugin("loaders", loader)

@@ -41,6 +41,7 @@ from pathlib import Path
 
 from dagster import (
     DagsterRunStatus,
+    DefaultSensorStatus,
     Definitions,
     JobDefinition,
     RunFailureSensorContext,
@@ -165,6 +166,8 @@ def queue_positions(dsn: str) -> dict[str, int]:
     name="xero_webhook_events",
     jobs=list(SHARD_JOBS.values()),
     minimum_interval_seconds=int(os.environ.get("XERO_WEBHOOK_SENSOR_SECONDS", "10")),
+    # On from the start when there is a queue to watch (Dagster's default is off).
+    default_status=DefaultSensorStatus.RUNNING if WEBHOOK_QUEUE else DefaultSensorStatus.STOPPED,
     description="Starts a shard's run when the webhook queue has new events for its tenants.",
 )
 def xero_webhook_events(context: SensorEvaluationContext) -> Iterator[RunRequest | SkipReason]:
@@ -198,7 +201,11 @@ def xero_webhook_events(context: SensorEvaluationContext) -> Iterator[RunRequest
         yield SkipReason("no new webhook events (or their shards are still running)")
 
 
-@run_failure_sensor(name="xero_run_failed", description="Logs (and POSTs) every failed run.")
+@run_failure_sensor(
+    name="xero_run_failed",
+    description="Logs (and POSTs) every failed run.",
+    default_status=DefaultSensorStatus.RUNNING,
+)
 def xero_run_failed(context: RunFailureSensorContext) -> None:
     """Say which run failed and why; POST it to ``XERO_ALERT_WEBHOOK_URL`` when set."""
     run = context.dagster_run
