@@ -52,6 +52,23 @@ if __name__ == "__main__":
 """
 
 
+def run_in_dagster(tmp_path: Path, env: dict[str, str], *args: str) -> tuple[dict[str, Any], str]:
+    """Run ``tmp_path/runner.py`` on the definitions in the Dagster venv: its last stdout line
+    as JSON, and its stderr."""
+    done = subprocess.run(
+        [str(dagster_python()), str(tmp_path / "runner.py"), str(DEFINITIONS), *args],
+        env=env,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=900,
+        check=False,
+    )
+    assert done.returncode == 0, (done.stdout + done.stderr)[-4000:]
+    result: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
+    return result, done.stderr
+
+
 @pytest.fixture(scope="module")
 def sandbox() -> Iterator[Sandbox]:
     with Sandbox(**{**SANDBOX_FLAGS, "tenants": 3, "scale": 6}) as running:
@@ -120,19 +137,9 @@ def test_dagster_job_syncs_each_shard_with_its_own_state(sandbox: Sandbox, tmp_p
         "DAGSTER_HOME": str(tmp_path / "dagster"),
     }
     (tmp_path / "dagster").mkdir()
-    done = subprocess.run(
-        [str(dagster_python()), str(tmp_path / "runner.py"), str(DEFINITIONS)],
-        env=env,
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=900,
-        check=False,
-    )
-    assert done.returncode == 0, (done.stdout + done.stderr)[-4000:]
-    result = json.loads(done.stdout.strip().splitlines()[-1])
-    print(done.stderr[-3000:])
-    assert result == {  # on failure, Dagster's reasons are in done.stderr
+    result, stderr = run_in_dagster(tmp_path, env)
+    print(stderr[-3000:])
+    assert result == {  # on failure, Dagster's reasons are in stderr
         "success": True,
         "steps": {"xero_shard_a": "STEP_SUCCESS", "xero_shard_b": "STEP_SUCCESS"},
     }
@@ -222,23 +229,8 @@ def test_webhook_sensor_starts_the_shards_with_new_events(tmp_path: Path) -> Non
         }
 
         def tick(cursor: str | None) -> dict[str, Any]:
-            done = subprocess.run(
-                [
-                    str(dagster_python()),
-                    str(tmp_path / "runner.py"),
-                    str(DEFINITIONS),
-                    cursor or "",
-                ],
-                env=env,
-                cwd=tmp_path,
-                capture_output=True,
-                text=True,
-                timeout=900,
-                check=False,
-            )
-            assert done.returncode == 0, (done.stdout + done.stderr)[-4000:]
-            result: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
-            assert all(result["runs"].values()), done.stderr[-4000:]
+            result, stderr = run_in_dagster(tmp_path, env, cursor or "")
+            assert all(result["runs"].values()), stderr[-4000:]
             return result
 
         assert tick(None)["runs"] == {}  # an empty queue starts nothing
