@@ -7,6 +7,7 @@ the database); runs with the limits lifted serve the cached file itself.
 
 from __future__ import annotations
 
+import fcntl
 import json
 import shutil
 import subprocess
@@ -260,14 +261,21 @@ def ensure_peer(log: Any = print) -> Path:
     stamp = PEER_VENV / f".tap-xero-{PEER_VERSION}"
     if stamp.exists():
         return peer_python()
-    log(f"installing the peer (tap-xero=={PEER_VERSION}, six) into {PEER_VENV}")
-    subprocess.run([sys.executable, "-m", "venv", "--clear", str(PEER_VENV)], check=True)
-    subprocess.run(
-        [str(peer_python()), "-m", "pip", "install", "-q", f"tap-xero=={PEER_VERSION}", "six"],
-        check=True,
-        capture_output=True,
-    )
-    stamp.touch()
+    WORK.mkdir(parents=True, exist_ok=True)
+    # Test workers may ask at once (the bench smoke test and the peer contract test): one
+    # installs, the others wait for it instead of clearing the venv under it.
+    with open(WORK / ".peer-install.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if stamp.exists():
+            return peer_python()
+        log(f"installing the peer (tap-xero=={PEER_VERSION}, six) into {PEER_VENV}")
+        subprocess.run([sys.executable, "-m", "venv", "--clear", str(PEER_VENV)], check=True)
+        subprocess.run(
+            [str(peer_python()), "-m", "pip", "install", "-q", f"tap-xero=={PEER_VERSION}", "six"],
+            check=True,
+            capture_output=True,
+        )
+        stamp.touch()
     return peer_python()
 
 
