@@ -178,6 +178,11 @@ def test_scans_beyond_the_high_volume_threshold_are_refused(
     assert refused.status_code == 400
     _xero_error(refused.json(), "HighVolumeException")
     assert refused.json()["ErrorNumber"] == 51
+    # ...and so are rows x order fields: each field is a sort over the matches.
+    assert _call(sb, "GET", "/Invoices", params={"order": "Total,Date"}).status_code == 200
+    sorted_by_many = _call(sb, "GET", "/Invoices", params={"order": ",".join(["Total"] * 250)})
+    assert sorted_by_many.status_code == 400
+    _xero_error(sorted_by_many.json(), "HighVolumeException")
 
     low = make_sandbox(tenants=1, scale=40, seed=7, high_volume_threshold=20)
     for params in ({"where": 'Status!="X"'}, {"order": "Total DESC"}):

@@ -47,7 +47,8 @@ API = "/api.xro/2.0"
 PROVIDER = "Xero Sandbox"
 MAX_PAGE_SIZE = 1000
 # A where/order may scan the high-volume threshold's records (Xero's 100,000, facts §2.1;
-# ``--high-volume-threshold``), and evaluate this many times as many conditions in all.
+# ``--high-volume-threshold``), and evaluate this many times as many where conditions and order
+# fields in all.
 WHERE_WORK_PER_ROW = 100
 DEFAULT_PAGE_SIZE = 100
 JSON = "application/json; charset=utf-8"
@@ -451,9 +452,9 @@ class _Query:
         # no more than the threshold's records; the sandbox also bounds rows x conditions.
         guarded = self.where is not None or self.order is not None
         row_limit = self.ctx.config.high_volume_threshold
-        if self.where is not None:
-            budget = WHERE_WORK_PER_ROW * row_limit
-            row_limit = min(row_limit, budget // self.where.conditions)
+        work = (self.where.conditions if self.where is not None else 0) + len(self.order or ())
+        if work:
+            row_limit = min(row_limit, WHERE_WORK_PER_ROW * row_limit // work)
         for scanned, (body,) in enumerate(rows, 1):
             if guarded and scanned > row_limit:
                 raise HighVolume(self.spec.name)
