@@ -7,19 +7,40 @@ Every GET of the spec: ``/Projects`` (``projectIds``, ``contactID``, ``states``)
 ``dateUtc``) and one entry. Collections page with ``page``/``pageSize`` (default 50, 1-500).
 No If-Modified-Since: projects carry no change date. Errors are the spec's ``Error``
 (``message``, ``modelState``); an unknown ID is a 404.
+
+Writes, per the spec (every one honours ``Idempotency-Key`` as Accounting writes do):
+``POST /Projects`` creates (201, the project), ``PUT /Projects/{id}`` updates (204),
+``PATCH /Projects/{id}`` sets ``status`` (204); ``POST .../Tasks`` and ``POST .../Time`` create
+(201 and 200, the record), ``PUT`` on one of them updates and ``DELETE`` deletes (204). A 400 is
+the spec's ``Error`` with each refused field's message under ``modelState``; the API facts have
+none of Xero's wording for this API, so the messages are the sandbox's (docs/sandbox-writes.md).
 """
 
 from __future__ import annotations
 
+import uuid
+from collections.abc import Callable
 from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
-from xero_sandbox.apis.serving import ApiRequest, Record, json_answer, paged, split_list
+from xero_sandbox.apis.serving import (
+    ApiRequest,
+    Record,
+    json_answer,
+    json_object,
+    no_content,
+    paged,
+    split_list,
+    utc_text,
+)
 from xero_sandbox.apis.table import API_PREFIXES
 from xero_sandbox.reads import not_found
+from xero_sandbox.writes import idempotent
 
 __all__ = ["routes"]
 
@@ -28,8 +49,8 @@ DEFAULT_PAGE_SIZE = 50
 MAX_PAGE_SIZE = 500
 
 
-def _bad_request(message: str) -> Response:
-    return json_answer({"message": message, "modelState": {}}, 400)
+def _bad_request(message: str, fields: dict[str, list[str]] | None = None) -> Response:
+    return json_answer({"message": message, "modelState": fields or {}}, 400)
 
 
 def _call(request: Request) -> ApiRequest:
@@ -176,7 +197,389 @@ async def get_time_entry(request: Request) -> Response:
     return _child(request, "Time", "entry_id")
 
 
+# -- writes ----------------------------------------------------------------------------------
+
+INVALID = "The request is invalid."
+NOT_AN_OBJECT = "The request body must be a JSON object."
+CHARGE_TYPES = ("TIME", "FIXED", "NON_CHARGEABLE")
+PROJECT_STATUSES = ("INPROGRESS", "CLOSED")
+MAX_TASK_NAME = 100
+Problems = dict[str, list[str]]
+
+
+def _number(value: Any) -> bool:
+    return isinstance(value, int | Decimal | float) and not isinstance(value, bool)
+
+
+def _whole(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _money(value: Any) -> Decimal:
+    return Decimal(str(value)).quantize(Decimal("0.01"))
+
+
+def _amount(currency: str, value: Any) -> Record:
+    return {"currency": currency, "value": _money(value)}
+
+
+def _text(body: Record, name: str, problems: Problems, *, required: bool, most: int = 0) -> None:
+    value = body.get(name)
+    if value is None or (isinstance(value, str) and not value.strip()):
+        if required:
+            problems.setdefault(name, []).append(f"The {name} field is required.")
+    elif not isinstance(value, str):
+        problems.setdefault(name, []).append(f"The {name} field must be a string.")
+    elif most and len(value) > most:
+        problems.setdefault(name, []).append(
+            f"The field {name} must be a string with a maximum length of {most}."
+        )
+
+
+def _write(request: Request, handle: Callable[[ApiRequest, Record | None], Response]) -> Response:
+    """Run one write: refusals first, then the handler under Idempotency-Key's rules."""
+    call = _call(request)
+    if call.refusal:
+        return call.refusal
+    raw = call.body
+    return idempotent(request, raw, lambda: handle(call, json_object(raw)))
+
+
+def _project_fields(call: ApiRequest, body: Record) -> Problems:
+    """Problems of a ProjectCreateOrUpdate body (the spec: ``name`` required)."""
+    problems: Problems = {}
+    _text(body, "name", problems, required=True)
+    contact = body.get("contactId")
+    if contact is not None and (
+        not isinstance(contact, str)
+        or call.ctx.store.get(call.tenant_id, "Contacts", contact) is None
+    ):
+        problems["contactId"] = [f"Contact {contact} could not be found."]
+    if body.get("estimateAmount") is not None and not _number(body["estimateAmount"]):
+        problems["estimateAmount"] = ["The estimateAmount field must be a number."]
+    if body.get("deadlineUtc") is not None and utc_text(body["deadlineUtc"]) is None:
+        problems["deadlineUtc"] = ["The deadlineUtc field must be a UTC date-time."]
+    return problems
+
+
+def _currency(call: ApiRequest) -> str:
+    org = next(call.ctx.store.iter_records(call.tenant_id, "Organisation"), {})
+    return str(org.get("BaseCurrency") or "NZD")
+
+
+def _apply_project(call: ApiRequest, project: Record, body: Record) -> None:
+    currency = str(project.get("currencyCode") or _currency(call))
+    project["name"] = body["name"].strip()
+    if "contactId" in body:
+        project["contactId"] = str(body["contactId"]).lower() if body["contactId"] else None
+    if "estimateAmount" in body:
+        project["estimate"] = _amount(currency, body["estimateAmount"] or 0)
+    if "deadlineUtc" in body:
+        project["deadlineUtc"] = utc_text(body["deadlineUtc"])
+
+
+def _new_project(call: ApiRequest, body: Record | None) -> Response:
+    if body is None:
+        return _bad_request(NOT_AN_OBJECT)
+    problems = _project_fields(call, body)
+    if problems:
+        return _bad_request(INVALID, problems)
+    currency = _currency(call)
+    zero = _amount(currency, 0)
+    project: Record = {
+        "projectId": str(uuid.uuid4()),
+        "contactId": None,
+        "name": "",
+        "currencyCode": currency,
+        "minutesLogged": 0,
+        "minutesToBeInvoiced": 0,
+        "estimate": zero,
+        "status": "INPROGRESS",
+        **dict.fromkeys(
+            (
+                "totalTaskAmount",
+                "totalExpenseAmount",
+                "taskAmountToBeInvoiced",
+                "taskAmountInvoiced",
+                "expenseAmountToBeInvoiced",
+                "expenseAmountInvoiced",
+                "projectAmountInvoiced",
+                "deposit",
+                "depositApplied",
+                "creditNoteAmount",
+                "totalInvoiced",
+                "totalToBeInvoiced",
+            ),
+            zero,
+        ),
+    }
+    _apply_project(call, project, body)
+    call.save("Projects", project)
+    return json_answer(project, 201)
+
+
+def _changed_project(call: ApiRequest, body: Record | None, project_id: str) -> Response:
+    project = call.record("Projects", project_id)
+    if project is None:
+        return not_found()
+    if body is None:
+        return _bad_request(NOT_AN_OBJECT)
+    problems = _project_fields(call, body)
+    if problems:
+        return _bad_request(INVALID, problems)
+    _apply_project(call, project, body)
+    call.save("Projects", project)
+    return no_content()
+
+
+def _patched_project(call: ApiRequest, body: Record | None, project_id: str) -> Response:
+    project = call.record("Projects", project_id)
+    if project is None:
+        return not_found()
+    if body is None:
+        return _bad_request(NOT_AN_OBJECT)
+    status = body.get("status")
+    if status not in PROJECT_STATUSES:
+        allowed = " or ".join(PROJECT_STATUSES)
+        return _bad_request(INVALID, {"status": [f"The status field must be {allowed}."]})
+    project["status"] = status
+    call.save("Projects", project)
+    return no_content()
+
+
+async def post_projects(request: Request) -> Response:
+    """POST /Projects: create a project."""
+    await _read(request)
+    return _write(request, _new_project)
+
+
+async def put_project(request: Request) -> Response:
+    """PUT /Projects/{projectId}: update a project (204)."""
+    await _read(request)
+    project_id = request.path_params["project_id"]
+    return _write(request, lambda call, body: _changed_project(call, body, project_id))
+
+
+async def patch_project(request: Request) -> Response:
+    """PATCH /Projects/{projectId}: set its status (204)."""
+    await _read(request)
+    project_id = request.path_params["project_id"]
+    return _write(request, lambda call, body: _patched_project(call, body, project_id))
+
+
+async def _read(request: Request) -> None:
+    """Read the body before the synchronous write (handlers must not await inside it)."""
+    request.state.body = await request.body()
+
+
+def _task_fields(call: ApiRequest, project: Record, body: Record) -> Problems:
+    """Problems of a TaskCreateOrUpdate body (``name``, ``rate``, ``chargeType`` required)."""
+    problems: Problems = {}
+    _text(body, "name", problems, required=True, most=MAX_TASK_NAME)
+    rate = body.get("rate")
+    currency = str(project.get("currencyCode") or _currency(call))
+    if rate is None:
+        problems["rate"] = ["The rate field is required."]
+    elif not isinstance(rate, dict) or not _number(rate.get("value")):
+        problems["rate"] = ["The rate field must be an amount: {currency, value}."]
+    elif rate.get("currency") not in (None, currency):
+        problems["rate"] = [f"The rate currency must be the project's currency ({currency})."]
+    if body.get("chargeType") not in CHARGE_TYPES:
+        problems["chargeType"] = [f"The chargeType field must be one of {', '.join(CHARGE_TYPES)}."]
+    minutes = body.get("estimateMinutes")
+    if minutes is not None and (not _whole(minutes) or minutes < 0):
+        problems["estimateMinutes"] = ["The estimateMinutes field must be a whole number >= 0."]
+    return problems
+
+
+def _apply_task(project: Record, task: Record, body: Record) -> None:
+    currency = str(project.get("currencyCode") or "NZD")
+    task["name"] = body["name"].strip()
+    task["rate"] = _amount(currency, body["rate"]["value"])
+    task["chargeType"] = body["chargeType"]
+    if "estimateMinutes" in body:
+        task["estimateMinutes"] = body["estimateMinutes"] or 0
+
+
+def _time_fields(call: ApiRequest, project: Record, body: Record) -> Problems:
+    """Problems of a TimeEntryCreateOrUpdate body (userId, taskId, dateUtc, duration required):
+    the user must be a project user and the task one of this project's."""
+    problems: Problems = {}
+    user, task = body.get("userId"), body.get("taskId")
+    if not user:
+        problems["userId"] = ["The userId field is required."]
+    elif not isinstance(user, str) or call.record("ProjectsUsers", user) is None:
+        problems["userId"] = [f"User {user} could not be found."]
+    if not task:
+        problems["taskId"] = ["The taskId field is required."]
+    else:
+        found = call.record("Tasks", task) if isinstance(task, str) else None
+        if found is None or found.get("projectId") != project["projectId"]:
+            problems["taskId"] = [f"Task {task} could not be found in this project."]
+    if body.get("dateUtc") is None:
+        problems["dateUtc"] = ["The dateUtc field is required."]
+    elif utc_text(body["dateUtc"]) is None:
+        problems["dateUtc"] = ["The dateUtc field must be a UTC date-time."]
+    duration = body.get("duration")
+    if duration is None:
+        problems["duration"] = ["The duration field is required."]
+    elif not _whole(duration) or duration < 1:
+        problems["duration"] = ["The duration field must be a whole number of minutes above 0."]
+    if body.get("description") is not None and not isinstance(body["description"], str):
+        problems["description"] = ["The description field must be a string."]
+    return problems
+
+
+def _apply_time(entry: Record, body: Record) -> None:
+    entry["userId"] = str(body["userId"]).lower()
+    entry["taskId"] = str(body["taskId"]).lower()
+    entry["dateUtc"] = utc_text(body["dateUtc"])
+    entry["duration"] = body["duration"]
+    if "description" in body:
+        entry["description"] = body["description"]
+
+
+def _child_write(
+    request: Request,
+    check: Callable[[ApiRequest, Record, Record], Problems],
+    change: Callable[[ApiRequest, Record, Record | None, Record], Response],
+    name: str,
+    key: str | None,
+) -> Response:
+    """A write on a project's task or time entry: project and record found, body checked."""
+    project_id = request.path_params["project_id"].lower()
+
+    def handle(call: ApiRequest, body: Record | None) -> Response:
+        project = call.record("Projects", project_id)
+        if project is None:
+            return not_found()
+        record: Record | None = None
+        if key is not None:
+            record = call.record(name, request.path_params[key])
+            if record is None or record.get("projectId") != project["projectId"]:
+                return not_found()
+        if request.method == "DELETE":
+            return change(call, project, record, {})
+        if body is None:
+            return _bad_request(NOT_AN_OBJECT)
+        problems = check(call, project, body)
+        if problems:
+            return _bad_request(INVALID, problems)
+        return change(call, project, record, body)
+
+    return _write(request, handle)
+
+
+def _save_task(call: ApiRequest, project: Record, task: Record | None, body: Record) -> Response:
+    if task is None:
+        zero = _amount(str(project.get("currencyCode") or "NZD"), 0)
+        created: Record = {
+            "taskId": str(uuid.uuid4()),
+            "projectId": project["projectId"],
+            "status": "ACTIVE",
+            "estimateMinutes": 0,
+            "totalMinutes": 0,
+            "minutesInvoiced": 0,
+            "minutesToBeInvoiced": 0,
+            "fixedMinutes": 0,
+            "nonChargeableMinutes": 0,
+            "totalAmount": zero,
+            "amountToBeInvoiced": zero,
+            "amountInvoiced": zero,
+        }
+        _apply_task(project, created, body)
+        call.save("Tasks", created)
+        return json_answer(created, 201)
+    if not body:  # DELETE
+        if any(
+            e.get("taskId") == task["taskId"] for e in call.records("Time", project["projectId"])
+        ):
+            return _bad_request(
+                INVALID, {"taskId": ["A task with time entries cannot be deleted."]}
+            )
+        call.remove("Tasks", task["taskId"])
+        return no_content()
+    _apply_task(project, task, body)
+    call.save("Tasks", task)
+    return no_content()
+
+
+def _save_time(call: ApiRequest, project: Record, entry: Record | None, body: Record) -> Response:
+    if entry is None:
+        now = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        created: Record = {
+            "timeEntryId": str(uuid.uuid4()),
+            "projectId": project["projectId"],
+            "dateEnteredUtc": now,
+            "status": "ACTIVE",
+        }
+        _apply_time(created, body)
+        call.save("Time", created)
+        _count_minutes(call, project)
+        return json_answer(created)
+    if entry.get("status") != "ACTIVE":
+        # Locked and invoiced time is Xero's record of what was billed.
+        state = str(entry.get("status")).lower()
+        return _bad_request(INVALID, {"timeEntryId": [f"A {state} time entry cannot be changed."]})
+    if not body:  # DELETE
+        call.remove("Time", entry["timeEntryId"])
+    else:
+        _apply_time(entry, body)
+        call.save("Time", entry)
+    _count_minutes(call, project)
+    return no_content()
+
+
+def _count_minutes(call: ApiRequest, project: Record) -> None:
+    """Keep the project's and its tasks' minute totals true to its time entries."""
+    entries = call.records("Time", project["projectId"])
+    for task in call.records("Tasks", project["projectId"]):
+        minutes = sum(
+            int(e.get("duration") or 0) for e in entries if e.get("taskId") == task["taskId"]
+        )
+        if task.get("totalMinutes") != minutes:
+            task["totalMinutes"] = minutes
+            call.save("Tasks", task)
+    project["minutesLogged"] = sum(int(e.get("duration") or 0) for e in entries)
+    call.save("Projects", project)
+
+
+async def post_tasks(request: Request) -> Response:
+    """POST /Projects/{projectId}/Tasks: create a task (201)."""
+    await _read(request)
+    return _child_write(request, _task_fields, _save_task, "Tasks", None)
+
+
+async def change_task(request: Request) -> Response:
+    """PUT or DELETE /Projects/{projectId}/Tasks/{taskId} (204)."""
+    await _read(request)
+    return _child_write(request, _task_fields, _save_task, "Tasks", "task_id")
+
+
+async def post_time(request: Request) -> Response:
+    """POST /Projects/{projectId}/Time: create a time entry (200, as the spec says)."""
+    await _read(request)
+    return _child_write(request, _time_fields, _save_time, "Time", None)
+
+
+async def change_time(request: Request) -> Response:
+    """PUT or DELETE /Projects/{projectId}/Time/{timeEntryId} (204)."""
+    await _read(request)
+    return _child_write(request, _time_fields, _save_time, "Time", "entry_id")
+
+
 routes: list[BaseRoute] = [
+    Route(PREFIX + "/Projects", post_projects, methods=["POST"]),
+    Route(PREFIX + "/Projects/{project_id}", put_project, methods=["PUT"]),
+    Route(PREFIX + "/Projects/{project_id}", patch_project, methods=["PATCH"]),
+    Route(PREFIX + "/Projects/{project_id}/Tasks", post_tasks, methods=["POST"]),
+    Route(
+        PREFIX + "/Projects/{project_id}/Tasks/{task_id}", change_task, methods=["PUT", "DELETE"]
+    ),
+    Route(PREFIX + "/Projects/{project_id}/Time", post_time, methods=["POST"]),
+    Route(
+        PREFIX + "/Projects/{project_id}/Time/{entry_id}", change_time, methods=["PUT", "DELETE"]
+    ),
     Route(PREFIX + "/Projects", get_projects, methods=["GET"]),
     Route(PREFIX + "/ProjectsUsers", get_users, methods=["GET"]),
     Route(PREFIX + "/Projects/{project_id}", get_project, methods=["GET"]),

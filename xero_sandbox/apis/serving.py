@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import Any
 
 from starlette.requests import Request
@@ -30,8 +31,11 @@ __all__ = [
     "ApiRequest",
     "Record",
     "json_answer",
+    "json_object",
+    "no_content",
     "paged",
     "split_list",
+    "utc_text",
 ]
 
 Record = dict[str, Any]
@@ -46,6 +50,34 @@ def json_answer(body: Any, status: int = 200) -> Response:
         media_type=JSON,
         headers={"Xero-Correlation-Id": str(uuid.uuid4())},
     )
+
+
+def no_content() -> Response:
+    """204: what these APIs answer an update or a delete."""
+    return Response(status_code=204, headers={"Xero-Correlation-Id": str(uuid.uuid4())})
+
+
+def json_object(body: bytes) -> Record | None:
+    """A write's body as a JSON object, or None when it is not one."""
+    try:
+        value = decode(body) if body.strip() else None
+    except ValueError:
+        return None
+    return value if isinstance(value, dict) else None
+
+
+def utc_text(raw: Any) -> str | None:
+    """A date or date-time as these APIs store it (``YYYY-MM-DDThh:mm:ssZ``, UTC), or None when
+    ``raw`` is not one (a date alone is its midnight; an offset is converted)."""
+    if not isinstance(raw, str) or not raw.strip():
+        return None
+    text = raw.strip().replace("Z", "+00:00")
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        return None
+    moment = moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def split_list(raw: str) -> list[str]:
@@ -95,6 +127,19 @@ class ApiRequest:
     def record(self, name: str, key: str) -> Record | None:
         """One record by its key (case-insensitive, as GUIDs are), or None."""
         return self.ctx.store.get(self.tenant_id, stored_name(self.api, name), key.lower())
+
+    @property
+    def body(self) -> bytes:
+        """A write's body, read by the route before the (synchronous) write runs."""
+        return bytes(getattr(self.request.state, "body", b""))
+
+    def save(self, name: str, record: Record) -> None:
+        """Insert or replace one record of a collection."""
+        self.ctx.store.put(self.tenant_id, stored_name(self.api, name), record)
+
+    def remove(self, name: str, key: str) -> None:
+        """Delete one record of a collection."""
+        self.ctx.store.delete(self.tenant_id, stored_name(self.api, name), key.lower())
 
     def one(self, record: Record | None) -> Response:
         """A single-record GET's answer: the record itself, or 404."""
