@@ -25,7 +25,7 @@ from urllib.parse import quote
 
 from xero_api.codec import decode_json, encode_json
 from xero_api.id_lists import GUID, ID_LIST_CHUNK, fitting
-from xero_api.resources import Paging, Resource, resource_for_stream
+from xero_api.resources import ACCOUNTING, Paging, Resource, resource_for_stream
 
 from .records import get_path, xero_date
 
@@ -177,13 +177,17 @@ class Directory:
 
     def _read_whole(self, resource: Resource) -> bool:
         """Read the collection's first page and, when the collection is small, the rest: True
-        when every document of the collection is now in the directory."""
+        when every document of the collection is now in the directory. A child collection
+        (a project's tasks) is read per parent instead (its ``parent`` lookup)."""
+        if resource.parent is not None:
+            return False
         base = _base_params(resource)
+        path = resource.request_path()
         if resource.paging is Paging.NONE:
-            docs, complete = self._list(resource, resource.path, base), True
+            docs, complete = self._list(resource, path, base), True
         else:
-            page_size = _PAGE if resource.paging is Paging.PAGE else _FIXED_PAGE
-            body = self._reader.get(resource.path, base) or {}
+            page_size = _page_size(resource)
+            body = self._reader.get(path, base) or {}
             docs = _docs(body, resource)
             pagination = body.get("pagination")
             count = pagination.get("itemCount") if isinstance(pagination, Mapping) else None
@@ -193,7 +197,7 @@ class Directory:
             pages = -(-count // page_size)
             complete = pages <= FULL_READ_PAGES
             for page in range(2, pages + 1 if complete else 1):
-                docs += self._list(resource, resource.path, {**base, "page": str(page)})
+                docs += self._list(resource, path, {**base, "page": str(page)})
         for doc in docs:
             self.remember(resource.stream, doc)
         if complete:
@@ -206,22 +210,32 @@ class Directory:
         assert resource.write is not None
         how = dict(resource.write.lookups).get(field, "where")
         base = _base_params(resource)
+        path = resource.request_path()
         found: list[Mapping[str, Any]] = []
-        if field.endswith("ID"):
+        if field.endswith(("ID", "Id")):
             values = [v for v in values if isinstance(v, str) and GUID.match(v)]
-        if how.startswith("param:"):
+        if how == "parent":
+            # A child collection: every page of each parent's (``GET /Projects/{id}/Tasks``).
+            for value in values:
+                found.extend(self._pages(resource, resource.request_path(**{field: value})))
+        elif resource.parent is not None:
+            pass  # a child is found through its parent only
+        elif how == "where" and resource.api is not ACCOUNTING:
+            # No ``where`` outside Accounting: the collection is read whole, once.
+            if resource.stream not in self._complete:
+                found.extend(self._pages(resource, path))
+                self._complete.add(resource.stream)
+        elif how.startswith("param:"):
             limit = ID_LIST_CHUNK if field.endswith("ID") else len(values)
             for chunk in fitting([str(v) for v in values], ",", limit):
                 params = {**base, how[6:]: chunk}
-                found.extend(self._list(resource, resource.path, params))
+                found.extend(self._list(resource, path, params))
         elif how == "path":
             for value in values:
-                found.extend(
-                    self._list(resource, f"{resource.path}/{quote(str(value), safe='')}", base)
-                )
+                found.extend(self._list(resource, f"{path}/{quote(str(value), safe='')}", base))
         elif how.startswith("query:"):
             for value in values:
-                found.extend(self._list(resource, resource.path, {**base, how[6:]: str(value)}))
+                found.extend(self._list(resource, path, {**base, how[6:]: str(value)}))
         else:
             literals = []
             for value in values:
@@ -230,8 +244,20 @@ class Directory:
                 except ValueError:
                     continue  # not a GUID: cannot be an ID in the target organisation
             for where in fitting(literals, " OR ", len(literals)):
-                found.extend(self._list(resource, resource.path, {**base, "where": where}))
+                found.extend(self._list(resource, path, {**base, "where": where}))
         return found
+
+    def _pages(self, resource: Resource, path: str) -> list[Mapping[str, Any]]:
+        """Every page of a collection (a short page is the last)."""
+        base = _base_params(resource)
+        docs: list[Mapping[str, Any]] = []
+        page = 1
+        while True:
+            batch = self._list(resource, path, {**base, "page": str(page)})
+            docs += batch
+            if resource.paging is Paging.NONE or len(batch) < _page_size(resource):
+                return docs
+            page += 1
 
     def _list(
         self, resource: Resource, path: str, params: Mapping[str, str]
@@ -362,8 +388,15 @@ def _base_params(resource: Resource) -> dict[str, str]:
     if resource.paging in (Paging.PAGE, Paging.PAGE_FIXED):
         base["page"] = "1"
     if resource.paging is Paging.PAGE:
-        base["pageSize"] = str(_PAGE)
+        base["pageSize"] = str(_page_size(resource))
     return base
+
+
+def _page_size(resource: Resource) -> int:
+    """Documents a page: the API's largest page (Accounting's 1000), Quotes' fixed 100."""
+    if resource.paging is Paging.PAGE_FIXED:
+        return _FIXED_PAGE
+    return min(_PAGE, resource.max_page_size)
 
 
 def _docs(body: Mapping[str, Any], resource: Resource) -> list[Mapping[str, Any]]:

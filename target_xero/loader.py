@@ -35,7 +35,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from xero_api.codec import encode_json
-from xero_api.resources import Resource, resource_for_stream
+from xero_api.resources import ACCOUNTING, Resource, WriteRule, resource_for_stream
 
 from .directory import Directory, Reader, key_parts, key_value, norm
 from .journal import Journal
@@ -225,6 +225,8 @@ class Loader:
             if name == "TenantID" or name.startswith("_sdc_"):
                 payload.pop(name)
         source_id = payload.get(resource.primary_key)
+        assert resource.write is not None
+        _write_shape(resource.write, payload)
         for line_field in LINE_FIELDS:
             for line in payload.get(line_field) or ():
                 if isinstance(line, dict):
@@ -298,9 +300,17 @@ class Loader:
                 self._resolve_tracking(slots)
             else:
                 self._resolve_codes(target_stream, key_field, slots)
+        rule = resource.write
+        kept = {*rule.fields, resource.primary_key, rule.status_field}
+        if resource.parent is not None:
+            kept.add(resource.parent[1])
         for item in pending:
             item.keyed = copy.deepcopy(item.payload)
-            drop_fields(item.payload, resource.write.read_only)
+            drop_fields(item.payload, rule.read_only)
+            if rule.fields:
+                for name in list(item.payload):
+                    if name not in kept:
+                        item.payload.pop(name)
 
     def _resolve_objects(
         self, target_stream: str, slots: list[tuple[Pending, dict[str, Any], str]]
@@ -314,9 +324,7 @@ class Loader:
         unresolved = [s for s in slots if isinstance(s[1].get(s[2]), dict)]
         for item, parent, name in slots:
             if parent.get(name) is not None and not isinstance(parent.get(name), dict):
-                item.reasons.append(
-                    f"{name}: expected an object identifying a {target.envelope[:-1]}"
-                )
+                item.reasons.append(f"{name}: expected an object identifying a {target.noun}")
         for ref_field in fields:
             if not unresolved:
                 break
@@ -337,7 +345,7 @@ class Loader:
             if given:
                 shown = ", ".join(f"{k}={v!r}" for k, v in given.items())
                 item.reasons.append(
-                    f"{name} ({shown}) matches no {target.envelope[:-1]} in the target organisation"
+                    f"{name} ({shown}) matches no {target.noun} in the target organisation"
                 )
                 item.missing.append(target_stream)
             else:
@@ -356,7 +364,7 @@ class Loader:
             xero_id = self._dir.find(target_stream, key_field, value)
             if not xero_id:
                 item.reasons.append(
-                    f"{name} {value!r} matches no {target.envelope[:-1]} in the target organisation"
+                    f"{name} {value!r} matches no {target.noun} in the target organisation"
                 )
                 item.missing.append(target_stream)
             elif key_field == target.primary_key:
@@ -431,9 +439,15 @@ class Loader:
             if item.target_id and self._write_mode == "create_only":
                 item.action = "exists"
                 continue
+            if not item.target_id and not rule.creatable:
+                item.reasons.append(
+                    f"no {resource.noun} in the target organisation matches this record (by "
+                    f"{pk} or {' or '.join(natural_keys)}), and Xero's API cannot create one"
+                )
+                continue
             if not item.target_id and self._write_mode == "update_only":
                 item.reasons.append(
-                    f"write_mode is update_only and no {resource.envelope[:-1]} in the target "
+                    f"write_mode is update_only and no {resource.noun} in the target "
                     f"organisation matches this record (by {pk} or "
                     f"{' or '.join(natural_keys) or 'no natural key'})"
                 )
@@ -460,19 +474,20 @@ class Loader:
     def _plan_status(self, resource: Resource, item: Pending) -> None:
         """Send a status Xero takes now; remember the steps to the record's own status."""
         assert resource.write is not None
-        status = item.payload.get("Status")
+        status_name = resource.write.status_field
+        status = item.payload.get(status_name)
         steps = dict(resource.write.status_steps).get(status) if isinstance(status, str) else None
         if not steps:
             return
         doc = self._dir.doc(resource.stream, item.target_id) if item.target_id else None
-        current = doc.get("Status") if doc else None
+        current = doc.get(status_name) if doc else None
         if current == status:
             return
         if current in steps:
-            item.payload.pop("Status")
+            item.payload.pop(status_name)
             item.follow = steps[steps.index(current) + 1 :]
         else:
-            item.payload["Status"] = steps[0]
+            item.payload[status_name] = steps[0]
             item.follow = steps[1:]
 
     # -- sending -------------------------------------------------------------------------
@@ -510,7 +525,14 @@ class Loader:
         calls: list[tuple[str, str, dict[str, str], list[Pending]]] = []
         size = max(1, self._batch_size)
         params: dict[str, str] = {k: v for k, v in resource.params if k == "unitdp"}
-        if rule.single_object:
+        if resource.api is not ACCOUNTING:
+            # One bare object a request: created on the collection, updated at its ID.
+            for item in creates:
+                calls.append((rule.create_method, _collection(resource, item), {}, [item]))
+            for item in updates:
+                path = f"{_collection(resource, item)}/{item.target_id}"
+                calls.append((rule.update_method, path, {}, [item]))
+        elif rule.single_object:
             calls += [("PUT", resource.path, {}, [item]) for item in creates]
             for item in updates:
                 _only_changes(
@@ -550,7 +572,8 @@ class Loader:
         doc = self._dir.doc(resource.stream, item.target_id or "")
         if doc is None:
             return False
-        return _contains(doc, item.payload)
+        assert resource.write is not None
+        return _contains(_write_shape(resource.write, dict(doc)), item.payload)
 
     def _exchange(
         self, requests: list[_Call], *, ordered: bool = False
@@ -588,7 +611,7 @@ class Loader:
         records that still have statuses to move."""
         requests: list[_Call] = []
         for method, path, params, chunk in calls:
-            body = {resource.envelope: [item.payload for item in chunk]}
+            body = _body(resource, [item.payload for item in chunk])
             requests.append((method, path, params, body, self._key(method, path, params, body)))
         if self._dry_run:
             refused = self._predict_refusals(resource, [i for c in calls for i in c[3]])
@@ -630,6 +653,12 @@ class Loader:
             self._refuse(resource, refused, key)
             return
         elements = answer.get(resource.envelope)
+        if resource.api is not ACCOUNTING:
+            # A create answers the record; an update answers 204: the document is what it was
+            # plus what was sent.
+            item = chunk[0]
+            known = self._dir.doc(resource.stream, item.target_id or "") or {}
+            elements = [dict(answer) if answer else {**known, **item.payload}]
         if not isinstance(elements, list) or len(elements) != len(chunk):
             for item in chunk:
                 self._journal.rejected(
@@ -662,6 +691,7 @@ class Loader:
         keys: dict[int, list[str]] = {id(item): [] for item in items}
         batched = not rule.single_object and rule.updatable
         pk = resource.primary_key
+        method = rule.status_method
         active = [item for item in items if item.follow]
         step = 0
         while active:
@@ -672,11 +702,18 @@ class Loader:
                     for chunk in _chunked(moves, STEP_BATCH)
                 ]
             else:
-                groups = [(f"{resource.path}/{m[0].target_id}", {}, [m]) for m in moves]
+                groups = [
+                    (f"{_collection(resource, m[0])}/{m[0].target_id}", {}, [m]) for m in moves
+                ]
             requests: list[_Call] = []
             for path, params, chunk in groups:
-                body = {resource.envelope: [{pk: item.target_id, "Status": s} for item, s in chunk]}
-                requests.append(("POST", path, params, body, self._key("POST", path, params, body)))
+                if method == "PATCH":
+                    body: Any = {rule.status_field: chunk[0][1]}
+                else:
+                    body = {
+                        resource.envelope: [{pk: item.target_id, "Status": s} for item, s in chunk]
+                    }
+                requests.append((method, path, params, body, self._key(method, path, params, body)))
             done: list[Pending] = []
             answers = self._exchange(requests)
             for (_, path, _, _, key), (_, _, chunk), answer in zip(
@@ -921,6 +958,10 @@ class Loader:
 
     def _dry_result(self, resource: Resource, item: Pending, key: str) -> None:
         if item.action == "update":
+            # Known under the record's own ID from now on, so references to it resolve.
+            doc = self._dir.doc(resource.stream, item.target_id or "")
+            if doc is not None:
+                self._dir.remember(resource.stream, doc, source_id=item.source_id)
             self._journal.written(
                 item.stream, "would_update", item.target_id, key, source_id=item.source_id
             )
@@ -963,6 +1004,32 @@ class Loader:
             merged[child] = [*(existing.get(child) or []), *(reply.get(child) or [])]
             self._dir.remember(resource.stream, merged, source_id=item.source_id)
         return sent
+
+
+def _collection(resource: Resource, item: Pending) -> str:
+    """The path a record is created on (a child's under its parent in the target)."""
+    if resource.parent is None:
+        return resource.request_path()
+    field = resource.parent[1]
+    return resource.request_path(**{field: str(item.payload.get(field))})
+
+
+def _body(resource: Resource, payloads: list[dict[str, Any]]) -> Any:
+    """A write request's body: Accounting's envelope of elements, or the other APIs' bare
+    object with only the fields it takes."""
+    if resource.api is ACCOUNTING:
+        return {resource.envelope: payloads}
+    assert resource.write is not None
+    return {k: v for k, v in payloads[0].items() if k in resource.write.fields}
+
+
+def _write_shape(rule: WriteRule, record: dict[str, Any]) -> dict[str, Any]:
+    """A record with its ``writes_as`` fields filled as the API takes them, in place."""
+    for source, name in rule.writes_as:
+        value = get_path(record, source)
+        if record.get(name) is None and value is not None:
+            record[name] = value
+    return record
 
 
 def _slots(node: Any, path: str) -> Iterator[tuple[dict[str, Any], str]]:
@@ -1060,7 +1127,7 @@ def _named(resource: Resource, doc: Mapping[str, Any]) -> str:
     status = doc.get("Status") or doc.get("ContactStatus")
     if status:
         parts.append(f"status {status}")
-    return f"the existing {resource.envelope[:-1]} ({', '.join(parts)})"
+    return f"the existing {resource.noun} ({', '.join(parts)})"
 
 
 def _echo_problem(

@@ -167,6 +167,13 @@ def validation_messages(body: Any) -> list[str]:
             value = body.get(key)
             if isinstance(value, str) and value and value not in messages:
                 messages.append(value)
+        # The Projects API's 400: ``modelState`` maps each refused field to its messages.
+        model_state = body.get("modelState")
+        for field, problems in (model_state if isinstance(model_state, dict) else {}).items():
+            for text in problems if isinstance(problems, list) else ():
+                line = f"{field}: {text}" if field else str(text)
+                if line not in messages:
+                    messages.append(line)
         for element in body.get("Elements") or ():
             if not isinstance(element, dict):
                 continue

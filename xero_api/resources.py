@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import Enum
+from typing import Any
 
 __all__ = [
     "ACCOUNTING",
@@ -79,9 +80,11 @@ class WriteRule:
     and updated with ``POST`` carrying its ID. ``repeats`` marks resources whose keys are
     content, not identity (two equal payments are two payments): records sharing a key are
     not one document. ``updatable=False`` marks documents Xero cannot edit once written
-    (Payments). ``unique`` lists the fields Xero keeps unique, as ``(field, type)`` where a
-    non-empty type limits the rule to documents of that ``Type`` (sales invoice numbers are
-    unique, bill numbers repeat): a dry run predicts the refusal of a create that repeats one.
+    (Payments); ``creatable=False`` marks resources the API cannot create (Projects'
+    users): their records are only matched, so references to them resolve. ``unique`` lists
+    the fields Xero keeps unique, as ``(field, type)`` where a non-empty type limits the rule
+    to documents of that ``Type`` (sales invoice numbers are unique, bill numbers repeat): a
+    dry run predicts the refusal of a create that repeats one.
     ``lookups`` says how to find documents by a field: ``param:<Name>`` (a comma list query
     parameter such as ``IDs``), ``path`` (``GET /{path}/{value}``), ``query:<Name>`` (one value
     per call); any other field is looked up with a batched ``where`` filter.
@@ -93,6 +96,13 @@ class WriteRule:
     the document is created with the first and moved through the rest (``VOIDED`` is created
     ``AUTHORISED`` then voided); a status missing from the end (``PAID``) is reached by Xero
     itself once the payments are written.
+
+    The APIs beside Accounting write one bare object a request: ``create_method`` on the
+    collection, ``update_method`` on ``/{path}/{id}`` (Projects: ``POST`` creates, ``PUT``
+    updates, answering 204). ``fields`` are the fields their body carries; ``writes_as`` copies
+    a record's field to the body field the API takes instead (a project's ``estimate.value`` is
+    written as ``estimateAmount``). ``status_field`` names the status; with ``status_method``
+    ``PATCH`` a status step is ``PATCH /{path}/{id}`` with that field alone.
     """
 
     natural_keys: tuple[str, ...]
@@ -107,6 +117,13 @@ class WriteRule:
     references: tuple[tuple[str, str, str], ...] = ()
     children: tuple[str, ...] = ()
     status_steps: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    creatable: bool = True
+    create_method: str = "PUT"
+    update_method: str = "POST"
+    fields: tuple[str, ...] = ()
+    writes_as: tuple[tuple[str, str], ...] = ()
+    status_field: str = "Status"
+    status_method: str = "POST"
 
 
 @dataclass(frozen=True)
@@ -144,6 +161,13 @@ class Resource:
         """INCREMENTAL when Xero gives a field to bookmark on, else FULL_TABLE."""
         return Replication.INCREMENTAL if self.replication_key else Replication.FULL_TABLE
 
+    @property
+    def noun(self) -> str:
+        """What one record is called in messages ("invoice", "project task")."""
+        if self.api is ACCOUNTING:
+            return self.envelope[:-1]
+        return self.stream.replace("_", " ").removesuffix("s")
+
     def request_path(self, **ids: str) -> str:
         """The path to hand the client: Accounting paths as they are (the client adds
         ``/api.xro/2.0``), other APIs' from the root; ``ids`` fill a child's placeholder."""
@@ -157,6 +181,14 @@ _UNITDP = ("unitdp", "4")
 _ARCHIVED = ("includeArchived", "true")
 
 _CONTACT_REF = ("Contact", "contacts", "")
+_PROJECT_REF = ("projectId", "projects", "projectId")
+# How Projects writes: one object a request, POST creates, PUT /{id} updates.
+_PROJECTS_WRITE: dict[str, Any] = {
+    "batch_size": 1,
+    "single_object": True,
+    "create_method": "POST",
+    "update_method": "PUT",
+}
 
 
 def _line_refs(lines: str) -> tuple[tuple[str, str, str], ...]:
@@ -383,23 +415,46 @@ RESOURCES: tuple[Resource, ...] = (
     ),
     # Projects API (projects.xro/2.0): page + pageSize (1-500, default 50), `pagination` and
     # `items`; no If-Modified-Since and no change date on projects, tasks or time entries.
+    # Writes: POST creates, PUT /{id} updates; tasks and time are written under their project.
     Resource(
         "projects", "Projects", "items", "projectId", Paging.PAGE, scope="projects.read",
         api=PROJECTS, max_page_size=500,
+        write=WriteRule(("name+contactId",), **_PROJECTS_WRITE,
+                        fields=("contactId", "name", "estimateAmount", "deadlineUtc"),
+                        writes_as=(("estimate.value", "estimateAmount"),),
+                        depends_on=("contacts",),
+                        references=(("contactId", "contacts", "ContactID"),),
+                        lookups=(("projectId", "param:projectIds"),),
+                        status_field="status", status_method="PATCH",
+                        status_steps=(("CLOSED", ("INPROGRESS", "CLOSED")),)),
     ),
     Resource(
         "project_users", "ProjectsUsers", "items", "userId", Paging.PAGE, scope="projects.read",
         api=PROJECTS, max_page_size=500,
+        # The API cannot create users: records only map a source's users to the target's.
+        write=WriteRule(("email", "name"), **_PROJECTS_WRITE, creatable=False, updatable=False),
     ),
     Resource(
         "project_tasks", "Projects/{projectId}/Tasks", "items", "taskId", Paging.PAGE,
         scope="projects.read", api=PROJECTS, max_page_size=500,
         parent=("projects", "projectId"),
+        write=WriteRule(("projectId+name",), **_PROJECTS_WRITE,
+                        fields=("name", "rate", "chargeType", "estimateMinutes"),
+                        depends_on=("projects",), references=(_PROJECT_REF,),
+                        lookups=(("projectId", "parent"),)),
     ),
     Resource(
         "project_time", "Projects/{projectId}/Time", "items", "timeEntryId", Paging.PAGE,
         scope="projects.read", api=PROJECTS, max_page_size=500,
         parent=("projects", "projectId"),
+        # Two equal entries (same user, task, day, minutes and words) are two entries.
+        write=WriteRule(("projectId+taskId+userId+dateUtc+duration+description",),
+                        **_PROJECTS_WRITE, repeats=True,
+                        fields=("userId", "taskId", "dateUtc", "duration", "description"),
+                        depends_on=("projects", "project_tasks", "project_users"),
+                        references=(_PROJECT_REF, ("taskId", "project_tasks", "taskId"),
+                                    ("userId", "project_users", "userId")),
+                        lookups=(("projectId", "parent"),)),
     ),
     # Fixed Assets API (assets.xro/1.0): `status` is required on /Assets, one value a call;
     # pageSize defaults to 10 and the spec gives no maximum (100 is asked for).
