@@ -145,11 +145,10 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
         named = {p["contactId"] for p in records["projects"]}
         lines = []
         for line in (tmp / "source.singer").read_text().splitlines():
-            if '"type":"RECORD"' in line.replace(" ", "") and '"stream":"contacts"' in line.replace(
-                " ", ""
-            ):
-                if not any(contact in line for contact in named):
-                    continue
+            compact = line.replace(" ", "")
+            is_contact = '"type":"RECORD"' in compact and '"stream":"contacts"' in compact
+            if is_contact and not any(contact in line for contact in named):
+                continue
             lines.append(line)
         singer = tmp / "projects.singer"
         singer.write_text("\n".join(lines) + "\n")
@@ -262,10 +261,12 @@ def test_references_the_target_lacks_are_rejected_with_the_reason(
     )
     assert run.returncode == 0, run.stderr[-3000:]
     reasons = {r["stream"]: " | ".join(r["reasons"]) for r in run.rejects}
-    assert "contactId" in reasons["projects"] and unknown in reasons["projects"]
+    assert "contactId" in reasons["projects"]
+    assert unknown in reasons["projects"]
     assert "cannot create one" in reasons["project_users"]
     assert "projectId" in reasons["project_tasks"]  # its project is not in the target
-    assert "projectId" in reasons["project_time"] and "userId" in reasons["project_time"]
+    assert "projectId" in reasons["project_time"]
+    assert "userId" in reasons["project_time"]
     assert run.audit == []
     assert _snapshot(target) == before
 
@@ -277,6 +278,6 @@ def test_references_the_target_lacks_are_rejected_with_the_reason(
         "would_update",
         "unchanged",
     }
-    assert dry.rejects == [], (Counter((a["stream"], a["action"]) for a in dry.audit), dry.stderr[-3000:])
+    assert dry.rejects == [], dry.rejects[:2]
     assert any(a["action"] == "would_create" for a in dry.audit if a["stream"] == "project_time")
     assert _snapshot(target) == before

@@ -270,8 +270,10 @@ def _currency(call: ApiRequest) -> str:
 def _apply_project(call: ApiRequest, project: Record, body: Record) -> None:
     currency = str(project.get("currencyCode") or _currency(call))
     project["name"] = body["name"].strip()
-    if "contactId" in body:
-        project["contactId"] = str(body["contactId"]).lower() if body["contactId"] else None
+    if body.get("contactId"):
+        project["contactId"] = str(body["contactId"]).lower()
+    elif "contactId" in body:
+        project.pop("contactId", None)  # the spec's contactId is not nullable
     if "estimateAmount" in body:
         project["estimate"] = _amount(currency, body["estimateAmount"] or 0)
     if "deadlineUtc" in body:
@@ -288,7 +290,6 @@ def _new_project(call: ApiRequest, body: Record | None) -> Response:
     zero = _amount(currency, 0)
     project: Record = {
         "projectId": str(uuid.uuid4()),
-        "contactId": None,
         "name": "",
         "currencyCode": currency,
         "minutesLogged": 0,
