@@ -545,41 +545,45 @@ def _count_minutes(call: ApiRequest, project: Record) -> None:
     call.save("Projects", project)
 
 
-async def post_tasks(request: Request) -> Response:
-    """POST /Projects/{projectId}/Tasks: create a task (201)."""
-    await _read(request)
-    return _child_write(request, _task_fields, _save_task, "Tasks", None)
+def _child_route(
+    check: Callable[[ApiRequest, Record, Record], Problems],
+    change: Callable[[ApiRequest, Record, Record | None, Record], Response],
+    name: str,
+    key: str | None,
+) -> Callable[[Request], Any]:
+    """The route of a task or time entry write: ``POST`` on the collection (``key`` None)
+    creates; ``PUT``/``DELETE`` on one record (its path parameter ``key``) update or delete."""
 
+    async def route(request: Request) -> Response:
+        await _read(request)
+        return _child_write(request, check, change, name, key)
 
-async def change_task(request: Request) -> Response:
-    """PUT or DELETE /Projects/{projectId}/Tasks/{taskId} (204)."""
-    await _read(request)
-    return _child_write(request, _task_fields, _save_task, "Tasks", "task_id")
-
-
-async def post_time(request: Request) -> Response:
-    """POST /Projects/{projectId}/Time: create a time entry (200, as the spec says)."""
-    await _read(request)
-    return _child_write(request, _time_fields, _save_time, "Time", None)
-
-
-async def change_time(request: Request) -> Response:
-    """PUT or DELETE /Projects/{projectId}/Time/{timeEntryId} (204)."""
-    await _read(request)
-    return _child_write(request, _time_fields, _save_time, "Time", "entry_id")
+    return route
 
 
 routes: list[BaseRoute] = [
     Route(PREFIX + "/Projects", post_projects, methods=["POST"]),
     Route(PREFIX + "/Projects/{project_id}", put_project, methods=["PUT"]),
     Route(PREFIX + "/Projects/{project_id}", patch_project, methods=["PATCH"]),
-    Route(PREFIX + "/Projects/{project_id}/Tasks", post_tasks, methods=["POST"]),
     Route(
-        PREFIX + "/Projects/{project_id}/Tasks/{task_id}", change_task, methods=["PUT", "DELETE"]
+        PREFIX + "/Projects/{project_id}/Tasks",
+        _child_route(_task_fields, _save_task, "Tasks", None),
+        methods=["POST"],
     ),
-    Route(PREFIX + "/Projects/{project_id}/Time", post_time, methods=["POST"]),
     Route(
-        PREFIX + "/Projects/{project_id}/Time/{entry_id}", change_time, methods=["PUT", "DELETE"]
+        PREFIX + "/Projects/{project_id}/Tasks/{task_id}",
+        _child_route(_task_fields, _save_task, "Tasks", "task_id"),
+        methods=["PUT", "DELETE"],
+    ),
+    Route(
+        PREFIX + "/Projects/{project_id}/Time",
+        _child_route(_time_fields, _save_time, "Time", None),
+        methods=["POST"],
+    ),
+    Route(
+        PREFIX + "/Projects/{project_id}/Time/{entry_id}",
+        _child_route(_time_fields, _save_time, "Time", "entry_id"),
+        methods=["PUT", "DELETE"],
     ),
     Route(PREFIX + "/Projects", get_projects, methods=["GET"]),
     Route(PREFIX + "/ProjectsUsers", get_users, methods=["GET"]),
