@@ -23,6 +23,7 @@ from xero_sandbox.regions import parse_regions
 __all__ = ["main"]
 
 _DEFAULTS = SandboxConfig()
+_SANDBOX_EXTRA = ("starlette", "uvicorn", "lark")  # `singer-xero[sandbox]`
 SECRET_ENV = {
     "client_secret": "XERO_SANDBOX_CLIENT_SECRET",
     "webhook_key": "XERO_SANDBOX_WEBHOOK_KEY",
@@ -225,6 +226,15 @@ def main(argv: list[str] | None = None) -> int:
         asyncio.run(_serve(config))
     except KeyboardInterrupt:
         return 0
+    except ModuleNotFoundError as exc:
+        if exc.name not in _SANDBOX_EXTRA:
+            raise
+        print(
+            f"xero-sandbox: error: {exc.name} is missing; the sandbox needs the sandbox extra: "
+            "pip install 'singer-xero[sandbox]'",
+            file=sys.stderr,
+        )
+        return 1
     except (OSError, ValueError, sqlite3.DatabaseError) as exc:
         print(f"xero-sandbox: error: {exc}", file=sys.stderr)
         return 1
