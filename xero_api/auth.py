@@ -394,6 +394,15 @@ class RefreshTokenAuth(_CachedTokenAuth):
         return body, previous
 
 
+def open_token_store(settings: XeroSettings, logger: logging.Logger) -> TokenStorage:
+    """The PostgreSQL store when ``token_store_dsn`` is set, else the file store."""
+    if settings.token_store_dsn:
+        from .postgres import PostgresTokenStore
+
+        return PostgresTokenStore(settings.token_store_dsn, settings.client_id, logger=logger)
+    return TokenStore(settings.token_store_path, logger=logger)
+
+
 def make_authenticator(
     settings: XeroSettings,
     http: httpx.Client,
@@ -405,6 +414,5 @@ def make_authenticator(
     if settings.auth_mode == "client_credentials":
         return ClientCredentialsAuth(settings, endpoint)
     if settings.auth_mode == "refresh_token":
-        store = TokenStore(settings.token_store_path, logger=logger)
-        return RefreshTokenAuth(settings, endpoint, store, logger)
+        return RefreshTokenAuth(settings, endpoint, open_token_store(settings, logger), logger)
     return AccessTokenAuth(settings)

@@ -61,6 +61,7 @@ from .errors import (
 )
 from .limits import RateLimiter
 from .loopback import client_transport
+from .postgres import shared_app_budget
 from .redact import RedactingFilter
 from .scopes import describe_scope, probable_scope
 from .settings import XeroSettings
@@ -133,7 +134,8 @@ class XeroClient:
         if not any(isinstance(f, RedactingFilter) for f in self.logger.filters):
             self.logger.addFilter(RedactingFilter())
         self.usage = usage or Usage()
-        self.limiter = RateLimiter()
+        self.app_budget = shared_app_budget(settings)
+        self.limiter = RateLimiter(app_budget=self.app_budget)
         self._sleep = sleep
         timeout = httpx.Timeout(
             settings.request_timeout_seconds, connect=min(10.0, settings.request_timeout_seconds)
@@ -156,6 +158,8 @@ class XeroClient:
     def close(self) -> None:
         """Close pooled connections."""
         self._http.close()
+        if self.app_budget is not None:
+            self.app_budget.close()
 
     def __enter__(self) -> XeroClient:
         return self

@@ -27,6 +27,12 @@ holds a slot, or held one within its last round trip), so the longest read, whic
 the run ends, is not starved by shorter ones when the window runs low; the lowest of five still
 gets a fifth of every window. Tenants never wait for each other except on the app budget.
 
+Processes know nothing of each other's calls beyond the app's ``X-AppMinLimit-Remaining``,
+which lags. Given an ``app_budget`` (:class:`~xero_api.postgres.SharedAppBudget`, setting
+``app_budget_dsn``), every call also draws from one budget shared by every process of the app,
+after the in-process budgets let it go: overlapping runs on many hosts then stay under the
+per-app limit. Per-tenant limits stay in-process (one tenant is synced by one process).
+
 Hand-written: no retry library models Xero's three header budgets and fixed per-tenant windows.
 """
 
@@ -39,8 +45,9 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from typing import Protocol
 
-__all__ = ["CONCURRENCY_PER_TENANT", "RateLimiter"]
+__all__ = ["CONCURRENCY_PER_TENANT", "AppBudget", "RateLimiter"]
 
 CONCURRENCY_PER_TENANT = 5
 _APP = "\x00app"
@@ -123,6 +130,14 @@ class _Budget:
         self.probing = False
 
 
+class AppBudget(Protocol):
+    """Calls shared by every process of one app (across hosts)."""
+
+    def draw(self) -> None:
+        """Take one call, waiting until there is one."""
+        ...
+
+
 Ticket = tuple[float, int]  # (-priority, arrival): the smallest is served first
 
 
@@ -158,8 +173,10 @@ class RateLimiter:
         *,
         clock: Callable[[], float] = time.monotonic,
         concurrency: int = CONCURRENCY_PER_TENANT,
+        app_budget: AppBudget | None = None,
     ) -> None:
         self._clock = clock
+        self._app_budget = app_budget
         self._concurrency = concurrency
         self._cond = threading.Condition()
         self._tenants: dict[str, _Tenant] = {}
@@ -207,7 +224,7 @@ class RateLimiter:
             lane.priority, lane.holding, lane.since = rank, lane.holding + 1, self._clock()
             lane.until = math.inf
         try:
-            yield lambda: self._wait_for_budget(key, ticket)
+            yield lambda: self._go(key, ticket)
         finally:
             with self._cond:
                 tenant.in_use -= 1
@@ -216,6 +233,13 @@ class RateLimiter:
                     now = self._clock()
                     lane.until = now + (now - lane.since)
                 self._cond.notify_all()
+
+    def _go(self, key: str, ticket: Ticket) -> float:
+        sent_at = self._wait_for_budget(key, ticket)
+        if self._app_budget is not None:
+            # Outside the condition: other tenants' calls go on while this one waits its turn.
+            self._app_budget.draw()
+        return sent_at
 
     def _budgets_for(self, key: str) -> list[_Budget]:
         # "-" (no tenant header) is a custom connection's one tenant, or /connections.

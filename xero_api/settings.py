@@ -13,6 +13,10 @@ Config keys::
     refresh_token               secret; the initial token, the token store takes over after that
     access_token                secret; for auth_mode=access_token
     token_store_path            file (or directory) of the token store
+    token_store_dsn             secret; postgresql://... token store shared by many hosts
+    app_budget_dsn              secret; postgresql://... app-wide call budget shared by many hosts
+    app_calls_per_minute        9000; the shared budget's size
+    app_budget_window_seconds   60; Xero's minute (60 / --time-scale against the sandbox)
     tenant_ids                  list; empty = every tenant from GET /connections
     api_url                     https://api.xero.com
     identity_url                https://identity.xero.com
@@ -109,6 +113,36 @@ SETTINGS: tuple[Setting, ...] = (
         "Token store file (or directory; one file per client ID). Must outlive the run: Meltano "
         "deletes its generated config, so rotated tokens are kept here, mode 0600, under a lock. "
         "Default: ~/.config/singer-xero/tokens/<client_id>.json.",
+    ),
+    Setting(
+        "token_store_dsn",
+        "string",
+        "PostgreSQL URL (postgresql://user:password@host/db) of a token store shared by many "
+        "hosts, in place of token_store_path: one row per client ID, rotated under a row lock. "
+        "For pods and containers without a shared volume.",
+        secret=True,
+    ),
+    Setting(
+        "app_budget_dsn",
+        "string",
+        "PostgreSQL URL of the app-wide call budget: every tap-xero and target-xero process of "
+        "this client ID, on any host, draws each call from it, so overlapping runs stay under "
+        "Xero's per-app minute limit. Unset: each process paces itself alone.",
+        secret=True,
+    ),
+    Setting(
+        "app_calls_per_minute",
+        "integer",
+        "Calls a minute that all processes sharing app_budget_dsn may make together (Xero allows "
+        "10,000 per app; the default leaves room for xero-auth and anything not drawing from it).",
+        default=9000,
+    ),
+    Setting(
+        "app_budget_window_seconds",
+        "number",
+        "Length of Xero's minute for app_budget_dsn: 60, or 60 divided by xero-sandbox's "
+        "--time-scale when testing against the sandbox.",
+        default=60,
     ),
     Setting(
         "tenant_ids",
@@ -223,6 +257,10 @@ class XeroSettings:
     refresh_token: str | None = field(default=None, repr=False)
     access_token: str | None = field(default=None, repr=False)
     token_store_path: Path = field(default_factory=lambda: default_token_store_path("default"))
+    token_store_dsn: str | None = field(default=None, repr=False)
+    app_budget_dsn: str | None = field(default=None, repr=False)
+    app_calls_per_minute: int = 9000
+    app_budget_window_seconds: float = 60.0
     tenant_ids: tuple[str, ...] = ()
     api_url: str = "https://api.xero.com"
     identity_url: str = "https://identity.xero.com"
@@ -256,8 +294,13 @@ class XeroSettings:
         client_secret = _optional_str(config, "client_secret")
         refresh_token = _optional_str(config, "refresh_token")
         access_token = _optional_str(config, "access_token")
-        for secret in (client_secret, refresh_token, access_token):
+        token_store_dsn = _optional_str(config, "token_store_dsn")
+        app_budget_dsn = _optional_str(config, "app_budget_dsn")
+        for secret in (client_secret, refresh_token, access_token, token_store_dsn, app_budget_dsn):
             register_secret(secret)
+        for name, dsn in (("token_store_dsn", token_store_dsn), ("app_budget_dsn", app_budget_dsn)):
+            if dsn is not None and not dsn.startswith(("postgresql://", "postgres://")):
+                raise XeroConfigError(name, "must be a PostgreSQL URL (postgresql://user@host/db)")
 
         if mode == "client_credentials":
             if not client_id:
@@ -292,6 +335,12 @@ class XeroSettings:
             refresh_token=refresh_token,
             access_token=access_token,
             token_store_path=resolve_token_store_path(store, client_id or "access-token"),
+            token_store_dsn=token_store_dsn,
+            app_budget_dsn=app_budget_dsn,
+            app_calls_per_minute=int(
+                _number(get, "app_calls_per_minute", 2, 1_000_000, integer=True)
+            ),
+            app_budget_window_seconds=_number(get, "app_budget_window_seconds", 0.01, 3600),
             tenant_ids=tenant_ids,
             api_url=check_url("api_url", get("api_url"), http_addresses),
             identity_url=check_url("identity_url", get("identity_url"), http_addresses),

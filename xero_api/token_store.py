@@ -126,20 +126,21 @@ DAMAGED_ADVICE = (
 )
 
 
-def decode_tokens(raw: bytes, where: str) -> TokenSet:
+def decode_tokens(raw: bytes, where: str, setting: str = "token_store_path") -> TokenSet:
     """``raw`` as a :class:`TokenSet`, every field type-checked; a damaged store raises a one-line
-    :class:`XeroConfigError` naming ``where`` and the field (never a value: it may be a token)."""
+    :class:`XeroConfigError` naming ``setting``, ``where`` and the field (never a value: it may be
+    a token)."""
     try:
         tokens = msgspec.json.decode(raw, type=TokenSet)
     except msgspec.ValidationError as exc:
         what, _, at = str(exc).partition(" - at `$")
         problem = f"field `{at.lstrip('.')}: {what[:1].lower()}{what[1:]}" if at else str(exc)
         raise XeroConfigError(
-            "token_store_path", f"{where} is damaged ({problem}); {DAMAGED_ADVICE}"
+            setting, f"{where} is damaged ({problem}); {DAMAGED_ADVICE}"
         ) from None
     except msgspec.DecodeError:
         raise XeroConfigError(
-            "token_store_path", f"{where} is not a valid token store (not JSON); {DAMAGED_ADVICE}"
+            setting, f"{where} is not a valid token store (not JSON); {DAMAGED_ADVICE}"
         ) from None
     for secret in (tokens.refresh_token, tokens.access_token, tokens.previous_refresh_token):
         register_secret(secret)
