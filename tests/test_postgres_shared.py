@@ -124,7 +124,8 @@ def test_pods_sharing_a_postgres_store_never_spend_the_same_token(
             client.tenant_ids()
         store = PostgresTokenStore(dsn, sb.client_id)
         start = store.read()
-        assert start is not None and start.generation == 1
+        assert start is not None
+        assert start.generation == 1
         goal = start.generation + 200
         pods = [
             _pod(tmp_path, f"pod{n}", [_RENEWER, json.dumps(config), str(goal)]) for n in range(4)
@@ -136,7 +137,8 @@ def test_pods_sharing_a_postgres_store_never_spend_the_same_token(
     assert all(pod.returncode == 0 for pod in pods), stderr[-3000:]
     assert [json.loads(out.splitlines()[-1])["errors"] for out, _ in outputs] == [0, 0, 0, 0]
     end = store.read()
-    assert end is not None and end.generation >= goal
+    assert end is not None
+    assert end.generation >= goal
     # One refresh per generation: no pod ever refreshed with a token another had rotated.
     assert issued == end.generation
     assert not any((tmp_path / f"pod{n}" / ".config").exists() for n in range(4))
@@ -161,11 +163,12 @@ def test_a_pod_killed_between_rotation_and_commit_leaves_a_usable_row(
         # Its connection died with it: the lock is free, the row still holds the spent token,
         # which Xero (the sandbox) accepts again within the grace period.
         survivor = _pod(tmp_path, "next", [_RENEWER, json.dumps(config), "3"])
-        out, err = survivor.communicate(timeout=120)
+        _out, err = survivor.communicate(timeout=120)
     assert survivor.returncode == 0, err[-2000:]
     assert "invalid_grant" not in err
     after = PostgresTokenStore(dsn, sb.client_id).read()
-    assert after is not None and after.generation >= 3
+    assert after is not None
+    assert after.generation >= 3
 
 
 def test_a_damaged_row_stops_the_run_in_one_line_naming_the_setting(
@@ -180,7 +183,8 @@ def test_a_damaged_row_stops_the_run_in_one_line_naming_the_setting(
         store.read()
     message = str(caught.value)
     assert message.startswith("config setting 'token_store_dsn': xero_token_store[some-client]")
-    assert "field `generation" in message and "\n" not in message
+    assert "field `generation" in message
+    assert "\n" not in message
     assert "postgres@" not in message  # the user (and any password) stays out of messages
 
 
