@@ -22,7 +22,7 @@ meltano-venv: $(MELTANO_STAMP)
 $(MELTANO_STAMP):
 	test -x $(MELTANO_VENV)/bin/python || $(PYTHON) -m venv $(MELTANO_VENV)
 	$(MELTANO_VENV)/bin/python -m pip install -q --upgrade pip
-	$(MELTANO_VENV)/bin/python -m pip install -q 'meltano==4.4.1'
+	$(MELTANO_VENV)/bin/python -m pip install -q 'meltano[postgres]==4.4.1'
 	touch $@
 
 lint: venv
