@@ -178,6 +178,8 @@ def test_settings_defaults_and_descriptions() -> None:
         "client_secret",
         "refresh_token",
         "access_token",
+        "token_store_dsn",  # the URL may carry the database password
+        "app_budget_dsn",
     }
     assert "x" * 20 not in repr(settings)
 
