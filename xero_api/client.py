@@ -15,7 +15,10 @@ idempotency_key=None, if_modified_since=None, priority=None) -> XeroResponse``:
 * ``priority``: the caller's work still to do (e.g. calls left in a paged read); the rate
   limiter serves a tenant's longest work first (:mod:`xero_api.limits`).
 * Bodies decode with Decimal for every non-integer number; ``json=`` bodies encode Decimals as
-  JSON numbers (:mod:`xero_api.codec`).
+  JSON numbers (:mod:`xero_api.codec`). ``download(path, tenant_id, sink)`` streams a success
+  body (an attachment's content) into a :class:`Sink` in chunks instead, so memory stays flat
+  for any size; a body cut short of its ``Content-Length`` is retried like a dropped
+  connection, the sink reset first.
 * Retries: 5xx, timeouts, dropped connections and truncated bodies with jittered exponential
   backoff (0.5 s doubling, capped at 30 s, ``max_retries`` times). Writes (POST/PUT/PATCH) are
   retried after the request may have reached Xero only when they carry an ``Idempotency-Key``.
@@ -40,7 +43,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from email.utils import parsedate_to_datetime
-from typing import Any
+from typing import Any, Protocol
 
 import httpx
 import msgspec
@@ -67,7 +70,7 @@ from .scopes import describe_scope, probable_scope
 from .settings import XeroSettings
 from .usage import Usage
 
-__all__ = ["ACCOUNTING_PREFIX", "XeroClient", "XeroResponse"]
+__all__ = ["ACCOUNTING_PREFIX", "Sink", "XeroClient", "XeroResponse"]
 
 ACCOUNTING_PREFIX = "/api.xro/2.0/"
 _SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "DELETE"})
@@ -75,6 +78,19 @@ _MAX_RATE_LIMIT_RETRIES = 50
 _MAX_RENEWALS = 3
 _BACKOFF_BASE = 0.5
 _BACKOFF_CAP = 30.0
+
+
+class Sink(Protocol):
+    """Where :meth:`XeroClient.download` writes a body: ``reset()`` before every attempt."""
+
+    def reset(self) -> None:
+        """Forget what an earlier attempt wrote."""
+
+    def write(self, chunk: bytes) -> None:
+        """Take the next chunk of the body."""
+
+
+_CHUNK = 1 << 16
 
 
 @dataclass(frozen=True)
@@ -206,6 +222,12 @@ class XeroClient:
             priority=priority,
         )
 
+    def download(
+        self, path: str, tenant_id: str | None, sink: Sink, *, priority: float | None = None
+    ) -> XeroResponse:
+        """GET a body (file content) streamed into ``sink``; the response's ``data`` is None."""
+        return self.request("GET", path, tenant_id, priority=priority, sink=sink)
+
     def url(self, path: str) -> str:
         """The absolute URL of ``path`` (see module docstring)."""
         if path.startswith("/"):
@@ -223,6 +245,7 @@ class XeroClient:
         idempotency_key: str | None = None,
         if_modified_since: str | date | datetime | None = None,
         priority: float | None = None,
+        sink: Sink | None = None,
     ) -> XeroResponse:
         """Send one logical request with retries, pacing and auth (see module docstring)."""
         method = method.upper()
@@ -249,7 +272,7 @@ class XeroClient:
         while True:
             token = self.auth.token()
             outcome = self._send(
-                method, url, tenant_id, params, content, base_headers, token, priority
+                method, url, tenant_id, params, content, base_headers, token, priority, sink
             )
             response = outcome.response
 
@@ -336,6 +359,7 @@ class XeroClient:
         headers: dict[str, str],
         token: str,
         priority: float | None,
+        sink: Sink | None = None,
     ) -> _Outcome:
         with self.limiter.slot(tenant_id, priority) as wait_for_budget:
             before = time.monotonic()
@@ -346,15 +370,18 @@ class XeroClient:
             self.usage.call(tenant_id)
             observed = False
             try:
-                response = self._http.request(
+                with self._http.stream(
                     method,
                     url,
                     params=params,
                     content=content,
                     headers={**headers, "Authorization": f"Bearer {token}"},
-                )
-                self._observe_limits(tenant_id, sent_at, response.headers)
-                observed = True
+                ) as response:
+                    self._observe_limits(tenant_id, sent_at, response.headers)
+                    observed = True
+                    if sink is not None and response.status_code < 300:
+                        return _streamed(response, sink)
+                    response.read()
             except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as exc:
                 return _Outcome(fault=_fault_name(exc), may_have_reached_xero=False)
             except httpx.TransportError as exc:
@@ -549,3 +576,16 @@ def _summary(body: Any) -> str:
     if len(messages) > 5:
         text += f"; and {len(messages) - 5} more"
     return f"({text})"
+
+
+def _streamed(response: httpx.Response, sink: Sink) -> _Outcome:
+    """Copy a success body into ``sink`` chunk by chunk; a short body is a fault to retry."""
+    sink.reset()
+    received = 0
+    for chunk in response.iter_bytes(_CHUNK):
+        sink.write(chunk)
+        received += len(chunk)
+    expected = response.headers.get("content-length")
+    if expected is not None and expected.isdigit() and int(expected) != received:
+        return _Outcome(response=response, fault="truncated_body")
+    return _Outcome(response=response)

@@ -1,11 +1,11 @@
-"""Every route of the APIs beside Accounting."""
+"""Every route of the APIs beside Accounting, and of Accounting attachments."""
 
 from __future__ import annotations
 
 from starlette.routing import BaseRoute
 
-from xero_sandbox.apis import assets, projects
+from xero_sandbox.apis import assets, attachments, projects
 
 __all__ = ["routes"]
 
-routes: list[BaseRoute] = [*projects.routes, *assets.routes]
+routes: list[BaseRoute] = [*projects.routes, *assets.routes, *attachments.routes]

@@ -1,10 +1,15 @@
-"""Demo data of the APIs beside Accounting: projects with tasks and time, fixed assets.
+"""Demo data of the APIs beside Accounting (projects with tasks and time, fixed assets) and of
+Accounting attachments.
 
 Deterministic: one ``random.Random`` per tenant, seeded apart from the Accounting seed's (whose
 output stays byte for byte what it was). Grown by ``--scale``: ``scale // 20 + 3`` projects with
 2-4 tasks each and 2-6 + ``scale // 100`` time entries a project; ``scale // 10 + 4`` assets.
 Projects refer to the tenant's contacts and users, asset types to its fixed-asset and
-depreciation accounts. Empty tenants (``--empty-tenants``) have neither API (no subscription).
+depreciation accounts. Attachments: one invoice or bill in eight (``scale // 8 + 2`` of them) has
+one or two files (PDF, PNG or text, 200 bytes to 400 KB; the first invoice also a 2 MB scan),
+as do two contacts, two bank transactions and a purchase order; their documents say
+``HasAttachments: true``. Empty tenants (``--empty-tenants``) have neither API (no subscription)
+and no documents to attach files to.
 """
 
 from __future__ import annotations
@@ -16,7 +21,8 @@ from decimal import Decimal
 from typing import Any
 
 from xero_sandbox.apis.table import stored_name
-from xero_sandbox.store import Store, Tenant
+from xero_sandbox.catalog import spec_for
+from xero_sandbox.store import Store, Tenant, decode
 
 __all__ = ["LAST_DEPRECIATION", "seed_other_apis"]
 
@@ -71,6 +77,7 @@ def seed_other_apis(store: Store, tenant: Tenant, seed_text: str, scale: int) ->
     with store.transaction():
         _projects(store, tenant.tenant_id, gen, scale)
         _assets(store, tenant.tenant_id, gen, scale)
+        _attachments(store, tenant.tenant_id, gen, scale)
 
 
 def _projects(store: Store, tid: str, gen: _Gen, scale: int) -> None:
@@ -283,3 +290,58 @@ def _assets(store: Store, tid: str, gen: _Gen, scale: int) -> None:
             "optInForTax": False,
         },
     )
+
+
+# (extension, MIME type, smallest and largest size in bytes)
+_FILE_KINDS = (
+    ("pdf", "application/pdf", 20_000, 400_000),
+    ("png", "image/png", 5_000, 200_000),
+    ("txt", "text/plain", 200, 4_000),
+)
+_BIG_SCAN = 2 * 1024 * 1024
+
+
+def _first_documents(store: Store, tid: str, resource: str, count: int) -> list[Record]:
+    """The first ``count`` documents of a collection as written (without decoding the rest)."""
+    rows = store.conn.execute(
+        "SELECT body FROM records WHERE t = ? AND resource = ? ORDER BY rowid LIMIT ?",
+        (store.tenant_key(tid), resource, count),
+    ).fetchall()
+    return [decode(body) for (body,) in rows]
+
+
+def _attachments(store: Store, tid: str, gen: _Gen, scale: int) -> None:
+    rng = gen.rng
+    picks: list[tuple[str, Record]] = [
+        ("Invoices", doc)
+        for doc in _first_documents(store, tid, "Invoices", (scale // 8 + 2) * 8)[::8]
+    ]
+    for resource, count in (("Contacts", 2), ("BankTransactions", 2), ("PurchaseOrders", 1)):
+        picks += [(resource, doc) for doc in _first_documents(store, tid, resource, count)]
+    attachments: list[Record] = []
+    for index, (resource, document) in enumerate(picks):
+        spec = spec_for(resource)
+        assert spec is not None
+        document_id = str(document[spec.key])
+        label = str(document.get(spec.number_field or "") or document.get("Name") or "document")
+        for number in range(1, rng.randint(1, 2) + 1):
+            extension, mime, low, high = rng.choice(_FILE_KINDS)
+            size = rng.randint(low, high)
+            name = f"{label.replace('/', '-')}-{number}.{extension}"
+            if index == 0 and number == 1:
+                extension, mime, size, name = "pdf", "application/pdf", _BIG_SCAN, "scan.pdf"
+            attachments.append(
+                {
+                    "AttachmentID": gen.uid(),
+                    "FileName": name,
+                    "Url": f"https://api.xero.com/api.xro/2.0/{resource}/{document_id}"
+                    f"/Attachments/{name}",
+                    "MimeType": mime,
+                    "ContentLength": size,
+                    "IncludeOnline": resource == "Invoices" and rng.random() < 0.5,
+                    "DocumentType": resource,
+                    "DocumentID": document_id,
+                }
+            )
+        store.put(tid, resource, {**document, "HasAttachments": True})
+    store.put_many(tid, stored_name("accounting", "Attachments"), attachments)

@@ -10,7 +10,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-__all__ = ["API_PREFIXES", "COLLECTIONS", "Collection", "collection_for", "stored_name"]
+__all__ = [
+    "API_PREFIXES",
+    "ATTACHMENT_PARENTS",
+    "COLLECTIONS",
+    "Collection",
+    "collection_for",
+    "stored_name",
+]
 
 
 def stored_name(api: str, name: str) -> str:
@@ -56,6 +63,23 @@ COLLECTIONS: tuple[Collection, ...] = (
     Collection("assets", "Assets", "assetId", status_field="assetStatus"),
     Collection("assets", "AssetTypes", "assetTypeId"),
     Collection("assets", "Settings", "assetNumberPrefix"),  # one per tenant
+    # Accounting attachments: every document's, by the document's ID (the API's own routes).
+    Collection("accounting", "Attachments", "AttachmentID", parent_field="DocumentID"),
+)
+
+# Accounting collections whose documents take attachments (the spec's /{Name}/{ID}/Attachments).
+ATTACHMENT_PARENTS = (
+    "Accounts",
+    "BankTransactions",
+    "BankTransfers",
+    "Contacts",
+    "CreditNotes",
+    "Invoices",
+    "ManualJournals",
+    "PurchaseOrders",
+    "Quotes",
+    "Receipts",
+    "RepeatingInvoices",
 )
 
 _BY_STORED = {c.stored: c for c in COLLECTIONS}

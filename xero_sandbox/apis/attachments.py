@@ -1,0 +1,119 @@
+"""Accounting attachments: ``GET /api.xro/2.0/{Collection}/{ID}/Attachments`` and the content.
+
+For every collection whose documents take attachments (``table.ATTACHMENT_PARENTS``): the list
+(``{"Attachments": [...]}``, each with ``AttachmentID``, ``FileName``, ``Url``, ``MimeType``,
+``ContentLength``, ``IncludeOnline``), and the content by ``AttachmentID`` or by file name, as
+``application/octet-stream`` (the spec's type) with its ``Content-Length``. Content is made, not
+stored: the same bytes every time from the attachment's ID (a file-type header, then a seeded
+random stream), generated and sent in chunks, so a file of any size costs no memory.
+The gate has checked the ``accounting.attachments`` scope. A document without attachments
+answers an empty list; an unknown document, attachment or file name 404.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import AsyncIterator
+from typing import Any
+from urllib.parse import quote
+
+from starlette.requests import Request
+from starlette.responses import Response, StreamingResponse
+from starlette.routing import BaseRoute, Route
+
+from xero_sandbox.apis.table import ATTACHMENT_PARENTS, stored_name
+from xero_sandbox.catalog import spec_for
+from xero_sandbox.context import SandboxContext
+from xero_sandbox.reads import API, envelope, find_record, not_found, tenant_of
+from xero_sandbox.store import decode, encode
+
+__all__ = ["content_chunks", "public", "routes"]
+
+Record = dict[str, Any]
+STORED = stored_name("accounting", "Attachments")
+_PARENTS = {name.lower(): name for name in ATTACHMENT_PARENTS}
+_HEADERS = {"application/pdf": b"%PDF-1.4\n", "image/png": b"\x89PNG\r\n\x1a\n"}
+CHUNK = 1 << 16
+# Fields the store keeps beside Xero's own: which document an attachment belongs to.
+_PRIVATE = ("DocumentType", "DocumentID")
+
+
+def public(attachment: Record) -> Record:
+    """An attachment as Xero lists it."""
+    return {k: v for k, v in attachment.items() if k not in _PRIVATE}
+
+
+def content_chunks(attachment: Record) -> AsyncIterator[bytes]:
+    """The attachment's bytes, in chunks: always the same for the same attachment."""
+
+    async def chunks() -> AsyncIterator[bytes]:
+        rng = random.Random(str(attachment["AttachmentID"]))
+        left = int(attachment["ContentLength"])
+        head = _HEADERS.get(str(attachment.get("MimeType")), b"")[:left]
+        if head:
+            yield head
+            left -= len(head)
+        while left > 0:
+            size = min(CHUNK, left)
+            yield rng.randbytes(size)
+            left -= size
+
+    return chunks()
+
+
+def _document(request: Request) -> tuple[SandboxContext, str, list[Record]] | Response:
+    """The tenant and the attachments of the path's document, or a 404."""
+    ctx: SandboxContext = request.app.state.ctx
+    tenant = tenant_of(request)
+    name = _PARENTS.get(request.path_params["resource"].lower())
+    spec = spec_for(name) if name else None
+    if tenant is None or name is None or spec is None or not ctx.store.has_tenant(tenant):
+        return not_found()
+    document = find_record(ctx, tenant, spec, request.path_params["ident"])
+    if document is None:
+        return not_found()
+    return ctx, tenant, _attachments(ctx, tenant, str(document[spec.key]))
+
+
+def _attachments(ctx: SandboxContext, tenant: str, document_id: str) -> list[Record]:
+    rows = ctx.store.conn.execute(
+        "SELECT body FROM records WHERE t = ? AND resource = ? AND number = ? ORDER BY rowid",
+        (ctx.store.tenant_key(tenant), STORED, document_id.lower()),
+    ).fetchall()
+    return [decode(body) for (body,) in rows]
+
+
+async def list_attachments(request: Request) -> Response:
+    """GET /{Collection}/{ID}/Attachments."""
+    found = _document(request)
+    if isinstance(found, Response):
+        return found
+    _, _, attachments = found
+    request.scope.setdefault("state", {})["record_count"] = len(attachments)
+    return envelope("Attachments", b",".join(encode(public(a)) for a in attachments))
+
+
+async def get_content(request: Request) -> Response:
+    """GET /{Collection}/{ID}/Attachments/{AttachmentID or FileName}."""
+    found = _document(request)
+    if isinstance(found, Response):
+        return found
+    wanted = request.path_params["file"].lower()
+    for attachment in found[2]:
+        if wanted in (str(attachment["AttachmentID"]), attachment["FileName"].lower()):
+            disposition = f"attachment; filename*=UTF-8''{quote(attachment['FileName'])}"
+            return StreamingResponse(
+                content_chunks(attachment),
+                media_type="application/octet-stream",
+                headers={
+                    "Content-Length": str(attachment["ContentLength"]),
+                    "Content-Disposition": disposition,
+                },
+            )
+    return not_found()
+
+
+routes: list[BaseRoute] = [
+    Route(API + "/{resource}/{ident}/Attachments", list_attachments, methods=["GET"]),
+    Route(API + "/{resource}/{ident}/Attachments/{file}", get_content, methods=["GET"]),
+]
