@@ -19,7 +19,8 @@ row's API spec and made tolerant, because Xero changes every few weeks:
 
 Nesting is cut at a fixed depth and wherever a schema refers back to one being expanded (an
 Invoice's Payments carry an Invoice); such values are left as loose objects.
-The three report streams are hand-declared: one flattened row per tenant, report, period and row.
+The three report streams are hand-declared: one flattened row per tenant, report, period and row;
+so is ``attachments``: the spec's ``Attachment`` with its document, SHA-256 and saved path.
 """
 
 from __future__ import annotations
@@ -172,6 +173,29 @@ def report_schema() -> Schema:
     }
 
 
+def attachment_schema(converter: Converter) -> Schema:
+    """One attachment (the spec's ``Attachment``) and the document it belongs to, its content's
+    SHA-256 and, when downloaded, where it was saved."""
+    attachment = converter.convert({"$ref": "#/components/schemas/Attachment"}, 0, ())
+    return {
+        "type": "object",
+        "properties": {
+            "TenantID": {"type": "string"},
+            "AttachmentID": _string(),
+            "DocumentType": _string(),
+            "DocumentID": _string(),
+            "DocumentUpdatedDateUTC": dict(DATE_TIME),
+            **{
+                name: prop
+                for name, prop in attachment["properties"].items()
+                if name != "AttachmentID"
+            },
+            "SHA256": _string(),
+            "Path": _string(),
+        },
+    }
+
+
 def write(path: Path, schema: Schema) -> None:
     """Write one schema, indented but without descriptions or examples."""
     path.write_text(json.dumps(schema, indent=1) + "\n", encoding="utf-8")
@@ -204,7 +228,8 @@ def main(argv: list[str] | None = None) -> int:
         write(args.out / f"{resource.stream}.json", schema)
     for stream in REPORTS:
         write(args.out / f"{stream}.json", report_schema())
-    print(f"wrote {len(RESOURCES) + len(REPORTS)} schemas to {args.out}")
+    write(args.out / "attachments.json", attachment_schema(converters[ACCOUNTING.name]))
+    print(f"wrote {len(RESOURCES) + len(REPORTS) + 1} schemas to {args.out}")
     return 0
 
 

@@ -21,6 +21,7 @@ from xero_api.event_queue import open_queue
 from xero_api.resources import RESOURCES
 from xero_api.settings import SETTINGS, Setting, XeroSettings
 
+from .attachments import AttachmentsStream
 from .changes import ChangeFeed
 from .fetch import PageProducer, ReadAhead
 from .output import XeroMessageWriter
@@ -94,6 +95,13 @@ TAP_SETTINGS = th.PropertiesList(
         default=0,
         description="Re-read every other stream (neither reference data nor read by webhook "
         "events) at most this often; 0 reads them on every run.",
+    ),
+    th.Property(
+        "attachments_path",
+        th.StringType,
+        description="Where the attachments stream saves each file's content: a local folder, "
+        "or an fsspec URL (s3://…, gs://…; needs fsspec and that filesystem installed). Files "
+        "already there are not downloaded again. Unset: content is only hashed (SHA256).",
     ),
     th.Property(
         "page_size",
@@ -275,9 +283,10 @@ class TapXero(Tap):
     # -- singer ----------------------------------------------------------------------------
 
     def discover_streams(self) -> list[Stream]:
-        """One stream per resource row, plus the three report streams."""
+        """One stream per resource row, the three report streams and attachments."""
         streams: list[Stream] = [XeroStream(self, resource) for resource in RESOURCES]
         streams += [ReportStream(self, name, report) for name, report in REPORTS.items()]
+        streams.append(AttachmentsStream(self))
         return streams
 
     # singer-sdk marks sync_all final for typing only; it is the one place that wraps a run.

@@ -16,7 +16,7 @@ from xero_api.schema_files import load_schema, schema_dir
 
 REPO = Path(__file__).resolve().parent.parent
 REPORT_STREAMS = ("report_trial_balance", "report_profit_and_loss", "report_balance_sheet")
-ALL_STREAMS = [r.stream for r in RESOURCES] + list(REPORT_STREAMS)
+ALL_STREAMS = [r.stream for r in RESOURCES] + list(REPORT_STREAMS) + ["attachments"]
 
 
 def _walk(node: Any, path: str = "") -> Iterator[tuple[str, dict[str, Any]]]:

@@ -17,6 +17,7 @@ __all__ = [
     "ACCOUNTING",
     "APIS",
     "ASSETS",
+    "ATTACHMENT_PARENTS",
     "PROJECTS",
     "REPORTS",
     "RESOURCES",
@@ -467,6 +468,22 @@ RESOURCES: tuple[Resource, ...] = (
 )
 
 # fmt: on
+
+# Streams whose documents take attachments (the spec's /{Collection}/{ID}/Attachments).
+ATTACHMENT_PARENTS: tuple[str, ...] = (
+    "accounts",
+    "bank_transactions",
+    "bank_transfers",
+    "contacts",
+    "credit_notes",
+    "invoices",
+    "manual_journals",
+    "purchase_orders",
+    "quotes",
+    "receipts",
+    "repeating_invoices",
+)
+
 _BY_STREAM = {r.stream: r for r in RESOURCES}
 
 # The report streams: stream name -> Xero report (``GET /Reports/<name>``, one call a month).
