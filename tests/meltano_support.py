@@ -241,6 +241,7 @@ def expected_rows(
         for r in RESOURCES
         if r.api is not ACCOUNTING
     }
+    stream_of["accounting/Attachments"] = "attachments"
     expected: dict[str, dict[str, int]] = {}
     for tenant, per_resource in counts.items():
         for name, rows in per_resource.items():
