@@ -10,6 +10,7 @@ accepted).
 from __future__ import annotations
 
 import json
+import socket
 import threading
 import time
 import uuid
@@ -312,3 +313,14 @@ def test_absurd_values_anywhere_never_crash(sandbox: Sandbox) -> None:
             parent = f"/{resource.parent}/{zero}" if resource.parent else ""
             for body in ABSURD_BODIES:
                 _not_a_crash(client.put(f"{parent}/{resource.collection}", content=body))
+
+
+def test_a_client_leaving_mid_body_is_no_error(make_sandbox: Callable[..., Sandbox]) -> None:
+    sb = make_sandbox(tenants=1, scale=5)
+    headers = sb.headers(sb.tenant_ids()[0])
+    head = f"PUT {API}/Contacts HTTP/1.1\r\nHost: x\r\nContent-Length: 100000\r\n"
+    head += "".join(f"{name}: {value}\r\n" for name, value in headers.items()) + "\r\n"
+    with socket.create_connection(("127.0.0.1", sb.port), timeout=30) as conn:
+        conn.sendall(head.encode() + b'{"Contacts": [')
+    assert _call(sb, "GET", "/Contacts").status_code == 200
+    assert "Traceback" not in sb.stderr_text()

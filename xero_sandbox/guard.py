@@ -106,6 +106,7 @@ class _Body:
     def __init__(self, receive: Receive) -> None:
         self._receive = receive
         self._message: Message | None = None
+        self.gone = False  # the client went away before its body was complete
 
     async def read(self, declared: int | None) -> bool:
         """Read the whole body; False (with the excess discarded) when it is over the limit."""
@@ -115,7 +116,7 @@ class _Body:
         while True:
             message = await self._receive()
             if message["type"] != "http.request":
-                self._message = message
+                self.gone = True
                 return not over
             chunk = bytes(message.get("body", b""))
             size += len(chunk)
@@ -195,7 +196,10 @@ class Guard:
             await too_long_url("URL path", MAX_PATH_BYTES)(scope, receive, send)
             return
         body = _Body(receive)
-        if not await body.read(_declared_length(Headers(scope=scope))):
+        fits = await body.read(_declared_length(Headers(scope=scope)))
+        if body.gone:
+            return  # nobody to answer
+        if not fits:
             await _too_large()(scope, body.receive, send)
             return
         await self.app(scope, body.receive, send)
