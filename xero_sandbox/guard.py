@@ -23,7 +23,7 @@ from __future__ import annotations
 import sys
 import time
 import traceback
-from typing import Any, TextIO
+from typing import Any
 
 import h11
 from starlette.datastructures import Headers
@@ -155,10 +155,9 @@ def _declared_length(headers: Headers) -> int | None:
 class Guard:
     """ASGI middleware: URL and body bounds, then the request log (see module doc)."""
 
-    def __init__(self, app: ASGIApp, log_requests: bool = False, log: TextIO | None = None):
+    def __init__(self, app: ASGIApp, log_requests: bool = False) -> None:
         self.app = app
         self.log_requests = log_requests
-        self.log = log
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -212,9 +211,8 @@ class Guard:
         state: dict[str, Any] = scope.get("state") or {}
         tenant = state.get("tenant_id") or "-"
         line = f"{scope['method']} {path} {tenant} {status or '-'} {seconds * 1000:.0f}ms\n"
-        out = self.log or sys.stderr
-        out.write(line)
-        out.flush()
+        sys.stderr.write(line)
+        sys.stderr.flush()
 
 
 class XeroShapedH11(H11Protocol):

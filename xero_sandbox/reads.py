@@ -3,7 +3,10 @@
 A page without ``where``/``order``/record-level filters is served straight from SQLite: the
 stored wire JSON texts of the page are joined into the envelope with no decoding. Anything
 that must look inside records (``where``, ``order``, ContactIDs, searchTerm, summaries) decodes
-the candidate rows, filters and sorts them in Python, and encodes the page.
+the candidate rows, filters and sorts them in Python, and encodes the page: at most the
+high-volume threshold's rows, and a bounded amount of where/order work (else Xero's 400
+HighVolumeException). Collection GETs run in a worker thread on its own read-only connection,
+so a long scan never holds up the event loop.
 """
 
 from __future__ import annotations
