@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import re
+import uuid
 from collections.abc import Callable
 
 import httpx
 
-from tests._sandbox_edge_support import wait_for
+from tests._sandbox_edge_support import raw_request, wait_for
 from xero_sandbox.launcher import Sandbox
 
 API = "/api.xro/2.0"
@@ -42,6 +43,14 @@ def test_log_requests_writes_method_path_tenant_status_and_ms(
     assert not_found["tenant"] == tenant
     assert unauthorised == {**unauthorised, "path": f"{API}/Contacts", "tenant": "-"}
     assert unauthorised["status"] == "401"
+    # Requests the HTTP parser refuses before the app sees them are logged too.
+    guids = ",".join(str(uuid.uuid4()) for _ in range(40_000))
+    assert raw_request(sb.url, "GET", f"{API}/Invoices?IDs={guids}", headers)[0] == 404
+    wait_for(lambda: len(_lines(sb)) >= 7)
+    refused = _lines(sb)[-1].groupdict()
+    assert refused["method"] == "GET"
+    assert refused["path"].startswith(f"{API}/Invoices?IDs=")
+    assert (refused["tenant"], refused["status"]) == ("-", "404")
     token_calls = [line for line in lines if line["path"] == "/connect/token"]
     assert token_calls
     assert all(line["method"] == "POST" for line in token_calls)

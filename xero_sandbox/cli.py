@@ -186,7 +186,7 @@ async def _serve(config: SandboxConfig) -> None:
             log_level="warning",
             access_log=False,
             lifespan="on",
-            http=XeroShapedH11,
+            http=XeroShapedH11.logging(config.log_requests),
             h11_max_incomplete_event_size=MAX_HEAD_BYTES,
         )
     )

@@ -224,6 +224,12 @@ class XeroShapedH11(H11Protocol):
     """
 
     _answered = False
+    log_requests = False  # set on a subclass by :meth:`logging`
+
+    @classmethod
+    def logging(cls, log_requests: bool) -> type[XeroShapedH11]:
+        """This protocol, writing a ``--log-requests`` line for each request it answers."""
+        return type(cls.__name__, (cls,), {"log_requests": log_requests})
 
     def send_400_response(self, msg: str) -> None:
         pending = self.conn.trailing_data[0]
@@ -232,6 +238,11 @@ class XeroShapedH11(H11Protocol):
             answer = too_long_url("URL", MAX_QUERY_BYTES)
         else:
             answer = _problem(400, "BadRequest", "The HTTP request could not be read")
+        if self.log_requests:
+            method, _, target = line.decode("latin-1").rsplit(" HTTP/", 1)[0].partition(" ")
+            shown = target if len(target) <= 300 else target[:300] + "..."
+            sys.stderr.write(f"{method or '-'} {shown or '-'} - {answer.status_code} 0ms\n")
+            sys.stderr.flush()
         body = bytes(answer.body)
         headers = [
             (b"content-type", b"application/json; charset=utf-8"),
