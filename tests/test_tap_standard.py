@@ -21,7 +21,10 @@ import pytest
 from _tap_support import RELAXED
 from singer_sdk.testing import SuiteConfig, get_tap_test_class
 
+from tap_xero.attachments import SCOPE as ATTACHMENTS_SCOPE
 from tap_xero.tap import TapXero
+from xero_api.resources import REPORTS, RESOURCES
+from xero_api.scopes import REPORT_SCOPES
 from xero_sandbox.launcher import Sandbox
 
 # Filled in by the fixture below before the SDK's runner first uses it (it keeps this dict).
@@ -31,6 +34,13 @@ CONFIG: dict[str, Any] = {
     "client_secret": "sandbox-secret",
     "start_date": "2000-01-01T00:00:00Z",
     "api_url": "http://127.0.0.1:9",
+    # The SDK's tests read every stream, also the opt-in ones: the connection asks for every
+    # stream's scope (a custom connection's defaults lack the Projects and Assets scopes).
+    "scopes": sorted(
+        {r.scope for r in RESOURCES}
+        | {REPORT_SCOPES[name.lower()] for name in REPORTS.values()}
+        | {ATTACHMENTS_SCOPE}
+    ),
 }
 
 _Standard = get_tap_test_class(
