@@ -183,7 +183,10 @@ class Directory:
             return False
         base = _base_params(resource)
         path = resource.request_path()
-        if resource.paging is Paging.NONE:
+        if resource.api is not ACCOUNTING:
+            # The other APIs' collections are small (and Assets must be read per status).
+            docs, complete = self._pages(resource, path), True
+        elif resource.paging is Paging.NONE:
             docs, complete = self._list(resource, path, base), True
         else:
             page_size = _page_size(resource)
@@ -248,16 +251,21 @@ class Directory:
         return found
 
     def _pages(self, resource: Resource, path: str) -> list[Mapping[str, Any]]:
-        """Every page of a collection (a short page is the last)."""
-        base = _base_params(resource)
+        """Every page of a collection (a short page is the last), for each value of the
+        parameter the API needs one value of a call (Assets' ``status``)."""
+        name, values = resource.each or ("", ("",))
         docs: list[Mapping[str, Any]] = []
-        page = 1
-        while True:
-            batch = self._list(resource, path, {**base, "page": str(page)})
-            docs += batch
-            if resource.paging is Paging.NONE or len(batch) < _page_size(resource):
-                return docs
-            page += 1
+        for value in values:
+            base = {**_base_params(resource), **({name: value} if name else {})}
+            page = 1
+            while True:
+                params = base if resource.paging is Paging.NONE else {**base, "page": str(page)}
+                batch = self._list(resource, path, params)
+                docs += batch
+                if resource.paging is Paging.NONE or len(batch) < _page_size(resource):
+                    break
+                page += 1
+        return docs
 
     def _list(
         self, resource: Resource, path: str, params: Mapping[str, str]

@@ -291,6 +291,8 @@ class Loader:
     def _resolve_references(self, resource: Resource, pending: list[Pending]) -> None:
         assert resource.write is not None
         for path, target_stream, key_field in resource.write.references:
+            # ``name>field``: a value naming the document, sent as its ID in ``field``.
+            path, _, into = path.partition(">")
             slots = [(p, parent, name) for p in pending for parent, name in _slots(p.payload, path)]
             if not slots:
                 continue
@@ -299,7 +301,7 @@ class Loader:
             elif path.endswith("Tracking"):
                 self._resolve_tracking(slots)
             else:
-                self._resolve_codes(target_stream, key_field, slots)
+                self._resolve_codes(target_stream, key_field, slots, into)
         rule = resource.write
         kept = {*rule.fields, resource.primary_key, rule.status_field}
         if resource.parent is not None:
@@ -352,7 +354,11 @@ class Loader:
                 parent.pop(name)
 
     def _resolve_codes(
-        self, target_stream: str, key_field: str, slots: list[tuple[Pending, dict[str, Any], str]]
+        self,
+        target_stream: str,
+        key_field: str,
+        slots: list[tuple[Pending, dict[str, Any], str]],
+        into: str = "",
     ) -> None:
         target = resource_for_stream(target_stream)
         values = [parent.get(name) for _, parent, name in slots]
@@ -367,6 +373,9 @@ class Loader:
                     f"{name} {value!r} matches no {target.noun} in the target organisation"
                 )
                 item.missing.append(target_stream)
+            elif into:
+                parent.pop(name)
+                parent[into] = xero_id
             elif key_field == target.primary_key:
                 parent[name] = xero_id
 
@@ -530,7 +539,9 @@ class Loader:
             for item in creates:
                 calls.append((rule.create_method, _collection(resource, item), {}, [item]))
             for item in updates:
-                path = f"{_collection(resource, item)}/{item.target_id}"
+                path = _collection(resource, item)
+                if rule.update_at_id:
+                    path += f"/{item.target_id}"
                 calls.append((rule.update_method, path, {}, [item]))
         elif rule.single_object:
             calls += [("PUT", resource.path, {}, [item]) for item in creates]

@@ -117,9 +117,14 @@ class RecordChecker:
 
 
 def drop_fields(payload: dict[str, Any], read_only: Iterable[str]) -> None:
-    """Remove read-only and echo-only fields, top level and on lines, in place."""
+    """Remove read-only and echo-only fields (``a.b``: ``b`` of the object ``a``), top level and
+    on lines, in place."""
     for name in (*read_only, *_ALWAYS_DROPPED):
-        payload.pop(name, None)
+        head, _, rest = name.partition(".")
+        if rest and isinstance(payload.get(head), dict):
+            payload[head].pop(rest, None)  # a nested field (``bookDepreciationSetting.…``)
+        else:
+            payload.pop(name, None)
     for field in LINE_FIELDS:
         for line in payload.get(field) or ():
             if isinstance(line, dict):

@@ -137,6 +137,10 @@ class _Organisation:
             data = self._client.get(path, self.tenant_id, params).data
         except XeroNotFound:
             return None
+        if isinstance(data, list):
+            # A collection answered as a bare list (asset types): under the table's empty
+            # envelope, where the directory reads it.
+            return {"": data}
         return data if isinstance(data, Mapping) else None
 
     def write(

@@ -100,9 +100,12 @@ class WriteRule:
 
     The APIs beside Accounting write one bare object a request: ``create_method`` on the
     collection, ``update_method`` on ``/{path}/{id}`` (Projects: ``POST`` creates, ``PUT``
-    updates, answering 204). ``fields`` are the fields their body carries; ``writes_as`` copies
-    a record's field to the body field the API takes instead (a project's ``estimate.value`` is
-    written as ``estimateAmount``). ``status_field`` names the status; with ``status_method``
+    updates, answering 204), or on the collection with the ID in the body when
+    ``update_at_id`` is false (Fixed Assets). ``fields`` are the fields their body carries;
+    ``writes_as`` copies a record's field to the body field the API takes instead (a project's
+    ``estimate.value`` is written as ``estimateAmount``). A reference path ``name>field`` takes
+    a value naming the document (an asset type's name) and sends its ID as ``field``.
+    ``status_field`` names the status; with ``status_method``
     ``PATCH`` a status step is ``PATCH /{path}/{id}`` with that field alone.
     """
 
@@ -125,6 +128,7 @@ class WriteRule:
     writes_as: tuple[tuple[str, str], ...] = ()
     status_field: str = "Status"
     status_method: str = "POST"
+    update_at_id: bool = True
 
 
 @dataclass(frozen=True)
@@ -458,12 +462,39 @@ RESOURCES: tuple[Resource, ...] = (
                         lookups=(("projectId", "parent"),)),
     ),
     # Fixed Assets API (assets.xro/1.0): `status` is required on /Assets, one value a call;
-    # pageSize defaults to 10 and the spec gives no maximum (100 is asked for).
+    # pageSize defaults to 10 and the spec gives no maximum (100 is asked for). Writes: POST
+    # /Assets creates (or, with the assetId of a draft, updates); POST /AssetTypes creates.
     Resource(
         "assets", "Assets", "items", "assetId", Paging.PAGE, scope="assets.read", api=ASSETS,
         max_page_size=100, each=("status", ("DRAFT", "REGISTERED", "DISPOSED")),
+        write=WriteRule(("assetNumber",), batch_size=1, single_object=True,
+                        create_method="POST", update_method="POST", update_at_id=False,
+                        fields=("assetId", "assetName", "assetTypeId", "assetNumber",
+                                "purchaseDate", "purchasePrice", "assetStatus",
+                                "warrantyExpiryDate", "serialNumber", "bookDepreciationSetting"),
+                        read_only=("bookDepreciationSetting.depreciableObjectId",
+                                   "bookDepreciationSetting.depreciableObjectType",
+                                   "bookDepreciationSetting.bookEffectiveDateOfChangeId"),
+                        status_field="assetStatus", depends_on=("asset_types",),
+                        references=(("assetTypeName>assetTypeId", "asset_types", "assetTypeName"),
+                                    ("assetTypeId", "asset_types", "assetTypeId"))),
     ),
-    Resource("asset_types", "AssetTypes", "", "assetTypeId", scope="assets.read", api=ASSETS),
+    Resource(
+        "asset_types", "AssetTypes", "", "assetTypeId", scope="assets.read", api=ASSETS,
+        # No update endpoint: a type the target has (by name) is left as it is.
+        write=WriteRule(("assetTypeName",), batch_size=1, single_object=True,
+                        create_method="POST", updatable=False,
+                        fields=("assetTypeName", "fixedAssetAccountId",
+                                "depreciationExpenseAccountId",
+                                "accumulatedDepreciationAccountId", "bookDepreciationSetting"),
+                        read_only=("bookDepreciationSetting.depreciableObjectId",
+                                   "bookDepreciationSetting.depreciableObjectType",
+                                   "bookDepreciationSetting.bookEffectiveDateOfChangeId"),
+                        depends_on=("accounts",),
+                        references=(("fixedAssetAccountId", "accounts", "AccountID"),
+                                    ("depreciationExpenseAccountId", "accounts", "AccountID"),
+                                    ("accumulatedDepreciationAccountId", "accounts", "AccountID"))),
+    ),
     Resource("asset_settings", "Settings", "", "", scope="assets.read", api=ASSETS),
 )
 

@@ -6,10 +6,19 @@ PurchasePrice, and DisposalDate/DisposalPrice for disposed assets) with ``sortDi
 ``filterBy`` (text in the name, number, description or type name). ``/Assets/{id}`` answers the
 asset itself; ``/AssetTypes`` a bare list; ``/Settings`` one object. No If-Modified-Since.
 Errors are the spec's ``Error`` (``title``, ``detail``, ``fieldValidationErrors``).
+
+Writes (each honouring ``Idempotency-Key`` as Accounting writes do): ``POST /Assets`` creates an
+asset (200, the asset), ``Draft`` or ``Registered``, numbered from the settings' prefix and
+sequence when it has no ``assetNumber``; with the ``assetId`` of a draft it updates that draft
+(registering it when it says ``Registered``). ``POST /AssetTypes`` creates an asset type (409
+when the name is taken). The API facts have none of Xero's wording for this API, so the messages
+are the sandbox's (docs/sandbox-writes.md).
 """
 
 from __future__ import annotations
 
+import uuid
+from datetime import date
 from decimal import Decimal
 from typing import Any
 
@@ -17,8 +26,9 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
-from xero_sandbox.apis.serving import ApiRequest, Record, json_answer, paged
+from xero_sandbox.apis.serving import ApiRequest, Record, json_answer, json_object, paged
 from xero_sandbox.apis.table import API_PREFIXES
+from xero_sandbox.writes import idempotent
 
 __all__ = ["routes"]
 
@@ -37,15 +47,17 @@ _ORDER_FIELDS = {
 }
 
 
-def _bad_request(detail: str, field: str = "") -> Response:
+def _bad_request(detail: str, field: str = "", problems: dict[str, str] | None = None) -> Response:
     body: dict[str, Any] = {
         "type": "ValidationError",
         "title": "Validation error",
         "detail": detail,
     }
-    if field:
+    problems = {field: detail} if field else (problems or {})
+    if problems:
         body["fieldValidationErrors"] = [
-            {"fieldName": field, "localisedMessage": detail, "title": "Invalid value"}
+            {"fieldName": name, "localisedMessage": text, "title": "Invalid value"}
+            for name, text in problems.items()
         ]
     return json_answer(body, 400)
 
@@ -123,7 +135,234 @@ async def get_settings(request: Request) -> Response:
     return call.refusal or call.one(next(iter(call.records("Settings")), None))
 
 
+# -- writes ----------------------------------------------------------------------------------
+
+WRITABLE_STATUSES = ("Draft", "Registered")
+DEPRECIATION_METHODS = (
+    "NoDepreciation",
+    "StraightLine",
+    "DiminishingValue100",
+    "DiminishingValue150",
+    "DiminishingValue200",
+    "FullDepreciation",
+)
+_ASSET_FIELDS = (
+    "assetName",
+    "assetTypeId",
+    "assetNumber",
+    "purchaseDate",
+    "purchasePrice",
+    "warrantyExpiryDate",
+    "serialNumber",
+)
+
+
+def _is_date(value: Any) -> bool:
+    try:
+        date.fromisoformat(str(value)[:10])
+    except ValueError:
+        return False
+    return isinstance(value, str)
+
+
+def _money(value: Any) -> bool:
+    return isinstance(value, int | Decimal | float) and not isinstance(value, bool) and value >= 0
+
+
+def _setting_problems(setting: Any, problems: dict[str, str]) -> None:
+    if not isinstance(setting, dict):
+        problems["bookDepreciationSetting"] = "bookDepreciationSetting must be an object"
+        return
+    method = setting.get("depreciationMethod")
+    if method is not None and method not in DEPRECIATION_METHODS:
+        problems["depreciationMethod"] = f"depreciationMethod {method!r} is not a method"
+
+
+def _asset_problems(call: ApiRequest, body: Record, held_by: Record | None) -> dict[str, str]:
+    """Problems of an asset to create or update (``assetName`` required; a registered asset
+    needs its type, purchase date and price)."""
+    problems: dict[str, str] = {}
+    if not str(body.get("assetName") or "").strip():
+        problems["assetName"] = "Asset name is required"
+    status = body.get("assetStatus") or "Draft"
+    if status not in WRITABLE_STATUSES:
+        problems["assetStatus"] = (
+            f"Asset status {status!r} cannot be set through the API (Draft or Registered)"
+        )
+    type_id = body.get("assetTypeId")
+    if type_id is not None and call.record("AssetTypes", str(type_id)) is None:
+        problems["assetTypeId"] = f"Asset type {type_id} could not be found"
+    for name in ("purchaseDate", "warrantyExpiryDate"):
+        if body.get(name) not in (None, "") and not _is_date(body[name]):
+            problems[name] = f"{name} must be a date (YYYY-MM-DD)"
+    if body.get("purchasePrice") is not None and not _money(body["purchasePrice"]):
+        problems["purchasePrice"] = "purchasePrice must be a number of at least 0"
+    if held_by is not None:
+        problems["assetNumber"] = f"Asset number {body['assetNumber']} is already in use"
+    if status == "Registered":
+        for name, what in (
+            ("assetTypeId", "an asset type"),
+            ("purchaseDate", "a purchase date"),
+            ("purchasePrice", "a purchase price"),
+        ):
+            if body.get(name) in (None, "") and name not in problems:
+                problems[name] = f"A registered asset needs {what}"
+    if body.get("bookDepreciationSetting") is not None:
+        _setting_problems(body["bookDepreciationSetting"], problems)
+    return problems
+
+
+def _next_number(call: ApiRequest) -> str:
+    """The next free asset number from the settings' prefix and sequence (which moves on)."""
+    settings = next(iter(call.records("Settings")), None) or {}
+    prefix = str(settings.get("assetNumberPrefix") or "FA-")
+    sequence = int(str(settings.get("assetNumberSequence") or "1"))
+    taken = {str(a.get("assetNumber") or "").lower() for a in call.records("Assets")}
+    while f"{prefix}{sequence:04d}".lower() in taken:
+        sequence += 1
+    if settings:
+        call.save("Settings", {**settings, "assetNumberSequence": f"{sequence + 1:04d}"})
+    return f"{prefix}{sequence:04d}"
+
+
+def _save_asset(call: ApiRequest, body: Record | None) -> Response:
+    if body is None:
+        return _bad_request("The request body must be a JSON object")
+    asset: Record | None = None
+    if body.get("assetId"):
+        asset = call.record("Assets", str(body["assetId"]))
+        if asset is None:
+            return _bad_request(f"Asset {body['assetId']} could not be found", "assetId")
+        if asset.get("assetStatus") != "Draft":
+            return _bad_request(
+                f"Only draft assets can be changed; this one is {asset.get('assetStatus')}",
+                "assetStatus",
+            )
+    number = str(body.get("assetNumber") or "").strip()
+    holder = None
+    if number:
+        holder = next(
+            (
+                a
+                for a in call.records("Assets")
+                if str(a.get("assetNumber") or "").lower() == number.lower()
+                and (asset is None or a["assetId"] != asset["assetId"])
+            ),
+            None,
+        )
+    problems = _asset_problems(call, body, holder)
+    if problems:
+        return _bad_request("Validation failed", problems=problems)
+    if asset is None:
+        asset = {
+            "assetId": str(uuid.uuid4()),
+            "purchasePrice": Decimal("0.00"),
+            "disposalPrice": Decimal("0.00"),
+            "accountingBookValue": Decimal("0.00"),
+            "canRollback": False,
+            "isDeleteEnabledForDate": True,
+        }
+    for name in _ASSET_FIELDS:
+        if body.get(name) is not None:
+            asset[name] = body[name]
+    asset["assetName"] = str(body["assetName"]).strip()
+    asset["assetNumber"] = number or asset.get("assetNumber") or _next_number(call)
+    asset["purchasePrice"] = Decimal(str(asset["purchasePrice"])).quantize(Decimal("0.01"))
+    asset["assetStatus"] = body.get("assetStatus") or "Draft"
+    kind = call.record("AssetTypes", str(asset.get("assetTypeId") or ""))
+    setting = dict(body.get("bookDepreciationSetting") or {}) or dict(
+        (kind or {}).get("bookDepreciationSetting") or asset.get("bookDepreciationSetting") or {}
+    )
+    if setting:
+        setting.update(depreciableObjectId=asset["assetId"], depreciableObjectType="Asset")
+        asset["bookDepreciationSetting"] = setting
+    registered = asset["assetStatus"] == "Registered"
+    asset["canRollback"] = registered
+    asset["isDeleteEnabledForDate"] = not registered
+    # Registered today: nothing depreciated yet, so the book value is the price.
+    asset["accountingBookValue"] = asset["purchasePrice"] if registered else Decimal("0.00")
+    asset["bookDepreciationDetail"] = {
+        "depreciationStartDate": asset.get("purchaseDate"),
+        "priorAccumDepreciationAmount": Decimal("0.00"),
+        "currentAccumDepreciationAmount": Decimal("0.00"),
+        "currentCapitalGain": Decimal("0.00"),
+        "currentGainLoss": Decimal("0.00"),
+    }
+    call.save("Assets", asset)
+    return json_answer(asset)
+
+
+def _save_asset_type(call: ApiRequest, body: Record | None) -> Response:
+    if body is None:
+        return _bad_request("The request body must be a JSON object")
+    name = str(body.get("assetTypeName") or "").strip()
+    problems: dict[str, str] = {}
+    if not name:
+        problems["assetTypeName"] = "Asset type name is required"
+    if body.get("bookDepreciationSetting") is None:
+        problems["bookDepreciationSetting"] = "bookDepreciationSetting is required"
+    else:
+        _setting_problems(body["bookDepreciationSetting"], problems)
+    for field in (
+        "fixedAssetAccountId",
+        "depreciationExpenseAccountId",
+        "accumulatedDepreciationAccountId",
+    ):
+        account = body.get(field)
+        if (
+            account is not None
+            and call.ctx.store.get(call.tenant_id, "Accounts", str(account)) is None
+        ):
+            problems[field] = f"Account {account} could not be found"
+    if problems:
+        return _bad_request("Validation failed", problems=problems)
+    if any(t["assetTypeName"].lower() == name.lower() for t in call.records("AssetTypes")):
+        return json_answer(
+            {
+                "type": "Conflict",
+                "title": "Conflict",
+                "detail": f"Asset type {name!r} already exists",
+            },
+            409,
+        )
+    type_id = str(uuid.uuid4())
+    kind: Record = {
+        "assetTypeId": type_id,
+        "assetTypeName": name,
+        "locks": 0,
+        **{
+            f: str(body[f]).lower()
+            for f in (
+                "fixedAssetAccountId",
+                "depreciationExpenseAccountId",
+                "accumulatedDepreciationAccountId",
+            )
+            if body.get(f)
+        },
+        "bookDepreciationSetting": {
+            **body["bookDepreciationSetting"],
+            "depreciableObjectId": type_id,
+            "depreciableObjectType": "AssetType",
+        },
+    }
+    call.save("AssetTypes", kind)
+    return json_answer(kind)
+
+
+def _writer(save: Any) -> Any:
+    async def route(request: Request) -> Response:
+        call = _call(request)
+        if call.refusal:
+            return call.refusal
+        raw = await request.body()
+        return idempotent(request, raw, lambda: save(call, json_object(raw)))
+
+    return route
+
+
 routes: list[BaseRoute] = [
+    Route(PREFIX + "/Assets", _writer(_save_asset), methods=["POST"]),
+    Route(PREFIX + "/AssetTypes", _writer(_save_asset_type), methods=["POST"]),
     Route(PREFIX + "/Assets", get_assets, methods=["GET"]),
     Route(PREFIX + "/Assets/{asset_id}", get_asset, methods=["GET"]),
     Route(PREFIX + "/AssetTypes", get_asset_types, methods=["GET"]),
