@@ -167,6 +167,13 @@ def validation_messages(body: Any) -> list[str]:
             value = body.get(key)
             if isinstance(value, str) and value and value not in messages:
                 messages.append(value)
+        # The Fixed Assets API's 400: ``fieldValidationErrors``, one per refused field.
+        for problem in body.get("fieldValidationErrors") or ():
+            text = problem.get("localisedMessage") if isinstance(problem, dict) else None
+            if isinstance(text, str) and text not in messages:
+                line = f"{problem.get('fieldName') or ''}: {text}"
+                if line not in messages:
+                    messages.append(line.removeprefix(": "))
         # The Projects API's 400: ``modelState`` maps each refused field to its messages.
         model_state = body.get("modelState")
         for field, problems in (model_state if isinstance(model_state, dict) else {}).items():

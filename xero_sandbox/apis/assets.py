@@ -18,6 +18,7 @@ are the sandbox's (docs/sandbox-writes.md).
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -282,7 +283,7 @@ def _save_asset(call: ApiRequest, body: Record | None) -> Response:
     # Registered today: nothing depreciated yet, so the book value is the price.
     asset["accountingBookValue"] = asset["purchasePrice"] if registered else Decimal("0.00")
     asset["bookDepreciationDetail"] = {
-        "depreciationStartDate": asset.get("purchaseDate"),
+        **({"depreciationStartDate": asset["purchaseDate"]} if asset.get("purchaseDate") else {}),
         "priorAccumDepreciationAmount": Decimal("0.00"),
         "currentAccumDepreciationAmount": Decimal("0.00"),
         "currentCapitalGain": Decimal("0.00"),
@@ -349,7 +350,9 @@ def _save_asset_type(call: ApiRequest, body: Record | None) -> Response:
     return json_answer(kind)
 
 
-def _writer(save: Any) -> Any:
+def _writer(
+    save: Callable[[ApiRequest, Record | None], Response],
+) -> Callable[[Request], Any]:
     async def route(request: Request) -> Response:
         call = _call(request)
         if call.refusal:
