@@ -274,14 +274,16 @@ class Directory:
 
     # -- reading -------------------------------------------------------------------------
 
-    def find(self, stream: str, field: str, value: Any) -> str | None:
-        """The target ID for a key value, if one is known (compound keys: first unclaimed)."""
+    def find(self, stream: str, field: str, value: Any, *, claimed_too: bool = False) -> str | None:
+        """The target ID for a key value, if one is known (compound keys: first unclaimed,
+        unless ``claimed_too``: a reference may name a document a record already matched)."""
         if value is None or value == "":
             return None
         normalised = value if isinstance(value, tuple) else norm(value)
         if "+" not in field and isinstance(normalised, tuple):
             normalised = normalised[0]
-        ids = self._store.ids((stream, field, normalised), unclaimed="+" in field)
+        unclaimed = "+" in field and not claimed_too
+        ids = self._store.ids((stream, field, normalised), unclaimed=unclaimed)
         return ids[0] if ids else None
 
     def holding(self, stream: str, field: str, values: Sequence[Any]) -> dict[Any, list[Any]]:

@@ -360,17 +360,34 @@ class Loader:
         slots: list[tuple[Pending, dict[str, Any], str]],
         into: str = "",
     ) -> None:
+        """Resolve values naming a document by ``key_field``. A compound ``A+B`` names it
+        within the same record's (already resolved) ``A``: a task by its name in the project."""
         target = resource_for_stream(target_stream)
-        values = [parent.get(name) for _, parent, name in slots]
-        self._dir.ensure(target_stream, key_field, values)
+        scope = key_parts(key_field)[:-1]
+
+        def value(parent: dict[str, Any], name: str) -> Any:
+            named = parent.get(name)
+            if not scope or named in (None, ""):
+                return named
+            within = tuple(parent.get(part) for part in scope)
+            return None if None in within else (*within, named)
+
+        lookups = [parent.get(scope[0]) if scope else parent.get(name) for _, parent, name in slots]
+        self._dir.ensure(target_stream, key_field, lookups)
         for item, parent, name in slots:
-            value = parent.get(name)
-            if value in (None, ""):
+            wanted = value(parent, name)
+            if wanted in (None, ""):
+                if parent.get(name) not in (None, ""):
+                    shown = ", ".join(f"{part} missing" for part in scope)
+                    item.reasons.append(f"{name} {parent[name]!r} cannot be looked up ({shown})")
                 continue
-            xero_id = self._dir.find(target_stream, key_field, value)
+            if isinstance(wanted, tuple):
+                wanted = tuple(norm(v) for v in wanted)
+            xero_id = self._dir.find(target_stream, key_field, wanted, claimed_too=True)
             if not xero_id:
                 item.reasons.append(
-                    f"{name} {value!r} matches no {target.noun} in the target organisation"
+                    f"{name} {parent[name]!r} matches no {target.noun} in the target organisation"
+                    + (f" (within {', '.join(scope)} {parent[scope[0]]!r})" if scope else "")
                 )
                 item.missing.append(target_stream)
             elif into:

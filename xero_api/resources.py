@@ -457,7 +457,11 @@ RESOURCES: tuple[Resource, ...] = (
                         **_PROJECTS_WRITE, repeats=True,
                         fields=("userId", "taskId", "dateUtc", "duration", "description"),
                         depends_on=("projects", "project_tasks", "project_users"),
-                        references=(_PROJECT_REF, ("taskId", "project_tasks", "taskId"),
+                        # By ID, or by name: project name, task name in it, user e-mail.
+                        references=(("projectName>projectId", "projects", "name"), _PROJECT_REF,
+                                    ("taskName>taskId", "project_tasks", "projectId+name"),
+                                    ("taskId", "project_tasks", "taskId"),
+                                    ("userEmail>userId", "project_users", "email"),
                                     ("userId", "project_users", "userId")),
                         lookups=(("projectId", "parent"),)),
     ),
