@@ -21,7 +21,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 
 from tests._target_support import (
@@ -67,18 +66,7 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
 
 
 def _api(org: Org, path: str, **params: str) -> Any:
-    answer = httpx.get(
-        org.sandbox.url + ASSETS + path,
-        params=params,
-        headers={
-            "Authorization": f"Bearer {org.token}",
-            "xero-tenant-id": org.tenant_id,
-            "Accept": "application/json",
-        },
-        timeout=60,
-    )
-    answer.raise_for_status()
-    return answer.json()
+    return org.api(ASSETS + path, **params)
 
 
 def _assets(org: Org) -> dict[str, dict[str, Any]]:

@@ -20,7 +20,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 
 from tests._target_support import (
@@ -50,18 +49,7 @@ class World:
 
 
 def _api(org: Org, path: str, **params: str) -> Any:
-    answer = httpx.get(
-        org.sandbox.url + PROJECTS + path,
-        params=params,
-        headers={
-            "Authorization": f"Bearer {org.token}",
-            "xero-tenant-id": org.tenant_id,
-            "Accept": "application/json",
-        },
-        timeout=60,
-    )
-    answer.raise_for_status()
-    return answer.json()
+    return org.api(PROJECTS + path, **params)
 
 
 def _items(org: Org, path: str) -> list[dict[str, Any]]:
