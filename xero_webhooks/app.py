@@ -13,6 +13,8 @@
 5. The events are committed to the queue, deduplicated, and only then the answer is 200 with an
    empty body. A crash before the commit leaves Xero without a 200, so Xero retries.
 
+Once an hour, consumed events older than ``retain_days`` (default 31) are deleted.
+
 ``GET /healthz`` answers 200 when the queue answers; ``GET /metrics`` is Prometheus text.
 """
 
@@ -52,6 +54,7 @@ class ReceiverConfig:
     path: str = "/webhooks"
     max_body: int = 1024 * 1024
     body_timeout: float = 3.0
+    retain_days: float = 31.0  # consumed events are kept this long to recognise late repeats
 
     def __repr__(self) -> str:  # the key stays out of every log and traceback
         return f"ReceiverConfig(queue_dsn=<set>, path={self.path!r}, max_body={self.max_body})"
@@ -209,10 +212,27 @@ def build_app(config: ReceiverConfig, queue: EventQueue | None = None) -> Starle
         text = await run_in_threadpool(generate_latest, metrics.registry)
         return Response(text, media_type=CONTENT_TYPE_LATEST)
 
+    async def prune_hourly() -> None:
+        while True:
+            try:
+                removed = await run_in_threadpool(queue.prune, config.retain_days * 86400)
+                if removed:
+                    log.info(
+                        "pruned %d consumed event(s) older than %g days",
+                        removed,
+                        config.retain_days,
+                    )
+            except Exception as error:  # the queue may be briefly away; try again later
+                log.warning("pruning the queue failed: %s", type(error).__name__)
+            await anyio.sleep(3600)
+
     @asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
         try:
-            yield
+            async with anyio.create_task_group() as tasks:
+                tasks.start_soon(prune_hourly)
+                yield
+                tasks.cancel_scope.cancel()
         finally:
             queue.close()
 

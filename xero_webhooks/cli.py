@@ -65,6 +65,12 @@ def _parser() -> argparse.ArgumentParser:
         help="seconds a sender has to deliver the body (Xero waits 5 s for the answer)",
     )
     serve.add_argument(
+        "--retain-days",
+        type=_positive(float),
+        default=31.0,
+        help="days consumed events are kept, to recognise late repeats",
+    )
+    serve.add_argument(
         "--max-connections", type=_positive(int), default=100, help="open connections at most"
     )
     serve.add_argument(
@@ -148,6 +154,7 @@ def main(argv: list[str] | None = None) -> int:
         path=args.path,
         max_body=args.max_body,
         body_timeout=args.body_timeout,
+        retain_days=args.retain_days,
     )
     try:
         asyncio.run(_serve(args, config))
