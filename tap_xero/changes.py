@@ -6,8 +6,10 @@ is read in one of two ways, chosen from its STATE entry:
 
 * **Events** (the usual run): the IDs in events after the partition's ``queue_position`` are
   fetched with Xero's ID filters (``IDs=`` lists, or a ``where`` of ``Guid`` alternatives for
-  credit notes), as many per call as Xero's URLs take. No new events: no calls at all. The
-  ``UpdatedDateUTC`` bookmark does not move; it stays where the last sweep left it.
+  credit notes), as many per call as Xero's URLs take (50). More than one call's worth is read
+  instead by If-Modified-Since from the oldest event (1,000 a call), then any ID it missed by
+  ID. No new events: no calls at all. The ``UpdatedDateUTC`` bookmark does not move; it stays
+  where the last sweep left it.
 * **Sweep** (the first run, then every ``reconcile_hours``): the ordinary If-Modified-Since
   read from that bookmark. Webhooks are not guaranteed, so a change found here whose ID no
   event announced since the previous sweep is logged and counted in the queue's misses
@@ -28,8 +30,8 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
 from xero_api.dates import format_utc, parse_datetime
-from xero_api.event_queue import CATEGORY_STREAMS, EventQueue
-from xero_api.id_lists import GUID
+from xero_api.event_queue import CATEGORY_STREAMS, EventQueue, QueuedEvent
+from xero_api.id_lists import GUID, ID_LIST_CHUNK
 
 __all__ = [
     "QUEUE_POSITION",
@@ -47,6 +49,8 @@ RECONCILED_POSITION = "reconciled_position"
 REFRESHED_AT = "refreshed_at"
 STREAM_CATEGORIES = {stream: category for category, stream in CATEGORY_STREAMS.items()}
 MAX_EVENTS_PER_RUN = 20_000  # the rest is read by the next run
+# A document's UpdatedDateUTC is before its event's eventDateUtc; this covers clock drift too.
+EVENT_CLOCK_MARGIN = timedelta(minutes=5)
 
 Pages = Iterator[list[dict[str, Any]]]
 
@@ -68,6 +72,10 @@ class ChangeStream(Protocol):
 
     def pages_by_id(self, tenant: str, ids: list[str]) -> Pages:
         """The documents with these IDs, as many per call as Xero takes."""
+        ...
+
+    def changed_since(self, tenant: str, since: str) -> Pages:
+        """Every document updated since ``since`` (If-Modified-Since, largest pages)."""
         ...
 
     def settle_after(self, tenant: str, values: dict[str, Any]) -> None:
@@ -144,9 +152,34 @@ class ChangeFeed:
             len(events),
             len(ids),
         )
-        if ids:
+        if len(ids) > ID_LIST_CHUNK:
+            yield from self._since_oldest(stream, tenant, events, ids)
+        elif ids:
             yield from stream.pages_by_id(tenant, list(ids))
         stream.settle_after(tenant, {QUEUE_POSITION: events[-1].position})
+
+    def _since_oldest(
+        self, stream: ChangeStream, tenant: str, events: list[QueuedEvent], ids: dict[str, None]
+    ) -> Pages:
+        """More IDs than one call takes: one If-Modified-Since read from the oldest event
+        (less a margin for clocks) returns them 1,000 a call; any ID it did not return is then
+        read by ID. It may also return documents read before (rows are keyed: replaced)."""
+        dates = []
+        for event in events:
+            try:
+                dates.append(parse_datetime(event.event_date))
+            except ValueError:
+                continue
+        if not dates:
+            yield from stream.pages_by_id(tenant, list(ids))
+            return
+        seen: set[str] = set()
+        for page in stream.changed_since(tenant, format_utc(min(dates) - EVENT_CLOCK_MARGIN)):
+            seen.update(str(record.get(stream.key_field) or "").lower() for record in page)
+            yield page
+        rest = [i for i in ids if i not in seen]
+        if rest:
+            yield from stream.pages_by_id(tenant, rest)
 
     def _sweep(
         self,

@@ -464,6 +464,10 @@ class XeroStream(TenantStream):
         for query in queries:
             yield self._records(self.get_json(tenant, row.path, {**params, **query}))
 
+    def changed_since(self, tenant: str, since: str) -> Iterator[list[Record]]:
+        """Every document updated since ``since``: the ordinary If-Modified-Since read."""
+        return self._planned(tenant, PartitionStart(since))
+
     def _planned(self, tenant: str, start: PartitionStart) -> Iterator[list[Record]]:
         row = self.resource
         if row.paging is Paging.OFFSET:

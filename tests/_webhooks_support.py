@@ -203,3 +203,23 @@ def calls(stderr: str, tenant: str) -> int:
         if marker in line:
             return int(line.split(marker, 1)[1].split()[0])
     return 0
+
+
+def create_invoices(sb: Sandbox, tenant: str, count: int) -> list[str]:
+    """PUT ``count`` sales invoices, 50 a call (each is an INVOICE CREATE webhook); their IDs."""
+    headers = sb.headers(tenant)
+    api = f"{sb.url}/api.xro/2.0"
+    contact = httpx.get(f"{api}/Contacts", headers=headers, timeout=60).json()["Contacts"][0]
+    accounts = httpx.get(f"{api}/Accounts", headers=headers, timeout=60).json()["Accounts"]
+    code = next(a["Code"] for a in accounts if a.get("Type") == "REVENUE")
+    line = {"Description": "bench", "Quantity": 1, "UnitAmount": 10, "AccountCode": code}
+    invoice = {"Type": "ACCREC", "Contact": {"ContactID": contact["ContactID"]}}
+    ids: list[str] = []
+    for start in range(0, count, 50):
+        batch = [{**invoice, "LineItems": [line]} for _ in range(min(50, count - start))]
+        answer = httpx.put(
+            f"{api}/Invoices", headers=headers, json={"Invoices": batch}, timeout=120
+        )
+        assert answer.status_code == 200, answer.text
+        ids += [doc["InvoiceID"] for doc in answer.json()["Invoices"]]
+    return ids

@@ -16,6 +16,7 @@ from tests._tap_support import client_credentials_config, partition_bookmark, ru
 from tests._webhooks_support import (
     Receiver,
     calls,
+    create_invoices,
     deliveries_settled,
     draft_ids,
     sandbox_for,
@@ -218,3 +219,21 @@ def test_reference_data_and_polled_streams_wait_for_their_interval(
         tmp_path / "third", {**config, "reference_refresh_hours": 1e-9}, streams, state=second.state
     )
     assert len(third.records["tax_rates"]) == len(first.records["tax_rates"])
+
+
+def test_many_events_are_read_by_if_modified_since_in_one_call(tmp_path: Path) -> None:
+    with Receiver() as receiver, sandbox_for(receiver, scale=10) as sb:
+        assert wait_for_handshake(sb) == "passed"
+        tenant = sb.tenant_ids()[0]
+        config = client_credentials_config(sb, webhook_queue=receiver.queue)
+        first = run_tap(tmp_path / "first", config, ["invoices"])
+        created = create_invoices(sb, tenant, 120)  # 3 calls by ID (50 a call)
+        wait_for(lambda: deliveries_settled(sb) and sb.stats()["webhooks"]["events_queued"] >= 120)
+        second = run_tap(tmp_path / "second", config, ["invoices"], state=first.state)
+        assert set(created) <= _ids(second, "invoices")
+        assert calls(second.stderr, tenant) == 1
+        # The bookmark the sweep needs did not move.
+        assert (
+            partition_bookmark(second.state, "invoices", tenant)["replication_key_value"]
+            == (partition_bookmark(first.state, "invoices", tenant)["replication_key_value"])
+        )

@@ -82,6 +82,7 @@ class QueuedEvent:
     position: int
     category: str
     resource_id: str
+    event_date: str = ""
 
 
 @dataclass(frozen=True)
@@ -262,11 +263,11 @@ class EventQueue:
     ) -> list[QueuedEvent]:
         """Events of one tenant and category after position ``after``, oldest first."""
         rows = self._query(
-            "SELECT position, category, resource_id FROM xero_webhook_events "
+            "SELECT position, category, resource_id, event_date FROM xero_webhook_events "
             "WHERE tenant_id = ? AND category = ? AND position > ? ORDER BY position LIMIT ?",
             (tenant_id, category, after, limit),
         )
-        return [QueuedEvent(int(p), c, r) for p, c, r in rows]
+        return [QueuedEvent(int(p), c, r, d) for p, c, r, d in rows]
 
     def last_position(self) -> int:
         """The newest position in the whole queue (0 when empty)."""
