@@ -241,6 +241,61 @@ def _case_lines(report: dict[str, Any]) -> list[str]:
                     f"{_num(r['max_rss_mb'], 0)} | {_num(rate)} |"
                 )
         out.append("")
+    out += _webhook_lines(cases.get("events"))
+    return out
+
+
+def _webhook_lines(events: dict[str, Any] | None) -> list[str]:
+    """Section 6: event-driven calls per run and idle calls per day (issue 17's goals)."""
+    if not events:
+        return []
+    out = [
+        "### 6. Webhooks (one tenant; sandbox webhooks -> xero-webhooks -> tap-xero)",
+        "",
+        f"Measured {events.get('finished_utc', '?')}"
+        + (f" by `{events['command']}`" if events.get("command") else "")
+        + ".",
+        "",
+        "| changed invoices k | event run: calls | records | goal: 0 or ceil(k/50)+1 | verdict "
+        "| polling run: calls | records |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for k, row in events["event_calls_per_run"].items():
+        goal = row["goal_calls"]
+        out.append(
+            f"| {k} | {row['event_calls']} | {row['event_records']} | {goal} | "
+            f"{'met' if row['event_calls'] <= goal else '**missed**'} | "
+            f"{row['polling_calls']} | {row['polling_records']} |"
+        )
+    idle = events["idle"]
+    one = idle["calls_one_read"]
+    day = idle["idle_calls_per_day"]
+    out += [
+        "",
+        f"Idle day, {idle['streams']} streams (every Accounting stream selected by default, "
+        "and the reports), hourly runs, nothing changing. One read of each class, measured: "
+        f"everything polled {one['everything_polling']} calls; event streams with no events "
+        f"{one['event_streams_no_events']}, their daily sweep {one['event_streams_sweep']}; "
+        f"reference data ({len(idle['reference_streams'])} streams) {one['reference']}; the "
+        f"other {len(idle['polled_streams'])} streams {one['polled']}.",
+        "",
+        "| setup | `idle_calls_per_day` | goal <= 150 |",
+        "|---|---|---|",
+    ]
+    labels = {
+        "polling_only": "polling only (24 runs of everything)",
+        "webhooks_poll_every_run": "webhooks, reference_refresh_hours 24, poll_hours 0 (default)",
+        "webhooks_poll_hours_6": "webhooks, reference_refresh_hours 24, poll_hours 6",
+    }
+    for key, value in day.items():
+        verdict = "met" if value <= 150 else "**missed**"
+        out.append(f"| {labels.get(key, key)} | {value} | {verdict} |")
+    out += [
+        "",
+        "`event_freshness_p95_s` (write -> row in PostgreSQL with the Dagster sensor) is not "
+        "measured yet.",
+        "",
+    ]
     return out
 
 

@@ -24,7 +24,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-from . import cases, world
+from . import cases, events, world
 from .cases import Sizes
 from .report import write_markdown
 
@@ -68,7 +68,7 @@ SMOKE = Sizes(
     repeats=1,
 )
 
-CASES = ("calls", "cpu", "limits", "target", "memory")
+CASES = ("calls", "cpu", "limits", "target", "memory", "events")
 
 # results.json keys (issue 6) and where each comes from.
 HEADLINE_KEYS = (
@@ -81,6 +81,8 @@ HEADLINE_KEYS = (
     "target_limit_fraction",
     "target_records_per_s",
     "rss_ratio_1m_vs_100k",
+    "event_calls_per_run",
+    "idle_calls_per_day",
 )
 
 
@@ -154,6 +156,12 @@ def headline(results: dict[str, Any]) -> dict[str, Any]:
         "tap": memory.get("tap", {}).get("ratio", math.nan),
         "target": memory.get("target", {}).get("ratio", math.nan),
     }
+    webhooks = results.get("events", {})
+    out["event_calls_per_run"] = {
+        k: {"events": row["event_calls"], "polling": row["polling_calls"]}
+        for k, row in webhooks.get("event_calls_per_run", {}).items()
+    }
+    out["idle_calls_per_day"] = webhooks.get("idle_calls_per_day", {})
     # Supporting figures.
     out["target_lookups_per_record"] = target.get("target_lookups_per_record", math.nan)
     out["multi_tenant_speedup_reference"] = limits.get("reference", {}).get(
@@ -201,6 +209,7 @@ def run(
         "limits": cases.limits_case,
         "target": cases.target_case,
         "memory": cases.memory_case,
+        "events": events.events_case,
     }
     out_dir.mkdir(parents=True, exist_ok=True)
 

@@ -42,6 +42,10 @@ def test_bench_smoke_writes_every_figure(tmp_path: Path) -> None:
     assert results["ours_calls"] > 0
     assert results["peer_calls"] > 0
     assert results["errors"] == {}
+    for k, row in results["event_calls_per_run"].items():
+        assert isinstance(row["events"], int), k
+        assert isinstance(row["polling"], int), k
+    assert all(isinstance(v, int) for v in results["idle_calls_per_day"].values())
 
     markdown = (tmp_path / "RESULTS.md").read_text()
     assert "python -m bench.run --smoke" in markdown
