@@ -27,9 +27,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
-from xero_sandbox.apis.serving import ApiRequest, Record, json_answer, json_object, paged
+from xero_sandbox.apis.serving import ApiRequest, Record, WriteHandler, json_answer, paged, write
 from xero_sandbox.apis.table import API_PREFIXES
-from xero_sandbox.writes import idempotent
 
 __all__ = ["routes"]
 
@@ -350,15 +349,9 @@ def _save_asset_type(call: ApiRequest, body: Record | None) -> Response:
     return json_answer(kind)
 
 
-def _writer(
-    save: Callable[[ApiRequest, Record | None], Response],
-) -> Callable[[Request], Any]:
+def _writer(save: WriteHandler) -> Callable[[Request], Any]:
     async def route(request: Request) -> Response:
-        call = _call(request)
-        if call.refusal:
-            return call.refusal
-        raw = await request.body()
-        return idempotent(request, raw, lambda: save(call, json_object(raw)))
+        return await write(request, "assets", save)
 
     return route
 

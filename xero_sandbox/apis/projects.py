@@ -31,16 +31,16 @@ from starlette.routing import BaseRoute, Route
 from xero_sandbox.apis.serving import (
     ApiRequest,
     Record,
+    WriteHandler,
     json_answer,
-    json_object,
     no_content,
     paged,
     split_list,
     utc_text,
+    write,
 )
 from xero_sandbox.apis.table import API_PREFIXES
 from xero_sandbox.reads import not_found
-from xero_sandbox.writes import idempotent
 
 __all__ = ["routes"]
 
@@ -236,13 +236,8 @@ def _text(body: Record, name: str, problems: Problems, *, required: bool, most: 
         )
 
 
-def _write(request: Request, handle: Callable[[ApiRequest, Record | None], Response]) -> Response:
-    """Run one write: refusals first, then the handler under Idempotency-Key's rules."""
-    call = _call(request)
-    if call.refusal:
-        return call.refusal
-    raw = call.body
-    return idempotent(request, raw, lambda: handle(call, json_object(raw)))
+async def _write(request: Request, handle: WriteHandler) -> Response:
+    return await write(request, "projects", handle)
 
 
 def _project_fields(call: ApiRequest, body: Record) -> Problems:
@@ -350,27 +345,19 @@ def _patched_project(call: ApiRequest, body: Record | None, project_id: str) -> 
 
 async def post_projects(request: Request) -> Response:
     """POST /Projects: create a project."""
-    await _read(request)
-    return _write(request, _new_project)
+    return await _write(request, _new_project)
 
 
 async def put_project(request: Request) -> Response:
     """PUT /Projects/{projectId}: update a project (204)."""
-    await _read(request)
     project_id = request.path_params["project_id"]
-    return _write(request, lambda call, body: _changed_project(call, body, project_id))
+    return await _write(request, lambda call, body: _changed_project(call, body, project_id))
 
 
 async def patch_project(request: Request) -> Response:
     """PATCH /Projects/{projectId}: set its status (204)."""
-    await _read(request)
     project_id = request.path_params["project_id"]
-    return _write(request, lambda call, body: _patched_project(call, body, project_id))
-
-
-async def _read(request: Request) -> None:
-    """Read the body before the synchronous write (handlers must not await inside it)."""
-    request.state.body = await request.body()
+    return await _write(request, lambda call, body: _patched_project(call, body, project_id))
 
 
 def _task_fields(call: ApiRequest, project: Record, body: Record) -> Problems:
@@ -440,7 +427,7 @@ def _apply_time(entry: Record, body: Record) -> None:
         entry["description"] = body["description"]
 
 
-def _child_write(
+async def _child_write(
     request: Request,
     check: Callable[[ApiRequest, Record, Record], Problems],
     change: Callable[[ApiRequest, Record, Record | None, Record], Response],
@@ -468,7 +455,7 @@ def _child_write(
             return _bad_request(INVALID, problems)
         return change(call, project, record, body)
 
-    return _write(request, handle)
+    return await _write(request, handle)
 
 
 def _save_task(call: ApiRequest, project: Record, task: Record | None, body: Record) -> Response:
@@ -555,8 +542,7 @@ def _child_route(
     creates; ``PUT``/``DELETE`` on one record (its path parameter ``key``) update or delete."""
 
     async def route(request: Request) -> Response:
-        await _read(request)
-        return _child_write(request, check, change, name, key)
+        return await _child_write(request, check, change, name, key)
 
     return route
 

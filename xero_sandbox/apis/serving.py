@@ -26,6 +26,7 @@ from xero_sandbox.identity import problem_body
 from xero_sandbox.reads import JSON, error_response, not_found, tenant_of
 from xero_sandbox.regions import region_of
 from xero_sandbox.store import decode, encode
+from xero_sandbox.writes import idempotent
 
 __all__ = [
     "ApiRequest",
@@ -36,6 +37,7 @@ __all__ = [
     "paged",
     "split_list",
     "utc_text",
+    "write",
 ]
 
 Record = dict[str, Any]
@@ -78,6 +80,20 @@ def utc_text(raw: Any) -> str | None:
         return None
     moment = moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
     return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+WriteHandler = Callable[["ApiRequest", Record | None], Response]
+
+
+async def write(request: Request, api: str, handle: WriteHandler) -> Response:
+    """One write to an API: refused as any call of it would be, else its body read and
+    ``handle`` run (synchronously, with the body as a JSON object or None) under
+    ``Idempotency-Key``'s rules, as Accounting writes are."""
+    call = ApiRequest(request, api)
+    if call.refusal:
+        return call.refusal
+    raw = await request.body()
+    return idempotent(request, raw, lambda: handle(call, json_object(raw)))
 
 
 def split_list(raw: str) -> list[str]:
@@ -127,11 +143,6 @@ class ApiRequest:
     def record(self, name: str, key: str) -> Record | None:
         """One record by its key (case-insensitive, as GUIDs are), or None."""
         return self.ctx.store.get(self.tenant_id, stored_name(self.api, name), key.lower())
-
-    @property
-    def body(self) -> bytes:
-        """A write's body, read by the route before the (synchronous) write runs."""
-        return bytes(getattr(self.request.state, "body", b""))
 
     def save(self, name: str, record: Record) -> None:
         """Insert or replace one record of a collection."""
