@@ -124,7 +124,7 @@ def _content(snap: Snapshot, contacts: dict[str, str], users: dict[str, str]) ->
 @pytest.fixture(scope="module")
 def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
     tmp = tmp_path_factory.mktemp("projects")
-    with Sandbox(tenants=3, scale=20, overlap=8, **SANDBOX_FLAGS) as sb:
+    with Sandbox(tenants=4, scale=20, overlap=8, **SANDBOX_FLAGS) as sb:
         pool = OrgPool(sb)
         pool.token = str(sb.authorize(SCOPES)["access_token"])
         first, *others = sb.tenant_ids()
@@ -269,3 +269,28 @@ def test_references_the_target_lacks_are_rejected_with_the_reason(
     assert dry.rejects == [], dry.rejects[:2]
     assert any(a["action"] == "would_create" for a in dry.audit if a["stream"] == "project_time")
     assert _snapshot(target) == before
+
+
+def test_write_modes(world: World, tmp_path: Path) -> None:
+    """update_only creates nothing (each record that matches nothing is rejected, saying so);
+    create_only creates, and on a second run leaves every match untouched (``exists``)."""
+    target = Org(world.pool.sandbox, world.pool.sandbox.tenant_ids()[3], world.pool.token)
+    before = _snapshot(target)
+    update_only = run_target(
+        _config(target, tmp_path, write_mode="update_only"), tmp_path, world.singer
+    )
+    assert update_only.returncode == 0, update_only.stderr[-3000:]
+    refused = [r for r in update_only.rejects if r["stream"] == "projects"]
+    assert refused
+    assert all("update_only" in " ".join(r["reasons"]) for r in refused)
+    assert _snapshot(target) == before
+
+    first = run_target(_config(target, tmp_path, write_mode="create_only"), tmp_path, world.singer)
+    assert first.returncode == 0, first.stderr[-3000:]
+    assert first.rejects == [], first.rejects[:3]
+    created = _snapshot(target)
+    assert len(created) > len(before)
+    second = run_target(_config(target, tmp_path, write_mode="create_only"), tmp_path, world.singer)
+    assert second.returncode == 0, second.stderr[-3000:]
+    assert {a["action"] for a in second.audit if a["stream"] != "contacts"} == {"exists"}
+    assert _snapshot(target) == created
