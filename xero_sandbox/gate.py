@@ -1,7 +1,9 @@
 """The gate before the APIs: JSON only, auth, tenant, scopes, faults, limits, latency.
 
 ``Gate(app, ctx)`` is ASGI middleware. For ``/api.xro/2.0/...`` and the other APIs' base paths
-(``/projects.xro/2.0``, ``/assets.xro/1.0``: scope ``<api>`` or ``<api>.read``) it, in order:
+(``/projects.xro/2.0``, ``/assets.xro/1.0``: scope ``<api>`` or ``<api>.read``;
+``/payroll.xro/1.0``: ``payroll.employees``, ``.settings``, ``.payruns``, ``.payslip`` or
+``.timesheets`` by endpoint, or their ``.read``) it, in order:
 
 1. refuses a request whose ``Accept`` does not name ``application/json`` (406, see below);
 2. checks the Bearer token (401 ``AuthenticationUnsuccessful`` or ``TokenExpired``);
@@ -28,7 +30,7 @@ from starlette.datastructures import Headers, MutableHeaders
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from xero_sandbox.apis.table import API_PREFIXES
+from xero_sandbox.apis.table import API_PREFIXES, API_SCOPES
 from xero_sandbox.faults import OUTAGE_MESSAGE, Faults
 from xero_sandbox.identity import (
     AuthFailure,
@@ -100,11 +102,11 @@ def _families(segments: list[str]) -> tuple[str, ...] | None:
     return _ENDPOINT_SCOPES.get(head)
 
 
-# Base path (lower case) of every API behind the gate -> the scope family of the whole API
-# (None: Accounting, whose families depend on the endpoint).
-_PREFIX_FAMILIES: dict[str, str | None] = {
+# Base path (lower case) of every API behind the gate -> the scope family of each first path
+# segment ("" for all of them; None: Accounting, whose families are in the tables above).
+_PREFIX_FAMILIES: dict[str, dict[str, str] | None] = {
     API_PREFIX.lower(): None,
-    **{prefix.lower(): api for api, prefix in API_PREFIXES.items()},
+    **{prefix.lower(): API_SCOPES[api] for api, prefix in API_PREFIXES.items()},
 }
 
 
@@ -124,8 +126,15 @@ def scope_allows(
     Accounting paths the table does not know are allowed, so the API itself can answer (e.g.
     with a 404).
     """
-    family = _PREFIX_FAMILIES.get(prefix.lower())
-    families = (family,) if family else _families([part for part in api_path.split("/") if part])
+    by_segment = _PREFIX_FAMILIES.get(prefix.lower())
+    segments = [part for part in api_path.split("/") if part]
+    families: tuple[str, ...] | None
+    if by_segment is None:
+        families = _families(segments)
+    else:
+        head = segments[0].lower() if segments else ""
+        family = by_segment.get(head) or by_segment.get("")
+        families = (family,) if family else None
     if families is None:
         return True
     granted = set(scopes)

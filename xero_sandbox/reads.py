@@ -43,6 +43,7 @@ __all__ = [
     "not_found",
     "parse_if_modified_since",
     "routes",
+    "serve_collection",
     "tenant_of",
 ]
 
@@ -504,11 +505,18 @@ async def get_collection(request: Request) -> Response:
     spec = spec_for(request.path_params["resource"])
     if spec is None:
         return not_found()
-    ctx, tenant = _context(request)
+    _, tenant = _context(request)
     if tenant is None:
         return _forbidden()
+    return await serve_collection(request, spec, tenant)
+
+
+async def serve_collection(request: Request, spec: ResourceSpec, tenant: str) -> Response:
+    """One collection GET of ``spec`` for ``tenant`` (Accounting's, or another API's that is
+    served the Accounting way: Payroll AU)."""
     # A worker thread with its own read connection: a long scan does not hold up the event
     # loop (other requests), and WAL lets it read while a write is under way.
+    ctx: SandboxContext = request.app.state.ctx
     response, served = await run_in_threadpool(_collection, ctx, spec, request, tenant)
     _served(request, served)
     return response

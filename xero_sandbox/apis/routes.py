@@ -4,8 +4,13 @@ from __future__ import annotations
 
 from starlette.routing import BaseRoute
 
-from xero_sandbox.apis import assets, attachments, projects
+from xero_sandbox.apis import assets, attachments, payroll_au, projects
 
 __all__ = ["routes"]
 
-routes: list[BaseRoute] = [*projects.routes, *assets.routes, *attachments.routes]
+routes: list[BaseRoute] = [
+    *projects.routes,
+    *assets.routes,
+    *attachments.routes,
+    *payroll_au.routes,
+]

@@ -20,8 +20,10 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
+from xero_sandbox.apis.payroll_seed import seed_payroll_au
 from xero_sandbox.apis.table import stored_name
 from xero_sandbox.catalog import spec_for
+from xero_sandbox.regions import region_of
 from xero_sandbox.store import Store, Tenant, decode
 
 __all__ = ["LAST_DEPRECIATION", "seed_other_apis"]
@@ -78,6 +80,8 @@ def seed_other_apis(store: Store, tenant: Tenant, seed_text: str, scale: int) ->
         _projects(store, tenant.tenant_id, gen, scale)
         _assets(store, tenant.tenant_id, gen, scale)
         _attachments(store, tenant.tenant_id, gen, scale)
+        if region_of(store, tenant.tenant_id) == "AU":
+            seed_payroll_au(store, tenant.tenant_id, random.Random(f"{seed_text}:payroll"), scale)
 
 
 def _projects(store: Store, tid: str, gen: _Gen, scale: int) -> None:

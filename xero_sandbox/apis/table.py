@@ -10,10 +10,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from xero_sandbox.catalog import Paging, ResourceSpec
+
 __all__ = [
     "API_PREFIXES",
+    "API_SCOPES",
     "ATTACHMENT_PARENTS",
     "COLLECTIONS",
+    "PAYROLL_AU",
     "Collection",
     "collection_for",
     "stored_name",
@@ -53,7 +57,55 @@ class Collection:
 API_PREFIXES: dict[str, str] = {
     "projects": "/projects.xro/2.0",
     "assets": "/assets.xro/1.0",
+    "payroll-au": "/payroll.xro/1.0",
 }
+# API name -> the scope family of each first path segment (lower case; "" for every segment).
+API_SCOPES: dict[str, dict[str, str]] = {
+    "projects": {"": "projects"},
+    "assets": {"": "assets"},
+    "payroll-au": {
+        "employees": "payroll.employees",
+        "leaveapplications": "payroll.employees",
+        "payitems": "payroll.settings",
+        "payrollcalendars": "payroll.settings",
+        "settings": "payroll.settings",
+        "superfunds": "payroll.settings",
+        "superfundproducts": "payroll.settings",
+        "payruns": "payroll.payruns",
+        "payslip": "payroll.payslip",
+        "timesheets": "payroll.timesheets",
+    },
+}
+
+
+def _payroll_au(name: str, envelope: str, key: str, *, ims: bool = True) -> ResourceSpec:
+    """A Payroll AU collection: Accounting's conventions (PascalCase, /Date()/ dates, plural
+    envelopes, If-Modified-Since, where, order, `page` of 100), so the Accounting read side
+    serves it; stored as ``payroll-au/<Name>``."""
+    return ResourceSpec(
+        stored_name("payroll-au", name),
+        envelope,
+        key,
+        ims_field="UpdatedDateUTC" if ims else None,
+        paging=Paging.PAGE_FIXED if ims else Paging.NONE,
+        where=ims,
+        order=ims,
+        status_field=None,
+    )
+
+
+PAYROLL_AU: tuple[ResourceSpec, ...] = (
+    _payroll_au("Employees", "Employees", "EmployeeID"),
+    _payroll_au("LeaveApplications", "LeaveApplications", "LeaveApplicationID"),
+    _payroll_au("PayrollCalendars", "PayrollCalendars", "PayrollCalendarID"),
+    _payroll_au("PayRuns", "PayRuns", "PayRunID"),
+    _payroll_au("Superfunds", "SuperFunds", "SuperFundID"),
+    _payroll_au("Timesheets", "Timesheets", "TimesheetID"),
+    _payroll_au("Payslips", "Payslip", "PayslipID", ims=False),
+    # One object per tenant each, kept under a fixed key.
+    _payroll_au("PayItems", "PayItems", "Key", ims=False),
+    _payroll_au("Settings", "Settings", "Key", ims=False),
+)
 
 COLLECTIONS: tuple[Collection, ...] = (
     Collection("projects", "Projects", "projectId", status_field="status"),
@@ -82,9 +134,10 @@ ATTACHMENT_PARENTS = (
     "RepeatingInvoices",
 )
 
-_BY_STORED = {c.stored: c for c in COLLECTIONS}
+_BY_STORED: dict[str, Collection | ResourceSpec] = {c.stored: c for c in COLLECTIONS}
+_BY_STORED.update({spec.name: spec for spec in PAYROLL_AU})
 
 
-def collection_for(stored: str) -> Collection | None:
+def collection_for(stored: str) -> Collection | ResourceSpec | None:
     """The collection stored under ``stored``, or None."""
     return _BY_STORED.get(stored)

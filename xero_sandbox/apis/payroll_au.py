@@ -1,0 +1,149 @@
+"""Payroll AU (``payroll.xro/1.0``): employees, leave, pay items, calendars, pay runs, payslips,
+settings, super funds and timesheets, for Australian organisations.
+
+Payroll AU follows the Accounting API's conventions (PascalCase fields, ``/Date(ms+0000)/``
+dates, plural envelopes, If-Modified-Since, ``where``, ``order``, ``page`` of 100), so its
+collections (``/Employees``, ``/LeaveApplications`` and ``/LeaveApplications/v2``,
+``/PayrollCalendars``, ``/PayRuns``, ``/Superfunds``, ``/Timesheets``) are served by the Accounting
+read side over their stored records. Single records: ``/{Collection}/{ID}`` in the plural
+envelope; ``/Payslip/{ID}`` as ``{"Payslip": {...}}``, ``/Timesheets/{ID}`` as
+``{"Timesheet": {...}}``; ``/PayItems`` and ``/Settings`` one object each; ``/SuperfundProducts``
+filtered by ``ABN`` or ``USI``. An organisation outside Australia (or without a payroll
+subscription: the empty tenants) answers 403 ``AuthenticationUnsuccessful``.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import BaseRoute, Route
+
+from xero_sandbox.apis.serving import ApiRequest, json_answer
+from xero_sandbox.apis.table import API_PREFIXES, PAYROLL_AU, stored_name
+from xero_sandbox.catalog import ResourceSpec
+from xero_sandbox.reads import PROVIDER, envelope, not_found, serve_collection
+from xero_sandbox.store import encode
+
+__all__ = ["SUPERFUND_PRODUCTS", "routes"]
+
+PREFIX = API_PREFIXES["payroll-au"]
+REGIONS = ("AU",)
+_SPECS = {spec.name.split("/", 1)[1].lower(): spec for spec in PAYROLL_AU}
+# A few APRA-regulated funds' products, as GET /SuperfundProducts lists them (by ABN or USI).
+SUPERFUND_PRODUCTS: tuple[dict[str, str], ...] = (
+    {"ABN": "65714394898", "USI": "STA0100AU", "SPIN": "", "ProductName": "Australian Super"},
+    {"ABN": "76641658449", "USI": "HOS0100AU", "SPIN": "", "ProductName": "HESTA"},
+    {"ABN": "88010720840", "USI": "UNI0100AU", "SPIN": "", "ProductName": "UniSuper"},
+)
+
+
+def _call(request: Request) -> ApiRequest:
+    return ApiRequest(request, "payroll-au", REGIONS)
+
+
+def _object(key: str, value: Any) -> Response:
+    """Xero's envelope around one object (``{"Payslip": {...}}``)."""
+    now = int(datetime.now(UTC).timestamp() * 1000)
+    return json_answer(
+        {
+            "Id": str(uuid.uuid4()),
+            "Status": "OK",
+            "ProviderName": PROVIDER,
+            "DateTimeUTC": f"/Date({now})/",
+            key: value,
+        }
+    )
+
+
+def _collection(name: str) -> Any:
+    spec = _SPECS[name.lower()]
+
+    async def handler(request: Request) -> Response:
+        call = _call(request)
+        return call.refusal or await serve_collection(request, spec, call.tenant_id)
+
+    return handler
+
+
+def _one(name: str, param: str, single_key: str | None = None) -> Any:
+    spec: ResourceSpec = _SPECS[name.lower()]
+
+    async def handler(request: Request) -> Response:
+        call = _call(request)
+        if call.refusal:
+            return call.refusal
+        record = call.ctx.store.get(call.tenant_id, spec.name, request.path_params[param])
+        if record is None:
+            return not_found()
+        call.served(1)
+        if single_key:
+            return _object(single_key, record)
+        return envelope(spec.envelope, encode(record))
+
+    return handler
+
+
+def _settings_object(name: str) -> Any:
+    async def handler(request: Request) -> Response:
+        call = _call(request)
+        if call.refusal:
+            return call.refusal
+        found = call.ctx.store.get(call.tenant_id, stored_name("payroll-au", name), name)
+        if found is None:
+            return not_found()
+        call.served(1)
+        return _object(name, {k: v for k, v in found.items() if k != "Key"})
+
+    return handler
+
+
+async def get_superfund_products(request: Request) -> Response:
+    """GET /SuperfundProducts?ABN=...|USI=..."""
+    call = _call(request)
+    if call.refusal:
+        return call.refusal
+    abn, usi = call.query.get("abn", "").strip(), call.query.get("usi", "").strip().upper()
+    found = [
+        p
+        for p in SUPERFUND_PRODUCTS
+        if (not abn or p["ABN"] == abn) and (not usi or p["USI"] == usi)
+    ]
+    call.served(len(found))
+    return _object("SuperFundProducts", found)
+
+
+routes: list[BaseRoute] = [
+    Route(PREFIX + "/Employees", _collection("Employees"), methods=["GET"]),
+    Route(PREFIX + "/Employees/{ident}", _one("Employees", "ident"), methods=["GET"]),
+    Route(PREFIX + "/LeaveApplications", _collection("LeaveApplications"), methods=["GET"]),
+    Route(PREFIX + "/LeaveApplications/v2", _collection("LeaveApplications"), methods=["GET"]),
+    Route(
+        PREFIX + "/LeaveApplications/{ident}",
+        _one("LeaveApplications", "ident"),
+        methods=["GET"],
+    ),
+    Route(PREFIX + "/PayItems", _settings_object("PayItems"), methods=["GET"]),
+    Route(PREFIX + "/PayrollCalendars", _collection("PayrollCalendars"), methods=["GET"]),
+    Route(
+        PREFIX + "/PayrollCalendars/{ident}",
+        _one("PayrollCalendars", "ident"),
+        methods=["GET"],
+    ),
+    Route(PREFIX + "/PayRuns", _collection("PayRuns"), methods=["GET"]),
+    Route(PREFIX + "/PayRuns/{ident}", _one("PayRuns", "ident"), methods=["GET"]),
+    Route(PREFIX + "/Payslip/{ident}", _one("Payslips", "ident", "Payslip"), methods=["GET"]),
+    Route(PREFIX + "/Settings", _settings_object("Settings"), methods=["GET"]),
+    Route(PREFIX + "/Superfunds", _collection("Superfunds"), methods=["GET"]),
+    Route(PREFIX + "/Superfunds/{ident}", _one("Superfunds", "ident"), methods=["GET"]),
+    Route(PREFIX + "/SuperfundProducts", get_superfund_products, methods=["GET"]),
+    Route(PREFIX + "/Timesheets", _collection("Timesheets"), methods=["GET"]),
+    Route(
+        PREFIX + "/Timesheets/{ident}",
+        _one("Timesheets", "ident", "Timesheet"),
+        methods=["GET"],
+    ),
+]
