@@ -118,14 +118,21 @@ class Converter:
             items_ref = content.get("items", content)
         else:
             envelope = self.components[self.ref_name(content["$ref"])]
-            items_ref = envelope["properties"][resource.envelope]["items"]
+            listed = envelope["properties"][resource.envelope]
+            items_ref = listed.get("items", listed)  # a list, or one object (PayItems)
         record = self.convert(items_ref, 0, ())
+        if resource.nested:  # the records are a list inside each element (a pay run's payslips)
+            record = record["properties"][resource.nested]["items"]
+        if resource.parent and resource.parent[1] not in record["properties"]:
+            record["properties"][resource.parent[1]] = {"type": ["string", "null"]}
         props: Schema = {"TenantID": {"type": "string"}}
         props.update(record["properties"])
         for name in HELPER_STRINGS:
             if name in props:
                 props.setdefault(f"{name}String", {"type": ["string", "null"]})
-        for name in KNOWN_EXTRAS.get(self.ref_name(items_ref["$ref"]), ()):
+        for name in KNOWN_EXTRAS.get(
+            self.ref_name(items_ref.get("$ref", "#/components/schemas/")), ()
+        ):
             props.setdefault(name, {"type": ["number", "null"]})
         return {"type": "object", "properties": props}
 

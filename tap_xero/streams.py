@@ -608,21 +608,31 @@ class XeroStream(TenantStream):
             if record.get(field)
         ]
         for parent_id in ids:
-            for page in self._paged_full_table(tenant, row, row.request_path(**{field: parent_id})):
+            path = row.request_path(**{field: parent_id})
+            if row.paging is Paging.NONE:
+                pages: Iterator[list[Record]] = iter(
+                    [self._records(self.get_body(tenant, path, self._base_params()))]
+                )
+            else:
+                pages = self._paged_full_table(tenant, row, path)
+            for page in pages:
+                for record in page:
+                    record.setdefault(field, parent_id)
                 if page:
                     yield page
 
 
 def _listed(row: Resource, body: Any) -> list[Record]:
     """The records of one answer: under the row's envelope key, or the answer itself (a list,
-    or a single settings object)."""
+    or a single settings object), and inside each element's ``nested`` list if the row says."""
     if row.envelope:
         body = body.get(row.envelope) if isinstance(body, dict) else None
-        records = body or []
-    else:
-        records = body if isinstance(body, list) else [body] if isinstance(body, dict) else None
+        body = body if body is not None else []
+    records = body if isinstance(body, list) else [body] if isinstance(body, dict) else None
     if not isinstance(records, list):
         raise TypeError(f"{row.path}: the answer holds no list of records")
+    if row.nested:
+        records = [item for element in records for item in element.get(row.nested) or ()]
     return records
 
 

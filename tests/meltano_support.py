@@ -242,6 +242,7 @@ def expected_rows(
         if r.api is not ACCOUNTING
     }
     stream_of["accounting/Attachments"] = "attachments"
+    stream_of["payroll-au/Payslips"] = "payroll_payslips"  # read per pay run
     expected: dict[str, dict[str, int]] = {}
     for tenant, per_resource in counts.items():
         for name, rows in per_resource.items():

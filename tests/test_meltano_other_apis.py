@@ -1,6 +1,7 @@
-"""`meltano run tap-xero target-duckdb` with the Projects, Fixed Assets and attachments streams
-selected, against a sandbox of two regions and an organisation without those APIs: every row
-loaded, per tenant, as the sandbox holds it; attachment files saved and verified."""
+"""`meltano run tap-xero target-duckdb` with the Projects, Fixed Assets, Payroll AU and
+attachments streams selected, against a sandbox of two regions (AU, UK) and an organisation
+without those APIs: every row loaded, per tenant, as the sandbox holds it (Payroll AU for the
+Australian one only); attachment files saved and verified."""
 
 from __future__ import annotations
 
@@ -29,7 +30,10 @@ def sandbox() -> Iterator[Sandbox]:
 
 
 def test_other_apis_load_into_duckdb(sandbox: Sandbox, tmp_path: Path) -> None:
-    tokens = sandbox.authorize(f"{ALL_SCOPES} projects.read assets.read")
+    tokens = sandbox.authorize(
+        f"{ALL_SCOPES} projects.read assets.read payroll.employees.read payroll.payruns.read "
+        "payroll.settings.read payroll.timesheets.read"
+    )
     files = tmp_path / "attachments"
     project = new_project(
         tmp_path / "project",

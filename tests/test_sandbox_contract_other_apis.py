@@ -1,5 +1,6 @@
-"""Contract tests for the Projects and Fixed Assets APIs: every GET of their official specs
-(``openapi/xero-projects.json``, ``openapi/xero_assets.json``), every paging mode, filter and
+"""Contract tests for the Projects, Fixed Assets and Payroll AU APIs: every GET of their official
+specs (``openapi/xero-projects.json``, ``openapi/xero_assets.json``,
+``openapi/xero-payroll-au.json``), every paging mode, filter and
 error the spec describes, answered by the sandbox and validated with openapi-core; and every
 request tap-xero sends to them, validated against the same specs.
 
@@ -33,8 +34,15 @@ from tests._openapi import UNCHECKED, spec_document
 from xero_api.resources import ACCOUNTING, RESOURCES
 from xero_sandbox.launcher import ALL_SCOPES, Sandbox
 
-SCOPES = f"{ALL_SCOPES} projects.read assets.read"
-SPECS = {"/projects.xro/2.0": "xero-projects", "/assets.xro/1.0": "xero_assets"}
+SCOPES = (
+    f"{ALL_SCOPES} projects.read assets.read payroll.employees.read payroll.payruns.read "
+    "payroll.payslip.read payroll.settings.read payroll.timesheets.read"
+)
+SPECS = {
+    "/projects.xro/2.0": "xero-projects",
+    "/assets.xro/1.0": "xero_assets",
+    "/payroll.xro/1.0": "xero-payroll-au",
+}
 
 
 def _ref_siblings_ignored(node: Any) -> Any:
@@ -58,7 +66,7 @@ def _spec(name: str) -> OpenAPI:
 
 @pytest.fixture(scope="module")
 def sb() -> Iterator[Sandbox]:
-    with Sandbox(tenants=1, empty_tenants=1, scale=60, seed=17, **RELAXED) as running:
+    with Sandbox(tenants=1, empty_tenants=1, scale=60, seed=17, regions="AU", **RELAXED) as running:
         running._tokens = running.authorize(SCOPES)  # headers() carries these scopes
         yield running
 
@@ -107,7 +115,36 @@ def _concrete_paths(sb: Sandbox) -> dict[tuple[str, str], str]:
     task = _ok(sb, f"{base}/Tasks")["items"][0]["taskId"]
     entry = _ok(sb, f"{base}/Time")["items"][0]["timeEntryId"]
     asset = _ok(sb, "/assets.xro/1.0/Assets", {"status": "REGISTERED"})["items"][0]["assetId"]
+    payroll = "/payroll.xro/1.0"
+    employee = _ok(sb, f"{payroll}/Employees")["Employees"][0]["EmployeeID"]
+    leave = _ok(sb, f"{payroll}/LeaveApplications")["LeaveApplications"][0]
+    calendar = _ok(sb, f"{payroll}/PayrollCalendars")["PayrollCalendars"][0]
+    pay_run = _ok(sb, f"{payroll}/PayRuns")["PayRuns"][0]
+    fund = _ok(sb, f"{payroll}/Superfunds")["SuperFunds"][0]["SuperFundID"]
+    sheet = _ok(sb, f"{payroll}/Timesheets")["Timesheets"][0]["TimesheetID"]
+    au = "xero-payroll-au"
     return {
+        (au, "/Employees"): f"{payroll}/Employees",
+        (au, "/Employees/{EmployeeID}"): f"{payroll}/Employees/{employee}",
+        (au, "/LeaveApplications"): f"{payroll}/LeaveApplications",
+        (au, "/LeaveApplications/v2"): f"{payroll}/LeaveApplications/v2",
+        (au, "/LeaveApplications/{LeaveApplicationID}"): (
+            f"{payroll}/LeaveApplications/{leave['LeaveApplicationID']}"
+        ),
+        (au, "/PayItems"): f"{payroll}/PayItems",
+        (au, "/PayrollCalendars"): f"{payroll}/PayrollCalendars",
+        (au, "/PayrollCalendars/{PayrollCalendarID}"): (
+            f"{payroll}/PayrollCalendars/{calendar['PayrollCalendarID']}"
+        ),
+        (au, "/PayRuns"): f"{payroll}/PayRuns?page=1",
+        (au, "/PayRuns/{PayRunID}"): f"{payroll}/PayRuns/{pay_run['PayRunID']}",
+        (au, "/Payslip/{PayslipID}"): f"{payroll}/Payslip/{pay_run['Payslips'][0]['PayslipID']}",
+        (au, "/Settings"): f"{payroll}/Settings",
+        (au, "/Superfunds"): f"{payroll}/Superfunds",
+        (au, "/Superfunds/{SuperFundID}"): f"{payroll}/Superfunds/{fund}",
+        (au, "/SuperfundProducts"): f"{payroll}/SuperfundProducts?USI=STA0100AU",
+        (au, "/Timesheets"): f"{payroll}/Timesheets?page=1",
+        (au, "/Timesheets/{TimesheetID}"): f"{payroll}/Timesheets/{sheet}",
         ("xero-projects", "/Projects"): "/projects.xro/2.0/Projects",
         ("xero-projects", "/Projects/{projectId}"): base,
         ("xero-projects", "/ProjectsUsers"): "/projects.xro/2.0/ProjectsUsers",
@@ -122,7 +159,7 @@ def _concrete_paths(sb: Sandbox) -> dict[tuple[str, str], str]:
     }
 
 
-def test_every_get_of_both_specs_is_served_as_specified(sb: Sandbox) -> None:
+def test_every_get_of_the_specs_is_served_as_specified(sb: Sandbox) -> None:
     concrete = _concrete_paths(sb)
     in_specs = {
         (name, path)
@@ -153,6 +190,11 @@ def test_every_get_of_both_specs_is_served_as_specified(sb: Sandbox) -> None:
             {"status": "REGISTERED", "orderBy": "AssetName", "sortDirection": "desc"},
         ),
         ("/assets.xro/1.0/Assets", {"status": "REGISTERED", "filterBy": "desk"}),
+        ("/payroll.xro/1.0/Employees", {"page": "1", "where": 'Status=="ACTIVE"'}),
+        ("/payroll.xro/1.0/Employees", {"order": "LastName DESC"}),
+        ("/payroll.xro/1.0/PayRuns", {"page": "2"}),
+        ("/payroll.xro/1.0/Timesheets", {"page": "1", "order": "UpdatedDateUTC ASC"}),
+        ("/payroll.xro/1.0/LeaveApplications/v2", {"page": "1"}),
     ],
 )
 def test_paging_and_filters_answer_as_specified(

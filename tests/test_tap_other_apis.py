@@ -1,6 +1,7 @@
 """tap-xero on the Projects and Fixed Assets APIs of a 4-region sandbox: every record exactly
 once with keys unique across tenants, child collections read per parent, one call per page and
-parent, an organisation without the API skipped with one log line, and opt-in selection."""
+parent, an organisation without the API skipped with one log line, and opt-in selection; and
+Payroll AU, read for the Australian organisation only, incrementally."""
 
 from __future__ import annotations
 
@@ -18,12 +19,16 @@ import pytest
 from _tap_support import RELAXED, START_DATE, TapRun, plain, run_tap
 
 from tap_xero.tap import TapXero
-from xero_api.resources import ACCOUNTING, RESOURCES
+from xero_api.resources import RESOURCES
 from xero_api.schema_files import load_schema
 from xero_sandbox.launcher import ALL_SCOPES, Sandbox
 
-OTHER_STREAMS = [r.stream for r in RESOURCES if r.api is not ACCOUNTING]
-SCOPES = f"{ALL_SCOPES} projects.read assets.read"
+OTHER_STREAMS = [r.stream for r in RESOURCES if r.api.name in ("projects", "assets")]
+PAYROLL_STREAMS = [r.stream for r in RESOURCES if r.api.name == "payroll-au"]
+PAYROLL_SCOPES = (
+    "payroll.employees.read payroll.payruns.read payroll.settings.read payroll.timesheets.read"
+)
+SCOPES = f"{ALL_SCOPES} projects.read assets.read {PAYROLL_SCOPES}"
 SCALE = 60
 
 
@@ -173,3 +178,68 @@ def test_other_apis_are_opt_in_and_need_their_scope(sandbox: Sandbox, tmp_path: 
     refused = run_tap(tmp_path, config, ["projects"], check=False)
     assert refused.returncode == 1
     assert "projects.read" in refused.stderr
+
+
+def _payroll(sb: Sandbox, tenant: str, path: str, **params: str) -> Any:
+    token = sb.authorize(SCOPES)["access_token"]
+    headers = {
+        "Accept": "application/json",
+        "Authorization": f"Bearer {token}",
+        "xero-tenant-id": tenant,
+    }
+    answer = httpx.get(
+        f"{sb.url}/payroll.xro/1.0/{path}", params=params, headers=headers, timeout=30
+    )
+    assert answer.status_code == 200, answer.text
+    return json.loads(answer.text, parse_float=Decimal)
+
+
+def test_payroll_au_is_read_for_australian_organisations_only(
+    sandbox: Sandbox, tmp_path: Path
+) -> None:
+    config = _config(sandbox, tmp_path)
+    first = run_tap(tmp_path / "first", config, PAYROLL_STREAMS)
+    tenants = {t["tenantId"]: t for t in sandbox.tenants()}
+    australian = sandbox.tenant_ids()[1]  # regions NZ,AU,UK,US: the second tenant
+    assert tenants[australian]["tenantName"].startswith("Demo Company (AU)")
+    pay_runs = _payroll(sandbox, australian, "PayRuns")["PayRuns"]
+    served = {
+        "payroll_employees": _payroll(sandbox, australian, "Employees")["Employees"],
+        "payroll_pay_runs": pay_runs,
+        "payroll_timesheets": _payroll(sandbox, australian, "Timesheets")["Timesheets"],
+        "payroll_superfunds": _payroll(sandbox, australian, "Superfunds")["SuperFunds"],
+    }
+    keys = {
+        "payroll_employees": "EmployeeID",
+        "payroll_pay_runs": "PayRunID",
+        "payroll_timesheets": "TimesheetID",
+        "payroll_superfunds": "SuperFundID",
+    }
+    for stream, records in served.items():
+        got = [r[keys[stream]] for r in first.records[stream]]
+        assert sorted(got) == sorted(r[keys[stream]] for r in records), stream
+    payslips = first.records["payroll_payslips"]
+    assert len(payslips) == sum(len(run["Payslips"]) for run in pay_runs)
+    assert {p["PayRunID"] for p in payslips} == {run["PayRunID"] for run in pay_runs}
+    assert len(first.records["payroll_pay_items"]) == 1
+    assert first.records["payroll_settings"][0]["DaysInPayrollYear"] == 364
+    for stream in PAYROLL_STREAMS:
+        assert {r["TenantID"] for r in first.records[stream]} == {australian}, stream
+        validator = jsonschema.Draft202012Validator(load_schema(stream))
+        for record in first.records[stream]:
+            assert not list(validator.iter_errors(plain(record))), stream
+            assert "/Date(" not in str(record), stream
+        for tenant in tenants:
+            if tenant == australian:
+                continue
+            lines = [
+                line
+                for line in first.stderr.splitlines()
+                if f"Skipping {stream} for tenant {tenant}" in line
+            ]
+            assert len(lines) == 1, (stream, tenant, lines)
+    # Incremental: a second run from the first's state emits nothing new for the
+    # If-Modified-Since streams (the records of the bookmark's second are skipped by ID).
+    again = run_tap(tmp_path / "again", config, PAYROLL_STREAMS, state=first.state)
+    for stream in ("payroll_employees", "payroll_pay_runs", "payroll_timesheets"):
+        assert again.records.get(stream, []) == [], stream

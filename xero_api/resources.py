@@ -50,7 +50,10 @@ class Api:
 ACCOUNTING = Api("accounting", "Accounting", "/api.xro/2.0", "xero_accounting.json")
 PROJECTS = Api("projects", "Projects", "/projects.xro/2.0", "xero-projects.json", optional=True)
 ASSETS = Api("assets", "Fixed Assets", "/assets.xro/1.0", "xero_assets.json", optional=True)
-APIS: tuple[Api, ...] = (ACCOUNTING, PROJECTS, ASSETS)
+PAYROLL_AU = Api(
+    "payroll-au", "Payroll AU", "/payroll.xro/1.0", "xero-payroll-au.json", ("AU",), True
+)
+APIS: tuple[Api, ...] = (ACCOUNTING, PROJECTS, ASSETS, PAYROLL_AU)
 
 
 class Paging(Enum):
@@ -139,7 +142,9 @@ class Resource:
     answer; empty when the answer is the list itself, or a single settings object (then
     ``primary_key`` is empty too: one record per tenant). A child collection names its
     ``parent``: the parent's stream and the field of a parent record that fills the ``{field}``
-    placeholder of ``path``; it is read once per parent record. ``each`` names a parameter the
+    placeholder of ``path``; it is read once per parent record, and its records carry that
+    field. ``nested`` names a list inside each answered element that holds the records (a pay
+    run's ``Payslips``). ``each`` names a parameter the
     API requires one value of per call (Assets by ``status``): the collection is read once per
     value. ``max_page_size`` is the API's largest ``pageSize``.
     """
@@ -160,6 +165,7 @@ class Resource:
     max_page_size: int = 1000
     parent: tuple[str, str] | None = None
     each: tuple[str, tuple[str, ...]] | None = None
+    nested: str | None = None
 
     @property
     def replication(self) -> Replication:
@@ -500,6 +506,47 @@ RESOURCES: tuple[Resource, ...] = (
                                     ("accumulatedDepreciationAccountId", "accounts", "AccountID"))),
     ),
     Resource("asset_settings", "Settings", "", "", scope="assets.read", api=ASSETS),
+    # Payroll AU (payroll.xro/1.0, Australian organisations): Accounting's conventions, with
+    # If-Modified-Since, `order` and `page` (100 fixed) on its collections.
+    Resource(
+        "payroll_employees", "Employees", "Employees", "EmployeeID", Paging.PAGE_FIXED,
+        _UPDATED, True, _ASC, scope="payroll.employees.read", api=PAYROLL_AU,
+    ),
+    Resource(
+        "payroll_leave_applications", "LeaveApplications", "LeaveApplications",
+        "LeaveApplicationID", Paging.PAGE_FIXED, _UPDATED, True, _ASC,
+        scope="payroll.employees.read", api=PAYROLL_AU,
+    ),
+    Resource(
+        "payroll_calendars", "PayrollCalendars", "PayrollCalendars", "PayrollCalendarID",
+        Paging.PAGE_FIXED, _UPDATED, True, _ASC, scope="payroll.settings.read", api=PAYROLL_AU,
+    ),
+    Resource(
+        "payroll_pay_runs", "PayRuns", "PayRuns", "PayRunID", Paging.PAGE_FIXED, _UPDATED, True,
+        _ASC, scope="payroll.payruns.read", api=PAYROLL_AU,
+    ),
+    # A pay run's payslips (summaries) come with the pay run itself: one call per pay run.
+    Resource(
+        "payroll_payslips", "PayRuns/{PayRunID}", "PayRuns", "PayslipID",
+        scope="payroll.payruns.read", api=PAYROLL_AU, parent=("payroll_pay_runs", "PayRunID"),
+        nested="Payslips",
+    ),
+    Resource(
+        "payroll_superfunds", "Superfunds", "SuperFunds", "SuperFundID", Paging.PAGE_FIXED,
+        _UPDATED, True, _ASC, scope="payroll.settings.read", api=PAYROLL_AU,
+    ),
+    Resource(
+        "payroll_timesheets", "Timesheets", "Timesheets", "TimesheetID", Paging.PAGE_FIXED,
+        _UPDATED, True, _ASC, scope="payroll.timesheets.read", api=PAYROLL_AU,
+    ),
+    Resource(
+        "payroll_pay_items", "PayItems", "PayItems", "", scope="payroll.settings.read",
+        api=PAYROLL_AU,
+    ),
+    Resource(
+        "payroll_settings", "Settings", "Settings", "", scope="payroll.settings.read",
+        api=PAYROLL_AU,
+    ),
 )
 
 # fmt: on

@@ -92,10 +92,14 @@ _BY_PATH.update(
 )
 
 
-# Base path of each API beside Accounting ("projects.xro/2.0") -> the scope its rows read with.
-_BY_API: dict[str, str] = {
-    r.api.base_path.strip("/").lower(): r.scope for r in RESOURCES if r.api is not ACCOUNTING
-}
+# "<base path>/<first path segment>" of the other APIs' rows ("payroll.xro/1.0/employees") ->
+# the scope the row reads with; "<base path>" alone -> the scope of the API's first row.
+_BY_API: dict[str, str] = {}
+for _row in RESOURCES:
+    if _row.api is not ACCOUNTING:
+        _base = _row.api.base_path.strip("/").lower()
+        _BY_API.setdefault(_base, _row.scope)
+        _BY_API[f"{_base}/{_row.path.split('/')[0].lower()}"] = _row.scope
 
 
 def _for_method(method: str, scope: str) -> str:
@@ -110,7 +114,9 @@ def probable_scope(method: str, path: str) -> str | None:
     need the scope without ``.read``.
     """
     parts = [p for p in path.split("?")[0].strip("/").split("/") if p]
-    other_api = _BY_API.get("/".join(parts[:2]).lower())
+    base = "/".join(parts[:2]).lower()
+    other_api = _BY_API.get(f"{base}/{parts[2].lower()}" if len(parts) > 2 else base)
+    other_api = other_api or _BY_API.get(base)
     if other_api is not None:
         return _for_method(method, other_api)
     if parts[:2] == ["api.xro", "2.0"]:

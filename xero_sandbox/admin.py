@@ -6,7 +6,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import BaseRoute, Route
 
-from xero_sandbox.apis.table import COLLECTIONS
+from xero_sandbox.apis.table import COLLECTIONS, PAYROLL_AU
 from xero_sandbox.catalog import CATALOG
 from xero_sandbox.context import SandboxContext
 from xero_sandbox.stats import stats_route
@@ -20,7 +20,7 @@ def counts(ctx: SandboxContext) -> dict[str, dict[str, int]]:
     "Served" means what a GET without includeArchived/includeDeleted returns: archived contacts
     and tracking categories and deleted bank transfers are left out; voided and deleted
     documents (which Xero does return) are counted. Collections of the other APIs are named
-    ``<api>/<Name>`` (``projects/Tasks``: every project's tasks).
+    ``<api>/<Name>`` (``projects/Tasks``: every project's tasks; ``payroll-au/Payslips``).
     """
     result: dict[str, dict[str, int]] = {}
     for tenant in ctx.store.tenants():
@@ -29,6 +29,7 @@ def counts(ctx: SandboxContext) -> dict[str, dict[str, int]]:
             spec.name: ctx.store.count(tid, spec.name, spec.hidden_status) for spec in CATALOG
         }
         result[tid].update({c.stored: ctx.store.count(tid, c.stored) for c in COLLECTIONS})
+        result[tid].update({spec.name: ctx.store.count(tid, spec.name) for spec in PAYROLL_AU})
     return result
 
 
