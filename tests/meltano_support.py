@@ -108,26 +108,30 @@ def installed_plugins() -> Path:
 
 
 DAGSTER_MELTANO = "dagster-meltano==1.5.5"
+# The tenant sensor asks Xero for organisations, so the code location has singer-xero too.
+DAGSTER_STAMP = f"{DAGSTER_MELTANO} -e {REPO}"
 
 
 def dagster_python() -> Path:
-    """Python of a venv with dagster-meltano (made once, with the uv that Meltano ships)."""
+    """Python of a venv with dagster-meltano and this checkout (made once, with the uv that
+    Meltano ships)."""
     venv = REPO / ".meltano" / "pytest-dagster"
     python = venv / "bin" / "python"
     uv = MELTANO.with_name("uv")
     SHARED.mkdir(parents=True, exist_ok=True)
     with filelock.FileLock(str(SHARED / "dagster.lock"), timeout=900):
         stamp = venv / "installed"
-        if stamp.exists() and stamp.read_text() == DAGSTER_MELTANO:
+        if stamp.exists() and stamp.read_text() == DAGSTER_STAMP:
             return python
+        install = [str(uv), "pip", "install", "--quiet", "--python", str(python)]
         for argv in (
-            [str(uv), "venv", "--quiet", "--python", sys.executable, str(venv)],
-            [str(uv), "pip", "install", "--quiet", "--python", str(python), DAGSTER_MELTANO],
+            [str(uv), "venv", "--quiet", "--allow-existing", "--python", sys.executable, str(venv)],
+            [*install, DAGSTER_MELTANO, "-e", str(REPO)],
         ):
             done = subprocess.run(argv, capture_output=True, text=True, timeout=600, check=False)
             if done.returncode != 0:
                 raise RuntimeError(f"{' '.join(argv)} failed: {done.stderr.strip()[-2000:]}")
-        stamp.write_text(DAGSTER_MELTANO)
+        stamp.write_text(DAGSTER_STAMP)
     return python
 
 

@@ -1,0 +1,303 @@
+"""A multi-host deployment of ``orchestrate/dagster/tenants.py``, simulated on one machine.
+
+* One real PostgreSQL holds everything shared: the token store and the app budget
+  (``xero``), Meltano's system database (``meltano``) and the warehouse (``warehouse``).
+* The "daemon" is a Dagster process in a directory of its own: it evaluates the real sensor
+  (organisations from the sandbox's ``GET /connections``, plus a custom connection whose secret
+  comes from a secrets file) and one tick of the real schedule.
+* Each run request is executed by a run worker: a separate Dagster process (the job, in
+  process, as one pod per run would) with its own working directory, HOME and Dagster
+  instance; workers share no file, only the database. Three run at a time; a partition is
+  given to one worker at a time, as the run queue's ``xero/tenant`` limit does.
+* One worker is SIGKILLed (with its Meltano and tap processes) mid-sync, and its partition
+  is run again, as Dagster's run retry would: its dead Meltano run is recognised by the stopped
+  heartbeat (no ``--force``), and the retry completes.
+
+Scaled down for a 2-core machine: 7 partitions (6 organisations of the web app and 1 custom
+connection), not 50. The sandbox's app limit is lowered to 150 calls a (time-scaled) minute.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import os
+import signal
+import subprocess
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import psycopg
+import pytest
+from meltano_support import (
+    MELTANO,
+    REPO,
+    PostgresServer,
+    dagster_python,
+    expected_rows,
+    new_project,
+)
+
+from xero_sandbox.launcher import Sandbox
+
+pytestmark = [pytest.mark.meltano, pytest.mark.postgres]
+
+DEFINITIONS = REPO / "orchestrate" / "dagster" / "tenants.py"
+TENANTS = 7  # the sandbox binds its one custom connection to the first
+WORKERS = 3
+TIME_SCALE = 10
+APP_LIMIT = 150
+
+DAEMON = """
+import json, runpy, sys
+from datetime import datetime
+from dagster import DagsterInstance, build_schedule_context, build_sensor_context
+ns = runpy.run_path(sys.argv[1])
+instance = DagsterInstance.get()
+first = ns["xero_tenants_sensor"](build_sensor_context(instance=instance))
+for request in first.dynamic_partitions_requests:
+    instance.add_dynamic_partitions(request.partitions_def_name, list(request.partition_keys))
+again = ns["xero_tenants_sensor"](build_sensor_context(instance=instance))
+tick = ns["xero_tenants_schedule"](
+    build_schedule_context(instance=instance, scheduled_execution_time=datetime(2026, 12, 5, 1))
+)
+print(json.dumps({
+    "added": [k for r in first.dynamic_partitions_requests for k in r.partition_keys],
+    "sensor_runs": [r.partition_key for r in first.run_requests],
+    "again": len(again.run_requests),
+    "tick": [{"key": r.partition_key, "run_key": r.run_key, "tags": r.tags} for r in tick],
+}))
+"""
+
+WORKER = """
+import json, runpy, sys
+from dagster import DagsterInstance, execute_job, reconstructable
+
+def tenant_job():
+    return runpy.run_path(sys.argv[1])["xero_tenant_sync"]
+
+request = json.loads(sys.argv[2])
+with DagsterInstance.get() as instance:
+    instance.add_dynamic_partitions("xero_tenants", [request["key"]])
+    result = execute_job(
+        reconstructable(tenant_job), instance=instance, partition_key=request["key"],
+        tags=request["tags"],
+    )
+    if not result.success:
+        for entry in instance.all_logs(result.run_id)[-40:]:
+            print(entry.step_key, entry.user_message[:600], file=sys.stderr)
+    print(json.dumps({"key": request["key"], "success": result.success}))
+"""
+
+
+@pytest.fixture(scope="module")
+def postgres() -> Iterator[PostgresServer]:
+    with PostgresServer() as server:
+        for name in ("xero", "meltano", "warehouse"):
+            server.create_database(name)
+        yield server
+
+
+def _meltano_runs(server: PostgresServer) -> list[tuple[str, str, Any, Any]]:
+    with psycopg.connect(server.url("meltano")) as conn:
+        rows = conn.execute(
+            "SELECT job_name, state, started_at, ended_at FROM runs ORDER BY started_at"
+        ).fetchall()
+    return [(str(a), str(b), c, d) for a, b, c, d in rows]
+
+
+def _completed_state(server: PostgresServer, state_id: str) -> dict[str, Any]:
+    with psycopg.connect(server.url("meltano")) as conn:
+        row = conn.execute(
+            "SELECT completed_state FROM state WHERE state_id = %s", (state_id,)
+        ).fetchone()
+    assert row is not None, f"no state for {state_id}"
+    value = row[0]
+    state: dict[str, Any] = json.loads(value) if isinstance(value, str) else value
+    return state
+
+
+def _invoices(server: PostgresServer, schema: str) -> dict[str, int]:
+    with psycopg.connect(server.url("warehouse")) as conn:
+        rows = conn.execute(
+            f'SELECT tenantid, count(*) FROM "{schema}".invoices GROUP BY 1'  # noqa: S608
+        ).fetchall()
+    return {str(t): int(n) for t, n in rows}
+
+
+class Worker:
+    """One run worker: a Dagster process in a directory (and HOME, and instance) of its own."""
+
+    def __init__(self, root: Path, name: str, request: dict[str, Any], env: dict[str, str]):
+        self.request = request
+        self.dir = root / name
+        (self.dir / "dagster").mkdir(parents=True)
+        self.proc = subprocess.Popen(
+            [str(dagster_python()), "-c", WORKER, str(DEFINITIONS), json.dumps(request)],
+            cwd=self.dir,
+            env={**env, "HOME": str(self.dir), "DAGSTER_HOME": str(self.dir / "dagster")},
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            start_new_session=True,  # killing the group kills its meltano, tap and target too
+        )
+
+    def kill(self) -> None:
+        os.killpg(self.proc.pid, signal.SIGKILL)
+
+    def result(self) -> tuple[bool, str]:
+        out, err = self.proc.communicate(timeout=600)
+        lines = out.strip().splitlines()
+        success = bool(lines) and json.loads(lines[-1]).get("success") is True
+        return success, out + err
+
+
+def test_a_multi_host_deployment_syncs_every_tenant_once_a_tick(
+    postgres: PostgresServer, tmp_path: Path
+) -> None:
+    flags = {
+        "tenants": TENANTS,
+        "scale": 6,
+        "seed": 11,
+        "time_scale": TIME_SCALE,
+        "app_minute_limit": APP_LIMIT,
+        "minute_limit": 100_000,
+        "day_limit": 1_000_000,
+        "concurrent_limit": 50,
+    }
+    with Sandbox(**flags) as sandbox:
+        tenants = sandbox.tenant_ids()
+        secrets = tmp_path / "secrets"
+        secrets.mkdir(mode=0o700)
+        (secrets / "first_org").write_text(sandbox.client_secret)
+        connections = tmp_path / "connections.json"
+        connections.write_text(
+            json.dumps(
+                [
+                    {
+                        "name": "first_org",
+                        "client_id": sandbox.client_id,
+                        "client_secret_file": str(secrets / "first_org"),
+                    }
+                ]
+            )
+        )
+        shared = {
+            "TAP_XERO_TOKEN_STORE_DSN": postgres.url("xero"),
+            "TAP_XERO_APP_BUDGET_DSN": postgres.url("xero"),
+            "TAP_XERO_APP_CALLS_PER_MINUTE": str(APP_LIMIT),
+            "TAP_XERO_APP_BUDGET_WINDOW_SECONDS": str(60 / TIME_SCALE),
+            "MELTANO_DATABASE_URI": postgres.url("meltano").replace(
+                "postgresql://", "postgresql+psycopg://"
+            ),
+            "TAP_XERO__SELECT": '["invoices.*", "contacts.*"]',
+            "TARGET_POSTGRES_HOST": postgres.host,
+            "TARGET_POSTGRES_PORT": str(postgres.port),
+            "TARGET_POSTGRES_USER": postgres.user,
+            "TARGET_POSTGRES_PASSWORD": "trust-auth-ignores-it",
+            "TARGET_POSTGRES_DATABASE": "warehouse",
+        }
+        template = new_project(
+            tmp_path / "image",  # the project as a container image would hold it
+            sandbox_url=sandbox.url,
+            refresh_token=sandbox.authorize()["refresh_token"],
+            extra_env=shared,
+        )
+        env_for_runs = {k: v for k, v in template.env.items() if "TOKEN_STORE_PATH" not in k}
+        template.run("state", "list")  # migrate the system database once, before fanning out
+        env = {
+            **{k: v for k, v in os.environ.items() if k not in ("VIRTUAL_ENV", "PYTHONPATH")},
+            **env_for_runs,
+            "PATH": f"{MELTANO.parent}{os.pathsep}{os.environ.get('PATH', '')}",
+            "MELTANO_PROJECT_ROOT": str(template.root),
+            "MELTANO_ENVIRONMENT": "sandbox",
+            "XERO_LOADER": "target-postgres",
+            "XERO_CONNECTIONS_FILE": str(connections),
+            "XERO_EXECUTOR": "in_process",
+            "XERO_DEAD_RUN_SECONDS": "3",
+            "XERO_RETRY_DELAY_SECONDS": "2",
+            "XERO_RUNS_DIR": str(tmp_path / "runs"),
+        }
+
+        daemon_dir = tmp_path / "daemon"
+        (daemon_dir / "dagster").mkdir(parents=True)
+        planned = subprocess.run(
+            [str(dagster_python()), "-c", DAEMON, str(DEFINITIONS)],
+            cwd=daemon_dir,
+            env={**env, "HOME": str(daemon_dir), "DAGSTER_HOME": str(daemon_dir / "dagster")},
+            capture_output=True,
+            text=True,
+            timeout=300,
+            check=False,
+        )
+        assert planned.returncode == 0, planned.stderr[-4000:]
+        plan = json.loads(planned.stdout.strip().splitlines()[-1])
+        partitions = [*tenants[1:], "first_org"]  # tenants[0] is the custom connection's
+        assert plan["added"] == partitions
+        assert plan["sensor_runs"] == partitions
+        assert plan["again"] == 0  # known partitions are not added or run again
+        tick = plan["tick"]
+        assert sorted(r["key"] for r in tick) == sorted(partitions)
+        assert len({r["run_key"] for r in tick}) == len(tick)
+        assert all(r["tags"]["xero/tenant"] == r["key"] for r in tick)
+
+        # The run queue: WORKERS at a time, one per partition. The first worker is killed
+        # mid-sync and its partition queued again.
+        queue = list(tick)
+        victim = queue[0]["key"]
+        victim_state = f"sandbox:tap-xero-to-target-postgres:{victim}"
+        running: list[Worker] = []
+        finished: list[tuple[str, bool, str]] = []
+        killed = False
+        started = 0
+        deadline = time.monotonic() + 900
+        while queue or running:
+            assert time.monotonic() < deadline, "the simulated deployment did not finish"
+            while queue and len(running) < WORKERS:
+                started += 1
+                running.append(Worker(tmp_path / "workers", f"w{started}", queue.pop(0), env))
+            if not killed:
+                beating = [
+                    r for r in _meltano_runs(postgres) if r[0] == victim_state and r[1] == "RUNNING"
+                ]
+                if beating:
+                    worker = next(w for w in running if w.request["key"] == victim)
+                    time.sleep(2)  # well into the sync: the tap is reading
+                    worker.kill()
+                    worker.proc.communicate(timeout=60)
+                    running.remove(worker)
+                    queue.append(worker.request)  # Dagster's run retry
+                    killed = True
+            for worker in [w for w in running if w.proc.poll() is not None]:
+                running.remove(worker)
+                success, output = worker.result()
+                finished.append((worker.request["key"], success, output))
+            time.sleep(0.3)
+        stats = sandbox.stats()
+        expected, _ = expected_rows(sandbox.counts())
+
+    logs = "".join(output for _, _, output in finished)
+    assert killed
+    failed = [(key, output[-3000:]) for key, success, output in finished if not success]
+    assert not failed, failed
+    assert sorted(key for key, _, _ in finished) == sorted(partitions)
+    assert "invalid_grant" not in logs
+    assert stats["rate_limited"].get("appminute", 0) == 0, stats["rate_limited"]
+    assert sandbox.client_secret not in logs
+
+    runs = _meltano_runs(postgres)
+    for key in partitions:
+        state_id = f"sandbox:tap-xero-to-target-postgres:{key}"
+        mine = [r for r in runs if r[0] == state_id]
+        # Exactly one successful sync a tick; the killed one is failed, never forced over.
+        assert [r[1] for r in mine] == (["FAIL", "SUCCESS"] if key == victim else ["SUCCESS"])
+        for earlier, later in itertools.pairwise(mine):
+            assert earlier[3] is not None, f"{key}: a run never ended"
+            assert earlier[3] <= later[2], f"{key}: runs overlap"
+        tenant = tenants[0] if key == "first_org" else key
+        schema = "xero_" + key.lower().replace("-", "_")
+        assert _invoices(postgres, schema) == {tenant: expected["invoices"][tenant]}, key
+        bookmarks = _completed_state(postgres, state_id)["singer_state"]["bookmarks"]
+        assert [p["context"]["TenantID"] for p in bookmarks["invoices"]["partitions"]] == [tenant]
