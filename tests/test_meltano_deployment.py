@@ -185,7 +185,7 @@ def test_a_multi_host_deployment_syncs_every_tenant_once_a_tick(
             "TAP_XERO_TOKEN_STORE_DSN": postgres.url("xero"),
             "TAP_XERO_APP_BUDGET_DSN": postgres.url("xero"),
             "TAP_XERO_APP_CALLS_PER_MINUTE": str(APP_LIMIT),
-            "TAP_XERO_APP_BUDGET_WINDOW_SECONDS": str(60 / TIME_SCALE),
+            "TAP_XERO_APP_BUDGET_WINDOW_SECONDS": str(60 // TIME_SCALE),
             "MELTANO_DATABASE_URI": postgres.url("meltano").replace(
                 "postgresql://", "postgresql+psycopg://"
             ),
