@@ -119,7 +119,7 @@ def _completed_state(server: PostgresServer, state_id: str) -> dict[str, Any]:
 def _invoices(server: PostgresServer, schema: str) -> dict[str, int]:
     with psycopg.connect(server.url("warehouse")) as conn:
         rows = conn.execute(
-            f'SELECT tenantid, count(*) FROM "{schema}".invoices GROUP BY 1'  # noqa: S608
+            f'SELECT "TenantID", count(*) FROM "{schema}".invoices GROUP BY 1'  # noqa: S608
         ).fetchall()
     return {str(t): int(n) for t, n in rows}
 
