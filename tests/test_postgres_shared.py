@@ -19,6 +19,7 @@ import pytest
 from meltano_support import PostgresServer
 
 from xero_api import XeroClient, XeroSettings
+from xero_api.authorize import main as xero_auth_main
 from xero_api.errors import XeroConfigError
 from xero_api.postgres import PostgresTokenStore
 from xero_sandbox.launcher import Sandbox
@@ -54,6 +55,7 @@ print(json.dumps({"errors": errors, "renewals": renewals}))
 _DIE_BEFORE_STORING = """
 import json, os, signal, sys
 from xero_api import XeroClient, XeroSettings
+from xero_api.authorize import main as xero_auth_main
 from xero_api import postgres
 postgres._RowWrite.commit = lambda self, tokens: os.kill(os.getpid(), signal.SIGKILL)
 XeroClient(XeroSettings.from_config(json.loads(sys.argv[1]))).tenant_ids()
@@ -65,6 +67,7 @@ _CALLER = """
 import json, sys
 from concurrent.futures import ThreadPoolExecutor
 from xero_api import XeroClient, XeroSettings
+from xero_api.authorize import main as xero_auth_main
 config = json.loads(sys.argv[1]); calls = int(sys.argv[2])
 with XeroClient(XeroSettings.from_config(config)) as client:
     tenants = client.tenant_ids()
@@ -169,6 +172,32 @@ def test_a_pod_killed_between_rotation_and_commit_leaves_a_usable_row(
     after = PostgresTokenStore(dsn, sb.client_id).read()
     assert after is not None
     assert after.generation >= 3
+
+
+def test_xero_auth_fills_a_postgres_store_that_runs_then_use(
+    postgres: PostgresServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    dsn = _database(postgres, "tokens_auth")
+    with Sandbox(tenants=2, scale=3, seed=9) as sb:
+        monkeypatch.setenv("XERO_TOKEN_STORE_DSN", dsn)
+        monkeypatch.setenv("XERO_CLIENT_SECRET", sb.client_secret)
+        code = xero_auth_main(
+            [
+                "--client-id", sb.client_id, "--login-url", sb.url, "--identity-url", sb.url,
+                "--api-url", sb.url, "--port", "0", "--no-browser",
+            ]
+        )  # fmt: skip
+        assert code == 0
+        stored = PostgresTokenStore(dsn, sb.client_id).read()
+        assert stored is not None
+        assert stored.refresh_token
+        # A run on another host: no refresh_token in its config, only the store's URL.
+        config = {**_config(sb, token_store_dsn=dsn), "refresh_token": None}
+        done = _pod(tmp_path, "pod", [_RENEWER, json.dumps(config), str(stored.generation + 2)])
+        _out, err = done.communicate(timeout=120)
+    assert done.returncode == 0, err[-2000:]
+    assert "invalid_grant" not in err
+    assert not (tmp_path / "pod" / ".config").exists()
 
 
 def test_a_damaged_row_stops_the_run_in_one_line_naming_the_setting(

@@ -37,13 +37,13 @@ from urllib.parse import parse_qs, urlencode, urljoin, urlsplit
 
 import httpx
 
-from .auth import TokenEndpoint, expiry
+from .auth import TokenEndpoint, expiry, open_token_store
 from .errors import XeroError
 from .loopback import client_transport
 from .redact import RedactingFilter, register_secret
 from .scopes import DEFAULT_READ_SCOPES
 from .settings import XeroSettings, is_loopback_host
-from .token_store import TokenSet, TokenStore
+from .token_store import TokenSet, TokenStorage, TokenStore
 
 __all__ = ["DEFAULT_PORT", "main", "run"]
 
@@ -206,8 +206,12 @@ def run(
                 )
             )
         register_secret(params["code"])
-        # Absolute, so the printed config works from any directory.
-        store = TokenStore(settings.token_store_path.expanduser().absolute(), logger=_logger)
+        store: TokenStorage
+        if settings.token_store_dsn:
+            store = open_token_store(settings, _logger)
+        else:
+            # Absolute, so the printed config works from any directory.
+            store = TokenStore(settings.token_store_path.expanduser().absolute(), logger=_logger)
         # The store is checked and its room claimed before the one-use code is spent.
         with store.locked(), store.pending() as pending:
             started = time.time()
@@ -239,14 +243,19 @@ def run(
         http.close()
         server.shutdown()
         server.server_close()
-    print(f"Token set stored in {store.location} (mode 0600).", file=out)
+    private = "" if settings.token_store_dsn else " (mode 0600)"
+    print(f"Token set stored in {store.location}{private}.", file=out)
     for tenant in tenants:
         print(f"  tenant {tenant.get('tenantId')}  {tenant.get('tenantName', '')}", file=out)
     snippet: dict[str, Any] = {
         "auth_mode": "refresh_token",
         "client_id": settings.client_id,
         "client_secret": "<your client secret>" if settings.client_secret else None,
-        "token_store_path": str(store.path),
+        **(
+            {"token_store_path": str(store.path)}
+            if isinstance(store, TokenStore)
+            else {"token_store_dsn": "<the same PostgreSQL URL, from the environment>"}
+        ),
         "tenant_ids": [t["tenantId"] for t in tenants if t.get("tenantId")],
     }
     for key in ("api_url", "identity_url", "login_url"):
@@ -290,7 +299,12 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--login-url", default="https://login.xero.com")
     parser.add_argument("--identity-url", default="https://identity.xero.com")
     parser.add_argument("--api-url", default="https://api.xero.com")
-    parser.add_argument("--token-store", default=None, help="token store file or directory")
+    parser.add_argument(
+        "--token-store",
+        default=None,
+        help="token store file or directory (a PostgreSQL store instead: set the "
+        "XERO_TOKEN_STORE_DSN environment variable)",
+    )
     parser.add_argument(
         "--port", type=int, default=DEFAULT_PORT, help="loopback port of the redirect URI"
     )
@@ -320,6 +334,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                 "identity_url": args.identity_url,
                 "api_url": args.api_url,
                 "token_store_path": args.token_store,
+                # Only from the environment: the URL may carry a password, and flags show in ps.
+                "token_store_dsn": os.environ.get("XERO_TOKEN_STORE_DSN"),
             }
         )
         run(settings, port=args.port, no_browser=args.no_browser, timeout_seconds=args.timeout)
