@@ -242,6 +242,7 @@ def _case_lines(report: dict[str, Any]) -> list[str]:
                 )
         out.append("")
     out += _webhook_lines(cases.get("events"))
+    out += _freshness_lines(cases.get("freshness"))
     return out
 
 
@@ -290,13 +291,30 @@ def _webhook_lines(events: dict[str, Any] | None) -> list[str]:
     for key, value in day.items():
         verdict = "met" if value <= 150 else "**missed**"
         out.append(f"| {labels.get(key, key)} | {value} | {verdict} |")
-    out += [
+    out.append("")
+    return out
+
+
+def _freshness_lines(fresh: dict[str, Any] | None) -> list[str]:
+    """Section 7: seconds from a sandbox write to the row in PostgreSQL (Dagster sensor)."""
+    if not fresh:
+        return []
+    p95 = fresh["event_freshness_p95_s"]
+    return [
+        "### 7. Freshness (sandbox write -> webhook -> xero-webhooks -> Dagster sensor -> "
+        "meltano el tap-xero target-postgres -> row)",
         "",
-        "`event_freshness_p95_s` (write -> row in PostgreSQL with the Dagster sensor) is not "
-        "measured yet.",
+        f"Measured {fresh.get('finished_utc', '?')}; sensor interval "
+        f"{fresh.get('sensor_seconds')} s; sandbox at time scale 1 (Xero's 5-second batching).",
+        "",
+        "| figure | value | goal | verdict |",
+        "|---|---|---|---|",
+        f"| `event_freshness_p95_s` | {_num(p95, 1)} | < 30 | "
+        f"{'met' if p95 < 30 else '**missed**'} |",
+        f"| median s | {_num(fresh.get('median_s'), 1)} | | |",
+        f"| samples s | {', '.join(_num(s, 1) for s in fresh.get('samples_s', []))} | | |",
         "",
     ]
-    return out
 
 
 def write_markdown(path: Path, report: dict[str, Any]) -> None:
