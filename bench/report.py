@@ -304,7 +304,9 @@ def _freshness_lines(fresh: dict[str, Any] | None) -> list[str]:
         "### 7. Freshness (sandbox write -> webhook -> xero-webhooks -> Dagster sensor -> "
         "meltano el tap-xero target-postgres -> row)",
         "",
-        f"Measured {fresh.get('finished_utc', '?')}; sensor interval "
+        f"Measured {fresh.get('finished_utc', '?')}"
+        + (f" by `{fresh['command']}`" if fresh.get("command") else "")
+        + f"; {len(fresh.get('samples_s', []))} samples; sensor interval "
         f"{fresh.get('sensor_seconds')} s; sandbox at time scale 1 (Xero's 5-second batching).",
         "",
         "| figure | value | goal | verdict |",
