@@ -123,7 +123,7 @@ class Converter:
         record = self.convert(items_ref, 0, ())
         if resource.nested:  # the records are a list inside each element (a pay run's payslips)
             record = record["properties"][resource.nested]["items"]
-        if resource.parent and resource.parent[1] not in record["properties"]:
+        if resource.nested and resource.parent and resource.parent[1] not in record["properties"]:
             record["properties"][resource.parent[1]] = {"type": ["string", "null"]}
         props: Schema = {"TenantID": {"type": "string"}}
         props.update(record["properties"])

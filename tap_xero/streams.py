@@ -335,10 +335,9 @@ class XeroStream(TenantStream):
         self._treat_as_sorted = False
         self._holding = False
         self._starts: dict[str, PartitionStart] = {}
-        # A settings object (no key of its own) is one record per tenant.
-        self.primary_keys = (
-            [TENANT_KEY, resource.primary_key] if resource.primary_key else [TENANT_KEY]
-        )
+        # A settings object (no key of its own) is one record per tenant; "A+B" joins fields.
+        keys = resource.primary_key.split("+") if resource.primary_key else []
+        self.primary_keys = [TENANT_KEY, *keys]
         self.replication_key = resource.replication_key
 
     @property
@@ -495,7 +494,7 @@ class XeroStream(TenantStream):
             if row.paging is not Paging.NONE:
                 params["page"] = str(page)
             if row.paging is Paging.PAGE:
-                params["pageSize"] = str(self.page_size)
+                params[row.page_size_param] = str(self.page_size)
             body = self.get_json(tenant, row.request_path(), params, ims, calls_left)
             calls_left = _calls_left(body)
             records = self._records(body)
@@ -577,7 +576,7 @@ class XeroStream(TenantStream):
     def _page_params(self, page: int, extra: Mapping[str, str] | None = None) -> dict[str, str]:
         params = {**self._base_params(), **(extra or {}), "page": str(page)}
         if self.resource.paging is Paging.PAGE:
-            params["pageSize"] = str(self.page_size)
+            params[self.resource.page_size_param] = str(self.page_size)
         return params
 
     def _paged_full_table(
@@ -608,7 +607,7 @@ class XeroStream(TenantStream):
             if record.get(field)
         ]
         for parent_id in ids:
-            path = row.request_path(**{field: parent_id})
+            path = row.request_path(parent_id)
             if row.paging is Paging.NONE:
                 pages: Iterator[list[Record]] = iter(
                     [self._records(self.get_body(tenant, path, self._base_params()))]
@@ -616,8 +615,9 @@ class XeroStream(TenantStream):
             else:
                 pages = self._paged_full_table(tenant, row, path)
             for page in pages:
-                for record in page:
-                    record.setdefault(field, parent_id)
+                if row.nested:  # records taken from inside the parent: say which
+                    for record in page:
+                        record.setdefault(field, parent_id)
                 if page:
                     yield page
 

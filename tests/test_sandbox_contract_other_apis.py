@@ -8,8 +8,10 @@ Two defects of the specs no real answer can meet are read as OpenAPI 3.0 and the
 examples mean them: keywords beside a ``$ref`` are ignored (the Projects spec declares a task's
 ``rate`` as ``$ref: Amount`` *and* ``type: number``; its examples send an Amount object), and the
 Assets spec's ``Setting`` requires a ``name`` property it never declares (its example has none),
-so that requirement is dropped. 404s (unknown IDs) are not in either spec: their status is
-checked, not their body.
+and the Files spec's ``FileObject`` requires ``id``, ``name``, ``manufacturer`` and
+``releaseDate`` (a sample's, not a file's: its properties are ``Id``, ``Name``...) and ``Folder``
+a lower-case ``name``: those requirements are dropped. 404s (unknown IDs) are not in these
+specs: their status is checked, not their body.
 """
 
 from __future__ import annotations
@@ -36,12 +38,13 @@ from xero_sandbox.launcher import ALL_SCOPES, Sandbox
 
 SCOPES = (
     f"{ALL_SCOPES} projects.read assets.read payroll.employees.read payroll.payruns.read "
-    "payroll.payslip.read payroll.settings.read payroll.timesheets.read"
+    "payroll.payslip.read payroll.settings.read payroll.timesheets.read files.read"
 )
 SPECS = {
     "/projects.xro/2.0": "xero-projects",
     "/assets.xro/1.0": "xero_assets",
     "/payroll.xro/1.0": "xero-payroll-au",
+    "/files.xro/1.0": "xero_files",
 }
 
 
@@ -61,6 +64,9 @@ def _spec(name: str) -> OpenAPI:
     document = _ref_siblings_ignored(spec_document(name))
     if name == "xero_assets":
         document["components"]["schemas"]["Setting"].pop("required", None)  # see module doc
+    if name == "xero_files":
+        for schema in ("FileObject", "Folder"):  # see module doc
+            document["components"]["schemas"][schema].pop("required", None)
     return OpenAPI.from_dict(document, config=UNCHECKED)
 
 
@@ -95,9 +101,8 @@ def _call(sb: Sandbox, path: str, params: dict[str, str] | None = None, tenant: 
             args=params or {},
             headers={"xero-tenant-id": sb.tenant_ids()[tenant], "Accept": "application/json"},
         )
-        response = MockResponse(
-            answer.content, status_code=answer.status_code, content_type="application/json"
-        )
+        kind = answer.headers.get("content-type", "").split(";")[0]
+        response = MockResponse(answer.content, status_code=answer.status_code, content_type=kind)
         _spec(name).validate_response(request, response)
     return answer
 
@@ -105,6 +110,8 @@ def _call(sb: Sandbox, path: str, params: dict[str, str] | None = None, tenant: 
 def _ok(sb: Sandbox, path: str, params: dict[str, str] | None = None) -> Any:
     answer = _call(sb, path, params)
     assert answer.status_code == 200, answer.text
+    if answer.headers["content-type"] == "application/octet-stream":
+        return answer.content
     return answer.json()
 
 
@@ -123,7 +130,27 @@ def _concrete_paths(sb: Sandbox) -> dict[tuple[str, str], str]:
     fund = _ok(sb, f"{payroll}/Superfunds")["SuperFunds"][0]["SuperFundID"]
     sheet = _ok(sb, f"{payroll}/Timesheets")["Timesheets"][0]["TimesheetID"]
     au = "xero-payroll-au"
+    files = "/files.xro/1.0"
+    listed = _ok(sb, f"{files}/Files")["Items"]
+    linked = next(
+        (a for f in listed for a in _ok(sb, f"{files}/Files/{f['Id']}/Associations")), None
+    )
+    assert linked is not None
+    folder = _ok(sb, f"{files}/Folders")[1]["Id"]
     return {
+        ("xero_files", "/Files"): f"{files}/Files?pagesize=5&sort=Size&direction=DESC",
+        ("xero_files", "/Files/{FileId}"): f"{files}/Files/{linked['FileId']}",
+        ("xero_files", "/Files/{FileId}/Content"): f"{files}/Files/{linked['FileId']}/Content",
+        ("xero_files", "/Files/{FileId}/Associations"): (
+            f"{files}/Files/{linked['FileId']}/Associations"
+        ),
+        ("xero_files", "/Associations/{ObjectId}"): f"{files}/Associations/{linked['ObjectId']}",
+        ("xero_files", "/Associations/Count"): (
+            f"{files}/Associations/Count?ObjectIds={linked['ObjectId']}"
+        ),
+        ("xero_files", "/Folders"): f"{files}/Folders?sort=Name",
+        ("xero_files", "/Folders/{FolderId}"): f"{files}/Folders/{folder}",
+        ("xero_files", "/Inbox"): f"{files}/Inbox",
         (au, "/Employees"): f"{payroll}/Employees",
         (au, "/Employees/{EmployeeID}"): f"{payroll}/Employees/{employee}",
         (au, "/LeaveApplications"): f"{payroll}/LeaveApplications",
@@ -195,6 +222,9 @@ def test_every_get_of_the_specs_is_served_as_specified(sb: Sandbox) -> None:
         ("/payroll.xro/1.0/PayRuns", {"page": "2"}),
         ("/payroll.xro/1.0/Timesheets", {"page": "1", "order": "UpdatedDateUTC ASC"}),
         ("/payroll.xro/1.0/LeaveApplications/v2", {"page": "1"}),
+        ("/files.xro/1.0/Files", {"page": "2", "pagesize": "3"}),
+        ("/files.xro/1.0/Files", {"sort": "CreatedDateUTC", "direction": "ASC"}),
+        ("/files.xro/1.0/Folders", {"sort": "CreatedDateUTC"}),
     ],
 )
 def test_paging_and_filters_answer_as_specified(

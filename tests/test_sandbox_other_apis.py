@@ -19,7 +19,8 @@ from xero_sandbox.launcher import ALL_SCOPES, Sandbox
 
 PROJECTS = "/projects.xro/2.0"
 ASSETS = "/assets.xro/1.0"
-READ_SCOPES = f"{ALL_SCOPES} projects.read assets.read"
+FILES = "/files.xro/1.0"
+READ_SCOPES = f"{ALL_SCOPES} projects.read assets.read files.read"
 SCALE = 60
 
 
@@ -329,3 +330,45 @@ def test_regional_seed_is_deterministic_and_regions_are_checked(tmp_path: Path) 
     assert bad.stderr.strip() == (
         "xero-sandbox: error: --regions: unknown region XX (choose from NZ, AU, UK, US)"
     )
+
+
+# ------------------------------------------------------------------ Files
+
+
+def test_files_page_sort_and_refuse_what_the_spec_does_not_allow(world: World) -> None:
+    everything = world.json(f"{FILES}/Files")
+    assert everything["PerPage"] == 100
+    assert everything["TotalCount"] == len(everything["Items"]) == SCALE // 10 + 5
+    pages = [world.json(f"{FILES}/Files", {"page": str(p), "pagesize": "4"}) for p in (1, 2, 3)]
+    assert [f["Id"] for p in pages for f in p["Items"]] == [f["Id"] for f in everything["Items"]]
+    by_size = world.json(f"{FILES}/Files", {"sort": "Size", "direction": "DESC"})["Items"]
+    assert [f["Size"] for f in by_size] == sorted((f["Size"] for f in by_size), reverse=True)
+    for params in ({"pagesize": "101"}, {"page": "0"}, {"sort": "Colour"}):
+        assert world.get(f"{FILES}/Files", params).status_code == 400, params
+
+
+def test_folders_inbox_content_and_associations(world: World) -> None:
+    files = world.json(f"{FILES}/Files")["Items"]
+    folders = world.json(f"{FILES}/Folders")
+    inbox = world.json(f"{FILES}/Inbox")
+    assert inbox["IsInbox"] is True
+    assert inbox in folders
+    assert sum(f["FileCount"] for f in folders) == len(files)
+    links = [link for f in files for link in world.json(f"{FILES}/Files/{f['Id']}/Associations")]
+    assert links
+    link = links[0]
+    of_object = world.json(f"{FILES}/Associations/{link['ObjectId']}")
+    assert link in of_object
+    assert {a["ObjectId"] for a in of_object} == {link["ObjectId"]}
+    count = world.json(f"{FILES}/Associations/Count", {"ObjectIds": link["ObjectId"]})
+    assert count == {link["ObjectId"]: len(of_object)}
+    first = files[0]
+    content = world.get(f"{FILES}/Files/{first['Id']}/Content")
+    assert content.status_code == 200
+    assert len(content.content) == first["Size"]
+    assert content.content == world.get(f"{FILES}/Files/{first['Id']}/Content").content
+    assert world.json(f"{FILES}/Files/{first['Id']}") == first
+    nobody = "00000000-0000-4000-8000-000000000000"
+    assert world.get(f"{FILES}/Files/{nobody}").status_code == 404
+    assert world.get(f"{FILES}/Files", scope=ALL_SCOPES).status_code == 401
+    assert world.get(f"{FILES}/Files", tenant=len(world.tenants) - 1).status_code == 403

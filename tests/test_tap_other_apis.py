@@ -28,7 +28,8 @@ PAYROLL_STREAMS = [r.stream for r in RESOURCES if r.api.name == "payroll-au"]
 PAYROLL_SCOPES = (
     "payroll.employees.read payroll.payruns.read payroll.settings.read payroll.timesheets.read"
 )
-SCOPES = f"{ALL_SCOPES} projects.read assets.read {PAYROLL_SCOPES}"
+FILE_STREAMS = [r.stream for r in RESOURCES if r.api.name == "files"]
+SCOPES = f"{ALL_SCOPES} projects.read assets.read files.read {PAYROLL_SCOPES}"
 SCALE = 60
 
 
@@ -72,6 +73,10 @@ def _served(sb: Sandbox, tenant: str, path: str, **params: str) -> list[dict[str
     answer = httpx.get(sb.url + path, params=params, headers=headers, timeout=30)
     assert answer.status_code == 200, answer.text
     body = json.loads(answer.text, parse_float=Decimal)
+    if isinstance(body, dict) and "Items" in body:  # the Files API's page
+        assert body["TotalCount"] <= body["PerPage"]
+        items: list[dict[str, Any]] = body["Items"]
+        return items
     if isinstance(body, dict) and "items" in body:
         assert body["pagination"]["pageCount"] <= 1
         found: list[dict[str, Any]] = body["items"]
@@ -243,3 +248,33 @@ def test_payroll_au_is_read_for_australian_organisations_only(
     again = run_tap(tmp_path / "again", config, PAYROLL_STREAMS, state=first.state)
     for stream in ("payroll_employees", "payroll_pay_runs", "payroll_timesheets"):
         assert again.records.get(stream, []) == [], stream
+
+
+def test_files_folders_and_associations_exactly_as_served(sandbox: Sandbox, tmp_path: Path) -> None:
+    run = run_tap(tmp_path, {**_config(sandbox, tmp_path), "page_size": 4}, FILE_STREAMS)
+    demo = [t["tenantId"] for t in sandbox.tenants() if not t["empty"]]
+    for tenant in demo:
+        files = _served(sandbox, tenant, "/files.xro/1.0/Files")
+        folders = _served(sandbox, tenant, "/files.xro/1.0/Folders")
+        links = [
+            link
+            for f in files
+            for link in _served(sandbox, tenant, f"/files.xro/1.0/Files/{f['Id']}/Associations")
+        ]
+        assert links
+        for stream, expected in (
+            ("files", files),
+            ("file_folders", folders),
+            ("file_associations", links),
+        ):
+            got = [
+                {k: v for k, v in r.items() if k != "TenantID"}
+                for r in run.records[stream]
+                if r["TenantID"] == tenant
+            ]
+            assert got == expected, stream
+    for stream in FILE_STREAMS:
+        keys = run.schemas[stream]["key_properties"]
+        seen = Counter(tuple(r[k] for k in keys) for r in run.records[stream])
+        assert max(seen.values()) == 1, stream
+    assert run.schemas["file_associations"]["key_properties"] == ["TenantID", "FileId", "ObjectId"]

@@ -9,6 +9,7 @@ spec and regions it shares. Facts come from Xero's OpenAPI specs 16.1.0 and the 
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from enum import Enum
 from typing import Any
@@ -18,6 +19,7 @@ __all__ = [
     "APIS",
     "ASSETS",
     "ATTACHMENT_PARENTS",
+    "FILES",
     "PROJECTS",
     "REPORTS",
     "RESOURCES",
@@ -50,10 +52,11 @@ class Api:
 ACCOUNTING = Api("accounting", "Accounting", "/api.xro/2.0", "xero_accounting.json")
 PROJECTS = Api("projects", "Projects", "/projects.xro/2.0", "xero-projects.json", optional=True)
 ASSETS = Api("assets", "Fixed Assets", "/assets.xro/1.0", "xero_assets.json", optional=True)
+FILES = Api("files", "Files", "/files.xro/1.0", "xero_files.json", optional=True)
 PAYROLL_AU = Api(
     "payroll-au", "Payroll AU", "/payroll.xro/1.0", "xero-payroll-au.json", ("AU",), True
 )
-APIS: tuple[Api, ...] = (ACCOUNTING, PROJECTS, ASSETS, PAYROLL_AU)
+APIS: tuple[Api, ...] = (ACCOUNTING, PROJECTS, ASSETS, PAYROLL_AU, FILES)
 
 
 class Paging(Enum):
@@ -141,12 +144,13 @@ class Resource:
     ``path`` is relative to the API's base path. ``envelope`` is the key of the list in the
     answer; empty when the answer is the list itself, or a single settings object (then
     ``primary_key`` is empty too: one record per tenant). A child collection names its
-    ``parent``: the parent's stream and the field of a parent record that fills the ``{field}``
-    placeholder of ``path``; it is read once per parent record, and its records carry that
-    field. ``nested`` names a list inside each answered element that holds the records (a pay
-    run's ``Payslips``). ``each`` names a parameter the
-    API requires one value of per call (Assets by ``status``): the collection is read once per
-    value. ``max_page_size`` is the API's largest ``pageSize``.
+    ``parent``: the parent's stream and the field of a parent record that fills the
+    ``{placeholder}`` of ``path``; it is read once per parent record. ``nested`` names a list
+    inside each answered element that holds the records (a pay run's ``Payslips``); such records
+    carry their parent's ID field. ``each`` names a parameter the API requires one value of per
+    call (Assets by ``status``): the collection is read once per value. ``max_page_size`` is the
+    API's largest page size, sent as ``page_size_param``.
+    ``primary_key`` may join fields with ``+`` where a record has no ID of its own.
     """
 
     stream: str
@@ -166,6 +170,7 @@ class Resource:
     parent: tuple[str, str] | None = None
     each: tuple[str, tuple[str, ...]] | None = None
     nested: str | None = None
+    page_size_param: str = "pageSize"
 
     @property
     def replication(self) -> Replication:
@@ -179,10 +184,13 @@ class Resource:
             return self.envelope[:-1]
         return self.stream.replace("_", " ").removesuffix("s")
 
-    def request_path(self, **ids: str) -> str:
+    def request_path(self, parent_id: str | None = None) -> str:
         """The path to hand the client: Accounting paths as they are (the client adds
-        ``/api.xro/2.0``), other APIs' from the root; ``ids`` fill a child's placeholder."""
-        path = self.path.format(**ids) if ids else self.path
+        ``/api.xro/2.0``), other APIs' from the root; ``parent_id`` fills a child's
+        ``{placeholder}``."""
+        path = self.path
+        if parent_id is not None:
+            path = re.sub(r"\{[^}]+\}", parent_id, path, count=1)
         return path if self.api is ACCOUNTING else f"{self.api.base_path}/{path}"
 
 
@@ -546,6 +554,16 @@ RESOURCES: tuple[Resource, ...] = (
     Resource(
         "payroll_settings", "Settings", "Settings", "", scope="payroll.settings.read",
         api=PAYROLL_AU,
+    ),
+    # Files API (files.xro/1.0): `page` + `pagesize` (at most 100); no change filter.
+    Resource(
+        "files", "Files", "Items", "Id", Paging.PAGE, scope="files.read", api=FILES,
+        max_page_size=100, page_size_param="pagesize",
+    ),
+    Resource("file_folders", "Folders", "", "Id", scope="files.read", api=FILES),
+    Resource(
+        "file_associations", "Files/{FileId}/Associations", "", "FileId+ObjectId",
+        scope="files.read", api=FILES, parent=("files", "Id"),
     ),
 )
 

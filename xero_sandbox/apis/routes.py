@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from starlette.routing import BaseRoute
 
-from xero_sandbox.apis import assets, attachments, payroll_au, projects
+from xero_sandbox.apis import assets, attachments, files, payroll_au, projects
 
 __all__ = ["routes"]
 
@@ -13,4 +13,5 @@ routes: list[BaseRoute] = [
     *assets.routes,
     *attachments.routes,
     *payroll_au.routes,
+    *files.routes,
 ]

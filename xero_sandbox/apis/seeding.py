@@ -8,8 +8,9 @@ Projects refer to the tenant's contacts and users, asset types to its fixed-asse
 depreciation accounts. Attachments: one invoice or bill in eight (``scale // 8 + 2`` of them) has
 one or two files (PDF, PNG or text, 200 bytes to 400 KB; the first invoice also a 2 MB scan),
 as do two contacts, two bank transactions and a purchase order; their documents say
-``HasAttachments: true``. Empty tenants (``--empty-tenants``) have neither API (no subscription)
-and no documents to attach files to.
+``HasAttachments: true``. Files: the inbox and two folders holding ``scale // 10 + 5`` files,
+about half of them associated with an invoice, a bill or a contact. Empty tenants
+(``--empty-tenants``) have none of these APIs (no subscription) and no documents to attach to.
 """
 
 from __future__ import annotations
@@ -80,6 +81,7 @@ def seed_other_apis(store: Store, tenant: Tenant, seed_text: str, scale: int) ->
         _projects(store, tenant.tenant_id, gen, scale)
         _assets(store, tenant.tenant_id, gen, scale)
         _attachments(store, tenant.tenant_id, gen, scale)
+        _files(store, tenant.tenant_id, gen, scale)
         if region_of(store, tenant.tenant_id) == "AU":
             seed_payroll_au(store, tenant.tenant_id, random.Random(f"{seed_text}:payroll"), scale)
 
@@ -349,3 +351,74 @@ def _attachments(store: Store, tid: str, gen: _Gen, scale: int) -> None:
             )
         store.put(tid, resource, {**document, "HasAttachments": True})
     store.put_many(tid, stored_name("accounting", "Attachments"), attachments)
+
+
+def _files(store: Store, tid: str, gen: _Gen, scale: int) -> None:
+    rng = gen.rng
+    users = list(store.iter_records(tid, "Users"))
+    org = next(store.iter_records(tid, "Organisation"))
+    folders: list[Record] = [
+        {
+            "Id": gen.uid(),
+            "Name": "Inbox",
+            "FileCount": 0,
+            "Email": f"{str(org.get('ShortCode', 'org')).strip('!')}.inbox@xerofiles.com",
+            "IsInbox": True,
+        },
+        {"Id": gen.uid(), "Name": "Receipts", "FileCount": 0, "IsInbox": False},
+        {"Id": gen.uid(), "Name": "Contracts", "FileCount": 0, "IsInbox": False},
+    ]
+    documents = [
+        ("Invoice", "AccRec" if doc.get("Type") == "ACCREC" else "AccPay", doc["InvoiceID"])
+        for doc in _first_documents(store, tid, "Invoices", 12)
+    ] + [
+        ("Contact", "Contact", doc["ContactID"])
+        for doc in _first_documents(store, tid, "Contacts", 4)
+    ]
+    files: list[Record] = []
+    associations: list[Record] = []
+    for number in range(1, scale // 10 + 6):
+        folder = rng.choice(folders)
+        extension, mime, low, high = rng.choice(_FILE_KINDS)
+        created = datetime.combine(gen.day(), datetime.min.time(), UTC) + timedelta(
+            hours=rng.randint(8, 17)
+        )
+        user = rng.choice(users) if users else {}
+        first, last = user.get("FirstName", ""), user.get("LastName", "")
+        record: Record = {
+            "Name": f"{folder['Name'].lower()}-{number:03d}.{extension}",
+            "MimeType": mime,
+            "Size": rng.randint(low, high),
+            "CreatedDateUtc": _iso(created),
+            "UpdatedDateUtc": _iso(created + timedelta(days=rng.randint(0, 30))),
+            "User": {
+                "Id": user.get("UserID", gen.uid()),
+                "Name": user.get("EmailAddress", ""),
+                "FirstName": first,
+                "LastName": last,
+                "FullName": f"{first} {last}".strip(),
+            },
+            "Id": gen.uid(),
+            "FolderId": folder["Id"],
+        }
+        folder["FileCount"] += 1
+        files.append(record)
+        if documents and rng.random() < 0.5:
+            group, kind, object_id = rng.choice(documents)
+            associations.append(
+                {
+                    "Key": f"{record['Id']}:{object_id}",
+                    "SendWithObject": group == "Invoice" and rng.random() < 0.5,
+                    "Name": record["Name"],
+                    "Size": record["Size"],
+                    "CreatedDateUtc": record["CreatedDateUtc"],
+                    "AssociationDateUtc": _iso(created + timedelta(hours=1)),
+                    "FileId": record["Id"],
+                    "ObjectId": str(object_id),
+                    "ObjectGroup": group,
+                    "ObjectType": kind,
+                }
+            )
+    store.put_many(tid, stored_name("files", "Folders"), folders)
+    store.put_many(tid, stored_name("files", "Files"), files)
+    store.put_many(tid, stored_name("files", "Associations"), associations)

@@ -58,11 +58,13 @@ API_PREFIXES: dict[str, str] = {
     "projects": "/projects.xro/2.0",
     "assets": "/assets.xro/1.0",
     "payroll-au": "/payroll.xro/1.0",
+    "files": "/files.xro/1.0",
 }
 # API name -> the scope family of each first path segment (lower case; "" for every segment).
 API_SCOPES: dict[str, dict[str, str]] = {
     "projects": {"": "projects"},
     "assets": {"": "assets"},
+    "files": {"": "files"},
     "payroll-au": {
         "employees": "payroll.employees",
         "leaveapplications": "payroll.employees",
@@ -115,6 +117,10 @@ COLLECTIONS: tuple[Collection, ...] = (
     Collection("assets", "Assets", "assetId", status_field="assetStatus"),
     Collection("assets", "AssetTypes", "assetTypeId"),
     Collection("assets", "Settings", "assetNumberPrefix"),  # one per tenant
+    Collection("files", "Files", "Id", parent_field="FolderId"),
+    Collection("files", "Folders", "Id"),
+    # A file's link to a document: kept under "<FileId>:<ObjectId>", found by the document.
+    Collection("files", "Associations", "Key", parent_field="ObjectId"),
     # Accounting attachments: every document's, by the document's ID (the API's own routes).
     Collection("accounting", "Attachments", "AttachmentID", parent_field="DocumentID"),
 )

@@ -1,0 +1,192 @@
+"""The Files API (``files.xro/1.0``): files, folders, the inbox, associations, content.
+
+``GET /Files`` pages with ``page`` (from 1) and ``pagesize`` (default and at most 100), sorts by
+``sort`` (Name, Size, CreatedDateUTC) and ``direction`` (ASC, DESC), and answers
+``{"TotalCount", "Page", "PerPage", "Items"}``. ``/Files/{FileId}`` the file,
+``/Files/{FileId}/Content`` its bytes (made from its ID, streamed, as attachments are),
+``/Files/{FileId}/Associations`` the documents it is attached to; ``/Associations/{ObjectId}`` a
+document's files (paged and sorted the same way, by default on CreatedDateUtc);
+``/Associations/Count?ObjectIds=...`` ``{ObjectId: count}``; ``/Folders`` every folder (``sort``
+by Name or CreatedDateUTC), ``/Folders/{FolderId}`` and ``/Inbox`` one. No If-Modified-Since.
+400 for a page size over 100 or a sort the spec does not list; 404 for an unknown ID.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import Response, StreamingResponse
+from starlette.routing import BaseRoute, Route
+
+from xero_sandbox.apis.attachments import content_chunks
+from xero_sandbox.apis.serving import ApiRequest, Record, json_answer, split_list
+from xero_sandbox.apis.table import API_PREFIXES
+
+__all__ = ["routes"]
+
+PREFIX = API_PREFIXES["files"]
+MAX_PAGE_SIZE = 100
+_FILE_SORTS = {"name": "Name", "size": "Size", "createddateutc": "CreatedDateUtc"}
+_ASSOCIATION_SORTS = {**_FILE_SORTS, "associationdateutc": "AssociationDateUtc"}
+_PRIVATE = ("Key",)
+
+
+def _call(request: Request) -> ApiRequest:
+    return ApiRequest(request, "files")
+
+
+def _bad_request(message: str) -> Response:
+    return json_answer({"Message": message}, 400)
+
+
+def _public(record: Record) -> Record:
+    return {k: v for k, v in record.items() if k not in _PRIVATE}
+
+
+def _sorted(
+    call: ApiRequest, records: list[Record], sorts: dict[str, str], default: str | None
+) -> list[Record] | Response:
+    raw = call.query.get("sort", "")
+    field = sorts.get(raw.lower()) if raw else default
+    if raw and field is None:
+        return _bad_request(f"sort must be one of {', '.join(sorts.values())}")
+    direction = call.query.get("direction", "ASC").upper()
+    if direction not in ("ASC", "DESC"):
+        return _bad_request("direction must be ASC or DESC")
+    if field is None:
+        return records
+
+    def key(record: Record) -> Any:
+        value = record.get(field)
+        return (value is None, value if isinstance(value, int) else str(value or "").lower())
+
+    return sorted(records, key=key, reverse=direction == "DESC")
+
+
+def _window(call: ApiRequest, records: list[Record]) -> tuple[list[Record], int, int] | Response:
+    page = call.int_param("page", 1)
+    size = call.int_param("pagesize", MAX_PAGE_SIZE)
+    if page is None or page < 1:
+        return _bad_request("page must be 1 or more")
+    if size is None or not 1 <= size <= MAX_PAGE_SIZE:
+        return _bad_request(f"pagesize must be between 1 and {MAX_PAGE_SIZE}")
+    return records[(page - 1) * size : page * size], page, size
+
+
+async def get_files(request: Request) -> Response:
+    """GET /Files."""
+    call = _call(request)
+    if call.refusal:
+        return call.refusal
+    ordered = _sorted(call, call.records("Files"), _FILE_SORTS, None)
+    if isinstance(ordered, Response):
+        return ordered
+    window = _window(call, ordered)
+    if isinstance(window, Response):
+        return window
+    items, page, size = window
+    call.served(len(items))
+    return json_answer({"TotalCount": len(ordered), "Page": page, "PerPage": size, "Items": items})
+
+
+async def get_file(request: Request) -> Response:
+    """GET /Files/{FileId}."""
+    call = _call(request)
+    return call.refusal or call.one(call.record("Files", request.path_params["file_id"]))
+
+
+async def get_content(request: Request) -> Response:
+    """GET /Files/{FileId}/Content: the bytes, streamed."""
+    call = _call(request)
+    if call.refusal:
+        return call.refusal
+    found = call.record("Files", request.path_params["file_id"])
+    if found is None:
+        return call.one(None)
+    source = {"AttachmentID": found["Id"], "ContentLength": found["Size"], **found}
+    return StreamingResponse(
+        content_chunks(source),
+        media_type="application/octet-stream",
+        headers={"Content-Length": str(found["Size"])},
+    )
+
+
+async def get_file_associations(request: Request) -> Response:
+    """GET /Files/{FileId}/Associations."""
+    call = _call(request)
+    if call.refusal:
+        return call.refusal
+    file_id = request.path_params["file_id"].lower()
+    if call.record("Files", file_id) is None:
+        return call.one(None)
+    found = [_public(a) for a in call.records("Associations") if a["FileId"] == file_id]
+    call.served(len(found))
+    return json_answer(found)
+
+
+async def get_object_associations(request: Request) -> Response:
+    """GET /Associations/{ObjectId}."""
+    call = _call(request)
+    if call.refusal:
+        return call.refusal
+    found = [_public(a) for a in call.records("Associations", request.path_params["object_id"])]
+    ordered = _sorted(call, found, _ASSOCIATION_SORTS, "CreatedDateUtc")
+    if isinstance(ordered, Response):
+        return ordered
+    window = _window(call, ordered)
+    if isinstance(window, Response):
+        return window
+    call.served(len(window[0]))
+    return json_answer(window[0])
+
+
+async def count_associations(request: Request) -> Response:
+    """GET /Associations/Count?ObjectIds=a,b."""
+    call = _call(request)
+    if call.refusal:
+        return call.refusal
+    wanted = split_list(call.query.get("objectids", ""))
+    if not wanted:
+        return _bad_request("ObjectIds is required")
+    counts = {object_id: len(call.records("Associations", object_id)) for object_id in wanted}
+    return json_answer(counts)
+
+
+async def get_folders(request: Request) -> Response:
+    """GET /Folders."""
+    call = _call(request)
+    if call.refusal:
+        return call.refusal
+    ordered = _sorted(call, call.records("Folders"), _FILE_SORTS, None)
+    if isinstance(ordered, Response):
+        return ordered
+    call.served(len(ordered))
+    return json_answer(ordered)
+
+
+async def get_folder(request: Request) -> Response:
+    """GET /Folders/{FolderId}."""
+    call = _call(request)
+    return call.refusal or call.one(call.record("Folders", request.path_params["folder_id"]))
+
+
+async def get_inbox(request: Request) -> Response:
+    """GET /Inbox: the folder files emailed to the organisation land in."""
+    call = _call(request)
+    if call.refusal:
+        return call.refusal
+    return call.one(next((f for f in call.records("Folders") if f.get("IsInbox")), None))
+
+
+routes: list[BaseRoute] = [
+    Route(PREFIX + "/Files", get_files, methods=["GET"]),
+    Route(PREFIX + "/Files/{file_id}", get_file, methods=["GET"]),
+    Route(PREFIX + "/Files/{file_id}/Content", get_content, methods=["GET"]),
+    Route(PREFIX + "/Files/{file_id}/Associations", get_file_associations, methods=["GET"]),
+    Route(PREFIX + "/Associations/Count", count_associations, methods=["GET"]),
+    Route(PREFIX + "/Associations/{object_id}", get_object_associations, methods=["GET"]),
+    Route(PREFIX + "/Folders", get_folders, methods=["GET"]),
+    Route(PREFIX + "/Folders/{folder_id}", get_folder, methods=["GET"]),
+    Route(PREFIX + "/Inbox", get_inbox, methods=["GET"]),
+]
