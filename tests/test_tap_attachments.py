@@ -209,7 +209,7 @@ def test_a_download_holds_a_few_chunks_whatever_the_file_size(
     sandbox: Sandbox, tmp_path: Path
 ) -> None:
     """Peak memory while downloading does not grow with the file: the 2 MB scan costs what a
-    file of under 200 KB costs (httpx's own buffers), not its size."""
+    file of under 200 KB costs (httpx's own buffers, up to a few hundred KB), not its size."""
     import logging
     import tracemalloc
 
@@ -244,4 +244,4 @@ def test_a_download_holds_a_few_chunks_whatever_the_file_size(
             peaks[size] = min(peak, peaks.get(size, peak))
     finally:
         client.close()
-    assert peaks[big] < peaks[small] + big // 8, peaks
+    assert peaks[big] < peaks[small] + big // 4, peaks  # buffering the body adds all 2 MB
