@@ -136,6 +136,14 @@ def test_every_attachment_once_with_verified_content(
             assert not list(validator.iter_errors(plain(record)))
     assert max(r["ContentLength"] for r in records) == 2 * 1024 * 1024
     assert not list(files.rglob("*.part-*"))
+    # Calls: the 11 parent collections (one page each here, two for a cursor's re-read), one
+    # list per document with attachments, one download per file.
+    for tenant in sandbox.tenant_ids():
+        mine = [r for r in records if r["TenantID"] == tenant]
+        line = next(line for line in run.stderr.splitlines() if f"tenant={tenant} " in line)
+        calls = int(line.split("calls=")[1].split()[0])
+        documents = len({r["DocumentID"] for r in mine})
+        assert documents + len(mine) < calls <= 2 * len(PARENTS) + documents + len(mine)
 
 
 def test_without_a_path_content_is_hashed_only(

@@ -243,6 +243,21 @@ def test_payroll_au_is_read_for_australian_organisations_only(
                 if f"Skipping {stream} for tenant {tenant}" in line
             ]
             assert len(lines) == 1, (stream, tenant, lines)
+    # Calls: at most each paged stream's pages (100 a page, plus the cursor's re-read of its
+    # last second), one per pay run for the payslips (after listing them), one per object.
+    line = next(line for line in first.stderr.splitlines() if f"tenant={australian} " in line)
+    calls = int(re.search(r"calls=(\d+)", line).group(1))  # type: ignore[union-attr]
+    paged = {
+        "payroll_employees": len(served["payroll_employees"]),
+        "payroll_pay_runs": len(pay_runs),
+        "payroll_timesheets": len(served["payroll_timesheets"]),
+        "payroll_superfunds": len(served["payroll_superfunds"]),
+        "payroll_leave_applications": len(first.records["payroll_leave_applications"]),
+        "payroll_calendars": len(first.records["payroll_calendars"]),
+    }
+    bound = sum(n // 100 + 2 for n in paged.values())
+    bound += (len(pay_runs) // 100 + 1) + len(pay_runs) + 2  # payslips; pay items, settings
+    assert len(pay_runs) < calls <= bound, (calls, bound)
     # Incremental: a second run from the first's state emits nothing new for the
     # If-Modified-Since streams (the records of the bookmark's second are skipped by ID).
     again = run_tap(tmp_path / "again", config, PAYROLL_STREAMS, state=first.state)
