@@ -11,7 +11,6 @@ taken one after another (the first, the shard's initial full read, is not counte
 
 from __future__ import annotations
 
-import os
 import statistics
 import subprocess
 import time
@@ -22,7 +21,7 @@ from typing import Any
 import psycopg
 
 from tests._webhooks_support import Receiver, draft_ids, sandbox_for, touch, wait_for_handshake
-from tests.meltano_support import MELTANO, PostgresServer, dagster_python, new_project
+from tests.meltano_support import PostgresServer, dagster_env, dagster_python, new_project
 
 from . import world
 
@@ -100,20 +99,14 @@ def freshness_case(sizes: Any, log: Log) -> dict[str, Any]:
         project.run("state", "list")
         home = run_dir / f"dagster-{time.time_ns()}"
         home.mkdir()
-        env = {
-            **{k: v for k, v in os.environ.items() if k not in ("VIRTUAL_ENV", "PYTHONPATH")},
-            **project.env,
-            "PATH": os.pathsep.join(
-                [str(MELTANO.parent), str(REPO / ".venv" / "bin"), os.environ.get("PATH", "")]
-            ),
-            "MELTANO_PROJECT_ROOT": str(project.root),
-            "MELTANO_ENVIRONMENT": "sandbox",
-            "XERO_LOADER": "target-postgres",
-            "XERO_TENANT_SHARDS": str(shards),
-            "XERO_WEBHOOK_QUEUE": receiver.queue,
-            "XERO_WEBHOOK_SENSOR_SECONDS": str(SENSOR_SECONDS),
-            "DAGSTER_HOME": str(home),
-        }
+        env = dagster_env(
+            project,
+            XERO_LOADER="target-postgres",
+            XERO_TENANT_SHARDS=str(shards),
+            XERO_WEBHOOK_QUEUE=receiver.queue,
+            XERO_WEBHOOK_SENSOR_SECONDS=str(SENSOR_SECONDS),
+            DAGSTER_HOME=str(home),
+        )
         daemon_bin = dagster_python().with_name("dagster-daemon")
         with (home / "daemon.log").open("w") as daemon_log:
             daemon = subprocess.Popen(

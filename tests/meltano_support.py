@@ -50,6 +50,7 @@ __all__ = [
     "MeltanoProject",
     "PostgresServer",
     "change_the_books",
+    "dagster_env",
     "dagster_python",
     "expected_rows",
     "installed_plugins",
@@ -110,6 +111,22 @@ def installed_plugins() -> Path:
 DAGSTER_MELTANO = "dagster-meltano==1.5.5"
 # The tenant sensor asks Xero for organisations, so the code location has singer-xero too.
 DAGSTER_STAMP = f"{DAGSTER_MELTANO} -e {REPO}"
+
+
+def dagster_env(project: MeltanoProject, **settings: str) -> dict[str, str]:
+    """Environment for Dagster running ``project``'s Meltano: meltano from its venv and the
+    checkout's console scripts (``xero-webhooks``) on PATH, environment ``sandbox``, plus
+    ``settings`` (``XERO_LOADER``, ``XERO_TENANT_SHARDS``, ``DAGSTER_HOME``, ...)."""
+    return {
+        **{k: v for k, v in os.environ.items() if k not in ("VIRTUAL_ENV", "PYTHONPATH")},
+        **project.env,
+        "PATH": os.pathsep.join(
+            [str(MELTANO.parent), str(REPO / ".venv" / "bin"), os.environ.get("PATH", "")]
+        ),
+        "MELTANO_PROJECT_ROOT": str(project.root),
+        "MELTANO_ENVIRONMENT": "sandbox",
+        **settings,
+    }
 
 
 def dagster_python() -> Path:

@@ -19,6 +19,7 @@ from meltano_support import (
     MELTANO,
     REPO,
     SANDBOX_FLAGS,
+    dagster_env,
     dagster_python,
     expected_rows,
     new_project,
@@ -212,21 +213,14 @@ def test_webhook_sensor_starts_the_shards_with_new_events(tmp_path: Path) -> Non
         project.run("state", "list")
         (tmp_path / "runner.py").write_text(SENSOR_RUNNER)
         (tmp_path / "dagster").mkdir()
-        env = {
-            **{k: v for k, v in os.environ.items() if k not in ("VIRTUAL_ENV", "PYTHONPATH")},
-            **project.env,
-            # xero-webhooks (for the sensor) from this checkout, meltano from its own venv
-            "PATH": os.pathsep.join(
-                [str(MELTANO.parent), str(REPO / ".venv" / "bin"), os.environ.get("PATH", "")]
-            ),
-            "MELTANO_PROJECT_ROOT": str(project.root),
-            "MELTANO_ENVIRONMENT": "sandbox",
-            "XERO_LOADER": "target-duckdb",
-            "XERO_DUCKDB_DIR": str(tmp_path / "warehouse"),
-            "XERO_TENANT_SHARDS": str(tmp_path / "shards.json"),
-            "XERO_WEBHOOK_QUEUE": receiver.queue,
-            "DAGSTER_HOME": str(tmp_path / "dagster"),
-        }
+        env = dagster_env(
+            project,
+            XERO_LOADER="target-duckdb",
+            XERO_DUCKDB_DIR=str(tmp_path / "warehouse"),
+            XERO_TENANT_SHARDS=str(tmp_path / "shards.json"),
+            XERO_WEBHOOK_QUEUE=receiver.queue,
+            DAGSTER_HOME=str(tmp_path / "dagster"),
+        )
 
         def tick(cursor: str | None) -> dict[str, Any]:
             result, stderr = run_in_dagster(tmp_path, env, cursor or "")
