@@ -102,7 +102,7 @@ def test_definitions_load_with_one_op_per_shard(tmp_path: Path) -> None:
     assert loaded["ops"] == ["xero_shard_a", "xero_shard_b"]
     assert loaded["commands"] == [
         "Run `meltano --environment=prod el tap-xero target-postgres "
-        f"--state-id=prod:tap-xero-to-target-postgres:{shard} --force`."
+        f"--state-id=prod:tap-xero-to-target-postgres:{shard}`."
         for shard in ("shard_a", "shard_b")
     ]
     assert loaded["schedules"] == ["xero_tenant_shards_schedule"]

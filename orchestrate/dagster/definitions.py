@@ -87,11 +87,13 @@ def _loader_env(shard: str) -> dict[str, str]:
     return {LOADER.upper().replace("-", "_") + "_DEFAULT_TARGET_SCHEMA": f"xero_{shard}"}
 
 
-# One op per shard (the command carries the shard's state id); --force because a shard whose
-# previous run crashed must not wait for Meltano to time that run out.
+# One op per shard (the command carries the shard's state id). Never --force: it would start a
+# second run of a shard beside one still running (a first sync longer than the schedule's
+# interval). A run whose process died stops heartbeating, and Meltano itself fails it once the
+# heartbeat is 5 minutes old, so the next hourly run starts normally.
 SHARD_OPS = {
     shard: meltano_command_op(
-        " ".join([*shard_el_args(ENVIRONMENT, LOADER, shard), "--force"]),
+        " ".join(shard_el_args(ENVIRONMENT, LOADER, shard)),
         dagster_name=_op_name(shard),
     )
     for shard in SHARDS
