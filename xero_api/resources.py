@@ -184,11 +184,11 @@ class Resource:
             return self.envelope[:-1]
         return self.stream.replace("_", " ").removesuffix("s")
 
-    def request_path(self, parent_id: str | None = None) -> str:
+    def request_path(self, parent_id: str | None = None, **ids: str) -> str:
         """The path to hand the client: Accounting paths as they are (the client adds
         ``/api.xro/2.0``), other APIs' from the root; ``parent_id`` fills a child's
-        ``{placeholder}``."""
-        path = self.path
+        ``{placeholder}`` whatever its name, ``ids`` fill placeholders by name."""
+        path = self.path.format(**ids) if ids else self.path
         if parent_id is not None:
             path = re.sub(r"\{[^}]+\}", parent_id, path, count=1)
         return path if self.api is ACCOUNTING else f"{self.api.base_path}/{path}"
