@@ -230,7 +230,10 @@ def test_reposting_a_document_reverses_what_it_posted(world: tuple[Store, list[s
         (["serve", "--tenants", "0"], "--tenants must be at least 1"),
         (["serve", "--fault-rate", "2"], "--fault-rate must be between 0 and 1"),
         (["serve", "--time-scale", "0"], "--time-scale must be greater than 0"),
-        (["serve", "--webhook-url", "http://x"], "--webhook-url and --webhook-key go together"),
+        (
+            ["serve", "--webhook-url", "http://x"],
+            "--webhook-url and --webhook-key (or $XERO_SANDBOX_WEBHOOK_KEY) go together",
+        ),
         (["serve", "--port", "abc"], "invalid int value"),
         (["serve", "--no-such-flag"], "unrecognized arguments"),
         (["bake"], "invalid choice"),
