@@ -43,6 +43,9 @@ PLAIN_STRINGS = {("BudgetBalance", "Period")}
 # Xero sends an ISO helper string next to these dates (`DateString`, ...; xero-api-facts §5),
 # which spec 16.1.0 declares only on some schemas.
 HELPER_STRINGS = ("Date", "DueDate", "ExpiryDate", "CreatedDateUTC", "UpdatedDateUTC")
+# Timestamps the Files spec declares as plain strings (its examples, "2021-02-10T16:02:54.9930000",
+# are UTC without a zone); as date-time the tap writes them as ISO 8601 UTC like every other date.
+ISO_DATE_STRINGS = {("FileObject", "CreatedDateUtc"), ("FileObject", "UpdatedDateUtc")}
 # Sent by Xero on these records but missing from spec 16.1.0.
 KNOWN_EXTRAS = {"CreditNote": ("TotalDiscount",)}
 
@@ -99,6 +102,8 @@ class Converter:
             props = {
                 key: {"type": ["string", "null"]}
                 if (owner, key) in PLAIN_STRINGS
+                else dict(DATE_TIME)
+                if (owner, key) in ISO_DATE_STRINGS
                 else self.convert(value, depth + 1, stack)
                 for key, value in node.get("properties", {}).items()
             }

@@ -1,5 +1,8 @@
 """Schema-driven conversion of Xero's ``/Date(ms)/`` values to ISO 8601 UTC strings.
 
+Timestamps without a zone (the Files API's ``2021-02-10T16:02:54.9930000``, UTC) are written
+the same canonical way, so bookmarks compare alike whatever API a date came from.
+
 Walking every value of every record costs more than decoding the JSON; the schema already says
 where the dates are. :func:`date_converter` compiles, once per stream, the paths of the schema's
 ``date-time`` properties and converts only those (through objects and lists of objects).
@@ -12,7 +15,7 @@ from collections.abc import Callable
 from functools import lru_cache
 from typing import Any, NamedTuple
 
-from xero_api.dates import msdate_to_iso
+from xero_api.dates import format_utc, msdate_to_iso, parse_datetime
 
 __all__ = ["date_converter"]
 
@@ -52,7 +55,24 @@ def _plan(schema: dict[str, Any]) -> Plan | None:
 @lru_cache(maxsize=65536)
 def _iso(value: str) -> str:
     # Documents share dates (issue, due, payment), so the cache saves most conversions.
-    return msdate_to_iso(value)
+    if value.startswith("/Date("):
+        return msdate_to_iso(value)
+    return format_utc(parse_datetime(value))
+
+
+def _converted(value: str) -> bool:
+    """Whether a date string needs converting: ``/Date(ms)/``, or a date and time with no
+    ``Z`` and no offset (``YYYY-MM-DDThh:mm:ss[.f]``)."""
+    if value.startswith("/Date("):
+        return True
+    tail = value[19:]
+    return (
+        len(value) >= 19
+        and value[10] == "T"
+        and not tail.endswith("Z")
+        and "+" not in tail
+        and "-" not in tail
+    )
 
 
 def _apply(record: Record, plan: Plan) -> None:
@@ -60,7 +80,7 @@ def _apply(record: Record, plan: Plan) -> None:
     dates, objects, lists = plan
     for name in dates:
         value = record.get(name)
-        if type(value) is str and value.startswith("/Date("):
+        if type(value) is str and _converted(value):
             record[name] = _iso(value)
     for name, inner in objects:
         value = record.get(name)

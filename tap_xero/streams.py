@@ -356,10 +356,14 @@ class XeroStream(TenantStream):
 
     @property
     def page_size(self) -> int:
-        """Records per page where Xero takes ``pageSize`` (at most the API's maximum)."""
-        if self.resource.paging is Paging.PAGE:
-            wanted = int(self.config.get("page_size") or 1000)
-            return min(wanted, self.resource.max_page_size)
+        """Records per page of this stream's collection (see :meth:`page_size_of`)."""
+        return self.page_size_of(self.resource)
+
+    def page_size_of(self, row: Resource) -> int:
+        """Records per page of ``row`` where Xero takes a page size (at most the API's
+        maximum), else Xero's fixed 100."""
+        if row.paging is Paging.PAGE:
+            return min(int(self.config.get("page_size") or 1000), row.max_page_size)
         return FIXED_PAGE_SIZE
 
     def _increment_stream_state(
@@ -544,9 +548,13 @@ class XeroStream(TenantStream):
         field, pk = row.replication_key or "", row.primary_key
         last: str | None = start.value
         page = 1
+        calls_left: float | None = None
         while True:
-            params = {**self._base_params(), "page": str(page)}
-            records = self._records(self.get_json(tenant, row.request_path(), params))
+            body = self.get_json(
+                tenant, row.request_path(), self._page_params(row, page), None, calls_left
+            )
+            calls_left = _calls_left(body)
+            records = self._records(body)
             fresh = [
                 r
                 for r in records
@@ -557,7 +565,7 @@ class XeroStream(TenantStream):
             ]
             if fresh:
                 yield fresh
-            if len(records) < FIXED_PAGE_SIZE:
+            if len(records) < self.page_size:
                 return
             page += 1
 
@@ -573,10 +581,14 @@ class XeroStream(TenantStream):
         for value in values:
             yield from self._paged_full_table(tenant, row, row.request_path(), {name: value})
 
-    def _page_params(self, page: int, extra: Mapping[str, str] | None = None) -> dict[str, str]:
-        params = {**self._base_params(), **(extra or {}), "page": str(page)}
-        if self.resource.paging is Paging.PAGE:
-            params[self.resource.page_size_param] = str(self.page_size)
+    def _page_params(
+        self, row: Resource, page: int, extra: Mapping[str, str] | None = None
+    ) -> dict[str, str]:
+        """One page's query of ``row`` (this stream's, or its parent's): the row's own
+        parameters, the page and, where the API takes one, the page size."""
+        params = {**dict(row.params), **(extra or {}), "page": str(page)}
+        if row.paging is Paging.PAGE:
+            params[row.page_size_param] = str(self.page_size_of(row))
         return params
 
     def _paged_full_table(
@@ -586,11 +598,11 @@ class XeroStream(TenantStream):
         page = 1
         calls_left: float | None = None
         while True:
-            body = self.get_body(tenant, path, self._page_params(page, extra), calls_left)
+            body = self.get_body(tenant, path, self._page_params(row, page, extra), calls_left)
             calls_left = _calls_left(body)
             records = _listed(row, body)
             yield self._prepare(records) if row is self.resource else records
-            if len(records) < self.page_size:
+            if len(records) < self.page_size_of(row):
                 return
             page += 1
 

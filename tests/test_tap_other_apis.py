@@ -1,7 +1,8 @@
-"""tap-xero on the Projects and Fixed Assets APIs of a 4-region sandbox: every record exactly
-once with keys unique across tenants, child collections read per parent, one call per page and
-parent, an organisation without the API skipped with one log line, and opt-in selection; and
-Payroll AU, read for the Australian organisation only, incrementally."""
+"""tap-xero on the Projects, Fixed Assets and Files APIs of a 4-region sandbox: every record
+exactly once with keys unique across tenants, child collections read per parent, one call per
+page and parent, an organisation without the API skipped with one log line, opt-in selection, and
+files read incrementally on UpdatedDateUtc; and Payroll AU, read for the Australian organisation
+only, incrementally."""
 
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ import pytest
 from _tap_support import RELAXED, START_DATE, TapRun, plain, run_tap
 
 from tap_xero.tap import TapXero
+from xero_api.dates import format_utc, parse_datetime
 from xero_api.resources import RESOURCES
 from xero_api.schema_files import load_schema
 from xero_sandbox.launcher import ALL_SCOPES, Sandbox
@@ -75,13 +77,20 @@ def _served(sb: Sandbox, tenant: str, path: str, **params: str) -> list[dict[str
     body = json.loads(answer.text, parse_float=Decimal)
     if isinstance(body, dict) and "Items" in body:  # the Files API's page
         assert body["TotalCount"] <= body["PerPage"]
-        items: list[dict[str, Any]] = body["Items"]
-        return items
+        return [_utc_dates(item) for item in body["Items"]]
     if isinstance(body, dict) and "items" in body:
         assert body["pagination"]["pageCount"] <= 1
         found: list[dict[str, Any]] = body["items"]
         return found
     return body if isinstance(body, list) else [body]
+
+
+def _utc_dates(record: dict[str, Any]) -> dict[str, Any]:
+    """A file with its zoneless UTC timestamps as the tap writes them (ISO 8601 UTC)."""
+    return {
+        k: format_utc(parse_datetime(v)) if k.endswith("DateUtc") and v[-1:] != "Z" else v
+        for k, v in record.items()
+    }
 
 
 def test_every_record_once_exactly_as_served(run: TapRun, sandbox: Sandbox) -> None:
@@ -269,7 +278,10 @@ def test_files_folders_and_associations_exactly_as_served(sandbox: Sandbox, tmp_
     run = run_tap(tmp_path, {**_config(sandbox, tmp_path), "page_size": 4}, FILE_STREAMS)
     demo = [t["tenantId"] for t in sandbox.tenants() if not t["empty"]]
     for tenant in demo:
-        files = _served(sandbox, tenant, "/files.xro/1.0/Files")
+        files = _served(
+            sandbox, tenant, "/files.xro/1.0/Files", sort="CreatedDateUTC", direction="ASC"
+        )
+        assert all(f["UpdatedDateUtc"].endswith("+00:00") for f in files)
         folders = _served(sandbox, tenant, "/files.xro/1.0/Folders")
         links = [
             link
@@ -293,3 +305,26 @@ def test_files_folders_and_associations_exactly_as_served(sandbox: Sandbox, tmp_
         seen = Counter(tuple(r[k] for k in keys) for r in run.records[stream])
         assert max(seen.values()) == 1, stream
     assert run.schemas["file_associations"]["key_properties"] == ["TenantID", "FileId", "ObjectId"]
+
+
+def test_files_are_read_incrementally_on_updated_date(sandbox: Sandbox, tmp_path: Path) -> None:
+    """Files have no If-Modified-Since: every page is read, oldest first, and filtered on
+    UpdatedDateUtc. A start date keeps out files last changed before it; a run resumed from the
+    STATE emits nothing again."""
+    config = {**_config(sandbox, tmp_path), "page_size": 4}
+    every = run_tap(tmp_path / "all", config, ["files"]).records["files"]
+    middle = sorted(r["UpdatedDateUtc"] for r in every)[len(every) // 2]
+    config["start_date"] = middle
+    first = run_tap(tmp_path / "first", config, ["files"])
+    assert first.records["files"] == [r for r in every if r["UpdatedDateUtc"] >= middle]
+    assert 0 < len(first.records["files"]) < len(every)
+    bookmarks = first.state["bookmarks"]["files"]["partitions"]
+    demo = [t for t in sandbox.tenants() if not t["empty"]]
+    assert sum("replication_key_value" in b for b in bookmarks) == len(demo)
+    for bookmark in bookmarks:
+        if "replication_key_value" in bookmark:
+            tenant = bookmark["context"]["TenantID"]
+            latest = max(r["UpdatedDateUtc"] for r in every if r["TenantID"] == tenant)
+            assert bookmark["replication_key_value"] == latest
+    again = run_tap(tmp_path / "again", config, ["files"], state=first.state)
+    assert again.records.get("files", []) == []

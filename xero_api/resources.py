@@ -555,10 +555,12 @@ RESOURCES: tuple[Resource, ...] = (
         "payroll_settings", "Settings", "Settings", "", scope="payroll.settings.read",
         api=PAYROLL_AU,
     ),
-    # Files API (files.xro/1.0): `page` + `pagesize` (at most 100); no change filter.
+    # Files API (files.xro/1.0): `page` + `pagesize` (at most 100); no If-Modified-Since or
+    # date filter, so every page is read oldest first and kept from the UpdatedDateUtc bookmark.
     Resource(
-        "files", "Files", "Items", "Id", Paging.PAGE, scope="files.read", api=FILES,
-        max_page_size=100, page_size_param="pagesize",
+        "files", "Files", "Items", "Id", Paging.PAGE, "UpdatedDateUtc",
+        params=(("sort", "CreatedDateUTC"), ("direction", "ASC")), scope="files.read",
+        api=FILES, max_page_size=100, page_size_param="pagesize",
     ),
     Resource("file_folders", "Folders", "", "Id", scope="files.read", api=FILES),
     Resource(

@@ -72,6 +72,11 @@ def _iso(moment: datetime) -> str:
     return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+def _zoneless(moment: datetime) -> str:
+    """UTC without a zone, to the 7 fractional digits of the Files spec's file timestamps."""
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.%f") + "0"
+
+
 def seed_other_apis(store: Store, tenant: Tenant, seed_text: str, scale: int) -> None:
     """Write one tenant's projects and assets (nothing for an empty tenant)."""
     if tenant.empty:
@@ -389,8 +394,8 @@ def _files(store: Store, tid: str, gen: _Gen, scale: int) -> None:
             "Name": f"{folder['Name'].lower()}-{number:03d}.{extension}",
             "MimeType": mime,
             "Size": rng.randint(low, high),
-            "CreatedDateUtc": _iso(created),
-            "UpdatedDateUtc": _iso(created + timedelta(days=rng.randint(0, 30))),
+            "CreatedDateUtc": _zoneless(created),
+            "UpdatedDateUtc": _zoneless(created + timedelta(days=rng.randint(0, 30))),
             "User": {
                 "Id": user.get("UserID", gen.uid()),
                 "Name": user.get("EmailAddress", ""),
@@ -411,7 +416,7 @@ def _files(store: Store, tid: str, gen: _Gen, scale: int) -> None:
                     "SendWithObject": group == "Invoice" and rng.random() < 0.5,
                     "Name": record["Name"],
                     "Size": record["Size"],
-                    "CreatedDateUtc": record["CreatedDateUtc"],
+                    "CreatedDateUtc": _iso(created),
                     "AssociationDateUtc": _iso(created + timedelta(hours=1)),
                     "FileId": record["Id"],
                     "ObjectId": str(object_id),
