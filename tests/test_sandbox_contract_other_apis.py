@@ -17,6 +17,7 @@ specs: their status is checked, not their body.
 from __future__ import annotations
 
 import io
+import re
 from collections.abc import Iterator
 from contextlib import redirect_stdout
 from functools import cache
@@ -225,6 +226,8 @@ def test_every_get_of_the_specs_is_served_as_specified(sb: Sandbox) -> None:
         ("/files.xro/1.0/Files", {"page": "2", "pagesize": "3"}),
         ("/files.xro/1.0/Files", {"sort": "CreatedDateUTC", "direction": "ASC"}),
         ("/files.xro/1.0/Folders", {"sort": "CreatedDateUTC"}),
+        ("/files.xro/1.0/Folders", {"sort": "CreatedDateUTC DESC"}),
+        ("/files.xro/1.0/Folders", {"sort": "Size"}),
     ],
 )
 def test_paging_and_filters_answer_as_specified(
@@ -273,6 +276,45 @@ def test_time_with_a_bad_date_has_the_error_body(sb: Sandbox) -> None:
     project = _ok(sb, "/projects.xro/2.0/Projects")["items"][0]["projectId"]
     answer = _call(sb, f"/projects.xro/2.0/Projects/{project}/Time", {"dateAfterUtc": "soon"})
     assert answer.status_code == 400
+
+
+@pytest.mark.parametrize(
+    ("path", "params"),
+    [
+        ("/files.xro/1.0/Files", {"pagesize": "101"}),
+        ("/files.xro/1.0/Files", {"sort": "Colour"}),
+        ("/files.xro/1.0/Folders", {"sort": "Size SIDEWAYS"}),
+    ],
+)
+def test_files_errors_have_the_specs_error_body(
+    sb: Sandbox, path: str, params: dict[str, str]
+) -> None:
+    """The Files spec declares no 400 for its GETs; its other operations' 400 examples show the
+    body: a list of problems, ``[{"type": "Validation", "title": "Validation failure", "detail":
+    "Extension: boo is not a valid File extension."}]``."""
+    answer = httpx.get(
+        sb.url + path, params=params, headers=sb.headers(sb.tenant_ids()[0]), timeout=30
+    )
+    assert answer.status_code == 400
+    [problem] = answer.json()
+    assert set(problem) == {"type", "title", "detail"}
+    assert problem["type"] == "Validation"
+    assert problem["title"] == "Validation failure"
+    assert isinstance(problem["detail"], str)
+    assert problem["detail"]
+
+
+def test_association_dates_are_date_times(sb: Sandbox) -> None:
+    """The spec's Association dates are ``format: date-time``, which needs a zone (RFC 3339)."""
+    schema = spec_document("xero_files")["components"]["schemas"]["Association"]["properties"]
+    listed = _ok(sb, "/files.xro/1.0/Files")["Items"]
+    links = [a for f in listed for a in _ok(sb, f"/files.xro/1.0/Files/{f['Id']}/Associations")]
+    object_id = links[0]["ObjectId"]
+    links += _ok(sb, f"/files.xro/1.0/Associations/{object_id}")
+    for name in ("CreatedDateUtc", "AssociationDateUtc"):
+        assert schema[name]["format"] == "date-time"
+        for link in links:
+            assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z", link[name]), link
 
 
 def test_unknown_ids_and_missing_apis(sb: Sandbox) -> None:

@@ -344,7 +344,30 @@ def test_files_page_sort_and_refuse_what_the_spec_does_not_allow(world: World) -
     by_size = world.json(f"{FILES}/Files", {"sort": "Size", "direction": "DESC"})["Items"]
     assert [f["Size"] for f in by_size] == sorted((f["Size"] for f in by_size), reverse=True)
     for params in ({"pagesize": "101"}, {"page": "0"}, {"sort": "Colour"}):
-        assert world.get(f"{FILES}/Files", params).status_code == 400, params
+        refused = world.get(f"{FILES}/Files", params)
+        assert refused.status_code == 400, params
+        [problem] = refused.json()
+        assert problem["type"] == "Validation", params
+        assert problem["detail"], params
+    assert "Colour" not in refused.json()[0]["detail"]
+    assert "CreatedDateUTC" in refused.json()[0]["detail"]
+
+
+def test_folders_sort_by_bytes_held_and_by_creation(world: World) -> None:
+    files = world.json(f"{FILES}/Files")["Items"]
+    made = world.json(f"{FILES}/Folders")
+    held = {f["Id"]: sum(x["Size"] for x in files if x["FolderId"] == f["Id"]) for f in made}
+    by_size = world.json(f"{FILES}/Folders", {"sort": "Size"})
+    assert [held[f["Id"]] for f in by_size] == sorted(held.values())
+    assert len(set(held.values())) > 1
+    largest = world.json(f"{FILES}/Folders", {"sort": "Size", "direction": "DESC"})
+    assert [held[f["Id"]] for f in largest] == sorted(held.values(), reverse=True)
+    assert world.json(f"{FILES}/Folders", {"sort": "CreatedDateUTC"}) == made
+    assert world.json(f"{FILES}/Folders", {"sort": "CreatedDateUTC DESC"}) == made[::-1]
+    by_name = world.json(f"{FILES}/Folders", {"sort": "name", "direction": "desc"})
+    assert [f["Name"] for f in by_name] == sorted((f["Name"] for f in made), reverse=True)
+    for sort in ("Colour", "Size SIDEWAYS", "Size ASC extra"):
+        assert world.get(f"{FILES}/Folders", {"sort": sort}).status_code == 400, sort
 
 
 def test_folders_inbox_content_and_associations(world: World) -> None:

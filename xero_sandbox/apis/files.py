@@ -7,12 +7,15 @@
 ``/Files/{FileId}/Associations`` the documents it is attached to; ``/Associations/{ObjectId}`` a
 document's files (paged and sorted the same way, by default on CreatedDateUtc);
 ``/Associations/Count?ObjectIds=...`` ``{ObjectId: count}``; ``/Folders`` every folder (``sort``
-by Name or CreatedDateUTC), ``/Folders/{FolderId}`` and ``/Inbox`` one. No If-Modified-Since.
-400 for a page size over 100 or a sort the spec does not list; 404 for an unknown ID.
+by Name, Size = the bytes its files hold, or CreatedDateUTC = the order made; the direction may
+follow the field, as the spec's ``CreatedDateUTC DESC``), ``/Folders/{FolderId}`` and ``/Inbox``
+one. No If-Modified-Since. 400, with the spec's error body (a list of ``type``, ``title``,
+``detail``), for a page size over 100 or a sort the spec does not list; 404 for an unknown ID.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from starlette.requests import Request
@@ -27,8 +30,14 @@ __all__ = ["routes"]
 
 PREFIX = API_PREFIXES["files"]
 MAX_PAGE_SIZE = 100
-_FILE_SORTS = {"name": "Name", "size": "Size", "createddateutc": "CreatedDateUtc"}
-_ASSOCIATION_SORTS = {**_FILE_SORTS, "associationdateutc": "AssociationDateUtc"}
+_FILE_SORTS = {"Name": "Name", "Size": "Size", "CreatedDateUTC": "CreatedDateUtc"}
+_ASSOCIATION_SORTS = {
+    "Name": "Name",
+    "Size": "Size",
+    "CreatedDateUtc": "CreatedDateUtc",
+    "AssociationDateUtc": "AssociationDateUtc",
+}
+_FOLDER_SORTS = ("Name", "Size", "CreatedDateUTC")
 _PRIVATE = ("Key",)
 
 
@@ -36,32 +45,51 @@ def _call(request: Request) -> ApiRequest:
     return ApiRequest(request, "files")
 
 
-def _bad_request(message: str) -> Response:
-    return json_answer({"Message": message}, 400)
+def _bad_request(detail: str) -> Response:
+    """A 400 with the error body of the spec's examples."""
+    problem = {"type": "Validation", "title": "Validation failure", "detail": detail}
+    return json_answer([problem], 400)
 
 
 def _public(record: Record) -> Record:
     return {k: v for k, v in record.items() if k not in _PRIVATE}
 
 
-def _sorted(
-    call: ApiRequest, records: list[Record], sorts: dict[str, str], default: str | None
-) -> list[Record] | Response:
-    raw = call.query.get("sort", "")
-    field = sorts.get(raw.lower()) if raw else default
-    if raw and field is None:
-        return _bad_request(f"sort must be one of {', '.join(sorts.values())}")
-    direction = call.query.get("direction", "ASC").upper()
-    if direction not in ("ASC", "DESC"):
+def _order(call: ApiRequest, offered: tuple[str, ...]) -> tuple[str | None, bool] | Response:
+    """The asked ``sort`` (one of ``offered``, as the spec spells it; None when absent) and
+    whether descending: from ``direction``, or a second word of ``sort``."""
+    words = call.query.get("sort", "").split()
+    direction = call.query.get("direction", words[1] if len(words) > 1 else "ASC").upper()
+    if direction not in ("ASC", "DESC") or len(words) > 2:
         return _bad_request("direction must be ASC or DESC")
-    if field is None:
-        return records
+    if not words:
+        return None, direction == "DESC"
+    name = next((o for o in offered if o.lower() == words[0].lower()), None)
+    if name is None:
+        return _bad_request(f"sort must be one of {', '.join(offered)}")
+    return name, direction == "DESC"
 
+
+def _field_key(field: str) -> Callable[[Record], Any]:
     def key(record: Record) -> Any:
         value = record.get(field)
         return (value is None, value if isinstance(value, int) else str(value or "").lower())
 
-    return sorted(records, key=key, reverse=direction == "DESC")
+    return key
+
+
+def _sorted(
+    call: ApiRequest, records: list[Record], sorts: dict[str, str], default: str | None
+) -> list[Record] | Response:
+    """``records`` ordered by the asked sort (``sorts`` maps each offered to its field)."""
+    order = _order(call, tuple(sorts))
+    if isinstance(order, Response):
+        return order
+    name, descending = order
+    field = sorts[name] if name else default
+    if field is None:
+        return records
+    return sorted(records, key=_field_key(field), reverse=descending)
 
 
 def _window(call: ApiRequest, records: list[Record]) -> tuple[list[Record], int, int] | Response:
@@ -158,9 +186,20 @@ async def get_folders(request: Request) -> Response:
     call = _call(request)
     if call.refusal:
         return call.refusal
-    ordered = _sorted(call, call.records("Folders"), _FILE_SORTS, None)
-    if isinstance(ordered, Response):
-        return ordered
+    order = _order(call, _FOLDER_SORTS)
+    if isinstance(order, Response):
+        return order
+    name, descending = order
+    folders = call.records("Folders")  # in the order they were made
+    held: dict[str, int] = {}
+    for file in call.records("Files"):
+        held[file["FolderId"]] = held.get(file["FolderId"], 0) + int(file["Size"])
+    keys: dict[str, Callable[[Record], Any]] = {
+        "Name": _field_key("Name"),
+        "Size": lambda folder: held.get(folder["Id"], 0),
+        "CreatedDateUTC": folders.index,
+    }
+    ordered = sorted(folders, key=keys[name], reverse=descending) if name else folders
     call.served(len(ordered))
     return json_answer(ordered)
 

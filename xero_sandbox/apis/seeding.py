@@ -374,7 +374,7 @@ def _files(store: Store, tid: str, gen: _Gen, scale: int) -> None:
         {"Id": gen.uid(), "Name": "Contracts", "FileCount": 0, "IsInbox": False},
     ]
     documents = [
-        ("Invoice", "AccRec" if doc.get("Type") == "ACCREC" else "AccPay", doc["InvoiceID"])
+        ("Invoice", "AccRec" if doc.get("Type") == "ACCREC" else "Accpay", doc["InvoiceID"])
         for doc in _first_documents(store, tid, "Invoices", 12)
     ] + [
         ("Contact", "Contact", doc["ContactID"])
