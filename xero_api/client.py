@@ -369,19 +369,23 @@ class XeroClient:
                 self.usage.waited(tenant_id, before, after)
             self.usage.call(tenant_id)
             observed = False
+            sent = {**headers, "Authorization": f"Bearer {token}"}
             try:
-                with self._http.stream(
-                    method,
-                    url,
-                    params=params,
-                    content=content,
-                    headers={**headers, "Authorization": f"Bearer {token}"},
-                ) as response:
+                if sink is None:
+                    response = self._http.request(
+                        method, url, params=params, content=content, headers=sent
+                    )
                     self._observe_limits(tenant_id, sent_at, response.headers)
                     observed = True
-                    if sink is not None and response.status_code < 300:
-                        return _streamed(response, sink)
-                    response.read()
+                else:
+                    with self._http.stream(
+                        method, url, params=params, content=content, headers=sent
+                    ) as response:
+                        self._observe_limits(tenant_id, sent_at, response.headers)
+                        observed = True
+                        if response.status_code < 300:
+                            return _streamed(response, sink)
+                        response.read()
             except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as exc:
                 return _Outcome(fault=_fault_name(exc), may_have_reached_xero=False)
             except httpx.TransportError as exc:
