@@ -9,8 +9,9 @@ depreciation accounts. Attachments: one invoice or bill in eight (``scale // 8 +
 one or two files (PDF, PNG or text, 200 bytes to 400 KB; the first invoice also a 2 MB scan),
 as do two contacts, two bank transactions and a purchase order; their documents say
 ``HasAttachments: true``. Files: the inbox and two folders holding ``scale // 10 + 5`` files,
-about half of them associated with an invoice, a bill or a contact. Empty tenants
-(``--empty-tenants``) have none of these APIs (no subscription) and no documents to attach to.
+about half of them associated with an invoice, a bill or a contact, and a 3 MB scan in the
+inbox. Empty tenants (``--empty-tenants``) have none of these APIs (no subscription) and no
+documents to attach to.
 """
 
 from __future__ import annotations
@@ -310,6 +311,12 @@ _FILE_KINDS = (
     ("txt", "text/plain", 200, 4_000),
 )
 _BIG_SCAN = 2 * 1024 * 1024
+_LARGE_FILE = 3 * 1024 * 1024
+
+
+def _file_added(folder: Record, files: list[Record], record: Record) -> None:
+    folder["FileCount"] += 1
+    files.append(record)
 
 
 def _first_documents(store: Store, tid: str, resource: str, count: int) -> list[Record]:
@@ -406,8 +413,7 @@ def _files(store: Store, tid: str, gen: _Gen, scale: int) -> None:
             "Id": gen.uid(),
             "FolderId": folder["Id"],
         }
-        folder["FileCount"] += 1
-        files.append(record)
+        _file_added(folder, files, record)
         if documents and rng.random() < 0.5:
             group, kind, object_id = rng.choice(documents)
             associations.append(
@@ -424,6 +430,10 @@ def _files(store: Store, tid: str, gen: _Gen, scale: int) -> None:
                     "ObjectType": kind,
                 }
             )
+    # One large scan in the inbox, so content downloads are proved streamed in chunks.
+    scan = {**files[0], "Name": "inbox-scan.pdf", "MimeType": "application/pdf"}
+    scan.update(Size=_LARGE_FILE, Id=gen.uid(), FolderId=folders[0]["Id"])
+    _file_added(folders[0], files, scan)
     store.put_many(tid, stored_name("files", "Folders"), folders)
     store.put_many(tid, stored_name("files", "Files"), files)
     store.put_many(tid, stored_name("files", "Associations"), associations)
