@@ -27,7 +27,7 @@ from xero_sandbox.context import SandboxContext
 from xero_sandbox.reads import API, envelope, find_record, not_found, tenant_of
 from xero_sandbox.store import decode, encode
 
-__all__ = ["content_chunks", "public", "routes"]
+__all__ = ["download", "public", "routes"]
 
 Record = dict[str, Any]
 STORED = stored_name("accounting", "Attachments")
@@ -43,22 +43,28 @@ def public(attachment: Record) -> Record:
     return {k: v for k, v in attachment.items() if k not in _PRIVATE}
 
 
-def content_chunks(attachment: Record) -> AsyncIterator[bytes]:
-    """The attachment's bytes, in chunks: always the same for the same attachment."""
+def download(seed: str, size: int, mime: str, file_name: str | None = None) -> Response:
+    """A file's content (an attachment's or the Files API's), made from ``seed`` (its ID) and
+    streamed in chunks: the same ``size`` bytes every time, a ``mime`` file-type header first,
+    sent as ``application/octet-stream`` with its ``Content-Length`` (and ``file_name`` as the
+    ``Content-Disposition``, if given)."""
 
     async def chunks() -> AsyncIterator[bytes]:
-        rng = random.Random(str(attachment["AttachmentID"]))
-        left = int(attachment["ContentLength"])
-        head = _HEADERS.get(str(attachment.get("MimeType")), b"")[:left]
+        rng = random.Random(seed)
+        left = size
+        head = _HEADERS.get(mime, b"")[:left]
         if head:
             yield head
             left -= len(head)
         while left > 0:
-            size = min(CHUNK, left)
-            yield rng.randbytes(size)
-            left -= size
+            part = min(CHUNK, left)
+            yield rng.randbytes(part)
+            left -= part
 
-    return chunks()
+    headers = {"Content-Length": str(size)}
+    if file_name is not None:
+        headers["Content-Disposition"] = f"attachment; filename*=UTF-8''{quote(file_name)}"
+    return StreamingResponse(chunks(), media_type="application/octet-stream", headers=headers)
 
 
 def _document(request: Request) -> tuple[SandboxContext, str, list[Record]] | Response:
@@ -101,14 +107,11 @@ async def get_content(request: Request) -> Response:
     wanted = request.path_params["file"].lower()
     for attachment in found[2]:
         if wanted in (str(attachment["AttachmentID"]), attachment["FileName"].lower()):
-            disposition = f"attachment; filename*=UTF-8''{quote(attachment['FileName'])}"
-            return StreamingResponse(
-                content_chunks(attachment),
-                media_type="application/octet-stream",
-                headers={
-                    "Content-Length": str(attachment["ContentLength"]),
-                    "Content-Disposition": disposition,
-                },
+            return download(
+                str(attachment["AttachmentID"]),
+                int(attachment["ContentLength"]),
+                str(attachment.get("MimeType")),
+                attachment["FileName"],
             )
     return not_found()
 

@@ -19,10 +19,10 @@ from collections.abc import Callable
 from typing import Any
 
 from starlette.requests import Request
-from starlette.responses import Response, StreamingResponse
+from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
-from xero_sandbox.apis.attachments import content_chunks
+from xero_sandbox.apis.attachments import download
 from xero_sandbox.apis.serving import ApiRequest, Record, json_answer, split_list
 from xero_sandbox.apis.table import API_PREFIXES
 
@@ -126,29 +126,19 @@ async def get_file(request: Request) -> Response:
 
 async def get_content(request: Request) -> Response:
     """GET /Files/{FileId}/Content: the bytes, streamed."""
-    call = _call(request)
-    if call.refusal:
-        return call.refusal
-    found = call.record("Files", request.path_params["file_id"])
-    if found is None:
-        return call.one(None)
-    source = {"AttachmentID": found["Id"], "ContentLength": found["Size"], **found}
-    return StreamingResponse(
-        content_chunks(source),
-        media_type="application/octet-stream",
-        headers={"Content-Length": str(found["Size"])},
-    )
+    found = _call(request).found("Files", request.path_params["file_id"])
+    if isinstance(found, Response):
+        return found
+    return download(found["Id"], int(found["Size"]), str(found.get("MimeType")))
 
 
 async def get_file_associations(request: Request) -> Response:
     """GET /Files/{FileId}/Associations."""
     call = _call(request)
-    if call.refusal:
-        return call.refusal
-    file_id = request.path_params["file_id"].lower()
-    if call.record("Files", file_id) is None:
-        return call.one(None)
-    found = [_public(a) for a in call.records("Associations") if a["FileId"] == file_id]
+    file = call.found("Files", request.path_params["file_id"])
+    if isinstance(file, Response):
+        return file
+    found = [_public(a) for a in call.records("Associations") if a["FileId"] == file["Id"]]
     call.served(len(found))
     return json_answer(found)
 

@@ -104,10 +104,7 @@ async def get_users(request: Request) -> Response:
 def _project_call(request: Request) -> tuple[ApiRequest, Record | Response]:
     """The call and the project of a child collection's path (or the answer refusing it)."""
     call = _call(request)
-    if call.refusal:
-        return call, call.refusal
-    project = call.record("Projects", request.path_params["project_id"])
-    return call, not_found() if project is None else project
+    return call, call.found("Projects", request.path_params["project_id"])
 
 
 async def get_tasks(request: Request) -> Response:

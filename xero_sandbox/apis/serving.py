@@ -144,6 +144,14 @@ class ApiRequest:
         """One record by its key (case-insensitive, as GUIDs are), or None."""
         return self.ctx.store.get(self.tenant_id, stored_name(self.api, name), key.lower())
 
+    def found(self, name: str, key: str) -> Record | Response:
+        """The path's record of ``name`` by ``key``, or the answer refusing it: the 403 of an
+        organisation without the API (:attr:`refusal`), or 404."""
+        if self.refusal:
+            return self.refusal
+        record = self.record(name, key)
+        return not_found() if record is None else record
+
     def save(self, name: str, record: Record) -> None:
         """Insert or replace one record of a collection."""
         self.ctx.store.put(self.tenant_id, stored_name(self.api, name), record)
