@@ -51,6 +51,11 @@ def dsn_location(dsn: str) -> str:
     return f"{scheme}://{rest.rpartition('@')[2]}"
 
 
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
+
+
 def connect(dsn: str, setting: str, *, autocommit: bool = False) -> Any:
     """A psycopg connection; a failure is one line naming ``setting`` (never the password)."""
     import psycopg
@@ -58,8 +63,9 @@ def connect(dsn: str, setting: str, *, autocommit: bool = False) -> Any:
     try:
         return psycopg.connect(dsn, autocommit=autocommit, connect_timeout=30)
     except psycopg.Error as exc:
-        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise XeroConfigError(setting, f"cannot connect to {dsn_location(dsn)}: {reason}") from None
+        raise XeroConfigError(
+            setting, f"cannot connect to {dsn_location(dsn)}: {_first_line(exc)}"
+        ) from None
 
 
 _STORE_SCHEMA = """
@@ -91,7 +97,7 @@ class _RowWrite:
             )
             self._conn.commit()
         except psycopg.Error as exc:
-            raise OSError(f"PostgreSQL: {str(exc).strip().splitlines()[0]}") from None
+            raise OSError(f"PostgreSQL: {_first_line(exc)}") from None
         self.committed = True
 
 
@@ -197,11 +203,6 @@ class PostgresTokenStore:
         """Store ``tokens`` (under the lock)."""
         with self.pending() as write:
             write.commit(tokens)
-
-
-def _first_line(exc: BaseException) -> str:
-    text = str(exc).strip()
-    return text.splitlines()[0] if text else type(exc).__name__
 
 
 _BUDGET_SCHEMA = """
