@@ -17,7 +17,6 @@ Tables (created on first use): ``xero_webhook_events`` (position, identity, rece
 
 from __future__ import annotations
 
-import sqlite3
 import threading
 import time
 from collections.abc import Iterable, Iterator, Mapping, Sequence
@@ -146,6 +145,8 @@ class EventQueue:
             self._conn: Any = psycopg.connect(dsn, autocommit=False)
             position = "BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY"
         else:
+            import sqlite3  # here, not at module level: the tap imports this module at start-up
+
             path = dsn.removeprefix("sqlite:///") if dsn.startswith("sqlite:///") else dsn
             Path(path).parent.mkdir(parents=True, exist_ok=True)
             self._conn = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
