@@ -43,6 +43,14 @@ def _positive(kind: type[float] | type[int]) -> argparse._ActionType:
     return parse
 
 
+def _add_queue(command: argparse.ArgumentParser) -> None:
+    command.add_argument(
+        "--queue",
+        default=os.environ.get("XERO_WEBHOOK_QUEUE", DEFAULT_QUEUE),
+        help="queue DSN: a SQLite path or postgresql://... (env XERO_WEBHOOK_QUEUE)",
+    )
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="xero-webhooks", description="Xero webhook receiver.")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -50,11 +58,7 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", default="127.0.0.1", help="address to listen on")
     serve.add_argument("--port", type=int, default=8080, help="port (0: any free port)")
     serve.add_argument("--path", default="/webhooks", help="the webhook URL's path")
-    serve.add_argument(
-        "--queue",
-        default=os.environ.get("XERO_WEBHOOK_QUEUE", DEFAULT_QUEUE),
-        help="queue DSN: a SQLite path or postgresql://... (env XERO_WEBHOOK_QUEUE)",
-    )
+    _add_queue(serve)
     serve.add_argument(
         "--max-body", type=_positive(int), default=1024 * 1024, help="largest body, bytes"
     )
@@ -82,11 +86,7 @@ def _parser() -> argparse.ArgumentParser:
         "positions",
         help="print the newest queue position per tenant as JSON (what schedulers poll)",
     )
-    positions.add_argument(
-        "--queue",
-        default=os.environ.get("XERO_WEBHOOK_QUEUE", DEFAULT_QUEUE),
-        help="queue DSN: a SQLite path or postgresql://... (env XERO_WEBHOOK_QUEUE)",
-    )
+    _add_queue(positions)
     return parser
 
 
