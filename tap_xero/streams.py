@@ -571,15 +571,20 @@ class XeroStream(TenantStream):
 
     def _full_table(self, tenant: str) -> Iterator[list[Record]]:
         row = self.resource
-        if row.paging is Paging.NONE:
-            yield self._records(self.get_body(tenant, row.request_path(), self._base_params()))
-            return
-        if row.each is None:
-            yield from self._paged_full_table(tenant, row, row.request_path())
+        if row.each is None or row.paging is Paging.NONE:
+            yield from self._collection(tenant, row.request_path())
             return
         name, values = row.each
         for value in values:
             yield from self._paged_full_table(tenant, row, row.request_path(), {name: value})
+
+    def _collection(self, tenant: str, path: str) -> Iterator[list[Record]]:
+        """Every record of one of this stream's collections: one GET where Xero does not page
+        it, else every page."""
+        if self.resource.paging is Paging.NONE:
+            yield self._records(self.get_body(tenant, path, self._base_params()))
+        else:
+            yield from self._paged_full_table(tenant, self.resource, path)
 
     def _page_params(
         self, row: Resource, page: int, extra: Mapping[str, str] | None = None
@@ -619,14 +624,7 @@ class XeroStream(TenantStream):
             if record.get(field)
         ]
         for parent_id in ids:
-            path = row.request_path(parent_id)
-            if row.paging is Paging.NONE:
-                pages: Iterator[list[Record]] = iter(
-                    [self._records(self.get_body(tenant, path, self._base_params()))]
-                )
-            else:
-                pages = self._paged_full_table(tenant, row, path)
-            for page in pages:
+            for page in self._collection(tenant, row.request_path(parent_id)):
                 if row.nested:  # records taken from inside the parent: say which
                     for record in page:
                         record.setdefault(field, parent_id)
