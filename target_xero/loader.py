@@ -461,22 +461,19 @@ class Loader:
                         self._dir.claim(found)
         deferred: list[Pending] = []
         creating: set[tuple[str, Any]] = set()
+        unmatched = (
+            f"no {resource.noun} in the target organisation matches this record (by {pk} or "
+            f"{' or '.join(natural_keys) or 'no natural key'})"
+        )
         for item in pending:
             if item.target_id and self._write_mode == "create_only":
                 item.action = "exists"
                 continue
             if not item.target_id and not rule.creatable:
-                item.reasons.append(
-                    f"no {resource.noun} in the target organisation matches this record (by "
-                    f"{pk} or {' or '.join(natural_keys)}), and Xero's API cannot create one"
-                )
+                item.reasons.append(f"{unmatched}, and Xero's API cannot create one")
                 continue
             if not item.target_id and self._write_mode == "update_only":
-                item.reasons.append(
-                    f"write_mode is update_only and no {resource.noun} in the target "
-                    f"organisation matches this record (by {pk} or "
-                    f"{' or '.join(natural_keys) or 'no natural key'})"
-                )
+                item.reasons.append(f"write_mode is update_only and {unmatched}")
                 continue
             if item.target_id:
                 if item.target_id != item.source_id:
@@ -528,14 +525,11 @@ class Loader:
         moving: list[Pending] = []
         for item in pending:
             if item.action == "exists":
-                # create_only: the document is known under this record's ID from now on, so
-                # references to it resolve, and it is not touched.
-                doc = self._dir.doc(resource.stream, item.target_id or "") or {}
-                self._dir.remember(resource.stream, doc, source_id=item.source_id)
+                # create_only: the document is not touched.
+                self._known_as_own(resource, item)
                 quiet.append((item, []))
             elif item.action == "update" and self._unchanged(resource, item):
-                doc = self._dir.doc(resource.stream, item.target_id or "") or {}
-                self._dir.remember(resource.stream, doc, source_id=item.source_id)
+                doc = self._known_as_own(resource, item)
                 keys = []
                 if not self._dry_run and rule.children:
                     keys += self._write_children(resource, item, dict(doc))
@@ -595,6 +589,13 @@ class Loader:
                 keys[-1] if keys else None,
                 source_id=item.source_id,
             )
+
+    def _known_as_own(self, resource: Resource, item: Pending) -> Mapping[str, Any]:
+        """The document a record matched (empty when unknown), known under the record's own
+        ID from now on, so references to the record resolve to it."""
+        doc = self._dir.doc(resource.stream, item.target_id or "") or {}
+        self._dir.remember(resource.stream, doc, source_id=item.source_id)
+        return doc
 
     def _unchanged(self, resource: Resource, item: Pending) -> bool:
         doc = self._dir.doc(resource.stream, item.target_id or "")
@@ -986,10 +987,7 @@ class Loader:
 
     def _dry_result(self, resource: Resource, item: Pending, key: str) -> None:
         if item.action == "update":
-            # Known under the record's own ID from now on, so references to it resolve.
-            doc = self._dir.doc(resource.stream, item.target_id or "")
-            if doc is not None:
-                self._dir.remember(resource.stream, doc, source_id=item.source_id)
+            self._known_as_own(resource, item)
             self._journal.written(
                 item.stream, "would_update", item.target_id, key, source_id=item.source_id
             )
