@@ -529,45 +529,34 @@ def _count_minutes(call: ApiRequest, project: Record) -> None:
     call.save("Projects", project)
 
 
-def _child_route(
+def _child_routes(
+    name: str,
+    key: str,
     check: Callable[[ApiRequest, Record, Record], Problems],
     change: Callable[[ApiRequest, Record, Record | None, Record], Response],
-    name: str,
-    key: str | None,
-) -> Callable[[Request], Any]:
-    """The route of a task or time entry write: ``POST`` on the collection (``key`` None)
+) -> list[BaseRoute]:
+    """The write routes of a project's tasks or time entries: ``POST`` on the collection
     creates; ``PUT``/``DELETE`` on one record (its path parameter ``key``) update or delete."""
 
-    async def route(request: Request) -> Response:
-        return await _child_write(request, check, change, name, key)
+    def route(record_key: str | None) -> Callable[[Request], Any]:
+        async def handler(request: Request) -> Response:
+            return await _child_write(request, check, change, name, record_key)
 
-    return route
+        return handler
+
+    collection = f"{PREFIX}/Projects/{{project_id}}/{name}"
+    return [
+        Route(collection, route(None), methods=["POST"]),
+        Route(f"{collection}/{{{key}}}", route(key), methods=["PUT", "DELETE"]),
+    ]
 
 
 routes: list[BaseRoute] = [
     Route(PREFIX + "/Projects", post_projects, methods=["POST"]),
     Route(PREFIX + "/Projects/{project_id}", put_project, methods=["PUT"]),
     Route(PREFIX + "/Projects/{project_id}", patch_project, methods=["PATCH"]),
-    Route(
-        PREFIX + "/Projects/{project_id}/Tasks",
-        _child_route(_task_fields, _save_task, "Tasks", None),
-        methods=["POST"],
-    ),
-    Route(
-        PREFIX + "/Projects/{project_id}/Tasks/{task_id}",
-        _child_route(_task_fields, _save_task, "Tasks", "task_id"),
-        methods=["PUT", "DELETE"],
-    ),
-    Route(
-        PREFIX + "/Projects/{project_id}/Time",
-        _child_route(_time_fields, _save_time, "Time", None),
-        methods=["POST"],
-    ),
-    Route(
-        PREFIX + "/Projects/{project_id}/Time/{entry_id}",
-        _child_route(_time_fields, _save_time, "Time", "entry_id"),
-        methods=["PUT", "DELETE"],
-    ),
+    *_child_routes("Tasks", "task_id", _task_fields, _save_task),
+    *_child_routes("Time", "entry_id", _time_fields, _save_time),
     Route(PREFIX + "/Projects", get_projects, methods=["GET"]),
     Route(PREFIX + "/ProjectsUsers", get_users, methods=["GET"]),
     Route(PREFIX + "/Projects/{project_id}", get_project, methods=["GET"]),
