@@ -156,6 +156,13 @@ _ASSET_FIELDS = (
     "serialNumber",
 )
 
+# An asset type's accounts (each must be an account of the organisation).
+_TYPE_ACCOUNTS = (
+    "fixedAssetAccountId",
+    "depreciationExpenseAccountId",
+    "accumulatedDepreciationAccountId",
+)
+
 
 def _is_date(value: Any) -> bool:
     try:
@@ -303,11 +310,7 @@ def _save_asset_type(call: ApiRequest, body: Record | None) -> Response:
         problems["bookDepreciationSetting"] = "bookDepreciationSetting is required"
     else:
         _setting_problems(body["bookDepreciationSetting"], problems)
-    for field in (
-        "fixedAssetAccountId",
-        "depreciationExpenseAccountId",
-        "accumulatedDepreciationAccountId",
-    ):
+    for field in _TYPE_ACCOUNTS:
         account = body.get(field)
         if (
             account is not None
@@ -330,15 +333,7 @@ def _save_asset_type(call: ApiRequest, body: Record | None) -> Response:
         "assetTypeId": type_id,
         "assetTypeName": name,
         "locks": 0,
-        **{
-            f: str(body[f]).lower()
-            for f in (
-                "fixedAssetAccountId",
-                "depreciationExpenseAccountId",
-                "accumulatedDepreciationAccountId",
-            )
-            if body.get(f)
-        },
+        **{f: str(body[f]).lower() for f in _TYPE_ACCOUNTS if body.get(f)},
         "bookDepreciationSetting": {
             **body["bookDepreciationSetting"],
             "depreciableObjectId": type_id,
