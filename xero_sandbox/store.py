@@ -438,6 +438,20 @@ class Store:
         ).fetchall()
         return [decode(body) for (body,) in rows]
 
+    def in_written_order(
+        self, tenant_id: str, resource: str, *, number: str | None = None, limit: int = -1
+    ) -> list[Record]:
+        """A collection's records in the order they were written (``rowid``): only those with
+        ``number`` in the number column when given (where the other APIs keep a child's
+        parent, lower case), the first ``limit`` when given."""
+        sql = "SELECT body FROM records WHERE t = ? AND resource = ?"
+        args: list[Any] = [self.tenant_key(tenant_id), resource]
+        if number is not None:
+            sql += " AND number = ?"
+            args.append(number.lower())
+        rows = self._conn.execute(sql + " ORDER BY rowid LIMIT ?", [*args, limit]).fetchall()
+        return [decode(body) for (body,) in rows]
+
     def iter_records(self, tenant_id: str, resource: str) -> Iterator[Record]:
         """Every record of a collection, in UpdatedDateUTC (or IMS field) order."""
         t = self.tenant_key(tenant_id)

@@ -25,7 +25,7 @@ from xero_sandbox.apis.table import ATTACHMENT_PARENTS, stored_name
 from xero_sandbox.catalog import spec_for
 from xero_sandbox.context import SandboxContext
 from xero_sandbox.reads import API, envelope, find_record, not_found, tenant_of
-from xero_sandbox.store import decode, encode
+from xero_sandbox.store import encode
 
 __all__ = ["download", "public", "routes"]
 
@@ -78,15 +78,7 @@ def _document(request: Request) -> tuple[SandboxContext, str, list[Record]] | Re
     document = find_record(ctx, tenant, spec, request.path_params["ident"])
     if document is None:
         return not_found()
-    return ctx, tenant, _attachments(ctx, tenant, str(document[spec.key]))
-
-
-def _attachments(ctx: SandboxContext, tenant: str, document_id: str) -> list[Record]:
-    rows = ctx.store.conn.execute(
-        "SELECT body FROM records WHERE t = ? AND resource = ? AND number = ? ORDER BY rowid",
-        (ctx.store.tenant_key(tenant), STORED, document_id.lower()),
-    ).fetchall()
-    return [decode(body) for (body,) in rows]
+    return ctx, tenant, ctx.store.in_written_order(tenant, STORED, number=str(document[spec.key]))
 
 
 async def list_attachments(request: Request) -> Response:

@@ -26,7 +26,7 @@ from xero_sandbox.apis.payroll_seed import seed_payroll_au
 from xero_sandbox.apis.table import stored_name
 from xero_sandbox.catalog import spec_for
 from xero_sandbox.regions import region_of
-from xero_sandbox.store import Store, Tenant, decode
+from xero_sandbox.store import Store, Tenant
 
 __all__ = ["LAST_DEPRECIATION", "seed_other_apis"]
 
@@ -319,23 +319,14 @@ def _file_added(folder: Record, files: list[Record], record: Record) -> None:
     files.append(record)
 
 
-def _first_documents(store: Store, tid: str, resource: str, count: int) -> list[Record]:
-    """The first ``count`` documents of a collection as written (without decoding the rest)."""
-    rows = store.conn.execute(
-        "SELECT body FROM records WHERE t = ? AND resource = ? ORDER BY rowid LIMIT ?",
-        (store.tenant_key(tid), resource, count),
-    ).fetchall()
-    return [decode(body) for (body,) in rows]
-
-
 def _attachments(store: Store, tid: str, gen: _Gen, scale: int) -> None:
     rng = gen.rng
     picks: list[tuple[str, Record]] = [
         ("Invoices", doc)
-        for doc in _first_documents(store, tid, "Invoices", (scale // 8 + 2) * 8)[::8]
+        for doc in store.in_written_order(tid, "Invoices", limit=(scale // 8 + 2) * 8)[::8]
     ]
     for resource, count in (("Contacts", 2), ("BankTransactions", 2), ("PurchaseOrders", 1)):
-        picks += [(resource, doc) for doc in _first_documents(store, tid, resource, count)]
+        picks += [(resource, doc) for doc in store.in_written_order(tid, resource, limit=count)]
     attachments: list[Record] = []
     for index, (resource, document) in enumerate(picks):
         spec = spec_for(resource)
@@ -382,10 +373,10 @@ def _files(store: Store, tid: str, gen: _Gen, scale: int) -> None:
     ]
     documents = [
         ("Invoice", "AccRec" if doc.get("Type") == "ACCREC" else "Accpay", doc["InvoiceID"])
-        for doc in _first_documents(store, tid, "Invoices", 12)
+        for doc in store.in_written_order(tid, "Invoices", limit=12)
     ] + [
         ("Contact", "Contact", doc["ContactID"])
-        for doc in _first_documents(store, tid, "Contacts", 4)
+        for doc in store.in_written_order(tid, "Contacts", limit=4)
     ]
     files: list[Record] = []
     associations: list[Record] = []

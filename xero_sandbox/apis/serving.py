@@ -131,14 +131,9 @@ class ApiRequest:
 
     def records(self, name: str, parent: str | None = None) -> list[Record]:
         """A collection's records in written order (a parent's children only, if given)."""
-        store = self.ctx.store
-        sql = "SELECT body FROM records WHERE t = ? AND resource = ?"
-        args: list[Any] = [store.tenant_key(self.tenant_id), stored_name(self.api, name)]
-        if parent is not None:
-            sql += " AND number = ?"
-            args.append(parent.lower())
-        rows = store.conn.execute(sql + " ORDER BY rowid", args).fetchall()
-        return [decode(body) for (body,) in rows]
+        return self.ctx.store.in_written_order(
+            self.tenant_id, stored_name(self.api, name), number=parent
+        )
 
     def record(self, name: str, key: str) -> Record | None:
         """One record by its key (case-insensitive, as GUIDs are), or None."""
