@@ -131,11 +131,7 @@ class Sandbox:
         return text
 
     def _last_error(self) -> str:
-        if self._log is None:
-            return ""
-        self._log.flush()
-        self._log.seek(0)
-        lines = [ln.strip() for ln in self._log.read().splitlines() if ln.strip()]
+        lines = [ln.strip() for ln in self.stderr_text().splitlines() if ln.strip()]
         return lines[-1] if lines else ""
 
     def _end(self, sig: int) -> None:
