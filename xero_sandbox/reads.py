@@ -44,6 +44,7 @@ __all__ = [
     "parse_if_modified_since",
     "routes",
     "serve_collection",
+    "served",
     "tenant_of",
 ]
 
@@ -487,7 +488,7 @@ class _Query:
         }
 
 
-def _served(request: Request, records: int) -> None:
+def served(request: Request, records: int) -> None:
     """Tell the gate how many records went out (it adds the per-record latency)."""
     request.scope.setdefault("state", {})["record_count"] = records
 
@@ -517,8 +518,8 @@ async def serve_collection(request: Request, spec: ResourceSpec, tenant: str) ->
     # A worker thread with its own read connection: a long scan does not hold up the event
     # loop (other requests), and WAL lets it read while a write is under way.
     ctx: SandboxContext = request.app.state.ctx
-    response, served = await run_in_threadpool(_collection, ctx, spec, request, tenant)
-    _served(request, served)
+    response, count = await run_in_threadpool(_collection, ctx, spec, request, tenant)
+    served(request, count)
     return response
 
 
@@ -554,7 +555,7 @@ async def get_one(request: Request) -> Response:
         return not_found()
     if spec.unitdp and _params(request).get("unitdp") != "4":
         record = unit_2dp(record) or record
-    _served(request, 1)
+    served(request, 1)
     return envelope(spec.envelope, encode(record))
 
 

@@ -24,7 +24,7 @@ from starlette.routing import BaseRoute, Route
 from xero_sandbox.apis.table import ATTACHMENT_PARENTS, stored_name
 from xero_sandbox.catalog import spec_for
 from xero_sandbox.context import SandboxContext
-from xero_sandbox.reads import API, envelope, find_record, not_found, tenant_of
+from xero_sandbox.reads import API, envelope, find_record, not_found, served, tenant_of
 from xero_sandbox.store import encode
 
 __all__ = ["download", "public", "routes"]
@@ -87,7 +87,7 @@ async def list_attachments(request: Request) -> Response:
     if isinstance(found, Response):
         return found
     _, _, attachments = found
-    request.scope.setdefault("state", {})["record_count"] = len(attachments)
+    served(request, len(attachments))
     return envelope("Attachments", b",".join(encode(public(a)) for a in attachments))
 
 

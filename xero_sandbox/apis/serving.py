@@ -23,7 +23,7 @@ from starlette.responses import Response
 from xero_sandbox.apis.table import stored_name
 from xero_sandbox.context import SandboxContext
 from xero_sandbox.identity import problem_body
-from xero_sandbox.reads import JSON, error_response, not_found, tenant_of
+from xero_sandbox.reads import JSON, error_response, not_found, served, tenant_of
 from xero_sandbox.regions import region_of
 from xero_sandbox.store import decode, encode
 from xero_sandbox.writes import idempotent
@@ -164,7 +164,7 @@ class ApiRequest:
 
     def served(self, count: int) -> None:
         """Tell the gate how many records went out (it adds the per-record latency)."""
-        self.request.scope.setdefault("state", {})["record_count"] = count
+        served(self.request, count)
 
     def int_param(self, name: str, default: int) -> int | None:
         """An integer query parameter (``default`` when absent), None when not a number."""
