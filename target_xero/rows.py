@@ -14,6 +14,7 @@ documents then go through the target's normal invoice and contact write path.
 
 from __future__ import annotations
 
+import functools
 import re
 import sqlite3
 from collections.abc import Iterator, Mapping, Sequence
@@ -298,23 +299,15 @@ class OrganisationFacts:
         """Read through ``reader``; ``date_order`` (row_date_order) overrides the country."""
         self._reader = reader
         self._date_order = date_order
-        self._country: str | None = None
-        self._country_read = False
-        self._tax: dict[str, tuple[str, Decimal]] | None = None
-        self._themes: dict[str, str] | None = None
-        self._account_tax: dict[str, str] | None = None
 
-    @property
+    @functools.cached_property
     def country(self) -> str | None:
         """The organisation's CountryCode (``Version`` when it has none)."""
-        if not self._country_read:
-            self._country_read = True
-            body = self._reader.get("Organisation") or {}
-            orgs = body.get("Organisations") or [{}]
-            org = orgs[0] if isinstance(orgs[0], Mapping) else {}
-            code = org.get("CountryCode") or org.get("Version")
-            self._country = str(code).upper() if code else None
-        return self._country
+        body = self._reader.get("Organisation") or {}
+        orgs = body.get("Organisations") or [{}]
+        org = orgs[0] if isinstance(orgs[0], Mapping) else {}
+        code = org.get("CountryCode") or org.get("Version")
+        return str(code).upper() if code else None
 
     def date(self, value: Any) -> str:
         """A template date as ``YYYY-MM-DD`` (:func:`row_date`); only a date that needs the
@@ -323,41 +316,47 @@ class OrganisationFacts:
             return row_date(value, self._date_order)
         return row_date(value, _COUNTRY_ORDER.get(self.country or ""), self.country)
 
+    @functools.cached_property
+    def _tax(self) -> dict[str, tuple[str, Decimal]]:
+        tax: dict[str, tuple[str, Decimal]] = {}
+        body = self._reader.get("TaxRates") or {}
+        for rate in body.get("TaxRates") or ():
+            if not isinstance(rate, Mapping) or not rate.get("TaxType"):
+                continue
+            entry = (str(rate["TaxType"]), _number(rate.get("EffectiveRate") or 0))
+            tax.setdefault(norm(str(rate["TaxType"])), entry)
+            if rate.get("Name"):
+                tax.setdefault(norm(str(rate["Name"])), entry)
+        return tax
+
     def tax_rate(self, name_or_code: str) -> tuple[str, Decimal] | None:
         """(TaxType code, effective rate in percent) for a tax rate's display name or code."""
-        if self._tax is None:
-            self._tax = {}
-            body = self._reader.get("TaxRates") or {}
-            for rate in body.get("TaxRates") or ():
-                if not isinstance(rate, Mapping) or not rate.get("TaxType"):
-                    continue
-                entry = (str(rate["TaxType"]), _number(rate.get("EffectiveRate") or 0))
-                self._tax.setdefault(norm(str(rate["TaxType"])), entry)
-                if rate.get("Name"):
-                    self._tax.setdefault(norm(str(rate["Name"])), entry)
         return self._tax.get(norm(name_or_code))
+
+    @functools.cached_property
+    def _account_tax(self) -> dict[str, str]:
+        return self._index("Accounts", "Code", "TaxType")
 
     def account_tax_type(self, code: str) -> str | None:
         """The default TaxType of an account (what Xero applies to a line without one)."""
-        if self._account_tax is None:
-            body = self._reader.get("Accounts") or {}
-            self._account_tax = {
-                norm(str(a["Code"])): str(a["TaxType"])
-                for a in body.get("Accounts") or ()
-                if isinstance(a, Mapping) and a.get("Code") and a.get("TaxType")
-            }
         return self._account_tax.get(norm(code))
+
+    @functools.cached_property
+    def _themes(self) -> dict[str, str]:
+        return self._index("BrandingThemes", "Name", "BrandingThemeID")
 
     def branding_theme(self, name: str) -> str | None:
         """The BrandingThemeID of a theme's name."""
-        if self._themes is None:
-            body = self._reader.get("BrandingThemes") or {}
-            self._themes = {
-                norm(str(t["Name"])): str(t["BrandingThemeID"])
-                for t in body.get("BrandingThemes") or ()
-                if isinstance(t, Mapping) and t.get("Name") and t.get("BrandingThemeID")
-            }
         return self._themes.get(norm(name))
+
+    def _index(self, collection: str, key: str, value: str) -> dict[str, str]:
+        """``collection``'s documents read once: normalised ``key`` -> ``value``."""
+        body = self._reader.get(collection) or {}
+        return {
+            norm(str(doc[key])): str(doc[value])
+            for doc in body.get(collection) or ()
+            if isinstance(doc, Mapping) and doc.get(key) and doc.get(value)
+        }
 
 
 @dataclass
