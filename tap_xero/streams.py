@@ -48,7 +48,7 @@ from singer_sdk.singerlib.catalog import REPLICATION_INCREMENTAL
 
 from xero_api.codec import numbers_as_text
 from xero_api.dates import convert_msdates, format_utc, if_modified_since_header, parse_datetime
-from xero_api.errors import XeroAuthError, XeroRateLimitExhausted, XeroTokenError
+from xero_api.errors import XeroAuthError, XeroError, XeroRateLimitExhausted, XeroTokenError
 from xero_api.id_lists import ID_LIST_CHUNK, fitting
 from xero_api.resources import (
     ACCOUNTING,
@@ -307,16 +307,25 @@ class TenantStream(Stream):
         if_modified_since: str | None = None,
         priority: float | None = None,
     ) -> dict[str, Any]:
-        """GET one Accounting API document for a tenant through the shared client."""
-        with numbers_as_text(self.numbers_pass_through):
-            return self.xero_tap.get_json(tenant, path, params, if_modified_since, priority)
+        """GET one JSON object (an Accounting API document) for a tenant."""
+        body = self.get_body(tenant, path, params, priority, if_modified_since=if_modified_since)
+        if not isinstance(body, dict):
+            raise XeroError(f"GET {path} for tenant {tenant}: expected a JSON object")
+        return body
 
     def get_body(
-        self, tenant: str, path: str, params: dict[str, str], priority: float | None = None
+        self,
+        tenant: str,
+        path: str,
+        params: dict[str, str],
+        priority: float | None = None,
+        *,
+        if_modified_since: str | None = None,
     ) -> Any:
-        """GET any JSON answer (a list, a settings object...) for a tenant."""
+        """GET any JSON answer (a list, a settings object...) for a tenant through the shared
+        client."""
         with numbers_as_text(self.numbers_pass_through):
-            return self.xero_tap.get_body(tenant, path, params, None, priority)
+            return self.xero_tap.get_body(tenant, path, params, if_modified_since, priority)
 
 
 class XeroStream(TenantStream):

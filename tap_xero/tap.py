@@ -209,23 +209,6 @@ class TapXero(Tap):
                 self._change_feed = ChangeFeed(queue, hours, self.logger)
             return self._change_feed
 
-    def get_json(
-        self,
-        tenant: str,
-        path: str,
-        params: dict[str, str],
-        if_modified_since: str | None = None,
-        priority: float | None = None,
-    ) -> dict[str, Any]:
-        """GET one Accounting API document; errors are the client's ``XeroError``s.
-
-        ``priority``: calls the read still needs (the rate limiter serves the longest first).
-        """
-        body = self.get_body(tenant, path, params, if_modified_since, priority)
-        if not isinstance(body, dict):
-            raise XeroError(f"GET {path} for tenant {tenant}: expected a JSON object")
-        return body
-
     def get_body(
         self,
         tenant: str,
@@ -234,7 +217,11 @@ class TapXero(Tap):
         if_modified_since: str | None = None,
         priority: float | None = None,
     ) -> Any:
-        """GET any JSON answer (object or list) of any Xero API for a tenant."""
+        """GET any JSON answer (object or list) of any Xero API for a tenant; errors are the
+        client's ``XeroError``s.
+
+        ``priority``: calls the read still needs (the rate limiter serves the longest first).
+        """
         return self.client.get(
             path, tenant, params, if_modified_since=if_modified_since, priority=priority
         ).data
