@@ -528,8 +528,8 @@ class Loader:
                 # create_only: the document is not touched.
                 self._known_as_own(resource, item)
                 quiet.append((item, []))
-            elif item.action == "update" and self._unchanged(resource, item):
-                doc = self._known_as_own(resource, item)
+            elif item.action == "update" and (doc := self._unchanged(resource, item)) is not None:
+                self._known_as_own(resource, item, doc)
                 keys = []
                 if not self._dry_run and rule.children:
                     keys += self._write_children(resource, item, dict(doc))
@@ -590,19 +590,22 @@ class Loader:
                 source_id=item.source_id,
             )
 
-    def _known_as_own(self, resource: Resource, item: Pending) -> Mapping[str, Any]:
-        """The document a record matched (empty when unknown), known under the record's own
-        ID from now on, so references to the record resolve to it."""
-        doc = self._dir.doc(resource.stream, item.target_id or "") or {}
+    def _known_as_own(
+        self, resource: Resource, item: Pending, doc: Mapping[str, Any] | None = None
+    ) -> None:
+        """The document a record matched (``doc`` when the caller read it already) is known
+        under the record's own ID from now on, so references to the record resolve to it."""
+        if doc is None:
+            doc = self._dir.doc(resource.stream, item.target_id or "") or {}
         self._dir.remember(resource.stream, doc, source_id=item.source_id)
-        return doc
 
-    def _unchanged(self, resource: Resource, item: Pending) -> bool:
+    def _unchanged(self, resource: Resource, item: Pending) -> Mapping[str, Any] | None:
+        """The document an update matched, when it already says all the record says."""
         doc = self._dir.doc(resource.stream, item.target_id or "")
         if doc is None:
-            return False
+            return None
         assert resource.write is not None
-        return _contains(_write_shape(resource.write, dict(doc)), item.payload)
+        return doc if _contains(_write_shape(resource.write, dict(doc)), item.payload) else None
 
     def _exchange(
         self, requests: list[_Call], *, ordered: bool = False
