@@ -131,17 +131,17 @@ class FileStore:
 
     def commit(self, temp: str, path: str, digest: str) -> None:
         """Move a verified file into place, then record its SHA-256 beside it."""
-        if self.fs is None:
-            os.replace(temp, path)
-        else:
-            self.fs.mv(temp, path)
+        self._move(temp, path)
         side, side_handle = self.temporary(path + ".sha256")
         with side_handle:
             side_handle.write(digest.encode("ascii") + b"\n")
+        self._move(side, path + ".sha256")
+
+    def _move(self, source: str, target: str) -> None:
         if self.fs is None:
-            os.replace(side, path + ".sha256")
+            os.replace(source, target)
         else:
-            self.fs.mv(side, path + ".sha256")
+            self.fs.mv(source, target)
 
     def discard(self, temp: str) -> None:
         """Remove a temporary file (a failed or refused download)."""
