@@ -23,6 +23,7 @@ import pytest
 from tests._tap_support import refresh_token_config, write_inputs
 from tests._target_support import FIXTURES, TARGET
 from xero_api import XeroClient, XeroConfigError, XeroSettings
+from xero_api import auth as auth_module
 from xero_api import token_store as token_store_module
 from xero_api.token_store import TokenStore
 from xero_sandbox.launcher import Sandbox
@@ -182,11 +183,18 @@ def test_a_store_that_cannot_be_written_fails_before_xero_rotates(
     assert sorted(p.name for p in tmp_path.iterdir()) == ["store.json", "store.json.lock"]
 
 
+class _StoreNamedByDsn(TokenStore):
+    """A store another setting names, as ``token_store_dsn`` names the PostgreSQL store."""
+
+    setting = "token_store_dsn"
+
+
+@pytest.mark.parametrize("store_class", [TokenStore, _StoreNamedByDsn])
 def test_a_commit_that_fails_after_rotation_says_how_to_recover(
-    sandbox: Sandbox, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    sandbox: Sandbox, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, store_class: type[TokenStore]
 ) -> None:
     """The one step left after Xero rotated is the commit; if the disk fails it, the message
-    says what still works, and the next run does exactly that."""
+    names the store's own setting, says what still works, and the next run does exactly that."""
     store = tmp_path / "store.json"
     config = _stored_run(sandbox, store)
     before = json.loads(store.read_text())
@@ -196,8 +204,14 @@ def test_a_commit_that_fails_after_rotation_says_how_to_recover(
 
     with monkeypatch.context() as patch:
         patch.setattr(token_store_module._FileWrite, "commit", fail)
+        patch.setattr(
+            auth_module,
+            "open_token_store",
+            lambda settings, logger: store_class(settings.token_store_path, logger=logger),
+        )
         with _client(config) as client, pytest.raises(XeroConfigError) as info:
             client.tenant_ids()
+    assert info.value.setting == store_class.setting
     message = info.value.message
     assert "Xero rotated the refresh token" in message
     assert "30 minutes" in message

@@ -359,7 +359,7 @@ class RefreshTokenAuth(_CachedTokenAuth):
                 pending.commit(rotated)
             except OSError as exc:
                 raise XeroConfigError(
-                    "token_store_path",
+                    self._store.setting,
                     f"Xero rotated the refresh token but saving it to {self._store.location} "
                     f"failed ({exc.strerror or exc}); the stored token stays usable for 30 "
                     "minutes: fix the store and run again within them, or re-authorise with "

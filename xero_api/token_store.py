@@ -168,6 +168,9 @@ class TokenStorage(Protocol):
     token is still the current one.
     """
 
+    setting: str
+    """The setting that names the store, for messages that say what to fix."""
+
     @property
     def location(self) -> str:
         """Where the tokens live, for messages."""
@@ -245,6 +248,8 @@ class TokenStore:
     reaches the same file by any path shares one lock. Group or other access to the file or its
     directory is removed with a warning; where it cannot be (not the owner), the store is refused.
     """
+
+    setting = "token_store_path"
 
     def __init__(
         self,
