@@ -226,6 +226,19 @@ def new_project(
     return MeltanoProject(root, env)
 
 
+def target_xero_env(root: Path, tenant_id: str, *, fail_on_reject: bool) -> dict[str, str]:
+    """target-xero writing into ``tenant_id``, its audit and rejects files in ``root/output``."""
+    out = root / "output"
+    env = {
+        "TARGET_XERO_TENANT_ID": tenant_id,
+        "TARGET_XERO_AUDIT_FILE": str(out / "audit.jsonl"),
+        "TARGET_XERO_REJECTS_FILE": str(out / "rejects.jsonl"),
+    }
+    if fail_on_reject:
+        env["TARGET_XERO_FAIL_ON_REJECT"] = "true"
+    return env
+
+
 def jsonl_lines(path: Path) -> list[dict[str, Any]]:
     """The lines of a JSONL file a pipeline wrote (empty when it wrote none)."""
     if not path.exists():

@@ -13,7 +13,7 @@ from typing import Any
 
 import httpx
 import pytest
-from meltano_support import REPO, SANDBOX_FLAGS, jsonl_lines, new_project
+from meltano_support import REPO, SANDBOX_FLAGS, jsonl_lines, new_project, target_xero_env
 
 from xero_sandbox.launcher import ALL_SCOPES, Sandbox
 
@@ -61,12 +61,9 @@ def test_time_entry_csv_lands_in_its_project(sandbox: Sandbox, tmp_path: Path) -
         tmp_path / "project",
         sandbox_url=sandbox.url,
         refresh_token=sandbox.authorize(SCOPES)["refresh_token"],
-        extra_env={
-            "TARGET_XERO_TENANT_ID": sandbox.tenant_ids()[0],
-            "TARGET_XERO_AUDIT_FILE": str(out / "audit.jsonl"),
-            "TARGET_XERO_REJECTS_FILE": str(out / "rejects.jsonl"),
-            "TARGET_XERO_FAIL_ON_REJECT": "true",
-        },
+        extra_env=target_xero_env(
+            tmp_path / "project", sandbox.tenant_ids()[0], fail_on_reject=True
+        ),
     )
     meltano.run("run", "tap-project-time", "target-xero")
     assert jsonl_lines(out / "rejects.jsonl") == []

@@ -14,6 +14,7 @@ from meltano_support import (
     jsonl_lines,
     new_project,
     records_moved,
+    target_xero_env,
     xero_get_all,
 )
 
@@ -43,9 +44,7 @@ def test_tap_xero_on_tenant_a_into_target_xero_on_tenant_b(
         extra_env={
             "TAP_XERO_TENANT_IDS": json.dumps([source]),
             "TAP_XERO__SELECT": '["contacts.*", "items.*", "invoices.*"]',
-            "TARGET_XERO_TENANT_ID": destination,
-            "TARGET_XERO_AUDIT_FILE": str(out / "audit.jsonl"),
-            "TARGET_XERO_REJECTS_FILE": str(out / "rejects.jsonl"),
+            **target_xero_env(tmp_path / "project", destination, fail_on_reject=False),
         },
     )
     result = project.run("--log-format=json", "run", "tap-xero", "target-xero")
@@ -83,12 +82,7 @@ def test_spreadsheet_rows_become_xero_contacts_and_invoices(
         tmp_path / "project",
         sandbox_url=sandbox.url,
         refresh_token=sandbox.authorize()["refresh_token"],
-        extra_env={
-            "TARGET_XERO_TENANT_ID": destination,
-            "TARGET_XERO_AUDIT_FILE": str(out / "audit.jsonl"),
-            "TARGET_XERO_REJECTS_FILE": str(out / "rejects.jsonl"),
-            "TARGET_XERO_FAIL_ON_REJECT": "true",
-        },
+        extra_env=target_xero_env(tmp_path / "project", destination, fail_on_reject=True),
     )
     project.run("run", "tap-spreadsheets", "target-xero")
     assert jsonl_lines(out / "rejects.jsonl") == []

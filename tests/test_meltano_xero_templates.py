@@ -10,7 +10,13 @@ from typing import Any
 
 import httpx
 import pytest
-from meltano_support import SANDBOX_FLAGS, jsonl_lines, new_project, xero_get_all
+from meltano_support import (
+    SANDBOX_FLAGS,
+    jsonl_lines,
+    new_project,
+    target_xero_env,
+    xero_get_all,
+)
 
 from xero_sandbox.launcher import Sandbox
 
@@ -52,12 +58,7 @@ def test_xero_template_csvs_load_as_exported(sandbox: Sandbox, tmp_path: Path) -
         tmp_path / "project",
         sandbox_url=sandbox.url,
         refresh_token=sandbox.authorize()["refresh_token"],
-        extra_env={
-            "TARGET_XERO_TENANT_ID": destination,
-            "TARGET_XERO_AUDIT_FILE": str(out / "audit.jsonl"),
-            "TARGET_XERO_REJECTS_FILE": str(out / "rejects.jsonl"),
-            "TARGET_XERO_FAIL_ON_REJECT": "true",
-        },
+        extra_env=target_xero_env(tmp_path / "project", destination, fail_on_reject=True),
     )
     project.run("run", "tap-xero-templates", "target-xero")
     assert jsonl_lines(out / "rejects.jsonl") == []
