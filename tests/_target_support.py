@@ -210,6 +210,22 @@ def _path(value: Path | str) -> Path:
     return value if isinstance(value, Path) else FIXTURES / value
 
 
+# Every stream the target writes from a Demo Company, in the order a copy loads them.
+DOCUMENT_STREAMS = [
+    "accounts",
+    "tracking_categories",
+    "contacts",
+    "items",
+    "invoices",
+    "credit_notes",
+    "payments",
+    "manual_journals",
+    "bank_transactions",
+    "purchase_orders",
+    "quotes",
+]
+
+
 def tap_records(
     pool: OrgPool, tmp_path: Path, name: str, tenant_id: str, streams: list[str]
 ) -> dict[str, list[Any]]:

@@ -28,6 +28,7 @@ from typing import Any
 import pytest
 
 from tests._target_support import (
+    DOCUMENT_STREAMS,
     SANDBOX_FLAGS,
     Org,
     OrgPool,
@@ -37,19 +38,6 @@ from tests._target_support import (
 )
 from xero_sandbox.launcher import Sandbox
 
-STREAMS = [
-    "accounts",
-    "tracking_categories",
-    "contacts",
-    "items",
-    "invoices",
-    "credit_notes",
-    "payments",
-    "manual_journals",
-    "bank_transactions",
-    "purchase_orders",
-    "quotes",
-]
 # stream -> (path, envelope, ID field, extra list parameters)
 COLLECTIONS: dict[str, tuple[str, str, str, dict[str, str]]] = {
     "accounts": ("Accounts", "Accounts", "AccountID", {}),
@@ -123,7 +111,7 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
     with Sandbox(tenants=4, scale=40, overlap=8, **SANDBOX_FLAGS) as sb:
         pool = OrgPool(sb)
         first, *others = sb.tenant_ids()
-        records = tap_records(pool, tmp, "source", first, STREAMS)
+        records = tap_records(pool, tmp, "source", first, DOCUMENT_STREAMS)
         yield World(pool, records, tmp / "source.singer", others)
 
 

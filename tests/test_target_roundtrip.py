@@ -12,21 +12,14 @@ from typing import Any
 
 import pytest
 
-from tests._target_support import OrgPool, run_target, sandbox_pool, tap_records
+from tests._target_support import (
+    DOCUMENT_STREAMS,
+    OrgPool,
+    run_target,
+    sandbox_pool,
+    tap_records,
+)
 
-STREAMS = [
-    "accounts",
-    "tracking_categories",
-    "contacts",
-    "items",
-    "invoices",
-    "credit_notes",
-    "payments",
-    "manual_journals",
-    "bank_transactions",
-    "purchase_orders",
-    "quotes",
-]
 # Fields that name or stamp a document rather than say what it is: every ID (they differ by
 # construction), Xero's clocks, and echoes of the request machinery.
 SYSTEM_FIELDS = {
@@ -101,15 +94,15 @@ def _by_identity(stream: str, records: list[dict[str, Any]]) -> dict[tuple[Any, 
 def test_copy_of_an_organisation_has_the_same_documents(pool: OrgPool, tmp_path: Path) -> None:
     source = pool.sandbox.tenant_ids()[0]
     target = pool.take()
-    before = tap_records(pool, tmp_path, "a", source, STREAMS)
-    assert all(before[s] for s in STREAMS), {s: len(r) for s, r in before.items()}
+    before = tap_records(pool, tmp_path, "a", source, DOCUMENT_STREAMS)
+    assert all(before[s] for s in DOCUMENT_STREAMS), {s: len(r) for s, r in before.items()}
 
     run = run_target(target.config(tmp_path), tmp_path, tmp_path / "a.singer")
     assert run.returncode == 0, run.stderr[-3000:]
     assert run.rejects == [], run.rejects[:3]
 
-    after = tap_records(pool, tmp_path, "b", target.tenant_id, STREAMS)
-    for stream in STREAMS:
+    after = tap_records(pool, tmp_path, "b", target.tenant_id, DOCUMENT_STREAMS)
+    for stream in DOCUMENT_STREAMS:
         expected = _by_identity(stream, before[stream])
         copied = _by_identity(stream, after[stream])
         if stream == "accounts":
