@@ -621,7 +621,7 @@ def shared_token_store(
     ``refreshes`` generations further (the worker of ``test_client_sandbox``); a spent token
     reused would come back as invalid_grant. Unlike that test, the config carries the initial
     refresh token, as a Meltano config regenerated for every run does."""
-    from tests.test_client_sandbox import _WORKER
+    from tests.api.test_client_sandbox import _WORKER
     from xero_api import XeroClient, XeroSettings
     from xero_api.token_store import TokenStore
 

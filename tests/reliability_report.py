@@ -31,7 +31,7 @@ Every row below comes from real `tap-xero` / `target-xero` processes talking HTT
 429 with `Retry-After`, connections dropped mid-body, responses that start only after 120 sandbox
 seconds, access tokens expired early) and `--time-scale 600` makes every wait short (tokens live
 3 s, so rotation happens many times per run). The same code runs in `make test`
-(`tests/test_reliability_*.py`, `tests/test_security_*.py`), which asserts the zeros;
+(`tests/e2e/test_reliability_*.py`, `tests/*/test_security_*.py`), which asserts the zeros;
 `make reliability` regenerates this table.
 """
 

@@ -11,8 +11,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from _tap_support import RELAXED, parse_output
-
+from tests._tap_support import RELAXED, parse_output
 from xero_api.resources import ACCOUNTING, REPORTS, RESOURCES
 from xero_api.scopes import DEFAULT_READ_SCOPES
 from xero_api.token_store import TokenStore

@@ -13,7 +13,8 @@ from typing import Any
 
 import httpx
 import pytest
-from _tap_support import (
+
+from tests._tap_support import (
     RELAXED,
     TapRun,
     client_credentials_config,
@@ -21,7 +22,6 @@ from _tap_support import (
     run_tap,
     write_inputs,
 )
-
 from xero_sandbox.launcher import Sandbox
 from xero_sandbox.store import Store
 

@@ -12,7 +12,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from _target_support import OrgPool, run_target, sandbox_pool
 
 from target_xero.rows import (
     DocumentRows,
@@ -22,6 +21,7 @@ from target_xero.rows import (
     document_total,
     row_date,
 )
+from tests._target_support import OrgPool, run_target, sandbox_pool
 
 # -- unit: columns --------------------------------------------------------------------------
 

@@ -19,7 +19,7 @@ import pytest
 
 from xero_api import XeroClient, XeroConnectionError, XeroSettings
 
-TLS = Path(__file__).parent / "fixtures" / "tls"
+TLS = Path(__file__).parents[1] / "fixtures" / "tls"
 CERT = TLS / "self-signed-test-only.crt"
 
 

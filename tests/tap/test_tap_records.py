@@ -14,7 +14,8 @@ from typing import Any
 import httpx
 import jsonschema
 import pytest
-from _tap_support import (
+
+from tests._tap_support import (
     RELAXED,
     TapRun,
     client_credentials_config,
@@ -22,14 +23,13 @@ from _tap_support import (
     refresh_token_config,
     run_tap,
 )
-
 from xero_api.resources import ACCOUNTING, REPORTS, RESOURCES
 from xero_api.schema_files import load_schema
 from xero_sandbox.launcher import Sandbox
 from xero_sandbox.store import Store
 
 REPORT_STREAMS = tuple(REPORTS)
-# Every Accounting stream, also those a run without a catalog leaves out (tests/test_default_run.py)
+# Every Accounting stream, also those a run without a catalog leaves out (e2e/test_default_run.py)
 ALL_STREAMS = [r.stream for r in RESOURCES if r.api is ACCOUNTING] + list(REPORT_STREAMS)
 # Streams the seeded Demo Company always has records for.
 EXPECTED_WITH_RECORDS = {

@@ -16,7 +16,7 @@ from tap_xero.tap import TapXero
 from tests._webhooks_support import Receiver
 from tests.meltano_support import free_port
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 RECIPE = REPO / "examples" / "webhooks"
 
 

@@ -19,7 +19,7 @@ from target_xero.loader import IN_FLIGHT, Loader, idempotency_key
 from target_xero.records import RecordChecker, drop_fields, xero_date
 from target_xero.target import _HeldSpool
 
-SCHEMAS = Path(__file__).parents[1] / "schemas"
+SCHEMAS = Path(__file__).parents[2] / "schemas"
 
 
 @pytest.mark.parametrize(

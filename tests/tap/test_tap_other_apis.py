@@ -17,9 +17,9 @@ from typing import Any
 import httpx
 import jsonschema
 import pytest
-from _tap_support import RELAXED, START_DATE, TapRun, plain, run_tap
 
 from tap_xero.tap import TapXero
+from tests._tap_support import RELAXED, START_DATE, TapRun, plain, run_tap
 from xero_api.dates import format_utc, parse_datetime
 from xero_api.resources import RESOURCES
 from xero_api.schema_files import load_schema

@@ -14,9 +14,16 @@ from typing import Any
 import httpx
 import jsonschema
 import pytest
-from _tap_support import RELAXED, TapRun, partition_bookmark, plain, refresh_token_config, run_tap
 
 from tests._accounting_spec import assert_matches_spec
+from tests._tap_support import (
+    RELAXED,
+    TapRun,
+    partition_bookmark,
+    plain,
+    refresh_token_config,
+    run_tap,
+)
 from xero_api.schema_files import load_schema
 from xero_sandbox.launcher import Sandbox
 

@@ -14,7 +14,7 @@ from openapi_spec_validator import validate
 
 from tests._openapi import OPENAPI_DIR, spec_document
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 
 
 def _vendor() -> ModuleType:

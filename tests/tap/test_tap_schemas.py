@@ -14,7 +14,7 @@ import pytest
 from xero_api.resources import RESOURCES
 from xero_api.schema_files import load_schema, schema_dir
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 REPORT_STREAMS = ("report_trial_balance", "report_profit_and_loss", "report_balance_sheet")
 ALL_STREAMS = [r.stream for r in RESOURCES] + list(REPORT_STREAMS) + ["attachments"]
 

@@ -24,7 +24,7 @@ from meltano_support import SANDBOX_FLAGS, jsonl_lines, run_meltano, sandbox_env
 
 from xero_sandbox.launcher import Sandbox
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 VERSION = tomllib.loads((REPO / "pyproject.toml").read_text("utf-8"))["project"]["version"]
 SANDBOX_EXTRA = ("starlette", "uvicorn", "lark")
 

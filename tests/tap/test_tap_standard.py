@@ -18,11 +18,11 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from _tap_support import RELAXED
 from singer_sdk.testing import SuiteConfig, get_tap_test_class
 
 from tap_xero.attachments import SCOPE as ATTACHMENTS_SCOPE
 from tap_xero.tap import TapXero
+from tests._tap_support import RELAXED
 from xero_api.resources import REPORTS, RESOURCES
 from xero_api.scopes import REPORT_SCOPES
 from xero_sandbox.launcher import Sandbox

@@ -7,10 +7,9 @@ import math
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from _tap_support import client_credentials_config
-
 from tap_xero.streams import TENANT_KEY
 from tap_xero.tap import TapXero
+from tests._tap_support import client_credentials_config
 from xero_sandbox.launcher import Sandbox
 
 

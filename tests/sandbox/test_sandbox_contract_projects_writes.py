@@ -12,11 +12,11 @@ from typing import Any
 
 import httpx
 import pytest
-from _tap_support import RELAXED
 from openapi_core.testing import MockRequest, MockResponse
 
 from tests._openapi import spec_document
-from tests.test_sandbox_contract_other_apis import _spec
+from tests._tap_support import RELAXED
+from tests.sandbox.test_sandbox_contract_other_apis import _spec
 from xero_api.codec import encode_json
 from xero_sandbox.launcher import ALL_SCOPES, Sandbox
 

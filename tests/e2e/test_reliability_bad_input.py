@@ -17,7 +17,7 @@ import pytest
 
 from tests._target_support import TAP, TARGET, Org, OrgPool, run_target, sandbox_pool
 
-CORPUS = Path(__file__).parent / "fixtures" / "bad_input"
+CORPUS = Path(__file__).parents[1] / "fixtures" / "bad_input"
 EXPECTED: dict[str, dict[str, Any]] = json.loads((CORPUS / "expected.json").read_text())
 GOOD_LAST = "Corpus Good Last"
 

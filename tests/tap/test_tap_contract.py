@@ -12,12 +12,12 @@ from urllib.parse import urlsplit, urlunsplit
 import httpx
 import pytest
 import requests
-from _tap_support import RELAXED, catalog, refresh_token_config
 from openapi_core.contrib.requests import RequestsOpenAPIRequest
 
 from tap_xero.tap import TapXero
 from tests._accounting_spec import accounting_spec
 from tests._openapi import openapi
+from tests._tap_support import RELAXED, catalog, refresh_token_config
 from xero_api.resources import ACCOUNTING as ACCOUNTING_API
 from xero_api.resources import RESOURCES
 from xero_sandbox.launcher import Sandbox

@@ -27,13 +27,13 @@ from urllib.parse import urlsplit
 
 import httpx
 import pytest
-from _tap_support import RELAXED, START_DATE, catalog
 from openapi_core import OpenAPI
 from openapi_core.contrib.requests import RequestsOpenAPIRequest
 from openapi_core.testing import MockRequest, MockResponse
 
 from tap_xero.tap import TapXero
 from tests._openapi import UNCHECKED, spec_document
+from tests._tap_support import RELAXED, START_DATE, catalog
 from xero_api.resources import ACCOUNTING, RESOURCES
 from xero_sandbox.launcher import ALL_SCOPES, Sandbox
 

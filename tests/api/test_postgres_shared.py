@@ -24,7 +24,7 @@ from xero_api.errors import XeroConfigError
 from xero_api.postgres import PostgresTokenStore
 from xero_sandbox.launcher import Sandbox
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 
 # Forces renewals (as after 401s) until the stored set is `goal` generations on; a spent
 # token used again would come back from the sandbox as invalid_grant.
