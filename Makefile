@@ -28,6 +28,7 @@ $(MELTANO_STAMP):
 lint: venv
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check xero_api tap_xero target_xero xero_sandbox xero_webhooks
+	$(BIN)/lint-imports --no-cache
 
 typecheck: venv
 	$(BIN)/mypy
