@@ -1,24 +1,6 @@
-"""Tenant shards: many Xero organisations spread over parallel Meltano processes.
-
-A shard is a named list of tenant IDs, synced by its own process with its own bookmarks::
-
-    TAP_XERO_TENANT_IDS='["<id>", ...]' \
-        meltano el tap-xero target-postgres --state-id prod:tap-xero-to-target-postgres:<shard>
-
-The state id is the one ``meltano run --state-id-suffix=<shard> tap-xero target-postgres``
-uses, so either command continues the other's bookmarks. Prefer ``meltano el`` when several
-shards share one project directory: Meltano 4.4.1's ``meltano run`` keeps the catalog and the
-incoming state of a plugin in ``.meltano/run/<plugin>/``, shared by every concurrent run of that
-plugin in the directory (we saw a shard read the other's half-written catalog), while
-``meltano el`` gives each run a directory of its own. ``meltano run`` is fine where each shard
-has its own directory (a container per shard).
-
-The state backend must take concurrent writers: file/S3/GCS/Azure (lock files per state id) or a
-PostgreSQL system database, never the default SQLite one; create or migrate the system database
-once before fanning out. Any orchestrator can run these commands
-(``orchestrate/dagster/definitions.py`` does it with dagster-meltano).
-
-This module has no dependencies, so orchestrator code and the tests share it.
+"""Tenant shards: many Xero organisations spread over parallel Meltano processes, each shard a
+named list of tenant IDs with bookmarks of its own (docs/scaling-out.md). No dependencies, so
+orchestrator code and the tests share it.
 """
 
 from __future__ import annotations

@@ -1,29 +1,7 @@
-r"""One Meltano run per Xero organisation, in a project directory of its own.
-
-What the Dagster tenant partitions (``orchestrate/dagster/tenants.py``) run; no Dagster here, so
-any orchestrator (and the tests) can use it. A partition key is a tenant ID (an organisation of
-the web app, found by ``GET /connections``) or the name of a custom connection (one
-organisation, its own client ID and secret)::
-
-    meltano --environment=prod el tap-xero target-postgres \
-        --state-id=prod:tap-xero-to-target-postgres:<key>
-
-Never ``--force``: the orchestrator runs at most one run per partition (a tag concurrency limit),
-and a run whose process died is recognised by Meltano's own heartbeat in the system database
-having stopped (:func:`fail_dead_runs`), never by elapsed time alone.
-
-Environment (read by :func:`TenantRunConfig.from_environ`): ``MELTANO_PROJECT_ROOT`` (the
-installed project to copy), ``MELTANO_DATABASE_URI`` (``postgresql+psycopg://``: the system
-database every run shares), ``MELTANO_ENVIRONMENT`` (``prod``), ``XERO_LOADER``
-(``target-postgres``), ``XERO_RUNS_DIR`` (where run directories go; default the system's temporary
-directory), ``XERO_CONNECTIONS_FILE`` (custom connections, below), ``XERO_DEAD_RUN_SECONDS`` (60)
-and the web app's ``TAP_XERO_*`` settings (client ID and secret, ``TAP_XERO_TOKEN_STORE_DSN``,
-``TAP_XERO_APP_BUDGET_DSN``...).
-
-Custom connections file (JSON; names and client IDs only, never a secret)::
-
-    [{"name": "acme_ltd", "client_id": "...", "client_secret_env": "XERO_SECRET_ACME_LTD"},
-     {"name": "bobs_bikes", "client_id": "...", "client_secret_file": "/run/secrets/bobs"}]
+"""One Meltano run per Xero organisation (a tenant ID or a custom connection's name), in a
+project directory of its own, never with ``--force``: what the Dagster tenant partitions run,
+with no Dagster here so any orchestrator (and the tests) can use it. Settings and the custom
+connections file: docs/deployment.md.
 """
 
 from __future__ import annotations

@@ -1,22 +1,5 @@
-"""The receiver's ASGI app: verify, bound, commit, then answer.
-
-``POST <path>`` (default ``/webhooks``), in this order, each step before the next:
-
-1. ``Content-Length``, when given, must be a whole number no larger than ``max_body`` (else
-   400 or 413, before a byte of the body is read). A body without one (chunked) is counted as
-   it arrives and cut off at ``max_body`` (413).
-2. The whole body must arrive within ``body_timeout`` seconds (else 408): a slow sender holds
-   a connection, never the receiver's memory, and Xero's 5-second window is kept.
-3. ``x-xero-signature`` must be base64(HMAC-SHA256(key, raw body)), compared in constant time
-   (``xero_api.webhooks``), else 401. Xero's intent-to-receive handshake is exactly this check.
-4. The body must be Xero's payload (``events``: a list of events with every field), else 400.
-5. The events are committed to the queue, deduplicated, and only then the answer is 200 with an
-   empty body. A crash before the commit leaves Xero without a 200, so Xero retries.
-
-Once an hour, consumed events older than ``retain_days`` (default 31) are deleted.
-
-``GET /healthz`` answers 200 when the queue answers; ``GET /metrics`` is Prometheus text.
-"""
+"""The receiver's ASGI app: ``POST`` deliveries are verified, bounded and committed to the
+queue before the answer; ``GET /healthz`` and ``GET /metrics`` (Prometheus) beside them."""
 
 from __future__ import annotations
 
@@ -177,10 +160,41 @@ def build_app(config: ReceiverConfig, queue: EventQueue | None = None) -> Starle
     """The receiver; opens the queue at ``config.queue_dsn`` unless one is given."""
     if not config.key:
         raise ValueError("XERO_WEBHOOK_KEY is empty: set it to the webhook signing key")
-    queue = queue or EventQueue(config.queue_dsn)
-    metrics = _Metrics(queue)
+    receiver = _Receiver(config, queue or EventQueue(config.queue_dsn))
+    routes = [
+        Route(config.path, receiver.receive, methods=["POST"]),
+        Route("/healthz", receiver.healthz, methods=["GET"]),
+        Route("/metrics", receiver.prometheus, methods=["GET"]),
+    ]
+    app = Starlette(routes=routes, lifespan=receiver.lifespan)
+    app.state.queue = receiver.queue
+    app.state.metrics = receiver.metrics
+    return app
 
-    async def receive(request: Request) -> Response:
+
+class _Receiver:
+    """The app's handlers over one queue and one set of metrics."""
+
+    def __init__(self, config: ReceiverConfig, queue: EventQueue) -> None:
+        self.config = config
+        self.queue = queue
+        self.metrics = _Metrics(queue)
+
+    async def receive(self, request: Request) -> Response:
+        """One delivery, each step before the next.
+
+        1. ``Content-Length``, when given, must be a whole number no larger than ``max_body``
+           (else 400 or 413, before a byte is read); a chunked body is counted as it arrives
+           and cut off at ``max_body`` (413).
+        2. The whole body must arrive within ``body_timeout`` seconds (else 408): a slow sender
+           holds a connection, never the receiver's memory, and Xero's 5-second window is kept.
+        3. ``x-xero-signature`` must be base64(HMAC-SHA256(key, raw body)), compared in constant
+           time, else 401. Xero's intent-to-receive handshake is exactly this check.
+        4. The body must be Xero's payload (``events``, each with every field), else 400.
+        5. The events are committed to the queue, deduplicated, and only then the answer is an
+           empty 200: a crash before the commit leaves Xero without a 200, so Xero retries.
+        """
+        config, metrics = self.config, self.metrics
         metrics.received.inc()
         try:
             body = await _read_body(request, config.max_body, config.body_timeout)
@@ -192,7 +206,7 @@ def build_app(config: ReceiverConfig, queue: EventQueue | None = None) -> Starle
             # Close the connection: an unread or oversized body must not be read any further.
             return Response(status_code=rejected.status, headers={"connection": "close"})
         if events:
-            added = await run_in_threadpool(queue.append, events)
+            added = await run_in_threadpool(self.queue.append, events)
             metrics.events.inc(len(events))
             metrics.queued.inc(added)
             if added < len(events):
@@ -200,48 +214,40 @@ def build_app(config: ReceiverConfig, queue: EventQueue | None = None) -> Starle
         metrics.verified.inc()
         return Response(status_code=200)
 
-    async def healthz(_request: Request) -> Response:
+    async def healthz(self, _request: Request) -> Response:
+        """200 when the queue answers, else 503."""
         try:
-            await run_in_threadpool(queue.ping)
+            await run_in_threadpool(self.queue.ping)
         except Exception as error:
             log.error("queue unavailable: %s", type(error).__name__)
             return PlainTextResponse("queue unavailable\n", status_code=503)
         return PlainTextResponse("ok\n")
 
-    async def prometheus(_request: Request) -> Response:
-        text = await run_in_threadpool(generate_latest, metrics.registry)
+    async def prometheus(self, _request: Request) -> Response:
+        text = await run_in_threadpool(generate_latest, self.metrics.registry)
         return Response(text, media_type=CONTENT_TYPE_LATEST)
 
-    async def prune_hourly() -> None:
+    async def prune_hourly(self) -> None:
+        """Delete consumed events older than ``retain_days``, once an hour."""
         while True:
             try:
-                removed = await run_in_threadpool(queue.prune, config.retain_days * 86400)
+                removed = await run_in_threadpool(self.queue.prune, self.config.retain_days * 86400)
                 if removed:
                     log.info(
                         "pruned %d consumed event(s) older than %g days",
                         removed,
-                        config.retain_days,
+                        self.config.retain_days,
                     )
             except Exception as error:  # the queue may be briefly away; try again later
                 log.warning("pruning the queue failed: %s", type(error).__name__)
             await anyio.sleep(3600)
 
     @asynccontextmanager
-    async def lifespan(_app: Starlette) -> AsyncIterator[None]:
+    async def lifespan(self, _app: Starlette) -> AsyncIterator[None]:
         try:
             async with anyio.create_task_group() as tasks:
-                tasks.start_soon(prune_hourly)
+                tasks.start_soon(self.prune_hourly)
                 yield
                 tasks.cancel_scope.cancel()
         finally:
-            queue.close()
-
-    routes = [
-        Route(config.path, receive, methods=["POST"]),
-        Route("/healthz", healthz, methods=["GET"]),
-        Route("/metrics", prometheus, methods=["GET"]),
-    ]
-    app = Starlette(routes=routes, lifespan=lifespan)
-    app.state.queue = queue
-    app.state.metrics = metrics
-    return app
+            self.queue.close()

@@ -1,32 +1,6 @@
-"""Dagster definitions: every Xero tenant shard as a parallel Meltano op (dagster-meltano).
-
-    python3 -m venv .venv-dagster
-    .venv-dagster/bin/pip install dagster-meltano==1.5.5 dagster-webserver
-    PATH="$PWD/.venv-meltano/bin:$PATH" XERO_TENANT_SHARDS=orchestrate/tenant_shards.json \\
-        MELTANO_STATE_BACKEND_URI=s3://bucket/meltano-state \\
-        .venv-dagster/bin/dagster dev -f orchestrate/dagster/definitions.py
-
-One op per shard of ``XERO_TENANT_SHARDS`` (JSON ``{"shard_000": ["<tenant id>", ...]}``;
-``orchestrate/shards.py`` plans one). Each op runs
-``meltano --environment=<env> el tap-xero <loader> --state-id=<env>:tap-xero-to-<loader>:<shard>``
-with the shard's tenants in ``TAP_XERO_TENANT_IDS`` and its own target schema, so shards keep
-their own bookmarks, get a run directory each and never race on DDL. The multiprocess executor
-runs at most ``max_parallel_shards(...)`` at once, which keeps the app under Xero's 10,000 calls
-a minute. The state backend must take concurrent writers (file/S3/GCS/Azure, or a PostgreSQL
-``MELTANO_DATABASE_URI``), never the default SQLite system database.
-
-Environment: ``XERO_TENANT_SHARDS`` (required), ``MELTANO_ENVIRONMENT`` (default ``prod``),
-``XERO_LOADER`` (default ``target-postgres``), ``XERO_SYNC_CRON`` (default hourly),
-``MELTANO_PROJECT_ROOT`` (default: this repository).
-
-Webhooks (docs/webhooks.md): with ``XERO_WEBHOOK_QUEUE`` set (the queue ``xero-webhooks serve``
-fills, also given to tap-xero as ``TAP_XERO_WEBHOOK_QUEUE``), the sensor ``xero_webhook_events``
-starts the job of each shard whose tenants have new events (``xero_shard_<name>``), every
-``XERO_WEBHOOK_SENSOR_SECONDS`` (default 10), never while that shard's previous run is going.
-It asks ``xero-webhooks positions`` (on PATH, from the singer-xero install) for the newest
-queue position per tenant and keeps the positions it has started runs for in its cursor.
-``xero_run_failed`` logs every failed run and, with ``XERO_ALERT_WEBHOOK_URL`` set, POSTs it
-there as JSON (a chat webhook, an incident tool).
+"""Dagster definitions for one host: every tenant shard of ``XERO_TENANT_SHARDS`` as a parallel
+Meltano op (dagster-meltano), a webhook sensor that starts the shards with new events, and a
+failed-run alert. How to run it and its environment: docs/scaling-out.md and docs/webhooks.md.
 """
 
 from __future__ import annotations

@@ -1,21 +1,6 @@
-"""Dagster definitions for many hosts: one dynamic partition per Xero organisation.
-
-    dagster-daemon run & dagster-webserver -f orchestrate/dagster/tenants.py
-    (DAGSTER_HOME holding orchestrate/dagster/dagster.yaml: PostgreSQL storage, run queue limits)
-
-* Partitions (``xero_tenants``) are added by the sensor ``xero_tenants_sensor``: the web app's
-  organisations from ``GET /connections`` and the custom connections of
-  ``XERO_CONNECTIONS_FILE`` (``orchestrate/tenant_runs.py``), each new one synced at once.
-* ``xero_tenants_schedule`` (``XERO_SYNC_CRON``, hourly) asks for one run of every partition a
-  tick (run key ``<tick>:<partition>``, so a tick never asks twice).
-* Every run carries ``xero/tenant=<partition>`` and ``xero/app=<client id>``: the run queue's tag
-  limits in ``dagster.yaml`` allow one run per tenant at a time and a ceiling per app.
-* ``sync_tenant`` runs ``meltano el`` (never ``--force``) for its partition's state id in a new
-  project directory, with Meltano's system database on PostgreSQL; it is retried with
-  exponential backoff, and a retry first fails the dead run's Meltano record if its heartbeat
-  has stopped.
-* The executor is ``XERO_EXECUTOR``: ``multiprocess`` (default), ``in_process``, ``k8s``
-  (dagster-k8s's ``k8s_job_executor``) or ``docker`` (dagster-docker's ``docker_executor``).
+"""Dagster definitions for many hosts: one dynamic partition per Xero organisation, added by a
+sensor, synced by a schedule, one run per tenant at a time by tag limits, retried with backoff.
+How to run it (daemon, PostgreSQL storage, executors): docs/deployment.md.
 """
 
 import os
