@@ -173,6 +173,47 @@ def report(
     )
 
 
+def _authorise(sandbox: Sandbox, tokens: Path) -> None:
+    """Authorise once, as a user would: xero-auth fills the token store."""
+    done = subprocess.run(
+        [
+            str(Path(sys.executable).with_name("xero-auth")),
+            "--client-id",
+            sandbox.client_id,
+            "--login-url",
+            sandbox.url,
+            "--identity-url",
+            sandbox.url,
+            "--api-url",
+            sandbox.url,
+            "--token-store",
+            str(tokens),
+            "--no-browser",
+            "--port",
+            "0",
+        ],
+        env={**os.environ, "XERO_CLIENT_SECRET": sandbox.client_secret},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    with LOG.open("a", encoding="utf-8") as log:
+        log.write(f"$ xero-auth ...\n{done.stdout}{done.stderr}\n")
+    if done.returncode != 0:
+        raise StepFailed("authorise with xero-auth", tail(done.stdout + done.stderr, 15))
+
+
+def _sync(env: dict[str, str]) -> MeltanoResult:
+    return run_meltano(
+        ["--log-format=json", "run", "tap-xero", "target-duckdb"],
+        project=REPO,
+        env=env,
+        log=LOG,
+        timeout=1200,
+    )
+
+
 def demo(scale: int) -> None:
     """The whole demo; raises StepFailed when a step fails."""
     if OUT.exists():
@@ -193,54 +234,15 @@ def demo(scale: int) -> None:
             "TARGET_DUCKDB_FILEPATH": str(db_path),
         }
 
-        def authorise() -> None:
-            done = subprocess.run(
-                [
-                    str(Path(sys.executable).with_name("xero-auth")),
-                    "--client-id",
-                    sandbox.client_id,
-                    "--login-url",
-                    sandbox.url,
-                    "--identity-url",
-                    sandbox.url,
-                    "--api-url",
-                    sandbox.url,
-                    "--token-store",
-                    str(tokens),
-                    "--no-browser",
-                    "--port",
-                    "0",
-                ],
-                env={**os.environ, "XERO_CLIENT_SECRET": sandbox.client_secret},
-                capture_output=True,
-                text=True,
-                timeout=120,
-                check=False,
-            )
-            with LOG.open("a", encoding="utf-8") as log:
-                log.write(f"$ xero-auth ...\n{done.stdout}{done.stderr}\n")
-            if done.returncode != 0:
-                raise StepFailed("authorise with xero-auth", tail(done.stdout + done.stderr, 15))
-
-        timed("authorise once with xero-auth (token store)", authorise)
+        timed("authorise once with xero-auth (token store)", lambda: _authorise(sandbox, tokens))
         timed(
             "meltano install",
             lambda: run_meltano(["install"], project=REPO, env=env, log=LOG, timeout=1500),
         )
 
-        def sync() -> MeltanoResult:
-            return run_meltano(
-                ["--log-format=json", "run", "tap-xero", "target-duckdb"],
-                project=REPO,
-                env=env,
-                log=LOG,
-                timeout=1200,
-            )
-
         before = api_calls(sandbox)
         first = timed(
-            "meltano run tap-xero target-duckdb (first run: everything)",
-            sync,
+            "meltano run tap-xero target-duckdb (first run: everything)", lambda: _sync(env)
         )
         after_first = api_calls(sandbox)
         first_tenant, second_tenant = sandbox.tenant_ids()[:2]
@@ -253,10 +255,7 @@ def demo(scale: int) -> None:
         for change in changes:
             console.print(f"  [dim]{change}[/]")
         after_change = api_calls(sandbox)
-        second = timed(
-            "meltano run tap-xero target-duckdb (incremental)",
-            sync,
-        )
+        second = timed("meltano run tap-xero target-duckdb (incremental)", lambda: _sync(env))
         after_second = api_calls(sandbox)
         rows = timed("count rows in DuckDB", lambda: duckdb_rows(db_path))
     finally:
