@@ -1,26 +1,10 @@
-"""Generate ``schemas/<stream>.json`` from Xero's official OpenAPI specs.
+"""Generate ``schemas/<stream>.json`` from Xero's official OpenAPI specs (``make schemas``).
 
-Usage: ``python scripts/generate_schemas.py [SPEC] [--out DIR]`` (``make schemas``). SPEC defaults
-to ``openapi/xero_accounting.json``, the spec as committed by ``scripts/vendor_openapi.py``; the
-other APIs' specs (``Api.spec_file`` of each row) are read from the same folder.
-
-For each row of ``xero_api.resources.RESOURCES`` the item schema of the GET collection's envelope
-(or of the answer itself, where an API answers a bare list or one object) is resolved in the
-row's API spec and made tolerant, because Xero changes every few weeks:
-
-* no ``additionalProperties: false`` anywhere, so new fields pass through;
-* no ``enum``, so a new enum value never fails a sync;
-* every property nullable;
-* ``x-is-msdate``/``x-is-msdate-time`` strings become ``date-time`` strings (the tap converts
-  ``/Date(ms)/`` to ISO 8601 UTC);
-* numbers stay numbers (money is emitted with Xero's exact decimal text);
-* ISO ``date-time`` strings of the APIs beside Accounting keep their format;
-* ``TenantID``, the partition key, is added to every stream.
-
-Nesting is cut at a fixed depth and wherever a schema refers back to one being expanded (an
-Invoice's Payments carry an Invoice); such values are left as loose objects.
-The three report streams are hand-declared: one flattened row per tenant, report, period and row;
-so is ``attachments``: the spec's ``Attachment`` with its document, SHA-256 and saved path.
+Usage: ``python scripts/generate_schemas.py [SPEC] [--out DIR]``; SPEC defaults to
+``openapi/xero_accounting.json`` and the other APIs' specs are read from the same folder. Each
+row's item schema is resolved in its API's spec and made tolerant of Xero's frequent changes
+(the rules are listed in docs/tap.md, "Schemas"); the report streams and ``attachments`` are
+declared by hand.
 """
 
 from __future__ import annotations
