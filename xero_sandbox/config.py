@@ -2,10 +2,24 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 from dataclasses import dataclass
 from pathlib import Path
 
-__all__ = ["SandboxConfig"]
+__all__ = ["SandboxConfig", "custom_connection"]
+
+
+def custom_connection(client_id: str, client_secret: str, index: int) -> tuple[str, str]:
+    """The client ID and secret of the custom connection bound to tenant ``index`` (from 1).
+
+    Each is an app of its own, as at Xero; the secret is derived from the web app's secret, so
+    whoever holds that one (the launcher, a test) can compute it and nobody else can guess it.
+    Tenant 0 is served by the web app's own ``client_credentials`` grant.
+    """
+    custom_id = f"{client_id}-custom-{index}"
+    secret = hmac.new(client_secret.encode(), custom_id.encode(), hashlib.sha256).hexdigest()
+    return custom_id, secret[:40]
 
 
 @dataclass(frozen=True)

@@ -234,10 +234,10 @@ class Gate:
         return watched
 
     async def _admitted(
-        self, tenant_id: str | None, scope: Scope, receive: Receive, send: Send
+        self, tenant_id: str | None, scope: Scope, receive: Receive, send: Send, client_id: str = ""
     ) -> Admission | None:
         """Count the call against the limits; None once a 429 has been answered instead."""
-        admission = self.limits.admit(tenant_id)
+        admission = self.limits.admit(tenant_id, client_id or self.ctx.config.client_id)
         if not admission.allowed:
             fallback = "appminute" if tenant_id is None else "minute"
             self.ctx.stats.count_rate_limited(tenant_id, admission.problem or fallback)
@@ -279,10 +279,11 @@ class Gate:
             return
         if fault == "rate_limit":
             self.ctx.stats.count_fault(tenant_id, fault)
-            await _too_many(self.limits.minute_breach(tenant_id))(scope, receive, send)
+            breach = self.limits.minute_breach(tenant_id, principal.client_id)
+            await _too_many(breach)(scope, receive, send)
             return
 
-        admission = await self._admitted(tenant_id, scope, receive, send)
+        admission = await self._admitted(tenant_id, scope, receive, send, principal.client_id)
         if admission is None:
             return
         try:

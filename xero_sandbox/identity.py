@@ -40,7 +40,7 @@ from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from xero_sandbox.clock import Clock
-from xero_sandbox.config import SandboxConfig
+from xero_sandbox.config import SandboxConfig, custom_connection
 from xero_sandbox.stats import Stats
 from xero_sandbox.store import side_connection
 from xero_sandbox.webhooks import Webhooks
@@ -313,14 +313,38 @@ class Authority:
 
     # ------------------------------------------------------------------ clients
     def check_client(self, client_id: str | None, client_secret: str | None) -> bool:
-        """Authenticate the client; returns True when it proved its secret."""
-        if client_id is None or not hmac.compare_digest(client_id, self.config.client_id):
+        """Authenticate the web app or a custom connection; True when it proved its secret."""
+        expected = self._secret_of(client_id)
+        if expected is None:
             raise OAuthError("invalid_client", "Unknown client or client not enabled", 401)
         if client_secret is None:
             return False
-        if not hmac.compare_digest(client_secret.encode(), self.config.client_secret.encode()):
+        if not hmac.compare_digest(client_secret.encode(), expected.encode()):
             raise OAuthError("invalid_client", "Invalid client secret", 401)
         return True
+
+    def _secret_of(self, client_id: str | None) -> str | None:
+        config = self.config
+        if client_id is None:
+            return None
+        if hmac.compare_digest(client_id, config.client_id):
+            return config.client_secret
+        index = self._custom_index(client_id)
+        if index is None:
+            return None
+        return custom_connection(config.client_id, config.client_secret, index)[1]
+
+    def is_custom(self, client_id: str | None) -> bool:
+        """Whether the client is a custom connection (which has only ``client_credentials``)."""
+        return client_id is not None and self._custom_index(client_id) is not None
+
+    def _custom_index(self, client_id: str) -> int | None:
+        """The tenant index a custom connection's client ID names, if it names one."""
+        number = client_id.removeprefix(f"{self.config.client_id}-custom-")
+        if number == client_id or not number.isdigit() or number != str(int(number)):
+            return None
+        index = int(number)
+        return index if 1 <= index < len(self.directory.tenants()) else None
 
     def parse_scope(self, raw: str | None) -> list[str]:
         """Split and check a space-separated scope list (known, and allowed for this app)."""
@@ -516,20 +540,21 @@ class Authority:
         self.stats.count_token("refresh_token")
         return body
 
-    def client_credentials(self, scope: list[str]) -> dict[str, Any]:
-        """The client_credentials grant: a custom connection bound to the first tenant."""
+    def client_credentials(self, client_id: str, scope: list[str]) -> dict[str, Any]:
+        """The client_credentials grant: a custom connection bound to its one tenant (the web
+        app's own credentials are bound to the first)."""
         tenants = self.directory.tenants()
         if not tenants:
             raise OAuthError("unauthorized_client", "No organisation to connect")
+        bound = tenants[self._custom_index(client_id) or 0].tenant_id
         scopes = [s for s in scope if s not in ("openid", "profile", "email", "offline_access")]
         grant_id = str(uuid.uuid4())
         with self._lock, self._immediate():
             self._db.execute(
                 "INSERT INTO edge_grants (grant_id, client_id, user_id, kind, public, scope, "
                 "auth_event_id, tenant_id) VALUES (?, ?, ?, 'custom', 0, ?, ?, ?)",
-                (grant_id, self.config.client_id, self.user_id,
-                 " ".join(scopes or _CUSTOM_DEFAULT_SCOPES), str(uuid.uuid4()),
-                 tenants[0].tenant_id),
+                (grant_id, client_id, self.user_id,
+                 " ".join(scopes or _CUSTOM_DEFAULT_SCOPES), str(uuid.uuid4()), bound),
             )  # fmt: skip
             grant = self._grant(grant_id)
             assert grant is not None
@@ -717,6 +742,8 @@ async def _authorize(request: Request) -> Response:
     params = request.query_params
     try:
         authority.check_client(params.get("client_id"), None)
+        if authority.is_custom(params.get("client_id")):
+            raise OAuthError("unauthorized_client", "A custom connection has no user to authorise")
     except OAuthError as error:
         return _oauth_error(OAuthError("unauthorized_client", error.description, 400))
     redirect_uri = params.get("redirect_uri")
@@ -787,6 +814,8 @@ async def _token(request: Request) -> Response:
         client_id, client_secret = _client_from(request, form)
         secret_ok = authority.check_client(client_id, client_secret)
         grant_type = form.get("grant_type")
+        if authority.is_custom(client_id) and grant_type != "client_credentials":
+            raise OAuthError("unauthorized_client", "A custom connection uses client_credentials")
         if grant_type == "authorization_code":
             code = form.get("code")
             if not code:
@@ -802,7 +831,8 @@ async def _token(request: Request) -> Response:
         elif grant_type == "client_credentials":
             if not secret_ok:
                 raise OAuthError("invalid_client", "client_secret is required", 401)
-            body = authority.client_credentials(authority.parse_scope(form.get("scope")))
+            scope = authority.parse_scope(form.get("scope"))
+            body = authority.client_credentials(str(client_id), scope)
         else:
             raise OAuthError("unsupported_grant_type", f"Unsupported grant_type: {grant_type}")
     except OAuthError as error:

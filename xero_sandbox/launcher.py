@@ -29,6 +29,7 @@ from urllib.parse import parse_qs, urlparse
 import httpx
 
 from xero_sandbox.cli import SECRET_ENV
+from xero_sandbox.config import custom_connection
 
 __all__ = ["ALL_SCOPES", "Sandbox", "SandboxError"]
 
@@ -228,6 +229,10 @@ class Sandbox:
                 raise SandboxError(f"token endpoint answered {token.status_code}")
             tokens: dict[str, Any] = token.json()
         return tokens
+
+    def custom_connection(self, index: int) -> tuple[str, str]:
+        """Client ID and secret of the custom connection bound to tenant ``index`` (from 1)."""
+        return custom_connection(self.client_id, self.client_secret, index)
 
     def headers(self, tenant_id: str | None = None) -> dict[str, str]:
         """Headers for an API call: JSON, a bearer token (authorized once) and the tenant."""

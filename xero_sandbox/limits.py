@@ -83,7 +83,7 @@ class Limits:
         self._config = config
         self._clock = clock
         self._lock = threading.Lock()
-        self._app = _Window(MINUTE, 0.0)
+        self._apps: dict[str, _Window] = {}  # by client ID: each app has its own minute
         self._tenants: dict[str, _Tenant] = {}
         self._db = side_connection(config.db)
         self._db.execute(_SCHEMA)
@@ -115,23 +115,30 @@ class Limits:
     def _retry_after(self, resets_at: float, now: float) -> int:
         return max(1, math.ceil(self._clock.real_seconds(resets_at - now)))
 
-    def _headers(self, state: _Tenant | None) -> dict[str, str]:
+    def _app(self, client_id: str, now: float) -> _Window:
+        window = self._apps.get(client_id)
+        if window is None:
+            window = self._apps[client_id] = _Window(MINUTE, 0.0)
+        window.roll(now)
+        return window
+
+    def _headers(self, app: _Window, state: _Tenant | None) -> dict[str, str]:
         config = self._config
-        headers = {"X-AppMinLimit-Remaining": str(max(0, config.app_minute_limit - self._app.used))}
+        headers = {"X-AppMinLimit-Remaining": str(max(0, config.app_minute_limit - app.used))}
         if state is not None:
             headers["X-MinLimit-Remaining"] = str(max(0, config.minute_limit - state.minute.used))
             headers["X-DayLimit-Remaining"] = str(max(0, config.day_limit - state.day.used))
         return headers
 
-    def admit(self, tenant_id: str | None) -> Admission:
-        """Count a call and hold a concurrency slot, or refuse it (not counted) with a 429.
-
-        Every admitted call must be paired with ``release(tenant_id)`` when its response ends.
+    def admit(self, tenant_id: str | None, client_id: str = "") -> Admission:
+        """Count a call of app ``client_id`` and hold a concurrency slot, or refuse it (not
+        counted) with a 429. Every admitted call must be paired with ``release(tenant_id)``
+        when its response ends.
         """
         config = self._config
         with self._lock:
             now = self._clock.now()
-            self._app.roll(now)
+            app = self._app(client_id, now)
             state = None
             refusal: tuple[str, float] | None = None
             if tenant_id is not None:
@@ -142,19 +149,19 @@ class Limits:
                     refusal = ("day", state.day.resets_at())
                 elif state.minute.used >= config.minute_limit:
                     refusal = ("minute", state.minute.resets_at())
-            if refusal is None and self._app.used >= config.app_minute_limit:
-                refusal = ("appminute", self._app.resets_at())
+            if refusal is None and app.used >= config.app_minute_limit:
+                refusal = ("appminute", app.resets_at())
             if refusal is None and state is not None and state.in_flight >= config.concurrent_limit:
                 refusal = ("concurrent", now)
             if refusal is not None:
                 problem, resets_at = refusal
                 return Admission(
                     allowed=False,
-                    headers=self._headers(state),
+                    headers=self._headers(app, state),
                     problem=problem,
                     retry_after=self._retry_after(resets_at, now),
                 )
-            self._app.used += 1
+            app.used += 1
             if state is not None and tenant_id is not None:
                 state.minute.used += 1
                 state.day.used += 1
@@ -165,17 +172,16 @@ class Limits:
                     "day_index = excluded.day_index, calls = excluded.calls",
                     (tenant_id, state.day.index, state.day.used),
                 )
-            return Admission(allowed=True, headers=self._headers(state))
+            return Admission(allowed=True, headers=self._headers(app, state))
 
-    def minute_breach(self, tenant_id: str) -> Admission:
+    def minute_breach(self, tenant_id: str, client_id: str = "") -> Admission:
         """A refusal as if the tenant's minute limit were spent (the ``rate_limit`` fault)."""
         with self._lock:
             now = self._clock.now()
-            self._app.roll(now)
             state = self._tenant(tenant_id)
             state.minute.roll(now)
             self._roll_day(tenant_id, state, now)
-            headers = self._headers(state)
+            headers = self._headers(self._app(client_id, now), state)
             headers["X-MinLimit-Remaining"] = "0"
             return Admission(
                 allowed=False,

@@ -202,6 +202,46 @@ def test_client_credentials_is_bound_to_the_first_tenant(sb: Sandbox) -> None:
     assert [c["tenantId"] for c in connections] == [first]
 
 
+def test_custom_connections_are_apps_of_their_own_bound_to_one_tenant() -> None:
+    with Sandbox(tenants=3, scale=3, app_minute_limit=2, time_scale=1) as sandbox:
+        tenants = sandbox.tenant_ids()
+        client_id, secret = sandbox.custom_connection(2)
+        assert client_id != sandbox.client_id
+        assert secret not in (sandbox.client_secret, sandbox.custom_connection(1)[1])
+        answer = httpx.post(
+            f"{sandbox.url}/connect/token",
+            data={"grant_type": "client_credentials"},
+            auth=(client_id, secret),
+        )
+        assert answer.status_code == 200, answer.text
+        access = answer.json()["access_token"]
+        bearer = {"Authorization": f"Bearer {access}"}
+        listed = httpx.get(f"{sandbox.url}/connections", headers=bearer).json()
+        assert [c["tenantId"] for c in listed] == [tenants[2]]
+        assert contacts(sandbox, access, tenants[2]).status_code == 200
+        assert contacts(sandbox, access, tenants[0]).status_code == 403
+        # Its own app-minute window: after spending it, the web app still has its own.
+        assert contacts(sandbox, access, None).status_code == 200
+        spent = contacts(sandbox, access, None)
+        assert spent.status_code == 429
+        assert spent.headers["X-Rate-Limit-Problem"] == "appminute"
+        web = sandbox.authorize()["access_token"]
+        assert contacts(sandbox, web, tenants[0]).status_code == 200
+        for wrong in ((client_id, sandbox.client_secret), (f"{sandbox.client_id}-custom-3", "x")):
+            refused = httpx.post(
+                f"{sandbox.url}/connect/token",
+                data={"grant_type": "client_credentials"},
+                auth=wrong,
+            )
+            assert refused.json()["error"] == "invalid_client", wrong[0]
+        no_user = httpx.post(
+            f"{sandbox.url}/connect/token",
+            data={"grant_type": "refresh_token", "refresh_token": "x"},
+            auth=(client_id, secret),
+        )
+        assert no_user.json()["error"] == "unauthorized_client"
+
+
 def test_401_and_403_shapes(sb: Sandbox) -> None:
     tokens = code_tokens(sb)
     missing_tenant = contacts(sb, tokens["access_token"], None)
