@@ -1,19 +1,21 @@
-"""Exceptions raised by the Xero client; HTTP statuses are mapped to them in one place.
+"""The exceptions of the Xero client: one tree under :class:`XeroError`.
 
 ::
 
-    XeroError                      base class; message is one line, secrets redacted
+    XeroError                      base class: every error this package raises
     ├── XeroConfigError            a setting is missing or invalid (names the setting)
-    ├── XeroAuthError              401/403 from the API: tenant, Xero's Detail/Title, probable scope
-    │   └── XeroTokenError         the token endpoint refused (invalid_grant …): how to re-authorise
-    ├── XeroRateLimitExhausted     day-limit wait longer than max_rate_limit_wait_seconds
-    ├── XeroConnectionError        timeouts / dropped connections after every retry
-    └── XeroHTTPError              any other non-2xx answer (status, tenant, Xero's message)
-        ├── XeroValidationError    400: Xero's validation messages (and the elements, for writes)
-        ├── XeroNotFound           404
-        └── XeroServerError        5xx after every retry
+    ├── XeroAuthError              Xero refused the credentials or the tenant (401, 403)
+    │   └── XeroTokenError         the identity server refused a token request (invalid_grant …)
+    ├── XeroRateLimitExhausted     the day limit is spent and the wait is longer than allowed
+    ├── XeroConnectionError        no answer: timeouts, dropped connections, after every retry
+    └── XeroHTTPError              any other answer that is not a success
+        ├── XeroValidationError    400: Xero refused the request and says why
+        ├── XeroNotFound           404: no such resource or ID
+        ├── XeroRateLimited        429 still, after every wait
+        └── XeroServerError        5xx, after every retry
 
-Messages never contain tokens or secrets: every message passes through :func:`redact.redact`.
+Every message is one line and passes through :func:`~xero_api.redact.redact`, so no token or
+secret reaches it. :mod:`xero_api.error_mapping` maps answers to these classes.
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ __all__ = [
     "XeroHTTPError",
     "XeroNotFound",
     "XeroRateLimitExhausted",
+    "XeroRateLimited",
     "XeroServerError",
     "XeroTokenError",
     "XeroValidationError",
@@ -43,7 +46,7 @@ REAUTHORISE_ADVICE = (
 
 
 class XeroError(Exception):
-    """Base class of every error this package raises."""
+    """Base class of every error this package raises; catch it to catch them all."""
 
     def __init__(self, message: str) -> None:
         super().__init__(redact(" ".join(message.split())))
@@ -55,7 +58,8 @@ class XeroError(Exception):
 
 
 class XeroConfigError(XeroError):
-    """A setting is missing or invalid; ``setting`` names it."""
+    """A setting is missing or invalid, or what it points at (a token store, a database)
+    cannot be used; raised before or instead of a call to Xero. ``setting`` names it."""
 
     def __init__(self, setting: str, problem: str) -> None:
         self.setting = setting
@@ -63,7 +67,9 @@ class XeroConfigError(XeroError):
 
 
 class XeroAuthError(XeroError):
-    """Xero refused the credentials or the tenant (401/403)."""
+    """Xero refused the credentials or the tenant: a 403, or a 401 that renewing the token
+    did not cure. The message names the tenant, Xero's words and the probable missing
+    ``scope``; never retried."""
 
     def __init__(
         self,
@@ -82,7 +88,8 @@ class XeroAuthError(XeroError):
 
 
 class XeroTokenError(XeroAuthError):
-    """The identity server refused a token request (``invalid_grant``, ``invalid_client`` …)."""
+    """The identity server refused a token request (``invalid_grant``, ``invalid_client`` …);
+    the message says how to re-authorise."""
 
     def __init__(self, message: str, *, error: str | None = None) -> None:
         self.error = error
@@ -90,7 +97,8 @@ class XeroTokenError(XeroAuthError):
 
 
 class XeroRateLimitExhausted(XeroError):
-    """Xero's day limit for a tenant is spent and the wait is longer than allowed."""
+    """Xero's day limit for a tenant is spent and its ``Retry-After`` is longer than
+    ``max_rate_limit_wait_seconds``; ``retry_at`` says when to run again."""
 
     def __init__(self, tenant_id: str | None, retry_after: float, retry_at: datetime) -> None:
         self.tenant_id = tenant_id
@@ -106,11 +114,15 @@ class XeroRateLimitExhausted(XeroError):
 
 
 class XeroConnectionError(XeroError):
-    """The request could not be completed (timeouts, dropped connections) after every retry."""
+    """No usable answer (timeouts, refused or dropped connections, bodies cut short) after
+    every retry, or at once for a write that may have reached Xero without an
+    ``Idempotency-Key``."""
 
 
 class XeroHTTPError(XeroError):
-    """Xero answered with a status the client does not retry or has stopped retrying."""
+    """Xero answered with a status that is not a success and that the client does not retry
+    or has stopped retrying; ``status``, ``body`` and ``correlation_id`` say what it was. Other
+    4xx than those below raise this class itself."""
 
     def __init__(
         self,
@@ -152,11 +164,31 @@ class XeroValidationError(XeroHTTPError):
 
 
 class XeroNotFound(XeroHTTPError):
-    """404: the resource or ID does not exist (also Xero's answer to over-long query strings)."""
+    """404: the resource or ID does not exist (also Xero's answer to over-long query strings).
+    Never retried."""
 
 
 class XeroServerError(XeroHTTPError):
-    """5xx that persisted through every retry."""
+    """5xx that persisted through every retry (a write without ``Idempotency-Key``: at
+    once)."""
+
+
+class XeroRateLimited(XeroHTTPError):
+    """429 that persisted through every wait: the limits never let the call through."""
+
+
+def problem_field(body: Any, name: str) -> str:
+    """The string ``name`` (any case: ``Detail``, ``detail``) of an error body; "" if none."""
+    if isinstance(body, dict):
+        for key, value in body.items():
+            if key.lower() == name and isinstance(value, str):
+                return value
+    return ""
+
+
+def problem_detail(body: Any) -> str:
+    """What an error body says went wrong (``Detail``, else ``Message``); "" if nothing."""
+    return problem_field(body, "detail") or problem_field(body, "message")
 
 
 def validation_messages(body: Any) -> list[str]:
