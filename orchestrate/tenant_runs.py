@@ -224,8 +224,10 @@ def fail_dead_runs(database_uri: str, state_id: str, silent_seconds: float) -> i
     that still beats is left alone, and ``meltano el`` then refuses to start, as it should."""
     import psycopg
 
+    from xero_api.settings import is_postgres_url
+
     dsn = re.sub(r"^postgres(ql)?\+\w+://", "postgresql://", database_uri)
-    if not dsn.startswith(("postgresql://", "postgres://")):
+    if not is_postgres_url(dsn):
         raise TenantRunError(
             "MELTANO_DATABASE_URI must be a PostgreSQL URL (postgresql+psycopg://...): every run "
             "shares Meltano's system database"

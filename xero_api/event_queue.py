@@ -25,6 +25,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from .settings import is_postgres_url
+
 __all__ = [
     "CATEGORY_STREAMS",
     "Event",
@@ -133,16 +135,18 @@ class EventQueue:
     def __init__(self, dsn: str) -> None:
         self.dsn = dsn
         self._lock = threading.Lock()
-        self.is_postgres = dsn.startswith(("postgresql://", "postgres://"))
+        self.is_postgres = is_postgres_url(dsn)
         if self.is_postgres:
             try:
-                import psycopg
+                import psycopg  # noqa: F401  (present? postgres.connect imports it too)
             except ImportError:
                 raise RuntimeError(
                     "a postgresql:// webhook queue needs psycopg: "
                     "pip install 'singer-xero[webhooks]'"
                 ) from None
-            self._conn: Any = psycopg.connect(dsn, autocommit=False)
+            from .postgres import connect
+
+            self._conn: Any = connect(dsn, "webhook_queue")
             position = "BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY"
         else:
             import sqlite3  # here, not at module level: the tap imports this module at start-up

@@ -56,6 +56,7 @@ __all__ = [
     "check_url",
     "default_token_store_path",
     "is_loopback_host",
+    "is_postgres_url",
 ]
 
 AuthMode = Literal["client_credentials", "refresh_token", "access_token"]
@@ -227,6 +228,11 @@ def check_url(
     return url
 
 
+def is_postgres_url(url: str) -> bool:
+    """Whether ``url`` names a PostgreSQL database (``postgresql://`` or ``postgres://``)."""
+    return url.startswith(("postgresql://", "postgres://"))
+
+
 def default_token_store_path(client_id: str) -> Path:
     """``~/.config/singer-xero/tokens/<client_id>.json`` (client ID made filename-safe)."""
     return (DEFAULT_TOKEN_DIR / f"{_safe_name(client_id)}.json").expanduser()
@@ -299,7 +305,7 @@ class XeroSettings:
         for secret in (client_secret, refresh_token, access_token, token_store_dsn, app_budget_dsn):
             register_secret(secret)
         for name, dsn in (("token_store_dsn", token_store_dsn), ("app_budget_dsn", app_budget_dsn)):
-            if dsn is not None and not dsn.startswith(("postgresql://", "postgres://")):
+            if dsn is not None and not is_postgres_url(dsn):
                 raise XeroConfigError(name, "must be a PostgreSQL URL (postgresql://user@host/db)")
 
         if mode == "client_credentials":
