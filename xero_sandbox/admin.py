@@ -33,11 +33,11 @@ def counts(ctx: SandboxContext) -> dict[str, dict[str, int]]:
     return result
 
 
-async def _counts(request: Request) -> JSONResponse:
+def _counts(request: Request) -> JSONResponse:
     return JSONResponse(counts(request.app.state.ctx))
 
 
-async def _tenants(request: Request) -> JSONResponse:
+def _tenants(request: Request) -> JSONResponse:
     ctx: SandboxContext = request.app.state.ctx
     return JSONResponse(
         [

@@ -12,7 +12,6 @@ Hand-written: no library models Xero's replay-or-reject rule over a persistent s
 from __future__ import annotations
 
 import hashlib
-import sqlite3
 import time
 from dataclasses import dataclass
 
@@ -84,7 +83,9 @@ def key_too_long_message() -> str:
 class IdempotencyStore:
     """Keys and their responses in SQLite, expiring after the (scaled) window.
 
-    Keys live in the sandbox store's database file, written under its transaction lock.
+    Keys live in the sandbox store's database file, written under its transaction lock; the
+    write endpoints look a key up, run and save under the tenant's write turn, so a retry sent
+    while the first request runs waits for its answer.
     Expiry is measured on the wall clock (``window_s`` sandbox seconds last
     ``clock.real_seconds(window_s)`` real ones), so a restart with another ``--time-scale``
     cannot resurrect or kill keys by changing units.
@@ -92,9 +93,8 @@ class IdempotencyStore:
 
     def __init__(self, store: Store, clock: Clock, window_s: float) -> None:
         self._store = store
-        self._db: sqlite3.Connection = store.conn
         with store.transaction():
-            self._db.execute(_SCHEMA)
+            store.conn.execute(_SCHEMA)
         self._clock = clock
         self._window_s = window_s
 
@@ -105,7 +105,7 @@ class IdempotencyStore:
         self, scope: str, key: str, request_fingerprint: str
     ) -> StoredResponse | KeyMismatch | None:
         """The stored response to replay, a mismatch, or None when the key is new or expired."""
-        row = self._db.execute(
+        row = self._store.conn.execute(
             "SELECT fingerprint, stored_at, status, content_type, body FROM idempotency_keys"
             " WHERE scope = ? AND key = ?",
             (scope, key),
@@ -121,7 +121,8 @@ class IdempotencyStore:
     ) -> None:
         """Keep a response for replay; an expired entry under the same key is replaced."""
         with self._store.transaction():
-            self._db.execute(
+            db = self._store.conn
+            db.execute(
                 "INSERT OR REPLACE INTO idempotency_keys"
                 " (scope, key, fingerprint, stored_at, status, content_type, body)"
                 " VALUES (?, ?, ?, ?, ?, ?, ?)",
@@ -135,6 +136,4 @@ class IdempotencyStore:
                     response.body,
                 ),
             )
-            self._db.execute(
-                "DELETE FROM idempotency_keys WHERE stored_at <= ?", (self._live_after(),)
-            )
+            db.execute("DELETE FROM idempotency_keys WHERE stored_at <= ?", (self._live_after(),))

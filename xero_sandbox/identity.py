@@ -35,6 +35,7 @@ from datetime import UTC, datetime
 from typing import Any, Protocol
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
+from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
@@ -42,7 +43,7 @@ from starlette.routing import BaseRoute, Route
 from xero_sandbox.clock import Clock
 from xero_sandbox.config import SandboxConfig, custom_connection
 from xero_sandbox.stats import Stats
-from xero_sandbox.store import side_connection
+from xero_sandbox.store import side_connection, write_lock
 from xero_sandbox.webhooks import Webhooks
 
 __all__ = [
@@ -294,7 +295,9 @@ class Authority:
         self.user_id = str(uuid.uuid5(uuid.NAMESPACE_URL, f"xero-sandbox user {config.client_id}"))
         self._lock = threading.Lock()
         self._db = side_connection(config.db)
-        self._db.executescript(_SCHEMA)
+        self._write_turn = write_lock(config.db)
+        with self._write_turn:
+            self._db.executescript(_SCHEMA)
 
     def close(self) -> None:
         """Close the database connection."""
@@ -302,14 +305,16 @@ class Authority:
 
     @contextmanager
     def _immediate(self) -> Iterator[None]:
-        """One write transaction on the identity tables (callers hold ``_lock``)."""
-        self._db.execute("BEGIN IMMEDIATE")
-        try:
-            yield
-            self._db.execute("COMMIT")
-        except BaseException:
-            self._db.execute("ROLLBACK")
-            raise
+        """One write transaction on the identity tables (callers hold ``_lock``), in its turn
+        among the database's writers."""
+        with self._write_turn:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                yield
+                self._db.execute("COMMIT")
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
 
     # ------------------------------------------------------------------ clients
     def check_client(self, client_id: str | None, client_secret: str | None) -> bool:
@@ -621,7 +626,7 @@ class Authority:
     def expire_now(self, principal: Principal) -> str:
         """Expire an access token early (a fault); returns the 401 ``Detail``."""
         now = self.clock.now()
-        with self._lock:
+        with self._lock, self._write_turn:
             self._db.execute(
                 "UPDATE edge_access_tokens SET expires = ? WHERE token_hash = ?",
                 (now, principal.token_hash),
@@ -671,7 +676,7 @@ class Authority:
         """Disconnect one tenant; False when the connection is unknown or already gone."""
         if principal.kind == "custom":
             return False
-        with self._lock:
+        with self._lock, self._write_turn:
             cursor = self._db.execute(
                 "UPDATE edge_connections SET active = 0 WHERE lower(connection_id) = lower(?) "
                 "AND client_id = ? AND user_id = ? AND active = 1",
@@ -737,7 +742,7 @@ def _with_query(url: str, params: Mapping[str, str]) -> str:
     return urlunsplit((parts.scheme, parts.netloc, parts.path, query, parts.fragment))
 
 
-async def _authorize(request: Request) -> Response:
+def _authorize(request: Request) -> Response:
     authority = authority_for(request.app.state.ctx)
     params = request.query_params
     try:
@@ -808,9 +813,17 @@ _NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
 
 
 async def _token(request: Request) -> Response:
-    authority = authority_for(request.app.state.ctx)
     try:
         form = await _form(request)
+    except OAuthError as error:
+        return _oauth_error(error)
+    return await run_in_threadpool(_grant_tokens, request, form)
+
+
+def _grant_tokens(request: Request, form: Mapping[str, str]) -> Response:
+    """The token endpoint's work, in a worker thread: it waits its turn to write."""
+    authority = authority_for(request.app.state.ctx)
+    try:
         client_id, client_secret = _client_from(request, form)
         secret_ok = authority.check_client(client_id, client_secret)
         grant_type = form.get("grant_type")
@@ -841,9 +854,16 @@ async def _token(request: Request) -> Response:
 
 
 async def _revocation(request: Request) -> Response:
-    authority = authority_for(request.app.state.ctx)
     try:
         form = await _form(request)
+    except OAuthError as error:
+        return _oauth_error(error)
+    return await run_in_threadpool(_revoke, request, form)
+
+
+def _revoke(request: Request, form: Mapping[str, str]) -> Response:
+    authority = authority_for(request.app.state.ctx)
+    try:
         client_id, client_secret = _client_from(request, form)
         authority.check_client(client_id, client_secret)
         token = form.get("token")
@@ -855,7 +875,7 @@ async def _revocation(request: Request) -> Response:
     return Response(status_code=200)
 
 
-async def _connections(request: Request) -> Response:
+def _connections(request: Request) -> Response:
     authority = authority_for(request.app.state.ctx)
     try:
         principal = authority.authenticate(request.headers.get("authorization"))
@@ -868,7 +888,7 @@ async def _connections(request: Request) -> Response:
     return JSONResponse(rows)
 
 
-async def _delete_connection(request: Request) -> Response:
+def _delete_connection(request: Request) -> Response:
     authority = authority_for(request.app.state.ctx)
     try:
         principal = authority.authenticate(request.headers.get("authorization"))

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 
 from xero_sandbox.clock import Clock
 from xero_sandbox.config import SandboxConfig
-from xero_sandbox.store import side_connection
+from xero_sandbox.store import side_connection, write_lock
 
 __all__ = ["DAY", "MINUTE", "Admission", "Limits"]
 
@@ -86,7 +86,9 @@ class Limits:
         self._apps: dict[str, _Window] = {}  # by client ID: each app has its own minute
         self._tenants: dict[str, _Tenant] = {}
         self._db = side_connection(config.db)
-        self._db.execute(_SCHEMA)
+        self._write_turn = write_lock(config.db)
+        with self._write_turn:
+            self._db.execute(_SCHEMA)
 
     def close(self) -> None:
         """Close the day-counter database connection."""
@@ -166,13 +168,17 @@ class Limits:
                 state.minute.used += 1
                 state.day.used += 1
                 state.in_flight += 1
-                self._db.execute(
-                    "INSERT INTO edge_day_usage (tenant_id, day_index, calls) VALUES (?, ?, ?) "
-                    "ON CONFLICT (tenant_id) DO UPDATE SET "
-                    "day_index = excluded.day_index, calls = excluded.calls",
-                    (tenant_id, state.day.index, state.day.used),
-                )
+                self._save_day(tenant_id, state.day)
             return Admission(allowed=True, headers=self._headers(app, state))
+
+    def _save_day(self, tenant_id: str, day: _Window) -> None:
+        with self._write_turn:
+            self._db.execute(
+                "INSERT INTO edge_day_usage (tenant_id, day_index, calls) VALUES (?, ?, ?) "
+                "ON CONFLICT (tenant_id) DO UPDATE SET "
+                "day_index = excluded.day_index, calls = excluded.calls",
+                (tenant_id, day.index, day.used),
+            )
 
     def minute_breach(self, tenant_id: str, client_id: str = "") -> Admission:
         """A refusal as if the tenant's minute limit were spent (the ``rate_limit`` fault)."""

@@ -542,8 +542,9 @@ def find_record(ctx: SandboxContext, tenant: str, spec: ResourceSpec, ident: str
     return record
 
 
-async def get_one(request: Request) -> Response:
-    """GET /api.xro/2.0/{Collection}/{ID or number}."""
+def get_one(request: Request) -> Response:
+    """GET /api.xro/2.0/{Collection}/{ID or number} (sync: Starlette runs it in a worker
+    thread, off the event loop)."""
     spec = spec_for(request.path_params["resource"])
     if spec is None or not spec.singular:
         return not_found()
@@ -559,8 +560,8 @@ async def get_one(request: Request) -> Response:
     return envelope(spec.envelope, encode(record))
 
 
-async def get_report(request: Request) -> Response:
-    """GET /api.xro/2.0/Reports/{ReportName}."""
+def get_report(request: Request) -> Response:
+    """GET /api.xro/2.0/Reports/{ReportName} (in a worker thread, as :func:`get_one`)."""
     ctx, tenant = _context(request)
     if tenant is None:
         return _forbidden()

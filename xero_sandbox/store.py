@@ -3,7 +3,11 @@
 API used by the read side, the ledger and the writes module (keep it stable; extend, don't break):
 
 - ``Store(path)`` opens (and creates) the database in WAL mode; ``close()``.
-- ``with store.transaction():`` groups writes into one commit (nestable: inner blocks join).
+- ``with store.transaction():`` groups writes into one commit (nestable: inner blocks join);
+  writers take the database's one write lock (:func:`write_lock`) in arrival order, and reads
+  outside a thread's own transaction go through that thread's read-only connection, so they
+  never wait for a writer. ``with store.undoable():`` lets a long write commit in steps
+  (``let_others_write()`` between them) and still be undone as one.
 - Tenants: ``add_tenant(Tenant)``, ``tenants()``, ``tenant(tenant_id)``, ``is_seeded()``.
 - Records are plain dicts in Xero's wire form: PascalCase keys, dates as ``/Date(ms+0000)/``
   strings, money as ``Decimal`` (encoded as JSON numbers digit for digit).
@@ -27,7 +31,7 @@ from __future__ import annotations
 import re
 import sqlite3
 import threading
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from decimal import Decimal
@@ -49,6 +53,7 @@ __all__ = [
     "ms_of",
     "side_connection",
     "unit_2dp",
+    "write_lock",
 ]
 
 Record = dict[str, Any]
@@ -170,6 +175,109 @@ def side_connection(path: str | Path) -> sqlite3.Connection:
     return db
 
 
+_WRITE_LOCKS: dict[Path, TurnLock] = {}
+_WRITE_LOCKS_GUARD = threading.Lock()
+
+
+class TurnLock:
+    """A reentrant lock handed out in arrival order, so a writer that takes it again and again
+    (a long request, element by element) cannot starve the others waiting for it."""
+
+    def __init__(self) -> None:
+        self._cond = threading.Condition(threading.Lock())
+        self._owner: int | None = None
+        self._depth = 0
+        self._next_ticket = 0
+        self._serving = 0
+
+    def __enter__(self) -> None:
+        me = threading.get_ident()
+        with self._cond:
+            if self._owner == me:
+                self._depth += 1
+                return
+            ticket = self._next_ticket
+            self._next_ticket += 1
+            while self._owner is not None or self._serving != ticket:
+                self._cond.wait()
+            self._owner, self._depth = me, 1
+
+    def __exit__(self, *_exc: object) -> None:
+        with self._cond:
+            self._depth -= 1
+            if self._depth == 0:
+                self._owner = None
+                self._serving += 1
+                self._cond.notify_all()
+
+    def others_wait(self) -> bool:
+        """Whether anyone waits for the lock (its holder asks)."""
+        return self._next_ticket > self._serving + 1
+
+    def let_others_go(self) -> None:
+        """Held by the caller: let everyone who waits take their turns, then take it back (at
+        the same depth)."""
+        with self._cond:
+            depth, self._owner = self._depth, None
+            self._serving += 1
+            ticket = self._next_ticket
+            self._next_ticket += 1
+            self._cond.notify_all()
+            while self._owner is not None or self._serving != ticket:
+                self._cond.wait()
+            self._owner, self._depth = threading.get_ident(), depth
+
+
+def write_lock(path: str | Path) -> TurnLock:
+    """The one write lock of a database file in this process: the store and the side tables
+    (identity, limits, webhooks) take it around every write, so SQLite never makes a writer
+    wait in its busy loop (which serves no one in order)."""
+    key = Path(path).resolve()
+    with _WRITE_LOCKS_GUARD:
+        return _WRITE_LOCKS.setdefault(key, TurnLock())
+
+
+_Undo = Callable[[sqlite3.Connection], None]
+_SELECT_WHOLE_ROW = (
+    "SELECT t, resource, id, number, num, name, ims_ms, status, body, body2 FROM records "
+    "WHERE t = ? AND resource = ? AND id = ?"
+)
+_INSERT_WHOLE_ROW = (
+    "INSERT INTO records (t, resource, id, number, num, name, ims_ms, status, body, body2) "
+    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+)
+
+
+def _restore_record(t: int, resource: str, record_id: str, old: tuple[Any, ...] | None) -> _Undo:
+    def undo(db: sqlite3.Connection) -> None:
+        db.execute(
+            "DELETE FROM records WHERE t = ? AND resource = ? AND id = ?", (t, resource, record_id)
+        )
+        if old is not None:
+            db.execute(_INSERT_WHOLE_ROW, old)
+
+    return undo
+
+
+def _restore_sequence(t: int, name: str, old: int | None) -> _Undo:
+    def undo(db: sqlite3.Connection) -> None:
+        if old is None:
+            db.execute("DELETE FROM sequences WHERE t = ? AND name = ?", (t, name))
+        else:
+            db.execute("UPDATE sequences SET value = ? WHERE t = ? AND name = ?", (old, t, name))
+
+    return undo
+
+
+def _remove_ledger_lines(first_rowid: int, last_rowid: int) -> _Undo:
+    def undo(db: sqlite3.Connection) -> None:
+        db.execute(
+            "DELETE FROM ledger_lines WHERE rowid BETWEEN ? AND ?", (first_rowid, last_rowid)
+        )
+
+    return undo
+
+
 @dataclass(frozen=True)
 class Tenant:
     """One organisation served by the sandbox."""
@@ -194,13 +302,15 @@ class LedgerLine:
 
 
 class Store:
-    """The sandbox database (one SQLite file, WAL mode, one connection shared by the server)."""
+    """The sandbox database (one SQLite file in WAL mode: one write connection, used by one
+    thread at a time, and a read-only connection per reading thread)."""
 
     def __init__(self, path: Path | str) -> None:
         self.path = Path(path)
         self._conn = sqlite3.connect(str(self.path), check_same_thread=False, isolation_level=None)
-        self._lock = threading.RLock()
+        self._lock = write_lock(self.path)
         self._depth = 0
+        self._writer: int | None = None  # the thread inside transaction(), if any
         self._conn.execute("PRAGMA journal_mode=WAL")
         self._conn.execute("PRAGMA synchronous=NORMAL")
         self._conn.execute("PRAGMA cache_size=-65536")
@@ -209,13 +319,21 @@ class Store:
         self.version = 0  # bumped by every record write; readers key caches on it
         self._local = threading.local()
         self._readers: list[sqlite3.Connection] = []
+        self._readers_lock = threading.Lock()
         self._reload_tenants()
 
     # ----------------------------------------------------------------- plumbing
     @property
     def conn(self) -> sqlite3.Connection:
-        """The raw connection (for the read side's SQL)."""
-        return self._conn
+        """The calling thread's connection for raw SQL (see :meth:`_db`)."""
+        return self._db()
+
+    def _db(self) -> sqlite3.Connection:
+        """The write connection inside this thread's transaction, else this thread's reader,
+        so a read sees committed data (or its own transaction's) and never waits for a writer."""
+        if self._writer == threading.get_ident():
+            return self._conn
+        return self.reader()
 
     def reader(self) -> sqlite3.Connection:
         """A read-only connection for the calling thread (opened on first use, kept).
@@ -231,13 +349,13 @@ class Store:
             # Threads are made as concurrent reads need them (a handful under Xero's limits).
             conn.execute("PRAGMA cache_size=-16384")
             self._local.conn = conn
-            with self._lock:
+            with self._readers_lock:
                 self._readers.append(conn)
         return conn
 
     def close(self) -> None:
         """Checkpoint the WAL into the main file and close."""
-        with self._lock:
+        with self._lock, self._readers_lock:
             for reader in self._readers:
                 reader.close()
             self._readers.clear()
@@ -246,7 +364,11 @@ class Store:
 
     @contextmanager
     def transaction(self) -> Iterator[None]:
-        """Run the block in one transaction; nested blocks join the outer one."""
+        """Run the block in one transaction; nested blocks join the outer one.
+
+        One thread writes at a time (the database's write lock, taken in arrival order); other
+        threads keep reading the last committed state through their own connections.
+        """
         with self._lock:
             if self._depth:
                 self._depth += 1
@@ -256,7 +378,7 @@ class Store:
                     self._depth -= 1
                 return
             self._conn.execute("BEGIN IMMEDIATE")
-            self._depth = 1
+            self._depth, self._writer = 1, threading.get_ident()
             try:
                 yield
             except BaseException:
@@ -264,12 +386,71 @@ class Store:
                 raise
             else:
                 self._conn.execute("COMMIT")
+                self.version += 1  # a reader may have cached what it read before the commit
             finally:
-                self._depth = 0
+                self._depth, self._writer = 0, None
+
+    def let_others_write(self) -> None:
+        """Inside an :meth:`undoable` block's transaction: if other writers wait, commit, let
+        them write, and begin again. A long request so holds no one up for long."""
+        if self._depth != 1 or getattr(self._local, "undo", None) is None:
+            raise RuntimeError("let_others_write belongs in an undoable block's transaction")
+        if not self._lock.others_wait():
+            return
+        self._conn.execute("COMMIT")
+        self.version += 1
+        self._depth, self._writer = 0, None
+        try:
+            self._lock.let_others_go()
+        finally:
+            self._conn.execute("BEGIN IMMEDIATE")
+            self._depth, self._writer = 1, threading.get_ident()
+
+    @contextmanager
+    def undoable(self) -> Iterator[None]:
+        """Let the block commit in several transactions yet be undone as one if it raises.
+
+        Every record, sequence and ledger line the calling thread writes inside the block is
+        noted with what it replaced; on an exception all of it is put back in one transaction.
+        A long request can so release the write lock between its elements.
+        """
+        log: list[_Undo] = []
+        self._local.undo = log
+        try:
+            yield
+        except BaseException:
+            self._local.undo = None
+            with self.transaction():
+                for step in reversed(log):
+                    step(self._conn)
+                self.version += 1
+            raise
+        finally:
+            self._local.undo = None
+
+    def _note(self, step: _Undo) -> None:
+        log: list[_Undo] | None = getattr(self._local, "undo", None)
+        if log is not None:
+            log.append(step)
+
+    def _note_records(self, t: int, resource: str, ids: Iterable[str]) -> None:
+        if getattr(self._local, "undo", None) is None:
+            return
+        for record_id in ids:
+            old = self._conn.execute(_SELECT_WHOLE_ROW, (t, resource, record_id)).fetchone()
+            self._note(_restore_record(t, resource, record_id, old))
+
+    def _note_sequence(self, t: int, name: str) -> None:
+        if getattr(self._local, "undo", None) is None:
+            return
+        row = self._conn.execute(
+            "SELECT value FROM sequences WHERE t = ? AND name = ?", (t, name)
+        ).fetchone()
+        self._note(_restore_sequence(t, name, None if row is None else int(row[0])))
 
     def get_meta(self, key: str) -> str | None:
         """A value from the meta table."""
-        row = self._conn.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        row = self._db().execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
         return None if row is None else str(row[0])
 
     def set_meta(self, key: str, value: str) -> None:
@@ -302,9 +483,13 @@ class Store:
 
     def tenants(self) -> list[Tenant]:
         """All tenants, in registration order."""
-        rows = self._conn.execute(
-            "SELECT tenant_id, name, short_code, created_ms, empty FROM tenants ORDER BY t"
-        ).fetchall()
+        rows = (
+            self._db()
+            .execute(
+                "SELECT tenant_id, name, short_code, created_ms, empty FROM tenants ORDER BY t"
+            )
+            .fetchall()
+        )
         return [Tenant(str(a), str(b), str(c), int(d), bool(e)) for a, b, c, d, e in rows]
 
     def tenant(self, tenant_id: str) -> Tenant | None:
@@ -364,6 +549,7 @@ class Store:
         """Insert or replace one record (by its primary key)."""
         row = self._row(self.tenant_key(tenant_id), resource, record)
         with self.transaction():
+            self._note_records(row[0], resource, [row[2]])
             self._conn.execute(self._UPSERT, row)
             self.version += 1
 
@@ -371,21 +557,25 @@ class Store:
         """Insert or replace many records in one statement batch."""
         t = self.tenant_key(tenant_id)
         with self.transaction():
-            self._conn.executemany(self._UPSERT, (self._row(t, resource, r) for r in records))
+            rows = [self._row(t, resource, r) for r in records]
+            self._note_records(t, resource, [row[2] for row in rows])
+            self._conn.executemany(self._UPSERT, rows)
             self.version += 1
 
     def delete(self, tenant_id: str, resource: str, record_id: str) -> bool:
         """Remove a record for good (for resources Xero really deletes); True if it existed."""
+        t = self.tenant_key(tenant_id)
         with self.transaction():
+            self._note_records(t, resource, [record_id])
             cursor = self._conn.execute(
                 "DELETE FROM records WHERE t = ? AND resource = ? AND id = ?",
-                (self.tenant_key(tenant_id), resource, record_id),
+                (t, resource, record_id),
             )
             self.version += 1
         return cursor.rowcount > 0
 
     def _one(self, sql: str, args: tuple[Any, ...]) -> Record | None:
-        row = self._conn.execute(sql, args).fetchone()
+        row = self._db().execute(sql, args).fetchone()
         if row is None:
             return None
         result: Record = decode(row[0])
@@ -432,10 +622,14 @@ class Store:
         """Every record with that name (Contacts may share a Name with archived ones)."""
         if not self.has_tenant(tenant_id):
             return []
-        rows = self._conn.execute(
-            "SELECT body FROM records WHERE t = ? AND resource = ? AND name = ?",
-            (self.tenant_key(tenant_id), resource, name.lower()),
-        ).fetchall()
+        rows = (
+            self._db()
+            .execute(
+                "SELECT body FROM records WHERE t = ? AND resource = ? AND name = ?",
+                (self.tenant_key(tenant_id), resource, name.lower()),
+            )
+            .fetchall()
+        )
         return [decode(body) for (body,) in rows]
 
     def in_written_order(
@@ -449,13 +643,13 @@ class Store:
         if number is not None:
             sql += " AND number = ?"
             args.append(number.lower())
-        rows = self._conn.execute(sql + " ORDER BY rowid LIMIT ?", [*args, limit]).fetchall()
+        rows = self._db().execute(sql + " ORDER BY rowid LIMIT ?", [*args, limit]).fetchall()
         return [decode(body) for (body,) in rows]
 
     def iter_records(self, tenant_id: str, resource: str) -> Iterator[Record]:
         """Every record of a collection, in UpdatedDateUTC (or IMS field) order."""
         t = self.tenant_key(tenant_id)
-        cursor = self._conn.execute(
+        cursor = self._db().execute(
             "SELECT body FROM records WHERE t = ? AND resource = ? ORDER BY ims_ms, id",
             (t, resource),
         )
@@ -465,7 +659,7 @@ class Store:
     def iter_containing(self, tenant_id: str, resource: str, value: Any) -> Iterator[Record]:
         """Records of a collection whose stored JSON holds ``value`` (as JSON) somewhere: a
         pre-filter in SQLite for scans on a field without an index; callers still compare."""
-        cursor = self._conn.execute(
+        cursor = self._db().execute(
             "SELECT body FROM records WHERE t = ? AND resource = ? AND instr(body, ?) > 0",
             (self.tenant_key(tenant_id), resource, encode(value)),
         )
@@ -476,15 +670,21 @@ class Store:
         """How many records a collection holds (leaving out ``hidden_status`` if given)."""
         t = self.tenant_key(tenant_id)
         if hidden_status is None:
-            row = self._conn.execute(
-                "SELECT count(*) FROM records WHERE t = ? AND resource = ?", (t, resource)
-            ).fetchone()
+            row = (
+                self._db()
+                .execute("SELECT count(*) FROM records WHERE t = ? AND resource = ?", (t, resource))
+                .fetchone()
+            )
         else:
-            row = self._conn.execute(
-                "SELECT count(*) FROM records WHERE t = ? AND resource = ? "
-                "AND (status IS NULL OR status != ?)",
-                (t, resource, hidden_status),
-            ).fetchone()
+            row = (
+                self._db()
+                .execute(
+                    "SELECT count(*) FROM records WHERE t = ? AND resource = ? "
+                    "AND (status IS NULL OR status != ?)",
+                    (t, resource, hidden_status),
+                )
+                .fetchone()
+            )
         return int(row[0])
 
     # ----------------------------------------------------------------- sequences
@@ -492,6 +692,7 @@ class Store:
         """Take the next value (1, 2, 3...) of a per-tenant sequence."""
         t = self.tenant_key(tenant_id)
         with self.transaction():
+            self._note_sequence(t, sequence)
             row = self._conn.execute(
                 "INSERT INTO sequences (t, name, value) VALUES (?, ?, 1) "
                 "ON CONFLICT(t, name) DO UPDATE SET value = value + 1 RETURNING value",
@@ -501,42 +702,46 @@ class Store:
 
     def set_number(self, tenant_id: str, sequence: str, value: int) -> None:
         """Set the last value handed out by a sequence (the ledger's buffered posting)."""
+        t = self.tenant_key(tenant_id)
         with self.transaction():
+            self._note_sequence(t, sequence)
             self._conn.execute(
                 "INSERT INTO sequences (t, name, value) VALUES (?, ?, ?) "
                 "ON CONFLICT(t, name) DO UPDATE SET value = excluded.value",
-                (self.tenant_key(tenant_id), sequence, value),
+                (t, sequence, value),
             )
 
     def peek_number(self, tenant_id: str, sequence: str) -> int:
         """The last value handed out by a sequence (0 if none)."""
-        row = self._conn.execute(
-            "SELECT value FROM sequences WHERE t = ? AND name = ?",
-            (self.tenant_key(tenant_id), sequence),
-        ).fetchone()
+        row = (
+            self._db()
+            .execute(
+                "SELECT value FROM sequences WHERE t = ? AND name = ?",
+                (self.tenant_key(tenant_id), sequence),
+            )
+            .fetchone()
+        )
         return 0 if row is None else int(row[0])
 
     # ----------------------------------------------------------------- ledger lines
     def add_ledger_lines(self, tenant_id: str, lines: Iterable[LedgerLine]) -> None:
         """Store journal lines for the reports."""
         t = self.tenant_key(tenant_id)
+        rows = [
+            (t, line.journal_number, line.date_ms, line.account_id, line.net_cents,
+             line.tax_cents, int(line.payments_only))
+            for line in lines
+        ]  # fmt: skip
         with self.transaction():
             self._conn.executemany(
                 "INSERT INTO ledger_lines (t, journal_number, date_ms, account_id, net_cents, "
                 "tax_cents, payments_only) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                (
-                    (
-                        t,
-                        line.journal_number,
-                        line.date_ms,
-                        line.account_id,
-                        line.net_cents,
-                        line.tax_cents,
-                        int(line.payments_only),
-                    )
-                    for line in lines
-                ),
+                rows,
             )
+            if rows and getattr(self._local, "undo", None) is not None:
+                # One transaction's inserts take consecutive rowids, up to the largest.
+                (last,) = self._conn.execute("SELECT max(rowid) FROM ledger_lines").fetchone()
+                self._note(_remove_ledger_lines(int(last) - len(rows) + 1, int(last)))
 
     def ledger_sums(self, tenant_id: str, from_ms: int | None, to_ms: int | None) -> dict[str, int]:
         """Net cents per AccountID over journal dates in [from_ms, to_ms] (None: unbounded)."""
@@ -550,4 +755,4 @@ class Store:
             sql += " AND date_ms <= ?"
             args.append(to_ms)
         sql += " GROUP BY account_id"
-        return {str(a): int(s) for a, s in self._conn.execute(sql, args)}
+        return {str(a): int(s) for a, s in self._db().execute(sql, args)}

@@ -39,7 +39,7 @@ import httpx
 from xero_sandbox.clock import Clock
 from xero_sandbox.config import SandboxConfig
 from xero_sandbox.stats import Stats
-from xero_sandbox.store import side_connection
+from xero_sandbox.store import side_connection, write_lock
 
 __all__ = ["CATEGORIES", "EVENT_TYPES", "Webhooks", "sign"]
 
@@ -87,13 +87,15 @@ class Webhooks:
         self._lock = threading.Lock()
         self._pending: list[dict[str, Any]] = []
         self._db: sqlite3.Connection | None = None
+        self._db_path = config.db
         self._sequence = 0
         if self._url:
             self._db = side_connection(config.db)
-            self._db.execute(
-                "CREATE TABLE IF NOT EXISTS edge_webhook_sequence (id INTEGER PRIMARY KEY CHECK "
-                "(id = 1), last INTEGER NOT NULL)"
-            )
+            with write_lock(self._db_path):
+                self._db.execute(
+                    "CREATE TABLE IF NOT EXISTS edge_webhook_sequence "
+                    "(id INTEGER PRIMARY KEY CHECK (id = 1), last INTEGER NOT NULL)"
+                )
             row = self._db.execute("SELECT last FROM edge_webhook_sequence").fetchone()
             self._sequence = int(row[0]) if row else 0
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -155,11 +157,12 @@ class Webhooks:
             self._sequence += 1
             event["_sequence"] = self._sequence
             if self._db is not None:
-                self._db.execute(
-                    "INSERT INTO edge_webhook_sequence (id, last) VALUES (1, ?) "
-                    "ON CONFLICT (id) DO UPDATE SET last = excluded.last",
-                    (self._sequence,),
-                )
+                with write_lock(self._db_path):
+                    self._db.execute(
+                        "INSERT INTO edge_webhook_sequence (id, last) VALUES (1, ?) "
+                        "ON CONFLICT (id) DO UPDATE SET last = excluded.last",
+                        (self._sequence,),
+                    )
             self._pending.append(event)
             self._counts["events_queued"] += 1
         self._ensure_started()

@@ -23,6 +23,7 @@ A request runs as Xero runs it (``xero-write-rules.md``):
 
 from __future__ import annotations
 
+import threading
 import uuid
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -31,6 +32,7 @@ from decimal import Decimal, localcontext
 from typing import Any
 
 import msgspec
+from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
@@ -1985,16 +1987,22 @@ def _run(
         elements = _elements(spec, body)
         if one_only or (spec.collection == "Payments" and request_method == "POST"):
             elements = elements[:1]
-        # One transaction per request: a conversion error anywhere (ErrorNumber 14) leaves the
-        # books untouched, as Xero rejects the body before it processes any element.
-        with ctx.store.transaction(), localcontext() as exact:
+        # Other writers may take their turn between elements (a long request holds no one
+        # up); a conversion error anywhere (ErrorNumber 14) still undoes the whole request, as
+        # Xero rejects the body before it processes any element.
+        with ctx.store.undoable(), ctx.store.transaction(), localcontext() as exact:
             exact.prec = 80  # Qty x Unit of two .NET-maximum decimals still rounds exactly
-            results = [_process(w, spec, sent, path, url_id) for sent, path in elements]
+            results = []
+            for sent, path in elements:
+                results.append(_process(w, spec, sent, path, url_id))
+                ctx.store.let_others_write()
     except PostDataInvalid as exc:
         ctx.ledger.forget(tenant_id)
         return _json(400, _error_body(14, "PostDataInvalidException", exc.message))
     except NoDataProcessed as exc:
         return _json(400, _error_body(17, "NoDataProcessedException", exc.message))
+    if spec.collection == "Accounts":  # a report running meanwhile may have cached the old ones
+        ctx.ledger.forget(tenant_id)
     for category, event_type, resource_id, data in w.events:
         ctx.webhooks.notify(tenant_id, category, event_type, resource_id, data=data)
     summarize = query.get("summarizeErrors", "true").lower() != "false" or not spec.summarize_param
@@ -2026,24 +2034,43 @@ def _idempotency(ctx: SandboxContext) -> IdempotencyStore:
     return store
 
 
-def idempotent(request: Request, body: bytes, run: Callable[[], Response]) -> Response:
+def _write_turn(ctx: SandboxContext, tenant_id: str) -> threading.Lock:
+    """The lock one tenant's writes take in turn (lookup, write and save of a key included)."""
+    turns: dict[str, threading.Lock] = ctx.extras.setdefault("writes.turns", {})
+    return turns.setdefault(tenant_id, threading.Lock())
+
+
+async def idempotent(request: Request, body: bytes, run: Callable[[], Response]) -> Response:
     """Answer a write through Xero's ``Idempotency-Key`` rules; ``run`` does the write.
 
     Without a key ``run`` simply runs. With one, a live key replays its stored answer (or refuses
-    a different request) and a new key stores what ``run`` answered. ``run`` must not await:
-    lookup, write and save then happen with no other request interleaved on the event loop, so
-    a concurrent retry sees the saved answer. Any write endpoint of the sandbox can use this.
+    a different request) and a new key stores what ``run`` answered. All of it runs in a worker
+    thread, holding the tenant's write turn: the event loop keeps serving other requests, and a
+    concurrent retry of the same key waits for the saved answer. Any write endpoint of the
+    sandbox can use this.
     """
-    key = request.headers.get("Idempotency-Key")
-    if key is None:
-        return run()
-    if len(key) > MAX_KEY_LENGTH:
-        return _json(400, _error_body(10, "ValidationException", key_too_long_message()))
     ctx: SandboxContext = request.app.state.ctx
     tenant_id = str(getattr(request.state, "tenant_id", "") or "")
-    store = _idempotency(ctx)
+    key = request.headers.get("Idempotency-Key")
+    if key is not None and len(key) > MAX_KEY_LENGTH:
+        return _json(400, _error_body(10, "ValidationException", key_too_long_message()))
     scope = _app_scope(request, ctx, tenant_id)
     request_print = fingerprint(request.method, request.url.path, request.url.query, body)
+
+    def in_turn() -> Response:
+        with _write_turn(ctx, tenant_id):
+            if key is None:
+                return run()
+            return _replayed_or_run(ctx, (scope, key, request_print), run)
+
+    return await run_in_threadpool(in_turn)
+
+
+def _replayed_or_run(
+    ctx: SandboxContext, keyed: tuple[str, str, str], run: Callable[[], Response]
+) -> Response:
+    scope, key, request_print = keyed
+    store = _idempotency(ctx)
     found = store.lookup(scope, key, request_print)
     if isinstance(found, StoredResponse):
         return Response(found.body, status_code=found.status, media_type=found.content_type)
@@ -2064,7 +2091,7 @@ def _handler(spec: WriteResource, with_id: bool) -> Callable[[Request], Any]:
         url_id = request.path_params.get("record_id") if with_id else None
         parent_id = request.path_params.get("parent_id")
         query = dict(request.query_params)
-        return idempotent(
+        return await idempotent(
             request,
             body,
             lambda: _run(ctx, spec, request.method, tenant_id, query, body, url_id, parent_id),

@@ -21,7 +21,7 @@ import httpx
 from openapi_schema_validator import OAS30Validator
 
 from tests._accounting_spec import accounting_spec
-from tests._sandbox_edge_support import raw_request
+from tests._sandbox_edge_support import raw_request, refresh, wait_for
 from xero_sandbox.catalog import CATALOG
 from xero_sandbox.guard import MAX_BODY_BYTES
 from xero_sandbox.launcher import Sandbox
@@ -227,6 +227,54 @@ def test_a_slow_scan_does_not_hold_up_other_requests(
         thread.join()
     assert len(finished) == 3
     assert small_done < min(finished.values())
+
+
+def test_a_large_write_does_not_hold_up_reads_refreshes_or_other_tenants(
+    make_sandbox: Callable[..., Sandbox],
+) -> None:
+    """While one tenant's 30,000-contact PUT is being processed, a GET, a token refresh and a
+    second tenant's write all answer, and all before the large write does.
+
+    Before writes ran in worker threads, each of them waited for the whole large write.
+    """
+    sb = make_sandbox(
+        tenants=2, scale=10, seed=7, minute_limit=1000, day_limit=100_000, app_minute_limit=10_000
+    )
+    big_tenant, other_tenant = sb.tenant_ids()[:2]
+    tokens = sb.authorize()  # a grant of its own, to refresh during the race
+    before = sb.counts()
+    names = [f"Bulk {i} {uuid.uuid4().hex}" for i in range(30_000)]
+    body = json.dumps({"Contacts": [{"Name": name} for name in names]}).encode()
+    big_done: list[float] = []
+
+    def big_write() -> None:
+        answer = _call(sb, "PUT", "/Contacts", content=body)
+        big_done.append(time.monotonic())
+        assert answer.status_code == 200, answer.text[:300]
+
+    writer = threading.Thread(target=big_write)
+    writer.start()
+
+    def admitted() -> bool:  # in flight from then on: reading and processing the body
+        return bool(sb.stats()["tenants"].get(big_tenant, {}).get("calls", 0))
+
+    wait_for(admitted)
+    small_done: dict[str, float] = {}
+    assert _call(sb, "GET", "/Currencies").status_code == 200
+    small_done["GET"] = time.monotonic()
+    renewed = refresh(sb, tokens["refresh_token"])
+    assert renewed.status_code == 200, renewed.text
+    small_done["refresh"] = time.monotonic()
+    other = _call(sb, "PUT", "/Contacts", tenant=1, json={"Name": f"Small {uuid.uuid4().hex}"})
+    assert other.status_code == 200, other.text
+    small_done["other tenant's write"] = time.monotonic()
+    writer.join()
+    assert big_done, "the large write did not answer"
+    late = [name for name, done in small_done.items() if done >= big_done[0]]
+    assert not late, f"held up by the large write: {late}"
+    after = sb.counts()
+    assert after[big_tenant]["Contacts"] == before[big_tenant]["Contacts"] + len(names)
+    assert after[other_tenant]["Contacts"] == before[other_tenant]["Contacts"] + 1
 
 
 def test_forms_well_known_clients_send(sandbox: Sandbox) -> None:

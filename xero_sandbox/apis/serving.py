@@ -87,13 +87,13 @@ WriteHandler = Callable[["ApiRequest", Record | None], Response]
 
 async def write(request: Request, api: str, handle: WriteHandler) -> Response:
     """One write to an API: refused as any call of it would be, else its body read and
-    ``handle`` run (synchronously, with the body as a JSON object or None) under
+    ``handle`` run (in a worker thread, with the body as a JSON object or None) under
     ``Idempotency-Key``'s rules, as Accounting writes are."""
     call = ApiRequest(request, api)
     if call.refusal:
         return call.refusal
     raw = await request.body()
-    return idempotent(request, raw, lambda: handle(call, json_object(raw)))
+    return await idempotent(request, raw, lambda: handle(call, json_object(raw)))
 
 
 def split_list(raw: str) -> list[str]:
