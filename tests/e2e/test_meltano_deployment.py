@@ -2,20 +2,22 @@
 
 * One real PostgreSQL holds everything shared: the token store and the app budget
   (``xero``), Meltano's system database (``meltano``) and the warehouse (``warehouse``).
+* 50 partitions: 47 organisations of the web app and 3 custom connections (apps of their own,
+  each bound to one organisation, secrets from files).
 * The "daemon" is a Dagster process in a directory of its own: it evaluates the real sensor
-  (organisations from the sandbox's ``GET /connections``, plus a custom connection whose secret
-  comes from a secrets file) and one tick of the real schedule.
-* Each run request is executed by a run worker: a separate Dagster process (the job, in
-  process, as one pod per run would) with its own working directory, HOME and Dagster
-  instance; workers share no file, only the database. Three run at a time; a partition is
-  given to one worker at a time, as the run queue's ``xero/tenant`` limit does.
-* One worker is SIGKILLed (with its Meltano and tap processes) mid-sync, and its partition
-  is run again, as Dagster's run retry would: its dead Meltano run is recognised by the stopped
-  heartbeat (no ``--force``), and the retry completes.
+  (organisations from the sandbox's ``GET /connections``, plus the custom connections) and one
+  tick of the real schedule.
+* Run requests are executed by run workers: separate Dagster processes, each with its own
+  working directory, HOME and Dagster instance, sharing no file, only the database; each runs
+  the job in process for one request after another, as a pool of run pods would. Four work at
+  a time; a partition is given to one worker at a time, as the run queue's ``xero/tenant`` limit
+  does.
+* One worker is SIGKILLed (with its Meltano and tap processes) mid-sync, a new worker takes its
+  place, and its partition is run again, as Dagster's run retry would: its dead Meltano run is
+  recognised by the stopped heartbeat (no ``--force``), and the retry completes.
 
-Scaled down for a 2-core machine: 7 partitions (6 organisations of the web app and 1 custom
-connection), not 50. The sandbox's app limit is lowered to 3 calls a (time-scaled, 1-second)
-minute, well below what the runs make together, and the shared budget to 2.
+The sandbox's app limit is lowered to 6 calls a (time-scaled, 1-second) minute, well below what
+the runs make together, and the shared budget of each app to 4.
 """
 
 from __future__ import annotations
@@ -23,8 +25,10 @@ from __future__ import annotations
 import itertools
 import json
 import os
+import queue
 import signal
 import subprocess
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -46,11 +50,12 @@ from xero_sandbox.launcher import Sandbox
 pytestmark = [pytest.mark.meltano, pytest.mark.postgres]
 
 DEFINITIONS = REPO / "orchestrate" / "dagster" / "tenants.py"
-TENANTS = 7  # the sandbox binds its one custom connection to the first
-WORKERS = 3
+TENANTS = 50
+CUSTOM = 3  # tenants 1..3 are served by custom connections of their own
+WORKERS = 4
 TIME_SCALE = 60  # a sandbox minute is a second; access tokens live 30 s, so runs refresh too
-APP_LIMIT = 3  # calls a sandbox minute: the runs make several times that in all
-BUDGET = 2  # what the processes may draw together: below the limit, as 9,000 is below 10,000
+APP_LIMIT = 6  # calls a sandbox minute: the runs make many times that in all
+BUDGET = 4  # what one app's processes may draw together: below the limit, as 9,000 is of 10,000
 
 DAEMON = """
 import json, runpy, sys
@@ -77,17 +82,18 @@ WORKER = """
 import json, runpy, sys
 from dagster import DagsterInstance
 job = runpy.run_path(sys.argv[1])["xero_tenant_sync"]
-request = json.loads(sys.argv[2])
 with DagsterInstance.get() as instance:
-    instance.add_dynamic_partitions("xero_tenants", [request["key"]])
-    result = job.execute_in_process(
-        instance=instance, partition_key=request["key"], tags=request["tags"],
-        raise_on_error=False,
-    )
-    if not result.success:
-        for entry in instance.all_logs(result.run_id)[-40:]:
-            print(entry.step_key, entry.user_message[:600], file=sys.stderr)
-    print(json.dumps({"key": request["key"], "success": result.success}))
+    for line in sys.stdin:
+        request = json.loads(line)
+        instance.add_dynamic_partitions("xero_tenants", [request["key"]])
+        result = job.execute_in_process(
+            instance=instance, partition_key=request["key"], tags=request["tags"],
+            raise_on_error=False,
+        )
+        if not result.success:
+            for entry in instance.all_logs(result.run_id)[-40:]:
+                print(entry.step_key, entry.user_message[:600], file=sys.stderr)
+        print(json.dumps({"key": request["key"], "success": result.success}), flush=True)
 """
 
 
@@ -127,32 +133,66 @@ def _invoices(server: PostgresServer, schema: str) -> dict[str, int]:
 
 
 class Worker:
-    """One run worker: a Dagster process in a directory (and HOME, and instance) of its own."""
+    """One run worker: a Dagster process in a directory (and HOME, and instance) of its own,
+    running the requests it is given one after another."""
 
-    def __init__(self, root: Path, name: str, request: dict[str, Any], env: dict[str, str]):
-        self.request = request
+    def __init__(self, root: Path, name: str, env: dict[str, str]):
         self.dir = root / name
         (self.dir / "dagster").mkdir(parents=True)
+        self.log = (self.dir / "stderr.log").open("w+", encoding="utf-8")
         self.proc = subprocess.Popen(
-            [str(dagster_python()), "-c", WORKER, str(DEFINITIONS), json.dumps(request)],
+            [str(dagster_python()), "-c", WORKER, str(DEFINITIONS)],
             cwd=self.dir,
             env={**env, "HOME": str(self.dir), "DAGSTER_HOME": str(self.dir / "dagster")},
+            stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
+            stderr=self.log,
             text=True,
             start_new_session=True,  # killing the group kills its meltano, tap and target too
         )
+        self.request: dict[str, Any] | None = None
+        self.results: queue.Queue[tuple[str, bool]] = queue.Queue()
+        threading.Thread(target=self._read, daemon=True).start()
+
+    def _read(self) -> None:
+        assert self.proc.stdout is not None
+        for line in self.proc.stdout:
+            if line.startswith("{"):
+                answer = json.loads(line)
+                self.results.put((answer["key"], answer.get("success") is True))
+
+    def run(self, request: dict[str, Any]) -> None:
+        assert self.proc.stdin is not None
+        self.request = request
+        self.proc.stdin.write(json.dumps(request) + "\n")
+        self.proc.stdin.flush()
+
+    def finished(self) -> tuple[str, bool] | None:
+        """The request just finished, if it has; the worker is then free again."""
+        try:
+            result = self.results.get_nowait()
+        except queue.Empty:
+            if self.request is not None and self.proc.poll() is not None:
+                return self.request["key"], False  # the worker died on its own
+            return None
+        self.request = None
+        return result
 
     def kill(self) -> None:
         os.killpg(self.proc.pid, signal.SIGKILL)
+        self.proc.wait(timeout=60)
 
-    def result(self) -> tuple[bool, str]:
-        out, err = self.proc.communicate(timeout=600)
-        lines = out.strip().splitlines()
-        success = bool(lines) and json.loads(lines[-1]).get("success") is True
-        return success, out + err
+    def close(self) -> str:
+        """Stop the worker; what it wrote on stderr."""
+        if self.proc.poll() is None:
+            assert self.proc.stdin is not None
+            self.proc.stdin.close()
+            self.proc.wait(timeout=120)
+        self.log.seek(0)
+        return self.log.read()
 
 
+@pytest.mark.timeout(2400)  # 50 Meltano runs: minutes on two idle cores, more on a busy machine
 def test_a_multi_host_deployment_syncs_every_tenant_once_a_tick(
     postgres: PostgresServer, tmp_path: Path
 ) -> None:
@@ -170,19 +210,24 @@ def test_a_multi_host_deployment_syncs_every_tenant_once_a_tick(
         tenants = sandbox.tenant_ids()
         secrets = tmp_path / "secrets"
         secrets.mkdir(mode=0o700)
-        (secrets / "first_org").write_text(sandbox.client_secret)
-        connections = tmp_path / "connections.json"
-        connections.write_text(
-            json.dumps(
-                [
-                    {
-                        "name": "first_org",
-                        "client_id": sandbox.client_id,
-                        "client_secret_file": str(secrets / "first_org"),
-                    }
-                ]
+        custom: dict[str, str] = {}  # connection name -> the organisation it serves
+        entries = []
+        secrets_planted = [sandbox.client_secret]
+        for index in range(1, CUSTOM + 1):
+            name = f"org_{index}"
+            client_id, secret = sandbox.custom_connection(index)
+            (secrets / name).write_text(secret)
+            secrets_planted.append(secret)
+            entries.append(
+                {"name": name, "client_id": client_id, "client_secret_file": str(secrets / name)}
             )
-        )
+            custom[name] = tenants[index]
+        connections = tmp_path / "connections.json"
+        connections.write_text(json.dumps(entries))
+        secrets_planted = [
+            sandbox.client_secret,
+            *(sandbox.custom_connection(i)[1] for i in custom),
+        ]
         shared = {
             "TAP_XERO_TOKEN_STORE_DSN": postgres.url("xero"),
             "TAP_XERO_APP_BUDGET_DSN": postgres.url("xero"),
@@ -233,7 +278,7 @@ def test_a_multi_host_deployment_syncs_every_tenant_once_a_tick(
         )
         assert planned.returncode == 0, planned.stderr[-4000:]
         plan = json.loads(planned.stdout.strip().splitlines()[-1])
-        partitions = [*tenants[1:], "first_org"]  # tenants[0] is the custom connection's
+        partitions = [t for t in tenants if t not in custom.values()] + sorted(custom)
         assert plan["added"] == partitions
         assert plan["sensor_runs"] == partitions
         assert plan["again"] == 0  # known partitions are not added or run again
@@ -242,50 +287,54 @@ def test_a_multi_host_deployment_syncs_every_tenant_once_a_tick(
         assert len({r["run_key"] for r in tick}) == len(tick)
         assert all(r["tags"]["xero/tenant"] == r["key"] for r in tick)
 
-        # The run queue: WORKERS at a time, one per partition. The first worker is killed
-        # mid-sync and its partition queued again.
-        queue = list(tick)
-        victim = queue[0]["key"]
+        # The run queue: WORKERS at a time, one per partition. The first request's worker is
+        # killed mid-sync, replaced, and its partition queued again.
+        pending = list(tick)
+        victim = pending[0]["key"]
         victim_state = f"sandbox:tap-xero-to-target-postgres:{victim}"
-        running: list[Worker] = []
-        finished: list[tuple[str, bool, str]] = []
+        workers_root = tmp_path / "workers"
+        names = (f"w{n}" for n in itertools.count(1))
+        workers = [Worker(workers_root, next(names), env) for _ in range(WORKERS)]
+        finished: list[tuple[str, bool]] = []
+        stderr: list[str] = []
         killed = False
-        started = 0
-        deadline = time.monotonic() + 900
-        while queue or running:
+        deadline = time.monotonic() + 1800
+        while pending or any(w.request for w in workers):
             assert time.monotonic() < deadline, "the simulated deployment did not finish"
-            while queue and len(running) < WORKERS:
-                started += 1
-                running.append(Worker(tmp_path / "workers", f"w{started}", queue.pop(0), env))
+            for worker in workers:
+                if worker.request is None and pending:
+                    worker.run(pending.pop(0))
             if not killed:
                 beating = [
                     r for r in _meltano_runs(postgres) if r[0] == victim_state and r[1] == "RUNNING"
                 ]
                 if beating:
-                    worker = next(w for w in running if w.request["key"] == victim)
+                    doomed = next(w for w in workers if w.request and w.request["key"] == victim)
                     time.sleep(2)  # well into the sync: the tap is reading
-                    worker.kill()
-                    worker.proc.communicate(timeout=60)
-                    running.remove(worker)
-                    queue.append(worker.request)  # Dagster's run retry
+                    doomed.kill()
+                    stderr.append(doomed.close())
+                    assert doomed.request is not None
+                    pending.append(doomed.request)  # Dagster's run retry
+                    workers[workers.index(doomed)] = Worker(workers_root, next(names), env)
                     killed = True
-            for worker in [w for w in running if w.proc.poll() is not None]:
-                running.remove(worker)
-                success, output = worker.result()
-                finished.append((worker.request["key"], success, output))
+            for worker in workers:
+                result = worker.finished()
+                if result is not None:
+                    finished.append(result)
             time.sleep(0.3)
+        stderr += [worker.close() for worker in workers]
         stats = sandbox.stats()
         expected, _ = expected_rows(sandbox.counts())
 
-    logs = "".join(output for _, _, output in finished)
-    assert killed, (victim, [(k, ok, out[-1500:]) for k, ok, out in finished if k == victim])
-    failed = [(key, output[-3000:]) for key, success, output in finished if not success]
-    assert not failed, failed
-    assert sorted(key for key, _, _ in finished) == sorted(partitions)
+    logs = "".join(stderr)
+    assert killed, victim
+    failed = [key for key, success in finished if not success]
+    assert not failed, (failed, logs[-6000:])
+    assert sorted(key for key, _ in finished) == sorted(partitions)
     assert "invalid_grant" not in logs
     assert stats["rate_limited"].get("appminute", 0) == 0, stats["rate_limited"]
     assert stats["calls"] > 5 * APP_LIMIT  # many windows' worth: the limit was a constraint
-    assert sandbox.client_secret not in logs
+    assert not [secret for secret in secrets_planted if secret in logs]
 
     runs = _meltano_runs(postgres)
     for key in partitions:
@@ -296,7 +345,7 @@ def test_a_multi_host_deployment_syncs_every_tenant_once_a_tick(
         for earlier, later in itertools.pairwise(mine):
             assert earlier[3] is not None, f"{key}: a run never ended"
             assert earlier[3] <= later[2], f"{key}: runs overlap"
-        tenant = tenants[0] if key == "first_org" else key
+        tenant = custom.get(key, key)
         schema = "xero_" + key.lower().replace("-", "_")
         assert _invoices(postgres, schema) == {tenant: expected["invoices"][tenant]}, key
         bookmarks = _completed_state(postgres, state_id)["singer_state"]["bookmarks"]
