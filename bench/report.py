@@ -243,6 +243,35 @@ def _case_lines(report: dict[str, Any]) -> list[str]:
         out.append("")
     out += _webhook_lines(cases.get("events"))
     out += _freshness_lines(cases.get("freshness"))
+    out += _tenants_lines(cases.get("tenants"))
+    return out
+
+
+def _tenants_lines(many: dict[str, Any] | None) -> list[str]:
+    """Section 8: organisations synced per sandbox hour at Xero's real limits (issue 18)."""
+    if not many:
+        return []
+    out = [
+        f"### 8. Many organisations ({many['tenants']} Demo Companies of "
+        f"{many['invoices_per_tenant']} invoices, Xero's real limits, time scale "
+        f"{_num(many['time_scale'], 0)})",
+        "",
+        "The tap's default selection from a two-year start date, synced by one tap process for "
+        f"every organisation, then by one process per organisation, {many['workers']} at a time, "
+        "sharing one token store (what tenant partitions run, without Meltano's own start-up). "
+        "Sandbox hours are wall hours times the time scale.",
+        "",
+        "| how | `tenants_per_hour` | wall s | CPU s | calls | 429s | records |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for side, label in (("single", "one process"), ("pool", "a process per organisation")):
+        r = many[side]
+        limited = sum(int(v) for v in r["rate_limited"].values())
+        out.append(
+            f"| {label} | {_num(r['tenants_per_hour'], 0)} | {_num(r['wall_s'], 1)} | "
+            f"{_num(r['cpu_s'], 1)} | {_num(r['calls'])} | {limited} | {_num(r['records'])} |"
+        )
+    out.append("")
     return out
 
 

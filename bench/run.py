@@ -24,7 +24,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-from . import cases, events, freshness, world
+from . import cases, events, freshness, tenants, world
 from .cases import Sizes
 from .report import write_markdown
 
@@ -68,7 +68,7 @@ SMOKE = Sizes(
     repeats=1,
 )
 
-CASES = ("calls", "cpu", "limits", "target", "memory", "events", "freshness")
+CASES = ("calls", "cpu", "limits", "target", "memory", "events", "tenants", "freshness")
 # Not at smoke size unless named: it runs dagster-daemon and PostgreSQL for minutes.
 FULL_ONLY = ("freshness",)
 
@@ -86,6 +86,7 @@ HEADLINE_KEYS = (
     "event_calls_per_run",
     "idle_calls_per_day",
     "event_freshness_p95_s",
+    "tenants_per_hour",
 )
 
 
@@ -168,6 +169,10 @@ def headline(results: dict[str, Any]) -> dict[str, Any]:
     out["event_freshness_p95_s"] = results.get("freshness", {}).get(
         "event_freshness_p95_s", math.nan
     )
+    many = results.get("tenants", {})
+    out["tenants_per_hour"] = {
+        side: many.get(side, {}).get("tenants_per_hour", math.nan) for side in ("single", "pool")
+    }
     # Supporting figures.
     out["target_lookups_per_record"] = target.get("target_lookups_per_record", math.nan)
     out["multi_tenant_speedup_reference"] = limits.get("reference", {}).get(
@@ -217,6 +222,7 @@ def run(
         "memory": cases.memory_case,
         "events": events.events_case,
         "freshness": freshness.freshness_case,
+        "tenants": tenants.tenants_case,
     }
     out_dir.mkdir(parents=True, exist_ok=True)
 

@@ -46,8 +46,12 @@ def test_bench_smoke_writes_every_figure(tmp_path: Path) -> None:
         assert isinstance(row["events"], int), k
         assert isinstance(row["polling"], int), k
     assert all(isinstance(v, int) for v in results["idle_calls_per_day"].values())
+    for side in ("single", "pool"):
+        assert results["tenants_per_hour"][side] > 0, side
+    assert results["cases"]["tenants"]["pool"]["records"] > 0
 
     markdown = (tmp_path / "RESULTS.md").read_text()
     assert "python -m bench.run --smoke" in markdown
     assert "tap_calls_ratio_vs_peer" in markdown
+    assert "`tenants_per_hour`" in markdown
     assert f"{results['machine']['cores']} cores" in markdown
