@@ -158,10 +158,35 @@ def run(
     out = out or sys.stdout
     callback = _Callback()
     server = _serve(port, callback)
-    actual_port = server.server_address[1]
-    redirect_uri = f"http://localhost:{actual_port}/callback"
+    redirect_uri = f"http://localhost:{server.server_address[1]}/callback"
     state = secrets.token_urlsafe(24)
     verifier, challenge = _pkce()
+    login = _login_url(settings, redirect_uri, state, challenge)
+    http = httpx.Client(
+        timeout=settings.request_timeout_seconds,
+        headers={"User-Agent": settings.user_agent},
+        **client_transport(settings.http_addresses),
+    )
+    try:
+        headless = no_browser or is_loopback_host(urlsplit(settings.login_url).hostname or "")
+        _ask_consent(http, login, redirect_uri, headless=headless, out=out)
+        code = _authorization_code(callback, state, redirect_uri, timeout_seconds)
+        store, access_token = _store_first_tokens(settings, http, code, redirect_uri, verifier)
+        tenants = _connections(http, settings, access_token)
+    finally:
+        http.close()
+        server.shutdown()
+        server.server_close()
+    private = "" if settings.token_store_dsn else " (mode 0600)"
+    print(f"Token set stored in {store.location}{private}.", file=out)
+    for tenant in tenants:
+        print(f"  tenant {tenant.get('tenantId')}  {tenant.get('tenantName', '')}", file=out)
+    snippet = _config_snippet(settings, store, tenants)
+    print("Config for tap-xero / target-xero:\n" + json.dumps(snippet, indent=2), file=out)
+    return snippet
+
+
+def _login_url(settings: XeroSettings, redirect_uri: str, state: str, challenge: str) -> str:
     query = urlencode(
         {
             "response_type": "code",
@@ -173,80 +198,90 @@ def run(
             "code_challenge_method": "S256",
         }
     )
-    login = f"{settings.login_url}/identity/connect/authorize?{query}"
-    http = httpx.Client(
-        timeout=settings.request_timeout_seconds,
-        headers={"User-Agent": settings.user_agent},
-        **client_transport(settings.http_addresses),
-    )
-    try:
-        first = http.get(login, follow_redirects=False)
-        refused = _refused_at_authorize(first, redirect_uri)
-        if refused:
-            raise XeroError(refused)
-        headless = no_browser or is_loopback_host(urlsplit(settings.login_url).hostname or "")
-        if headless:
-            # xero-sandbox consents immediately: follow its redirect to our callback.
-            if first.is_redirect:
-                http.get(urljoin(login, first.headers["location"]), follow_redirects=True)
-        else:
-            print(f"Open this URL to authorise the app:\n\n  {login}\n", file=out)
-            webbrowser.open(login)
-        if not callback.received.wait(timeout_seconds):
-            raise XeroError(f"no redirect reached {redirect_uri} within {timeout_seconds:.0f}s")
-        params = callback.params or {}
-        if params.get("state") != state:
-            raise XeroError("the redirect carried a wrong state parameter; start again")
-        if "code" not in params:
+    return f"{settings.login_url}/identity/connect/authorize?{query}"
+
+
+def _ask_consent(
+    http: httpx.Client, login: str, redirect_uri: str, *, headless: bool, out: Any
+) -> None:
+    """Ask the authorize endpoint once (a refusal there stops at once, with Xero's words), then
+    open the login URL in a browser, or, headless, follow the redirect to the callback."""
+    first = http.get(login, follow_redirects=False)
+    refused = _refused_at_authorize(first, redirect_uri)
+    if refused:
+        raise XeroError(refused)
+    if headless:
+        # xero-sandbox consents immediately: follow its redirect to our callback.
+        if first.is_redirect:
+            http.get(urljoin(login, first.headers["location"]), follow_redirects=True)
+    else:
+        print(f"Open this URL to authorise the app:\n\n  {login}\n", file=out)
+        webbrowser.open(login)
+
+
+def _authorization_code(
+    callback: _Callback, state: str, redirect_uri: str, timeout_seconds: float
+) -> str:
+    """The code the redirect brought, once its ``state`` is checked (a secret from then on)."""
+    if not callback.received.wait(timeout_seconds):
+        raise XeroError(f"no redirect reached {redirect_uri} within {timeout_seconds:.0f}s")
+    params = callback.params or {}
+    if params.get("state") != state:
+        raise XeroError("the redirect carried a wrong state parameter; start again")
+    if "code" not in params:
+        raise XeroError(
+            refusal(
+                params.get("error", "unknown error"),
+                params.get("error_description", ""),
+                redirect_uri,
+            )
+        )
+    register_secret(params["code"])
+    return params["code"]
+
+
+def _store_first_tokens(
+    settings: XeroSettings, http: httpx.Client, code: str, redirect_uri: str, verifier: str
+) -> tuple[TokenStorage, str]:
+    """Exchange the code and commit the token set; the store and the access token."""
+    store: TokenStorage
+    if settings.token_store_dsn:
+        store = open_token_store(settings, _logger)
+    else:
+        # Absolute, so the printed config works from any directory.
+        store = TokenStore(settings.token_store_path.expanduser().absolute(), logger=_logger)
+    # The store is checked and its room claimed before the one-use code is spent.
+    with store.locked(), store.pending() as pending:
+        started = time.time()
+        body = TokenEndpoint(settings, http, _logger).request(
+            {
+                "grant_type": "authorization_code",
+                "code": code,
+                "redirect_uri": redirect_uri,
+                "code_verifier": verifier,
+            }
+        )
+        refresh = body.get("refresh_token")
+        if not isinstance(refresh, str) or not refresh:
             raise XeroError(
-                refusal(
-                    params.get("error", "unknown error"),
-                    params.get("error_description", ""),
-                    redirect_uri,
-                )
+                "Xero returned no refresh token: add the offline_access scope and run again"
             )
-        register_secret(params["code"])
-        store: TokenStorage
-        if settings.token_store_dsn:
-            store = open_token_store(settings, _logger)
-        else:
-            # Absolute, so the printed config works from any directory.
-            store = TokenStore(settings.token_store_path.expanduser().absolute(), logger=_logger)
-        # The store is checked and its room claimed before the one-use code is spent.
-        with store.locked(), store.pending() as pending:
-            started = time.time()
-            endpoint = TokenEndpoint(settings, http, _logger)
-            body = endpoint.request(
-                {
-                    "grant_type": "authorization_code",
-                    "code": params["code"],
-                    "redirect_uri": redirect_uri,
-                    "code_verifier": verifier,
-                }
+        pending.commit(
+            TokenSet(
+                client_id=settings.client_id,
+                refresh_token=refresh,
+                access_token=str(body["access_token"]),
+                expires_at=expiry(body, started),
+                scope=str(body.get("scope") or " ".join(settings.scopes)),
             )
-            refresh = body.get("refresh_token")
-            if not isinstance(refresh, str) or not refresh:
-                raise XeroError(
-                    "Xero returned no refresh token: add the offline_access scope and run again"
-                )
-            pending.commit(
-                TokenSet(
-                    client_id=settings.client_id,
-                    refresh_token=refresh,
-                    access_token=str(body["access_token"]),
-                    expires_at=expiry(body, started),
-                    scope=str(body.get("scope") or " ".join(settings.scopes)),
-                )
-            )
-        tenants = _connections(http, settings, str(body["access_token"]))
-    finally:
-        http.close()
-        server.shutdown()
-        server.server_close()
-    private = "" if settings.token_store_dsn else " (mode 0600)"
-    print(f"Token set stored in {store.location}{private}.", file=out)
-    for tenant in tenants:
-        print(f"  tenant {tenant.get('tenantId')}  {tenant.get('tenantName', '')}", file=out)
+        )
+    return store, str(body["access_token"])
+
+
+def _config_snippet(
+    settings: XeroSettings, store: TokenStorage, tenants: list[dict[str, Any]]
+) -> dict[str, Any]:
+    """The config for tap-xero and target-xero: no secret, only where the tokens are."""
     snippet: dict[str, Any] = {
         "auth_mode": "refresh_token",
         "client_id": settings.client_id,
@@ -262,9 +297,7 @@ def run(
         value = getattr(settings, key)
         if value != XeroSettings.__dataclass_fields__[key].default:
             snippet[key] = value
-    snippet = {k: v for k, v in snippet.items() if v is not None}
-    print("Config for tap-xero / target-xero:\n" + json.dumps(snippet, indent=2), file=out)
-    return snippet
+    return {k: v for k, v in snippet.items() if v is not None}
 
 
 def _connections(http: httpx.Client, settings: XeroSettings, token: str) -> list[dict[str, Any]]:

@@ -224,24 +224,14 @@ class XeroClient:
             sent["Idempotency-Key"] = idempotency_key
         if if_modified_since is not None:
             sent["If-Modified-Since"] = if_modified_since_header(if_modified_since)
-        content: bytes | None = None
-        if json is not None:
-            content = encode_json(json)
+        content = None if json is None else encode_json(json)
+        if content is not None:
             sent["Content-Type"] = "application/json"
         if headers:
             sent.update(headers)
-        call = Call(
-            method,
-            path,
-            self.url(path),
-            tenant_id,
-            params,
-            content,
-            sent,
-            priority,
-            sink,
-            retry_safe=method in _SAFE_METHODS or bool(idempotency_key),
-        )
+        safe = method in _SAFE_METHODS or bool(idempotency_key)
+        url = self.url(path)
+        call = Call(method, path, url, tenant_id, params, content, sent, priority, sink, safe)
         exchange = self._send_path.send(call)
         assert exchange.response is not None
         return XeroResponse(exchange.status, exchange.response.headers, exchange.body, tenant_id)

@@ -1,9 +1,9 @@
 """Xero's date formats, to and from Python.
 
 Reading. The Accounting API writes dates as Microsoft JSON dates, ``/Date(1419937200000+0000)/``:
-epoch **milliseconds in UTC**, optionally followed by a ``±hhmm`` annotation that does *not* shift
-the instant (xero-api-facts §5). Values may be negative (before 1970). Date-only fields
-(``Date``, ``DueDate`` …) are midnight UTC of that calendar date.
+epoch **milliseconds in UTC**, optionally followed by a ``±hhmm`` annotation that, as Xero's
+documentation says, does *not* shift the instant. Values may be negative (before 1970).
+Date-only fields (``Date``, ``DueDate`` …) are midnight UTC of that calendar date.
 
 Canonical output. Every instant leaves this module as an aware UTC ``datetime`` or as the ISO-8601
 string ``YYYY-MM-DDThh:mm:ss.ffffff+00:00`` -- always microseconds, always ``+00:00``. The fixed

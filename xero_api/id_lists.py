@@ -1,6 +1,6 @@
 """Lists of IDs and ``where`` alternatives packed into as few GETs as Xero's URLs take.
 
-Xero answers 404 to an ``IDs=`` list of more than 52 GUIDs (URL length, xero-api-facts §2.1;
+Xero answers 404 to an ``IDs=`` list of more than 52 GUIDs (the URL grows too long:
 52 is 2,025 URL-encoded characters): every batched lookup keeps its list or ``where`` value
 under that length, and ID lists at 50. Used by the target's lookups and the tap's reads of the
 documents webhook events name.

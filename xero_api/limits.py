@@ -1,40 +1,5 @@
-"""Client-side pacing within Xero's limits (xero-api-facts §6).
-
-Per tenant: at most 5 calls in flight, 60 a minute, 5,000 (1,000 on Starter) a day; per app:
-10,000 a minute. Every response carries ``X-MinLimit-Remaining``, ``X-DayLimit-Remaining`` and
-``X-AppMinLimit-Remaining``; windows are fixed and reset at a different moment for each tenant,
-a moment the client cannot see.
-
-How :class:`RateLimiter` spends that budget:
-
-* a semaphore of 5 per tenant caps calls in flight;
-* each budget (tenant minute, tenant day, app minute) is the last *remaining* value Xero
-  reported minus the calls sent since that report; a call goes out only while every budget is
-  positive, so a burst of concurrent calls cannot overrun a nearly spent window;
-* when a budget reaches 0 the client waits for the window to reset. Until it knows when that
-  is, it lets a single probe call through (Xero does not count refused calls) whose response
-  either shows a fresh window or carries ``Retry-After``; every other call waits meanwhile;
-* after a 429 the breached budget is blocked until ``Retry-After`` has passed. Each
-  ``Retry-After`` reveals a reset moment of that fixed window, and two of them its length, so
-  later windows are waited out ahead of time, without a probe and without a 429.
-
-Within a tenant, calls are served longest work first. Each call may carry a ``priority`` (the
-work its caller still has to do, e.g. calls left in a paged read; None, unknown, ranks first).
-A free slot or budget goes to the tenant's waiting call of highest priority. And since a paged
-read is a chain of calls, one after another, the tenant minute budget keeps a reserve for the
-chains that rank above a call: ``limit // 5`` calls for each such chain (a caller's thread that
-holds a slot, or held one within its last round trip), so the longest read, which decides when
-the run ends, is not starved by shorter ones when the window runs low; the lowest of five still
-gets a fifth of every window. Tenants never wait for each other except on the app budget.
-
-Processes know nothing of each other's calls beyond the app's ``X-AppMinLimit-Remaining``,
-which lags. Given an ``app_budget`` (:class:`~xero_api.postgres.SharedAppBudget`, setting
-``app_budget_dsn``), every call also draws from one budget shared by every process of the app,
-after the in-process budgets let it go: overlapping runs on many hosts then stay under the
-per-app limit. Per-tenant limits stay in-process (one tenant is synced by one process).
-
-Hand-written: no retry library models Xero's three header budgets and fixed per-tenant windows.
-"""
+"""Client-side pacing within Xero's rate limits: :class:`RateLimiter`, shared by every thread of
+one client."""
 
 from __future__ import annotations
 
@@ -166,7 +131,27 @@ class _Tenant:
 
 
 class RateLimiter:
-    """Thread-safe pacing for all tenants of one client (see module docstring)."""
+    """Thread-safe pacing for all tenants of one client.
+
+    Xero allows, per tenant, 5 calls in flight, 60 a minute and 5,000 (1,000 on Starter) a day,
+    and per app 10,000 a minute; every answer reports what is left (``X-MinLimit-Remaining``,
+    ``X-DayLimit-Remaining``, ``X-AppMinLimit-Remaining``). Windows are fixed and reset at a
+    moment, different for each tenant, that the client cannot see. So:
+
+    * a semaphore of 5 per tenant caps calls in flight;
+    * each budget (tenant minute, tenant day, app minute) is the last remaining value reported,
+      less the calls sent since; a call goes out only while every budget is positive;
+    * a spent budget lets a single probe through (Xero does not count refused calls) until an
+      answer shows a fresh window or brings ``Retry-After``;
+    * after a 429 the breached budget is blocked for ``Retry-After``. Each one reveals a reset
+      moment of that fixed window, and two of them its length, so later windows are waited out
+      ahead of time;
+    * within a tenant the call of highest ``priority`` (work its caller still has to do; None
+      ranks first) goes first, and the minute budget keeps ``limit // 5`` calls in reserve for
+      each chain of calls ranked above, so the longest read is not starved;
+    * with an ``app_budget`` (:class:`~xero_api.postgres.SharedAppBudget`) every call also
+      draws from one budget shared by every process of the app.
+    """
 
     def __init__(
         self,

@@ -1,31 +1,6 @@
-"""What many hosts share in PostgreSQL: the token store and the app-wide call budget.
-
-A deployment that runs taps and targets in several pods (Dagster's Kubernetes or Docker
-executor) has no file system they all share and on which locks work. Two settings move the
-shared parts into one PostgreSQL database instead (tables created on first use):
-
-``token_store_dsn``: :class:`PostgresTokenStore`, one row per client ID in
-``xero_token_store``. The rules of the file store (:mod:`xero_api.token_store`) hold, with a
-row lock (``SELECT ... FOR UPDATE``) in place of the file lock:
-
-* the row is locked across read -> refresh -> write, so two processes never spend the same
-  refresh token; the second one reads the row after the first commits and adopts its tokens;
-* the store is proved writable (a no-op ``UPDATE`` of the locked row) before Xero is asked to
-  rotate, and the rotated set is committed before it is used (durable before use);
-* a process that dies holding the lock loses its connection, and PostgreSQL ends its
-  transaction: the lock is released and the row still holds the last committed set, whose
-  refresh token (or its predecessor) Xero accepts within the 30-minute grace;
-* every field is type-checked on read, as in the file store.
-
-``app_budget_dsn``: :class:`SharedAppBudget`, a token bucket per client ID in
-``xero_app_budget`` that every process of one app draws one call from before each request, so
-overlapping runs on any number of hosts stay under Xero's per-app minute limit. The bucket
-holds at most a tenth of ``app_calls_per_minute`` and refills at the rest per window, so no
-window of ``app_budget_window_seconds`` (wherever it starts) holds more than
-``app_calls_per_minute`` calls. Time is the database server's clock, so hosts need not agree.
-
-Needs psycopg (a dependency of singer-xero). Hand-written: the rules are Xero's, not a library's.
-"""
+"""What many hosts share in PostgreSQL, where they have no common file system: the token store
+(``token_store_dsn``, :class:`PostgresTokenStore`) and the app-wide call budget
+(``app_budget_dsn``, :class:`SharedAppBudget`). Tables are created on first use."""
 
 from __future__ import annotations
 
@@ -102,7 +77,16 @@ class _RowWrite:
 
 
 class PostgresTokenStore:
-    """The token set of one client ID in a PostgreSQL row (see the module docstring)."""
+    """The token set of one client ID in a row of ``xero_token_store``.
+
+    The file store's rules (:class:`~xero_api.token_store.TokenStore`) hold, with a row lock
+    (``SELECT ... FOR UPDATE``) in place of the file lock: the row is locked across read ->
+    refresh -> write; it is proved writable (a no-op ``UPDATE``) before Xero is asked to
+    rotate, and the rotated set is committed before it is used. A process that dies holding the
+    lock loses its connection, so PostgreSQL ends its transaction and releases the lock; the
+    row still holds the last committed set, whose refresh token Xero accepts within its
+    30-minute grace.
+    """
 
     setting = "token_store_dsn"
 
@@ -232,7 +216,14 @@ RETURNING cur.avail
 
 
 class SharedAppBudget:
-    """Calls of one app (client ID) across every process, from a bucket in PostgreSQL."""
+    """Calls of one app (client ID) across every process, from a bucket in PostgreSQL.
+
+    A token bucket per client ID in ``xero_app_budget``; every process draws one call before
+    each request. It holds at most a tenth of ``app_calls_per_minute`` and refills at the rest
+    per window, so no window of ``app_budget_window_seconds`` (wherever it starts) holds more
+    than ``app_calls_per_minute`` calls. Time is the database server's clock, so hosts need
+    not agree.
+    """
 
     setting = "app_budget_dsn"
 

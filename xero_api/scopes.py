@@ -1,4 +1,4 @@
-"""Which OAuth scope each endpoint needs (xero-api-facts §7.1; other APIs: one scope each).
+"""Which OAuth scope each endpoint needs (Xero's scopes documentation; other APIs: one scope each).
 
 Apps created since 2 March 2026 may only request the *granular* scopes (``accounting.invoices``
 …); older apps may still hold the broad ``accounting.transactions`` until September 2027. Reads

@@ -1,35 +1,6 @@
-"""Connection settings shared by tap-xero and target-xero.
-
-:data:`SETTINGS` describes every key once (name, type, description, secret, default); the tap and
-the target turn it into their singer-sdk ``config_jsonschema`` so both sides document the same
-keys. :meth:`XeroSettings.from_config` validates a config mapping and raises
-:class:`XeroConfigError` with a one-line message naming the bad setting.
-
-Config keys::
-
-    auth_mode                   "client_credentials" | "refresh_token" | "access_token" (required)
-    client_id                   Xero app client ID
-    client_secret               secret
-    refresh_token               secret; the initial token, the token store takes over after that
-    access_token                secret; for auth_mode=access_token
-    token_store_path            file (or directory) of the token store
-    token_store_dsn             secret; postgresql://... token store shared by many hosts
-    app_budget_dsn              secret; postgresql://... app-wide call budget shared by many hosts
-    app_calls_per_minute        9000; the shared budget's size
-    app_budget_window_seconds   60; Xero's minute (60 / --time-scale against the sandbox)
-    tenant_ids                  list; empty = every tenant from GET /connections
-    api_url                     https://api.xero.com
-    identity_url                https://identity.xero.com
-    login_url                   https://login.xero.com
-    scopes                      list; default = offline_access + every default stream's read scope
-    request_timeout_seconds     60
-    max_retries                 8
-    max_rate_limit_wait_seconds 3600
-    user_agent                  sent on every request
-
-URLs must be ``https://``; ``http://`` is accepted only for loopback hosts (the sandbox), judged on
-the addresses the host resolves to (:mod:`xero_api.loopback`).
-"""
+"""Connection settings shared by tap-xero and target-xero: :data:`SETTINGS` describes every key
+once (both sides build their ``config_jsonschema`` from it), and :meth:`XeroSettings.from_config`
+checks a config, raising :class:`XeroConfigError` in one line naming the bad setting."""
 
 from __future__ import annotations
 
@@ -290,12 +261,7 @@ class XeroSettings:
             value = config.get(name)
             return _DEFAULTS[name] if value is None or value == "" else value
 
-        mode = config.get("auth_mode")
-        if mode not in AUTH_MODES:
-            choices = ", ".join(AUTH_MODES)
-            shown = "missing" if mode in (None, "") else f"{mode!r} is not allowed"
-            raise XeroConfigError("auth_mode", f"{shown}; choose one of {choices}")
-
+        mode = _auth_mode(config)
         client_id = _optional_str(config, "client_id") or ""
         client_secret = _optional_str(config, "client_secret")
         refresh_token = _optional_str(config, "refresh_token")
@@ -308,21 +274,10 @@ class XeroSettings:
             if dsn is not None and not is_postgres_url(dsn):
                 raise XeroConfigError(name, "must be a PostgreSQL URL (postgresql://user@host/db)")
 
-        if mode == "client_credentials":
-            if not client_id:
-                raise XeroConfigError("client_id", "required for auth_mode=client_credentials")
-            if not client_secret:
-                raise XeroConfigError("client_secret", "required for auth_mode=client_credentials")
-        elif mode == "refresh_token":
-            if not client_id:
-                raise XeroConfigError("client_id", "required for auth_mode=refresh_token")
-        elif not access_token:
-            raise XeroConfigError("access_token", "required for auth_mode=access_token")
-
-        tenant_ids = _str_list(config, "tenant_ids")
-        for tenant in tenant_ids:
-            if not re.fullmatch(r"[0-9A-Fa-f-]{8,64}", tenant):
-                raise XeroConfigError("tenant_ids", f"{tenant!r} is not a Xero tenant ID (a UUID)")
+        _require_credentials(
+            mode, client_id=client_id, client_secret=client_secret, access_token=access_token
+        )
+        tenant_ids = _tenant_ids(config)
         scopes = _str_list(config, "scopes") or DEFAULT_READ_SCOPES
         # A host that fills in documented defaults must not turn them into an explicit request.
         scopes_configured = scopes != DEFAULT_READ_SCOPES
@@ -359,6 +314,37 @@ class XeroSettings:
             user_agent=user_agent,
             http_addresses=http_addresses,
         )
+
+
+def _auth_mode(config: Mapping[str, Any]) -> AuthMode:
+    mode = config.get("auth_mode")
+    for allowed in AUTH_MODES:
+        if mode == allowed:
+            return allowed
+    shown = "missing" if mode in (None, "") else f"{mode!r} is not allowed"
+    raise XeroConfigError("auth_mode", f"{shown}; choose one of {', '.join(AUTH_MODES)}")
+
+
+def _require_credentials(
+    mode: AuthMode, *, client_id: str, client_secret: str | None, access_token: str | None
+) -> None:
+    """The credentials ``mode`` needs are there, or the first missing one is named."""
+    if mode == "access_token":
+        if not access_token:
+            raise XeroConfigError("access_token", "required for auth_mode=access_token")
+        return
+    if not client_id:
+        raise XeroConfigError("client_id", f"required for auth_mode={mode}")
+    if mode == "client_credentials" and not client_secret:
+        raise XeroConfigError("client_secret", "required for auth_mode=client_credentials")
+
+
+def _tenant_ids(config: Mapping[str, Any]) -> tuple[str, ...]:
+    tenant_ids = _str_list(config, "tenant_ids")
+    for tenant in tenant_ids:
+        if not re.fullmatch(r"[0-9A-Fa-f-]{8,64}", tenant):
+            raise XeroConfigError("tenant_ids", f"{tenant!r} is not a Xero tenant ID (a UUID)")
+    return tenant_ids
 
 
 def _optional_str(config: Mapping[str, Any], name: str) -> str | None:

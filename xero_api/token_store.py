@@ -1,34 +1,7 @@
-"""The token store: where rotated refresh tokens survive between runs.
-
-Xero refresh tokens are single-use: every refresh returns a new one and the old one works only
-for a 30-minute grace period. Meltano deletes the config file it generates after each run, so
-the rotated token cannot live there. It lives in one JSON file per client ID (default
-``~/.config/singer-xero/tokens/<client_id>.json``)::
-
-    {"version": 1, "client_id": "...", "refresh_token": "...", "access_token": "...",
-     "expires_at": 1767225600.0, "scope": "...", "previous_refresh_token": "...",
-     "rotated_at": 1767223800.0, "lineage": ["<sha256 of tokens this set descends from>", ...],
-     "generation": 12, "updated_at": "2026-01-01T00:00:00.000000+00:00"}
-
-Rules (hand-written: no library models Xero's rotation):
-
-* Every field is type-checked on read (:func:`decode_tokens`): a damaged store stops the run
-  with one line naming the file, the field and how to recover, before any token is spent.
-* Writes are atomic (temporary file in the same directory, fsync, ``os.replace``) and the file
-  is created mode 0600 in a directory created 0700. The temporary file, with room for the new
-  set already claimed on disk, is made *before* a refresh (:meth:`TokenStore.pending`), so after
-  Xero has rotated the token only the commit (overwrite, fsync, rename) remains.
-* ``<store>.lock`` (a :mod:`filelock` lock) is held by callers across read -> refresh -> write,
-  so two processes never spend the same refresh token; the second one re-reads the store after
-  the lock and finds the fresh tokens. A lock that is a symlink is refused.
-* A symlinked store is written through to the file it points to (temporary file, rename and
-  lock all beside that file), so a link to a persistent volume keeps pointing at fresh tokens.
-* A store file open to group or others is tightened to 0600 with a warning; a directory others
-  can write to is refused (they could swap the file). A directory others can only read is
-  accepted: it reveals names, and the file in it is private (ssh's rule for ``~/.ssh``).
-* ``lineage`` holds SHA-256 hashes of every refresh token the current one descends from, so a
-  configured token that has already been rotated is recognised and the stored one used instead.
-"""
+"""The token store: where rotated refresh tokens survive between runs, one JSON file per client
+ID (default ``~/.config/singer-xero/tokens/<client_id>.json``). Xero's refresh tokens are
+single-use, and Meltano deletes the config file it generates after each run, so the rotated
+token cannot live there."""
 
 from __future__ import annotations
 
@@ -243,10 +216,23 @@ class _FileWrite:
 class TokenStore:
     """One token-store file and its lock.
 
-    A symlinked store is written through: the link is resolved once, and the temporary file and
-    the lock live beside the file it points to, so the link survives and every process that
-    reaches the same file by any path shares one lock. Group or other access to the file or its
-    directory is removed with a warning; where it cannot be (not the owner), the store is refused.
+    * Every field is type-checked on read (:func:`decode_tokens`): a damaged store stops the run
+      with one line naming the file, the field and how to recover, before any token is spent.
+    * Writes are atomic (temporary file in the same directory, fsync, ``os.replace``); the file
+      is created 0600 in a directory created 0700. The temporary file, its room on disk already
+      claimed, is made *before* a refresh (:meth:`pending`), so once Xero has rotated the token
+      only the commit remains.
+    * ``<store>.lock`` (:mod:`filelock`) is held by callers across read -> refresh -> write, so
+      two processes never spend the same refresh token: the second re-reads the store after the
+      lock and finds the fresh tokens. A lock that is a symlink is refused.
+    * A symlinked store is written through: the link is resolved once, and the temporary file
+      and the lock live beside the file it points to, so the link survives and every process
+      that reaches the same file by any path shares one lock.
+    * A store file open to group or others is tightened to 0600 with a warning; a directory
+      others can write to is refused (they could swap the file), one they can only read is
+      accepted (ssh's rule for ``~/.ssh``).
+    * ``lineage`` holds SHA-256 hashes of every refresh token the current one descends from, so
+      a configured token that was already rotated is recognised and the stored one used.
     """
 
     setting = "token_store_path"
