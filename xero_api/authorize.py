@@ -1,20 +1,9 @@
 """``xero-auth``: from a client ID and secret to a working config in one command.
 
-Runs Xero's authorization-code flow with PKCE and a loopback redirect::
-
-    xero-auth --client-id ABC --client-secret ...   # or XERO_CLIENT_ID / XERO_CLIENT_SECRET
-
-1. listens on ``http://localhost:<port>/callback`` (register that exact URI in the Xero app;
-   default port 8976);
-2. asks the authorize endpoint once itself: when Xero refuses the request there (an unknown
-   client ID, a redirect URI the app has not registered, a scope it may not ask for), stops at
-   once with Xero's error and what to check, instead of waiting for a redirect that never comes;
-3. opens the login URL in a browser (or prints it); with ``--no-browser``, or when the login URL
-   is loopback (xero-sandbox, which consents at once), follows the redirect itself;
-4. checks ``state``, exchanges the code (with the PKCE verifier) at ``/connect/token``;
-5. writes the token set to the token store (mode 0600, under its lock) and lists the tenants;
-6. prints a config snippet with the store's absolute path. Tokens are never printed: only
-   where they were stored.
+Runs Xero's authorization-code flow with PKCE and a loopback redirect
+(``http://localhost:<port>/callback``, default port 8976), stores the first token set in the
+token store and prints a config snippet naming the store; tokens are never printed. The steps
+are :func:`run`'s; docs/authentication.md is the user's guide.
 """
 
 from __future__ import annotations
