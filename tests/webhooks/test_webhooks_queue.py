@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from xero_api.errors import XeroConfigError
 from xero_api.event_queue import Event, open_queue
 
 
@@ -57,3 +58,12 @@ def test_postgres_without_psycopg_is_one_clear_line(monkeypatch: pytest.MonkeyPa
     monkeypatch.setattr(builtins, "__import__", no_psycopg)
     with pytest.raises(RuntimeError, match=r"pip install 'singer-xero\[webhooks\]'"):
         open_queue("postgresql://nobody@127.0.0.1:1/none")
+
+
+def test_an_unreachable_postgresql_queue_is_one_line_naming_the_setting() -> None:
+    with pytest.raises(XeroConfigError) as caught:
+        open_queue("postgresql://someone:hunter2@127.0.0.1:1/none")
+    message = str(caught.value)
+    assert message.startswith("config setting 'webhook_queue': cannot connect to")
+    assert "hunter2" not in message  # the password never reaches a message
+    assert "\n" not in message
