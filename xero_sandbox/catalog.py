@@ -1,7 +1,7 @@
 """The sandbox's resource table: one row per Accounting collection, read by the store and the API.
 
-Each row says how Xero serves a collection (facts §2): envelope key, primary key, the number
-field a singular GET may use, which field If-Modified-Since compares, how it pages, which
+Each row says how Xero serves a collection: envelope key, primary key, the number field a
+singular GET may use, which field If-Modified-Since compares, how it pages, which
 `where`/`order`/list filters it takes and which records are hidden unless asked for.
 """
 

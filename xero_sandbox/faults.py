@@ -2,7 +2,7 @@
 
 The draw comes from one ``random.Random`` seeded by ``--seed``, advanced once per authenticated
 Accounting API call in arrival order, so the same seed and the same sequence of calls give the
-same faults. The kinds (facts §4, §6, §7):
+same faults. The kinds, each as Xero answers it:
 
 ``server_error``        500, an unhandled error
 ``outage``              503 with Xero's plain-text maintenance message

@@ -47,8 +47,9 @@ __all__ = ["API_PREFIX", "Gate", "accepts_json", "scope_allows"]
 API_PREFIX = "/api.xro/2.0"
 
 _TRANSACTIONS = ("accounting.transactions",)
-# First path segment (lower case) -> scope families that cover it (facts §7.1). A family covers
-# reads with itself or its ``.read`` variant, writes with itself; ``.read`` families are read-only.
+# First path segment (lower case) -> scope families that cover it, as Xero's scopes do. A family
+# covers reads with itself or its ``.read`` variant, writes with itself; ``.read`` families are
+# read-only.
 _ENDPOINT_SCOPES: dict[str, tuple[str, ...]] = {
     **dict.fromkeys(
         ("invoices", "creditnotes", "linkedtransactions", "purchaseorders", "quotes",

@@ -4,11 +4,11 @@
 
 1. answers 404 (the sandbox's Xero-shaped not-found body) to a URL whose query string is longer
    than :data:`MAX_QUERY_BYTES` or whose path is longer than :data:`MAX_PATH_BYTES`: Xero answers
-   404 to over-long query strings, e.g. an ``IDs=`` list of more than 52 GUIDs (facts §2.1).
+   404 to over-long query strings, e.g. an ``IDs=`` list of more than 52 GUIDs.
    52 GUIDs with encoded commas are 2,025 characters and 53 are 2,064: the 2,048 of IIS's
    default ``maxQueryString`` (and its ``maxUrl`` of 4,096 for the path) sit between;
 2. reads the request body, counting as it goes, and answers 413 to a body over
-   :data:`MAX_BODY_BYTES` (facts §1: 3.5 MB per POST) without keeping more than that in
+   :data:`MAX_BODY_BYTES` (Xero's documented 3.5 MB per POST) without keeping more than that in
    memory: a declared ``Content-Length`` over the limit is refused before anything is read, and
    the rest of an oversized body is read and discarded so the client gets the answer;
 3. with ``--log-requests``, writes one line per request to stderr once the answer is sent:
@@ -88,7 +88,7 @@ def http_exception_response(request: Request, exc: Exception) -> Response:
     if status == 404:
         return not_found()
     if status == 405 and request.url.path.lower().startswith(API.lower() + "/"):
-        # Xero answers 501 to a method an endpoint does not implement (facts §4).
+        # Xero answers 501 to a method an endpoint does not implement.
         detail = "The method you have called has not been implemented"
         return _problem(501, "NotImplemented", detail)
     detail = exc.detail if isinstance(exc, HTTPException) else "An unexpected error occurred"

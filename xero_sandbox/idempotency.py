@@ -71,7 +71,7 @@ def fingerprint(method: str, path: str, query: str, body: bytes) -> str:
 
 
 def mismatch_message(key: str) -> str:
-    """Message of the 400 for a key reused with another request (wording per the facts file)."""
+    """Message of the 400 for a key reused with another request (Xero's wording)."""
     return f"Idempotency key '{key}' is used with a different request"
 
 

@@ -1,6 +1,6 @@
 """Xero's identity service, headless: authorize, token, revocation, connections, token checks.
 
-Endpoints (facts §7), all on the sandbox origin:
+Endpoints (as Xero's OAuth 2.0 documentation describes them), all on the sandbox origin:
 
 - ``GET /identity/connect/authorize``: consents for the one sandbox user, connects every tenant
   and redirects to ``redirect_uri`` with ``code`` and ``state`` (PKCE ``S256`` supported).
@@ -270,7 +270,7 @@ def _iso7(moment: datetime) -> str:
 
 
 def problem_body(status: int, detail: str) -> dict[str, Any]:
-    """Xero's RFC 7807-style error body for 401/403 (facts §4)."""
+    """Xero's RFC 7807-style error body for 401/403."""
     titles = {401: "Unauthorized", 403: "Forbidden", 406: "Not Acceptable", 500: "Server Error"}
     return {
         "Type": None,

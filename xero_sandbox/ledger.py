@@ -1,6 +1,6 @@
 """Money and the books: Xero's rounding of document totals, and journals posted from documents.
 
-Totals (write-rules §13): amounts are Decimals rounded half away from zero; tax is computed per
+Totals, as Xero computes them: amounts are Decimals rounded half away from zero; tax is computed per
 line, rounded to 2 dp, then summed, never recomputed on the total.
 
 Journals: every authorised document posts a journal (positive = debit, negative = credit; the
@@ -115,25 +115,8 @@ def compute_totals(
     mode = str(record.get("LineAmountTypes") or "Exclusive")
     sum_line = sum_tax = discount = ZERO
     for line in record.get("LineItems") or []:
-        qty = line.get("Quantity")
-        price = line.get("UnitAmount")
-        if qty is not None:
-            line["Quantity"] = quantity(qty)
-        if price is not None:
-            line["UnitAmount"] = unit(price, unit_dp)
-        if qty is not None and price is not None:
-            gross = Decimal(str(line["Quantity"])) * Decimal(str(line["UnitAmount"]))
-            if line.get("DiscountRate") not in (None, 0):
-                rate = Decimal(str(line["DiscountRate"]))
-                amount = round2(gross * (Decimal(100) - rate) / Decimal(100))
-            elif line.get("DiscountAmount") not in (None, 0):
-                amount = round2(gross - Decimal(str(line["DiscountAmount"])))
-            else:
-                amount = round2(gross)
-            if amount != round2(gross):
-                discount += round2(gross) - amount
-        else:
-            amount = money(line.get("LineAmount") or 0)
+        amount, line_discount = _line_amount(line, unit_dp)
+        discount += line_discount
         line["LineAmount"] = amount
         pct = rates.get(str(line.get("TaxType") or ""), ZERO) / Decimal(100)
         if client_tax and line.get("TaxAmount") is not None:
@@ -161,6 +144,28 @@ def compute_totals(
     if discount:
         record["TotalDiscount"] = discount
     return record
+
+
+def _line_amount(line: Record, unit_dp: int) -> tuple[Decimal, Decimal]:
+    """A line's amount (Quantity x UnitAmount less its discount, rounded; else the LineAmount
+    sent) and the discount taken off it; rounds Quantity and UnitAmount in place."""
+    qty = line.get("Quantity")
+    price = line.get("UnitAmount")
+    if qty is not None:
+        line["Quantity"] = quantity(qty)
+    if price is not None:
+        line["UnitAmount"] = unit(price, unit_dp)
+    if qty is None or price is None:
+        return money(line.get("LineAmount") or 0), ZERO
+    gross = Decimal(str(line["Quantity"])) * Decimal(str(line["UnitAmount"]))
+    if line.get("DiscountRate") not in (None, 0):
+        rate = Decimal(str(line["DiscountRate"]))
+        amount = round2(gross * (Decimal(100) - rate) / Decimal(100))
+    elif line.get("DiscountAmount") not in (None, 0):
+        amount = round2(gross - Decimal(str(line["DiscountAmount"])))
+    else:
+        amount = round2(gross)
+    return amount, round2(gross) - amount if amount != round2(gross) else ZERO
 
 
 def note_discounts(record: dict[str, Any], *, flag: bool = True) -> None:
@@ -220,6 +225,28 @@ class _Buffer:
 
 def _cents(value: Decimal) -> int:
     return int((value * 100).to_integral_value())
+
+
+_SOURCE_ID_FIELDS = {
+    "ManualJournals": "ManualJournalID",
+    "BankTransfers": "BankTransferID",
+    "Payments": "PaymentID",
+    "Invoices": "InvoiceID",
+    "CreditNotes": "CreditNoteID",
+    "BankTransactions": "BankTransactionID",
+}
+
+
+def _same_sums(previous: dict[str, tuple[Decimal, Decimal]], postings: list[Posting]) -> bool:
+    """Whether ``postings`` add up, account by account, to what was posted before."""
+    wanted: dict[str, tuple[Decimal, Decimal]] = {}
+    for p in postings:
+        net, tax = wanted.get(p.account_id, (ZERO, ZERO))
+        wanted[p.account_id] = (net + p.net, tax + p.tax)
+    zero = (ZERO, ZERO)
+    return {k: v for k, v in previous.items() if v != zero} == {
+        k: v for k, v in wanted.items() if v != zero
+    }
 
 
 class Ledger:
@@ -295,25 +322,7 @@ class Ledger:
             number = buffer.number
         else:
             number = self.store.next_number(tenant_id, "Journal")
-        lines = []
-        for posting in postings:
-            acc = self.account(tenant_id, posting.account_id) or {}
-            line: Record = {
-                "JournalLineID": self._new_id(),
-                "AccountID": posting.account_id,
-                "AccountCode": acc.get("Code", ""),
-                "AccountType": acc.get("Type", ""),
-                "AccountName": acc.get("Name", ""),
-                "Description": posting.description,
-                "NetAmount": round2(posting.net),
-                "GrossAmount": round2(posting.net + posting.tax),
-                "TaxAmount": round2(posting.tax),
-            }
-            if posting.tax_type:
-                line["TaxType"] = posting.tax_type
-                line["TaxName"] = self._tax_name(tenant_id, posting.tax_type)
-            line["TrackingCategories"] = list(posting.tracking)
-            lines.append(line)
+        lines = [self._journal_line(tenant_id, posting) for posting in postings]
         journal: Record = {
             "JournalID": self._new_id(),
             "JournalDate": ms_date(date_ms),
@@ -346,6 +355,25 @@ class Ledger:
             self.store.put(tenant_id, "Journals", journal)
             self.store.add_ledger_lines(tenant_id, ledger_lines)
         return journal
+
+    def _journal_line(self, tenant_id: str, posting: Posting) -> Record:
+        acc = self.account(tenant_id, posting.account_id) or {}
+        line: Record = {
+            "JournalLineID": self._new_id(),
+            "AccountID": posting.account_id,
+            "AccountCode": acc.get("Code", ""),
+            "AccountType": acc.get("Type", ""),
+            "AccountName": acc.get("Name", ""),
+            "Description": posting.description,
+            "NetAmount": round2(posting.net),
+            "GrossAmount": round2(posting.net + posting.tax),
+            "TaxAmount": round2(posting.tax),
+        }
+        if posting.tax_type:
+            line["TaxType"] = posting.tax_type
+            line["TaxName"] = self._tax_name(tenant_id, posting.tax_type)
+        line["TrackingCategories"] = list(posting.tracking)
+        return line
 
     @contextmanager
     def buffered(self, tenant_id: str) -> Iterator[None]:
@@ -412,6 +440,11 @@ class Ledger:
             return [Posting(bank, amount * sign), Posting(ctl, -amount * sign)]
         if status not in POSTED_STATUSES:
             return []
+        return self._document_postings(tenant_id, record)
+
+    def _document_postings(self, tenant_id: str, record: Record) -> list[Posting]:
+        """An invoice-like document's postings: its control (or bank) account against each
+        line's account, tax to GST."""
         doc_kind = _DOC_SOURCE.get(str(record.get("Type")))
         if doc_kind is None:
             return []
@@ -493,15 +526,7 @@ class Ledger:
 
         ``first_time=True`` skips the look-up of earlier journals (the seed's fast path).
         """
-        spec_key = {
-            "ManualJournals": "ManualJournalID",
-            "BankTransfers": "BankTransferID",
-            "Payments": "PaymentID",
-            "Invoices": "InvoiceID",
-            "CreditNotes": "CreditNoteID",
-            "BankTransactions": "BankTransactionID",
-        }[resource]
-        source_id = str(record[spec_key])
+        source_id = str(record[_SOURCE_ID_FIELDS[resource]])
         date_ms = ms_of(record.get("Date")) or ms_of(record.get("CreatedDateUTC")) or created_ms
         new = self.postings_for(tenant_id, resource, record)
         source_type = self.source_type(resource, record)
@@ -522,13 +547,7 @@ class Ledger:
         if not first_time:
             previous = self.posted_sums(tenant_id, source_id)
             if previous:
-                wanted: dict[str, tuple[Decimal, Decimal]] = {}
-                for p in new:
-                    net, tax = wanted.get(p.account_id, (ZERO, ZERO))
-                    wanted[p.account_id] = (net + p.net, tax + p.tax)
-                if {k: v for k, v in previous.items() if v != (ZERO, ZERO)} == {
-                    k: v for k, v in wanted.items() if v != (ZERO, ZERO)
-                }:
+                if _same_sums(previous, new):
                     return []
                 reversal = [
                     Posting(acc, -net, -tax)

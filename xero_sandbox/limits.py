@@ -1,4 +1,4 @@
-"""Xero's rate limits (facts §6): per tenant 60/minute, 5,000/day, 5 at once; per app 10,000/minute.
+"""Xero's documented rate limits: per tenant 60/minute, 5,000/day, 5 at once; per app 10,000/minute.
 
 Windows are fixed and, as at Xero, reset at a different moment for each tenant (an offset taken
 from the tenant id). Every window is in sandbox seconds, so ``--time-scale`` shrinks it. A call

@@ -51,7 +51,7 @@ __all__ = [
 API = "/api.xro/2.0"
 PROVIDER = "Xero Sandbox"
 MAX_PAGE_SIZE = 1000
-# A where/order may scan the high-volume threshold's records (Xero's 100,000, facts §2.1;
+# A where/order may scan the high-volume threshold's records (Xero's 100,000;
 # ``--high-volume-threshold``), and evaluate this many times as many where conditions and order
 # fields in all.
 WHERE_WORK_PER_ROW = 100
@@ -61,7 +61,7 @@ JSON = "application/json; charset=utf-8"
 Record = dict[str, Any]
 RecordTest = Callable[[Record], bool]
 
-# Un-paged multi-record GETs of these return summaries without LineItems (facts §2.1).
+# Un-paged multi-record GETs of these return summaries without LineItems, as at Xero.
 _UNPAGED_SUMMARY = {"Invoices": ("LineItems",), "CreditNotes": ("LineItems",)}
 _PAYMENT_SOURCES = ("ACCRECPAYMENT", "ACCPAYPAYMENT", "ARCREDITPAYMENT", "APCREDITPAYMENT")
 

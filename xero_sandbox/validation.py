@@ -2,7 +2,7 @@
 
 Everything here is pure: it reads request elements (parsed with ``Decimal`` floats) and lookups
 passed in through :class:`References`, and reports problems in Xero's exact words
-(``xero-write-rules.md`` §14). Two kinds of failure exist, as at Xero:
+(its error strings). Two kinds of failure exist, as at Xero:
 
 * :class:`PostDataInvalid` (ErrorNumber 14) — the body cannot be converted (bad JSON, an enum,
   GUID, number or date that does not parse). It fails the whole request.
@@ -78,9 +78,9 @@ class NoDataProcessed(Exception):
 
 
 class Messages:
-    """Xero's validation texts, verbatim where the facts quote them (§14 numbers in comments).
+    """Xero's validation texts, verbatim where Xero's answers are known.
 
-    Texts marked *unconfirmed* are ours, written in Xero's style where the facts found none.
+    Texts marked *unconfirmed* are ours, written in Xero's style where no Xero answer is known.
     """
 
     CONTACT_IDENTIFIER = (  # 1
@@ -136,9 +136,9 @@ class Messages:
     ACCOUNT_STATUS_AND_DETAILS = (
         "Cannot update account details and STATUS on the same request"  # 50
     )
-    ACCOUNT_IS_NOT_FOUND = "Account is not found"  # §10, integrators' matching text
-    PAYMENT_STATUS = "Payment not of valid status for modification"  # §4
-    # unconfirmed wordings (facts §16 found none)
+    ACCOUNT_IS_NOT_FOUND = "Account is not found"  # integrators match this text
+    PAYMENT_STATUS = "Payment not of valid status for modification"
+    # wordings no published Xero answer confirms
     CONTACT_NOT_FOUND = "An existing Contact with the specified ContactID could not be found"
     CREDIT_NUMBER_TAKEN = "Credit Note # must be unique."
     QUOTE_NUMBER_TAKEN = "Quote # must be unique."
@@ -425,7 +425,7 @@ def valid_email(address: str) -> bool:
     return bool(_EMAIL.match(address))
 
 
-# ---- field lengths (xero-write-rules §1, §2, §5, §9, §10; spec maxLength) --------------------
+# ---- field lengths (Xero's documented limits; the spec's maxLength) ---------------------------
 
 #: (resource, field path) -> (most characters allowed, how the message names the field).
 #: ``Name[]`` in a path walks every element of the list ``Name``.
@@ -506,7 +506,7 @@ def check_lengths(resource: str, record: Mapping[str, Any], issues: Issues) -> N
                 issues.error(Messages.too_long(label, limit))
 
 
-# ---- lines (xero-write-rules §2.2, §13) ---------------------------------------------------
+# ---- lines ---------------------------------------------------------------------------------
 # The arithmetic itself (LineAmount, per-line tax, totals) is ``ledger.compute_totals``; this
 # module prepares lines for it and checks what the client sent against what it computed.
 
@@ -542,7 +542,7 @@ def prepare_line(
 ) -> tuple[dict[str, Any], SentLine]:
     """Convert a line's fields, fill item defaults, resolve account and tax type.
 
-    Derives a missing Quantity or UnitAmount from a sent LineAmount (§2.2). Conversion failures
+    Derives a missing Quantity or UnitAmount from a sent LineAmount. Conversion failures
     raise :class:`PostDataInvalid`; rule failures go to ``issues``.
     """
     out: dict[str, Any] = {k: v for k, v in line.items() if v is not None}
@@ -556,23 +556,54 @@ def prepare_line(
         )
     for drop in ("ValidationErrors", "LineAmount", "TaxAmount"):
         out.pop(drop, None)
+    _item_defaults(line, out, path, refs, issues)
+    sent = _line_amounts(line, out, path, policy, issues)
+    account = _resolve_line_account(out, path, policy, refs, issues)
+    tax_type = out.get("TaxType")
+    if tax_type in (None, "") and line_amount_types == NO_TAX:
+        tax_type = "NONE"
+    if tax_type in (None, "") and account is not None and policy.default_tax_from_account:
+        tax_type = account.get("TaxType")
+    if tax_type not in (None, ""):
+        tax_type = as_text(tax_type, f"{path}.TaxType")
+        if refs.tax_rate(tax_type) is None:
+            issues.error(Messages.tax_type_unknown(tax_type))
+        out["TaxType"] = tax_type
+    if sent.tax_amount is not None:
+        out["TaxAmount"] = sent.tax_amount
+    return out, sent
+
+
+def _item_defaults(
+    line: Mapping[str, Any], out: dict[str, Any], path: str, refs: References, issues: Issues
+) -> None:
+    """A line naming an item takes the item's description, sales price, account and tax type
+    for whatever it does not say itself."""
     item_code = line.get("ItemCode")
-    if item_code not in (None, ""):
-        code = as_text(item_code, f"{path}.ItemCode")
-        item = refs.item(code)
-        if item is None:
-            issues.error(Messages.item_code_unknown(code))
-        else:
-            side = item.get("SalesDetails") or {}
-            if not out.get("Description"):
-                out["Description"] = item.get("Description") or item.get("Name") or code
-            priced = "UnitAmount" in out or "LineAmount" in line
-            if not priced and side.get("UnitPrice") is not None:
-                out["UnitAmount"] = side["UnitPrice"]
-            if "AccountCode" not in out and "AccountID" not in out and side.get("AccountCode"):
-                out["AccountCode"] = side["AccountCode"]
-            if "TaxType" not in out and side.get("TaxType"):
-                out["TaxType"] = side["TaxType"]
+    if item_code in (None, ""):
+        return
+    code = as_text(item_code, f"{path}.ItemCode")
+    item = refs.item(code)
+    if item is None:
+        issues.error(Messages.item_code_unknown(code))
+        return
+    side = item.get("SalesDetails") or {}
+    if not out.get("Description"):
+        out["Description"] = item.get("Description") or item.get("Name") or code
+    priced = "UnitAmount" in out or "LineAmount" in line
+    if not priced and side.get("UnitPrice") is not None:
+        out["UnitAmount"] = side["UnitPrice"]
+    if "AccountCode" not in out and "AccountID" not in out and side.get("AccountCode"):
+        out["AccountCode"] = side["AccountCode"]
+    if "TaxType" not in out and side.get("TaxType"):
+        out["TaxType"] = side["TaxType"]
+
+
+def _line_amounts(
+    line: Mapping[str, Any], out: dict[str, Any], path: str, policy: LinePolicy, issues: Issues
+) -> SentLine:
+    """Quantity, UnitAmount and discounts as numbers, a missing one derived from LineAmount;
+    returns the amounts the client sent, to compare with the computed ones."""
 
     def number(name: str) -> Decimal | None:
         value = out.get(name) if name in out else line.get(name)
@@ -614,27 +645,13 @@ def prepare_line(
         gross = quantity * unit_amount
         if gross <= 0 or discount > gross:
             issues.error(Messages.discount_invalid(discount))
-
-    account = _resolve_line_account(out, path, policy, refs, issues)
-    tax_type = out.get("TaxType")
-    if tax_type in (None, "") and line_amount_types == NO_TAX:
-        tax_type = "NONE"
-    if tax_type in (None, "") and account is not None and policy.default_tax_from_account:
-        tax_type = account.get("TaxType")
-    if tax_type not in (None, ""):
-        tax_type = as_text(tax_type, f"{path}.TaxType")
-        if refs.tax_rate(tax_type) is None:
-            issues.error(Messages.tax_type_unknown(tax_type))
-        out["TaxType"] = tax_type
-    if sent.tax_amount is not None:
-        out["TaxAmount"] = sent.tax_amount
-    return out, sent
+    return sent
 
 
 def check_line(
     computed: Mapping[str, Any], sent: SentLine, *, tax_must_match: bool, issues: Issues
 ) -> None:
-    """Compare a computed line with what the client sent (§13.2, §7 TaxAmount)."""
+    """Compare a computed line with what the client sent (its LineAmount and TaxAmount)."""
     line_amount = computed["LineAmount"]
     sent_total = sent.line_amount if sent.checks_line_total else None
     if sent_total is not None and round_half_up(sent_total, 2) != line_amount:

@@ -1,4 +1,4 @@
-"""Xero's webhooks (facts §8): signed, batched CONTACT, INVOICE and CREDITNOTE events.
+"""Xero's webhooks: signed, batched CONTACT, INVOICE and CREDITNOTE events.
 
 ``notify(...)`` (called by the write handlers) queues an event with the next sequence number.
 A background task collects events for ``webhook_batch_s`` sandbox seconds, then POSTs one

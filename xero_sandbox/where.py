@@ -1,7 +1,8 @@
 """Xero's ``where`` and ``order`` query languages, parsed with a lark grammar.
 
-Supported (facts §2.2): comparisons ``== != < <= > >=`` (and Xero's single ``=``), ``AND``/``&&``,
-``OR``/``||``, ``NOT``/``!``, parentheses, nested fields (``Contact.ContactID``), string, number,
+Supported, as Xero documents its filters: comparisons ``== != < <= > >=`` (and Xero's single
+``=``), ``AND``/``&&``, ``OR``/``||``, ``NOT``/``!``, parentheses, nested fields
+(``Contact.ContactID``), string, number,
 ``true``/``false``/``null`` literals, ``DateTime(y, m, d[, h, m, s])``, ``Guid("…")``/``GUID(…)``,
 ``.Contains("…")``/``.StartsWith("…")``/``.EndsWith("…")``, and ``.ToLower()``/``.ToUpper()``
 on a field. A bare boolean field (``IsSupplier``) means ``IsSupplier == true``. String
