@@ -26,7 +26,6 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from tap_xero.streams import REPORTS
 from tap_xero.tap import TapXero
 from tests._tap_support import client_credentials_config
 from tests._webhooks_support import (
@@ -37,7 +36,7 @@ from tests._webhooks_support import (
     wait_for_handshake,
 )
 from xero_api.event_queue import CATEGORY_STREAMS
-from xero_api.resources import ACCOUNTING, RESOURCES
+from xero_api.resources import ACCOUNTING, REPORTS, RESOURCES
 from xero_sandbox.launcher import Sandbox
 
 from . import world

@@ -23,19 +23,20 @@ import hashlib
 import os
 import re
 import uuid
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Any
+from typing import IO, Any
+
+from singer_sdk import Tap
+from typing_extensions import override
 
 from xero_api.errors import XeroError
-from xero_api.resources import ATTACHMENT_PARENTS, Resource
+from xero_api.resources import Resource
 from xero_api.schema_files import load_schema
 from xero_api.scopes import selected_by_default
 
+from .session import ReadSession
 from .streams import PartitionStart, Record, TenantStream, XeroStream
-
-if TYPE_CHECKING:
-    from .tap import TapXero
 
 __all__ = ["AttachmentsStream", "FileStore"]
 
@@ -157,35 +158,29 @@ class FileStore:
 class AttachmentsStream(TenantStream):
     """Every attachment of every document that takes them, with its content's SHA-256."""
 
-    def __init__(self, tap: TapXero) -> None:
+    def __init__(self, tap: Tap, session: ReadSession, parents: Sequence[XeroStream]) -> None:
         # Selected without a catalog only when xero-auth's default scopes cover it (they don't).
         self.selected_by_default = selected_by_default(SCOPE)
-        super().__init__(tap, STREAM, load_schema(STREAM))
+        super().__init__(tap, session, STREAM, load_schema(STREAM))
+        self.parents = parents  # the streams of the documents that take attachments
         self.primary_keys = ["TenantID", "AttachmentID"]
         self.replication_key = BOOKMARK
         root = self.config.get("attachments_path")
         self.files = FileStore(str(root)) if root else None
 
     @property
+    @override
     def is_sorted(self) -> bool:
         """Collections are read one after another: the bookmark moves at a tenant's end."""
         return False
 
-    def _increment_stream_state(
-        self, latest_record: Record, *, context: Mapping[str, Any] | None = None
-    ) -> None:
-        # Documents without a change date (repeating invoices) carry none; nothing to move.
-        if latest_record.get(BOOKMARK) is not None:
-            super()._increment_stream_state(latest_record, context=context)
-
+    @override
     def produce(self, tenant: str, start: PartitionStart) -> Iterator[list[Record]]:
         """Attachments of each parent collection's documents changed since the bookmark."""
-        for parent_name in ATTACHMENT_PARENTS:
-            parent = self.xero_tap.streams[parent_name]
-            assert isinstance(parent, XeroStream)
+        for parent in self.parents:
             row = parent.resource
             since = PartitionStart(start.value if row.replication_key else None)
-            for page in parent.produce(tenant, since):
+            for page in parent.planned_pages(tenant, since):
                 records: list[Record] = []
                 for document in page:
                     if document.get("HasAttachments"):
@@ -216,7 +211,7 @@ class AttachmentsStream(TenantStream):
         expected = int(record.get("ContentLength") or 0)
         if self.files is None:
             sink = _Hashing(None)
-            self.xero_tap.client.download(url, tenant, sink)
+            self.session.client.download(url, tenant, sink)
             self._check_size(record, sink.size, expected)
             return None, sink.digest.hexdigest()
         files = self.files
@@ -234,7 +229,7 @@ class AttachmentsStream(TenantStream):
         try:
             with handle:
                 sink = _Hashing(handle)
-                self.xero_tap.client.download(url, tenant, sink)
+                self.session.client.download(url, tenant, sink)
             self._check_size(record, sink.size, expected)
             written, digest = files.read_digest(temp)
             if (written, digest) != (sink.size, sink.digest.hexdigest()):

@@ -15,8 +15,8 @@ from xero_sandbox.launcher import Sandbox
 
 def test_cursor_reads_pass_the_calls_they_still_need(sandbox: Sandbox) -> None:
     tap = TapXero(config=client_credentials_config(sandbox, page_size=10), parse_env_config=False)
-    tenant = tap.tenant_ids[0]
-    limiter = tap.client.limiter
+    tenant = tap.session.tenant_ids[0]
+    limiter = tap.session.client.limiter
     given: list[float | None] = []
     slot = limiter.slot
 

@@ -1,0 +1,260 @@
+"""Where tap-xero bends singer-sdk: every SDK hook the tap overrides and every use of the SDK's
+private helpers and state, in one module. ``tests/tap/test_sdk_hooks.py`` pins what each one
+relies on, so an SDK upgrade that changes them fails there."""
+
+from __future__ import annotations
+
+import atexit
+import sys
+from collections.abc import Iterable, Mapping
+from contextlib import AbstractContextManager, nullcontext
+from datetime import UTC, datetime
+from typing import Any
+
+from singer_sdk import Stream, Tap
+from singer_sdk.contrib.msgspec import MsgSpecWriter
+from singer_sdk.contrib.msgspec import encoder as sdk_encoder
+from singer_sdk.helpers._catalog import pop_deselected_record_properties
+from singer_sdk.helpers._state import get_state_if_exists, increment_state
+from singer_sdk.helpers.conform import TypeConformanceLevel
+from singer_sdk.mapper import DefaultStreamMap
+from singer_sdk.singerlib import RecordMessage
+from singer_sdk.singerlib.catalog import REPLICATION_INCREMENTAL
+from typing_extensions import override
+
+__all__ = ["BOUNDARY_IDS", "BOUNDARY_VALUE", "SdkStream", "SdkTap", "XeroMessageWriter"]
+
+Record = dict[str, Any]
+BOUNDARY_VALUE = "boundary_value"
+BOUNDARY_IDS = "boundary_ids"
+_PROGRESS_MARKERS = "progress_markers"  # the SDK's entry for an unsorted read's bookmark
+_NO_CONTEXT = object()
+
+
+class XeroMessageWriter(MsgSpecWriter):
+    """msgspec writer: Decimal (and ``msgspec.Raw`` number text) is written as a JSON number
+    with Xero's exact digits.
+
+    RECORD lines are collected and written in blocks; every other message (STATE above all)
+    writes out everything before it and flushes, so a STATE line never precedes its records.
+    """
+
+    BLOCK = 256 * 1024
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._pending = bytearray()
+        atexit.register(self.flush)
+
+    @override
+    def write_message(self, message: Any) -> None:
+        """Queue one message; write out the block unless it is a RECORD in a small block."""
+        self._pending += self.format_message(message)
+        if not isinstance(message, RecordMessage) or len(self._pending) >= self.BLOCK:
+            self.flush()
+
+    def write_record(
+        self, stream: str, record: Record, version: int | None, extracted: datetime
+    ) -> None:
+        """Queue the RECORD line a ``RecordMessage`` would make, without making one.
+
+        The per-record message object and its dict conversion cost as much as encoding the
+        record; the line is byte for byte the same (same encoder, same keys and order).
+        """
+        message: dict[str, Any] = {"type": "RECORD", "stream": stream, "record": record}
+        if version is not None:
+            message["version"] = version
+        message["time_extracted"] = extracted
+        pending = self._pending
+        sdk_encoder.encode_into(message, pending, -1)
+        pending += b"\n"
+        if len(pending) >= self.BLOCK:
+            self.flush()
+
+    def flush(self) -> None:
+        """Write out and flush everything queued."""
+        if self._pending:
+            sys.stdout.buffer.write(self._pending)
+            self._pending.clear()
+        sys.stdout.flush()
+
+
+class SdkTap(Tap):
+    """A tap writing through :class:`XeroMessageWriter`, whose sync runs inside
+    :meth:`sync_run`."""
+
+    message_writer_class = XeroMessageWriter
+
+    # singer-sdk marks sync_all final for typing only; it is the one place that wraps a run.
+    @override
+    def sync_all(self) -> None:  # type: ignore[misc]
+        """The SDK's sync of every selected stream, inside :meth:`sync_run`."""
+        with self.sync_run():
+            super().sync_all()
+
+    def sync_run(self) -> AbstractContextManager[None]:
+        """What surrounds a sync (nothing here)."""
+        return nullcontext()
+
+
+class SdkStream(Stream):
+    """A stream whose records are emitted and bookmarked without the SDK's per-record costs
+    that do nothing here, and whose STATE also remembers the keys emitted at the bookmark."""
+
+    TYPE_CONFORMANCE_LEVEL = TypeConformanceLevel.NONE  # records are converted while fetched
+
+    #: The record field whose values at the bookmark's exact value are kept in STATE
+    #: (``boundary_ids``); None keeps none.
+    boundary_key: str | None = None
+
+    def __init__(self, tap: Tap, name: str, schema: dict[str, Any]) -> None:
+        super().__init__(tap, schema=schema, name=name)
+        self._prune_deselected: bool | None = None
+        self._numbers_pass_through: bool | None = None
+        # The partition being bookmarked, and what its records' bookmark step needs.
+        self._state_context: Mapping[str, Any] | object | None = _NO_CONTEXT
+        self._partition_state: dict[str, Any] = {}
+        self._incremental = False
+        self._treat_as_sorted = False
+        self._holding = False
+
+    # -- hooks -----------------------------------------------------------------------------
+
+    @override
+    def get_replication_key_signpost(self, context: Mapping[str, Any] | None = None) -> Any:
+        """Keep the SDK's cap (tap start time) only for unsorted streams; sorted reads never
+        skip a record updated during the run, so their bookmark may pass the start time."""
+        if self.is_sorted:
+            return None
+        return super().get_replication_key_signpost(context)
+
+    @override
+    def generate_child_contexts(
+        self, record: Record, context: Mapping[str, Any] | None
+    ) -> Iterable[Mapping[str, Any] | None]:
+        """None without child streams (there are none here): the SDK would still copy the
+        context and look for children once per record."""
+        if not self.child_streams:
+            return ()
+        return super().generate_child_contexts(record, context)
+
+    @override
+    def _write_record_message(self, record: Record) -> None:
+        """The SDK's RECORD output without its per-record costs that do nothing here: pruning
+        walks every field even when all are selected, conformance is off, and the line is
+        written without a message object (:meth:`XeroMessageWriter.write_record`)."""
+        if self._prune_deselected is None:
+            self._prune_deselected = not all(self.mask.values())
+        if self._prune_deselected:
+            pop_deselected_record_properties(record, self.schema, self.mask)
+        extracted = datetime.now(UTC)
+        writer = self._tap.message_writer
+        for stream_map in self.stream_maps:
+            mapped = stream_map.transform(record)
+            if mapped is None:
+                continue
+            if isinstance(writer, XeroMessageWriter):
+                writer.write_record(
+                    stream_map.stream_alias, mapped, self._stream_version, extracted
+                )
+            else:
+                self._tap.write_message(
+                    RecordMessage(
+                        stream=stream_map.stream_alias,
+                        record=mapped,
+                        version=self._stream_version,
+                        time_extracted=extracted,
+                    )
+                )
+        self.state_manager.is_flushed = False
+
+    @override
+    def _increment_stream_state(
+        self, latest_record: Record, *, context: Mapping[str, Any] | None = None
+    ) -> None:
+        """The SDK's bookmark step, then the keys emitted at the bookmark's exact value.
+
+        The partition's state entry is looked up once per partition (the SDK would look it up
+        per record, scanning every tenant's entry). A record without a bookmark value moves
+        nothing; a partition whose bookmark is held (:meth:`bookmark_held`) moves nothing.
+        """
+        if context is not self._state_context:
+            self._enter_partition(context)
+        field = self.replication_key
+        if self._holding or not field:
+            return
+        value = latest_record.get(field)
+        if value is None:
+            return
+        state = self._partition_state
+        if self._incremental:
+            increment_state(
+                state,
+                latest_record=latest_record,
+                replication_key=field,
+                is_sorted=self._treat_as_sorted,
+                check_sorted=self.check_sorted,
+            )
+        key_field = self.boundary_key
+        if key_field is None:
+            return
+        key = str(latest_record.get(key_field))
+        current = state.get(BOUNDARY_VALUE)
+        if current == value:
+            state.setdefault(BOUNDARY_IDS, []).append(key)
+        elif current is None or value > current:
+            state[BOUNDARY_VALUE] = value
+            state[BOUNDARY_IDS] = [key]
+
+    def _enter_partition(self, context: Mapping[str, Any] | None) -> None:
+        self._state_context = context  # one context object for all of a partition's records
+        self._partition_state = self.get_context_state(dict(context) if context else None)
+        self._incremental = self.replication_method == REPLICATION_INCREMENTAL
+        if self._incremental and not self.replication_key:
+            raise ValueError(f"stream {self.name} is INCREMENTAL without a replication key")
+        self._treat_as_sorted = self.is_sorted and self.state_partitioning_keys is None
+        self._holding = self.bookmark_held(context)
+
+    # -- what the streams ask of the SDK ---------------------------------------------------
+
+    def bookmark_held(self, context: Mapping[str, Any] | None) -> bool:
+        """Whether this run's read of the partition must leave its bookmark where it is."""
+        return False
+
+    def saved_state(self, context: Mapping[str, Any]) -> dict[str, Any]:
+        """A partition's STATE entry as the run received it, without creating one (the
+        read-ahead looks before the SDK starts the entry)."""
+        manager = self.state_manager
+        saved = get_state_if_exists(
+            manager.tap_state,
+            manager.stream_name,
+            state_partition_context=manager.get_state_partition_context(dict(context)),
+        )
+        return dict(saved or {})
+
+    def write_state_now(self) -> None:
+        """Write a STATE message if anything moved since the last one."""
+        self._write_state_message()
+
+    def discard_progress(self, context: Mapping[str, Any]) -> None:
+        """Forget an unsorted read's progress, so a read that stopped half-way does not move
+        its bookmark."""
+        self.get_context_state(dict(context)).pop(_PROGRESS_MARKERS, None)
+
+    @property
+    def numbers_pass_through(self) -> bool:
+        """Whether records may carry money as its JSON text (``msgspec.Raw``).
+
+        Only when every record goes straight to our RECORD lines: batch files, flattening and
+        stream maps other than "as is" / "drop" compute with values and need ``Decimal``.
+        """
+        if self._numbers_pass_through is None:
+            self._numbers_pass_through = (
+                isinstance(self._tap.message_writer, XeroMessageWriter)
+                and not self.get_batch_config(self.config)
+                and all(
+                    isinstance(m, DefaultStreamMap) and not m.flattening_enabled
+                    for m in self.stream_maps
+                )
+            )
+        return self._numbers_pass_through
