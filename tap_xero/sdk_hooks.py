@@ -86,8 +86,8 @@ class SdkTap(Tap):
     message_writer_class = XeroMessageWriter
 
     # singer-sdk marks sync_all final for typing only; it is the one place that wraps a run.
-    @override
-    def sync_all(self) -> None:  # type: ignore[misc]
+    @override  # type: ignore[misc]
+    def sync_all(self) -> None:
         """The SDK's sync of every selected stream, inside :meth:`sync_run`."""
         with self.sync_run():
             super().sync_all()

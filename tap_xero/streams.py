@@ -175,7 +175,9 @@ class TenantStream(SdkStream):
         # In BATCH mode records reach the output only when their batch file is announced, so a
         # STATE after a page would run ahead of them.
         bookmark_pages = not self.get_batch_config(self.config)
-        pages = self.session.pages((self.name, tenant), self._producer(tenant), self.numbers_pass_through)
+        pages = self.session.pages(
+            (self.name, tenant), self._producer(tenant), self.numbers_pass_through
+        )
         try:
             for page in pages:
                 yield from page
