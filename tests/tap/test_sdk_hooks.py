@@ -1,0 +1,316 @@
+"""What tap_xero.sdk_hooks relies on in singer-sdk, one test per hook or private helper: the
+hook exists with the signature we override, the SDK calls it where we expect, and the private
+helper still does what we assume. An SDK upgrade that changes any of it fails here."""
+
+from __future__ import annotations
+
+import inspect
+import io
+import json
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager, redirect_stdout
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+from singer_sdk import Stream, Tap
+from singer_sdk.contrib.msgspec import MsgSpecWriter
+from singer_sdk.exceptions import InvalidStreamSortException
+from singer_sdk.helpers import _state as sdk_state
+from singer_sdk.helpers._catalog import pop_deselected_record_properties
+from singer_sdk.helpers._state import get_state_if_exists, increment_state
+from singer_sdk.singerlib import RecordMessage
+from typing_extensions import override
+
+from tap_xero import sdk_hooks
+from tap_xero.sdk_hooks import BOUNDARY_IDS, BOUNDARY_VALUE, SdkStream, SdkTap, XeroMessageWriter
+
+SCHEMA = {
+    "type": "object",
+    "properties": {
+        "ID": {"type": "string"},
+        "Updated": {"type": "string", "format": "date-time"},
+        "Name": {"type": "string"},
+        "TenantID": {"type": "string"},
+    },
+}
+RECORDS = [
+    {"ID": "a", "Updated": "2026-01-01T00:00:00Z", "Name": "A"},
+    {"ID": "b", "Updated": "2026-01-02T00:00:00Z", "Name": "B"},
+    {"ID": "c", "Updated": "2026-01-02T00:00:00Z", "Name": "C"},
+]
+TENANTS = ["t1", "t2"]
+
+
+class Things(SdkStream):
+    """Two tenants' partitions of RECORDS, recording what the SDK asks of it."""
+
+    def __init__(self, tap: Tap, *, sorted_: bool = True) -> None:
+        super().__init__(tap, "things", SCHEMA)
+        self.primary_keys = ["TenantID", "ID"]
+        self.replication_key = "Updated"
+        self.boundary_key = "ID"
+        self._sorted = sorted_
+        self.calls: dict[str, list[Any]] = {
+            "write": [],
+            "increment": [],
+            "signpost": [],
+            "children": [],
+        }
+        self.state_seen: list[dict[str, Any]] = []
+
+    @property
+    @override
+    def is_sorted(self) -> bool:
+        return self._sorted
+
+    @property
+    @override
+    def partitions(self) -> list[dict[str, Any]] | None:
+        return [{"TenantID": tenant} for tenant in TENANTS]
+
+    @override
+    def get_records(self, context: Mapping[str, Any] | None) -> Iterable[dict[str, Any]]:
+        assert context is not None
+        self.state_seen.append(json.loads(json.dumps(self.stream_state)))
+        for record in RECORDS:
+            yield {**record, "TenantID": context["TenantID"]}
+
+    @override
+    def _write_record_message(self, record: dict[str, Any]) -> None:
+        self.calls["write"].append(record["ID"])
+        super()._write_record_message(record)
+
+    @override
+    def _increment_stream_state(
+        self, latest_record: dict[str, Any], *, context: Mapping[str, Any] | None = None
+    ) -> None:
+        self.calls["increment"].append(context)
+        super()._increment_stream_state(latest_record, context=context)
+
+    @override
+    def get_replication_key_signpost(self, context: Mapping[str, Any] | None = None) -> Any:
+        self.calls["signpost"].append(context)
+        return super().get_replication_key_signpost(context)
+
+    @override
+    def generate_child_contexts(
+        self, record: dict[str, Any], context: Mapping[str, Any] | None
+    ) -> Iterable[Mapping[str, Any] | None]:
+        self.calls["children"].append(record["ID"])
+        return super().generate_child_contexts(record, context)
+
+
+class HookTap(SdkTap):
+    """A tap of one :class:`Things` stream, recording when its sync runs."""
+
+    name = "tap-sdk-hooks"
+    config_jsonschema = {"type": "object", "properties": {}}
+    sorted_ = True
+
+    def __init__(self, **kwargs: Any) -> None:
+        self.events: list[str] = []
+        super().__init__(config={}, parse_env_config=False, **kwargs)
+
+    @override
+    def discover_streams(self) -> list[Stream]:
+        return [Things(self, sorted_=self.sorted_)]
+
+    @override
+    @contextmanager
+    def sync_run(self) -> Iterator[None]:
+        self.events.append("before")
+        yield
+        self.events.append("after")
+
+    @property
+    def things(self) -> Things:
+        stream = self.streams["things"]
+        assert isinstance(stream, Things)
+        return stream
+
+
+def _sync(tap: HookTap) -> list[dict[str, Any]]:
+    out = io.TextIOWrapper(io.BytesIO(), encoding="utf-8")
+    with redirect_stdout(out):
+        tap.sync_all()
+        tap.message_writer.flush()  # type: ignore[attr-defined]
+    raw = out.buffer.getvalue()
+    return [json.loads(line) for line in raw.decode().splitlines()]
+
+
+def _params(function: Any) -> list[str]:
+    return list(inspect.signature(function).parameters)
+
+
+def test_sync_all_is_the_one_place_that_wraps_a_run() -> None:
+    assert _params(Tap.sync_all) == ["self"]
+    tap = HookTap()
+    tap.things.get_records = _noting(tap, tap.things.get_records)  # type: ignore[method-assign]
+    _sync(tap)
+    # The SDK's sync of every stream runs inside sync_run.
+    assert tap.events == ["before", "records", "records", "after"]
+
+
+def _noting(tap: HookTap, get_records: Any) -> Any:
+    def wrapped(context: Mapping[str, Any] | None) -> Iterable[dict[str, Any]]:
+        tap.events.append("records")
+        return get_records(context)  # type: ignore[no-any-return]
+
+    return wrapped
+
+
+def test_write_record_message_is_called_per_record_and_writes_the_sdks_line() -> None:
+    assert _params(Stream._write_record_message) == ["self", "record"]
+    tap = HookTap()
+    messages = _sync(tap)
+    assert tap.things.calls["write"] == ["a", "b", "c"] * len(TENANTS)
+    records = [m for m in messages if m["type"] == "RECORD"]
+    assert [r["record"]["ID"] for r in records] == ["a", "b", "c"] * len(TENANTS)
+    # The SDK's state manager and stream attributes the hook touches are still there.
+    assert tap.things.state_manager.is_flushed in (True, False)
+    assert hasattr(tap.things, "_stream_version")
+    assert tap.things._tap is tap
+    assert isinstance(tap.message_writer, XeroMessageWriter)
+
+
+def test_our_record_line_is_the_sdk_writers_line() -> None:
+    assert issubclass(XeroMessageWriter, MsgSpecWriter)
+    when = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
+    record = {"ID": "a", "Name": "Å", "Nested": {"List": [1, 2.5, None]}}
+    writer = XeroMessageWriter()
+    writer.write_record("things", record, 7, when)
+    ours = bytes(writer._pending)
+    writer._pending.clear()
+    sdk = writer.format_message(
+        RecordMessage(stream="things", record=record, version=7, time_extracted=when)
+    )
+    assert ours == sdk
+
+
+def test_pop_deselected_record_properties_prunes_in_place() -> None:
+    assert _params(pop_deselected_record_properties)[:3] == ["record", "schema", "mask"]
+    record = {"ID": "a", "Name": "A"}
+    mask = {(): True, ("properties", "ID"): True, ("properties", "Name"): False}
+    pop_deselected_record_properties(record, SCHEMA, mask)  # type: ignore[arg-type]
+    assert record == {"ID": "a"}
+
+
+def test_increment_stream_state_gets_one_context_object_per_partition() -> None:
+    assert _params(Stream._increment_stream_state) == ["self", "latest_record", "context"]
+    tap = HookTap()
+    _sync(tap)
+    contexts = tap.things.calls["increment"]
+    assert len(contexts) == len(RECORDS) * len(TENANTS)
+    # The partition's state entry is looked up once per context object: it must be the same
+    # object for every record of a partition, and another one for the next partition.
+    first, second = contexts[: len(RECORDS)], contexts[len(RECORDS) :]
+    assert all(c is first[0] for c in first)
+    assert all(c is second[0] for c in second)
+    assert first[0] is not second[0]
+    partitions = tap.state["bookmarks"]["things"]["partitions"]
+    for partition in partitions:
+        assert partition["replication_key"] == "Updated"
+        assert partition["replication_key_value"] == "2026-01-02T00:00:00Z"
+        assert partition[BOUNDARY_VALUE] == "2026-01-02T00:00:00Z"
+        assert partition[BOUNDARY_IDS] == ["b", "c"]
+
+
+def test_increment_state_moves_the_bookmark_and_checks_the_order() -> None:
+    assert _params(increment_state) == [
+        "stream_or_partition_state",
+        "latest_record",
+        "replication_key",
+        "is_sorted",
+        "check_sorted",
+    ]
+    state: dict[str, Any] = {}
+    for value in ("2026-01-01", "2026-01-02"):
+        increment_state(
+            state,
+            latest_record={"U": value},
+            replication_key="U",
+            is_sorted=True,
+            check_sorted=True,
+        )
+    assert state == {"replication_key": "U", "replication_key_value": "2026-01-02"}
+    with pytest.raises(InvalidStreamSortException):
+        increment_state(
+            state,
+            latest_record={"U": "2025-12-31"},
+            replication_key="U",
+            is_sorted=True,
+            check_sorted=True,
+        )
+    unsorted: dict[str, Any] = {}
+    increment_state(
+        unsorted,
+        latest_record={"U": "2026-01-01"},
+        replication_key="U",
+        is_sorted=False,
+        check_sorted=True,
+    )
+    # An unsorted read keeps its bookmark under the key discard_progress drops.
+    assert sdk_state.PROGRESS_MARKERS == sdk_hooks._PROGRESS_MARKERS
+    assert unsorted[sdk_state.PROGRESS_MARKERS]["replication_key_value"] == "2026-01-01"
+
+
+def test_get_replication_key_signpost_caps_only_unsorted_reads() -> None:
+    assert _params(Stream.get_replication_key_signpost) == ["self", "context"]
+    sorted_tap = HookTap()
+    _sync(sorted_tap)
+    # Asked once per sync of the stream, with the sync's context (None: every partition).
+    assert sorted_tap.things.calls["signpost"] == [None]
+    seen = sorted_tap.things.state_seen
+    assert seen
+    assert not any(sdk_state.SIGNPOST_MARKER in entry for entry in seen)
+
+    class UnsortedTap(HookTap):
+        sorted_ = False
+
+    unsorted_tap = UnsortedTap()
+    _sync(unsorted_tap)
+    # For an unsorted stream the SDK's own signpost is kept, written before the first read.
+    assert all(sdk_state.SIGNPOST_MARKER in entry for entry in unsorted_tap.things.state_seen)
+
+
+def test_generate_child_contexts_is_asked_per_record() -> None:
+    assert _params(Stream.generate_child_contexts) == ["self", "record", "context"]
+    tap = HookTap()
+    _sync(tap)
+    assert tap.things.calls["children"] == ["a", "b", "c"] * len(TENANTS)
+    assert list(tap.things.generate_child_contexts(RECORDS[0], {"TenantID": "t1"})) == []
+
+
+def test_get_state_if_exists_reads_a_partition_without_creating_one() -> None:
+    assert _params(get_state_if_exists) == [
+        "tap_state",
+        "tap_stream_id",
+        "state_partition_context",
+        "key",
+    ]
+    entry = {"context": {"TenantID": "t1"}, "replication_key_value": "x"}
+    state: Any = {"bookmarks": {"things": {"partitions": [entry]}}}
+    assert get_state_if_exists(state, "things", state_partition_context={"TenantID": "t1"}) == (
+        entry
+    )
+    assert get_state_if_exists(state, "things", state_partition_context={"TenantID": "t2"}) is None
+    assert get_state_if_exists(state, "other", state_partition_context={"TenantID": "t1"}) is None
+    assert state == {"bookmarks": {"things": {"partitions": [entry]}}}  # nothing created
+    tap = HookTap(state=state)
+    assert tap.things.saved_state({"TenantID": "t1"}) == entry
+    assert tap.things.saved_state({"TenantID": "t2"}) == {}
+
+
+def test_write_state_message_writes_only_what_moved() -> None:
+    assert _params(Stream._write_state_message) == ["self"]
+    tap = HookTap()
+    out = io.TextIOWrapper(io.BytesIO(), encoding="utf-8")
+    with redirect_stdout(out):
+        stream = tap.things
+        stream.state_manager.is_flushed = False
+        stream.write_state_now()
+        stream.write_state_now()  # nothing moved since: no second STATE
+        tap.message_writer.flush()  # type: ignore[attr-defined]
+    lines = out.buffer.getvalue().decode().splitlines()
+    assert [json.loads(line)["type"] for line in lines] == ["STATE"]
