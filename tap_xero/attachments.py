@@ -1,21 +1,6 @@
-"""The ``attachments`` stream: one record per file attached to an Accounting document.
-
-For each collection whose documents take attachments (``ATTACHMENT_PARENTS``), the parent
-collection is read with its own reading plan (If-Modified-Since from this stream's bookmark, so
-only documents changed since the last run are asked), and every document with
-``HasAttachments`` is asked for its list; every file's content is then streamed through a
-SHA-256 (and, with ``attachments_path``, to a file). The bookmark is the parents'
-``UpdatedDateUTC`` (``CreatedDateUTC`` for bank transfers), carried on each record as
-``DocumentUpdatedDateUTC``; collections are read one after another, so the stream is unsorted and
-its bookmark moves only when a tenant's read completes (an interrupted run reads it again).
-
-Downloads (``attachments_path``: a local folder, or any fsspec URL such as ``s3://bucket/x`` when
-fsspec and its filesystem are installed) go to
-``<path>/<TenantID>/<DocumentType>/<DocumentID>/<AttachmentID>/<FileName>``: written to a
-temporary name in chunks, checked against Xero's ``ContentLength`` and read back through
-SHA-256, then renamed into place with a ``<FileName>.sha256`` beside it. A re-run finds both and
-skips the download (no API call). Memory stays one chunk per file, whatever its size.
-"""
+"""The ``attachments`` stream: one record per file attached to an Accounting document, with its
+content's SHA-256, the file optionally saved under ``attachments_path`` (a folder or an fsspec
+URL). docs/apis.md (Attachments) says which documents, how files are written and re-runs."""
 
 from __future__ import annotations
 

@@ -1,26 +1,6 @@
-"""Reading by change: webhook events for contacts, invoices and credit notes, and refresh
-intervals for everything else.
-
-With ``webhook_queue`` set, a partition (stream and tenant) of a stream Xero sends webhooks for
-is read in one of two ways, chosen from its STATE entry:
-
-* **Events** (the usual run): the IDs in events after the partition's ``queue_position`` are
-  fetched with Xero's ID filters (``IDs=`` lists, or a ``where`` of ``Guid`` alternatives for
-  credit notes), as many per call as Xero's URLs take (50). More than one call's worth is read
-  instead by If-Modified-Since from the oldest event (1,000 a call), then any ID it missed by
-  ID. No new events: no calls at all. The ``UpdatedDateUTC`` bookmark does not move; it stays
-  where the last sweep left it.
-* **Sweep** (the first run, then every ``reconcile_hours``): the ordinary If-Modified-Since
-  read from that bookmark. Webhooks are not guaranteed, so a change found here whose ID no
-  event announced since the previous sweep is logged and counted in the queue's misses
-  (``xero_webhooks_reconcile_misses`` in the receiver's metrics).
-
-The new ``queue_position`` is put in STATE only after the partition's last record has been
-emitted, and the queue is told what was consumed only when a later run receives that STATE
-back: Meltano stores a STATE only once the target has durably written everything before it, so
-an event is marked consumed exactly when its records are safe. A run that dies re-reads from
-the last STATE (records are keyed, so a re-read replaces rows; nothing is lost or doubled).
-"""
+"""Reading by change: contacts, invoices and credit notes by the IDs in new webhook events (with
+a reconciliation sweep every ``reconcile_hours``), and refresh intervals for everything else.
+docs/webhooks.md (The tap reads the queue) says what a run reads and when STATE moves."""
 
 from __future__ import annotations
 

@@ -1,14 +1,8 @@
 """Read-ahead: every partition of a sync is read in the background, in the order it is emitted.
 
-A :class:`ReadAhead` is given one job per (stream, tenant) in the order the SDK will consume
-them and runs up to ``workers`` of them at once, each in its own daemon thread. A job runs its
-page producer to completion into a :class:`Spool`. Only the partition being emitted keeps pages
-in memory (a short lead; its producer waits beyond it unless the consumer is still reading the
-pages spilled before it came); every other job writes its pages to an anonymous temporary file,
-so memory stays bounded however far ahead a job runs. Spilled pages are JSON through the client's
-codec: exact for decoded records (Decimals keep their digits) and twice as fast as pickle. The
-consumer reads a spool's pages in order and gets the producer's error re-raised after the pages
-before it.
+Only the partition being emitted keeps pages in memory (a short lead); every other job spills its
+pages to an anonymous temporary file (JSON through the client's exact codec), so memory stays
+bounded however far ahead the reads run.
 """
 
 from __future__ import annotations

@@ -1,26 +1,6 @@
-"""Streams made from the resource table: one generic class for every row.
-
-Every stream is partitioned by tenant (context ``{"TenantID": ...}``), so each tenant keeps its
-own bookmark and every record carries its ``TenantID``. A partition's pages are read ahead in
-the background by the read session and emitted in the SDK's order.
-
-Reading plans, chosen from the resource row:
-
-* **If-Modified-Since** rows read by *time cursor*: every request carries
-  ``If-Modified-Since`` = the latest ``UpdatedDateUTC`` emitted so far, floored to the second,
-  with ``order=<field> ASC``. Xero compares to the second and includes that second, so the
-  records of the cursor's own second come back again; those already emitted (same timestamp
-  and ID, remembered in STATE as ``boundary_ids``) are skipped. A record updated during the
-  sync moves to the end of the order instead of shifting an unread record onto a page that
-  was already read.
-* **Journals**: ``offset`` = last JournalNumber, 100 per call, integer bookmark.
-* **LinkedTransactions** (no If-Modified-Since): a full scan of every page, filtered on
-  ``UpdatedDateUTC`` client-side; the scan ends on a short page, not on a short filtered page.
-* Everything else: full table, every page; a row with ``each`` once per value, and a child
-  collection once per parent record.
-* APIs an organisation may lack (Projects, Fixed Assets): a 403 for a tenant skips that
-  tenant with one log line.
-"""
+"""Streams made from the resource table: one class reads any row, by the plan the row gives
+(If-Modified-Since cursor, Journals' offset, a filtered scan, full table, child collections),
+one partition per tenant. docs/tap.md (Bookmarks) says what each plan guarantees."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""tap-xero: every Xero Accounting stream, incremental, multi-tenant."""
+"""tap-xero: the settings, and the wiring of config to read session to streams."""
 
 from __future__ import annotations
 
