@@ -1,26 +1,4 @@
-"""The gate before the APIs: JSON only, auth, tenant, scopes, faults, limits, latency.
-
-``Gate(app, ctx)`` is ASGI middleware. For ``/api.xro/2.0/...`` and the other APIs' base paths
-(``/projects.xro/2.0``, ``/assets.xro/1.0``: scope ``<api>`` or ``<api>.read``;
-``/payroll.xro/1.0``: ``payroll.employees``, ``.settings``, ``.payruns``, ``.payslip`` or
-``.timesheets`` by endpoint, or their ``.read``) it, in order:
-
-1. refuses a request whose ``Accept`` does not name ``application/json`` (406, see below);
-2. checks the Bearer token (401 ``AuthenticationUnsuccessful`` or ``TokenExpired``);
-3. resolves ``xero-tenant-id`` against the token's connections (403 ``AuthenticationUnsuccessful``)
-   and sets ``scope["state"]["tenant_id"]`` (and ``client_id``) for the handlers;
-4. checks that the token's scopes cover the endpoint (401 ``AuthorizationUnsuccessful``);
-5. draws a seeded fault (``faults.py``);
-6. applies the rate limits (``limits.py``), adding Xero's ``X-*Limit-Remaining`` headers;
-7. delays ``http.response.start`` by ``--latency-ms`` plus ``latency_per_record_ms`` times the
-   ``scope["state"]["record_count"]`` the read handler set, in sandbox time.
-
-``/connections`` passes through the app-minute limit only (tenantless calls carry only
-``X-AppMinLimit-Remaining``); everything else passes untouched.
-
-Xero answers XML unless asked for JSON; the sandbox speaks only JSON, so instead of XML it answers
-406 with Xero's problem body saying ``Accept: application/json`` is required.
-"""
+"""The gate before the APIs: JSON only, auth, tenant, scopes, faults, limits, latency."""
 
 from __future__ import annotations
 
@@ -191,7 +169,30 @@ def _too_many(admission: Admission) -> Response:
 
 
 class Gate:
-    """ASGI middleware applying Xero's edge behaviour to the Accounting API (see module doc)."""
+    """ASGI middleware applying Xero's edge behaviour to the APIs.
+
+    For ``/api.xro/2.0/...`` and the other APIs' base paths (``/projects.xro/2.0``,
+    ``/assets.xro/1.0``: scope ``<api>`` or ``<api>.read``; ``/payroll.xro/1.0``:
+    ``payroll.employees``, ``.settings``, ``.payruns``, ``.payslip`` or ``.timesheets`` by
+    endpoint, or their ``.read``) it, in order:
+
+    1. refuses a request whose ``Accept`` does not name ``application/json`` (406, see below);
+    2. checks the Bearer token (401 ``AuthenticationUnsuccessful`` or ``TokenExpired``);
+    3. resolves ``xero-tenant-id`` against the token's connections (403
+       ``AuthenticationUnsuccessful``) and sets ``scope["state"]["tenant_id"]`` (and
+       ``client_id``) for the handlers;
+    4. checks that the token's scopes cover the endpoint (401 ``AuthorizationUnsuccessful``);
+    5. draws a seeded fault (``faults.py``);
+    6. applies the rate limits (``limits.py``), adding Xero's ``X-*Limit-Remaining`` headers;
+    7. delays ``http.response.start`` by ``--latency-ms`` plus ``latency_per_record_ms`` times the
+       ``scope["state"]["record_count"]`` the read handler set, in sandbox time.
+
+    ``/connections`` passes through the app-minute limit only (tenantless calls carry only
+    ``X-AppMinLimit-Remaining``); everything else passes untouched.
+
+    Xero answers XML unless asked for JSON; the sandbox speaks only JSON, so instead of XML it
+    answers 406 with Xero's problem body saying ``Accept: application/json`` is required.
+    """
 
     def __init__(self, app: ASGIApp, ctx: EdgeContext) -> None:
         self.app = app

@@ -1,22 +1,4 @@
-"""The sandbox's outer edge: Xero's request-size and URL-length bounds, and the request log.
-
-``Guard(app, ctx)`` is the outermost ASGI middleware. Before anything else runs it:
-
-1. answers 404 (the sandbox's Xero-shaped not-found body) to a URL whose query string is longer
-   than :data:`MAX_QUERY_BYTES` or whose path is longer than :data:`MAX_PATH_BYTES`: Xero answers
-   404 to over-long query strings, e.g. an ``IDs=`` list of more than 52 GUIDs.
-   52 GUIDs with encoded commas are 2,025 characters and 53 are 2,064: the 2,048 of IIS's
-   default ``maxQueryString`` (and its ``maxUrl`` of 4,096 for the path) sit between;
-2. reads the request body, counting as it goes, and answers 413 to a body over
-   :data:`MAX_BODY_BYTES` (Xero's documented 3.5 MB per POST) without keeping more than that in
-   memory: a declared ``Content-Length`` over the limit is refused before anything is read, and
-   the rest of an oversized body is read and discarded so the client gets the answer;
-3. with ``--log-requests``, writes one line per request to stderr once the answer is sent:
-   method, path (and query, on Accounting API paths), tenant, status, milliseconds.
-
-Request heads the HTTP parser itself cannot take (over :data:`MAX_HEAD_BYTES`, or malformed)
-never reach the app: :class:`XeroShapedH11` answers those in the same shapes.
-"""
+"""The sandbox's outer edge: Xero's request-size and URL-length bounds, and the request log."""
 
 from __future__ import annotations
 
@@ -153,7 +135,26 @@ def _declared_length(headers: Headers) -> int | None:
 
 
 class Guard:
-    """ASGI middleware: URL and body bounds, then the request log (see module doc)."""
+    """ASGI middleware: URL and body bounds, then the request log.
+
+    The outermost middleware: before anything else runs, it
+
+    1. answers 404 (the sandbox's Xero-shaped not-found body) to a URL whose query string is
+       longer than :data:`MAX_QUERY_BYTES` or whose path is longer than :data:`MAX_PATH_BYTES`:
+       Xero answers 404 to over-long query strings, e.g. an ``IDs=`` list of more than 52 GUIDs.
+       52 GUIDs with encoded commas are 2,025 characters and 53 are 2,064: the 2,048 of IIS's
+       default ``maxQueryString`` (and its ``maxUrl`` of 4,096 for the path) sit between;
+    2. reads the request body, counting as it goes, and answers 413 to a body over
+       :data:`MAX_BODY_BYTES` (Xero's documented 3.5 MB per POST) without keeping more than that
+       in memory: a declared ``Content-Length`` over the limit is refused before anything is
+       read, and the rest of an oversized body is read and discarded so the client gets the
+       answer;
+    3. with ``--log-requests``, writes one line per request to stderr once the answer is sent:
+       method, path (and query, on Accounting API paths), tenant, status, milliseconds.
+
+    Request heads the HTTP parser itself cannot take (over :data:`MAX_HEAD_BYTES`, or malformed)
+    never reach the app: :class:`XeroShapedH11` answers those in the same shapes.
+    """
 
     def __init__(self, app: ASGIApp, log_requests: bool = False) -> None:
         self.app = app

@@ -1,23 +1,12 @@
 """Money and the books: Xero's rounding of document totals, and journals posted from documents.
 
-Totals, as Xero computes them: amounts are Decimals rounded half away from zero; tax is computed per
-line, rounded to 2 dp, then summed, never recomputed on the total.
+Totals, as Xero computes them: amounts are Decimals rounded half away from zero; tax is
+computed per line, rounded to 2 dp, then summed, never recomputed on the total.
 
 Journals: every authorised document posts a journal (positive = debit, negative = credit; the
 lines of a journal sum to zero). Posting a document again (after an edit, a void or a delete)
 first reverses what that document posted before, as Xero does, so Journals only ever grow and
 the reports (computed from the journal lines) always agree with the documents.
-
-API used by the seed and the writes module:
-
-- ``round2(x)``, ``money(x)``, ``quantity(x)``, ``unit(x, dp)``: Decimal rounding helpers.
-- ``compute_totals(record, rates, unit_dp=2, client_tax=False)``: fills LineAmount, TaxAmount,
-  SubTotal, TotalTax, Total (and TotalDiscount) of an invoice-like document in place;
-  ``note_discounts(record)`` adds the discount fields Xero shows on every such document.
-- ``Ledger(store, new_id=...)``: ``post_document(tenant_id, resource, record, created_ms)``
-  posts (or re-posts) the journal of a document and returns the journals it wrote;
-  ``post(...)`` posts an explicit journal; ``tax_rates(tenant_id)`` gives TaxType → rate;
-  ``with ledger.buffered(tenant_id):`` batches the writes of many postings (bulk loads).
 """
 
 from __future__ import annotations
