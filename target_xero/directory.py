@@ -20,16 +20,17 @@ import re
 import sqlite3
 from collections.abc import Iterable, Mapping, Sequence
 from decimal import Decimal, InvalidOperation
-from typing import Any, Protocol, cast
+from typing import Any, cast
 from urllib.parse import quote
 
 from xero_api.codec import decode_json, encode_json
 from xero_api.id_lists import GUID, ID_LIST_CHUNK, fitting
 from xero_api.resources import ACCOUNTING, Paging, Resource, resource_for_stream
 
+from .organisation import Reader
 from .records import get_path, xero_date
 
-__all__ = ["Directory", "Reader", "key_parts", "norm", "where_literal"]
+__all__ = ["Directory", "key_parts", "norm", "where_literal"]
 
 _DATEISH = re.compile(
     r"^(\d{4}-\d{2}-\d{2}([T ][\d:.]+)?(Z|[+-]\d{2}:?\d{2})?|/Date\(-?\d+([+-]\d{4})?\)/)$"
@@ -39,14 +40,6 @@ _PAGE = 1000
 _FIXED_PAGE = 100  # Quotes: 100 a page, no pageSize
 
 Key = tuple[str, str, Any]
-
-
-class Reader(Protocol):
-    """The GET half of the Xero client, bound to the target organisation."""
-
-    def get(self, path: str, params: Mapping[str, str] | None = None) -> Mapping[str, Any] | None:
-        """Parsed JSON of a GET, or None when Xero answers 404."""
-        ...
 
 
 def norm(value: Any) -> Any:

@@ -32,16 +32,17 @@ from collections import Counter
 from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any
 
 from xero_api.codec import encode_json
 from xero_api.resources import ACCOUNTING, Resource, WriteRule, resource_for_stream
 
-from .directory import Directory, Reader, key_parts, key_value, norm
-from .journal import Journal
+from .directory import Directory, key_parts, key_value, norm
+from .organisation import Organisation, RequestRejected
+from .outcomes import Outcomes
 from .records import LINE_FIELDS, drop_fields, get_path
 
-__all__ = ["WRITE_MODES", "Loader", "RequestRejected", "Writer", "idempotency_key"]
+__all__ = ["WRITE_MODES", "Loader", "idempotency_key"]
 
 WRITE_MODES = ("upsert", "create_only", "update_only")
 
@@ -85,33 +86,6 @@ _NAMING_FIELDS = (
 )
 
 
-class RequestRejected(Exception):
-    """Xero refused a whole write request (4xx): its messages and the echoed elements."""
-
-    def __init__(self, messages: list[str], elements: list[dict[str, Any]] | None = None) -> None:
-        """Keep Xero's own words; ``elements`` line up with the request when Xero sent them."""
-        super().__init__("; ".join(messages) or "Xero refused the request")
-        self.messages = messages or ["Xero refused the request"]
-        self.elements = elements or []
-
-
-class Writer(Reader, Protocol):
-    """The Xero client bound to the target organisation."""
-
-    tenant_id: str
-
-    def write(
-        self,
-        method: str,
-        path: str,
-        params: Mapping[str, str],
-        body: Any,
-        idempotency_key: str,
-    ) -> Mapping[str, Any]:
-        """Send one write; raise :class:`RequestRejected` for a 4xx Xero explains."""
-        ...
-
-
 def idempotency_key(
     tenant_id: str, method: str, path: str, params: Mapping[str, str], body: Any
 ) -> str:
@@ -153,8 +127,8 @@ class Loader:
 
     def __init__(
         self,
-        writer: Writer,
-        journal: Journal,
+        writer: Organisation,
+        outcomes: Outcomes,
         directory: Directory,
         *,
         batch_size: int,
@@ -162,10 +136,10 @@ class Loader:
         logger: logging.Logger,
         write_mode: str = "upsert",
     ) -> None:
-        """Bind the writer, the journal and the shared cache of the organisation."""
+        """Bind the organisation, the outcomes and the shared cache of the organisation."""
         assert write_mode in WRITE_MODES
         self._writer = writer
-        self._journal = journal
+        self._outcomes = outcomes
         self._dir = directory
         self._batch_size = batch_size
         self._dry_run = dry_run
@@ -180,7 +154,7 @@ class Loader:
     def load(
         self,
         stream: str,
-        resource_stream: str,
+        resource: Resource,
         records: Sequence[dict[str, Any]],
         *,
         waiting: Collection[str] = (),
@@ -192,7 +166,6 @@ class Loader:
         deliver them), to be loaded again later. A record is superseded by a later one of
         the batch with the same key (:meth:`_supersede`); ``convert`` shapes a copy of each
         record for Xero (dates), the record itself is kept as it arrived."""
-        resource = resource_for_stream(resource_stream)
         rule = resource.write
         assert rule is not None
         pending = [self._prepare(stream, resource, r, convert) for r in records]
@@ -268,7 +241,7 @@ class Loader:
                     if (value := key_value(item.keyed, spec)) is not None
                 }
             if found & seen:
-                self._journal.written(
+                self._outcomes.written(
                     item.stream, "superseded", None, None, source_id=item.source_id
                 )
                 continue
@@ -281,7 +254,7 @@ class Loader:
         live = []
         for item in pending:
             if item.reasons:
-                self._journal.rejected(item.stream, item.record, item.reasons)
+                self._outcomes.rejected(item.stream, item.record, item.reasons)
             else:
                 live.append(item)
         return live
@@ -582,7 +555,7 @@ class Loader:
         for item, keys in quiet:
             keys += moved.get(id(item), [])
             # Options added or a status moved: the document did change.
-            self._journal.written(
+            self._outcomes.written(
                 item.stream,
                 "exists" if item.action == "exists" else "updated" if keys else "unchanged",
                 item.target_id,
@@ -650,7 +623,7 @@ class Loader:
             for (*_, key), (_, _, _, chunk) in zip(requests, calls, strict=True):
                 for item in chunk:
                     if id(item) in refused:
-                        self._journal.rejected(item.stream, item.record, refused[id(item)])
+                        self._outcomes.rejected(item.stream, item.record, refused[id(item)])
                     else:
                         self._dry_result(resource, item, key)
             return []
@@ -693,7 +666,7 @@ class Loader:
             elements = [dict(answer) if answer else {**known, **item.payload}]
         if not isinstance(elements, list) or len(elements) != len(chunk):
             for item in chunk:
-                self._journal.rejected(
+                self._outcomes.rejected(
                     item.stream,
                     item.record,
                     [
@@ -802,7 +775,7 @@ class Loader:
         return moved
 
     def _follow_failed(self, item: Pending, status: str, messages: list[str]) -> None:
-        self._journal.rejected(
+        self._outcomes.rejected(
             item.stream,
             item.record,
             [f"written as {item.target_id} but not moved to {status}: {m}" for m in messages],
@@ -843,7 +816,7 @@ class Loader:
         xero_id = element.get(pk)
         echo_problem = _echo_problem(resource, self._dir.natural_keys(resource), item, element)
         if not isinstance(xero_id, str) or echo_problem:
-            self._journal.rejected(
+            self._outcomes.rejected(
                 item.stream,
                 item.record,
                 [echo_problem or f"Xero's answer carries no {pk}; re-run to reconcile"],
@@ -880,7 +853,7 @@ class Loader:
         dropped = [w for w in warnings if _DROPPED_ACCOUNT in w]
         if dropped:
             # Xero kept the document but without the line's account: not what was sent.
-            self._journal.rejected(
+            self._outcomes.rejected(
                 item.stream,
                 item.record,
                 [f"written as {xero_id} without an account: {w}" for w in dropped],
@@ -888,7 +861,7 @@ class Loader:
             return
         item.written = True
         action = action or ("created" if item.action == "create" else "updated")
-        self._journal.written(
+        self._outcomes.written(
             item.stream, action, xero_id, key, source_id=item.source_id, warnings=warnings or None
         )
 
@@ -940,7 +913,7 @@ class Loader:
                     "keys did not match, so that document was left unchanged."
                 )
             else:
-                self._journal.rejected(item.stream, item.record, reasons)
+                self._outcomes.rejected(item.stream, item.record, reasons)
 
     def _own(self, resource: Resource, item: Pending, doc: Mapping[str, Any]) -> bool:
         """Whether a document Xero holds is this create's own: it matches the record's keys
@@ -991,7 +964,7 @@ class Loader:
     def _dry_result(self, resource: Resource, item: Pending, key: str) -> None:
         if item.action == "update":
             self._known_as_own(resource, item)
-            self._journal.written(
+            self._outcomes.written(
                 item.stream, "would_update", item.target_id, key, source_id=item.source_id
             )
             return
@@ -999,7 +972,7 @@ class Loader:
         placeholder = f"dry-run-{self._placeholders:08d}"
         doc = {**item.keyed, resource.primary_key: placeholder}
         self._dir.remember(resource.stream, doc, source_id=item.source_id)
-        self._journal.written(item.stream, "would_create", None, key, source_id=item.source_id)
+        self._outcomes.written(item.stream, "would_create", None, key, source_id=item.source_id)
 
     def _write_children(
         self, resource: Resource, item: Pending, element: dict[str, Any]
@@ -1024,7 +997,7 @@ class Loader:
             try:
                 reply = self._writer.write("PUT", path, {}, body, key)
             except RequestRejected as exc:
-                self._journal.rejected(
+                self._outcomes.rejected(
                     item.stream, item.record, [f"{child}: {m}" for m in exc.messages]
                 )
                 continue

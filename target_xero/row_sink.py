@@ -11,9 +11,9 @@ sink-sized chunks, after the contacts they name that the organisation does not h
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from singer_sdk.sinks import BatchSink
+from typing_extensions import override
 
 from xero_api.resources import resource_for_stream
 
@@ -30,10 +30,8 @@ from .rows import (
     document_key,
     invoice_contact,
 )
-from .sink import XeroSink, buffer_size
-
-if TYPE_CHECKING:
-    from .target import TargetXero
+from .sdk_hooks import SessionSink, SessionTarget
+from .session import WriteSession
 
 __all__ = ["RowSink", "RowStream"]
 
@@ -52,11 +50,12 @@ def _source(rows: list[Row]) -> list[dict[str, Any]]:
 class RowStream:
     """One row stream of a run: its rows' numbers, its spool and the columns it ignored."""
 
-    def __init__(self, target: TargetXero, stream_name: str) -> None:
-        """Bind the stream to the target (journal, loader, settings)."""
-        self._target = target
+    def __init__(self, session: WriteSession, stream_name: str) -> None:
+        """Bind the stream to the run's session."""
+        self._session = session
         self.name = stream_name
-        self.resource_stream, self.invoice_type = ROW_STREAMS[stream_name]
+        resource_stream, self.invoice_type = ROW_STREAMS[stream_name]
+        self.resource = resource_for_stream(resource_stream)
         self.spool = RowSpool()
         self._warned: set[str] = set()
 
@@ -78,7 +77,7 @@ class RowStream:
         required = ("ContactName", "InvoiceNumber") if self.invoice_type else ("ContactName",)
         missing = [c for c in required if c not in values]
         if missing:
-            self._target.journal.rejected(
+            self._session.reject(
                 self.name,
                 record,
                 [f"row {number} {c}: empty (required by Xero's template)" for c in missing],
@@ -95,7 +94,7 @@ class RowStream:
         fresh = [c for c in columns if c not in self._warned]
         if fresh:
             self._warned.update(fresh)
-            self._target.logger.warning(
+            self._session.logger.warning(
                 "%s (Xero's %s template): column(s) %s %s",
                 self.name,
                 _TEMPLATE[self.name],
@@ -105,37 +104,37 @@ class RowStream:
 
     def load_contacts(self, rows: list[Row]) -> None:
         """Write a batch of contact rows as contact records."""
-        facts = self._target.organisation_facts
+        facts = self._session.facts
         records = []
         for row in rows:
             contact, problems = contact_from_row(row, facts)
             if contact is None:
-                self._target.journal.rejected(self.name, row.raw, problems)
+                self._session.reject(self.name, row.raw, problems)
             else:
                 records.append({**contact, "_sdc_rows": _source([row])})
         if records:
-            self._target.load(self.name, self.resource_stream, records)
+            self._session.load(self.name, self.resource, records)
 
-    def load_documents(self) -> None:
+    def finish(self) -> None:
         """At end of input: every spooled document, in chunks, after the new contacts it
         names."""
         if not self.invoice_type or not self.pending:
             return
-        self._target.logger.info(
+        self._session.logger.info(
             "%s: grouping %d row(s) into documents", self.name, self.spool.spooled
         )
-        config = self._target.config
+        config = self._session.config
         builder = DocumentRows(
             self.invoice_type,
-            self._target.organisation_facts,
+            self._session.facts,
             line_amount_types=str(config.get("row_line_amount_types") or "Exclusive"),
             status=str(config.get("row_status") or "DRAFT"),
         )
         # Rows name their contact by ContactName only: a contacts key without Name (the
         # natural_keys setting) could never find it.
-        contact_keys = self._target.directory.natural_keys(resource_for_stream("contacts"))
+        contact_keys = self._session.directory.natural_keys(resource_for_stream("contacts"))
         nameless = "Name" not in contact_keys
-        for chunk in _chunks(self.spool.groups(), buffer_size(config)):
+        for chunk in _chunks(self.spool.groups(), self._session.batch_records):
             documents: list[dict[str, Any]] = []
             contacts: dict[Any, dict[str, Any]] = {}
             for rows in chunk:
@@ -149,23 +148,23 @@ class RowStream:
                         ],
                     )
                 if doc is None:
-                    self._target.journal.rejected(self.name, {"_sdc_rows": _source(rows)}, problems)
+                    self._session.reject(self.name, {"_sdc_rows": _source(rows)}, problems)
                     continue
                 documents.append({**doc, "_sdc_rows": _source(rows)})
                 contacts.setdefault(norm(doc["Contact"]["Name"]), invoice_contact(rows[0].values))
             self._create_missing_contacts(list(contacts.values()))
             if documents:
-                self._target.load(self.name, self.resource_stream, documents)
+                self._session.load(self.name, self.resource, documents)
 
     def _create_missing_contacts(self, contacts: list[dict[str, Any]]) -> None:
         """Create the contacts no contact of the organisation has the name of (never touching
         one that exists, as Xero's import does by default)."""
-        directory = self._target.directory
+        directory = self._session.directory
         names = [c["Name"] for c in contacts]
         directory.ensure("contacts", "Name", names)
         new = [c for c in contacts if directory.find("contacts", "Name", c["Name"]) is None]
         if new:
-            self._target.load(f"{self.name}.contacts", "contacts", new)
+            self._session.load(f"{self.name}.contacts", resource_for_stream("contacts"), new)
 
 
 def _chunks(groups: Iterator[list[Row]], size: int) -> Iterator[list[list[Row]]]:
@@ -182,30 +181,30 @@ def _chunks(groups: Iterator[list[Row]], size: int) -> Iterator[list[list[Row]]]
         yield chunk
 
 
-class RowSink(XeroSink):
+class RowSink(SessionSink):
     """Takes the rows of one row stream: see the module docstring."""
 
     def __init__(
         self,
-        target: TargetXero,
+        target: SessionTarget,
         stream_name: str,
         schema: dict[str, Any],
         key_properties: list[str] | None,
     ) -> None:
         """Rows are checked against Xero's template, not the tap's schema."""
-        self._xero_target = target
-        self.resource_stream = ROW_STREAMS[stream_name][0]
-        BatchSink.__init__(self, target, stream_name, schema, key_properties)
-        self._checker = None
-        self._schema_problem = None
-        self._rows = target.row_stream(stream_name)
+        super().__init__(target, stream_name, schema, key_properties)
+        session = self.session
+        self._rows = session.finisher(stream_name, lambda: RowStream(session, stream_name))
+        self.resource = self._rows.resource
 
+    @override
     def process_record(self, record: dict[str, Any], context: dict[str, Any]) -> None:
         """Spool an invoice or bill row; buffer a contact row."""
         row = self._rows.take(record)
         if row is not None and not self._rows.invoice_type:
             context.setdefault("rows", []).append(row)
 
+    @override
     def process_batch(self, context: dict[str, Any]) -> None:
         """Write the buffered contact rows (invoice and bill rows wait for the end)."""
         rows = context.get("rows") or []

@@ -25,7 +25,8 @@ from typing import Any, cast
 
 from xero_api.codec import decode_json, encode_json
 
-from .directory import Reader, norm
+from .directory import norm
+from .organisation import Reader
 from .records import xero_date
 
 __all__ = [

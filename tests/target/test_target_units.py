@@ -14,10 +14,11 @@ from typing import Any
 import pytest
 
 from target_xero.directory import Directory, key_value, norm, where_literal
-from target_xero.journal import Journal
+from target_xero.held import HeldRecords
 from target_xero.loader import IN_FLIGHT, Loader, idempotency_key
+from target_xero.outcomes import Outcomes
 from target_xero.records import RecordChecker, drop_fields, xero_date
-from target_xero.target import _HeldSpool
+from xero_api.resources import resource_for_stream
 
 SCHEMAS = Path(__file__).parents[2] / "schemas"
 
@@ -133,21 +134,23 @@ class _SwappingXero:
 
 
 def test_answers_that_do_not_echo_the_records_are_not_taken_as_written(tmp_path: Path) -> None:
-    journal = Journal(
+    outcomes = Outcomes(
         str(tmp_path / "audit.jsonl"), str(tmp_path / "rejects.jsonl"), logging.getLogger("test")
     )
     xero = _SwappingXero()
     loader = Loader(
         xero,
-        journal,
+        outcomes,
         Directory(xero),
         batch_size=50,
         dry_run=False,
         logger=logging.getLogger("test"),
     )
-    loader.load("contacts", "contacts", [{"Name": "First"}, {"Name": "Second"}])
-    journal.close()
-    assert journal.counts["contacts"]["rejected"] == 2
+    loader.load(
+        "contacts", resource_for_stream("contacts"), [{"Name": "First"}, {"Name": "Second"}]
+    )
+    outcomes.close()
+    assert outcomes.counts["contacts"]["rejected"] == 2
     reasons = (tmp_path / "rejects.jsonl").read_text()
     assert "Xero answered with Name 'Second' for the element sent as 'First'" in reasons
 
@@ -183,19 +186,19 @@ class _StepXero:
 def test_status_steps_are_sent_as_one_batch_and_failures_rejected_per_record(
     tmp_path: Path,
 ) -> None:
-    journal = Journal(
+    outcomes = Outcomes(
         str(tmp_path / "audit.jsonl"), str(tmp_path / "rejects.jsonl"), logging.getLogger("test")
     )
     xero = _StepXero()
     loader = Loader(
-        xero, journal, Directory(xero), batch_size=50, dry_run=False, logger=logging.getLogger()
+        xero, outcomes, Directory(xero), batch_size=50, dry_run=False, logger=logging.getLogger()
     )
     records = [
         {"Narration": name, "Date": "2024-01-02", "Status": "VOIDED", "JournalLines": []}
         for name in ("first", "second", "third")
     ]
-    loader.load("manual_journals", "manual_journals", records)
-    journal.close()
+    loader.load("manual_journals", resource_for_stream("manual_journals"), records)
+    outcomes.close()
     # One create request (PUT: create only), then one moving all three to VOIDED.
     assert [(m, p) for m, p, _ in xero.writes] == [
         ("PUT", "ManualJournals"),
@@ -250,13 +253,13 @@ def _load(
     tmp_path: Path, xero: _ConcurrentXero, stream: str, records: list[dict[str, Any]]
 ) -> list[dict[str, Any]]:
     """Load one batch (2 records a request); the audit lines."""
-    journal = Journal(str(tmp_path / "audit.jsonl"), None, logging.getLogger("test"))
+    outcomes = Outcomes(str(tmp_path / "audit.jsonl"), None, logging.getLogger("test"))
     loader = Loader(
-        xero, journal, Directory(xero), batch_size=2, dry_run=False, logger=logging.getLogger()
+        xero, outcomes, Directory(xero), batch_size=2, dry_run=False, logger=logging.getLogger()
     )
-    loader.load(stream, stream, records)
+    loader.load(stream, resource_for_stream(stream), records)
     loader.close()
-    journal.close()
+    outcomes.close()
     return [json.loads(line) for line in (tmp_path / "audit.jsonl").read_text().splitlines()]
 
 
@@ -284,7 +287,7 @@ def test_documents_xero_numbers_itself_are_written_one_request_at_a_time(tmp_pat
 
 
 def test_held_records_are_spooled_and_read_back_in_order_and_chunks() -> None:
-    spool = _HeldSpool()
+    spool = HeldRecords()
     records = [
         {"InvoiceNumber": f"INV-{n}", "Total": Decimal("10.25"), "Lines": [n]} for n in range(5)
     ]

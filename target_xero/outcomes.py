@@ -10,7 +10,7 @@ from typing import IO, Any
 
 from xero_api.codec import encode_json
 
-__all__ = ["ACTIONS", "Journal"]
+__all__ = ["ACTIONS", "Outcomes"]
 
 # created: a document the organisation did not have; updated: the document the record matched;
 # unchanged: the matched document already says what the record says (nothing sent); exists:
@@ -27,8 +27,9 @@ ACTIONS = (
 )
 
 
-class Journal:
-    """Appends JSON lines to the audit and rejects files and counts outcomes per stream."""
+class Outcomes:
+    """Where each record ended: appends JSON lines to the audit file (written) and the rejects
+    file, and counts outcomes per stream for the run summary."""
 
     def __init__(
         self, audit_file: str | None, rejects_file: str | None, logger: logging.Logger

@@ -1,0 +1,143 @@
+"""Every singer-sdk hook the target overrides, in one place; ``tests/target/test_sdk_hooks.py``
+pins the SDK behaviour each relies on, so an SDK upgrade that changes it fails loudly."""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+import msgspec
+from singer_sdk import Target
+from singer_sdk.contrib.msgspec import MsgSpecReader
+from singer_sdk.exceptions import RecordsWithoutSchemaException
+from singer_sdk.singerlib.exceptions import InvalidInputLine, SingerReadError
+from singer_sdk.sinks import BatchSink, Sink
+from typing_extensions import override
+
+from xero_api.codec import decode_json
+from xero_api.errors import XeroError
+from xero_api.resources import Resource
+
+from .session import WriteSession
+
+__all__ = ["LineReader", "SessionSink", "SessionTarget"]
+
+
+class LineReader(MsgSpecReader):  # type: ignore[misc]
+    """The SDK's msgspec reader, naming a bad line by its number instead of logging a traceback."""
+
+    _line_number = 0
+
+    @override
+    def deserialize_json(self, line: str) -> dict[str, Any]:
+        """One input line as a message; InvalidInputLine when it is not a JSON object."""
+        self._line_number += 1
+        try:
+            message = decode_json(line)
+        except msgspec.DecodeError as exc:
+            raise InvalidInputLine(
+                f"line {self._line_number} is not valid JSON ({exc}): {shorten(line, 120)}"
+            ) from None
+        if not isinstance(message, dict):
+            raise InvalidInputLine(
+                f"line {self._line_number} is not a JSON object: {shorten(line, 120)}"
+            )
+        return message
+
+
+class SessionTarget(Target):  # type: ignore[misc]
+    """The SDK's target with a :class:`WriteSession`: STATE waits for held records, the end of
+    input settles them, and a Xero or input problem ends the run in one line."""
+
+    message_reader_class = LineReader
+    session: WriteSession
+    # Input streams with a sink class of their own (the others take ``default_sink_class``).
+    sink_classes: ClassVar[dict[str, type[SessionSink]]] = {}
+
+    @override
+    def get_sink_class(self, stream_name: str) -> type[Sink]:
+        """The stream's own sink class, else the default one."""
+        return self.sink_classes.get(stream_name) or super().get_sink_class(stream_name)
+
+    @override
+    def _write_state_message(self, state: dict[str, Any]) -> None:
+        # The SDK writes STATE at the end of drain_all: the records before it must be written
+        # or rejected first, so a STATE while some are still held waits for a later one.
+        if self.session.state_may_be_written():
+            super()._write_state_message(state)
+
+    @override
+    def process_endofpipe(self) -> None:
+        """Flush everything, then report and apply ``fail_on_reject``."""
+        self.session.end_input()
+        super().process_endofpipe()
+        self.session.finish_input()  # when no STATE was seen, drain_all did not
+        rejected = self.session.report()
+        if self.config.get("fail_on_reject") and rejected:
+            self.session.close()
+            raise SystemExit(
+                f"target-xero: {rejected} record(s) rejected and fail_on_reject is set; "
+                "see the rejects file"
+            )
+
+    @classmethod
+    @override
+    def invoke(cls, *args: Any, **kwargs: Any) -> None:
+        """Run the target; a Xero or config problem ends the run with one line, no traceback."""
+        try:
+            super().invoke(*args, **kwargs)
+        except XeroError as exc:
+            cls.logger.error("target-xero stopped: %s", exc.message)
+            raise SystemExit(f"target-xero: {exc.message}") from None
+        except (SingerReadError, RecordsWithoutSchemaException) as exc:
+            # Input that is not Singer at all: nothing after it can be trusted, so stop here.
+            message = shorten(str(exc))
+            cls.logger.error("target-xero stopped on bad input: %s", message)
+            raise SystemExit(f"target-xero: bad input: {message}") from None
+
+
+class SessionSink(BatchSink):  # type: ignore[misc]
+    """The SDK's batch sink writing through the target's session. Records are checked by the
+    sink (compiled validator, dates) instead of by the SDK's jsonschema validation, which
+    would cost most of the target's time and stop the run at the first bad record."""
+
+    resource: Resource | None = None  # what the sink's records are written as
+
+    def __init__(
+        self,
+        target: SessionTarget,
+        stream_name: str,
+        schema: dict[str, Any],
+        key_properties: list[str] | None,
+    ) -> None:
+        """Join the target's session, which drains this sink before batches that need it."""
+        self.session = target.session
+        super().__init__(target, stream_name, schema, key_properties)
+        self.session.add_buffer(self)
+
+    @property
+    @override
+    def max_size(self) -> int:
+        """Records buffered before they are written (the session's batch)."""
+        return self.session.batch_records
+
+    @override
+    def get_validator(self) -> None:
+        """No SDK validation: records are checked in ``process_record``."""
+        return
+
+    @override
+    def _singer_validate_message(self, record: dict[str, Any]) -> None:
+        # The SDK raises (ending the run) on a record without its key properties; such a
+        # record is rejected in process_record instead, and the run goes on.
+        return
+
+    @override
+    def _validate_and_parse(self, record: dict[str, Any]) -> dict[str, Any]:
+        # The SDK would turn date strings into datetime objects here; Xero wants strings.
+        return record
+
+
+def shorten(text: str, limit: int = 300) -> str:
+    """One line of at most ``limit`` characters (a bad input line can be megabytes long)."""
+    line = " ".join(text.split())
+    return line if len(line) <= limit else line[: limit - 1] + "…"
