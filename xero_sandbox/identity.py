@@ -10,12 +10,6 @@ Endpoints (as Xero's OAuth 2.0 documentation describes them), all on the sandbox
   and ``client_credentials`` (a custom connection bound to the first tenant).
 - ``POST /connect/revocation``: revokes the grant and disconnects the user's tenants.
 - ``GET /connections`` (optional ``authEventId``) and ``DELETE /connections/{id}``.
-
-Grants, codes, tokens and connections live in SQLite tables of their own (``edge_*``) in the
-store's database. Tokens are kept only as SHA-256 digests, so the database never holds a usable
-secret. Every lifetime is in sandbox seconds (``Clock``), so ``--time-scale`` shortens it.
-
-Hand-written: no library implements Xero's rotation-with-grace or its connection model.
 """
 
 from __future__ import annotations
@@ -283,7 +277,12 @@ def problem_body(status: int, detail: str) -> dict[str, Any]:
 
 
 class Authority:
-    """Grants, codes, tokens and connections of one sandbox, persisted in its database."""
+    """Grants, codes, tokens and connections of one sandbox, persisted in its database.
+
+    They live in SQLite tables of their own (``edge_*``) in the store's database. Tokens are kept
+    only as SHA-256 digests, so the database never holds a usable secret. Every lifetime is in
+    sandbox seconds (``Clock``), so ``--time-scale`` shortens it.
+    """
 
     def __init__(
         self, config: SandboxConfig, clock: Clock, directory: TenantDirectory, stats: Stats

@@ -1,20 +1,4 @@
-"""Xero's webhooks: signed, batched CONTACT, INVOICE and CREDITNOTE events.
-
-``notify(...)`` (called by the write handlers) queues an event with the next sequence number.
-A background task collects events for ``webhook_batch_s`` sandbox seconds, then POSTs one
-payload ``{"events": [...], "firstEventSequence", "lastEventSequence", "entropy"}`` to
-``--webhook-url`` with ``x-xero-signature`` = base64(HMAC-SHA256(webhook key, raw body)).
-A delivery that fails (no answer within 5 seconds, or not a 2xx) is retried with growing
-delays, in sandbox time, for up to 24 sandbox hours; then the batch is abandoned.
-
-At startup the sandbox runs Xero's intent-to-receive handshake: a series of POSTs with no
-events, some correctly signed and some not. The receiver must answer 200 and 401 respectively.
-As at Xero, events are delivered only after the receiver passed; until then they wait, and if
-it failed they are counted as suppressed. The results are in ``snapshot()``
-(``/_sandbox/stats``). The key is never logged or reported.
-
-Hand-written: Xero's batching, handshake and signature scheme are the thing being emulated.
-"""
+"""Xero's webhooks: signed, batched CONTACT, INVOICE and CREDITNOTE events."""
 
 from __future__ import annotations
 
@@ -68,6 +52,19 @@ def _encode(payload: Mapping[str, Any]) -> bytes:
 
 class Webhooks:
     """Queues events and delivers them to ``--webhook-url`` (a no-op when it is not set).
+
+    ``notify(...)`` (called by the write handlers) queues an event with the next sequence number.
+    A background task collects events for ``webhook_batch_s`` sandbox seconds, then POSTs one
+    payload ``{"events": [...], "firstEventSequence", "lastEventSequence", "entropy"}`` to
+    ``--webhook-url`` with ``x-xero-signature`` = base64(HMAC-SHA256(webhook key, raw body)).
+    A delivery that fails (no answer within 5 seconds, or not a 2xx) is retried with growing
+    delays, in sandbox time, for up to 24 sandbox hours; then the batch is abandoned.
+
+    At startup the sandbox runs Xero's intent-to-receive handshake: a series of POSTs with no
+    events, some correctly signed and some not. The receiver must answer 200 and 401 respectively.
+    As at Xero, events are delivered only after the receiver passed; until then they wait, and if
+    it failed they are counted as suppressed. The results are in ``snapshot()``
+    (``/_sandbox/stats``). The key is never logged or reported.
 
     ``stats`` is accepted for symmetry with the other edge parts; webhook results are kept
     here and merged into ``/_sandbox/stats`` by the stats route.
