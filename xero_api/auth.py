@@ -88,8 +88,6 @@ def expiry(body: dict[str, Any], started: float) -> float:
 class Authenticator(Protocol):
     """What the client needs from an auth mode."""
 
-    needs_tenant_header: bool
-
     def token(self) -> str:
         """A valid access token (refreshed when close to expiry)."""
         ...
@@ -195,8 +193,6 @@ class TokenEndpoint:
 class AccessTokenAuth:
     """``auth_mode=access_token``: the configured token, never refreshed."""
 
-    needs_tenant_header = True
-
     def __init__(self, settings: XeroSettings) -> None:
         if not settings.access_token:
             raise XeroAuthError("auth_mode=access_token needs access_token")
@@ -245,8 +241,6 @@ class _CachedTokenAuth:
 class ClientCredentialsAuth(_CachedTokenAuth):
     """``auth_mode=client_credentials``: a custom connection's token, fetched on demand."""
 
-    needs_tenant_header = False
-
     def __init__(self, settings: XeroSettings, endpoint: TokenEndpoint) -> None:
         super().__init__()
         self._settings = settings
@@ -266,8 +260,6 @@ class ClientCredentialsAuth(_CachedTokenAuth):
 
 class RefreshTokenAuth(_CachedTokenAuth):
     """``auth_mode=refresh_token`` with durable, locked rotation through the token store."""
-
-    needs_tenant_header = True
 
     def __init__(
         self,

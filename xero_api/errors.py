@@ -15,7 +15,8 @@
         └── XeroServerError        5xx, after every retry
 
 Every message is one line and passes through :func:`~xero_api.redact.redact`, so no token or
-secret reaches it. :mod:`xero_api.error_mapping` maps answers to these classes.
+secret reaches it. :mod:`xero_api.error_mapping` maps answers to these classes; the rate
+limits layer (:mod:`xero_api.layers`) raises the two rate-limit ones.
 """
 
 from __future__ import annotations

@@ -160,8 +160,6 @@ def test_4xx_are_not_retried() -> None:
 
 # ---------------------------------------------------------------------------- authentication
 class Tokens:
-    needs_tenant_header = True
-
     def __init__(self) -> None:
         self.current = "token-1"
         self.renewed: list[str] = []
