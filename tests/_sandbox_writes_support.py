@@ -9,7 +9,7 @@ import httpx
 
 from xero_sandbox.launcher import Sandbox
 
-# Codes of the seeded Demo Company chart of accounts (xero_sandbox/seed/settings.py) and its 15 % GST.
+# Codes of the seeded Demo Company chart of accounts (xero_sandbox/seed/settings.py), 15 % GST.
 BANK = "090"
 SALES = "200"
 ADVERTISING = "400"
