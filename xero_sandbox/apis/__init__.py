@@ -1,6 +1,8 @@
-"""Xero's APIs beside Accounting, each in a module of its own: Projects, Fixed Assets.
+"""Xero's APIs beside Accounting, each in a module of its own: Projects, Fixed Assets, Payroll AU,
+Files, and Accounting attachments.
 
 ``table`` holds what the store needs to keep their records (pure data, imported by the store);
-``serving`` the shared machinery (tenant, region and subscription checks, paging, answers);
-``projects`` and ``assets`` the routes; ``seeding`` their demo data. ``routes`` collects them.
+``serving`` the shared machinery (tenant, region and subscription checks, paging, answers); the
+API modules their routes, which ``routes`` collects. Their demo data is seeded by
+``xero_sandbox.seed``.
 """

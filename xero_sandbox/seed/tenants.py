@@ -8,16 +8,19 @@ import uuid
 from collections.abc import Callable
 from datetime import date
 
-from xero_sandbox.apis.seeding import seed_other_apis
 from xero_sandbox.config import SandboxConfig
 from xero_sandbox.ledger import Ledger
-from xero_sandbox.regions import apply_region, parse_regions
+from xero_sandbox.regions import apply_region, parse_regions, region_of
 from xero_sandbox.seed import documents, parties, payments, settings
+from xero_sandbox.seed.assets import write_assets
+from xero_sandbox.seed.files import write_attachments, write_files
+from xero_sandbox.seed.payroll_au import seed_payroll_au
+from xero_sandbox.seed.projects import write_projects
 from xero_sandbox.seed.scale import Counts, write_invoices
-from xero_sandbox.seed.world import Record, World, day_ms
+from xero_sandbox.seed.world import Draws, Record, World, day_ms
 from xero_sandbox.store import Store, Tenant
 
-__all__ = ["seed_if_empty", "seed_tenant"]
+__all__ = ["seed_if_empty", "seed_other_apis", "seed_tenant"]
 
 
 def seed_tenant(
@@ -84,6 +87,22 @@ def _document_steps(world: World, items: list[Record], counts: Counts) -> list[C
         lambda: documents.write_expense_claim(world),
         lambda: payments.write_payment_service(world),
     ]
+
+
+def seed_other_apis(store: Store, tenant: Tenant, seed_text: str, scale: int) -> None:
+    """Write one tenant's projects, assets, attachments, files and (in Australia) payroll, from
+    a generator of their own, so the Accounting data stays what it was; nothing for an empty
+    tenant (no subscription, no documents to attach to)."""
+    if tenant.empty:
+        return
+    draws = Draws(random.Random(seed_text))
+    with store.transaction():
+        write_projects(store, tenant.tenant_id, draws, scale)
+        write_assets(store, tenant.tenant_id, draws, scale)
+        write_attachments(store, tenant.tenant_id, draws, scale)
+        write_files(store, tenant.tenant_id, draws, scale)
+        if region_of(store, tenant.tenant_id) == "AU":
+            seed_payroll_au(store, tenant.tenant_id, random.Random(f"{seed_text}:payroll"), scale)
 
 
 def _tenant(config: SandboxConfig, index: int, region: str, rng: random.Random) -> Tenant:

@@ -26,6 +26,7 @@ __all__ = [
     "dates_due",
     "day_ms",
     "iso",
+    "iso_utc",
     "money",
     "post_undone",
     "updated_ms",
@@ -49,7 +50,12 @@ def money(value: Decimal) -> Decimal:
 
 def iso(ms: int) -> str:
     """An epoch-ms instant as ``2025-04-01T09:30:00Z``."""
-    return datetime.fromtimestamp(ms / 1000, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return iso_utc(datetime.fromtimestamp(ms / 1000, UTC))
+
+
+def iso_utc(moment: datetime) -> str:
+    """A UTC moment as ``2025-04-01T09:30:00Z``."""
+    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def updated_ms(record: Record) -> int:
