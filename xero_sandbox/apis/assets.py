@@ -115,8 +115,7 @@ async def get_assets(request: Request) -> Response:
 
 async def get_asset(request: Request) -> Response:
     """GET /Assets/{id}: the asset itself."""
-    call = _call(request)
-    return call.refusal or call.one(call.record("Assets", request.path_params["asset_id"]))
+    return _call(request).one_at("Assets", "asset_id")
 
 
 async def get_asset_types(request: Request) -> Response:

@@ -120,8 +120,7 @@ async def get_files(request: Request) -> Response:
 
 async def get_file(request: Request) -> Response:
     """GET /Files/{FileId}."""
-    call = _call(request)
-    return call.refusal or call.one(call.record("Files", request.path_params["file_id"]))
+    return _call(request).one_at("Files", "file_id")
 
 
 async def get_content(request: Request) -> Response:
@@ -196,8 +195,7 @@ async def get_folders(request: Request) -> Response:
 
 async def get_folder(request: Request) -> Response:
     """GET /Folders/{FolderId}."""
-    call = _call(request)
-    return call.refusal or call.one(call.record("Folders", request.path_params["folder_id"]))
+    return _call(request).one_at("Folders", "folder_id")
 
 
 async def get_inbox(request: Request) -> Response:

@@ -116,34 +116,24 @@ async def get_superfund_products(request: Request) -> Response:
     return _object("SuperFundProducts", found)
 
 
+def _listed(path: str, name: str, single_key: str | None = None) -> list[BaseRoute]:
+    """A collection's route and its one-record route (``/{path}/{ident}``)."""
+    return [
+        Route(PREFIX + path, _collection(name), methods=["GET"]),
+        Route(PREFIX + path + "/{ident}", _one(name, "ident", single_key), methods=["GET"]),
+    ]
+
+
 routes: list[BaseRoute] = [
-    Route(PREFIX + "/Employees", _collection("Employees"), methods=["GET"]),
-    Route(PREFIX + "/Employees/{ident}", _one("Employees", "ident"), methods=["GET"]),
-    Route(PREFIX + "/LeaveApplications", _collection("LeaveApplications"), methods=["GET"]),
+    *_listed("/Employees", "Employees"),
     Route(PREFIX + "/LeaveApplications/v2", _collection("LeaveApplications"), methods=["GET"]),
-    Route(
-        PREFIX + "/LeaveApplications/{ident}",
-        _one("LeaveApplications", "ident"),
-        methods=["GET"],
-    ),
+    *_listed("/LeaveApplications", "LeaveApplications"),
     Route(PREFIX + "/PayItems", _settings_object("PayItems"), methods=["GET"]),
-    Route(PREFIX + "/PayrollCalendars", _collection("PayrollCalendars"), methods=["GET"]),
-    Route(
-        PREFIX + "/PayrollCalendars/{ident}",
-        _one("PayrollCalendars", "ident"),
-        methods=["GET"],
-    ),
-    Route(PREFIX + "/PayRuns", _collection("PayRuns"), methods=["GET"]),
-    Route(PREFIX + "/PayRuns/{ident}", _one("PayRuns", "ident"), methods=["GET"]),
+    *_listed("/PayrollCalendars", "PayrollCalendars"),
+    *_listed("/PayRuns", "PayRuns"),
     Route(PREFIX + "/Payslip/{ident}", _one("Payslips", "ident", "Payslip"), methods=["GET"]),
     Route(PREFIX + "/Settings", _settings_object("Settings"), methods=["GET"]),
-    Route(PREFIX + "/Superfunds", _collection("Superfunds"), methods=["GET"]),
-    Route(PREFIX + "/Superfunds/{ident}", _one("Superfunds", "ident"), methods=["GET"]),
+    *_listed("/Superfunds", "Superfunds"),
     Route(PREFIX + "/SuperfundProducts", get_superfund_products, methods=["GET"]),
-    Route(PREFIX + "/Timesheets", _collection("Timesheets"), methods=["GET"]),
-    Route(
-        PREFIX + "/Timesheets/{ident}",
-        _one("Timesheets", "ident", "Timesheet"),
-        methods=["GET"],
-    ),
+    *_listed("/Timesheets", "Timesheets", "Timesheet"),
 ]

@@ -89,8 +89,7 @@ async def get_projects(request: Request) -> Response:
 
 async def get_project(request: Request) -> Response:
     """GET /Projects/{projectId}: the project itself, not an envelope."""
-    call = _call(request)
-    return call.refusal or call.one(call.record("Projects", request.path_params["project_id"]))
+    return _call(request).one_at("Projects", "project_id")
 
 
 async def get_users(request: Request) -> Response:
@@ -311,27 +310,37 @@ def _new_project(call: ApiRequest, body: Record | None) -> Response:
     return json_answer(project, 201)
 
 
-def _changed_project(call: ApiRequest, body: Record | None, project_id: str) -> Response:
+def _project_to_change(
+    call: ApiRequest, body: Record | None, project_id: str
+) -> tuple[Record, Record] | Response:
+    """The path's project and the write's body, or the 404 or 400 refusing the write."""
     project = call.record("Projects", project_id)
     if project is None:
         return not_found()
     if body is None:
         return _bad_request(NOT_AN_OBJECT)
-    problems = _project_fields(call, body)
+    return project, body
+
+
+def _changed_project(call: ApiRequest, body: Record | None, project_id: str) -> Response:
+    found = _project_to_change(call, body, project_id)
+    if isinstance(found, Response):
+        return found
+    project, changes = found
+    problems = _project_fields(call, changes)
     if problems:
         return _bad_request(INVALID, problems)
-    _apply_project(call, project, body)
+    _apply_project(call, project, changes)
     call.save("Projects", project)
     return no_content()
 
 
 def _patched_project(call: ApiRequest, body: Record | None, project_id: str) -> Response:
-    project = call.record("Projects", project_id)
-    if project is None:
-        return not_found()
-    if body is None:
-        return _bad_request(NOT_AN_OBJECT)
-    status = body.get("status")
+    found = _project_to_change(call, body, project_id)
+    if isinstance(found, Response):
+        return found
+    project, changes = found
+    status = changes.get("status")
     if status not in PROJECT_STATUSES:
         allowed = " or ".join(PROJECT_STATUSES)
         return _bad_request(INVALID, {"status": [f"The status field must be {allowed}."]})

@@ -155,6 +155,11 @@ class ApiRequest:
         """Delete one record of a collection."""
         self.ctx.store.delete(self.tenant_id, stored_name(self.api, name), key.lower())
 
+    def one_at(self, name: str, param: str) -> Response:
+        """A single-record GET of the path's ``param``: the record of ``name``, 404, or the
+        :attr:`refusal`."""
+        return self.refusal or self.one(self.record(name, self.request.path_params[param]))
+
     def one(self, record: Record | None) -> Response:
         """A single-record GET's answer: the record itself, or 404."""
         if record is None:
