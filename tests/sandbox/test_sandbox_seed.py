@@ -3,6 +3,7 @@ and the command line."""
 
 from __future__ import annotations
 
+import random
 import re
 import signal
 import subprocess
@@ -15,10 +16,12 @@ from typing import Any
 
 import pytest
 
+from xero_sandbox.apis.table import stored_name
 from xero_sandbox.config import SandboxConfig
 from xero_sandbox.ledger import Ledger, compute_totals
 from xero_sandbox.seed import seed_if_empty
-from xero_sandbox.store import Store
+from xero_sandbox.seed.payroll_au import seed_payroll_au
+from xero_sandbox.store import Store, Tenant, ms_of
 
 
 def _seed_cli(*args: str) -> subprocess.CompletedProcess[str]:
@@ -343,4 +346,17 @@ def test_store_api_the_writes_side_relies_on(tmp_path: Path) -> None:
     with pytest.raises(RuntimeError, match="boom"):
         write_then_fail()
     assert store.get("t-1", "Contacts", contact["ContactID"])["Name"] == "Bayside Club"
+    store.close()
+
+
+def test_a_large_australian_payroll_seeds(tmp_path: Path) -> None:
+    # 64 employees and more: each is entered a minute after the last, past the hour.
+    store = Store(tmp_path / "payroll.db")
+    tenant = Tenant(tenant_id="t-au", name="Demo Company (AU)", short_code="!au", created_ms=0)
+    store.add_tenant(tenant)
+    seed_payroll_au(store, tenant.tenant_id, random.Random(14), scale=1300)
+    employees = list(store.iter_records(tenant.tenant_id, stored_name("payroll-au", "Employees")))
+    assert len(employees) == 1300 // 20 + 4
+    entered = [ms_of(e["UpdatedDateUTC"]) or 0 for e in employees]
+    assert entered == [entered[0] + n * 60_000 for n in range(len(employees))]
     store.close()

@@ -24,6 +24,7 @@ _FIRST = ("Olivia", "Jack", "Charlotte", "Noah", "Mia", "William", "Isla", "Luca
 _LAST = ("Nguyen", "Smith", "Jones", "Williams", "Brown", "Wilson", "Taylor", "Martin", "Lee")
 _TITLES = ("Barista", "Store Manager", "Bookkeeper", "Sales Assistant", "Warehouse Hand")
 _SETUP = datetime(2025, 6, 20, 9, tzinfo=UTC)  # when the payroll was set up
+_HIRED = datetime(2025, 6, 25, 10, tzinfo=UTC)  # when the employees were entered, a minute apart
 
 
 def _ms(moment: datetime | date) -> str:
@@ -244,7 +245,7 @@ def _employee(
                 "EmployeeNumber": str(rng.randrange(10**6, 10**7)),
             }
         ],
-        "UpdatedDateUTC": _ms(datetime(2025, 6, 25, 10, number, tzinfo=UTC)),
+        "UpdatedDateUTC": _ms(_HIRED + timedelta(minutes=number)),
         "_hourly": number % 3 != 0,
         "_rate": Decimal(rng.choice((28, 31, 34, 38, 45))),
     }
