@@ -1,19 +1,7 @@
-"""The Fixed Assets API (``assets.xro/1.0``): assets by status, asset types, settings.
-
-``GET /Assets`` needs ``status`` (DRAFT, REGISTERED or DISPOSED; 400 without it) and pages with
-``page``/``pageSize`` (default 10); ``orderBy`` (AssetType, AssetName, AssetNumber, PurchaseDate,
-PurchasePrice, and DisposalDate/DisposalPrice for disposed assets) with ``sortDirection``, and
-``filterBy`` (text in the name, number, description or type name). ``/Assets/{id}`` answers the
-asset itself; ``/AssetTypes`` a bare list; ``/Settings`` one object. No If-Modified-Since.
-Errors are the spec's ``Error`` (``title``, ``detail``, ``fieldValidationErrors``).
-
-Writes (each honouring ``Idempotency-Key`` as Accounting writes do): ``POST /Assets`` creates an
-asset (200, the asset), ``Draft`` or ``Registered``, numbered from the settings' prefix and
-sequence when it has no ``assetNumber``; with the ``assetId`` of a draft it updates that draft
-(registering it when it says ``Registered``). ``POST /AssetTypes`` creates an asset type (409
-when the name is taken). The API facts have none of Xero's wording for this API, so the messages
-are the sandbox's (docs/sandbox-writes.md).
-"""
+"""The Fixed Assets API (``assets.xro/1.0``): assets by status, asset types and settings, and
+the writes that create assets and asset types. What each route answers is in docs/apis.md and
+docs/sandbox-writes.md; Xero documents no error messages for this API, so the sandbox's are its
+own."""
 
 from __future__ import annotations
 

@@ -1,14 +1,6 @@
-"""Accounting attachments: ``GET /api.xro/2.0/{Collection}/{ID}/Attachments`` and the content.
-
-For every collection whose documents take attachments (``table.ATTACHMENT_PARENTS``): the list
-(``{"Attachments": [...]}``, each with ``AttachmentID``, ``FileName``, ``Url``, ``MimeType``,
-``ContentLength``, ``IncludeOnline``), and the content by ``AttachmentID`` or by file name, as
-``application/octet-stream`` (the spec's type) with its ``Content-Length``. Content is made, not
-stored: the same bytes every time from the attachment's ID (a file-type header, then a seeded
-random stream), generated and sent in chunks, so a file of any size costs no memory.
-The gate has checked the ``accounting.attachments`` scope. A document without attachments
-answers an empty list; an unknown document, attachment or file name 404.
-"""
+"""Accounting attachments: the list of a document's attachments and their content, which is made
+from the attachment's ID rather than stored (the same bytes every time, streamed in chunks, so a
+file of any size costs no memory). What each route answers is in docs/apis.md."""
 
 from __future__ import annotations
 

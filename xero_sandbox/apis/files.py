@@ -1,17 +1,5 @@
-"""The Files API (``files.xro/1.0``): files, folders, the inbox, associations, content.
-
-``GET /Files`` pages with ``page`` (from 1) and ``pagesize`` (default and at most 100), sorts by
-``sort`` (Name, Size, CreatedDateUTC) and ``direction`` (ASC, DESC), and answers
-``{"TotalCount", "Page", "PerPage", "Items"}``. ``/Files/{FileId}`` the file,
-``/Files/{FileId}/Content`` its bytes (made from its ID, streamed, as attachments are),
-``/Files/{FileId}/Associations`` the documents it is attached to; ``/Associations/{ObjectId}`` a
-document's files (paged and sorted the same way, by default on CreatedDateUtc);
-``/Associations/Count?ObjectIds=...`` ``{ObjectId: count}``; ``/Folders`` every folder (``sort``
-by Name, Size = the bytes its files hold, or CreatedDateUTC = the order made; the direction may
-follow the field, as the spec's ``CreatedDateUTC DESC``), ``/Folders/{FolderId}`` and ``/Inbox``
-one. No If-Modified-Since. 400, with the spec's error body (a list of ``type``, ``title``,
-``detail``), for a page size over 100 or a sort the spec does not list; 404 for an unknown ID.
-"""
+"""The Files API (``files.xro/1.0``): files and their content, folders, the inbox and
+associations, paged and sorted as the spec says. What each route answers is in docs/apis.md."""
 
 from __future__ import annotations
 

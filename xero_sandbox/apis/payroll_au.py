@@ -1,16 +1,7 @@
-"""Payroll AU (``payroll.xro/1.0``): employees, leave, pay items, calendars, pay runs, payslips,
-settings, super funds and timesheets, for Australian organisations.
-
-Payroll AU follows the Accounting API's conventions (PascalCase fields, ``/Date(ms+0000)/``
-dates, plural envelopes, If-Modified-Since, ``where``, ``order``, ``page`` of 100), so its
-collections (``/Employees``, ``/LeaveApplications`` and ``/LeaveApplications/v2``,
-``/PayrollCalendars``, ``/PayRuns``, ``/Superfunds``, ``/Timesheets``) are served by the Accounting
-read side over their stored records. Single records: ``/{Collection}/{ID}`` in the plural
-envelope; ``/Payslip/{ID}`` as ``{"Payslip": {...}}``, ``/Timesheets/{ID}`` as
-``{"Timesheet": {...}}``; ``/PayItems`` and ``/Settings`` one object each; ``/SuperfundProducts``
-filtered by ``ABN`` or ``USI``. An organisation outside Australia (or without a payroll
-subscription: the empty tenants) answers 403 ``AuthenticationUnsuccessful``.
-"""
+"""Payroll AU (``payroll.xro/1.0``) for Australian organisations. It follows the Accounting API's
+conventions, so its collections are served by the Accounting read side; here are its single
+records, its one-object settings and the super fund product lookup. What each route answers is in
+docs/apis.md."""
 
 from __future__ import annotations
 

@@ -1,20 +1,7 @@
-"""The Projects API (``projects.xro/2.0``): projects, their users, tasks and time entries.
-
-Every GET of the spec: ``/Projects`` (``projectIds``, ``contactID``, ``states``),
-``/Projects/{projectId}``, ``/ProjectsUsers``, ``/Projects/{projectId}/Tasks`` (``taskIds``,
-``chargeType``) and one task, ``/Projects/{projectId}/Time`` (``userId``, ``taskId``,
-``invoiceId``, ``contactId``, ``states``, ``isChargeable``, ``dateAfterUtc``/``dateBeforeUtc`` on
-``dateUtc``) and one entry. Collections page with ``page``/``pageSize`` (default 50, 1-500).
-No If-Modified-Since: projects carry no change date. Errors are the spec's ``Error``
-(``message``, ``modelState``); an unknown ID is a 404.
-
-Writes, per the spec (every one honours ``Idempotency-Key`` as Accounting writes do):
-``POST /Projects`` creates (201, the project), ``PUT /Projects/{id}`` updates (204),
-``PATCH /Projects/{id}`` sets ``status`` (204); ``POST .../Tasks`` and ``POST .../Time`` create
-(201 and 200, the record), ``PUT`` on one of them updates and ``DELETE`` deletes (204). A 400 is
-the spec's ``Error`` with each refused field's message under ``modelState``; the API facts have
-none of Xero's wording for this API, so the messages are the sandbox's (docs/sandbox-writes.md).
-"""
+"""The Projects API (``projects.xro/2.0``): projects, their users, tasks and time entries, read
+and written as the spec says. What each route answers is in docs/apis.md and
+docs/sandbox-writes.md; Xero documents no error messages for this API, so the sandbox's are its
+own."""
 
 from __future__ import annotations
 

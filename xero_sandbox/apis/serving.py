@@ -1,14 +1,7 @@
-"""What every API beside Accounting shares: who may call, paging, and Xero's answers.
-
-The gate has already checked the token, the tenant and the API's scope. Here:
-
-* an organisation whose region the API does not serve, or without the API in its subscription
-  (the sandbox's empty tenants), is answered 403 ``AuthenticationUnsuccessful``, as Xero answers
-  a Projects call for an organisation without Projects (pyxero issue 295);
-* ``page``/``pageSize`` paging with a ``pagination`` object and the records under ``items``
-  (Projects: default 50, 1-500; Assets: default 10), 400 for a page size the API refuses;
-* records come from the store in the order they were written (their ``rowid``).
-"""
+"""What every API beside Accounting shares: who may call (an organisation outside the API's
+regions or without it in its subscription is answered 403 ``AuthenticationUnsuccessful``, as Xero
+answers a Projects call for an organisation without Projects, pyxero issue 295), records in the
+order they were written, ``page``/``pageSize`` paging, and Xero's answers."""
 
 from __future__ import annotations
 

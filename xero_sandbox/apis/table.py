@@ -53,7 +53,7 @@ class Collection:
         return self.parent_field
 
 
-# API name -> base path (the API facts §9).
+# API name -> base path (the servers of Xero's OpenAPI specs).
 API_PREFIXES: dict[str, str] = {
     "projects": "/projects.xro/2.0",
     "assets": "/assets.xro/1.0",
