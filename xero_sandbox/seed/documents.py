@@ -152,8 +152,7 @@ def _credit_note(world: World, items: list[Record]) -> tuple[Record, date, int]:
     sales = rng.random() < 0.7 or not world.suppliers
     pool = world.customers if sales else world.suppliers
     contact = pool[rng.randrange(len(pool))]
-    day = world.day()
-    created = world.stamp(day)
+    day, created = world.dated()
     status = rng.choices(("DRAFT", "AUTHORISED", "PAID", "VOIDED"), (15, 55, 20, 10))[0]
     number = f"CN-{store.next_number(tid, 'CN'):04d}" if sales else f"SCN-{rng.randrange(10**5)}"
     note: Record = {
@@ -188,8 +187,7 @@ def write_bank_transactions(world: World, count: int) -> None:
     for index in range(count):
         receive = index % 4 == 0
         contact = world.customer() if receive else world.supplier()
-        day = world.day()
-        created = world.stamp(day)
+        day, created = world.dated()
         code = "260" if receive else _EXPENSE_CODES[rng.randrange(len(_EXPENSE_CODES))]
         status = "DELETED" if rng.random() < 0.05 else "AUTHORISED"
         record: Record = {
@@ -232,8 +230,7 @@ def write_bank_transfers(world: World, count: int) -> None:
     """Transfers between the two bank accounts, one in seven deleted."""
     rng = world.rng
     for index in range(count):
-        day = world.day()
-        created = world.stamp(day)
+        day, created = world.dated()
         outward = index % 2 == 0
         status = "DELETED" if index % 7 == 2 else "AUTHORISED"
         record: Record = {
@@ -265,8 +262,7 @@ def write_manual_journals(world: World, count: int) -> None:
     pairs = (("416", "710", "Depreciation"), ("477", "090", "Wages"), ("090", "970", "Funds"))
     for index in range(count):
         debit, credit, narration = pairs[index % len(pairs)]
-        day = world.day()
-        created = world.stamp(day)
+        day, created = world.dated()
         amount = world.price(10_000, 300_000)
         status = world.rng.choices(("POSTED", "DRAFT", "VOIDED"), (80, 12, 8))[0]
         record: Record = {
@@ -321,8 +317,7 @@ def write_orders_and_quotes(world: World, items: list[Record], count: int) -> No
 def _purchase_order(world: World, items: list[Record]) -> Record:
     store, tid, rng = world.store, world.tenant_id, world.rng
     supplier = world.supplier()
-    day = world.day()
-    created = world.stamp(day)
+    day, created = world.dated()
     return {
         "Type": "PURCHASEORDER",
         "PurchaseOrderID": world.uid(),
@@ -351,8 +346,7 @@ def _purchase_order(world: World, items: list[Record]) -> Record:
 def _quote(world: World, items: list[Record]) -> Record:
     store, tid, rng = world.store, world.tenant_id, world.rng
     customer = world.customer()
-    day = world.day()
-    created = world.stamp(day)
+    day, created = world.dated()
     return {
         "QuoteID": world.uid(),
         "QuoteNumber": f"QU-{store.next_number(tid, 'QU'):04d}",

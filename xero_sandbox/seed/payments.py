@@ -160,8 +160,7 @@ def _credit_key(kind: str) -> str:
 def _cash_credit_transaction(world: World, index: int, kind: str) -> tuple[Record, int]:
     """The RECEIVE-OVERPAYMENT or RECEIVE-PREPAYMENT bank transaction and when it was made."""
     contact = world.customer()
-    day = world.day()
-    created = world.stamp(day)
+    day, created = world.dated()
     credit_id = world.uid()
     amount = world.price(2_000, 90_000)
     code, tax_type, mode = (

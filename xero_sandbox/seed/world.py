@@ -121,6 +121,11 @@ class World(Draws):
             return None
         return random.Random(f"{self.shared_seed}:{what}:{index}")
 
+    def dated(self) -> tuple[date, int]:
+        """A document's day and the working-hours moment it was made that day, in epoch ms."""
+        day = self.day()
+        return day, self.stamp(day)
+
     def stamp(self, day: date, later_days: int = 0) -> int:
         """A working-hours timestamp on (or some days after) ``day``, in epoch ms."""
         base = day_ms(day) + later_days * DAY_MS
