@@ -13,6 +13,7 @@ from typing import Any
 import httpx
 import pytest
 
+from xero_api import XeroClient, XeroSettings
 from xero_api.error_mapping import ErrorMapping
 from xero_api.errors import (
     XeroAuthError,
@@ -317,3 +318,23 @@ def test_a_server_error_counts_its_retries_and_keeps_the_correlation_id() -> Non
         mapped(outcome, retries=3)
     assert info.value.correlation_id == "c-1"
     assert info.value.tenant_id == TENANT
+
+
+# ---------------------------------------------------------------------------- the chain
+def test_the_client_chains_the_layers_so_each_retry_gets_a_current_token() -> None:
+    """Authentication sits inside Retries: a retry after a 503 carries the token of its time."""
+    seen: list[str] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(request.headers["authorization"])
+        return httpx.Response(503 if len(seen) == 1 else 200, json={})
+
+    settings = XeroSettings.from_config(
+        {"auth_mode": "access_token", "access_token": "a" * 30, "api_url": "http://127.0.0.1:9"}
+    )
+    client = XeroClient(settings, LOG, transport=httpx.MockTransport(handler), sleep=lambda s: None)
+    tokens = iter(["token-1", "token-2"])
+    client.auth.token = lambda: next(tokens)  # type: ignore[method-assign]
+    assert client.get("Invoices", TENANT).status == 200
+    assert seen == ["Bearer token-1", "Bearer token-2"]
+    assert client.usage.tenant(TENANT).calls == 2  # each attempt paced by the rate limits
