@@ -6,7 +6,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import BaseRoute, Route
 
-from xero_sandbox.apis.table import COLLECTIONS, PAYROLL_AU
+from xero_sandbox.api_collections import COLLECTIONS, PAYROLL_AU
 from xero_sandbox.catalog import CATALOG
 from xero_sandbox.context import SandboxContext
 from xero_sandbox.stats import stats_route

@@ -8,7 +8,7 @@ from starlette.datastructures import Headers, MutableHeaders
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from xero_sandbox.apis.table import API_PREFIXES, API_SCOPES
+from xero_sandbox.api_collections import API_PREFIXES, API_SCOPES
 from xero_sandbox.faults import OUTAGE_MESSAGE, Faults
 from xero_sandbox.identity import (
     AuthFailure,

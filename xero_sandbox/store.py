@@ -13,7 +13,7 @@ API used by the read side, the ledger and the writes module (keep it stable; ext
   strings, money as ``Decimal`` (encoded as JSON numbers digit for digit).
   ``put(tenant_id, resource, record)`` inserts or replaces by primary key (resource is the
   collection name, e.g. ``"Invoices"``, or ``"projects/Projects"`` for another API; the key
-  field comes from ``catalog`` or ``apis.table``);
+  field comes from ``catalog`` or ``api_collections``);
   ``put_many`` streams many; ``get(tenant_id, resource, id)``; ``get_by_number``;
   ``get_by_name`` (Contacts by Name, Accounts by Code, case-insensitive), ``all_by_name``;
   ``iter_records(tenant_id, resource)``; ``count(tenant_id, resource)``.
@@ -40,7 +40,7 @@ from typing import Any
 
 import msgspec
 
-from xero_sandbox.apis.table import collection_for
+from xero_sandbox.api_collections import collection_for
 from xero_sandbox.catalog import spec_for
 
 __all__ = [

@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from xero_sandbox.apis.table import stored_name
+from xero_sandbox.api_collections import stored_name
 from xero_sandbox.config import SandboxConfig
 from xero_sandbox.ledger import Ledger, compute_totals
 from xero_sandbox.seed import seed_if_empty

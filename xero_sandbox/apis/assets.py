@@ -15,8 +15,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
+from xero_sandbox.api_collections import API_PREFIXES
 from xero_sandbox.apis.serving import ApiRequest, Record, WriteHandler, json_answer, paged, write
-from xero_sandbox.apis.table import API_PREFIXES
 
 __all__ = ["routes"]
 

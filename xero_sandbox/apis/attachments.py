@@ -13,7 +13,7 @@ from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 from starlette.routing import BaseRoute, Route
 
-from xero_sandbox.apis.table import ATTACHMENT_PARENTS, stored_name
+from xero_sandbox.api_collections import ATTACHMENT_PARENTS, stored_name
 from xero_sandbox.catalog import spec_for
 from xero_sandbox.context import SandboxContext
 from xero_sandbox.reads import API, envelope, find_record, not_found, served, tenant_of

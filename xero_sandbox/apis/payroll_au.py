@@ -13,8 +13,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
+from xero_sandbox.api_collections import API_PREFIXES, PAYROLL_AU, stored_name
 from xero_sandbox.apis.serving import ApiRequest, json_answer
-from xero_sandbox.apis.table import API_PREFIXES, PAYROLL_AU, stored_name
 from xero_sandbox.catalog import ResourceSpec
 from xero_sandbox.reads import PROVIDER, envelope, not_found, serve_collection
 from xero_sandbox.store import encode

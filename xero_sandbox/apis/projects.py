@@ -15,6 +15,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
+from xero_sandbox.api_collections import API_PREFIXES
 from xero_sandbox.apis.serving import (
     ApiRequest,
     Record,
@@ -26,7 +27,6 @@ from xero_sandbox.apis.serving import (
     utc_text,
     write,
 )
-from xero_sandbox.apis.table import API_PREFIXES
 from xero_sandbox.reads import not_found
 
 __all__ = ["routes"]

@@ -13,7 +13,7 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import Response
 
-from xero_sandbox.apis.table import stored_name
+from xero_sandbox.api_collections import stored_name
 from xero_sandbox.context import SandboxContext
 from xero_sandbox.identity import problem_body
 from xero_sandbox.reads import JSON, error_response, not_found, served, tenant_of

@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 from decimal import Decimal
 
-from xero_sandbox.apis.table import stored_name
+from xero_sandbox.api_collections import stored_name
 from xero_sandbox.seed.world import Draws, Record, money
 from xero_sandbox.store import Store
 

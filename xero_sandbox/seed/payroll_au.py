@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
-from xero_sandbox.apis.table import stored_name
+from xero_sandbox.api_collections import stored_name
 from xero_sandbox.seed.world import Draws, Record, money
 from xero_sandbox.store import Store
 
