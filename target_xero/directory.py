@@ -17,7 +17,6 @@ from __future__ import annotations
 import functools
 import itertools
 import re
-import sqlite3
 from collections.abc import Iterable, Mapping, Sequence
 from decimal import Decimal, InvalidOperation
 from typing import Any, cast
@@ -29,6 +28,7 @@ from xero_api.resources import ACCOUNTING, Paging, Resource, resource_for_stream
 
 from .organisation import Reader
 from .records import get_path, xero_date
+from .scratch_db import scratch_database
 
 __all__ = ["Directory", "key_parts", "norm", "where_literal"]
 
@@ -104,7 +104,7 @@ class Directory:
         resource table's keys of the streams it names (the ``natural_keys`` setting)."""
         self._reader = reader
         self._keys = {stream: tuple(keys) for stream, keys in (natural_keys or {}).items()}
-        self._store = _Spool()
+        self._store = _DocumentStore()
         self._probed: set[str] = set()  # streams whose first page has been read
         self._complete: set[str] = set()  # streams the directory holds every document of
 
@@ -322,19 +322,14 @@ class Directory:
         self._store.close()
 
 
-class _Spool:
-    """The directory's contents in a private temporary SQLite file: SQLite keeps a page cache
-    of about 2 MB and spills the rest to the file, so memory does not grow with the documents
-    a run writes or reads."""
+class _DocumentStore:
+    """The directory's contents in a scratch database, so memory does not grow with the
+    documents a run writes or reads."""
 
     def __init__(self) -> None:
-        # "" is a private on-disk database SQLite deletes on close; one thread at a time.
-        self._db = sqlite3.connect("", isolation_level=None, check_same_thread=False)
         self._seq = itertools.count()
-        self._db.executescript(
+        self._db = scratch_database(
             """
-            PRAGMA journal_mode = OFF;
-            PRAGMA synchronous = OFF;
             CREATE TABLE ids (key TEXT, xero_id TEXT, seq INTEGER NOT NULL,
                               PRIMARY KEY (key, xero_id)) WITHOUT ROWID;
             CREATE TABLE docs (stream TEXT NOT NULL, xero_id TEXT NOT NULL, body BLOB NOT NULL,

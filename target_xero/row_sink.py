@@ -1,11 +1,11 @@
 """The row streams (``invoice_rows``, ``bill_rows``, ``contact_rows``) inside the target.
 
 A :class:`RowSink` takes one stream's rows. Contact rows become contact records and are
-written batch by batch like any stream. Invoice and bill rows wait in a :class:`RowStream`'s
-spool until the input ends (a document's last row may be the input's last line); then each
-group becomes one document, and the documents go through the target's invoice write path in
-sink-sized chunks, after the contacts they name that the organisation does not have yet
-(Xero's import creates those too).
+written batch by batch like any stream. Invoice and bill rows wait, grouped by document, until
+the input ends (a document's last row may be the input's last line); then each group becomes
+one document, and the documents go through the invoice write path in sink-sized chunks, after
+the contacts they name that the organisation does not have yet (Xero's import creates those
+too).
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from .rows import (
     ROW_STREAMS,
     DocumentRows,
     Row,
-    RowSpool,
+    RowGroups,
     canonical_row,
     contact_from_row,
     document_key,
@@ -48,7 +48,7 @@ def _source(rows: list[Row]) -> list[dict[str, Any]]:
 
 
 class RowStream:
-    """One row stream of a run: its rows' numbers, its spool and the columns it ignored."""
+    """One row stream of a run: its rows' numbers, its grouped rows and the columns it ignored."""
 
     def __init__(self, session: WriteSession, stream_name: str) -> None:
         """Bind the stream to the run's session."""
@@ -56,17 +56,17 @@ class RowStream:
         self.name = stream_name
         resource_stream, self.invoice_type = ROW_STREAMS[stream_name]
         self.resource = resource_for_stream(resource_stream)
-        self.spool = RowSpool()
+        self.rows = RowGroups()
         self._warned: set[str] = set()
 
     @property
     def pending(self) -> int:
         """Rows waiting for the end of input."""
-        return self.spool.spooled
+        return self.rows.spooled
 
     def take(self, record: dict[str, Any]) -> Row | None:
         """Number a row and read its columns; None when it is rejected (reason given)."""
-        number = self.spool.number()
+        number = self.rows.number()
         values, unknown = canonical_row(self.name, record)
         self._warn_once(unknown, "are no column of Xero's template; not written")
         ignored = EXPORT_ONLY_COLUMNS if self.invoice_type else CONTACT_UNWRITABLE
@@ -87,7 +87,7 @@ class RowStream:
         if self.invoice_type:
             key = document_key(values)
             assert key is not None
-            self.spool.add(key, row)
+            self.rows.add(key, row)
         return row
 
     def _warn_once(self, columns: list[str], why: str) -> None:
@@ -121,7 +121,7 @@ class RowStream:
         if not self.invoice_type or not self.pending:
             return
         self._session.logger.info(
-            "%s: grouping %d row(s) into documents", self.name, self.spool.spooled
+            "%s: grouping %d row(s) into documents", self.name, self.rows.spooled
         )
         config = self._session.config
         builder = DocumentRows(
@@ -134,7 +134,7 @@ class RowStream:
         # natural_keys setting) could never find it.
         contact_keys = self._session.directory.natural_keys(resource_for_stream("contacts"))
         nameless = "Name" not in contact_keys
-        for chunk in _chunks(self.spool.groups(), self._session.batch_records):
+        for chunk in _chunks(self.rows.groups(), self._session.batch_records):
             documents: list[dict[str, Any]] = []
             contacts: dict[Any, dict[str, Any]] = {}
             for rows in chunk:

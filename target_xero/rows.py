@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import functools
 import re
-import sqlite3
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -28,6 +27,7 @@ from xero_api.codec import decode_json, encode_json
 from .directory import norm
 from .organisation import Reader
 from .records import xero_date
+from .scratch_db import scratch_database
 
 __all__ = [
     "ROW_SETTINGS",
@@ -35,7 +35,7 @@ __all__ = [
     "DocumentRows",
     "OrganisationFacts",
     "Row",
-    "RowSpool",
+    "RowGroups",
     "canonical_row",
     "contact_from_row",
     "document_total",
@@ -369,18 +369,14 @@ class Row:
     values: dict[str, Any]
 
 
-class RowSpool:
-    """Rows of one input stream in a private temporary SQLite file, grouped by document key
+class RowGroups:
+    """Rows of one input stream in a scratch database, grouped by document key
     and read back one group at a time: groups in the order their first row arrived, rows in
     arrival order."""
 
     def __init__(self) -> None:
-        # "" is a private on-disk database SQLite deletes on close (as the directory's spool).
-        self._db = sqlite3.connect("", isolation_level=None, check_same_thread=False)
-        self._db.executescript(
+        self._db = scratch_database(
             """
-            PRAGMA journal_mode = OFF;
-            PRAGMA synchronous = OFF;
             CREATE TABLE groups (key TEXT PRIMARY KEY, ord INTEGER NOT NULL);
             CREATE TABLE rows (ord INTEGER, seq INTEGER, body BLOB NOT NULL,
                                PRIMARY KEY (ord, seq)) WITHOUT ROWID;
@@ -409,7 +405,7 @@ class RowSpool:
         self.spooled += 1
 
     def groups(self) -> Iterator[list[Row]]:
-        """Each document's rows; the spool is emptied as it is read, and closed at the end."""
+        """Each document's rows; the database is emptied as it is read, and closed at the end."""
         current: list[Row] = []
         ord_now = None
         for ord_, body in self._db.execute("SELECT ord, body FROM rows ORDER BY ord, seq"):
@@ -569,8 +565,9 @@ def _row_of(rows: Sequence[Row], column: str) -> str:
 def document_total(
     lines: Sequence[Mapping[str, Any]], rates: Sequence[Decimal | None], line_amount_types: str
 ) -> Decimal:
-    """The Total Xero computes for these lines (xero-write-rules §13): each line's amount and
-    tax rounded half away from zero to the cent, tax summed per line, never on the total."""
+    """The Total Xero computes for these lines, as its documentation describes: each line's
+    amount and tax rounded half away from zero to the cent, tax summed per line, never on the
+    total."""
     amounts = Decimal(0)
     taxes = Decimal(0)
     for line, rate in zip(lines, rates, strict=True):

@@ -139,7 +139,6 @@ class WriteSession:
                     self._directory,
                     batch_size=int(self.config.get("batch_size") or 50),
                     dry_run=bool(self.config.get("dry_run")),
-                    logger=self.logger,
                     write_mode=self._write_mode,
                 )
                 if self.config.get("dry_run"):

@@ -14,8 +14,9 @@ from typing import Any
 import pytest
 
 from target_xero.directory import Directory, key_value, norm, where_literal
+from target_xero.exchange import IN_FLIGHT, idempotency_key
 from target_xero.held import HeldRecords
-from target_xero.loader import IN_FLIGHT, Loader, idempotency_key
+from target_xero.loader import Loader
 from target_xero.outcomes import Outcomes
 from target_xero.records import RecordChecker, drop_fields, xero_date
 from xero_api.resources import resource_for_stream
@@ -138,14 +139,7 @@ def test_answers_that_do_not_echo_the_records_are_not_taken_as_written(tmp_path:
         str(tmp_path / "audit.jsonl"), str(tmp_path / "rejects.jsonl"), logging.getLogger("test")
     )
     xero = _SwappingXero()
-    loader = Loader(
-        xero,
-        outcomes,
-        Directory(xero),
-        batch_size=50,
-        dry_run=False,
-        logger=logging.getLogger("test"),
-    )
+    loader = Loader(xero, outcomes, Directory(xero), batch_size=50, dry_run=False)
     loader.load(
         "contacts", resource_for_stream("contacts"), [{"Name": "First"}, {"Name": "Second"}]
     )
@@ -190,9 +184,7 @@ def test_status_steps_are_sent_as_one_batch_and_failures_rejected_per_record(
         str(tmp_path / "audit.jsonl"), str(tmp_path / "rejects.jsonl"), logging.getLogger("test")
     )
     xero = _StepXero()
-    loader = Loader(
-        xero, outcomes, Directory(xero), batch_size=50, dry_run=False, logger=logging.getLogger()
-    )
+    loader = Loader(xero, outcomes, Directory(xero), batch_size=50, dry_run=False)
     records = [
         {"Narration": name, "Date": "2024-01-02", "Status": "VOIDED", "JournalLines": []}
         for name in ("first", "second", "third")
@@ -254,9 +246,7 @@ def _load(
 ) -> list[dict[str, Any]]:
     """Load one batch (2 records a request); the audit lines."""
     outcomes = Outcomes(str(tmp_path / "audit.jsonl"), None, logging.getLogger("test"))
-    loader = Loader(
-        xero, outcomes, Directory(xero), batch_size=2, dry_run=False, logger=logging.getLogger()
-    )
+    loader = Loader(xero, outcomes, Directory(xero), batch_size=2, dry_run=False)
     loader.load(stream, resource_for_stream(stream), records)
     loader.close()
     outcomes.close()

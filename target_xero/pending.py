@@ -1,0 +1,138 @@
+"""A record on its way to Xero, and the payload helpers every write stage shares."""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from xero_api.resources import Resource, WriteRule
+
+from .directory import norm
+from .records import LINE_FIELDS, get_path
+
+__all__ = [
+    "Pending",
+    "collection_path",
+    "contains",
+    "element_messages",
+    "only_changes",
+    "prepare",
+    "strip_line_ids",
+    "write_shape",
+]
+
+_LINE_IDS = ("LineItemID", "JournalLineID")
+
+
+@dataclass(eq=False)
+class Pending:
+    """One record on its way to Xero."""
+
+    stream: str
+    record: dict[str, Any]
+    payload: dict[str, Any]
+    keyed: dict[str, Any]
+    source_id: str | None
+    reasons: list[str] = field(default_factory=list)
+    missing: list[str] = field(default_factory=list)  # resource stream of each unresolved ref
+    target_id: str | None = None
+    action: str = ""  # create, update or exists (create_only found it)
+    follow: tuple[str, ...] = ()  # statuses to move the written document through
+    written: bool = False
+
+
+def prepare(
+    stream: str,
+    resource: Resource,
+    record: dict[str, Any],
+    convert: Callable[[dict[str, Any]], None] | None,
+) -> Pending:
+    """A record as its payload for Xero: a converted copy without the tap's own fields, in
+    the shape the API takes; the record itself is kept as it arrived."""
+    payload = copy.deepcopy(record)
+    if convert is not None:
+        convert(payload)
+    for name in list(payload):
+        if name == "TenantID" or name.startswith("_sdc_"):
+            payload.pop(name)
+    source_id = payload.get(resource.primary_key)
+    assert resource.write is not None
+    write_shape(resource.write, payload)
+    for line_field in LINE_FIELDS:
+        for line in payload.get(line_field) or ():
+            if isinstance(line, dict):
+                if line.get("AccountCode"):
+                    line.pop("AccountID", None)
+                if line.get("ItemCode"):
+                    line.pop("Item", None)
+    return Pending(
+        stream=stream,
+        record=record,
+        payload=payload,
+        keyed=payload,
+        source_id=source_id if isinstance(source_id, str) and source_id else None,
+    )
+
+
+def collection_path(resource: Resource, item: Pending) -> str:
+    """The path a record is created on (a child's under its parent in the target)."""
+    if resource.parent is None:
+        return resource.request_path()
+    field = resource.parent[1]
+    return resource.request_path(**{field: str(item.payload.get(field))})
+
+
+def write_shape(rule: WriteRule, record: dict[str, Any]) -> dict[str, Any]:
+    """A record with its ``writes_as`` fields filled as the API takes them, in place."""
+    for source, name in rule.writes_as:
+        value = get_path(record, source)
+        if record.get(name) is None and value is not None:
+            record[name] = value
+    return record
+
+
+def only_changes(payload: dict[str, Any], doc: Mapping[str, Any] | None, pk: str) -> None:
+    """Keep only fields that differ from the stored document (Xero refuses, for example, an
+    account update that repeats its Status next to other changes)."""
+    if doc is None:
+        return
+    for name in list(payload):
+        if name != pk and contains(doc.get(name), payload[name]):
+            payload.pop(name)
+
+
+def strip_line_ids(payload: dict[str, Any]) -> None:
+    for line_field in LINE_FIELDS:
+        for line in payload.get(line_field) or ():
+            if isinstance(line, dict):
+                for name in _LINE_IDS:
+                    line.pop(name, None)
+
+
+def contains(doc: Any, wanted: Any) -> bool:
+    """Whether a document already says everything ``wanted`` says (values compared normalised)."""
+    if isinstance(wanted, Mapping):
+        if not isinstance(doc, Mapping):
+            return False
+        return all(contains(doc.get(k), v) for k, v in wanted.items() if v is not None)
+    if isinstance(wanted, list):
+        if not isinstance(doc, list) or len(doc) != len(wanted):
+            return False
+        return all(contains(d, w) for d, w in zip(doc, wanted, strict=True))
+    return bool(norm(doc) == norm(wanted))
+
+
+def element_messages(element: Mapping[str, Any]) -> list[str]:
+    messages = []
+    for problem in element.get("ValidationErrors") or ():
+        if isinstance(problem, Mapping) and isinstance(problem.get("Message"), str):
+            messages.append(problem["Message"])
+    for line_field in LINE_FIELDS:
+        for line in element.get(line_field) or ():
+            if isinstance(line, Mapping):
+                for problem in line.get("ValidationErrors") or ():
+                    if isinstance(problem, Mapping) and isinstance(problem.get("Message"), str):
+                        messages.append(problem["Message"])
+    return messages
