@@ -625,8 +625,17 @@ _YES = frozenset({"yes", "y", "true", "1"})
 
 def contact_from_row(row: Row, facts: OrganisationFacts) -> tuple[dict[str, Any] | None, list[str]]:
     """The contact record of one contact template row, or None and why not."""
-    values = row.values
     problems: list[str] = []
+    contact = _contact_details(row.values)
+    _contact_defaults(row, facts, contact, problems)
+    _payment_terms(row, contact, problems)
+    _contact_tracking_and_theme(row, facts, contact, problems)
+    _contact_persons(row.values, contact)
+    return (None, problems) if problems else (contact, [])
+
+
+def _contact_details(values: Mapping[str, Any]) -> dict[str, Any]:
+    """Name, numbers, bank account, addresses and phones of a contact row."""
     contact: dict[str, Any] = {"Name": _text(values["ContactName"])}
     for column in ("AccountNumber", "EmailAddress", "FirstName", "LastName", "TaxNumber"):
         if column in values:
@@ -647,6 +656,14 @@ def contact_from_row(row: Row, facts: OrganisationFacts) -> tuple[dict[str, Any]
     ]
     if phones:
         contact["Phones"] = phones
+    return contact
+
+
+def _contact_defaults(
+    row: Row, facts: OrganisationFacts, contact: dict[str, Any], problems: list[str]
+) -> None:
+    """A contact row's default tax rates, accounts and line amount types, in place."""
+    values = row.values
     for column, field in (
         ("AccountsReceivableTaxCodeName", "AccountsReceivableTaxType"),
         ("AccountsPayableTaxCodeName", "AccountsPayableTaxType"),
@@ -679,6 +696,11 @@ def contact_from_row(row: Row, facts: OrganisationFacts) -> tuple[dict[str, Any]
                 )
             else:
                 contact[field] = kind
+
+
+def _payment_terms(row: Row, contact: dict[str, Any], problems: list[str]) -> None:
+    """A contact row's bill and sales payment terms, in place."""
+    values = row.values
     terms: dict[str, Any] = {}
     for side, label in (("Bill", "Bills"), ("Sales", "Sales")):
         day, term = values.get(f"DueDate{side}Day"), values.get(f"DueDate{side}Term")
@@ -697,6 +719,13 @@ def contact_from_row(row: Row, facts: OrganisationFacts) -> tuple[dict[str, Any]
             problems.append(f"row {row.number} DueDate{side}Day: {exc}")
     if terms:
         contact["PaymentTerms"] = terms
+
+
+def _contact_tracking_and_theme(
+    row: Row, facts: OrganisationFacts, contact: dict[str, Any], problems: list[str]
+) -> None:
+    """A contact row's default tracking options and branding theme, in place."""
+    values = row.values
     for side in ("Sales", "Purchases"):
         tracking = [
             {
@@ -717,6 +746,10 @@ def contact_from_row(row: Row, facts: OrganisationFacts) -> tuple[dict[str, Any]
             )
         else:
             contact["BrandingTheme"] = {"BrandingThemeID": theme}
+
+
+def _contact_persons(values: Mapping[str, Any], contact: dict[str, Any]) -> None:
+    """Up to five contact persons of a contact row, in place."""
     persons = []
     for n in range(1, 6):
         person: dict[str, Any] = {
@@ -734,4 +767,3 @@ def contact_from_row(row: Row, facts: OrganisationFacts) -> tuple[dict[str, Any]
             persons.append(person)
     if persons:
         contact["ContactPersons"] = persons
-    return (None, problems) if problems else (contact, [])
