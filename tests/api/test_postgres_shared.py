@@ -16,8 +16,8 @@ from typing import Any
 
 import psycopg
 import pytest
-from meltano_support import PostgresServer
 
+from tests.meltano_support import PostgresServer
 from xero_api import XeroClient, XeroSettings
 from xero_api.authorize import main as xero_auth_main
 from xero_api.errors import XeroConfigError

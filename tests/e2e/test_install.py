@@ -20,8 +20,8 @@ from typing import Any
 
 import pytest
 import yaml
-from meltano_support import SANDBOX_FLAGS, jsonl_lines, run_meltano, sandbox_env, xero_get_all
 
+from tests.meltano_support import SANDBOX_FLAGS, jsonl_lines, run_meltano, sandbox_env, xero_get_all
 from xero_sandbox.launcher import Sandbox
 
 REPO = Path(__file__).resolve().parents[2]

@@ -15,7 +15,9 @@ from typing import Any
 
 import duckdb
 import pytest
-from meltano_support import (
+
+from tests._sandbox_edge_support import wait_for
+from tests.meltano_support import (
     MELTANO,
     REPO,
     SANDBOX_FLAGS,
@@ -24,8 +26,6 @@ from meltano_support import (
     expected_rows,
     new_project,
 )
-
-from tests._sandbox_edge_support import wait_for
 from xero_sandbox.launcher import Sandbox
 
 pytestmark = pytest.mark.meltano

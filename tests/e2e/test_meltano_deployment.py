@@ -36,7 +36,8 @@ from typing import Any
 
 import psycopg
 import pytest
-from meltano_support import (
+
+from tests.meltano_support import (
     MELTANO,
     REPO,
     PostgresServer,
@@ -44,7 +45,6 @@ from meltano_support import (
     expected_rows,
     new_project,
 )
-
 from xero_sandbox.launcher import Sandbox
 
 pytestmark = [pytest.mark.meltano, pytest.mark.postgres]

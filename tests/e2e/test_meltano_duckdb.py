@@ -7,14 +7,14 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from meltano_support import (
+
+from tests.meltano_support import (
     SANDBOX_FLAGS,
     change_the_books,
     expected_rows,
     new_project,
     records_moved,
 )
-
 from xero_sandbox.launcher import Sandbox
 
 pytestmark = pytest.mark.meltano

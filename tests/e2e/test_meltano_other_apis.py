@@ -12,8 +12,8 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from meltano_support import SANDBOX_FLAGS, expected_rows, new_project
 
+from tests.meltano_support import SANDBOX_FLAGS, expected_rows, new_project
 from xero_api.resources import ACCOUNTING, RESOURCES
 from xero_sandbox.launcher import ALL_SCOPES, Sandbox
 

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import psycopg
 import pytest
-from meltano_support import SANDBOX_FLAGS, PostgresServer, expected_rows, new_project
 
+from tests.meltano_support import SANDBOX_FLAGS, PostgresServer, expected_rows, new_project
 from xero_sandbox.launcher import Sandbox
 
 pytestmark = [pytest.mark.meltano, pytest.mark.postgres]

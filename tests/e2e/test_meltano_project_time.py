@@ -13,8 +13,8 @@ from typing import Any
 
 import httpx
 import pytest
-from meltano_support import REPO, SANDBOX_FLAGS, jsonl_lines, new_project, target_xero_env
 
+from tests.meltano_support import REPO, SANDBOX_FLAGS, jsonl_lines, new_project, target_xero_env
 from xero_sandbox.launcher import ALL_SCOPES, Sandbox
 
 pytestmark = pytest.mark.meltano

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from meltano_support import REPO, SANDBOX_FLAGS, expected_rows, new_project
 
+from tests.meltano_support import REPO, SANDBOX_FLAGS, expected_rows, new_project
 from xero_sandbox.launcher import Sandbox
 
 sys.path.insert(0, str(REPO / "orchestrate"))

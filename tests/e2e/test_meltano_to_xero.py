@@ -8,7 +8,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from meltano_support import (
+
+from tests.meltano_support import (
     REPO,
     SANDBOX_FLAGS,
     jsonl_lines,
@@ -17,7 +18,6 @@ from meltano_support import (
     target_xero_env,
     xero_get_all,
 )
-
 from xero_sandbox.launcher import Sandbox
 
 pytestmark = pytest.mark.meltano

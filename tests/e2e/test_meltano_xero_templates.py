@@ -10,14 +10,14 @@ from typing import Any
 
 import httpx
 import pytest
-from meltano_support import (
+
+from tests.meltano_support import (
     SANDBOX_FLAGS,
     jsonl_lines,
     new_project,
     target_xero_env,
     xero_get_all,
 )
-
 from xero_sandbox.launcher import Sandbox
 
 pytestmark = pytest.mark.meltano
