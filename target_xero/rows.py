@@ -440,17 +440,8 @@ class DocumentRows:
 
     def build(self, rows: Sequence[Row]) -> tuple[dict[str, Any] | None, list[str]]:
         """The document, or None and why not (each reason names its row and field)."""
-        reasons: list[str] = []
+        reasons = _differing_headers(rows)
         first = rows[0].values
-        for column in _DOCUMENT_LEVEL:
-            seen = {(r.number, _text(r.values[column])) for r in rows if column in r.values}
-            distinct = sorted({v for _, v in seen})
-            if len(distinct) > 1:
-                numbers = sorted(n for n, _ in seen)
-                reasons.append(
-                    f"{column} differs between the rows of one document (rows "
-                    f"{', '.join(map(str, numbers))}: {', '.join(map(repr, distinct))})"
-                )
         header = {c: r.values[c] for r in reversed(rows) for c in _DOCUMENT_LEVEL if c in r.values}
         doc: dict[str, Any] = {
             "Type": self.invoice_type,
@@ -459,26 +450,7 @@ class DocumentRows:
             "LineAmountTypes": self.line_amount_types,
             "Status": self.status,
         }
-        for column, field in (("InvoiceDate", "Date"), ("DueDate", "DueDate")):
-            if column in header:
-                try:
-                    doc[field] = self.facts.date(header[column])
-                except ValueError as exc:
-                    reasons.append(f"{_row_of(rows, column)} {column}: {exc}")
-        if "Reference" in header:
-            doc["Reference"] = _text(header["Reference"])
-        if "Currency" in header:
-            doc["CurrencyCode"] = _text(header["Currency"]).upper()
-        if "BrandingTheme" in header:
-            theme = self.facts.branding_theme(_text(header["BrandingTheme"]))
-            if theme is None:
-                reasons.append(
-                    f"{_row_of(rows, 'BrandingTheme')} BrandingTheme: "
-                    f"{_text(header['BrandingTheme'])!r} is no branding theme of the "
-                    "target organisation"
-                )
-            else:
-                doc["BrandingThemeID"] = theme
+        self._header(rows, header, doc, reasons)
         lines: list[dict[str, Any]] = []
         rates: list[Decimal | None] = []
         for row in rows:
@@ -500,6 +472,35 @@ class DocumentRows:
                 )
                 return None, reasons
         return doc, []
+
+    def _header(
+        self,
+        rows: Sequence[Row],
+        header: Mapping[str, Any],
+        doc: dict[str, Any],
+        reasons: list[str],
+    ) -> None:
+        """The document's dates, reference, currency and branding theme, in place."""
+        for column, field in (("InvoiceDate", "Date"), ("DueDate", "DueDate")):
+            if column in header:
+                try:
+                    doc[field] = self.facts.date(header[column])
+                except ValueError as exc:
+                    reasons.append(f"{_row_of(rows, column)} {column}: {exc}")
+        if "Reference" in header:
+            doc["Reference"] = _text(header["Reference"])
+        if "Currency" in header:
+            doc["CurrencyCode"] = _text(header["Currency"]).upper()
+        if "BrandingTheme" in header:
+            theme = self.facts.branding_theme(_text(header["BrandingTheme"]))
+            if theme is None:
+                reasons.append(
+                    f"{_row_of(rows, 'BrandingTheme')} BrandingTheme: "
+                    f"{_text(header['BrandingTheme'])!r} is no branding theme of the "
+                    "target organisation"
+                )
+            else:
+                doc["BrandingThemeID"] = theme
 
     def _line(self, row: Row) -> tuple[dict[str, Any], Decimal | None, list[str]]:
         values = row.values
@@ -526,6 +527,22 @@ class DocumentRows:
                 _number(values["Total"])
             except ValueError as exc:
                 problems.append(f"row {row.number} Total: {exc}")
+        rate = self._line_tax(row, line, problems)
+        tracking = []
+        for n in ("1", "2"):
+            name, option = values.get(f"TrackingName{n}"), values.get(f"TrackingOption{n}")
+            if name is not None and option is not None:
+                tracking.append({"Name": _text(name), "Option": _text(option)})
+            elif name is not None or option is not None:
+                missing = f"TrackingOption{n}" if name is not None else f"TrackingName{n}"
+                problems.append(f"row {row.number} {missing}: empty while its pair is given")
+        if tracking:
+            line["Tracking"] = tracking
+        return line, rate, problems
+
+    def _line_tax(self, row: Row, line: dict[str, Any], problems: list[str]) -> Decimal | None:
+        """A line's TaxType, in place, and the rate Xero applies to it (None: unknown)."""
+        values = row.values
         rate: Decimal | None = None
         if "TaxType" in values:
             found = self.facts.tax_rate(_text(values["TaxType"]))
@@ -541,17 +558,22 @@ class DocumentRows:
             default = self.facts.account_tax_type(_text(values["AccountCode"]))
             found = self.facts.tax_rate(default) if default else None
             rate = found[1] if found else None
-        tracking = []
-        for n in ("1", "2"):
-            name, option = values.get(f"TrackingName{n}"), values.get(f"TrackingOption{n}")
-            if name is not None and option is not None:
-                tracking.append({"Name": _text(name), "Option": _text(option)})
-            elif name is not None or option is not None:
-                missing = f"TrackingOption{n}" if name is not None else f"TrackingName{n}"
-                problems.append(f"row {row.number} {missing}: empty while its pair is given")
-        if tracking:
-            line["Tracking"] = tracking
-        return line, rate, problems
+        return rate
+
+
+def _differing_headers(rows: Sequence[Row]) -> list[str]:
+    """A reason for each document-level column whose value differs between the rows."""
+    reasons = []
+    for column in _DOCUMENT_LEVEL:
+        seen = {(r.number, _text(r.values[column])) for r in rows if column in r.values}
+        distinct = sorted({v for _, v in seen})
+        if len(distinct) > 1:
+            numbers = sorted(n for n, _ in seen)
+            reasons.append(
+                f"{column} differs between the rows of one document (rows "
+                f"{', '.join(map(str, numbers))}: {', '.join(map(repr, distinct))})"
+            )
+    return reasons
 
 
 def _row_of(rows: Sequence[Row], column: str) -> str:
