@@ -1,16 +1,7 @@
-"""Line rows: Xero's own CSV import templates as input streams, one record per spreadsheet row.
-
-* ``invoice_rows``: the sales invoice template (one row per invoice line);
-* ``bill_rows``: the bill template (the same columns less Reference, Discount, BrandingTheme);
-* ``contact_rows``: the contact template (one row per contact).
-
-Column names are Xero's, with or without the leading ``*`` that marks a required column, in
-any case and with any punctuation (``*ContactName``, ``contact_name`` and ``contactname``,
-which is what tap-spreadsheets makes of ``*ContactName``, are one column). Invoice and bill
-rows are grouped into one document per invoice number and contact, lines in input order, in
-a temporary SQLite file (the input need not be sorted, and memory does not grow with it); the
-documents then go through the target's normal invoice and contact write path.
-"""
+"""Line rows: Xero's own CSV import templates (sales invoice, bill, contact) as input streams,
+one record per spreadsheet row, read into the records the invoice and contact write paths take
+(docs/target.md, "Xero's CSV templates"). Column names match in any case and punctuation, with
+or without the leading ``*`` of a required column."""
 
 from __future__ import annotations
 
