@@ -130,7 +130,8 @@ def _rows(*lines: dict[str, Any], start: int = 1) -> list[Row]:
 
 
 def test_xero_rounding_worked_example_exclusive() -> None:
-    # xero-write-rules §13: 25.06, 25.61, 25.63 at 15 % -> tax 11.44 summed per line, 87.74.
+    # Xero rounds each line's tax half away from zero and sums per line:
+    # 25.06, 25.61, 25.63 at 15 % -> tax 11.44, total 87.74.
     builder = DocumentRows("ACCREC", OrganisationFacts(_FakeOrg("NZ")))
     rows = _rows(
         *[
