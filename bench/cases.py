@@ -12,13 +12,13 @@ import re
 import shutil
 import sys
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from . import world
-from .procs import Measured, run_measured
+from .procs import Measured, Program, run_measured, run_rounds, spread
 from .world import NO_LIMITS, WORK, Dataset, serve
 
 __all__ = [
@@ -28,6 +28,7 @@ __all__ = [
     "Sizes",
     "calls_case",
     "cpu_case",
+    "cpu_ratios",
     "limits_case",
     "memory_case",
     "target_case",
@@ -61,7 +62,8 @@ class Sizes:
     target_mem_small: int  # target memory: peak RSS at target_mem_big vs at this many invoices
     target_mem_big: int
     target_limit_invoices: int  # the target under real limits (it runs in sandbox time)
-    repeats: int = 2  # ours and the floor run this many times in the CPU case (best kept)
+    repeats: int = 2  # each program's runs in the CPU case (best, median and worst reported)
+    startup_repeats: int = 5  # each command's runs in the start-up case
 
 
 def _run_dir(name: str) -> Path:
@@ -147,71 +149,88 @@ def _count(counts: dict[str, Any], stream: str) -> int:
 # -- 3. CPU -----------------------------------------------------------------------------------
 
 
-def cpu_case(sizes: Sizes, log: Log) -> dict[str, Any]:
-    """Invoices per second with zero latency and no limits: ours, the peer and the floor."""
-    dataset = Dataset(1, sizes.calls_invoices, empty_tenants=1)
-    run_dir = _run_dir("cpu")
-    best: dict[str, Measured] = {}
+def _floor_program(sandbox: Any, tenant: str) -> Program:
+    token = sandbox.authorize()["access_token"]
+    argv = [sys.executable, "-m", "bench.floor", "--api-url", sandbox.url, "--tenant-id", tenant]
+    return Program("floor", argv, {"BENCH_ACCESS_TOKEN": token})
+
+
+def _tap_programs(
+    sandbox: Any,
+    run_dir: Path,
+    tenant: str,
+    streams: Sequence[str],
+    baselines: Mapping[str, str],
+) -> list[Program]:
+    """Ours, then each baseline tap (another checkout's ``tap-xero``), each with its own config."""
+    programs = []
+    for label, executable in {"ours": world.tap_executable(), **baselines}.items():
+        config = world.tap_config(sandbox, run_dir, [tenant], name=label)
+        catalog = world.tap_catalog(config, run_dir, streams, executable)
+        programs.append(Program(label, world.tap_argv(config, catalog, executable)))
+    return programs
+
+
+def _peer_program(sandbox: Any, run_dir: Path, tenant: str, streams: Sequence[str]) -> Program:
+    config = world.peer_config(sandbox, run_dir, tenant)
+    catalog = world.peer_catalog(sandbox, config, run_dir, streams)
+    return Program("peer", world.peer_argv(config, catalog), world.peer_env(sandbox))
+
+
+def cpu_case(sizes: Sizes, log: Log, baselines: Mapping[str, str] | None = None) -> dict[str, Any]:
+    """Whole-process CPU seconds of syncing every invoice: ours, the peer, the floor (, baselines).
+
+    Zero latency and no limits, at ``calls_invoices`` and ``limit_invoices``. CPU is the
+    kernel's user + system time of each process and the children it waited for, start-up
+    included; every program runs ``repeats`` times, interleaved, on the same served data.
+    Ratios divide best by best, and median by median.
+    """
+    by_size = [
+        _cpu_at(Dataset(1, sizes.calls_invoices, empty_tenants=1), sizes, log, baselines or {}),
+        _cpu_at(Dataset(1, sizes.limit_invoices), sizes, log, baselines or {}),
+    ]
+    return {**by_size[-1], "by_size": by_size}
+
+
+def _cpu_at(
+    dataset: Dataset, sizes: Sizes, log: Log, baselines: Mapping[str, str]
+) -> dict[str, Any]:
+    run_dir = _run_dir(f"cpu-{dataset.scale}")
     with serve(dataset, run_dir, fresh=False, **NO_LIMITS) as sandbox:
         tenant = sandbox.tenant_ids()[0]
-        tap_cfg = world.tap_config(sandbox, run_dir, [tenant])
-        catalog = world.tap_catalog(tap_cfg, run_dir, ("invoices",))
-        token = sandbox.authorize()["access_token"]
-        floor_argv = [
-            sys.executable,
-            "-m",
-            "bench.floor",
-            "--api-url",
-            sandbox.url,
-            "--tenant-id",
-            tenant,
+        programs = [
+            _floor_program(sandbox, tenant),
+            *_tap_programs(sandbox, run_dir, tenant, ("invoices",), baselines),
+            _peer_program(sandbox, run_dir, tenant, ("invoices",)),
         ]
-        for _ in range(sizes.repeats):
-            for label, argv, env in (
-                ("floor", floor_argv, {"BENCH_ACCESS_TOKEN": token}),
-                ("ours", world.tap_argv(tap_cfg, catalog), None),
-            ):
-                measured = run_measured(
-                    label,
-                    argv,
-                    env=env,
-                    stderr_path=run_dir / f"{label}.log",
-                    cwd=world.BENCH_DIR.parent,
-                )
-                log(
-                    f"cpu: {label} {measured.records} records, "
-                    f"{measured.steady_records_per_s:,.0f}/s steady, "
-                    f"{measured.records_per_s:,.0f}/s whole run"
-                )
-                # Best by the headline's own measure (records per CPU second of the program).
-                if label not in best or (
-                    measured.steady_records_per_cpu_s > best[label].steady_records_per_cpu_s
-                ):
-                    best[label] = measured
-        peer_cfg = world.peer_config(sandbox, run_dir, tenant)
-        peer_cat = world.peer_catalog(sandbox, peer_cfg, run_dir, ("invoices",))
-        best["peer"] = run_measured(
-            "peer",
-            world.peer_argv(peer_cfg, peer_cat),
-            env=world.peer_env(sandbox),
-            stderr_path=run_dir / "peer.log",
-        )
-        log(
-            f"cpu: peer {best['peer'].records} records, "
-            f"{best['peer'].steady_records_per_s:,.0f}/s steady"
-        )
-    out: dict[str, Any] = {"invoices": sizes.calls_invoices, "repeats": sizes.repeats}
-    for label, m in best.items():
-        out[label] = _figures(m)
-    ours, peer, floor = best["ours"], best["peer"], best["floor"]
-    # Headline: records per CPU second of each program itself. Wall rates are kept beside
-    # them, but the floor's wall rate is the sandbox's serving rate, not the floor's cost.
-    out["tap_cpu_ratio_vs_peer"] = ours.steady_records_per_cpu_s / peer.steady_records_per_cpu_s
-    out["tap_cpu_fraction_of_floor"] = (
-        ours.steady_records_per_cpu_s / floor.steady_records_per_cpu_s
-    )
-    out["wall_ratio_vs_peer"] = ours.steady_records_per_s / peer.steady_records_per_s
-    out["wall_fraction_of_floor"] = ours.steady_records_per_s / floor.steady_records_per_s
+        runs = run_rounds(programs, sizes.repeats, run_dir, log, f"cpu {dataset.scale:,}")
+    out: dict[str, Any] = {
+        "invoices": dataset.scale,
+        "repeats": sizes.repeats,
+        "programs": {label: spread(measured) for label, measured in runs.items()},
+    }
+    return {**out, **cpu_ratios(out["programs"])}
+
+
+def cpu_ratios(programs: Mapping[str, Mapping[str, Any]]) -> dict[str, Any]:
+    """The CPU case's ratios: others' CPU seconds over ours (higher is better for us)."""
+
+    def ratio(other: str, key: str) -> float:
+        ours = programs["ours"][key]
+        return float(programs[other][key] / ours) if ours else math.nan
+
+    out: dict[str, Any] = {
+        "tap_cpu_ratio_vs_peer": ratio("peer", "best_cpu_s"),
+        "tap_cpu_fraction_of_floor": ratio("floor", "best_cpu_s"),
+        "median_ratio_vs_peer": ratio("peer", "median_cpu_s"),
+        "median_fraction_of_floor": ratio("floor", "median_cpu_s"),
+    }
+    for label in programs:
+        if label not in ("ours", "peer", "floor"):
+            out.setdefault("baselines", {})[label] = {
+                "best": ratio(label, "best_cpu_s"),
+                "median": ratio(label, "median_cpu_s"),
+            }
     return out
 
 

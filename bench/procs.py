@@ -1,22 +1,32 @@
 """Run one child process and measure it: wall time, CPU time, peak RSS and the records it wrote.
 
-Peak RSS and CPU come from ``os.wait4`` (the kernel's own accounting of that child), so nothing
-polls the process. Stdout, when counted, is read in large chunks by a thread and only the
-Singer RECORD markers are counted, so the sink costs almost nothing next to the tap.
+CPU comes from ``os.wait4`` (the kernel's own accounting of that child and the children it
+waited for). Peak RSS is the child's ``VmHWM`` in ``/proc/PID/status``, read each time the
+parent polls for the exit (every 20 ms): ``wait4``'s ``ru_maxrss`` is no measure of a child
+spawned from a large parent, because Linux carries the parent's peak into the child's at
+``exec`` (``python -c pass`` reports the bench's own ~85 MB there). Stdout, when counted, is read
+in large chunks by a thread and only the Singer RECORD markers are counted, so the sink costs
+almost nothing next to the tap.
 """
 
 from __future__ import annotations
 
+import math
 import os
+import re
 import resource
+import statistics
 import subprocess
 import threading
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
-__all__ = ["BenchProcessError", "Measured", "run_measured"]
+__all__ = ["BenchProcessError", "Measured", "Program", "run_measured", "run_rounds", "spread"]
+
+REPO = Path(__file__).resolve().parent.parent
 
 _RECORD_MARKERS = (b'"type":"RECORD"', b'"type": "RECORD"')
 _CHUNK = 1 << 20
@@ -152,7 +162,7 @@ def run_measured(
         if count_records:
             os.close(write_fd)
             counter = _RecordCounter(read_fd, started, proc.pid, copy_stdout_to)
-        status, usage = _wait(proc, timeout_s)
+        status, usage, peak_kib = _wait(proc, timeout_s)
         wall = time.perf_counter() - started
         if counter is not None:
             counter.join()
@@ -171,7 +181,7 @@ def run_measured(
         wall_s=wall,
         user_s=usage.ru_utime,
         sys_s=usage.ru_stime,
-        max_rss_mb=usage.ru_maxrss / 1024.0,  # Linux reports KiB
+        max_rss_mb=(peak_kib or usage.ru_maxrss) / 1024.0,  # both in KiB on Linux
     )
     if counter is not None:
         measured.records = counter.records
@@ -181,14 +191,94 @@ def run_measured(
     return measured
 
 
-def _wait(proc: subprocess.Popen[bytes], timeout_s: float) -> tuple[int, resource.struct_rusage]:
+def _wait(
+    proc: subprocess.Popen[bytes], timeout_s: float
+) -> tuple[int, resource.struct_rusage, int]:
+    """Wait for ``proc``; return its status, its rusage and the last ``VmHWM`` read (KiB)."""
     deadline = time.monotonic() + timeout_s
+    peak_kib = 0
     while True:
         pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
         if pid == proc.pid:
-            return status, usage
+            return status, usage, peak_kib
+        peak_kib = max(peak_kib, _peak_rss_kib(proc.pid))
         if time.monotonic() > deadline:
             proc.kill()
             _, status, usage = os.wait4(proc.pid, 0)
             raise BenchProcessError(f"{proc.args!r} ran longer than {timeout_s:.0f} s; killed")
         time.sleep(0.02)
+
+
+def _peak_rss_kib(pid: int) -> int:
+    """The high-water mark of a running process's resident set (``VmHWM``), 0 if unknown."""
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return 0
+    for line in status.splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1])
+    return 0
+
+
+@dataclass(frozen=True)
+class Program:
+    """One program measured side by side with others: a label, its command line, its env."""
+
+    label: str
+    argv: list[str]
+    env: dict[str, str] | None = None
+
+
+def run_rounds(
+    programs: Sequence[Program],
+    repeats: int,
+    run_dir: Path,
+    log: Callable[[str], None],
+    what: str,
+) -> dict[str, list[Measured]]:
+    """Run every program ``repeats`` times, interleaved, so machine noise falls on all alike.
+
+    Each round starts one program later than the last (floor, ours, peer; then ours, peer,
+    floor; ...), so no program always runs first after an idle sandbox or last on a warm one.
+    """
+    runs: dict[str, list[Measured]] = {p.label: [] for p in programs}
+    for round_ in range(repeats):
+        shift = round_ % len(programs)
+        for program in [*programs[shift:], *programs[:shift]]:
+            measured = run_measured(
+                program.label,
+                program.argv,
+                env=program.env,
+                stderr_path=run_dir / f"{re.sub(r'[^A-Za-z0-9_.-]+', '-', program.label)}.log",
+                cwd=REPO,
+            )
+            runs[program.label].append(measured)
+            log(
+                f"{what}: {program.label} {measured.records:,} records, "
+                f"{measured.cpu_s:.2f} CPU s, {measured.wall_s:.2f} wall s"
+            )
+    return runs
+
+
+def spread(runs: Sequence[Measured]) -> dict[str, Any]:
+    """Best, median and worst whole-process CPU seconds of a program's runs, and more."""
+    cpu = sorted(m.cpu_s for m in runs)
+    best = min(runs, key=lambda m: m.cpu_s)
+    return {
+        "runs": len(runs),
+        "records": best.records,
+        "cpu_s": [round(c, 3) for c in cpu],
+        "best_cpu_s": round(cpu[0], 3),
+        "median_cpu_s": round(statistics.median(cpu), 3),
+        "worst_cpu_s": round(cpu[-1], 3),
+        "spread": round((cpu[-1] - cpu[0]) / cpu[0], 3) if cpu[0] > 0 else math.nan,
+        "best_wall_s": round(min(m.wall_s for m in runs), 3),
+        "median_wall_s": round(statistics.median(m.wall_s for m in runs), 3),
+        # CPU spent before the first RECORD line left the program (start-up, discovery,
+        # authentication, the first page), in the run with the least CPU.
+        "cpu_to_first_record_s": None
+        if best.cpu_at_first_record_s is None
+        else round(best.cpu_at_first_record_s, 3),
+        "max_rss_mb": round(max(m.max_rss_mb for m in runs), 1),
+    }

@@ -31,15 +31,15 @@ GOALS: tuple[tuple[str, str, str, Any], ...] = (
     ("multi_tenant_speedup", "records/min, 10 tenants / 1 tenant", ">= 8", lambda v: v >= 8),
     (
         "tap_cpu_ratio_vs_peer",
-        "invoices per CPU second, ours / peer (zero latency)",
+        "whole-process CPU s syncing the invoices, peer / ours (best of each, largest size)",
         ">= 20",
         lambda v: v >= 20,
     ),
     (
         "tap_cpu_fraction_of_floor",
-        "invoices per CPU second, ours / floor",
-        ">= 0.5",
-        lambda v: v >= 0.5,
+        "whole-process CPU s syncing the invoices, floor / ours (best of each, largest size)",
+        ">= 0.6",
+        lambda v: v >= 0.6,
     ),
     (
         "target_calls_per_record",
@@ -130,33 +130,8 @@ def _case_lines(report: dict[str, Any]) -> list[str]:
             "row (why the size matters: NOTES, finding 2).",
             "",
         ]
-    cpu = cases.get("cpu")
-    if cpu:
-        out += [
-            f"### 3. CPU ({_num(cpu['invoices'])} invoices, zero latency, limits lifted)",
-            "",
-            "| program | records | steady records/s | whole-run records/s | "
-            "steady records per CPU s | CPU s | wall s | peak RSS MB |",
-            "|---|---|---|---|---|---|---|---|",
-        ]
-        for label in ("floor", "ours", "peer"):
-            m = cpu.get(label)
-            if m:
-                out.append(
-                    f"| {label} | {_num(m['records'])} | {_num(m['steady_records_per_s'])} | "
-                    f"{_num(m['records_per_s'])} | {_num(m['steady_records_per_cpu_s'])} | "
-                    f"{_num(m['cpu_s'])} | {_num(m['wall_s'])} | {_num(m['max_rss_mb'], 0)} |"
-                )
-        out += [
-            "",
-            "Steady = from the first RECORD line to the last (start-up and discovery excluded). "
-            "The headline CPU figures use records per CPU second of each program (its own "
-            "user+system time after its first record). By wall clock: ours/peer "
-            f"{_num(cpu['wall_ratio_vs_peer'])}, ours/floor {_num(cpu['wall_fraction_of_floor'])}"
-            " (the floor's wall rate is the sandbox's serving rate). Ours and the floor: best "
-            f"of {cpu['repeats']} runs.",
-            "",
-        ]
+    out += _cpu_lines(cases.get("cpu"))
+    out += _startup_lines(cases.get("startup"))
     limits = cases.get("limits")
     if limits:
         out += [
@@ -272,6 +247,84 @@ def _tenants_lines(many: dict[str, Any] | None) -> list[str]:
             f"{_num(r['cpu_s'], 1)} | {_num(r['calls'])} | {limited} | {_num(r['records'])} |"
         )
     out.append("")
+    return out
+
+
+def _measured_by(case: dict[str, Any]) -> str:
+    when = case.get("finished_utc")
+    command = case.get("command")
+    return f"Measured {when or '?'}" + (f" by `{command}`" if command else "") + "."
+
+
+def _cpu_lines(cpu: dict[str, Any] | None) -> list[str]:
+    """Section 3: whole-process CPU seconds of each program syncing every invoice."""
+    if not cpu or "programs" not in cpu:
+        return []
+    out = [
+        "### 3. CPU (one tenant's invoices, zero latency, limits lifted; whole process)",
+        "",
+        _measured_by(cpu),
+        "",
+        "| invoices | program | records | CPU s best | median | worst | spread | "
+        "CPU s to 1st record | wall s best | peak RSS MB | its CPU s / ours (best; median) |",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for at_size in cpu.get("by_size", [cpu]):
+        programs = at_size["programs"]
+        ours = programs.get("ours", {})
+        for label, m in programs.items():
+            ratio = ""
+            if label != "ours" and ours.get("best_cpu_s"):
+                ratio = (
+                    f"{_num(m['best_cpu_s'] / ours['best_cpu_s'])}; "
+                    f"{_num(m['median_cpu_s'] / ours['median_cpu_s'])}"
+                )
+            out.append(
+                f"| {_num(at_size['invoices'])} | {label} | {_num(m['records'])} | "
+                f"{_num(m['best_cpu_s'])} | {_num(m['median_cpu_s'])} | "
+                f"{_num(m['worst_cpu_s'])} | {_num(100 * m['spread'], 0)}% | "
+                f"{_num(m['cpu_to_first_record_s'])} | {_num(m['best_wall_s'])} | "
+                f"{_num(m['max_rss_mb'], 0)} | {ratio} |"
+            )
+    out += [
+        "",
+        "CPU s = the kernel's user + system seconds of the process and the children it waited "
+        "for (`wait4`), start-up, discovery of nothing (the catalog is given), authentication "
+        f"and every page included. Each program ran {cpu['repeats']} times, interleaved with "
+        "the others on the same served data; spread = (worst - best) / best. The headline "
+        "ratios are the largest size's best over best.",
+        "",
+    ]
+    return out
+
+
+def _startup_lines(start: dict[str, Any] | None) -> list[str]:
+    """Section 3b: start-up, ours beside the peer's."""
+    if not start:
+        return []
+    out = [
+        "### 3b. Start-up (whole process, no volume)",
+        "",
+        _measured_by(start),
+        "",
+        "| command | CPU s best | median | worst | wall s best | median | peak RSS MB |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for label, m in start["programs"].items():
+        out.append(
+            f"| `{label}` | {_num(m['best_cpu_s'], 3)} | {_num(m['median_cpu_s'], 3)} | "
+            f"{_num(m['worst_cpu_s'], 3)} | {_num(m['best_wall_s'], 3)} | "
+            f"{_num(m['median_wall_s'], 3)} | {_num(m['max_rss_mb'], 0)} |"
+        )
+    out += [
+        "",
+        f"Each command ran {start['repeats']} times, interleaved. `--about` (ours) and "
+        "`--help` (the peer has no `--about`) import the program and exit; `--discover` is the "
+        "peer's token refresh and `/Currencies` probe, and our offline catalog; "
+        f"`sync {start['stream']}` selects one small stream and reads it from the sandbox, "
+        "token refresh included.",
+        "",
+    ]
     return out
 
 

@@ -3,6 +3,7 @@
     python -m bench.run            # full size (make bench)
     python -m bench.run --smoke    # tiny sizes, what make test runs
     python -m bench.run --only calls,cpu --out-dir /tmp/x
+    python -m bench.run --only cpu,startup --merge --baseline before=../old/.venv/bin/tap-xero
 
 Figures are ratios measured side by side in one run, so a slower or busier machine moves both
 sides together. Goals (issue 6) are stated in RESULTS.md, never asserted.
@@ -11,6 +12,7 @@ sides together. Goals (issue 6) are stated in RESULTS.md, never asserted.
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import math
 import os
@@ -18,13 +20,13 @@ import platform
 import shlex
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-from . import cases, events, freshness, tenants, world
+from . import cases, events, freshness, startup, tenants, world
 from .cases import Sizes
 from .report import write_markdown
 
@@ -47,6 +49,7 @@ FULL = Sizes(
     target_mem_big=20_000,
     target_limit_invoices=10_000,
     repeats=3,
+    startup_repeats=7,
 )
 
 SMOKE = Sizes(
@@ -66,9 +69,20 @@ SMOKE = Sizes(
     target_mem_big=300,
     target_limit_invoices=150,
     repeats=1,
+    startup_repeats=1,
 )
 
-CASES = ("calls", "cpu", "limits", "target", "memory", "events", "tenants", "freshness")
+CASES = (
+    "calls",
+    "cpu",
+    "startup",
+    "limits",
+    "target",
+    "memory",
+    "events",
+    "tenants",
+    "freshness",
+)
 # Not at smoke size unless named: it runs dagster-daemon and PostgreSQL for minutes.
 FULL_ONLY = ("freshness",)
 
@@ -123,19 +137,10 @@ def machine() -> dict[str, Any]:
 
 
 def _cpu_ratios(cpu: dict[str, Any]) -> None:
-    """(Re)derive the CPU case's ratios from its per-program figures."""
-    rates = {label: cpu.get(label) for label in ("ours", "peer", "floor")}
-    if not all(rates.values()):
-        return
-    ours, peer, floor = (rates[k] or {} for k in ("ours", "peer", "floor"))
-    per_cpu = "steady_records_per_cpu_s"
-    per_wall = "steady_records_per_s"
-    cpu["tap_cpu_ratio_vs_peer"] = ours[per_cpu] / peer[per_cpu]
-    cpu["tap_cpu_fraction_of_floor"] = ours[per_cpu] / floor[per_cpu]
-    cpu["wall_ratio_vs_peer"] = ours[per_wall] / peer[per_wall]
-    cpu["wall_fraction_of_floor"] = ours[per_wall] / floor[per_wall]
-    cpu.pop("cpu_time_ratio_vs_peer", None)
-    cpu.pop("cpu_time_fraction_of_floor", None)
+    """(Re)derive the CPU case's ratios from its per-program figures, at each size."""
+    for at_size in [cpu, *cpu.get("by_size", [])]:
+        if "programs" in at_size:
+            at_size.update(cases.cpu_ratios(at_size["programs"]))
 
 
 def headline(results: dict[str, Any]) -> dict[str, Any]:
@@ -186,10 +191,10 @@ def headline(results: dict[str, Any]) -> dict[str, Any]:
     )
     out["ours_calls"] = calls.get("ours_calls", math.nan)
     out["peer_calls"] = calls.get("peer_calls", math.nan)
-    for label in ("ours", "peer", "floor"):
-        figures = cpu.get(label, {})
-        out[f"{label}_records_per_s"] = figures.get("steady_records_per_s", math.nan)
-        out[f"{label}_records_per_cpu_s"] = figures.get("steady_records_per_cpu_s", math.nan)
+    out["cpu_s"] = {
+        label: figures.get("best_cpu_s", math.nan)
+        for label, figures in cpu.get("programs", {}).items()
+    }
     tap_mem = memory.get("tap", {})
     target_mem = memory.get("target", {})
     out["rss_mb"] = {
@@ -207,16 +212,29 @@ def run(
     out_dir: Path = world.BENCH_DIR,
     command: str = "",
     log: Callable[[str], None] = lambda line: print(line, flush=True),
+    baselines: Mapping[str, str] | None = None,
+    merge: bool = False,
 ) -> dict[str, Any]:
-    """Run the cases named in ``only`` at ``sizes``; write RESULTS.md and results.json."""
+    """Run the cases named in ``only`` at ``sizes``; write RESULTS.md and results.json.
+
+    ``baselines`` (label -> another checkout's ``tap-xero``) run beside ours in the CPU and
+    start-up cases. With ``merge``, the other cases' figures already in ``out_dir`` are kept.
+    """
     started = time.perf_counter()
     world.ensure_peer(log)
     results: dict[str, Any] = {}
     errors: dict[str, str] = {}
     timings: dict[str, float] = {}
+    previous = out_dir / "results.json"
+    if merge and previous.exists():
+        kept = json.loads(previous.read_text())
+        results = {k: v for k, v in kept.get("cases", {}).items() if k not in only}
+        errors = {k: v for k, v in kept.get("errors", {}).items() if k not in only}
+        timings = {k: v for k, v in kept.get("case_seconds", {}).items() if k not in only}
     runners: dict[str, Callable[[Sizes, Callable[[str], None]], dict[str, Any]]] = {
         "calls": cases.calls_case,
-        "cpu": cases.cpu_case,
+        "cpu": functools.partial(cases.cpu_case, baselines=baselines),
+        "startup": functools.partial(startup.startup_case, baselines=baselines),
         "limits": cases.limits_case,
         "target": cases.target_case,
         "memory": cases.memory_case,
@@ -247,6 +265,10 @@ def run(
         case_started = time.perf_counter()
         try:
             results[name] = runners[name](sizes, log)
+            results[name].setdefault("command", command)
+            results[name].setdefault(
+                "finished_utc", datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+            )
         except Exception as exc:  # one failed case must not hide the others' figures
             errors[name] = f"{type(exc).__name__}: {exc}"
             log(f"{name} failed: {errors[name]}")
@@ -265,6 +287,19 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out-dir", type=Path, default=world.BENCH_DIR)
     parser.add_argument(
         "--sizes", default=None, help="JSON object overriding fields of the chosen sizes"
+    )
+    parser.add_argument(
+        "--baseline",
+        action="append",
+        default=[],
+        metavar="LABEL=TAP",
+        help="another checkout's tap-xero, run beside ours in the cpu and startup cases "
+        "(e.g. before=/path/to/old/.venv/bin/tap-xero); may be repeated",
+    )
+    parser.add_argument(
+        "--merge",
+        action="store_true",
+        help="keep the figures of cases not run now from --out-dir/results.json",
     )
     parser.add_argument(
         "--render",
@@ -287,8 +322,14 @@ def main(argv: list[str] | None = None) -> int:
     sizes = SMOKE if args.smoke else FULL
     if args.sizes:
         sizes = Sizes(**{**sizes.__dict__, **json.loads(args.sizes), "name": "custom"})
+    baselines = {}
+    for spec in args.baseline:
+        label, _, tap = spec.partition("=")
+        if not tap or label in ("ours", "peer", "floor"):
+            parser.error(f"--baseline {spec!r}: give LABEL=PATH, LABEL not ours, peer or floor")
+        baselines[label] = tap
     command = "python -m bench.run " + " ".join(shlex.quote(a) for a in (argv or sys.argv[1:]))
-    report = run(sizes, only, args.out_dir, command.strip())
+    report = run(sizes, only, args.out_dir, command.strip(), baselines=baselines, merge=args.merge)
     return 1 if report["errors"] else 0
 
 

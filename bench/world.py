@@ -32,8 +32,10 @@ __all__ = [
     "peer_catalog",
     "peer_config",
     "serve",
+    "tap_argv",
     "tap_catalog",
     "tap_config",
+    "tap_executable",
     "target_config",
     "write_json",
 ]
@@ -150,20 +152,27 @@ def _connection(sandbox: Sandbox) -> dict[str, Any]:
 
 
 def tap_config(
-    sandbox: Sandbox, run_dir: Path, tenant_ids: Sequence[str], page_size: int = 1000
+    sandbox: Sandbox,
+    run_dir: Path,
+    tenant_ids: Sequence[str],
+    page_size: int = 1000,
+    name: str = "tap",
 ) -> Path:
-    """Config of our tap: refresh_token mode (as the peer), a token store of its own."""
+    """Config of our tap: refresh_token mode (as the peer), a token store of its own.
+
+    ``name`` keeps the files of two taps measured side by side (ours and a baseline) apart.
+    """
     tokens = sandbox.authorize()
     config = {
         **_connection(sandbox),
         "auth_mode": "refresh_token",
         "refresh_token": tokens["refresh_token"],
-        "token_store_path": str(run_dir / "tap-tokens.json"),
+        "token_store_path": str(run_dir / f"{name}-tokens.json"),
         "tenant_ids": list(tenant_ids),
         "start_date": START_DATE,
         "page_size": page_size,
     }
-    return write_json(run_dir / "tap-config.json", config)
+    return write_json(run_dir / f"{name}-config.json", config)
 
 
 def target_config(sandbox: Sandbox, run_dir: Path, tenant_id: str) -> Path:
@@ -202,24 +211,27 @@ def _select(catalog: dict[str, Any], streams: Sequence[str]) -> dict[str, Any]:
     return catalog
 
 
-def tap_catalog(config: Path, run_dir: Path, streams: Sequence[str]) -> Path:
-    """Discover our tap's catalog and select ``streams``."""
+def tap_catalog(
+    config: Path, run_dir: Path, streams: Sequence[str], executable: str | None = None
+) -> Path:
+    """Discover the catalog of our tap (or of ``executable``) and select ``streams``."""
+    tap = executable or tap_executable()
     out = subprocess.run(
-        [_tap_executable(), "--config", str(config), "--discover"],
-        check=True,
-        capture_output=True,
+        [tap, "--config", str(config), "--discover"], check=True, capture_output=True
     ).stdout
     catalog = _select(json.loads(out), streams)
-    return write_json(run_dir / f"tap-catalog-{_label(streams)}.json", catalog)
+    return write_json(run_dir / f"{config.stem}-catalog-{_label(streams)}.json", catalog)
 
 
-def _tap_executable() -> str:
+def tap_executable() -> str:
+    """Our tap's console script, beside the interpreter running the bench."""
     return str(Path(sys.executable).with_name("tap-xero"))
 
 
-def tap_argv(config: Path, catalog: Path) -> list[str]:
-    """Command line of our tap."""
-    return [_tap_executable(), "--config", str(config), "--catalog", str(catalog)]
+def tap_argv(config: Path, catalog: Path, executable: str | None = None) -> list[str]:
+    """Command line of our tap (or of another checkout's ``executable``)."""
+    tap = executable or tap_executable()
+    return [tap, "--config", str(config), "--catalog", str(catalog)]
 
 
 def target_argv(config: Path) -> list[str]:
