@@ -21,6 +21,8 @@ from typing import Any
 
 from xero_sandbox.launcher import Sandbox
 
+from .procs import child_env
+
 __all__ = [
     "BENCH_DIR",
     "NO_LIMITS",
@@ -216,8 +218,12 @@ def tap_catalog(
 ) -> Path:
     """Discover the catalog of our tap (or of ``executable``) and select ``streams``."""
     tap = executable or tap_executable()
+    # Discovery is also the warm-up: it writes the checkout's bytecode cache (child_env).
     out = subprocess.run(
-        [tap, "--config", str(config), "--discover"], check=True, capture_output=True
+        [tap, "--config", str(config), "--discover"],
+        check=True,
+        capture_output=True,
+        env=child_env(),
     ).stdout
     catalog = _select(json.loads(out), streams)
     return write_json(run_dir / f"{config.stem}-catalog-{_label(streams)}.json", catalog)
@@ -325,13 +331,7 @@ def peer_catalog(sandbox: Sandbox, config: Path, run_dir: Path, streams: Sequenc
         peer_argv(config, discover=True),
         check=True,
         capture_output=True,
-        env={**_env(), **peer_env(sandbox)},
+        env=child_env(peer_env(sandbox)),
     ).stdout
     catalog = _select(json.loads(out), streams)
     return write_json(run_dir / f"peer-catalog-{_label(streams)}.json", catalog)
-
-
-def _env() -> dict[str, str]:
-    import os
-
-    return dict(os.environ)
