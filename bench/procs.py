@@ -245,6 +245,7 @@ class Program:
     label: str
     argv: list[str]
     env: dict[str, str] | None = None
+    runs: int | None = None  # at most this many rounds (None: every round)
 
 
 def run_rounds(
@@ -259,10 +260,12 @@ def run_rounds(
     Each round starts one program later than the last (floor, ours, peer; then ours, peer,
     floor; ...), so no program always runs first after an idle sandbox or last on a warm one.
     """
-    runs: dict[str, list[Measured]] = {p.label: [] for p in programs}
+    runs: dict[str, list[Measured]] = {p.label: [] for p in programs if p.runs != 0}
     for round_ in range(repeats):
         shift = round_ % len(programs)
         for program in [*programs[shift:], *programs[:shift]]:
+            if program.runs is not None and len(runs[program.label]) >= program.runs:
+                continue
             measured = run_measured(
                 program.label,
                 program.argv,
