@@ -12,7 +12,8 @@ May import only httpx, filelock, msgspec and the standard library (and psycopg, 
 PostgreSQL webhook queue in ``event_queue``).
 """
 
-from .client import XeroClient, XeroResponse
+from typing import TYPE_CHECKING, Any
+
 from .codec import decode_json, encode_json
 from .errors import (
     XeroAuthError,
@@ -29,6 +30,19 @@ from .errors import (
 )
 from .settings import SETTINGS, Setting, XeroSettings
 from .usage import Usage
+
+if TYPE_CHECKING:
+    from .client import XeroClient, XeroResponse
+
+
+def __getattr__(name: str) -> Any:
+    # The client, and httpx under it, load on first use: tap-xero --about never needs them.
+    if name in ("XeroClient", "XeroResponse"):
+        from . import client
+
+        return getattr(client, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 __all__ = [
     "SETTINGS",

@@ -28,10 +28,10 @@ import httpx
 
 from .auth import TokenEndpoint, expiry, open_token_store
 from .errors import XeroError
-from .loopback import client_transport
+from .loopback import client_transport, is_loopback_host
 from .redact import RedactingFilter, register_secret
 from .scopes import DEFAULT_READ_SCOPES
-from .settings import XeroSettings, is_loopback_host
+from .settings import XeroSettings
 from .token_store import TokenSet, TokenStorage, TokenStore
 
 __all__ = ["DEFAULT_PORT", "main", "run"]

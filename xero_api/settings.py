@@ -13,7 +13,6 @@ from typing import Any, Literal
 from urllib.parse import urlsplit
 
 from .errors import XeroConfigError
-from .loopback import is_loopback_host, loopback_addresses
 from .redact import register_secret
 from .scopes import DEFAULT_READ_SCOPES
 
@@ -26,7 +25,6 @@ __all__ = [
     "XeroSettings",
     "check_url",
     "default_token_store_path",
-    "is_loopback_host",
     "is_postgres_url",
 ]
 
@@ -186,6 +184,8 @@ def check_url(
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise XeroConfigError(setting, f"{url!r} is not an http(s) URL")
     if parts.scheme == "http" and (resolved is None or parts.hostname not in resolved):
+        from .loopback import loopback_addresses  # httpx under it: not for --about
+
         try:
             addresses = loopback_addresses(parts.hostname)
         except ValueError as exc:
