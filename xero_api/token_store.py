@@ -19,7 +19,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Literal, Protocol
 
-import filelock
 import msgspec
 
 from .dates import format_utc
@@ -268,6 +267,8 @@ class TokenStore:
                 f"the lock {self.lock_path} is a symbolic link; remove it (it is recreated as a "
                 "private regular file)",
             )
+        import filelock  # a token store file's lock only: --about never takes it
+
         lock = filelock.FileLock(self.lock_path, timeout=self._lock_timeout, mode=0o600)
         try:
             # Refreshes take milliseconds; filelock's default 50 ms polling would dominate.
