@@ -190,9 +190,9 @@ def cpu_case(sizes: Sizes, log: Log, baselines: Mapping[str, str] | None = None)
     included; every program runs ``repeats`` times, interleaved, on the same served data.
     Ratios divide best by best, and median by median.
     """
-    datasets = [Dataset(1, sizes.calls_invoices, empty_tenants=1)]
-    if sizes.limit_invoices != sizes.calls_invoices:  # the smoke sizes are one size
-        datasets.append(Dataset(1, sizes.limit_invoices))
+    datasets = [Dataset(1, sizes.limit_invoices)]
+    if sizes.calls_invoices != sizes.limit_invoices:  # the smoke sizes are one size
+        datasets.insert(0, Dataset(1, sizes.calls_invoices, empty_tenants=1))
     by_size = [_cpu_at(dataset, sizes, log, baselines or {}) for dataset in datasets]
     return {**by_size[-1], "by_size": by_size}
 
