@@ -253,7 +253,7 @@ def _tenants_lines(many: dict[str, Any] | None) -> list[str]:
 def _measured_by(case: dict[str, Any]) -> str:
     when = case.get("finished_utc")
     command = case.get("command")
-    return f"Measured {when or '?'}" + (f" by `{command}`" if command else "") + "."
+    return f"Measured {when or '?'}" + (f" by `{command}`" if command else "")
 
 
 def _cpu_lines(cpu: dict[str, Any] | None) -> list[str]:
@@ -263,7 +263,7 @@ def _cpu_lines(cpu: dict[str, Any] | None) -> list[str]:
     out = [
         "### 3. CPU (one tenant's invoices, zero latency, limits lifted; whole process)",
         "",
-        _measured_by(cpu),
+        _measured_by(cpu) + ".",
         "",
         "| invoices | program | records | CPU s best | median | worst | spread | "
         "CPU s to 1st record | wall s best | peak RSS MB | its CPU s / ours (best; median) |",
@@ -305,7 +305,7 @@ def _startup_lines(start: dict[str, Any] | None) -> list[str]:
     out = [
         "### 3b. Start-up (whole process, no volume)",
         "",
-        _measured_by(start),
+        _measured_by(start) + ".",
         "",
         "| command | CPU s best | median | worst | wall s best | median | peak RSS MB |",
         "|---|---|---|---|---|---|---|",
@@ -335,9 +335,7 @@ def _webhook_lines(events: dict[str, Any] | None) -> list[str]:
     out = [
         "### 6. Webhooks (one tenant; sandbox webhooks -> xero-webhooks -> tap-xero)",
         "",
-        f"Measured {events.get('finished_utc', '?')}"
-        + (f" by `{events['command']}`" if events.get("command") else "")
-        + ".",
+        _measured_by(events) + ".",
         "",
         "| changed invoices k | event run: calls | records | goal: 0 or ceil(k/50)+1 | verdict "
         "| polling run: calls | records |",
@@ -386,9 +384,7 @@ def _freshness_lines(fresh: dict[str, Any] | None) -> list[str]:
         "### 7. Freshness (sandbox write -> webhook -> xero-webhooks -> Dagster sensor -> "
         "meltano el tap-xero target-postgres -> row)",
         "",
-        f"Measured {fresh.get('finished_utc', '?')}"
-        + (f" by `{fresh['command']}`" if fresh.get("command") else "")
-        + f"; {len(fresh.get('samples_s', []))} samples; sensor interval "
+        _measured_by(fresh) + f"; {len(fresh.get('samples_s', []))} samples; sensor interval "
         f"{fresh.get('sensor_seconds')} s; sandbox at time scale 1 (Xero's 5-second batching).",
         "",
         "| figure | value | goal | verdict |",
