@@ -265,10 +265,11 @@ def _cpu_lines(cpu: dict[str, Any] | None) -> list[str]:
         "",
         _measured_by(cpu) + ".",
         "",
-        "| invoices | program | records | CPU s best | median | worst | spread | "
+        "| invoices | program | runs | records | CPU s best | median | worst | spread | "
         "CPU s to 1st record | wall s best | peak RSS MB | its CPU s / ours (best; median) |",
-        "|---|---|---|---|---|---|---|---|---|---|---|",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
+    notes: list[str] = []
     for at_size in cpu.get("by_size", [cpu]):
         programs = at_size["programs"]
         ours = programs.get("ours", {})
@@ -279,20 +280,26 @@ def _cpu_lines(cpu: dict[str, Any] | None) -> list[str]:
                     f"{_num(m['best_cpu_s'] / ours['best_cpu_s'])}; "
                     f"{_num(m['median_cpu_s'] / ours['median_cpu_s'])}"
                 )
+            if m.get("note"):
+                mark = f"({'abcdefgh'[len(notes)]})"
+                notes.append(f"{mark} {label} at {_num(at_size['invoices'])} invoices: {m['note']}")
+                label += f" {mark}"
             out.append(
-                f"| {_num(at_size['invoices'])} | {label} | {_num(m['records'])} | "
+                f"| {_num(at_size['invoices'])} | {label} | {m['runs']} | {_num(m['records'])} | "
                 f"{_num(m['best_cpu_s'])} | {_num(m['median_cpu_s'])} | "
                 f"{_num(m['worst_cpu_s'])} | {_num(100 * m['spread'], 0)}% | "
                 f"{_num(m['cpu_to_first_record_s'])} | {_num(m['best_wall_s'])} | "
                 f"{_num(m['max_rss_mb'], 0)} | {ratio} |"
             )
+    out.append("")
+    if notes:
+        out += [*(f"{note}." for note in notes), ""]
     out += [
-        "",
         "CPU s = the kernel's user + system seconds of the process and the children it waited "
         "for (`wait4`), start-up, discovery of nothing (the catalog is given), authentication "
-        f"and every page included. Each program ran {cpu['repeats']} times, interleaved with "
-        "the others on the same served data; spread = (worst - best) / best. The headline "
-        "ratios are the largest size's best over best.",
+        "and every page included. The programs' runs were interleaved on the same served data; "
+        "spread = (worst - best) / best. The headline ratios are the largest size's best over "
+        "best.",
         "",
     ]
     return out
