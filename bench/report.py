@@ -253,7 +253,11 @@ def _tenants_lines(many: dict[str, Any] | None) -> list[str]:
 def _measured_by(case: dict[str, Any]) -> str:
     when = case.get("finished_utc")
     command = case.get("command")
-    return f"Measured {when or '?'}" + (f" by `{command}`" if command else "")
+    # A case merged from several runs (say each size measured alone) lists every command.
+    commands = command if isinstance(command, list) else [command] if command else []
+    return f"Measured {when or '?'}" + (
+        " by " + " and ".join(f"`{c}`" for c in commands) if commands else ""
+    )
 
 
 def _cpu_lines(cpu: dict[str, Any] | None) -> list[str]:
