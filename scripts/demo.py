@@ -122,8 +122,8 @@ def _sync_mode(stream: str) -> str:
         resource = resource_for_stream(stream)
     except KeyError:
         return ""
-    if resource.replication_key:
-        return f"incremental ({resource.replication_key})"
+    if resource.read.replication_key:
+        return f"incremental ({resource.read.replication_key})"
     return "full table"
 
 

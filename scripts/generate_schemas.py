@@ -110,10 +110,11 @@ class Converter:
             listed = envelope["properties"][resource.envelope]
             items_ref = listed.get("items", listed)  # a list, or one object (PayItems)
         record = self.convert(items_ref, 0, ())
-        if resource.nested:  # the records are a list inside each element (a pay run's payslips)
-            record = record["properties"][resource.nested]["items"]
-        if resource.nested and resource.parent and resource.parent[1] not in record["properties"]:
-            record["properties"][resource.parent[1]] = {"type": ["string", "null"]}
+        plan = resource.read
+        if plan.nested:  # the records are a list inside each element (a pay run's payslips)
+            record = record["properties"][plan.nested]["items"]
+        if plan.nested and plan.parent and plan.parent.field not in record["properties"]:
+            record["properties"][plan.parent.field] = {"type": ["string", "null"]}
         props: Schema = {"TenantID": {"type": "string"}}
         props.update(record["properties"])
         for name in HELPER_STRINGS:

@@ -164,7 +164,7 @@ class AttachmentsStream(TenantStream):
         """Attachments of each parent collection's documents changed since the bookmark."""
         for parent in self.parents:
             row = parent.resource
-            since = PartitionStart(start.value if row.replication_key else None)
+            since = PartitionStart(start.value if row.read.replication_key else None)
             for page in parent.planned_pages(tenant, since):
                 records: list[Record] = []
                 for document in page:
@@ -174,7 +174,8 @@ class AttachmentsStream(TenantStream):
                     yield records
 
     def _of_document(self, tenant: str, row: Resource, document: Record) -> list[Record]:
-        document_id = str(document[row.primary_key])
+        document_id = str(document[row.id_field])
+        bookmark = row.read.replication_key
         base = f"{row.path}/{document_id}/Attachments"
         listing = self.get_json(tenant, base, {})
         records = []
@@ -183,7 +184,7 @@ class AttachmentsStream(TenantStream):
                 **attachment,
                 "DocumentType": row.path,
                 "DocumentID": document_id,
-                BOOKMARK: document.get(row.replication_key) if row.replication_key else None,
+                BOOKMARK: document.get(bookmark) if bookmark else None,
             }
             path, digest = self._content(tenant, f"{base}/{attachment['AttachmentID']}", record)
             record["SHA256"] = digest

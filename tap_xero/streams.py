@@ -21,6 +21,7 @@ from xero_api.resources import (
     Paging,
     Replication,
     Resource,
+    Via,
     resource_for_stream,
 )
 from xero_api.schema_files import load_schema
@@ -247,12 +248,12 @@ class XeroStream(TenantStream):
         super().__init__(tap, session, resource.stream, schema)
         self._convert_dates = date_converter(schema)
         self._starts: dict[str, PartitionStart] = {}
-        # A settings object (no key of its own) is one record per tenant; "A+B" joins fields.
-        keys = resource.primary_key.split("+") if resource.primary_key else []
+        # A settings object (no key of its own) is one record per tenant.
+        keys = resource.key.fields if resource.key else ()
         self.primary_keys = [TENANT_KEY, *keys]
-        self.replication_key = resource.replication_key
-        if resource.replication_key and resource.paging is not Paging.OFFSET:
-            self.boundary_key = resource.primary_key
+        self.replication_key = resource.read.replication_key
+        if resource.read.replication_key and resource.read.paging is not Paging.OFFSET:
+            self.boundary_key = resource.id_field
 
     @property
     @override
@@ -266,8 +267,8 @@ class XeroStream(TenantStream):
         """Sorted where Xero returns records in bookmark order (If-Modified-Since rows are
         ordered ascending, Journals by number); resumable after an interruption."""
         row = self.resource
-        return row.replication_key is not None and (
-            row.modified_since or row.paging is Paging.OFFSET
+        return row.read.replication_key is not None and (
+            row.read.modified_since or row.read.paging is Paging.OFFSET
         )
 
     @property
@@ -278,8 +279,8 @@ class XeroStream(TenantStream):
     def page_size_of(self, row: Resource) -> int:
         """Records per page of ``row`` where Xero takes a page size (at most the API's
         maximum), else Xero's fixed 100."""
-        if row.paging is Paging.PAGE:
-            return min(int(self.config.get("page_size") or 1000), row.max_page_size)
+        if row.read.paging is Paging.PAGE:
+            return min(int(self.config.get("page_size") or 1000), row.read.max_page_size)
         return FIXED_PAGE_SIZE
 
     def _prepare(self, records: list[Record]) -> list[Record]:
@@ -287,7 +288,7 @@ class XeroStream(TenantStream):
         return records
 
     def _base_params(self) -> dict[str, str]:
-        return dict(self.resource.params)
+        return dict(self.resource.read.params)
 
     def _records(self, body: Any) -> list[Record]:
         return self._prepare(_listed(self.resource, body))
@@ -313,7 +314,7 @@ class XeroStream(TenantStream):
     @property
     def key_field(self) -> str:
         """The record field holding the Xero ID."""
-        return self.resource.primary_key
+        return self.resource.id_field
 
     @override
     def produce(self, tenant: str, start: PartitionStart) -> Iterator[list[Record]]:
@@ -332,12 +333,12 @@ class XeroStream(TenantStream):
         """The documents with these IDs: ``IDs=`` lists where the resource row says Xero takes
         them, else a ``where`` of ``Guid`` alternatives, each as long as Xero's URLs take."""
         row = self.resource
-        key = row.primary_key
-        how = dict(row.write.lookups).get(key, "where") if row.write else "where"
+        key = row.id_field
+        lookup = row.write.lookup(key) if row.write else None
         # Paged GETs return whole documents (line items); no page number returns summaries.
         params = {**self._base_params(), "page": "1"}
-        if how.startswith("param:"):
-            queries = [{how[6:]: chunk} for chunk in fitting(ids, ",", ID_LIST_CHUNK)]
+        if lookup is not None and lookup.via is Via.ID_LIST:
+            queries = [{lookup.param: chunk} for chunk in fitting(ids, ",", ID_LIST_CHUNK)]
         else:
             alternatives = [f'{key}==Guid("{i}")' for i in ids]
             queries = [{"where": w} for w in fitting(alternatives, " OR ", len(alternatives))]
@@ -351,19 +352,19 @@ class XeroStream(TenantStream):
     def planned_pages(self, tenant: str, start: PartitionStart) -> Iterator[list[Record]]:
         """The read the resource row plans, from ``start`` (never by webhook events)."""
         row = self.resource
-        if row.paging is Paging.OFFSET:
+        if row.read.paging is Paging.OFFSET:
             return self._offset_pages(tenant, start)
-        if row.modified_since:
+        if row.read.modified_since:
             return self._cursor_pages(tenant, start)
-        if row.replication_key:
+        if row.read.replication_key:
             return self._filtered_scan(tenant, start)
-        if row.parent:
+        if row.read.parent:
             return self._child_pages(tenant)
         return self._full_table(tenant)
 
     def _cursor_pages(self, tenant: str, start: PartitionStart) -> Iterator[list[Record]]:
         row = self.resource
-        field, pk = row.replication_key or "", row.primary_key
+        field, pk = row.read.replication_key or "", row.id_field
         last: str | None = start.value
         seen: set[str] = set(start.boundary_ids)
         ims = if_modified_since_header(last) if last else None
@@ -371,12 +372,12 @@ class XeroStream(TenantStream):
         calls_left: float | None = None  # unknown until the first answer: ranks first
         while True:
             params = self._base_params()
-            if row.order:
-                params["order"] = row.order
-            if row.paging is not Paging.NONE:
+            if row.read.order:
+                params["order"] = row.read.order
+            if row.read.paging is not Paging.NONE:
                 params["page"] = str(page)
-            if row.paging is Paging.PAGE:
-                params[row.page_size_param] = str(self.page_size)
+            if row.read.paging is Paging.PAGE:
+                params[row.read.page_size_param] = str(self.page_size)
             body = self.get_json(tenant, row.request_path(), params, ims, calls_left)
             calls_left = _calls_left(body)
             records = self._records(body)
@@ -398,7 +399,7 @@ class XeroStream(TenantStream):
                 fresh.append(record)
             if fresh:
                 yield fresh
-            if row.paging is Paging.NONE or len(records) < self.page_size or last is None:
+            if row.read.paging is Paging.NONE or len(records) < self.page_size or last is None:
                 return
             next_ims = if_modified_since_header(last)
             if next_ims == ims:
@@ -417,13 +418,13 @@ class XeroStream(TenantStream):
             records = self._records(self.get_json(tenant, row.request_path(), params, ims))
             if records:
                 yield records
-                offset = max(int(r[row.replication_key or "JournalNumber"]) for r in records)
+                offset = max(int(r[row.read.replication_key or "JournalNumber"]) for r in records)
             if len(records) < FIXED_PAGE_SIZE:
                 return
 
     def _filtered_scan(self, tenant: str, start: PartitionStart) -> Iterator[list[Record]]:
         row = self.resource
-        field, pk = row.replication_key or "", row.primary_key
+        field, pk = row.read.replication_key or "", row.id_field
         last: str | None = start.value
         page = 1
         calls_left: float | None = None
@@ -449,17 +450,17 @@ class XeroStream(TenantStream):
 
     def _full_table(self, tenant: str) -> Iterator[list[Record]]:
         row = self.resource
-        if row.each is None or row.paging is Paging.NONE:
+        if row.read.each is None or row.read.paging is Paging.NONE:
             yield from self._collection(tenant, row.request_path())
             return
-        name, values = row.each
-        for value in values:
-            yield from self._paged_full_table(tenant, row, row.request_path(), {name: value})
+        each = row.read.each
+        for value in each.values:
+            yield from self._paged_full_table(tenant, row, row.request_path(), {each.param: value})
 
     def _collection(self, tenant: str, path: str) -> Iterator[list[Record]]:
         """Every record of one of this stream's collections: one GET where Xero does not page
         it, else every page."""
-        if self.resource.paging is Paging.NONE:
+        if self.resource.read.paging is Paging.NONE:
             yield self._records(self.get_body(tenant, path, self._base_params()))
         else:
             yield from self._paged_full_table(tenant, self.resource, path)
@@ -469,9 +470,9 @@ class XeroStream(TenantStream):
     ) -> dict[str, str]:
         """One page's query of ``row`` (this stream's, or its parent's): the row's own
         parameters, the page and, where the API takes one, the page size."""
-        params = {**dict(row.params), **(extra or {}), "page": str(page)}
-        if row.paging is Paging.PAGE:
-            params[row.page_size_param] = str(self.page_size_of(row))
+        params = {**dict(row.read.params), **(extra or {}), "page": str(page)}
+        if row.read.paging is Paging.PAGE:
+            params[row.read.page_size_param] = str(self.page_size_of(row))
         return params
 
     def _paged_full_table(
@@ -492,9 +493,9 @@ class XeroStream(TenantStream):
     def _child_pages(self, tenant: str) -> Iterator[list[Record]]:
         """A child collection, read for each record of its parent's collection in turn."""
         row = self.resource
-        assert row.parent is not None
-        parent_stream, field = row.parent
-        parent = resource_for_stream(parent_stream)
+        assert row.read.parent is not None
+        field = row.read.parent.field
+        parent = resource_for_stream(row.read.parent.stream)
         ids = [
             str(record[field])
             for page in self._paged_full_table(tenant, parent, parent.request_path())
@@ -503,7 +504,7 @@ class XeroStream(TenantStream):
         ]
         for parent_id in ids:
             for page in self._collection(tenant, row.request_path(parent_id)):
-                if row.nested:  # records taken from inside the parent: say which
+                if row.read.nested:  # records taken from inside the parent: say which
                     for record in page:
                         record.setdefault(field, parent_id)
                 if page:
@@ -519,8 +520,8 @@ def _listed(row: Resource, body: Any) -> list[Record]:
     records = body if isinstance(body, list) else [body] if isinstance(body, dict) else None
     if not isinstance(records, list):
         raise TypeError(f"{row.path}: the answer holds no list of records")
-    if row.nested:
-        records = [item for element in records for item in element.get(row.nested) or ()]
+    if row.read.nested:
+        records = [item for element in records for item in element.get(row.read.nested) or ()]
     return records
 
 

@@ -24,22 +24,21 @@ from urllib.parse import quote
 
 from xero_api.codec import decode_json, encode_json
 from xero_api.id_lists import GUID, ID_LIST_CHUNK, fitting
-from xero_api.resources import ACCOUNTING, Paging, Resource, resource_for_stream
+from xero_api.paging import is_last_page, page_count, page_query, page_size
+from xero_api.resources import ACCOUNTING, Key, Paging, Resource, Via, resource_for_stream
 
 from .organisation import Reader
 from .records import get_path, xero_date
 from .scratch_db import scratch_database
 
-__all__ = ["Directory", "key_parts", "norm", "where_literal"]
+__all__ = ["Directory", "key_value", "norm", "where_literal"]
 
 _DATEISH = re.compile(
     r"^(\d{4}-\d{2}-\d{2}([T ][\d:.]+)?(Z|[+-]\d{2}:?\d{2})?|/Date\(-?\d+([+-]\d{4})?\)/)$"
 )
 FULL_READ_PAGES = 5  # a collection this size (in pages of 1000) is read whole, once
-_PAGE = 1000
-_FIXED_PAGE = 100  # Quotes: 100 a page, no pageSize
 
-Key = tuple[str, str, Any]
+_Entry = tuple[str, str, Any]  # (stream, field or key, normalised value)
 
 
 def norm(value: Any) -> Any:
@@ -63,15 +62,10 @@ def norm(value: Any) -> Any:
     return value
 
 
-def key_parts(spec: str) -> list[str]:
-    """The fields of a natural key (``A+B`` is compound)."""
-    return spec.split("+")
-
-
-def key_value(record: Mapping[str, Any], spec: str) -> tuple[Any, ...] | None:
+def key_value(record: Mapping[str, Any], key: Key) -> tuple[Any, ...] | None:
     """The normalised value of a (maybe compound) key in a record, None if a part is missing."""
     values = []
-    for part in key_parts(spec):
+    for part in key.fields:
         value = get_path(record, part)
         if value is None or value == "":
             return None
@@ -98,7 +92,7 @@ class Directory:
     """Cache of the target organisation's documents, filled by batched lookups and by writes."""
 
     def __init__(
-        self, reader: Reader, natural_keys: Mapping[str, Sequence[str]] | None = None
+        self, reader: Reader, natural_keys: Mapping[str, Sequence[Key]] | None = None
     ) -> None:
         """Start empty; every lookup goes through ``reader``. ``natural_keys`` replaces the
         resource table's keys of the streams it names (the ``natural_keys`` setting)."""
@@ -108,7 +102,7 @@ class Directory:
         self._probed: set[str] = set()  # streams whose first page has been read
         self._complete: set[str] = set()  # streams the directory holds every document of
 
-    def natural_keys(self, resource: Resource) -> tuple[str, ...]:
+    def natural_keys(self, resource: Resource) -> tuple[Key, ...]:
         """The keys a document of ``resource`` is matched by: the setting's, else the table's."""
         assert resource.write is not None
         return self._keys.get(resource.stream, resource.write.natural_keys)
@@ -120,50 +114,51 @@ class Directory:
     ) -> None:
         """Index a document of the target organisation under its ID and every key it has."""
         resource = resource_for_stream(stream)
-        xero_id = doc.get(resource.primary_key)
+        xero_id = doc.get(resource.id_field)
         if not isinstance(xero_id, str) or not xero_id:
             return
         self._store.put_doc(stream, xero_id, doc)
-        keys = [(stream, resource.primary_key, norm(xero_id))]
+        keys = [(stream, resource.id_field, norm(xero_id))]
         if source_id and norm(source_id) != norm(xero_id):
-            keys.append((stream, resource.primary_key, norm(source_id)))
-        for field in self._indexed_fields(resource):
-            value = key_value(doc, field)
+            keys.append((stream, resource.id_field, norm(source_id)))
+        for key in self._indexed_keys(resource):
+            value = key_value(doc, key)
             if value is not None:
-                keys.append((stream, field, value if "+" in field else value[0]))
+                keys.append((stream, str(key), value if key.compound else value[0]))
         self._store.add_ids(keys, xero_id)
 
-    def ensure(self, stream: str, field: str, values: Iterable[Any]) -> None:
-        """Look up, in batches, every value of ``field`` not seen yet (missing ones remembered)."""
+    def ensure(self, stream: str, key: Key, values: Iterable[Any]) -> None:
+        """Look up, in batches, every value of ``key`` (its first field's, for a compound
+        key) not seen yet (missing ones remembered)."""
         if stream in self._complete:
             return
         resource = resource_for_stream(stream)
-        server_field = key_parts(field)[0]
+        server_field = key.first
         values = list(values)
-        wanted = self._unknown(stream, field, values)
+        wanted = self._unknown(stream, key, values)
         if not wanted:
             return
         if stream not in self._probed:
             self._probed.add(stream)
             if self._read_whole(resource):
                 return
-            wanted = self._unknown(stream, field, values)
+            wanted = self._unknown(stream, key, values)
         for doc in self._fetch(resource, server_field, list(wanted.values())):
             self.remember(stream, doc)
         for normalised in wanted:
             self._store.looked_up((stream, server_field, normalised))
 
-    def _unknown(self, stream: str, field: str, values: list[Any]) -> dict[Any, Any]:
+    def _unknown(self, stream: str, key: Key, values: list[Any]) -> dict[Any, Any]:
         """The values (by normalised form) the directory cannot answer for yet."""
-        server_field = key_parts(field)[0]
+        server_field = key.first
         wanted: dict[Any, Any] = {}
         for value in values:
             if value is None or value == "":
                 continue
-            key = (stream, server_field, norm(value))
+            entry = (stream, server_field, norm(value))
             # A key learnt from a write answers a unique key; a compound key (no uniqueness)
             # needs the organisation's full list once.
-            if self._store.was_looked_up(key) or ("+" not in field and self._store.ids(key)):
+            if self._store.was_looked_up(entry) or (not key.compound and self._store.ids(entry)):
                 continue
             wanted[norm(value)] = value
         return wanted
@@ -172,25 +167,25 @@ class Directory:
         """Read the collection's first page and, when the collection is small, the rest: True
         when every document of the collection is now in the directory. A child collection
         (a project's tasks) is read per parent instead (its ``parent`` lookup)."""
-        if resource.parent is not None:
+        if resource.read.parent is not None:
             return False
         base = _base_params(resource)
         path = resource.request_path()
         if resource.api is not ACCOUNTING:
             # The other APIs' collections are small (and Assets must be read per status).
             docs, complete = self._pages(resource, path), True
-        elif resource.paging is Paging.NONE:
+        elif resource.read.paging is Paging.NONE:
             docs, complete = self._list(resource, path, base), True
         else:
-            page_size = _page_size(resource)
+            size = page_size(resource.read)
             body = self._reader.get(path, base) or {}
             docs = _docs(body, resource)
             pagination = body.get("pagination")
             count = pagination.get("itemCount") if isinstance(pagination, Mapping) else None
             if not isinstance(count, int):
                 # No count (Quotes): a short page is the last one.
-                count = len(docs) if len(docs) < page_size else (FULL_READ_PAGES + 1) * page_size
-            pages = -(-count // page_size)
+                count = len(docs) if len(docs) < size else (FULL_READ_PAGES + 1) * size
+            pages = page_count(count, size)
             complete = pages <= FULL_READ_PAGES
             for page in range(2, pages + 1 if complete else 1):
                 docs += self._list(resource, path, {**base, "page": str(page)})
@@ -204,34 +199,34 @@ class Directory:
         self, resource: Resource, field: str, values: Sequence[Any]
     ) -> list[Mapping[str, Any]]:
         assert resource.write is not None
-        how = dict(resource.write.lookups).get(field, "where")
+        lookup = resource.write.lookup(field)
         base = _base_params(resource)
         path = resource.request_path()
         found: list[Mapping[str, Any]] = []
         if field.endswith(("ID", "Id")):
             values = [v for v in values if isinstance(v, str) and GUID.match(v)]
-        if how == "parent":
+        if lookup.via is Via.PARENT:
             # A child collection: every page of each parent's (``GET /Projects/{id}/Tasks``).
             for value in values:
                 found.extend(self._pages(resource, resource.request_path(**{field: value})))
-        elif resource.parent is not None:
+        elif resource.read.parent is not None:
             pass  # a child is found through its parent only
-        elif how == "where" and resource.api is not ACCOUNTING:
+        elif lookup.via is Via.WHERE and resource.api is not ACCOUNTING:
             # No ``where`` outside Accounting: the collection is read whole, once.
             if resource.stream not in self._complete:
                 found.extend(self._pages(resource, path))
                 self._complete.add(resource.stream)
-        elif how.startswith("param:"):
+        elif lookup.via is Via.ID_LIST:
             limit = ID_LIST_CHUNK if field.endswith("ID") else len(values)
             for chunk in fitting([str(v) for v in values], ",", limit):
-                params = {**base, how[6:]: chunk}
+                params = {**base, lookup.param: chunk}
                 found.extend(self._list(resource, path, params))
-        elif how == "path":
+        elif lookup.via is Via.PATH:
             for value in values:
                 found.extend(self._list(resource, f"{path}/{quote(str(value), safe='')}", base))
-        elif how.startswith("query:"):
+        elif lookup.via is Via.QUERY:
             for value in values:
-                found.extend(self._list(resource, path, {**base, how[6:]: str(value)}))
+                found.extend(self._list(resource, path, {**base, lookup.param: str(value)}))
         else:
             literals = []
             for value in values:
@@ -246,16 +241,17 @@ class Directory:
     def _pages(self, resource: Resource, path: str) -> list[Mapping[str, Any]]:
         """Every page of a collection (a short page is the last), for each value of the
         parameter the API needs one value of a call (Assets' ``status``)."""
-        name, values = resource.each or ("", ("",))
+        each = resource.read.each
+        name, values = (each.param, each.values) if each else ("", ("",))
         docs: list[Mapping[str, Any]] = []
+        plan, size = resource.read, page_size(resource.read)
         for value in values:
             base = {**_base_params(resource), **({name: value} if name else {})}
             page = 1
             while True:
-                params = base if resource.paging is Paging.NONE else {**base, "page": str(page)}
-                batch = self._list(resource, path, params)
+                batch = self._list(resource, path, {**base, **page_query(plan, page, size)})
                 docs += batch
-                if resource.paging is Paging.NONE or len(batch) < _page_size(resource):
+                if is_last_page(plan, len(batch), size):
                     break
                 page += 1
         return docs
@@ -267,16 +263,16 @@ class Directory:
 
     # -- reading -------------------------------------------------------------------------
 
-    def find(self, stream: str, field: str, value: Any, *, claimed_too: bool = False) -> str | None:
+    def find(self, stream: str, key: Key, value: Any, *, claimed_too: bool = False) -> str | None:
         """The target ID for a key value, if one is known (compound keys: first unclaimed,
         unless ``claimed_too``: a reference may name a document a record already matched)."""
         if value is None or value == "":
             return None
         normalised = value if isinstance(value, tuple) else norm(value)
-        if "+" not in field and isinstance(normalised, tuple):
+        if not key.compound and isinstance(normalised, tuple):
             normalised = normalised[0]
-        unclaimed = "+" in field and not claimed_too
-        ids = self._store.ids((stream, field, normalised), unclaimed=unclaimed)
+        unclaimed = key.compound and not claimed_too
+        ids = self._store.ids((stream, str(key), normalised), unclaimed=unclaimed)
         return ids[0] if ids else None
 
     def holding(self, stream: str, field: str, values: Sequence[Any]) -> dict[Any, list[Any]]:
@@ -302,20 +298,18 @@ class Directory:
         return self._store.doc(stream, xero_id)
 
     @functools.cache  # noqa: B019 - one directory a run, a handful of resources
-    def _indexed_fields(self, resource: Resource) -> tuple[str, ...]:
-        """Every field a document is indexed under: its natural keys (and the first part of
+    def _indexed_keys(self, resource: Resource) -> tuple[Key, ...]:
+        """Every key a document is indexed under: its natural keys (and the first part of
         a compound one), then the table's lookup fields."""
         assert resource.write is not None
-        keys = self.natural_keys(resource)
-        fields = list(keys)
-        for spec in keys:
-            first = key_parts(spec)[0]
-            if first not in fields:
-                fields.append(first)
-        for field, _ in resource.write.lookups:
-            if field not in fields:
-                fields.append(field)
-        return tuple(fields)
+        keys = list(self.natural_keys(resource))
+        for key in self.natural_keys(resource):
+            if Key(key.first) not in keys:
+                keys.append(Key(key.first))
+        for lookup in resource.write.lookups:
+            if Key(lookup.field) not in keys:
+                keys.append(Key(lookup.field))
+        return tuple(keys)
 
     def close(self) -> None:
         """Drop the spool file."""
@@ -339,21 +333,21 @@ class _DocumentStore:
             """
         )
 
-    def add_ids(self, keys: list[Key], xero_id: str) -> None:
+    def add_ids(self, keys: list[_Entry], xero_id: str) -> None:
         rows = [(_text(key), xero_id, next(self._seq)) for key in keys]
         self._db.executemany("INSERT OR IGNORE INTO ids VALUES (?, ?, ?)", rows)
 
-    def ids(self, key: Key, *, unclaimed: bool = False) -> list[str]:
+    def ids(self, key: _Entry, *, unclaimed: bool = False) -> list[str]:
         """IDs known for a key, first learnt first (``unclaimed``: not claimed yet)."""
         sql = "SELECT xero_id FROM ids WHERE key = ?"
         if unclaimed:
             sql += " AND xero_id NOT IN (SELECT xero_id FROM claimed)"
         return [row[0] for row in self._db.execute(sql + " ORDER BY seq", (_text(key),))]
 
-    def looked_up(self, key: Key) -> None:
+    def looked_up(self, key: _Entry) -> None:
         self._db.execute("INSERT OR IGNORE INTO looked_up VALUES (?)", (_text(key),))
 
-    def was_looked_up(self, key: Key) -> bool:
+    def was_looked_up(self, key: _Entry) -> bool:
         sql = "SELECT 1 FROM looked_up WHERE key = ?"
         return self._db.execute(sql, (_text(key),)).fetchone() is not None
 
@@ -374,27 +368,16 @@ class _DocumentStore:
         self._db.close()
 
 
-def _text(key: Key) -> str:
+def _text(key: _Entry) -> str:
     # Normalised values are str, Decimal, bool, None or tuples of them: repr tells them apart.
     return repr(key)
 
 
 def _base_params(resource: Resource) -> dict[str, str]:
-    base = {k: v for k, v in resource.params if k != "includeDeleted"}
+    base = {k: v for k, v in resource.read.params if k != "includeDeleted"}
     # Xero leaves line items out of un-paged lists; page 1 of up to 1000 has them (and
     # every lookup chunk is far smaller than a page).
-    if resource.paging in (Paging.PAGE, Paging.PAGE_FIXED):
-        base["page"] = "1"
-    if resource.paging is Paging.PAGE:
-        base["pageSize"] = str(_page_size(resource))
-    return base
-
-
-def _page_size(resource: Resource) -> int:
-    """Documents a page: the API's largest page (Accounting's 1000), Quotes' fixed 100."""
-    if resource.paging is Paging.PAGE_FIXED:
-        return _FIXED_PAGE
-    return min(_PAGE, resource.max_page_size)
+    return {**base, **page_query(resource.read, 1, page_size(resource.read))}
 
 
 def _docs(body: Mapping[str, Any], resource: Resource) -> list[Mapping[str, Any]]:

@@ -6,9 +6,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from xero_api.resources import Resource
+from xero_api.resources import Key, Resource
 
-from .directory import Directory, key_parts, key_value
+from .directory import Directory, key_value
 from .outcomes import Outcomes
 from .pending import Pending, strip_line_ids
 from .records import get_path
@@ -41,17 +41,18 @@ class Matcher:
         if not key_properties and rule.repeats:
             return pending
         keys = self._dir.natural_keys(resource)
-        seen: set[tuple[str, str]] = set()
+        seen: set[tuple[Key | None, str]] = set()
         kept: list[Pending] = []
         for item in reversed(pending):
+            found: set[tuple[Key | None, str]]
             if key_properties:
                 values = [item.record.get(name) for name in key_properties]
-                found = {("", repr(values))} if None not in values else set()
+                found = {(None, repr(values))} if None not in values else set()
             else:
                 found = {
-                    (spec, repr(value))
-                    for spec in keys
-                    if (value := key_value(item.keyed, spec)) is not None
+                    (key, repr(value))
+                    for key in keys
+                    if (value := key_value(item.keyed, key)) is not None
                 }
             if found & seen:
                 self._outcomes.written(
@@ -69,14 +70,14 @@ class Matcher:
         the same key."""
         rule = resource.write
         assert rule is not None
-        pk = resource.primary_key
+        pk = resource.id_field
         natural_keys = self._dir.natural_keys(resource)
         self._find(resource, pending, natural_keys)
         deferred: list[Pending] = []
-        creating: set[tuple[str, Any]] = set()
+        creating: set[tuple[Key, Any]] = set()
         unmatched = (
             f"no {resource.noun} in the target organisation matches this record (by {pk} or "
-            f"{' or '.join(natural_keys) or 'no natural key'})"
+            f"{' or '.join(map(str, natural_keys)) or 'no natural key'})"
         )
         for item in pending:
             if item.target_id and self._write_mode == "create_only":
@@ -97,8 +98,8 @@ class Matcher:
                 continue
             item.payload.pop(pk, None)
             strip_line_ids(item.payload)
-            keys = {(spec, key_value(item.keyed, spec)) for spec in natural_keys}
-            keys = {k for k in keys if k[1] is not None and "+" not in k[0]}
+            keys = {(key, key_value(item.keyed, key)) for key in natural_keys}
+            keys = {k for k in keys if k[1] is not None and not k[0].compound}
             if keys & creating:
                 deferred.append(item)
                 continue
@@ -108,30 +109,29 @@ class Matcher:
         return deferred
 
     def _find(
-        self, resource: Resource, pending: list[Pending], natural_keys: tuple[str, ...]
+        self, resource: Resource, pending: list[Pending], natural_keys: tuple[Key, ...]
     ) -> None:
         """Set each record's ``target_id``: its own ID if the organisation has that document,
         else the first natural key that finds one (a compound key's document is claimed)."""
-        pk = resource.primary_key
+        pk = resource.id_field
         stream = resource.stream
         with_ids = [p for p in pending if p.source_id]
-        self._dir.ensure(stream, pk, [p.source_id for p in with_ids])
+        self._dir.ensure(stream, Key(pk), [p.source_id for p in with_ids])
         for item in with_ids:
-            item.target_id = self._dir.find(stream, pk, item.source_id)
-        for spec in natural_keys:
+            item.target_id = self._dir.find(stream, Key(pk), item.source_id)
+        for key in natural_keys:
             open_items = [p for p in pending if not p.target_id]
             if not open_items:
                 break
-            first = key_parts(spec)[0]
-            self._dir.ensure(stream, spec, [get_path(p.keyed, first) for p in open_items])
+            self._dir.ensure(stream, key, [get_path(p.keyed, key.first) for p in open_items])
             for item in open_items:
-                value = key_value(item.keyed, spec)
+                value = key_value(item.keyed, key)
                 if value is None:
                     continue
-                found = self._dir.find(stream, spec, value)
+                found = self._dir.find(stream, key, value)
                 if found:
                     item.target_id = found
-                    if "+" in spec:
+                    if key.compound:
                         self._dir.claim(found)
 
     def _plan_status(self, resource: Resource, item: Pending) -> None:
@@ -139,7 +139,7 @@ class Matcher:
         assert resource.write is not None
         status_name = resource.write.status_field
         status = item.payload.get(status_name)
-        steps = dict(resource.write.status_steps).get(status) if isinstance(status, str) else None
+        steps = resource.write.steps_to(status) if isinstance(status, str) else None
         if not steps:
             return
         doc = self._dir.doc(resource.stream, item.target_id) if item.target_id else None

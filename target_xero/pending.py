@@ -57,7 +57,7 @@ def prepare(
     for name in list(payload):
         if name == "TenantID" or name.startswith("_sdc_"):
             payload.pop(name)
-    source_id = payload.get(resource.primary_key)
+    source_id = payload.get(resource.id_field)
     assert resource.write is not None
     write_shape(resource.write, payload)
     for line_field in LINE_FIELDS:
@@ -78,18 +78,18 @@ def prepare(
 
 def collection_path(resource: Resource, item: Pending) -> str:
     """The path a record is created on (a child's under its parent in the target)."""
-    if resource.parent is None:
+    if resource.read.parent is None:
         return resource.request_path()
-    field = resource.parent[1]
+    field = resource.read.parent.field
     return resource.request_path(**{field: str(item.payload.get(field))})
 
 
 def write_shape(rule: WriteRule, record: dict[str, Any]) -> dict[str, Any]:
     """A record with its ``writes_as`` fields filled as the API takes them, in place."""
-    for source, name in rule.writes_as:
-        value = get_path(record, source)
-        if record.get(name) is None and value is not None:
-            record[name] = value
+    for copied in rule.writes_as:
+        value = get_path(record, copied.source)
+        if record.get(copied.field) is None and value is not None:
+            record[copied.field] = value
     return record
 
 

@@ -7,9 +7,9 @@ import copy
 from collections.abc import Iterator
 from typing import Any
 
-from xero_api.resources import Resource, resource_for_stream
+from xero_api.resources import Key, Reference, Resource, resource_for_stream
 
-from .directory import Directory, key_parts, norm
+from .directory import Directory, norm
 from .pending import Pending
 from .records import drop_fields, get_path
 
@@ -28,22 +28,20 @@ class References:
         """Resolve every reference of the batch, then keep a copy of each payload as keyed
         (for matching) and drop the fields Xero does not take."""
         assert resource.write is not None
-        for path, target_stream, key_field in resource.write.references:
-            # ``name>field``: a value naming the document, sent as its ID in ``field``.
-            path, _, into = path.partition(">")
-            slots = [(p, parent, name) for p in pending for parent, name in _slots(p.payload, path)]
+        for ref in resource.write.references:
+            slots = [(p, parent, name) for p in pending for parent, name in _slots(p.payload, ref)]
             if not slots:
                 continue
-            if key_field == "":
-                self._resolve_objects(target_stream, slots)
-            elif path.endswith("Tracking"):
+            if ref.by is None:
+                self._resolve_objects(ref.stream, slots)
+            elif ref.field == "Tracking":
                 self._resolve_tracking(slots)
             else:
-                self._resolve_codes(target_stream, key_field, slots, into)
+                self._resolve_codes(ref.stream, ref.by, slots, ref.sends_as)
         rule = resource.write
-        kept = {*rule.fields, resource.primary_key, rule.status_field}
-        if resource.parent is not None:
-            kept.add(resource.parent[1])
+        kept = {*rule.fields, resource.id_field, rule.status_field}
+        if resource.read.parent is not None:
+            kept.add(resource.read.parent.field)
         for item in pending:
             item.keyed = copy.deepcopy(item.payload)
             drop_fields(item.payload, rule.read_only)
@@ -57,10 +55,10 @@ class References:
     ) -> None:
         target = resource_for_stream(target_stream)
         assert target.write is not None
-        fields = [target.primary_key]
+        fields = [target.id_field]
         keys = self._dir.natural_keys(target)
-        fields += [k for k in keys if "+" not in k]
-        fields += [key_parts(k)[0] for k in keys if "+" in k]
+        fields += [k.first for k in keys if not k.compound]
+        fields += [k.first for k in keys if k.compound]
         unresolved = [s for s in slots if isinstance(s[1].get(s[2]), dict)]
         for item, parent, name in slots:
             if parent.get(name) is not None and not isinstance(parent.get(name), dict):
@@ -69,14 +67,14 @@ class References:
             if not unresolved:
                 break
             values = [get_path(parent[name], ref_field) for _, parent, name in unresolved]
-            self._dir.ensure(target_stream, ref_field, values)
+            self._dir.ensure(target_stream, Key(ref_field), values)
             still = []
             for item, parent, name in unresolved:
                 xero_id = self._dir.find(
-                    target_stream, ref_field, get_path(parent[name], ref_field)
+                    target_stream, Key(ref_field), get_path(parent[name], ref_field)
                 )
                 if xero_id:
-                    parent[name] = {target.primary_key: xero_id}
+                    parent[name] = {target.id_field: xero_id}
                 else:
                     still.append((item, parent, name))
             unresolved = still
@@ -94,14 +92,14 @@ class References:
     def _resolve_codes(
         self,
         target_stream: str,
-        key_field: str,
+        key: Key,
         slots: list[tuple[Pending, dict[str, Any], str]],
         into: str = "",
     ) -> None:
-        """Resolve values naming a document by ``key_field``. A compound ``A+B`` names it
-        within the same record's (already resolved) ``A``: a task by its name in the project."""
+        """Resolve values naming a document by ``key``. A compound key names it within the
+        same record's (already resolved) other fields: a task by its name in the project."""
         target = resource_for_stream(target_stream)
-        scope = key_parts(key_field)[:-1]
+        scope = key.fields[:-1]
 
         def value(parent: dict[str, Any], name: str) -> Any:
             named = parent.get(name)
@@ -111,7 +109,7 @@ class References:
             return None if None in within else (*within, named)
 
         lookups = [parent.get(scope[0]) if scope else parent.get(name) for _, parent, name in slots]
-        self._dir.ensure(target_stream, key_field, lookups)
+        self._dir.ensure(target_stream, key, lookups)
         for item, parent, name in slots:
             wanted = value(parent, name)
             if wanted in (None, ""):
@@ -121,7 +119,7 @@ class References:
                 continue
             if isinstance(wanted, tuple):
                 wanted = tuple(norm(v) for v in wanted)
-            xero_id = self._dir.find(target_stream, key_field, wanted, claimed_too=True)
+            xero_id = self._dir.find(target_stream, key, wanted, claimed_too=True)
             if not xero_id:
                 item.reasons.append(
                     f"{name} {parent[name]!r} matches no {target.noun} in the target organisation"
@@ -131,7 +129,7 @@ class References:
             elif into:
                 parent.pop(name)
                 parent[into] = xero_id
-            elif key_field == target.primary_key:
+            elif key == target.key:
                 parent[name] = xero_id
 
     def _resolve_tracking(self, slots: list[tuple[Pending, dict[str, Any], str]]) -> None:
@@ -141,14 +139,14 @@ class References:
             for t in parent.get(name) or ()
             if isinstance(t, dict)
         ]
-        self._dir.ensure("tracking_categories", "Name", names)
+        self._dir.ensure("tracking_categories", Key("Name"), names)
         for item, parent, name in slots:
             resolved = []
             for tracking in parent.get(name) or ():
                 if not isinstance(tracking, dict):
                     continue
                 category, option = tracking.get("Name"), tracking.get("Option")
-                xero_id = self._dir.find("tracking_categories", "Name", category)
+                xero_id = self._dir.find("tracking_categories", Key("Name"), category)
                 doc = self._dir.doc("tracking_categories", xero_id) if xero_id else None
                 options = {
                     norm(o.get("Name"))
@@ -168,22 +166,14 @@ class References:
             parent[name] = resolved
 
 
-def _slots(node: Any, path: str) -> Iterator[tuple[dict[str, Any], str]]:
-    """Every (parent, key) a reference path reaches, ``*`` walking lists."""
-    parts = path.split(".")
-
-    def walk(current: Any, rest: list[str]) -> Iterator[tuple[dict[str, Any], str]]:
-        head = rest[0]
-        if head == "*":
-            if isinstance(current, list):
-                for element in current:
-                    yield from walk(element, rest[1:])
-            return
-        if not isinstance(current, dict) or current.get(head) is None:
-            return
-        if len(rest) == 1:
-            yield current, head
-        else:
-            yield from walk(current[head], rest[1:])
-
-    yield from walk(node, parts)
+def _slots(record: dict[str, Any], ref: Reference) -> Iterator[tuple[dict[str, Any], str]]:
+    """Every (parent, key) holding a reference: the record's own field, or that field of each
+    element of the reference's list."""
+    if ref.in_list:
+        listed = record.get(ref.in_list)
+        holders = listed if isinstance(listed, list) else []
+    else:
+        holders = [record]
+    for holder in holders:
+        if isinstance(holder, dict) and holder.get(ref.field) is not None:
+            yield holder, ref.field

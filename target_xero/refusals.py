@@ -93,7 +93,7 @@ class Refusals:
                 if holder is not None and self._own(resource, item, holder):
                     warning = (
                         f"Xero refused a retry of this create ({message}); the earlier attempt "
-                        f"had written it as {holder[resource.primary_key]}"
+                        f"had written it as {holder[resource.id_field]}"
                     )
                     verdicts.append(Verdict(item, [warning], own=holder))
                     break
@@ -127,7 +127,8 @@ class Refusals:
         assert rule is not None
         creates = [item for item in items if item.action == "create"]
         reasons: dict[int, list[str]] = {}
-        for name, kind in rule.unique:
+        for unique in rule.unique:
+            name, kind = unique.field, unique.of_type
             subject = [
                 item
                 for item in creates
@@ -164,7 +165,7 @@ def _holder(
     resource: Resource, item: Pending, candidates: list[Mapping[str, Any]]
 ) -> Mapping[str, Any] | None:
     """The document a clash is with: not the record's own, of its type, active first."""
-    pk = resource.primary_key
+    pk = resource.id_field
     others = [doc for doc in candidates if doc.get(pk) != item.target_id]
     kind = item.payload.get("Type")
     if kind:
@@ -175,7 +176,7 @@ def _holder(
 
 def named(resource: Resource, doc: Mapping[str, Any]) -> str:
     """A document as a reject names it: entity, ID, number or name, contact, status."""
-    pk = resource.primary_key
+    pk = resource.id_field
     parts = [f"{pk} {doc.get(pk)}"]
     parts += [f"{name} {doc[name]!r}" for name in _NAMING_FIELDS if doc.get(name)]
     contact = doc.get("Contact")

@@ -15,7 +15,7 @@ from typing import Any
 
 from typing_extensions import override
 
-from xero_api.resources import resource_for_stream
+from xero_api.resources import Key, resource_for_stream
 
 from .directory import norm
 from .rows import (
@@ -133,7 +133,7 @@ class RowStream:
         # Rows name their contact by ContactName only: a contacts key without Name (the
         # natural_keys setting) could never find it.
         contact_keys = self._session.directory.natural_keys(resource_for_stream("contacts"))
-        nameless = "Name" not in contact_keys
+        nameless = Key("Name") not in contact_keys
         for chunk in _chunks(self.rows.groups(), self._session.batch_records):
             documents: list[dict[str, Any]] = []
             contacts: dict[Any, dict[str, Any]] = {}
@@ -161,8 +161,8 @@ class RowStream:
         one that exists, as Xero's import does by default)."""
         directory = self._session.directory
         names = [c["Name"] for c in contacts]
-        directory.ensure("contacts", "Name", names)
-        new = [c for c in contacts if directory.find("contacts", "Name", c["Name"]) is None]
+        directory.ensure("contacts", Key("Name"), names)
+        new = [c for c in contacts if directory.find("contacts", Key("Name"), c["Name"]) is None]
         if new:
             self._session.load(f"{self.name}.contacts", resource_for_stream("contacts"), new)
 

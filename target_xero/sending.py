@@ -11,7 +11,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from xero_api.resources import ACCOUNTING, Resource
+from xero_api.resources import ACCOUNTING, Key, Resource
 
 from .directory import Directory, key_value, norm
 from .exchange import Call, Exchange, chunked
@@ -115,7 +115,7 @@ class Sender:
         creates, updates = batch.creates, batch.updates
         calls: list[_Planned] = []
         size = max(1, self._batch_size)
-        params: dict[str, str] = {k: v for k, v in resource.params if k == "unitdp"}
+        params: dict[str, str] = {k: v for k, v in resource.read.params if k == "unitdp"}
         if resource.api is not ACCOUNTING:
             # One bare object a request: created on the collection, updated at its ID.
             for item in creates:
@@ -131,7 +131,7 @@ class Sender:
                 only_changes(
                     item.payload,
                     self._dir.doc(resource.stream, item.target_id or ""),
-                    resource.primary_key,
+                    resource.id_field,
                 )
                 calls.append(("POST", f"{resource.path}/{item.target_id}", {}, [item]))
         else:
@@ -263,7 +263,7 @@ class Sender:
     ) -> list[str] | None:
         """Account for one answer element; Xero's messages when it refused the element
         (rejected by the caller, which names what a clash clashed with)."""
-        pk = resource.primary_key
+        pk = resource.id_field
         if not isinstance(element, dict):
             return ["Xero's answer element is not an object"]
         messages = element_messages(element)
@@ -308,7 +308,7 @@ class Sender:
     ) -> None:
         """Account for a document Xero holds as the record says (``action`` defaults to what
         the record was sent as)."""
-        xero_id = str(element[resource.primary_key])
+        xero_id = str(element[resource.id_field])
         self._dir.remember(resource.stream, element, source_id=item.source_id)
         self._dir.claim(xero_id)
         item.target_id = xero_id
@@ -350,7 +350,7 @@ class Sender:
             return
         self._placeholders += 1
         placeholder = f"dry-run-{self._placeholders:08d}"
-        doc = {**item.keyed, resource.primary_key: placeholder}
+        doc = {**item.keyed, resource.id_field: placeholder}
         self._dir.remember(resource.stream, doc, source_id=item.source_id)
         self._outcomes.written(item.stream, "would_create", None, key, source_id=item.source_id)
 
@@ -360,7 +360,7 @@ class Sender:
         """Add missing sub-collection members; the idempotency keys of the writes sent."""
         assert resource.write is not None
         sent: list[str] = []
-        xero_id = element.get(resource.primary_key)
+        xero_id = element.get(resource.id_field)
         existing = self._dir.doc(resource.stream, str(xero_id)) or element
         for child in resource.write.children:
             have = {norm(c.get("Name")) for c in existing.get(child) or () if isinstance(c, dict)}
@@ -398,21 +398,22 @@ def _body(resource: Resource, payloads: list[dict[str, Any]]) -> Any:
 
 
 def _echo_problem(
-    resource: Resource, natural_keys: Sequence[str], item: Pending, element: Mapping[str, Any]
+    resource: Resource, natural_keys: Sequence[Key], item: Pending, element: Mapping[str, Any]
 ) -> str | None:
     """Why an answer element is not the echo of the record sent at its position, if it is not."""
-    pk = resource.primary_key
+    pk = resource.id_field
     sent_id = item.payload.get(pk)
     if sent_id and norm(element.get(pk)) != norm(sent_id):
         return (
             f"Xero answered with {pk} {element.get(pk)!r} for the element that updates {sent_id!r}"
         )
-    for spec in natural_keys:
-        if "+" in spec:
+    for key in natural_keys:
+        if key.compound:
             continue
-        sent = item.payload.get(spec)
-        if sent not in (None, "") and norm(element.get(spec)) != norm(sent):
+        name = key.first
+        sent = item.payload.get(name)
+        if sent not in (None, "") and norm(element.get(name)) != norm(sent):
             return (
-                f"Xero answered with {spec} {element.get(spec)!r} for the element sent as {sent!r}"
+                f"Xero answered with {name} {element.get(name)!r} for the element sent as {sent!r}"
             )
     return None

@@ -13,7 +13,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol, TypeVar, cast
 
-from xero_api.resources import RESOURCES, Resource
+from xero_api.resources import RESOURCES, Key, Resource
 from xero_api.settings import XeroSettings
 
 from .directory import Directory
@@ -85,7 +85,7 @@ class WriteSession:
         *,
         settings: XeroSettings | None,
         write_mode: str,
-        natural_keys: Mapping[str, tuple[str, ...]],
+        natural_keys: Mapping[str, tuple[Key, ...]],
         drain: Callable[[Any], None],
     ) -> None:
         """Nothing connects yet; ``drain`` writes the records one :class:`Buffer` holds (the

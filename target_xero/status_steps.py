@@ -40,7 +40,7 @@ class StatusSteps:
         assert rule is not None
         keys: dict[int, list[str]] = {id(item): [] for item in items}
         batched = not rule.single_object and rule.updatable
-        pk = resource.primary_key
+        pk = resource.id_field
         method = rule.status_method
         active = [item for item in items if item.follow]
         step = 0

@@ -10,6 +10,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from xero_api.errors import XeroError
+from xero_api.resources import Key
 from xero_api.settings import SETTINGS, XeroSettings
 
 from .loader import WRITE_MODES
@@ -145,13 +146,13 @@ def write_mode_setting(config: Mapping[str, Any]) -> str:
     return str(mode)
 
 
-def natural_keys_setting(config: Mapping[str, Any]) -> dict[str, tuple[str, ...]]:
+def natural_keys_setting(config: Mapping[str, Any]) -> dict[str, tuple[Key, ...]]:
     """The ``natural_keys`` setting, checked: writable streams to non-empty lists of keys."""
     setting = config.get("natural_keys") or {}
     name = "config setting 'natural_keys'"
     if not isinstance(setting, Mapping):
         raise XeroError(f'{name}: expected an object such as {{"contacts": ["Name"]}}')
-    keys: dict[str, tuple[str, ...]] = {}
+    keys: dict[str, tuple[Key, ...]] = {}
     for stream, specs in setting.items():
         if stream not in WRITABLE:
             raise XeroError(
@@ -166,5 +167,5 @@ def natural_keys_setting(config: Mapping[str, Any]) -> dict[str, tuple[str, ...]
                 f"{name}: {stream!r} needs a non-empty list of field names "
                 f'(e.g. ["Name"] or ["InvoiceNumber+Type+Contact.ContactID"]), got {specs!r}'
             )
-        keys[stream] = tuple(specs)
+        keys[stream] = tuple(Key.parse(spec) for spec in specs)
     return keys

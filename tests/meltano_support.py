@@ -286,7 +286,7 @@ def expected_rows(
     inclusive = {
         r.stream
         for r in RESOURCES
-        if any(key in ("includeArchived", "includeDeleted") for key, _ in r.params)
+        if any(key in ("includeArchived", "includeDeleted") for key, _ in r.read.params)
     }
     return expected, inclusive
 

@@ -1,16 +1,15 @@
-"""The resource table: everything both Singer sides know about each Xero resource.
+"""The resource table: what the tap and the target know about each Xero resource.
 
-One row per resource. The tap builds one stream per row and the target one sink per writable
-row; adding an endpoint means adding a row here and a schema in ``schemas/``. Each row names
-its :class:`Api` (Accounting unless said otherwise: Projects, Fixed Assets...), whose base path,
-spec and regions it shares. Facts come from Xero's OpenAPI specs 16.1.0 and the API facts (§2-§3,
-§9).
+One :class:`Resource` row per collection: how the tap reads it (its :class:`ReadPlan`) and,
+for writable rows, how the target writes it (its :class:`WriteRule`). Adding a read-only
+endpoint is one row here and one schema in ``schemas/`` (see ``docs/development.md``).
+Facts come from Xero's OpenAPI specs (``openapi/``) and Xero's developer documentation.
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any
 
@@ -24,15 +23,25 @@ __all__ = [
     "REPORTS",
     "RESOURCES",
     "Api",
+    "Each",
+    "Key",
+    "Lookup",
     "Paging",
+    "Parent",
+    "ReadPlan",
+    "Reference",
     "Replication",
     "Resource",
+    "StatusRoute",
+    "Unique",
+    "Via",
     "WriteRule",
+    "WritesAs",
     "resource_for_stream",
 ]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Api:
     """One of Xero's APIs: where it lives, the spec it is described by, who may use it.
 
@@ -49,21 +58,215 @@ class Api:
     optional: bool = False
 
 
-ACCOUNTING = Api("accounting", "Accounting", "/api.xro/2.0", "xero_accounting.json")
-PROJECTS = Api("projects", "Projects", "/projects.xro/2.0", "xero-projects.json", optional=True)
-ASSETS = Api("assets", "Fixed Assets", "/assets.xro/1.0", "xero_assets.json", optional=True)
-FILES = Api("files", "Files", "/files.xro/1.0", "xero_files.json", optional=True)
+ACCOUNTING = Api(
+    name="accounting",
+    title="Accounting",
+    base_path="/api.xro/2.0",
+    spec_file="xero_accounting.json",
+)
+PROJECTS = Api(
+    name="projects",
+    title="Projects",
+    base_path="/projects.xro/2.0",
+    spec_file="xero-projects.json",
+    optional=True,
+)
+ASSETS = Api(
+    name="assets",
+    title="Fixed Assets",
+    base_path="/assets.xro/1.0",
+    spec_file="xero_assets.json",
+    optional=True,
+)
+FILES = Api(
+    name="files",
+    title="Files",
+    base_path="/files.xro/1.0",
+    spec_file="xero_files.json",
+    optional=True,
+)
 PAYROLL_AU = Api(
-    "payroll-au", "Payroll AU", "/payroll.xro/1.0", "xero-payroll-au.json", ("AU",), True
+    name="payroll-au",
+    title="Payroll AU",
+    base_path="/payroll.xro/1.0",
+    spec_file="xero-payroll-au.json",
+    regions=("AU",),
+    optional=True,
 )
 APIS: tuple[Api, ...] = (ACCOUNTING, PROJECTS, ASSETS, PAYROLL_AU, FILES)
+
+
+@dataclass(frozen=True, slots=True, init=False)
+class Key:
+    """The fields whose values together identify a document: ``Key("Code")``, or a compound
+    ``Key("InvoiceNumber", "Type", "Contact.ContactID")`` for documents Xero keeps no unique
+    key for. Fields are dotted paths into the record (``Contact.ContactID``)."""
+
+    fields: tuple[str, ...]
+
+    def __init__(self, *fields: str) -> None:
+        if not fields or not all(fields):
+            raise ValueError(f"a key names one or more fields, not {fields!r}")
+        object.__setattr__(self, "fields", fields)
+
+    @classmethod
+    def parse(cls, spec: str) -> Key:
+        """A key written as the ``natural_keys`` setting writes it: ``A+B`` is compound."""
+        return cls(*spec.split("+"))
+
+    @property
+    def compound(self) -> bool:
+        """True for a key of more than one field (not unique in Xero: matched on our side)."""
+        return len(self.fields) > 1
+
+    @property
+    def first(self) -> str:
+        """The first field: the one Xero is asked about (the rest are compared on our side)."""
+        return self.fields[0]
+
+    def __str__(self) -> str:
+        return "+".join(self.fields)
+
+
+class Via(Enum):
+    """How Xero finds documents by one field's value."""
+
+    WHERE = "where"  # a batched ``where`` filter (Accounting); other APIs: read whole, once
+    ID_LIST = "id_list"  # a comma list query parameter (``IDs=``, ``InvoiceNumbers=``)
+    PATH = "path"  # ``GET /{path}/{value}``, one value a call
+    QUERY = "query"  # a query parameter taking one value a call
+    PARENT = "parent"  # a child collection, read under each parent (``/Projects/{id}/Tasks``)
+
+
+@dataclass(frozen=True, kw_only=True)
+class Lookup:
+    """How the target looks documents up by ``field``; ``param`` names the query parameter
+    for :attr:`Via.ID_LIST` and :attr:`Via.QUERY`."""
+
+    field: str
+    via: Via
+    param: str = ""
+
+
+@dataclass(frozen=True, kw_only=True)
+class Reference:
+    """A record field naming a document of another resource, resolved against the target
+    organisation before sending.
+
+    ``field`` holds the reference, in the record itself or, when ``in_list`` names a list
+    (``LineItems``), in every element of that list. ``by`` is the key the value names the
+    document by; ``None`` means the field holds an object identifying the document
+    (``{"ContactID": ...}`` or ``{"Name": ...}``), matched by the stream's ID or natural keys.
+    A compound ``by`` names the document within the record's other, already resolved, fields
+    (a task by its name within the record's ``projectId``). With ``sends_as`` the value names
+    the document (an asset type's name) and its ID is sent in that field instead.
+    """
+
+    field: str
+    stream: str
+    by: Key | None = None
+    in_list: str = ""
+    sends_as: str = ""
+
+
+@dataclass(frozen=True, kw_only=True)
+class StatusRoute:
+    """A status Xero will not take on create, and the statuses that reach it: the document
+    is created with the first and moved through the rest (``VOIDED`` is created
+    ``AUTHORISED`` then voided); a status missing from the end (``PAID``) is reached by Xero
+    itself once the payments are written."""
+
+    status: str
+    through: tuple[str, ...]
+
+
+@dataclass(frozen=True, kw_only=True)
+class Unique:
+    """A field Xero keeps unique; ``of_type`` limits the rule to documents of that ``Type``
+    (sales invoice numbers are unique, bill numbers repeat)."""
+
+    field: str
+    of_type: str = ""
+
+
+@dataclass(frozen=True, kw_only=True)
+class WritesAs:
+    """A record's field copied to the body field the API takes instead (a project's
+    ``estimate.value`` is written as ``estimateAmount``)."""
+
+    source: str
+    field: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class WriteRule:
+    """What the target needs to write a resource.
+
+    ``natural_keys`` are alternatives tried in order when a record's Xero ID is not in the
+    target organisation (a compound key: Xero is asked about its first field, the others are
+    compared on our side). ``batch_size`` caps elements per request (1 where Xero takes a
+    single object, which is then updated with ``POST /{path}/{id}``). Every writable
+    Accounting resource is created with ``PUT`` (create only) and updated with ``POST``
+    carrying its ID. ``repeats`` marks resources whose keys are content, not identity (two
+    equal payments are two payments): records sharing a key are not one document.
+    ``updatable=False`` marks documents Xero cannot edit once written (Payments);
+    ``creatable=False`` marks resources the API cannot create (Projects' users): their
+    records are only matched, so references to them resolve. ``unique`` lists the fields Xero
+    keeps unique: a dry run predicts the refusal of a create that repeats one. ``lookups``
+    say how to find documents by a field (any other field: a batched ``where`` filter).
+    ``references`` are resolved before sending. ``children`` are sub-collections written
+    with ``PUT /{path}/{id}/{child}`` after the parent (TrackingCategory options).
+    ``status_steps`` are the statuses reached in steps.
+
+    The APIs beside Accounting write one bare object a request: ``create_method`` on the
+    collection, ``update_method`` on ``/{path}/{id}`` (Projects: ``POST`` creates, ``PUT``
+    updates, answering 204), or on the collection with the ID in the body when
+    ``update_at_id`` is false (Fixed Assets). ``fields`` are the fields their body carries.
+    ``status_field`` names the status; with ``status_method`` ``PATCH`` a status step is
+    ``PATCH /{path}/{id}`` with that field alone.
+    """
+
+    natural_keys: tuple[Key, ...]
+    batch_size: int = 50
+    single_object: bool = False
+    read_only: tuple[str, ...] = ()
+    depends_on: tuple[str, ...] = ()
+    repeats: bool = False
+    updatable: bool = True
+    unique: tuple[Unique, ...] = ()
+    lookups: tuple[Lookup, ...] = ()
+    references: tuple[Reference, ...] = ()
+    children: tuple[str, ...] = ()
+    status_steps: tuple[StatusRoute, ...] = ()
+    creatable: bool = True
+    create_method: str = "PUT"
+    update_method: str = "POST"
+    fields: tuple[str, ...] = ()
+    writes_as: tuple[WritesAs, ...] = ()
+    status_field: str = "Status"
+    status_method: str = "POST"
+    update_at_id: bool = True
+
+    def lookup(self, field: str) -> Lookup:
+        """How documents are found by ``field``: the declared lookup, else ``where``."""
+        for lookup in self.lookups:
+            if lookup.field == field:
+                return lookup
+        return Lookup(field=field, via=Via.WHERE)
+
+    def steps_to(self, status: str) -> tuple[str, ...] | None:
+        """The statuses a document is moved through to reach ``status``, if it takes steps."""
+        for route in self.status_steps:
+            if route.status == status:
+                return route.through
+        return None
 
 
 class Paging(Enum):
     """How a collection is paged."""
 
     NONE = "none"  # one call returns everything
-    PAGE = "page"  # page + pageSize (up to 1000) with a pagination object
+    PAGE = "page"  # page + page size (up to the API's maximum) with a pagination object
     PAGE_FIXED = "page_fixed"  # page only, Xero fixes 100 per page
     OFFSET = "offset"  # Journals: offset=<last JournalNumber>, 100 per call
 
@@ -75,107 +278,84 @@ class Replication(Enum):
     FULL_TABLE = "FULL_TABLE"
 
 
-@dataclass(frozen=True)
-class WriteRule:
-    """What the target needs to write a resource.
-
-    ``natural_keys`` are alternatives tried in order when a record's Xero ID is not in the
-    target organisation; ``A+B`` is a compound key (documents Xero keeps no unique key for):
-    Xero is filtered on ``A`` and the other parts are compared on our side. ``batch_size`` caps
-    elements per request (1 where Xero takes a single object, which is then updated with
-    ``POST /{path}/{id}``). Every writable resource is created with ``PUT`` (create only)
-    and updated with ``POST`` carrying its ID. ``repeats`` marks resources whose keys are
-    content, not identity (two equal payments are two payments): records sharing a key are
-    not one document. ``updatable=False`` marks documents Xero cannot edit once written
-    (Payments); ``creatable=False`` marks resources the API cannot create (Projects'
-    users): their records are only matched, so references to them resolve. ``unique`` lists
-    the fields Xero keeps unique, as ``(field, type)`` where a non-empty type limits the rule
-    to documents of that ``Type`` (sales invoice numbers are unique, bill numbers repeat): a
-    dry run predicts the refusal of a create that repeats one.
-    ``lookups`` says how to find documents by a field: ``param:<Name>`` (a comma list query
-    parameter such as ``IDs``), ``path`` (``GET /{path}/{value}``), ``query:<Name>`` (one value
-    per call); any other field is looked up with a batched ``where`` filter.
-    ``references`` are ``(payload path, resource stream, key field)`` triples resolved against
-    the target organisation before sending (``*`` walks a list; an empty key field means the
-    path holds an object identifying the document). ``children`` are sub-collections written
-    with ``PUT /{path}/{id}/{child}`` after the parent (TrackingCategory options).
-    ``status_steps`` maps a status Xero will not take on create to the statuses that reach it:
-    the document is created with the first and moved through the rest (``VOIDED`` is created
-    ``AUTHORISED`` then voided); a status missing from the end (``PAID``) is reached by Xero
-    itself once the payments are written.
-
-    The APIs beside Accounting write one bare object a request: ``create_method`` on the
-    collection, ``update_method`` on ``/{path}/{id}`` (Projects: ``POST`` creates, ``PUT``
-    updates, answering 204), or on the collection with the ID in the body when
-    ``update_at_id`` is false (Fixed Assets). ``fields`` are the fields their body carries;
-    ``writes_as`` copies a record's field to the body field the API takes instead (a project's
-    ``estimate.value`` is written as ``estimateAmount``). A reference path ``name>field`` takes
-    a value naming the document (an asset type's name) and sends its ID as ``field``.
-    ``status_field`` names the status; with ``status_method``
-    ``PATCH`` a status step is ``PATCH /{path}/{id}`` with that field alone.
-    """
-
-    natural_keys: tuple[str, ...]
-    batch_size: int = 50
-    single_object: bool = False
-    read_only: tuple[str, ...] = ()
-    depends_on: tuple[str, ...] = ()
-    repeats: bool = False
-    updatable: bool = True
-    unique: tuple[tuple[str, str], ...] = ()
-    lookups: tuple[tuple[str, str], ...] = ()
-    references: tuple[tuple[str, str, str], ...] = ()
-    children: tuple[str, ...] = ()
-    status_steps: tuple[tuple[str, tuple[str, ...]], ...] = ()
-    creatable: bool = True
-    create_method: str = "PUT"
-    update_method: str = "POST"
-    fields: tuple[str, ...] = ()
-    writes_as: tuple[tuple[str, str], ...] = ()
-    status_field: str = "Status"
-    status_method: str = "POST"
-    update_at_id: bool = True
-
-
-@dataclass(frozen=True)
-class Resource:
-    """One Xero collection and how to read (and maybe write) it.
-
-    ``path`` is relative to the API's base path. ``envelope`` is the key of the list in the
-    answer; empty when the answer is the list itself, or a single settings object (then
-    ``primary_key`` is empty too: one record per tenant). A child collection names its
-    ``parent``: the parent's stream and the field of a parent record that fills the
-    ``{placeholder}`` of ``path``; it is read once per parent record. ``nested`` names a list
-    inside each answered element that holds the records (a pay run's ``Payslips``); such records
-    carry their parent's ID field. ``each`` names a parameter the API requires one value of per
-    call (Assets by ``status``): the collection is read once per value. ``max_page_size`` is the
-    API's largest page size, sent as ``page_size_param``.
-    ``primary_key`` may join fields with ``+`` where a record has no ID of its own.
-    """
+@dataclass(frozen=True, kw_only=True)
+class Parent:
+    """A child collection's parent: the parent's stream, and the field of a parent record
+    that fills the ``{placeholder}`` of the child's path."""
 
     stream: str
-    path: str
-    envelope: str
-    primary_key: str
+    field: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class Each:
+    """A query parameter the API requires one value of per call (Assets' ``status``): the
+    collection is read once per value."""
+
+    param: str
+    values: tuple[str, ...]
+
+
+@dataclass(frozen=True, kw_only=True)
+class ReadPlan:
+    """How the tap reads a collection.
+
+    ``replication_key`` is the field bookmarked on (none: full table). ``modified_since``
+    rows send ``If-Modified-Since`` and are read by time cursor, sorted by ``order``.
+    ``params`` go with every request. ``max_page_size`` is the API's largest page, sent as
+    ``page_size_param`` (``PAGE`` paging). A child collection names its ``parent`` and is
+    read once per parent record; ``each`` reads it once per parameter value; ``nested``
+    names a list inside each answered element that holds the records (a pay run's
+    ``Payslips``), and such records carry their parent's field.
+    """
+
     paging: Paging = Paging.NONE
     replication_key: str | None = None
     modified_since: bool = False
     order: str | None = None
     params: tuple[tuple[str, str], ...] = ()
-    scope: str = "accounting.settings.read"
-    write: WriteRule | None = None
-    description: str = ""
-    api: Api = ACCOUNTING
     max_page_size: int = 1000
-    parent: tuple[str, str] | None = None
-    each: tuple[str, tuple[str, ...]] | None = None
-    nested: str | None = None
     page_size_param: str = "pageSize"
+    parent: Parent | None = None
+    each: Each | None = None
+    nested: str | None = None
 
     @property
     def replication(self) -> Replication:
         """INCREMENTAL when Xero gives a field to bookmark on, else FULL_TABLE."""
         return Replication.INCREMENTAL if self.replication_key else Replication.FULL_TABLE
+
+
+@dataclass(frozen=True, kw_only=True)
+class Resource:
+    """One Xero collection and how to read (and maybe write) it.
+
+    ``path`` is relative to the API's base path. ``envelope`` is the key of the list in the
+    answer; empty when the answer is the list itself, or a single settings object (then
+    ``key`` is ``None`` too: one record per tenant). ``key`` identifies a record; a compound
+    key where a record has no ID of its own. ``id_field`` is the one field holding a record's
+    Xero ID ("" for a compound key or none).
+    """
+
+    stream: str
+    path: str
+    envelope: str
+    key: Key | None
+    scope: str = "accounting.settings.read"
+    api: Api = ACCOUNTING
+    read: ReadPlan = ReadPlan()
+    write: WriteRule | None = None
+    description: str = ""
+    id_field: str = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        single = self.key is not None and not self.key.compound
+        object.__setattr__(self, "id_field", self.key.first if self.key and single else "")
+
+    @property
+    def replication(self) -> Replication:
+        """INCREMENTAL when Xero gives a field to bookmark on, else FULL_TABLE."""
+        return self.read.replication
 
     @property
     def noun(self) -> str:
@@ -199,8 +379,20 @@ _ASC = "UpdatedDateUTC ASC"
 _UNITDP = ("unitdp", "4")
 _ARCHIVED = ("includeArchived", "true")
 
-_CONTACT_REF = ("Contact", "contacts", "")
-_PROJECT_REF = ("projectId", "projects", "projectId")
+
+def _since(paging: Paging = Paging.NONE, *params: tuple[str, str], order: bool = True) -> ReadPlan:
+    """Read by If-Modified-Since on ``UpdatedDateUTC``, oldest first."""
+    return ReadPlan(
+        paging=paging,
+        replication_key=_UPDATED,
+        modified_since=True,
+        order=_ASC if order else None,
+        params=params,
+    )
+
+
+_CONTACT_REF = Reference(field="Contact", stream="contacts")
+_PROJECT_REF = Reference(field="projectId", stream="projects", by=Key("projectId"))
 # How Projects writes: one object a request, POST creates, PUT /{id} updates.
 _PROJECTS_WRITE: dict[str, Any] = {
     "batch_size": 1,
@@ -208,24 +400,36 @@ _PROJECTS_WRITE: dict[str, Any] = {
     "create_method": "POST",
     "update_method": "PUT",
 }
+# Projects API (projects.xro/2.0): page + pageSize (1-500, default 50), `pagination` and
+# `items`; no If-Modified-Since and no change date on projects, tasks or time entries.
+_PROJECTS_READ = ReadPlan(paging=Paging.PAGE, max_page_size=500)
+_UNDER_PROJECT = ReadPlan(
+    paging=Paging.PAGE, max_page_size=500, parent=Parent(stream="projects", field="projectId")
+)
+_BY_PROJECT = (Lookup(field="projectId", via=Via.PARENT),)
 
 
-def _line_refs(lines: str) -> tuple[tuple[str, str, str], ...]:
+def _line_refs(lines: str) -> tuple[Reference, ...]:
     """References every document line can carry: account, item and tracking."""
     return (
-        (f"{lines}.*.AccountCode", "accounts", "Code"),
-        (f"{lines}.*.AccountID", "accounts", "AccountID"),
-        (f"{lines}.*.ItemCode", "items", "Code"),
-        (f"{lines}.*.Tracking", "tracking_categories", "Name"),
+        Reference(in_list=lines, field="AccountCode", stream="accounts", by=Key("Code")),
+        Reference(in_list=lines, field="AccountID", stream="accounts", by=Key("AccountID")),
+        Reference(in_list=lines, field="ItemCode", stream="items", by=Key("Code")),
+        Reference(in_list=lines, field="Tracking", stream="tracking_categories", by=Key("Name")),
     )
 
 
+def _steps(*routes: tuple[str, tuple[str, ...]]) -> tuple[StatusRoute, ...]:
+    return tuple(StatusRoute(status=status, through=through) for status, through in routes)
+
+
 # Statuses of invoices and credit notes that Xero sets only on an existing document.
-_DOC_STEPS = (
+_DOC_STEPS = _steps(
     ("PAID", ("AUTHORISED",)),
     ("VOIDED", ("AUTHORISED", "VOIDED")),
     ("DELETED", ("DRAFT", "DELETED")),
 )
+_DOC_DEPENDS = ("contacts", "accounts", "items", "tracking_categories")
 
 _DOC_READ_ONLY = (
     "SubTotal",
@@ -251,325 +455,692 @@ _DOC_READ_ONLY = (
     "DueDateString",
     "IsDiscounted",
 )
+_ASSET_READ_ONLY = (
+    "bookDepreciationSetting.depreciableObjectId",
+    "bookDepreciationSetting.depreciableObjectType",
+    "bookDepreciationSetting.bookEffectiveDateOfChangeId",
+)
 
-# The table is kept one compact row per resource, which is easier to scan than one field a line.
-# fmt: off
 RESOURCES: tuple[Resource, ...] = (
     Resource(
-        "accounts", "Accounts", "Accounts", "AccountID",
-        replication_key=_UPDATED, modified_since=True, order=_ASC,
-        write=WriteRule(("Code", "Name"), batch_size=1, single_object=True,
-                        unique=(("Code", ""), ("Name", "")),
-                        read_only=("UpdatedDateUTC", "HasAttachments", "ReportingCodeName",
-                                   "Class", "SystemAccount", "ValidationErrors")),
+        stream="accounts",
+        path="Accounts",
+        envelope="Accounts",
+        key=Key("AccountID"),
+        read=_since(),
+        write=WriteRule(
+            natural_keys=(Key("Code"), Key("Name")),
+            batch_size=1,
+            single_object=True,
+            unique=(Unique(field="Code"), Unique(field="Name")),
+            read_only=(
+                "UpdatedDateUTC",
+                "HasAttachments",
+                "ReportingCodeName",
+                "Class",
+                "SystemAccount",
+                "ValidationErrors",
+            ),
+        ),
     ),
     Resource(
-        "bank_transactions", "BankTransactions", "BankTransactions", "BankTransactionID",
-        Paging.PAGE, _UPDATED, True, _ASC, (_UNITDP,), "accounting.banktransactions.read",
+        stream="bank_transactions",
+        path="BankTransactions",
+        envelope="BankTransactions",
+        key=Key("BankTransactionID"),
+        scope="accounting.banktransactions.read",
+        read=_since(Paging.PAGE, _UNITDP),
         # No unique key: matched on content (contact, date, type, bank account, total).
-        write=WriteRule(("Contact.ContactID+Date+Type+BankAccount.AccountID+Total",),
-                        read_only=(*_DOC_READ_ONLY, "PrepaymentID", "OverpaymentID"), repeats=True,
-                        depends_on=("contacts", "accounts", "items", "tracking_categories"),
-                        references=(_CONTACT_REF, ("BankAccount", "accounts", ""),
-                                    *_line_refs("LineItems")),
-                        status_steps=(("DELETED", ("AUTHORISED", "DELETED")),)),
+        write=WriteRule(
+            natural_keys=(
+                Key("Contact.ContactID", "Date", "Type", "BankAccount.AccountID", "Total"),
+            ),
+            read_only=(*_DOC_READ_ONLY, "PrepaymentID", "OverpaymentID"),
+            repeats=True,
+            depends_on=_DOC_DEPENDS,
+            references=(
+                _CONTACT_REF,
+                Reference(field="BankAccount", stream="accounts"),
+                *_line_refs("LineItems"),
+            ),
+            status_steps=_steps(("DELETED", ("AUTHORISED", "DELETED"))),
+        ),
     ),
     Resource(
-        "bank_transfers", "BankTransfers", "BankTransfers", "BankTransferID",
-        replication_key="CreatedDateUTC", modified_since=True, order="CreatedDateUTC ASC",
-        params=(("includeDeleted", "true"),), scope="accounting.banktransactions.read",
+        stream="bank_transfers",
+        path="BankTransfers",
+        envelope="BankTransfers",
+        key=Key("BankTransferID"),
+        scope="accounting.banktransactions.read",
+        read=ReadPlan(
+            replication_key="CreatedDateUTC",
+            modified_since=True,
+            order="CreatedDateUTC ASC",
+            params=(("includeDeleted", "true"),),
+        ),
     ),
     Resource(
-        "batch_payments", "BatchPayments", "BatchPayments", "BatchPaymentID",
-        replication_key=_UPDATED, modified_since=True, order=_ASC,
+        stream="batch_payments",
+        path="BatchPayments",
+        envelope="BatchPayments",
+        key=Key("BatchPaymentID"),
         scope="accounting.payments.read",
-    ),
-    Resource("branding_themes", "BrandingThemes", "BrandingThemes", "BrandingThemeID"),
-    Resource("budgets", "Budgets", "Budgets", "BudgetID", scope="accounting.budgets.read"),
-    Resource(
-        "contacts", "Contacts", "Contacts", "ContactID",
-        Paging.PAGE, _UPDATED, True, _ASC, (_ARCHIVED,), "accounting.contacts.read",
-        write=WriteRule(("ContactNumber", "Name"), lookups=(("ContactID", "param:IDs"),),
-                        unique=(("Name", ""), ("ContactNumber", ""), ("AccountNumber", "")),
-                        read_only=("UpdatedDateUTC", "HasAttachments", "HasValidationErrors",
-                                   "Balances", "IsSupplier", "IsCustomer", "ValidationErrors",
-                                   "StatusAttributeString", "ContactGroups", "BatchPayments")),
+        read=_since(),
     ),
     Resource(
-        "contact_groups", "ContactGroups", "ContactGroups", "ContactGroupID",
+        stream="branding_themes",
+        path="BrandingThemes",
+        envelope="BrandingThemes",
+        key=Key("BrandingThemeID"),
+    ),
+    Resource(
+        stream="budgets",
+        path="Budgets",
+        envelope="Budgets",
+        key=Key("BudgetID"),
+        scope="accounting.budgets.read",
+    ),
+    Resource(
+        stream="contacts",
+        path="Contacts",
+        envelope="Contacts",
+        key=Key("ContactID"),
+        scope="accounting.contacts.read",
+        read=_since(Paging.PAGE, _ARCHIVED),
+        write=WriteRule(
+            natural_keys=(Key("ContactNumber"), Key("Name")),
+            lookups=(Lookup(field="ContactID", via=Via.ID_LIST, param="IDs"),),
+            unique=(
+                Unique(field="Name"),
+                Unique(field="ContactNumber"),
+                Unique(field="AccountNumber"),
+            ),
+            read_only=(
+                "UpdatedDateUTC",
+                "HasAttachments",
+                "HasValidationErrors",
+                "Balances",
+                "IsSupplier",
+                "IsCustomer",
+                "ValidationErrors",
+                "StatusAttributeString",
+                "ContactGroups",
+                "BatchPayments",
+            ),
+        ),
+    ),
+    Resource(
+        stream="contact_groups",
+        path="ContactGroups",
+        envelope="ContactGroups",
+        key=Key("ContactGroupID"),
         scope="accounting.contacts.read",
     ),
     Resource(
-        "credit_notes", "CreditNotes", "CreditNotes", "CreditNoteID",
-        Paging.PAGE, _UPDATED, True, _ASC, (_UNITDP,), "accounting.invoices.read",
-        write=WriteRule(("CreditNoteNumber+Type+Contact.ContactID",),
-                        unique=(("CreditNoteNumber", "ACCRECCREDIT"),),
-                        read_only=(*_DOC_READ_ONLY, "RemainingCredit", "AppliedAmount",
-                                   "CISDeduction", "CISRate", "SentToContact"),
-                        depends_on=("contacts", "accounts", "items", "tracking_categories"),
-                        references=(_CONTACT_REF, *_line_refs("LineItems")),
-                        status_steps=_DOC_STEPS),
+        stream="credit_notes",
+        path="CreditNotes",
+        envelope="CreditNotes",
+        key=Key("CreditNoteID"),
+        scope="accounting.invoices.read",
+        read=_since(Paging.PAGE, _UNITDP),
+        write=WriteRule(
+            natural_keys=(Key("CreditNoteNumber", "Type", "Contact.ContactID"),),
+            unique=(Unique(field="CreditNoteNumber", of_type="ACCRECCREDIT"),),
+            read_only=(
+                *_DOC_READ_ONLY,
+                "RemainingCredit",
+                "AppliedAmount",
+                "CISDeduction",
+                "CISRate",
+                "SentToContact",
+            ),
+            depends_on=_DOC_DEPENDS,
+            references=(_CONTACT_REF, *_line_refs("LineItems")),
+            status_steps=_DOC_STEPS,
+        ),
     ),
-    Resource("currencies", "Currencies", "Currencies", "Code"),
+    Resource(stream="currencies", path="Currencies", envelope="Currencies", key=Key("Code")),
     Resource(
-        "expense_claims", "ExpenseClaims", "ExpenseClaims", "ExpenseClaimID",
-        replication_key=_UPDATED, modified_since=True, order=_ASC,
+        stream="expense_claims",
+        path="ExpenseClaims",
+        envelope="ExpenseClaims",
+        key=Key("ExpenseClaimID"),
         scope="accounting.transactions.read",
+        read=_since(),
     ),
     Resource(
-        "invoices", "Invoices", "Invoices", "InvoiceID",
-        Paging.PAGE, _UPDATED, True, _ASC, (_UNITDP,), "accounting.invoices.read",
+        stream="invoices",
+        path="Invoices",
+        envelope="Invoices",
+        key=Key("InvoiceID"),
+        scope="accounting.invoices.read",
+        read=_since(Paging.PAGE, _UNITDP),
         # ACCPAY numbers repeat across suppliers, hence type and contact in the key.
-        write=WriteRule(("InvoiceNumber+Type+Contact.ContactID",),
-                        unique=(("InvoiceNumber", "ACCREC"),),
-                        read_only=(*_DOC_READ_ONLY, "TotalDiscount", "CISDeduction", "CISRate"),
-                        depends_on=("contacts", "accounts", "items", "tracking_categories"),
-                        lookups=(("InvoiceID", "param:IDs"),
-                                 ("InvoiceNumber", "param:InvoiceNumbers")),
-                        references=(_CONTACT_REF, *_line_refs("LineItems")),
-                        status_steps=_DOC_STEPS),
+        write=WriteRule(
+            natural_keys=(Key("InvoiceNumber", "Type", "Contact.ContactID"),),
+            unique=(Unique(field="InvoiceNumber", of_type="ACCREC"),),
+            read_only=(*_DOC_READ_ONLY, "TotalDiscount", "CISDeduction", "CISRate"),
+            depends_on=_DOC_DEPENDS,
+            lookups=(
+                Lookup(field="InvoiceID", via=Via.ID_LIST, param="IDs"),
+                Lookup(field="InvoiceNumber", via=Via.ID_LIST, param="InvoiceNumbers"),
+            ),
+            references=(_CONTACT_REF, *_line_refs("LineItems")),
+            status_steps=_DOC_STEPS,
+        ),
     ),
     Resource(
-        "items", "Items", "Items", "ItemID",
-        replication_key=_UPDATED, modified_since=True, order=_ASC, params=(_UNITDP,),
-        write=WriteRule(("Code",), unique=(("Code", ""),),
-                        read_only=("UpdatedDateUTC", "ValidationErrors",
-                                              "StatusAttributeString", "TotalCostPool",
-                                              "QuantityOnHand", "IsTrackedAsInventory"),
-                        depends_on=("accounts",)),
+        stream="items",
+        path="Items",
+        envelope="Items",
+        key=Key("ItemID"),
+        read=_since(Paging.NONE, _UNITDP),
+        write=WriteRule(
+            natural_keys=(Key("Code"),),
+            unique=(Unique(field="Code"),),
+            read_only=(
+                "UpdatedDateUTC",
+                "ValidationErrors",
+                "StatusAttributeString",
+                "TotalCostPool",
+                "QuantityOnHand",
+                "IsTrackedAsInventory",
+            ),
+            depends_on=("accounts",),
+        ),
     ),
     Resource(
-        "journals", "Journals", "Journals", "JournalID",
-        Paging.OFFSET, "JournalNumber", scope="accounting.journals.read",
+        stream="journals",
+        path="Journals",
+        envelope="Journals",
+        key=Key("JournalID"),
+        scope="accounting.journals.read",
+        read=ReadPlan(paging=Paging.OFFSET, replication_key="JournalNumber"),
     ),
     Resource(
-        "linked_transactions", "LinkedTransactions", "LinkedTransactions", "LinkedTransactionID",
-        Paging.PAGE_FIXED, _UPDATED, scope="accounting.invoices.read",
+        stream="linked_transactions",
+        path="LinkedTransactions",
+        envelope="LinkedTransactions",
+        key=Key("LinkedTransactionID"),
+        scope="accounting.invoices.read",
+        # No If-Modified-Since: every page is read and filtered on the bookmark.
+        read=ReadPlan(paging=Paging.PAGE_FIXED, replication_key=_UPDATED),
     ),
     Resource(
-        "manual_journals", "ManualJournals", "ManualJournals", "ManualJournalID",
+        stream="manual_journals",
+        path="ManualJournals",
+        envelope="ManualJournals",
+        key=Key("ManualJournalID"),
+        scope="accounting.manualjournals.read",
         # No `order`: Xero has ignored paging on ordered ManualJournals requests; its default
-        # order is already UpdatedDateUTC ASC (xero-api-facts §2.1).
-        Paging.PAGE, _UPDATED, True, None, (), "accounting.manualjournals.read",
-        write=WriteRule(("Narration+Date",), repeats=True,
-                        read_only=("UpdatedDateUTC", "HasAttachments", "ValidationErrors",
-                                   "StatusAttributeString", "Warnings", "Attachments"),
-                        depends_on=("accounts", "tracking_categories"),
-                        references=_line_refs("JournalLines"),
-                        status_steps=(("VOIDED", ("POSTED", "VOIDED")),
-                                      ("DELETED", ("DRAFT", "DELETED")))),
+        # order is already UpdatedDateUTC ASC.
+        read=_since(Paging.PAGE, order=False),
+        write=WriteRule(
+            natural_keys=(Key("Narration", "Date"),),
+            repeats=True,
+            read_only=(
+                "UpdatedDateUTC",
+                "HasAttachments",
+                "ValidationErrors",
+                "StatusAttributeString",
+                "Warnings",
+                "Attachments",
+            ),
+            depends_on=("accounts", "tracking_categories"),
+            references=_line_refs("JournalLines"),
+            status_steps=_steps(
+                ("VOIDED", ("POSTED", "VOIDED")),
+                ("DELETED", ("DRAFT", "DELETED")),
+            ),
+        ),
     ),
-    Resource("organisations", "Organisation", "Organisations", "OrganisationID"),
     Resource(
-        "overpayments", "Overpayments", "Overpayments", "OverpaymentID",
-        Paging.PAGE, _UPDATED, True, _ASC, (_UNITDP,), "accounting.payments.read",
+        stream="organisations",
+        path="Organisation",
+        envelope="Organisations",
+        key=Key("OrganisationID"),
     ),
     Resource(
-        "payments", "Payments", "Payments", "PaymentID",
-        Paging.PAGE, _UPDATED, True, _ASC, (), "accounting.payments.read",
+        stream="overpayments",
+        path="Overpayments",
+        envelope="Overpayments",
+        key=Key("OverpaymentID"),
+        scope="accounting.payments.read",
+        read=_since(Paging.PAGE, _UNITDP),
+    ),
+    Resource(
+        stream="payments",
+        path="Payments",
+        envelope="Payments",
+        key=Key("PaymentID"),
+        scope="accounting.payments.read",
+        read=_since(Paging.PAGE),
         # No unique key and no edits: matched on content (document, date, amount).
-        write=WriteRule(("Invoice.InvoiceID+Date+Amount", "CreditNote.CreditNoteID+Date+Amount"),
-                        repeats=True, updatable=False,
-                        references=(("Invoice", "invoices", ""), ("CreditNote", "credit_notes", ""),
-                                    ("Account", "accounts", "")),
-                        status_steps=(("DELETED", ("AUTHORISED", "DELETED")),),
-                        read_only=("UpdatedDateUTC", "HasAccount", "HasValidationErrors",
-                                   "ValidationErrors", "StatusAttributeString", "BankAmount",
-                                   "PaymentType", "BatchPaymentID", "BatchPayment",
-                                   "UpdatedDateUTCString", "Warnings"),
-                        depends_on=("invoices", "credit_notes", "accounts")),
+        write=WriteRule(
+            natural_keys=(
+                Key("Invoice.InvoiceID", "Date", "Amount"),
+                Key("CreditNote.CreditNoteID", "Date", "Amount"),
+            ),
+            repeats=True,
+            updatable=False,
+            references=(
+                Reference(field="Invoice", stream="invoices"),
+                Reference(field="CreditNote", stream="credit_notes"),
+                Reference(field="Account", stream="accounts"),
+            ),
+            status_steps=_steps(("DELETED", ("AUTHORISED", "DELETED"))),
+            read_only=(
+                "UpdatedDateUTC",
+                "HasAccount",
+                "HasValidationErrors",
+                "ValidationErrors",
+                "StatusAttributeString",
+                "BankAmount",
+                "PaymentType",
+                "BatchPaymentID",
+                "BatchPayment",
+                "UpdatedDateUTCString",
+                "Warnings",
+            ),
+            depends_on=("invoices", "credit_notes", "accounts"),
+        ),
     ),
     Resource(
-        "payment_services", "PaymentServices", "PaymentServices", "PaymentServiceID",
+        stream="payment_services",
+        path="PaymentServices",
+        envelope="PaymentServices",
+        key=Key("PaymentServiceID"),
         scope="paymentservices",
     ),
     Resource(
-        "prepayments", "Prepayments", "Prepayments", "PrepaymentID",
-        Paging.PAGE, _UPDATED, True, _ASC, (_UNITDP,), "accounting.payments.read",
+        stream="prepayments",
+        path="Prepayments",
+        envelope="Prepayments",
+        key=Key("PrepaymentID"),
+        scope="accounting.payments.read",
+        read=_since(Paging.PAGE, _UNITDP),
     ),
     Resource(
-        "purchase_orders", "PurchaseOrders", "PurchaseOrders", "PurchaseOrderID",
-        Paging.PAGE, _UPDATED, True, _ASC, (), "accounting.invoices.read",
-        write=WriteRule(("PurchaseOrderNumber",), unique=(("PurchaseOrderNumber", ""),),
-                        read_only=(*_DOC_READ_ONLY, "TotalDiscount", "Type"),
-                        depends_on=("contacts", "accounts", "items", "tracking_categories"),
-                        lookups=(("PurchaseOrderID", "path"), ("PurchaseOrderNumber", "path")),
-                        references=(_CONTACT_REF, *_line_refs("LineItems")),
-                        status_steps=(("BILLED", ("AUTHORISED", "BILLED")),
-                                      ("DELETED", ("DRAFT", "DELETED")))),
+        stream="purchase_orders",
+        path="PurchaseOrders",
+        envelope="PurchaseOrders",
+        key=Key("PurchaseOrderID"),
+        scope="accounting.invoices.read",
+        read=_since(Paging.PAGE),
+        write=WriteRule(
+            natural_keys=(Key("PurchaseOrderNumber"),),
+            unique=(Unique(field="PurchaseOrderNumber"),),
+            read_only=(*_DOC_READ_ONLY, "TotalDiscount", "Type"),
+            depends_on=_DOC_DEPENDS,
+            lookups=(
+                Lookup(field="PurchaseOrderID", via=Via.PATH),
+                Lookup(field="PurchaseOrderNumber", via=Via.PATH),
+            ),
+            references=(_CONTACT_REF, *_line_refs("LineItems")),
+            status_steps=_steps(
+                ("BILLED", ("AUTHORISED", "BILLED")),
+                ("DELETED", ("DRAFT", "DELETED")),
+            ),
+        ),
     ),
     Resource(
-        "quotes", "Quotes", "Quotes", "QuoteID",
-        Paging.PAGE_FIXED, _UPDATED, True, _ASC, (), "accounting.invoices.read",
-        write=WriteRule(("QuoteNumber",), unique=(("QuoteNumber", ""),),
-                        read_only=(*_DOC_READ_ONLY, "TotalDiscount"),
-                        depends_on=("contacts", "accounts", "items", "tracking_categories"),
-                        lookups=(("QuoteID", "path"), ("QuoteNumber", "query:QuoteNumber")),
-                        references=(_CONTACT_REF, *_line_refs("LineItems")),
-                        status_steps=(("ACCEPTED", ("SENT", "ACCEPTED")),
-                                      ("DECLINED", ("SENT", "DECLINED")),
-                                      ("INVOICED", ("SENT", "ACCEPTED", "INVOICED")),
-                                      ("DELETED", ("DRAFT", "DELETED")))),
+        stream="quotes",
+        path="Quotes",
+        envelope="Quotes",
+        key=Key("QuoteID"),
+        scope="accounting.invoices.read",
+        read=_since(Paging.PAGE_FIXED),
+        write=WriteRule(
+            natural_keys=(Key("QuoteNumber"),),
+            unique=(Unique(field="QuoteNumber"),),
+            read_only=(*_DOC_READ_ONLY, "TotalDiscount"),
+            depends_on=_DOC_DEPENDS,
+            lookups=(
+                Lookup(field="QuoteID", via=Via.PATH),
+                Lookup(field="QuoteNumber", via=Via.QUERY, param="QuoteNumber"),
+            ),
+            references=(_CONTACT_REF, *_line_refs("LineItems")),
+            status_steps=_steps(
+                ("ACCEPTED", ("SENT", "ACCEPTED")),
+                ("DECLINED", ("SENT", "DECLINED")),
+                ("INVOICED", ("SENT", "ACCEPTED", "INVOICED")),
+                ("DELETED", ("DRAFT", "DELETED")),
+            ),
+        ),
     ),
     Resource(
-        "receipts", "Receipts", "Receipts", "ReceiptID",
-        replication_key=_UPDATED, modified_since=True, order=_ASC, params=(_UNITDP,),
+        stream="receipts",
+        path="Receipts",
+        envelope="Receipts",
+        key=Key("ReceiptID"),
         scope="accounting.transactions.read",
+        read=_since(Paging.NONE, _UNITDP),
     ),
     Resource(
-        "repeating_invoices", "RepeatingInvoices", "RepeatingInvoices", "RepeatingInvoiceID",
+        stream="repeating_invoices",
+        path="RepeatingInvoices",
+        envelope="RepeatingInvoices",
+        key=Key("RepeatingInvoiceID"),
         scope="accounting.invoices.read",
     ),
-    Resource("tax_rates", "TaxRates", "TaxRates", "TaxType"),
+    Resource(stream="tax_rates", path="TaxRates", envelope="TaxRates", key=Key("TaxType")),
     Resource(
-        "tracking_categories", "TrackingCategories", "TrackingCategories", "TrackingCategoryID",
-        params=(_ARCHIVED,),
-        write=WriteRule(("Name",), batch_size=1, single_object=True, unique=(("Name", ""),),
-                        read_only=("TrackingOptionID", "Option", "Options"),
-                        children=("Options",)),
+        stream="tracking_categories",
+        path="TrackingCategories",
+        envelope="TrackingCategories",
+        key=Key("TrackingCategoryID"),
+        read=ReadPlan(params=(_ARCHIVED,)),
+        write=WriteRule(
+            natural_keys=(Key("Name"),),
+            batch_size=1,
+            single_object=True,
+            unique=(Unique(field="Name"),),
+            read_only=("TrackingOptionID", "Option", "Options"),
+            children=("Options",),
+        ),
+    ),
+    Resource(stream="users", path="Users", envelope="Users", key=Key("UserID"), read=_since()),
+    # Projects writes: POST creates, PUT /{id} updates; tasks and time under their project.
+    Resource(
+        stream="projects",
+        path="Projects",
+        envelope="items",
+        key=Key("projectId"),
+        scope="projects.read",
+        api=PROJECTS,
+        read=_PROJECTS_READ,
+        write=WriteRule(
+            natural_keys=(Key("name", "contactId"),),
+            **_PROJECTS_WRITE,
+            fields=("contactId", "name", "estimateAmount", "deadlineUtc"),
+            writes_as=(WritesAs(source="estimate.value", field="estimateAmount"),),
+            depends_on=("contacts",),
+            references=(Reference(field="contactId", stream="contacts", by=Key("ContactID")),),
+            lookups=(Lookup(field="projectId", via=Via.ID_LIST, param="projectIds"),),
+            status_field="status",
+            status_method="PATCH",
+            status_steps=_steps(("CLOSED", ("INPROGRESS", "CLOSED"))),
+        ),
     ),
     Resource(
-        "users", "Users", "Users", "UserID",
-        replication_key=_UPDATED, modified_since=True, order=_ASC,
-    ),
-    # Projects API (projects.xro/2.0): page + pageSize (1-500, default 50), `pagination` and
-    # `items`; no If-Modified-Since and no change date on projects, tasks or time entries.
-    # Writes: POST creates, PUT /{id} updates; tasks and time are written under their project.
-    Resource(
-        "projects", "Projects", "items", "projectId", Paging.PAGE, scope="projects.read",
-        api=PROJECTS, max_page_size=500,
-        write=WriteRule(("name+contactId",), **_PROJECTS_WRITE,
-                        fields=("contactId", "name", "estimateAmount", "deadlineUtc"),
-                        writes_as=(("estimate.value", "estimateAmount"),),
-                        depends_on=("contacts",),
-                        references=(("contactId", "contacts", "ContactID"),),
-                        lookups=(("projectId", "param:projectIds"),),
-                        status_field="status", status_method="PATCH",
-                        status_steps=(("CLOSED", ("INPROGRESS", "CLOSED")),)),
-    ),
-    Resource(
-        "project_users", "ProjectsUsers", "items", "userId", Paging.PAGE, scope="projects.read",
-        api=PROJECTS, max_page_size=500,
+        stream="project_users",
+        path="ProjectsUsers",
+        envelope="items",
+        key=Key("userId"),
+        scope="projects.read",
+        api=PROJECTS,
+        read=_PROJECTS_READ,
         # The API cannot create users: records only map a source's users to the target's.
-        write=WriteRule(("email", "name"), **_PROJECTS_WRITE, creatable=False, updatable=False),
+        write=WriteRule(
+            natural_keys=(Key("email"), Key("name")),
+            **_PROJECTS_WRITE,
+            creatable=False,
+            updatable=False,
+        ),
     ),
     Resource(
-        "project_tasks", "Projects/{projectId}/Tasks", "items", "taskId", Paging.PAGE,
-        scope="projects.read", api=PROJECTS, max_page_size=500,
-        parent=("projects", "projectId"),
-        write=WriteRule(("projectId+name",), **_PROJECTS_WRITE,
-                        fields=("name", "rate", "chargeType", "estimateMinutes"),
-                        depends_on=("projects",), references=(_PROJECT_REF,),
-                        lookups=(("projectId", "parent"),)),
+        stream="project_tasks",
+        path="Projects/{projectId}/Tasks",
+        envelope="items",
+        key=Key("taskId"),
+        scope="projects.read",
+        api=PROJECTS,
+        read=_UNDER_PROJECT,
+        write=WriteRule(
+            natural_keys=(Key("projectId", "name"),),
+            **_PROJECTS_WRITE,
+            fields=("name", "rate", "chargeType", "estimateMinutes"),
+            depends_on=("projects",),
+            references=(_PROJECT_REF,),
+            lookups=_BY_PROJECT,
+        ),
     ),
     Resource(
-        "project_time", "Projects/{projectId}/Time", "items", "timeEntryId", Paging.PAGE,
-        scope="projects.read", api=PROJECTS, max_page_size=500,
-        parent=("projects", "projectId"),
+        stream="project_time",
+        path="Projects/{projectId}/Time",
+        envelope="items",
+        key=Key("timeEntryId"),
+        scope="projects.read",
+        api=PROJECTS,
+        read=_UNDER_PROJECT,
         # Two equal entries (same user, task, day, minutes and words) are two entries.
-        write=WriteRule(("projectId+taskId+userId+dateUtc+duration+description",),
-                        **_PROJECTS_WRITE, repeats=True,
-                        fields=("userId", "taskId", "dateUtc", "duration", "description"),
-                        depends_on=("projects", "project_tasks", "project_users"),
-                        # By ID, or by name: project name, task name in it, user e-mail.
-                        references=(("projectName>projectId", "projects", "name"), _PROJECT_REF,
-                                    ("taskName>taskId", "project_tasks", "projectId+name"),
-                                    ("taskId", "project_tasks", "taskId"),
-                                    ("userEmail>userId", "project_users", "email"),
-                                    ("userId", "project_users", "userId")),
-                        lookups=(("projectId", "parent"),)),
+        write=WriteRule(
+            natural_keys=(
+                Key("projectId", "taskId", "userId", "dateUtc", "duration", "description"),
+            ),
+            **_PROJECTS_WRITE,
+            repeats=True,
+            fields=("userId", "taskId", "dateUtc", "duration", "description"),
+            depends_on=("projects", "project_tasks", "project_users"),
+            # By ID, or by name: project name, task name in it, user e-mail.
+            references=(
+                Reference(
+                    field="projectName", stream="projects", by=Key("name"), sends_as="projectId"
+                ),
+                _PROJECT_REF,
+                Reference(
+                    field="taskName",
+                    stream="project_tasks",
+                    by=Key("projectId", "name"),
+                    sends_as="taskId",
+                ),
+                Reference(field="taskId", stream="project_tasks", by=Key("taskId")),
+                Reference(
+                    field="userEmail", stream="project_users", by=Key("email"), sends_as="userId"
+                ),
+                Reference(field="userId", stream="project_users", by=Key("userId")),
+            ),
+            lookups=_BY_PROJECT,
+        ),
     ),
     # Fixed Assets API (assets.xro/1.0): `status` is required on /Assets, one value a call;
     # pageSize defaults to 10 and the spec gives no maximum (100 is asked for). Writes: POST
     # /Assets creates (or, with the assetId of a draft, updates); POST /AssetTypes creates.
     Resource(
-        "assets", "Assets", "items", "assetId", Paging.PAGE, scope="assets.read", api=ASSETS,
-        max_page_size=100, each=("status", ("DRAFT", "REGISTERED", "DISPOSED")),
-        write=WriteRule(("assetNumber",), batch_size=1, single_object=True,
-                        create_method="POST", update_method="POST", update_at_id=False,
-                        fields=("assetId", "assetName", "assetTypeId", "assetNumber",
-                                "purchaseDate", "purchasePrice", "assetStatus",
-                                "warrantyExpiryDate", "serialNumber", "bookDepreciationSetting"),
-                        read_only=("bookDepreciationSetting.depreciableObjectId",
-                                   "bookDepreciationSetting.depreciableObjectType",
-                                   "bookDepreciationSetting.bookEffectiveDateOfChangeId"),
-                        status_field="assetStatus", depends_on=("asset_types",),
-                        references=(("assetTypeName>assetTypeId", "asset_types", "assetTypeName"),
-                                    ("assetTypeId", "asset_types", "assetTypeId"))),
+        stream="assets",
+        path="Assets",
+        envelope="items",
+        key=Key("assetId"),
+        scope="assets.read",
+        api=ASSETS,
+        read=ReadPlan(
+            paging=Paging.PAGE,
+            max_page_size=100,
+            each=Each(param="status", values=("DRAFT", "REGISTERED", "DISPOSED")),
+        ),
+        write=WriteRule(
+            natural_keys=(Key("assetNumber"),),
+            batch_size=1,
+            single_object=True,
+            create_method="POST",
+            update_method="POST",
+            update_at_id=False,
+            fields=(
+                "assetId",
+                "assetName",
+                "assetTypeId",
+                "assetNumber",
+                "purchaseDate",
+                "purchasePrice",
+                "assetStatus",
+                "warrantyExpiryDate",
+                "serialNumber",
+                "bookDepreciationSetting",
+            ),
+            read_only=_ASSET_READ_ONLY,
+            status_field="assetStatus",
+            depends_on=("asset_types",),
+            references=(
+                Reference(
+                    field="assetTypeName",
+                    stream="asset_types",
+                    by=Key("assetTypeName"),
+                    sends_as="assetTypeId",
+                ),
+                Reference(field="assetTypeId", stream="asset_types", by=Key("assetTypeId")),
+            ),
+        ),
     ),
     Resource(
-        "asset_types", "AssetTypes", "", "assetTypeId", scope="assets.read", api=ASSETS,
+        stream="asset_types",
+        path="AssetTypes",
+        envelope="",
+        key=Key("assetTypeId"),
+        scope="assets.read",
+        api=ASSETS,
         # No update endpoint: a type the target has (by name) is left as it is.
-        write=WriteRule(("assetTypeName",), batch_size=1, single_object=True,
-                        create_method="POST", updatable=False,
-                        fields=("assetTypeName", "fixedAssetAccountId",
-                                "depreciationExpenseAccountId",
-                                "accumulatedDepreciationAccountId", "bookDepreciationSetting"),
-                        read_only=("bookDepreciationSetting.depreciableObjectId",
-                                   "bookDepreciationSetting.depreciableObjectType",
-                                   "bookDepreciationSetting.bookEffectiveDateOfChangeId"),
-                        depends_on=("accounts",),
-                        references=(("fixedAssetAccountId", "accounts", "AccountID"),
-                                    ("depreciationExpenseAccountId", "accounts", "AccountID"),
-                                    ("accumulatedDepreciationAccountId", "accounts", "AccountID"))),
+        write=WriteRule(
+            natural_keys=(Key("assetTypeName"),),
+            batch_size=1,
+            single_object=True,
+            create_method="POST",
+            updatable=False,
+            fields=(
+                "assetTypeName",
+                "fixedAssetAccountId",
+                "depreciationExpenseAccountId",
+                "accumulatedDepreciationAccountId",
+                "bookDepreciationSetting",
+            ),
+            read_only=_ASSET_READ_ONLY,
+            depends_on=("accounts",),
+            references=tuple(
+                Reference(field=name, stream="accounts", by=Key("AccountID"))
+                for name in (
+                    "fixedAssetAccountId",
+                    "depreciationExpenseAccountId",
+                    "accumulatedDepreciationAccountId",
+                )
+            ),
+        ),
     ),
-    Resource("asset_settings", "Settings", "", "", scope="assets.read", api=ASSETS),
+    Resource(
+        stream="asset_settings",
+        path="Settings",
+        envelope="",
+        key=None,
+        scope="assets.read",
+        api=ASSETS,
+    ),
     # Payroll AU (payroll.xro/1.0, Australian organisations): Accounting's conventions, with
     # If-Modified-Since, `order` and `page` (100 fixed) on its collections.
     Resource(
-        "payroll_employees", "Employees", "Employees", "EmployeeID", Paging.PAGE_FIXED,
-        _UPDATED, True, _ASC, scope="payroll.employees.read", api=PAYROLL_AU,
+        stream="payroll_employees",
+        path="Employees",
+        envelope="Employees",
+        key=Key("EmployeeID"),
+        scope="payroll.employees.read",
+        api=PAYROLL_AU,
+        read=_since(Paging.PAGE_FIXED),
     ),
     Resource(
-        "payroll_leave_applications", "LeaveApplications", "LeaveApplications",
-        "LeaveApplicationID", Paging.PAGE_FIXED, _UPDATED, True, _ASC,
-        scope="payroll.employees.read", api=PAYROLL_AU,
+        stream="payroll_leave_applications",
+        path="LeaveApplications",
+        envelope="LeaveApplications",
+        key=Key("LeaveApplicationID"),
+        scope="payroll.employees.read",
+        api=PAYROLL_AU,
+        read=_since(Paging.PAGE_FIXED),
     ),
     Resource(
-        "payroll_calendars", "PayrollCalendars", "PayrollCalendars", "PayrollCalendarID",
-        Paging.PAGE_FIXED, _UPDATED, True, _ASC, scope="payroll.settings.read", api=PAYROLL_AU,
+        stream="payroll_calendars",
+        path="PayrollCalendars",
+        envelope="PayrollCalendars",
+        key=Key("PayrollCalendarID"),
+        scope="payroll.settings.read",
+        api=PAYROLL_AU,
+        read=_since(Paging.PAGE_FIXED),
     ),
     Resource(
-        "payroll_pay_runs", "PayRuns", "PayRuns", "PayRunID", Paging.PAGE_FIXED, _UPDATED, True,
-        _ASC, scope="payroll.payruns.read", api=PAYROLL_AU,
+        stream="payroll_pay_runs",
+        path="PayRuns",
+        envelope="PayRuns",
+        key=Key("PayRunID"),
+        scope="payroll.payruns.read",
+        api=PAYROLL_AU,
+        read=_since(Paging.PAGE_FIXED),
     ),
     # A pay run's payslips (summaries) come with the pay run itself: one call per pay run.
     Resource(
-        "payroll_payslips", "PayRuns/{PayRunID}", "PayRuns", "PayslipID",
-        scope="payroll.payruns.read", api=PAYROLL_AU, parent=("payroll_pay_runs", "PayRunID"),
-        nested="Payslips",
+        stream="payroll_payslips",
+        path="PayRuns/{PayRunID}",
+        envelope="PayRuns",
+        key=Key("PayslipID"),
+        scope="payroll.payruns.read",
+        api=PAYROLL_AU,
+        read=ReadPlan(
+            parent=Parent(stream="payroll_pay_runs", field="PayRunID"), nested="Payslips"
+        ),
     ),
     Resource(
-        "payroll_superfunds", "Superfunds", "SuperFunds", "SuperFundID", Paging.PAGE_FIXED,
-        _UPDATED, True, _ASC, scope="payroll.settings.read", api=PAYROLL_AU,
+        stream="payroll_superfunds",
+        path="Superfunds",
+        envelope="SuperFunds",
+        key=Key("SuperFundID"),
+        scope="payroll.settings.read",
+        api=PAYROLL_AU,
+        read=_since(Paging.PAGE_FIXED),
     ),
     Resource(
-        "payroll_timesheets", "Timesheets", "Timesheets", "TimesheetID", Paging.PAGE_FIXED,
-        _UPDATED, True, _ASC, scope="payroll.timesheets.read", api=PAYROLL_AU,
+        stream="payroll_timesheets",
+        path="Timesheets",
+        envelope="Timesheets",
+        key=Key("TimesheetID"),
+        scope="payroll.timesheets.read",
+        api=PAYROLL_AU,
+        read=_since(Paging.PAGE_FIXED),
     ),
     Resource(
-        "payroll_pay_items", "PayItems", "PayItems", "", scope="payroll.settings.read",
+        stream="payroll_pay_items",
+        path="PayItems",
+        envelope="PayItems",
+        key=None,
+        scope="payroll.settings.read",
         api=PAYROLL_AU,
     ),
     Resource(
-        "payroll_settings", "Settings", "Settings", "", scope="payroll.settings.read",
+        stream="payroll_settings",
+        path="Settings",
+        envelope="Settings",
+        key=None,
+        scope="payroll.settings.read",
         api=PAYROLL_AU,
     ),
     # Files API (files.xro/1.0): `page` + `pagesize` (at most 100); no If-Modified-Since or
     # date filter, so every page is read oldest first and kept from the UpdatedDateUtc bookmark.
     Resource(
-        "files", "Files", "Items", "Id", Paging.PAGE, "UpdatedDateUtc",
-        params=(("sort", "CreatedDateUTC"), ("direction", "ASC")), scope="files.read",
-        api=FILES, max_page_size=100, page_size_param="pagesize",
+        stream="files",
+        path="Files",
+        envelope="Items",
+        key=Key("Id"),
+        scope="files.read",
+        api=FILES,
+        read=ReadPlan(
+            paging=Paging.PAGE,
+            replication_key="UpdatedDateUtc",
+            params=(("sort", "CreatedDateUTC"), ("direction", "ASC")),
+            max_page_size=100,
+            page_size_param="pagesize",
+        ),
     ),
-    Resource("file_folders", "Folders", "", "Id", scope="files.read", api=FILES),
     Resource(
-        "file_associations", "Files/{FileId}/Associations", "", "FileId+ObjectId",
-        scope="files.read", api=FILES, parent=("files", "Id"),
+        stream="file_folders",
+        path="Folders",
+        envelope="",
+        key=Key("Id"),
+        scope="files.read",
+        api=FILES,
+    ),
+    Resource(
+        stream="file_associations",
+        path="Files/{FileId}/Associations",
+        envelope="",
+        key=Key("FileId", "ObjectId"),
+        scope="files.read",
+        api=FILES,
+        read=ReadPlan(parent=Parent(stream="files", field="Id")),
     ),
 )
-
-# fmt: on
 
 # Streams whose documents take attachments (the spec's /{Collection}/{ID}/Attachments).
 ATTACHMENT_PARENTS: tuple[str, ...] = (

@@ -110,14 +110,14 @@ def test_paging_and_filters_are_xeros(sent_requests: list[httpx.Request]) -> Non
     for row in ROWS:
         for request in by_path[row.path]:
             query = dict(request.url.params)
-            for name, value in row.params:
+            for name, value in row.read.params:
                 assert query.get(name) == value, (row.path, name)
-            if row.modified_since:
+            if row.read.modified_since:
                 assert "if-modified-since" in request.headers, row.path
-                assert query.get("order") == row.order, row.path
+                assert query.get("order") == row.read.order, row.path
             else:
                 assert "if-modified-since" not in request.headers or row.path == "Journals"
-            if row.paging.value == "page":
+            if row.read.paging.value == "page":
                 assert query["pageSize"] == "5", row.path
             else:
                 assert "pageSize" not in query, row.path

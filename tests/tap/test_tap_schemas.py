@@ -68,9 +68,9 @@ def test_dates_are_date_time_and_money_is_number() -> None:
     assert line["Quantity"] == {"type": ["number", "null"]}
     # Every replication key the SDK bookmarks on is a timestamp (or Journals' integer).
     for resource in RESOURCES:
-        if resource.replication_key:
-            prop = load_schema(resource.stream)["properties"][resource.replication_key]
-            expected = "integer" if resource.replication_key == "JournalNumber" else "string"
+        if resource.read.replication_key:
+            prop = load_schema(resource.stream)["properties"][resource.read.replication_key]
+            expected = "integer" if resource.read.replication_key == "JournalNumber" else "string"
             assert expected in prop["type"], resource.stream
             if expected == "string":
                 assert prop["format"] == "date-time", resource.stream

@@ -19,7 +19,7 @@ from target_xero.held import HeldRecords
 from target_xero.loader import Loader
 from target_xero.outcomes import Outcomes
 from target_xero.records import RecordChecker, drop_fields, xero_date
-from xero_api.resources import resource_for_stream
+from xero_api.resources import Key, resource_for_stream
 
 SCHEMAS = Path(__file__).parents[2] / "schemas"
 
@@ -80,7 +80,7 @@ def test_natural_keys_compare_case_insensitively_and_dates_and_money_exactly() -
         "Date": "/Date(1791417600000+0000)/",
         "Amount": Decimal("50.00"),
     }
-    spec = "Invoice.InvoiceID+Date+Amount"
+    spec = Key("Invoice.InvoiceID", "Date", "Amount")
     assert key_value(record, spec) == key_value(doc, spec)
     assert key_value({"Date": "2026-10-08"}, spec) is None  # a part missing: no key
     assert norm("  Tasman Traders ") == norm("tasman traders")

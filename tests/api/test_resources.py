@@ -1,0 +1,44 @@
+"""xero_api.resources: the table's typed values say what its rows mean."""
+
+from __future__ import annotations
+
+import pytest
+
+from xero_api.resources import RESOURCES, Key, Via, resource_for_stream
+
+
+def test_keys_are_fields_and_a_compound_key_is_asked_by_its_first() -> None:
+    key = Key.parse("InvoiceNumber+Type+Contact.ContactID")
+    assert key == Key("InvoiceNumber", "Type", "Contact.ContactID")
+    assert key.compound
+    assert key.first == "InvoiceNumber"
+    assert str(key) == "InvoiceNumber+Type+Contact.ContactID"
+    assert not Key("Name").compound
+    with pytest.raises(ValueError, match="one or more fields"):
+        Key.parse("Name+")
+
+
+def test_id_field_is_the_single_id_field_or_empty() -> None:
+    assert resource_for_stream("invoices").id_field == "InvoiceID"
+    assert resource_for_stream("file_associations").id_field == ""  # FileId+ObjectId
+    assert resource_for_stream("payroll_settings").id_field == ""  # one object per tenant
+
+
+def test_lookups_default_to_where_and_status_steps_are_found_by_status() -> None:
+    invoices = resource_for_stream("invoices").write
+    assert invoices is not None
+    assert invoices.lookup("InvoiceNumber").via is Via.ID_LIST
+    assert invoices.lookup("InvoiceNumber").param == "InvoiceNumbers"
+    assert invoices.lookup("Reference").via is Via.WHERE
+    assert invoices.steps_to("VOIDED") == ("AUTHORISED", "VOIDED")
+    assert invoices.steps_to("DRAFT") is None
+
+
+def test_every_reference_and_dependency_names_a_row_of_the_table() -> None:
+    streams = {r.stream for r in RESOURCES}
+    for row in RESOURCES:
+        if row.read.parent is not None:
+            assert row.read.parent.stream in streams, row.stream
+        if row.write is not None:
+            assert set(row.write.depends_on) <= streams, row.stream
+            assert {ref.stream for ref in row.write.references} <= streams, row.stream
