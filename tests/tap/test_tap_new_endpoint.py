@@ -26,9 +26,11 @@ def _readme_row() -> tuple[str, str]:
     section = (REPO / "README.md").read_text().split("## Add an endpoint", 1)[1]
     found = re.search(r"```python\n(.*?)```", section, re.DOTALL)
     assert found, "the README's Add an endpoint section has no python block"
-    stream = re.search(r'stream="(\w+)"', found[1])
+    assert found[1].startswith(TABLE_START), "the README's block is not the table's start"
+    row = found[1].removeprefix(TABLE_START).split("    # ", 1)[0]
+    stream = re.search(r'stream="(\w+)"', row)
     assert stream, "the README's row names no stream"
-    return found[1], stream[1]
+    return row, stream[1]
 
 
 @pytest.fixture(scope="module")
