@@ -10,17 +10,19 @@ import enum
 import logging
 import threading
 from collections.abc import Callable, Generator, Iterable, Mapping
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
 from singer_sdk import metrics
 
-from xero_api.client import XeroClient
 from xero_api.errors import XeroConfigError, XeroError, XeroRateLimitExhausted
 from xero_api.event_queue import open_queue
 from xero_api.settings import XeroSettings
 
 from .changes import ChangeFeed
 from .fetch import Key, PageProducer, ReadAhead, Record
+
+if TYPE_CHECKING:
+    from xero_api.client import XeroClient
 
 __all__ = ["ReadSession", "XeroMetric"]
 
@@ -58,6 +60,9 @@ class ReadSession:
         """The shared Xero client (auth, limits, retries)."""
         with self._lock:
             if self._client is None:
+                # Here, not at module import: --about and --discover never load httpx.
+                from xero_api.client import XeroClient
+
                 self._client = XeroClient(XeroSettings.from_config(self.config), self.logger)
             return self._client
 
