@@ -260,7 +260,8 @@ def run_rounds(
     Each round starts one program later than the last (floor, ours, peer; then ours, peer,
     floor; ...), so no program always runs first after an idle sandbox or last on a warm one.
     """
-    runs: dict[str, list[Measured]] = {p.label: [] for p in programs if p.runs != 0}
+    programs = [p for p in programs if p.runs != 0]
+    runs: dict[str, list[Measured]] = {p.label: [] for p in programs}
     for round_ in range(repeats):
         shift = round_ % len(programs)
         for program in [*programs[shift:], *programs[:shift]]:
