@@ -16,6 +16,14 @@ from xero_api.codec import numbers_as_text
 from xero_api.dates import format_utc, if_modified_since_header, parse_datetime
 from xero_api.errors import XeroAuthError, XeroError, XeroRateLimitExhausted, XeroTokenError
 from xero_api.id_lists import ID_LIST_CHUNK, fitting
+from xero_api.paging import (
+    PAGE_SIZE,
+    is_last_page,
+    next_offset,
+    offset_query,
+    page_query,
+    page_size,
+)
 from xero_api.resources import (
     ACCOUNTING,
     Paging,
@@ -37,7 +45,6 @@ __all__ = ["TENANT_KEY", "PartitionStart", "TenantStream", "XeroStream"]
 
 Record = dict[str, Any]
 TENANT_KEY = "TenantID"
-FIXED_PAGE_SIZE = 100  # Xero's size where it takes `page` but no `pageSize`, and for Journals
 
 
 @dataclass(frozen=True)
@@ -279,9 +286,7 @@ class XeroStream(TenantStream):
     def page_size_of(self, row: Resource) -> int:
         """Records per page of ``row`` where Xero takes a page size (at most the API's
         maximum), else Xero's fixed 100."""
-        if row.read.paging is Paging.PAGE:
-            return min(int(self.config.get("page_size") or 1000), row.read.max_page_size)
-        return FIXED_PAGE_SIZE
+        return page_size(row.read, int(self.config.get("page_size") or PAGE_SIZE))
 
     def _prepare(self, records: list[Record]) -> list[Record]:
         self._convert_dates(records)
@@ -374,10 +379,7 @@ class XeroStream(TenantStream):
             params = self._base_params()
             if row.read.order:
                 params["order"] = row.read.order
-            if row.read.paging is not Paging.NONE:
-                params["page"] = str(page)
-            if row.read.paging is Paging.PAGE:
-                params[row.read.page_size_param] = str(self.page_size)
+            params.update(page_query(row.read, page, self.page_size))
             body = self.get_json(tenant, row.request_path(), params, ims, calls_left)
             calls_left = _calls_left(body)
             records = self._records(body)
@@ -399,7 +401,7 @@ class XeroStream(TenantStream):
                 fresh.append(record)
             if fresh:
                 yield fresh
-            if row.read.paging is Paging.NONE or len(records) < self.page_size or last is None:
+            if is_last_page(row.read, len(records), self.page_size) or last is None:
                 return
             next_ims = if_modified_since_header(last)
             if next_ims == ims:
@@ -414,12 +416,12 @@ class XeroStream(TenantStream):
         first_start = self._start_date() if start.value is None else None
         ims = if_modified_since_header(first_start) if first_start else None
         while True:
-            params = {**self._base_params(), "offset": str(offset)}
+            params = {**self._base_params(), **offset_query(offset)}
             records = self._records(self.get_json(tenant, row.request_path(), params, ims))
             if records:
                 yield records
-                offset = max(int(r[row.read.replication_key or "JournalNumber"]) for r in records)
-            if len(records) < FIXED_PAGE_SIZE:
+                offset = next_offset(records, row.read.replication_key or "JournalNumber")
+            if is_last_page(row.read, len(records), page_size(row.read)):
                 return
 
     def _filtered_scan(self, tenant: str, start: PartitionStart) -> Iterator[list[Record]]:
@@ -444,7 +446,7 @@ class XeroStream(TenantStream):
             ]
             if fresh:
                 yield fresh
-            if len(records) < self.page_size:
+            if is_last_page(row.read, len(records), self.page_size):
                 return
             page += 1
 
@@ -470,10 +472,11 @@ class XeroStream(TenantStream):
     ) -> dict[str, str]:
         """One page's query of ``row`` (this stream's, or its parent's): the row's own
         parameters, the page and, where the API takes one, the page size."""
-        params = {**dict(row.read.params), **(extra or {}), "page": str(page)}
-        if row.read.paging is Paging.PAGE:
-            params[row.read.page_size_param] = str(self.page_size_of(row))
-        return params
+        return {
+            **dict(row.read.params),
+            **(extra or {}),
+            **page_query(row.read, page, self.page_size_of(row)),
+        }
 
     def _paged_full_table(
         self, tenant: str, row: Resource, path: str, extra: Mapping[str, str] | None = None
@@ -486,7 +489,7 @@ class XeroStream(TenantStream):
             calls_left = _calls_left(body)
             records = _listed(row, body)
             yield self._prepare(records) if row is self.resource else records
-            if len(records) < self.page_size_of(row):
+            if is_last_page(row.read, len(records), self.page_size_of(row)):
                 return
             page += 1
 
