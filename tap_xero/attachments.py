@@ -16,12 +16,12 @@ from singer_sdk import Tap
 from typing_extensions import override
 
 from xero_api.errors import XeroError
-from xero_api.resources import Resource
+from xero_api.resources import Record, Resource
 from xero_api.schema_files import load_schema
 from xero_api.scopes import selected_by_default
 
 from .session import ReadSession
-from .streams import PartitionStart, Record, TenantStream, XeroStream
+from .streams import PartitionStart, TenantStream, XeroStream
 
 __all__ = ["AttachmentsStream", "FileStore"]
 

@@ -16,10 +16,9 @@ from functools import lru_cache
 from typing import Any, NamedTuple
 
 from xero_api.dates import format_utc, msdate_to_iso, parse_datetime
+from xero_api.resources import Record
 
 __all__ = ["date_converter"]
-
-Record = dict[str, Any]
 
 
 class Plan(NamedTuple):

@@ -12,13 +12,13 @@ import tempfile
 import threading
 from collections import deque
 from collections.abc import Callable, Generator, Iterable, Iterator
-from typing import IO, Any
+from typing import IO
 
 from xero_api.codec import decode_json, encode_json, numbers_as_text
+from xero_api.resources import Record
 
 __all__ = ["ReadAhead", "Spool"]
 
-Record = dict[str, Any]
 PageProducer = Callable[[], Iterator[list[Record]]]
 Key = tuple[str, str]  # (stream name, tenant)
 

@@ -12,10 +12,11 @@ from singer_sdk import Tap
 from typing_extensions import override
 
 from xero_api.dates import convert_msdates, format_utc, parse_datetime
+from xero_api.resources import Record
 from xero_api.schema_files import load_schema
 
 from .session import ReadSession
-from .streams import TENANT_KEY, PartitionStart, Record, TenantStream
+from .streams import TENANT_KEY, PartitionStart, TenantStream
 
 __all__ = ["ReportStream", "flatten_report"]
 

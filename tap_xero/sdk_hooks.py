@@ -22,9 +22,10 @@ from singer_sdk.singerlib import RecordMessage
 from singer_sdk.singerlib.catalog import REPLICATION_INCREMENTAL
 from typing_extensions import override
 
+from xero_api.resources import Record
+
 __all__ = ["BOUNDARY_IDS", "BOUNDARY_VALUE", "SdkStream", "SdkTap", "XeroMessageWriter"]
 
-Record = dict[str, Any]
 BOUNDARY_VALUE = "boundary_value"
 BOUNDARY_IDS = "boundary_ids"
 _PROGRESS_MARKERS = "progress_markers"  # the SDK's entry for an unsorted read's bookmark

@@ -16,10 +16,11 @@ from singer_sdk import metrics
 
 from xero_api.errors import XeroConfigError, XeroError, XeroRateLimitExhausted
 from xero_api.event_queue import open_queue
+from xero_api.resources import Record
 from xero_api.settings import XeroSettings
 
 from .changes import ChangeFeed
-from .fetch import Key, PageProducer, ReadAhead, Record
+from .fetch import Key, PageProducer, ReadAhead
 
 if TYPE_CHECKING:
     from xero_api.client import XeroClient

@@ -27,6 +27,7 @@ from xero_api.paging import (
 from xero_api.resources import (
     ACCOUNTING,
     Paging,
+    Record,
     Replication,
     Resource,
     Via,
@@ -43,7 +44,6 @@ from .session import ReadSession
 
 __all__ = ["TENANT_KEY", "PartitionStart", "TenantStream", "XeroStream"]
 
-Record = dict[str, Any]
 TENANT_KEY = "TenantID"
 
 

@@ -29,6 +29,7 @@ __all__ = [
     "Paging",
     "Parent",
     "ReadPlan",
+    "Record",
     "Reference",
     "Replication",
     "Resource",
@@ -39,6 +40,10 @@ __all__ = [
     "WritesAs",
     "resource_for_stream",
 ]
+
+
+# One record of a resource as Xero's JSON gives it (and as the tap emits it).
+Record = dict[str, Any]
 
 
 @dataclass(frozen=True, kw_only=True)
