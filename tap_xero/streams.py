@@ -25,10 +25,8 @@ from xero_api.paging import (
     page_size,
 )
 from xero_api.resources import (
-    ACCOUNTING,
     Paging,
     Record,
-    Replication,
     Resource,
     Via,
     resource_for_stream,
@@ -299,21 +297,13 @@ class XeroStream(TenantStream):
         return self._prepare(_listed(self.resource, body))
 
     @property
-    def is_reference(self) -> bool:
-        """Settings-like data: the Accounting API's full-table rows (tax rates, currencies,
-        themes, ...) and the rest of its settings scope (accounts, items, users)."""
-        row = self.resource
-        full_table = row.replication is Replication.FULL_TABLE and row.api is ACCOUNTING
-        return full_table or row.scope == "accounting.settings.read"
-
-    @property
     @override
     def refresh_hours(self) -> float:
         """``reference_refresh_hours`` for reference data, ``poll_hours`` for other polled
         streams; streams read by webhook events are never skipped."""
         if self.session.change_feed is not None and self.name in STREAM_CATEGORIES:
             return 0.0
-        setting = "reference_refresh_hours" if self.is_reference else "poll_hours"
+        setting = "reference_refresh_hours" if self.resource.reference_data else "poll_hours"
         return float(self.config.get(setting) or 0)
 
     @property
@@ -420,7 +410,7 @@ class XeroStream(TenantStream):
             records = self._records(self.get_json(tenant, row.request_path(), params, ims))
             if records:
                 yield records
-                offset = next_offset(records, row.read.replication_key or "JournalNumber")
+                offset = next_offset(records, row.read.offset_field)
             if is_last_page(row.read, len(records), page_size(row.read)):
                 return
 

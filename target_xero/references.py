@@ -34,7 +34,7 @@ class References:
                 continue
             if ref.by is None:
                 self._resolve_objects(ref.stream, slots)
-            elif ref.field == "Tracking":
+            elif ref.options:
                 self._resolve_tracking(slots)
             else:
                 self._resolve_codes(ref.stream, ref.by, slots, ref.sends_as)

@@ -164,7 +164,9 @@ class Reference:
     (``{"ContactID": ...}`` or ``{"Name": ...}``), matched by the stream's ID or natural keys.
     A compound ``by`` names the document within the record's other, already resolved, fields
     (a task by its name within the record's ``projectId``). With ``sends_as`` the value names
-    the document (an asset type's name) and its ID is sent in that field instead.
+    the document (an asset type's name) and its ID is sent in that field instead. With
+    ``options`` the field holds a list of ``{"Name": category, "Option": option}`` pairs
+    naming a category by ``by`` and one of its options by name (a line's tracking).
     """
 
     field: str
@@ -172,6 +174,7 @@ class Reference:
     by: Key | None = None
     in_list: str = ""
     sends_as: str = ""
+    options: bool = False
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -325,10 +328,19 @@ class ReadPlan:
     each: Each | None = None
     nested: str | None = None
 
+    def __post_init__(self) -> None:
+        if self.paging is Paging.OFFSET and not self.replication_key:
+            raise ValueError("offset paging continues from the replication key: name one")
+
     @property
     def replication(self) -> Replication:
         """INCREMENTAL when Xero gives a field to bookmark on, else FULL_TABLE."""
         return Replication.INCREMENTAL if self.replication_key else Replication.FULL_TABLE
+
+    @property
+    def offset_field(self) -> str:
+        """The field whose last value is the next ``offset`` (``OFFSET`` paging)."""
+        return self.replication_key or ""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -361,6 +373,14 @@ class Resource:
     def replication(self) -> Replication:
         """INCREMENTAL when Xero gives a field to bookmark on, else FULL_TABLE."""
         return self.read.replication
+
+    @property
+    def reference_data(self) -> bool:
+        """Settings-like data, refreshed on its own schedule beside webhook-driven streams:
+        the Accounting API's full-table rows (tax rates, currencies, themes...) and the rest
+        of its settings scope (accounts, items, users)."""
+        full_table = self.replication is Replication.FULL_TABLE and self.api is ACCOUNTING
+        return full_table or self.scope == "accounting.settings.read"
 
     @property
     def noun(self) -> str:
@@ -420,7 +440,13 @@ def _line_refs(lines: str) -> tuple[Reference, ...]:
         Reference(in_list=lines, field="AccountCode", stream="accounts", by=Key("Code")),
         Reference(in_list=lines, field="AccountID", stream="accounts", by=Key("AccountID")),
         Reference(in_list=lines, field="ItemCode", stream="items", by=Key("Code")),
-        Reference(in_list=lines, field="Tracking", stream="tracking_categories", by=Key("Name")),
+        Reference(
+            in_list=lines,
+            field="Tracking",
+            stream="tracking_categories",
+            by=Key("Name"),
+            options=True,
+        ),
     )
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from xero_api.resources import RESOURCES, Key, Via, resource_for_stream
+from xero_api.resources import RESOURCES, Key, Paging, ReadPlan, Via, resource_for_stream
 
 
 def test_keys_are_fields_and_a_compound_key_is_asked_by_its_first() -> None:
@@ -42,3 +42,16 @@ def test_every_reference_and_dependency_names_a_row_of_the_table() -> None:
         if row.write is not None:
             assert set(row.write.depends_on) <= streams, row.stream
             assert {ref.stream for ref in row.write.references} <= streams, row.stream
+
+
+def test_reference_data_offset_field_and_tracking_options_are_table_data() -> None:
+    assert resource_for_stream("currencies").reference_data  # full table
+    assert resource_for_stream("accounts").reference_data  # the settings scope
+    assert not resource_for_stream("invoices").reference_data
+    assert not resource_for_stream("projects").reference_data  # full table, not Accounting
+    assert resource_for_stream("journals").read.offset_field == "JournalNumber"
+    with pytest.raises(ValueError, match="offset paging"):
+        ReadPlan(paging=Paging.OFFSET)
+    invoices = resource_for_stream("invoices").write
+    assert invoices is not None
+    assert [r.field for r in invoices.references if r.options] == ["Tracking"]
