@@ -24,7 +24,7 @@ DEFAULT_SPEC = REPO / "openapi" / "xero_accounting.json"
 MAX_DEPTH = 3  # top-level record = 0; deeper objects are loose
 # Flagged x-is-msdate in the spec, but Xero's own example (and what Xero sends) is "2019-08".
 PLAIN_STRINGS = {("BudgetBalance", "Period")}
-# Xero sends an ISO helper string next to these dates (`DateString`, ...; xero-api-facts §5),
+# Xero sends an ISO helper string next to these dates (`DateString`, ...),
 # which spec 16.1.0 declares only on some schemas.
 HELPER_STRINGS = ("Date", "DueDate", "ExpiryDate", "CreatedDateUTC", "UpdatedDateUTC")
 # Timestamps the Files spec declares as plain strings (its examples, "2021-02-10T16:02:54.9930000",

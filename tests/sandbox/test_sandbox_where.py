@@ -1,4 +1,4 @@
-"""The sandbox's ``where``/``order`` languages (facts §2.2), unit by unit."""
+"""The sandbox's ``where``/``order`` languages (Xero's filter and sort syntax), unit by unit."""
 
 from __future__ import annotations
 

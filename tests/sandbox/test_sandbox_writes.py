@@ -177,7 +177,8 @@ def test_default_mode_fails_the_batch_but_keeps_its_valid_elements(api: Api) -> 
     element = rejected(answer)  # only the failing element is listed
     assert element["Name"] == taken
     assert element["StatusAttributeString"] == "ERROR"
-    # The valid element was saved all the same (facts §3.1): its name is now taken.
+    # The valid element was saved all the same (Xero saves the valid elements of a batch): its
+    # name is now taken.
     again = rejected(api.put("Contacts", {"Name": fresh}))
     assert "already assigned" in messages(again)[0]
 
