@@ -226,49 +226,15 @@ def _profit_and_loss(books: _Books, params: dict[str, str], today: date) -> Reco
         section_rows, section_total = _account_rows(books, sums, types, sign)
         totals[title] = section_total
         if section_rows:
-            section_rows.append(
-                {
-                    "RowType": "SummaryRow",
-                    "Cells": [_cell(f"Total {title.removeprefix('Less ')}")]
-                    + [_cell(_money(v)) for v in section_total],
-                }
-            )
+            label = f"Total {title.removeprefix('Less ')}"
+            section_rows.append(_money_row("SummaryRow", label, section_total))
         rows.append({"RowType": "Section", "Title": title, "Rows": section_rows})
         if title == "Less Cost of Sales":
-            gross = [
-                a - b for a, b in zip(totals["Income"], totals["Less Cost of Sales"], strict=True)
-            ]
-            rows.append(
-                {
-                    "RowType": "Section",
-                    "Title": "",
-                    "Rows": [
-                        {
-                            "RowType": "Row",
-                            "Cells": [_cell("Gross Profit")] + [_cell(_money(v)) for v in gross],
-                        }
-                    ],
-                }
-            )
-    net = [
-        i - c + o - e
-        for i, c, o, e in zip(
-            totals["Income"],
-            totals["Less Cost of Sales"],
-            totals["Other Income"],
-            totals["Less Operating Expenses"],
-            strict=True,
-        )
-    ]
-    rows.append(
-        {
-            "RowType": "Section",
-            "Title": "",
-            "Rows": [
-                {"RowType": "Row", "Cells": [_cell("Net Profit")] + [_cell(_money(v)) for v in net]}
-            ],
-        }
-    )
+            gross = _minus(totals["Income"], totals["Less Cost of Sales"])
+            rows.append(_summary_section("Gross Profit", gross, "Row"))
+    income = _minus(totals["Income"], totals["Less Cost of Sales"])
+    other = _minus(totals["Other Income"], totals["Less Operating Expenses"])
+    rows.append(_summary_section("Net Profit", _plus(income, other), "Row"))
     subtitle = f"{_long(start)} to {_long(end)}"
     return _report("ProfitAndLoss", "Profit and Loss", books, subtitle, rows, end)
 
@@ -301,45 +267,17 @@ def _balance_sheet(books: _Books, params: dict[str, str], today: date) -> Record
             rows.append({"RowType": "Section", "Title": "Liabilities", "Rows": []})
         section_rows, section_total = _account_rows(books, balances, types, sign)
         if section_rows:
-            section_rows.append(
-                {
-                    "RowType": "SummaryRow",
-                    "Cells": [_cell(f"Total {title}")] + [_cell(_money(v)) for v in section_total],
-                }
-            )
+            section_rows.append(_money_row("SummaryRow", f"Total {title}", section_total))
         target = assets if sign > 0 else liabilities
         for k, v in enumerate(section_total):
             target[k] += v
         rows.append({"RowType": "Section", "Title": title, "Rows": section_rows})
     rows.append(_summary_section("Total Liabilities", liabilities))
-    net_assets = [a - b for a, b in zip(assets, liabilities, strict=True)]
-    rows.append(
-        {
-            "RowType": "Section",
-            "Title": "",
-            "Rows": [
-                {
-                    "RowType": "Row",
-                    "Cells": [_cell("Net Assets")] + [_cell(_money(v)) for v in net_assets],
-                }
-            ],
-        }
-    )
+    rows.append(_summary_section("Net Assets", _minus(assets, liabilities), "Row"))
     equity_rows, equity_total = _account_rows(books, balances, ("EQUITY",), -1)
-    equity_rows.insert(
-        0,
-        {
-            "RowType": "Row",
-            "Cells": [_cell("Current Year Earnings")] + [_cell(_money(v)) for v in year_profit],
-        },
-    )
-    equity_total = [a + b for a, b in zip(equity_total, year_profit, strict=True)]
-    equity_rows.append(
-        {
-            "RowType": "SummaryRow",
-            "Cells": [_cell("Total Equity")] + [_cell(_money(v)) for v in equity_total],
-        }
-    )
+    equity_rows.insert(0, _money_row("Row", "Current Year Earnings", year_profit))
+    equity_total = _plus(equity_total, year_profit)
+    equity_rows.append(_money_row("SummaryRow", "Total Equity", equity_total))
     rows.append({"RowType": "Section", "Title": "Equity", "Rows": equity_rows})
     return _report("BalanceSheet", "Balance Sheet", books, f"As at {_long(day)}", rows, day)
 
@@ -362,14 +300,22 @@ def _account_rows(
     return rows, total
 
 
-def _summary_section(label: str, values: list[int]) -> Record:
-    return {
-        "RowType": "Section",
-        "Title": "",
-        "Rows": [
-            {"RowType": "SummaryRow", "Cells": [_cell(label)] + [_cell(_money(v)) for v in values]}
-        ],
-    }
+def _plus(a: list[int], b: list[int]) -> list[int]:
+    return [x + y for x, y in zip(a, b, strict=True)]
+
+
+def _minus(a: list[int], b: list[int]) -> list[int]:
+    return [x - y for x, y in zip(a, b, strict=True)]
+
+
+def _money_row(kind: str, label: str, values: list[int]) -> Record:
+    """A ``Row`` or ``SummaryRow``: a label, then one money cell per period."""
+    return {"RowType": kind, "Cells": [_cell(label)] + [_cell(_money(v)) for v in values]}
+
+
+def _summary_section(label: str, values: list[int], kind: str = "SummaryRow") -> Record:
+    """An untitled section of one row (a total, gross or net profit, net assets)."""
+    return {"RowType": "Section", "Title": "", "Rows": [_money_row(kind, label, values)]}
 
 
 _REPORTS = {
