@@ -236,6 +236,10 @@ def _tenants_lines(many: dict[str, Any] | None) -> list[str]:
         "sharing one token store (what tenant partitions run, without Meltano's own start-up). "
         "Sandbox hours are wall hours times the time scale.",
         "",
+        f"Measured {many.get('finished_utc', '?')}"
+        + (f" by `{many['command']}`" if many.get("command") else "")
+        + ".",
+        "",
         "| how | `tenants_per_hour` | wall s | CPU s | calls | 429s | records |",
         "|---|---|---|---|---|---|---|",
     ]

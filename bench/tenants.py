@@ -62,7 +62,7 @@ def tenants_case(sizes: Any, log: Log) -> dict[str, Any]:
     smoke = sizes.name == "smoke"
     tenants, scale, time_scale = (3, 10, 60.0) if smoke else (100, 20, 20.0)
     dataset = world.Dataset(tenants=tenants, scale=scale)
-    run_dir = world.WORK / "runs" / "tenants"
+    run_dir = world.WORK / "runs" / f"tenants-{sizes.name}"
     run_dir.mkdir(parents=True, exist_ok=True)
     with world.serve(dataset, run_dir, fresh=True, time_scale=time_scale) as sandbox:
         tenant_ids = sandbox.tenant_ids()
