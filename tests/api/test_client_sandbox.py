@@ -379,9 +379,11 @@ def test_minute_limit_is_respected_with_few_429s() -> None:
         stats = sb.stats()
     assert stats["calls"] == 60
     # A client without pacing gets a 429 for nearly every call past the 10th of a window
-    # (about 50 here). Paced: two to learn the window, then at most about one a window while
-    # the estimate of its length settles (Retry-After comes in whole seconds).
-    assert usage.rate_limited <= 6, (usage, stats)
+    # (about 50 here). Paced: two to learn the window, then at most about one in each of the
+    # 6 windows while the estimate of its length settles (Retry-After comes in whole seconds,
+    # a sixth of a window here), plus a little for threads a loaded machine wakes late. CI
+    # once saw 8.
+    assert usage.rate_limited <= 10, (usage, stats)
     assert usage.rate_limited == sum(stats["rate_limited"].values())
 
 
