@@ -1,5 +1,6 @@
 """Projects of a Demo Company: ``scale // 20 + 3`` projects for its contacts, each with 2-4 tasks
-and 2-6 + ``scale // 100`` time entries by its users; about three in ten closed and invoiced."""
+and 2-6 + ``min(scale // 100, 20)`` time entries by its users; about three in ten closed and
+invoiced. Time entries per project stop growing at scale 2,000, so the world grows linearly."""
 
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ _TASKS = (
     ("Materials", "FIXED"),
     ("Site visit", "NON_CHARGEABLE"),
 )
+_MOST_EXTRA_ENTRIES = 20
 
 
 def _amount(currency: str, value: Decimal) -> Record:
@@ -88,7 +90,7 @@ def _time_entries(
     scale: int,
 ) -> list[Record]:
     rng, entries = draws.rng, []
-    for _ in range(rng.randint(2, 6) + scale // 100):
+    for _ in range(rng.randint(2, 6) + min(scale // 100, _MOST_EXTRA_ENTRIES)):
         task = rng.choice(tasks)
         when = datetime.combine(draws.day(), datetime.min.time(), UTC) + timedelta(
             hours=rng.randint(7, 17)
