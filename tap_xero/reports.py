@@ -12,7 +12,7 @@ from singer_sdk import Tap
 from typing_extensions import override
 
 from xero_api.dates import convert_msdates, format_utc, parse_datetime
-from xero_api.resources import Record
+from xero_api.resources import Record, Report
 from xero_api.schema_files import load_schema
 
 from .session import ReadSession
@@ -32,7 +32,7 @@ def _next_month(day: date) -> date:
 class ReportStream(TenantStream):
     """TrialBalance, ProfitAndLoss or BalanceSheet, month by month, one record per row."""
 
-    def __init__(self, tap: Tap, session: ReadSession, name: str, report: str) -> None:
+    def __init__(self, tap: Tap, session: ReadSession, name: str, report: Report) -> None:
         self.report = report
         super().__init__(tap, session, name, load_schema(name))
         self.primary_keys = [TENANT_KEY, "RowKey"]
@@ -63,12 +63,9 @@ class ReportStream(TenantStream):
         today = datetime.now(UTC).date()
         while month <= today:
             end = _month_end(month)
-            if self.report == "ProfitAndLoss":
-                params = {"fromDate": month.isoformat(), "toDate": end.isoformat()}
-            else:
-                params = {"date": end.isoformat()}
-            body = self.get_json(tenant, f"Reports/{self.report}", params)
-            yield flatten_report(body, tenant, self.report, month, end)
+            params = self.report.month_params(month, end)
+            body = self.get_json(tenant, f"Reports/{self.report.name}", params)
+            yield flatten_report(body, tenant, self.report.name, month, end)
             month = _next_month(month)
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from datetime import date
 from enum import Enum
 from typing import Any
 
@@ -28,10 +29,12 @@ __all__ = [
     "Lookup",
     "Paging",
     "Parent",
+    "Period",
     "ReadPlan",
     "Record",
     "Reference",
     "Replication",
+    "Report",
     "Resource",
     "StatusRoute",
     "Unique",
@@ -1190,11 +1193,33 @@ ATTACHMENT_PARENTS: tuple[str, ...] = (
 
 _BY_STREAM = {r.stream: r for r in RESOURCES}
 
-# The report streams: stream name -> Xero report (``GET /Reports/<name>``, one call a month).
-REPORTS: dict[str, str] = {
-    "report_trial_balance": "TrialBalance",
-    "report_profit_and_loss": "ProfitAndLoss",
-    "report_balance_sheet": "BalanceSheet",
+
+class Period(Enum):
+    """How a report is asked for one month."""
+
+    AS_AT = "as_at"  # ``date=`` the month's last day: balances at its end
+    MOVEMENT = "movement"  # ``fromDate=`` first day, ``toDate=`` last day: the month's movement
+
+
+@dataclass(frozen=True, kw_only=True)
+class Report:
+    """One of Xero's reports (``GET /Reports/{name}``), read one call a month."""
+
+    name: str
+    period: Period = Period.AS_AT
+
+    def month_params(self, first: date, last: date) -> dict[str, str]:
+        """The query asking for the month from ``first`` to ``last``."""
+        if self.period is Period.MOVEMENT:
+            return {"fromDate": first.isoformat(), "toDate": last.isoformat()}
+        return {"date": last.isoformat()}
+
+
+# The report streams: stream name -> Xero report.
+REPORTS: dict[str, Report] = {
+    "report_trial_balance": Report(name="TrialBalance"),
+    "report_profit_and_loss": Report(name="ProfitAndLoss", period=Period.MOVEMENT),
+    "report_balance_sheet": Report(name="BalanceSheet"),
 }
 
 

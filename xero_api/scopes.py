@@ -59,7 +59,9 @@ _REQUIRED = [r for r in RESOURCES if not r.api.optional]
 # What the tap reads. `offline_access` is what makes Xero return a refresh token.
 DEFAULT_READ_SCOPES: tuple[str, ...] = (
     "offline_access",
-    *_unique([r.scope for r in _REQUIRED] + [REPORT_SCOPES[n.lower()] for n in REPORTS.values()]),
+    *_unique(
+        [r.scope for r in _REQUIRED] + [REPORT_SCOPES[r.name.lower()] for r in REPORTS.values()]
+    ),
 )
 
 # What the target writes (it reads back with the same scopes to match natural keys).

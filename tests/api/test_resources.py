@@ -2,9 +2,19 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 import pytest
 
-from xero_api.resources import RESOURCES, Key, Paging, ReadPlan, Via, resource_for_stream
+from xero_api.resources import (
+    REPORTS,
+    RESOURCES,
+    Key,
+    Paging,
+    ReadPlan,
+    Via,
+    resource_for_stream,
+)
 
 
 def test_keys_are_fields_and_a_compound_key_is_asked_by_its_first() -> None:
@@ -55,3 +65,15 @@ def test_reference_data_offset_field_and_tracking_options_are_table_data() -> No
     invoices = resource_for_stream("invoices").write
     assert invoices is not None
     assert [r.field for r in invoices.references if r.options] == ["Tracking"]
+
+
+def test_a_report_month_is_asked_as_at_its_end_or_as_its_movement() -> None:
+    first, last = date(2026, 2, 1), date(2026, 2, 28)
+    assert REPORTS["report_balance_sheet"].month_params(first, last) == {"date": "2026-02-28"}
+    assert REPORTS["report_trial_balance"].month_params(first, last) == {"date": "2026-02-28"}
+    profit_and_loss = REPORTS["report_profit_and_loss"]
+    assert profit_and_loss.name == "ProfitAndLoss"
+    assert profit_and_loss.month_params(first, last) == {
+        "fromDate": "2026-02-01",
+        "toDate": "2026-02-28",
+    }

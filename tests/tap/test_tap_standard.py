@@ -38,7 +38,7 @@ CONFIG: dict[str, Any] = {
     # stream's scope (a custom connection's defaults lack the Projects and Assets scopes).
     "scopes": sorted(
         {r.scope for r in RESOURCES}
-        | {REPORT_SCOPES[name.lower()] for name in REPORTS.values()}
+        | {REPORT_SCOPES[report.name.lower()] for report in REPORTS.values()}
         | {ATTACHMENTS_SCOPE}
     ),
 }
