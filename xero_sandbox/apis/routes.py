@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from starlette.routing import BaseRoute
 
-from xero_sandbox.apis import assets, attachments, files, payroll_au, projects
+from xero_sandbox.apis import assets, attachments, files, payroll_au, payroll_au_writes, projects
 
 __all__ = ["routes"]
 
@@ -13,5 +13,6 @@ routes: list[BaseRoute] = [
     *assets.routes,
     *attachments.routes,
     *payroll_au.routes,
+    *payroll_au_writes.routes,
     *files.routes,
 ]

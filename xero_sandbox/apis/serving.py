@@ -31,6 +31,7 @@ __all__ = [
     "split_list",
     "utc_text",
     "write",
+    "write_raw",
 ]
 
 Record = dict[str, Any]
@@ -76,17 +77,26 @@ def utc_text(raw: Any) -> str | None:
 
 
 WriteHandler = Callable[["ApiRequest", Record | None], Response]
+RawWriteHandler = Callable[["ApiRequest", bytes], Response]
 
 
 async def write(request: Request, api: str, handle: WriteHandler) -> Response:
     """One write to an API: refused as any call of it would be, else its body read and
     ``handle`` run (in a worker thread, with the body as a JSON object or None) under
     ``Idempotency-Key``'s rules, as Accounting writes are."""
-    call = ApiRequest(request, api)
+    return await write_raw(request, api, lambda call, raw: handle(call, json_object(raw)))
+
+
+async def write_raw(
+    request: Request, api: str, handle: RawWriteHandler, regions: tuple[str, ...] = ()
+) -> Response:
+    """:func:`write` for APIs whose bodies are not one object: ``handle`` gets the raw body;
+    ``regions`` limit the organisations served, as reads are limited."""
+    call = ApiRequest(request, api, regions)
     if call.refusal:
         return call.refusal
     raw = await request.body()
-    return await idempotent(request, raw, lambda: handle(call, json_object(raw)))
+    return await idempotent(request, raw, lambda: handle(call, raw))
 
 
 def split_list(raw: str) -> list[str]:

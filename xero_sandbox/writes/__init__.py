@@ -2,7 +2,7 @@
 collections in :mod:`.table`, one module per family of documents, shared parts in
 :mod:`.common`, :mod:`.references` and :mod:`.lines`."""
 
-from xero_sandbox.writes.http import idempotent, routes
+from xero_sandbox.writes.http import idempotent, read_elements, routes
 from xero_sandbox.writes.table import WRITE_RESOURCES, WriteResource
 
-__all__ = ["WRITE_RESOURCES", "WriteResource", "idempotent", "routes"]
+__all__ = ["WRITE_RESOURCES", "WriteResource", "idempotent", "read_elements", "routes"]

@@ -72,8 +72,16 @@ def _json(status: int, body: Any) -> Response:
 
 def _elements(spec: WriteResource, body: bytes) -> list[tuple[Record, str]]:
     """The request's elements with their JSON paths (a bare object or the plural envelope)."""
+    return read_elements(body, spec.collection, _no_data(spec))
+
+
+def read_elements(
+    body: bytes, collection: str, no_data: NoDataProcessed
+) -> list[tuple[Record, str]]:
+    """A write's elements with their JSON paths: a bare object, a bare list or the plural
+    envelope ``{collection: [...]}``; ``no_data`` is raised when it holds none."""
     if not body.strip():
-        raise _no_data(spec)
+        raise no_data
     try:
         parsed = decode(body)
     except (msgspec.DecodeError, ValueError) as exc:
@@ -84,7 +92,7 @@ def _elements(spec: WriteResource, body: bytes) -> list[tuple[Record, str]]:
     if isinstance(parsed, list):
         items, prefix = parsed, ""
     elif isinstance(parsed, dict):
-        envelope = next((k for k in parsed if k.lower() == spec.collection.lower()), None)
+        envelope = next((k for k in parsed if k.lower() == collection.lower()), None)
         if envelope is not None:
             items, prefix = parsed[envelope], f"{envelope}"
             if isinstance(items, dict):
@@ -98,7 +106,7 @@ def _elements(spec: WriteResource, body: bytes) -> list[tuple[Record, str]]:
     else:
         raise PostDataInvalid("JSON request body could not be read, Error unexpected JSON value")
     if not items:
-        raise _no_data(spec)
+        raise no_data
     out = []
     for index, item in enumerate(items):
         path = f"{prefix}[{index}]" if prefix else ""
