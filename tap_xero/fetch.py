@@ -20,7 +20,7 @@ from xero_api.resources import Record
 __all__ = ["ReadAhead", "Spool"]
 
 PageProducer = Callable[[], Iterator[list[Record]]]
-Key = tuple[str, str]  # (stream name, tenant)
+Key = tuple[str, str]  # (stream name, with any sub-partition; tenant)
 
 LEAD_PAGES = 2  # pages of the partition being emitted held in memory ahead of the consumer
 

@@ -202,7 +202,9 @@ class SdkStream(Stream):
         key = str(latest_record.get(key_field))
         current = state.get(BOUNDARY_VALUE)
         if current == value:
-            state.setdefault(BOUNDARY_IDS, []).append(key)
+            ids = state.setdefault(BOUNDARY_IDS, [])
+            if not ids or ids[-1] != key:  # a document's several attachments: its ID once
+                ids.append(key)
         elif current is None or value > current:
             state[BOUNDARY_VALUE] = value
             state[BOUNDARY_IDS] = [key]

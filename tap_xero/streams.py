@@ -36,6 +36,7 @@ from xero_api.scopes import selected_by_default
 
 from .changes import REFRESHED_AT, STREAM_CATEGORIES, refresh_due
 from .convert import date_converter
+from .fetch import Key as ReadKey
 from .fetch import PageProducer
 from .sdk_hooks import BOUNDARY_IDS, BOUNDARY_VALUE, SdkStream
 from .session import ReadSession
@@ -53,6 +54,7 @@ class PartitionStart:
     value: Any
     boundary_ids: frozenset[str] = frozenset()
     saved: Mapping[str, Any] = field(default_factory=dict)
+    context: Mapping[str, Any] = field(default_factory=dict)
 
 
 class TenantStream(SdkStream):
@@ -61,7 +63,7 @@ class TenantStream(SdkStream):
     def __init__(self, tap: Tap, session: ReadSession, name: str, schema: dict[str, Any]) -> None:
         super().__init__(tap, name, schema)
         self.session = session
-        self._settle: dict[str, dict[str, Any]] = {}  # tenant -> STATE keys due after its read
+        self._settle: dict[ReadKey, dict[str, Any]] = {}  # partition -> STATE due after its read
         self._held: set[str] = set()  # tenants whose bookmark this run's read must not move
 
     @property
@@ -69,6 +71,12 @@ class TenantStream(SdkStream):
     def partitions(self) -> list[dict[str, Any]] | None:
         """One partition per tenant."""
         return [{TENANT_KEY: tenant} for tenant in self.session.tenant_ids]
+
+    def read_key(self, context: Mapping[str, Any]) -> ReadKey:
+        """A partition's read-ahead job: (the stream, and the partition's other fields if it
+        has any; the tenant)."""
+        parts = [self.name, *(str(v) for k, v in context.items() if k != TENANT_KEY)]
+        return "/".join(parts), str(context[TENANT_KEY])
 
     # -- where each partition starts ------------------------------------------------------
 
@@ -90,18 +98,19 @@ class TenantStream(SdkStream):
             if value is not None:
                 value = format_utc(parse_datetime(value))
             if start is not None and (value is None or value < start):
-                return PartitionStart(start, saved=state)
-        return PartitionStart(value, ids, state)
+                return PartitionStart(start, saved=state, context=context)
+        return PartitionStart(value, ids, state, context)
 
-    def planned_reads(self) -> list[tuple[tuple[str, str], PageProducer]]:
+    def planned_reads(self) -> list[tuple[ReadKey, PageProducer]]:
         """This stream's partitions as read-ahead jobs, in the order the SDK emits them."""
         return [
-            ((self.name, partition[TENANT_KEY]), self._producer(partition[TENANT_KEY]))
+            (self.read_key(partition), self._producer(partition))
             for partition in self.partitions or ()
         ]
 
-    def _producer(self, tenant: str) -> PageProducer:
-        start = self.partition_start({TENANT_KEY: tenant})
+    def _producer(self, context: Mapping[str, Any]) -> PageProducer:
+        start = self.partition_start(context)
+        tenant = str(context[TENANT_KEY])
         return lambda: self.read(tenant, start)
 
     # -- reading by change ----------------------------------------------------------------
@@ -126,11 +135,15 @@ class TenantStream(SdkStream):
     def _refreshed(self, tenant: str, start: PartitionStart) -> Iterator[list[Record]]:
         began = format_utc(datetime.now(UTC))
         yield from self.produce(tenant, start)
-        self.settle_after(tenant, {REFRESHED_AT: began})
+        self.settle_after(tenant, {REFRESHED_AT: began}, start.context)
 
-    def settle_after(self, tenant: str, values: dict[str, Any]) -> None:
-        """Put ``values`` in the partition's STATE once its last record has been emitted."""
-        self._settle.setdefault(tenant, {}).update(values)
+    def settle_after(
+        self, tenant: str, values: dict[str, Any], context: Mapping[str, Any] | None = None
+    ) -> None:
+        """Put ``values`` in the partition's STATE once its last record has been emitted
+        (the tenant's partition, or ``context``'s where a tenant has several)."""
+        key = self.read_key(context or {TENANT_KEY: tenant})
+        self._settle.setdefault(key, {}).update(values)
 
     def hold_bookmark(self, tenant: str) -> None:
         """Keep the partition's replication bookmark where it is during this run's read."""
@@ -161,9 +174,8 @@ class TenantStream(SdkStream):
         # In BATCH mode records reach the output only when their batch file is announced, so a
         # STATE after a page would run ahead of them.
         bookmark_pages = not self.get_batch_config(self.config)
-        pages = self.session.pages(
-            (self.name, tenant), self._producer(tenant), self.numbers_pass_through
-        )
+        key = self.read_key(context)
+        pages = self.session.pages(key, self._producer(context), self.numbers_pass_through)
         try:
             for page in pages:
                 yield from page
@@ -171,7 +183,7 @@ class TenantStream(SdkStream):
                     # The SDK has emitted the page's records: bookmark here, so a run killed
                     # later resumes after this page.
                     self.write_state_now()
-            settled = self._settle.pop(tenant, None)
+            settled = self._settle.pop(key, None)
             if settled:  # every record of the read is out: now the STATE may say so
                 self.get_context_state(dict(context)).update(settled)
         except XeroRateLimitExhausted as error:

@@ -154,9 +154,12 @@ def plain(value: Any) -> Any:
     return value
 
 
-def partition_bookmark(state: dict[str, Any], stream: str, tenant: str) -> dict[str, Any]:
-    """The STATE entry of one stream and tenant."""
+def partition_bookmark(
+    state: dict[str, Any], stream: str, tenant: str, **context: str
+) -> dict[str, Any]:
+    """The STATE entry of one stream and tenant (and the partition's other ``context``
+    fields, for a stream with several partitions a tenant)."""
     for partition in state["bookmarks"][stream]["partitions"]:
-        if partition["context"] == {"TenantID": tenant}:
+        if partition["context"] == {"TenantID": tenant, **context}:
             return dict(partition)
-    raise KeyError(f"no bookmark for {stream} / {tenant}")
+    raise KeyError(f"no bookmark for {stream} / {tenant} {context or ''}")

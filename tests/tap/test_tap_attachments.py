@@ -19,6 +19,7 @@ from tests._accounting_spec import assert_matches_spec
 from tests._tap_support import (
     RELAXED,
     TapRun,
+    client_credentials_config,
     partition_bookmark,
     plain,
     refresh_token_config,
@@ -169,14 +170,17 @@ def test_a_rerun_skips_saved_files_and_reads_only_changed_documents(
     run, files = first
     tenant = sandbox.tenant_ids()[0]
     stamps = {p: p.stat().st_mtime_ns for p in files.rglob("*") if p.is_file()}
-    bookmark = partition_bookmark(run.state, "attachments", tenant)["replication_key_value"]
-    assert bookmark == max(
+    # One bookmark per tenant and collection: the last document read (attachments or not).
+    bookmark = partition_bookmark(run.state, "attachments", tenant, DocumentType="Invoices")[
+        "replication_key_value"
+    ]
+    assert bookmark >= max(
         r["DocumentUpdatedDateUTC"]
         for r in run.records["attachments"]
-        if r["TenantID"] == tenant and r["DocumentUpdatedDateUTC"]
+        if r["TenantID"] == tenant and r["DocumentType"] == "Invoices"
     )
-    # Touch one invoice that has attachments: the next run lists it (and what shares the
-    # bookmark's second), downloads nothing, and rewrites no file.
+    # Touch one invoice that has attachments: the next run lists it (and nothing else),
+    # downloads nothing, and rewrites no file.
     invoices = _get(sandbox, tenant, "/Invoices", where="HasAttachments==true").json()["Invoices"]
     touched = invoices[0]["InvoiceID"]
     answer = httpx.post(
@@ -189,10 +193,85 @@ def test_a_rerun_skips_saved_files_and_reads_only_changed_documents(
     config = refresh_token_config(sandbox, tmp_path / "tokens.json", attachments_path=str(files))
     again = run_tap(tmp_path, config, ["attachments"], state=run.state)
     mine = [r for r in again.records["attachments"] if r["TenantID"] == tenant]
-    assert touched in {r["DocumentID"] for r in mine}
+    assert {r["DocumentID"] for r in mine} == {touched}
     assert len(mine) < len([r for r in run.records["attachments"] if r["TenantID"] == tenant])
     assert all(r["DocumentUpdatedDateUTC"] >= bookmark for r in mine)
     assert {p: p.stat().st_mtime_ns for p in files.rglob("*") if p.is_file()} == stamps
+
+
+def _attachment_ids(run: TapRun) -> list[str]:
+    return [r["AttachmentID"] for r in run.records.get("attachments", [])]
+
+
+def test_the_bookmark_boundary_emits_each_attachment_once(tmp_path: Path) -> None:
+    """The If-Modified-Since boundary as the Accounting streams have it: a re-run emits
+    nothing, documents changed in one second are emitted once, and a run resumed inside
+    that second emits exactly the documents it had not done."""
+    with Sandbox(tenants=1, scale=16, seed=29, **RELAXED) as sb:
+        tenant = sb.tenant_ids()[0]
+        config = client_credentials_config(sb)
+        base = run_tap(tmp_path / "base", config, ["attachments"])
+        by_document: dict[str, list[str]] = {}
+        for record in base.records["attachments"]:
+            by_document.setdefault(record["DocumentID"], []).append(record["AttachmentID"])
+        assert len(set(_attachment_ids(base))) == len(_attachment_ids(base))
+        # Nothing changed: the documents Xero sends again for the bookmark's second are skipped.
+        again = run_tap(tmp_path / "again", config, ["attachments"], base.state)
+        assert _attachment_ids(again) == []
+
+        # Two invoices with attachments change in one request: one second (maybe one instant).
+        invoices = [
+            r["DocumentID"] for r in base.records["attachments"] if r["DocumentType"] == "Invoices"
+        ]
+        pair = list(dict.fromkeys(invoices))[:2]
+        answer = httpx.post(
+            f"{sb.url}{API}/Invoices",
+            json={"Invoices": [{"InvoiceID": i, "Reference": "same second"} for i in pair]},
+            headers=sb.headers(tenant),
+            timeout=30,
+        )
+        assert answer.status_code == 200, answer.text
+        changed = run_tap(tmp_path / "changed", config, ["attachments"], again.state)
+        emitted = changed.records["attachments"]
+        assert sorted(_attachment_ids(changed)) == sorted(
+            by_document[pair[0]] + by_document[pair[1]]
+        )
+        assert run_tap(tmp_path / "quiet", config, ["attachments"], changed.state).records == {}
+
+        # A run interrupted after the first document: STATE holds its timestamp and its ID.
+        first = emitted[0]
+        mark_at = first["DocumentUpdatedDateUTC"]
+        assert emitted[-1]["DocumentUpdatedDateUTC"][:19] == mark_at[:19], "not one second"
+        mark = {
+            **partition_bookmark(changed.state, "attachments", tenant, DocumentType="Invoices"),
+            "replication_key_value": mark_at,
+            "boundary_value": mark_at,
+            "boundary_ids": [first["DocumentID"]],
+        }
+        resumed = run_tap(
+            tmp_path / "resumed",
+            config,
+            ["attachments"],
+            {"bookmarks": {"attachments": {"partitions": [mark]}}},
+        )
+        rest = [r for r in resumed.records["attachments"] if r["DocumentType"] == "Invoices"]
+        second = next(i for i in pair if i != first["DocumentID"])
+        assert sorted(r["AttachmentID"] for r in rest) == sorted(by_document[second])
+
+        # STATE of the earlier one-bookmark-per-tenant stream: read from its bookmark (its
+        # second again, once), nothing older.
+        earlier = {
+            "context": {"TenantID": tenant},
+            "replication_key": "DocumentUpdatedDateUTC",
+            "replication_key_value": mark_at,
+        }
+        upgraded = run_tap(
+            tmp_path / "upgraded",
+            config,
+            ["attachments"],
+            {"bookmarks": {"attachments": {"partitions": [earlier]}}},
+        )
+        assert {r["DocumentID"] for r in upgraded.records["attachments"]} == set(pair)
 
 
 def test_an_fsspec_url_and_dropped_connections(tmp_path: Path) -> None:
