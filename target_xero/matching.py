@@ -91,13 +91,13 @@ class Matcher:
                 continue
             if item.target_id:
                 if item.target_id != item.source_id:
-                    strip_line_ids(item.payload)
+                    strip_line_ids(item.payload, rule.lines)
                 item.payload[pk] = item.target_id
                 item.action = "update"
                 self._plan_status(resource, item)
                 continue
             item.payload.pop(pk, None)
-            strip_line_ids(item.payload)
+            strip_line_ids(item.payload, rule.lines)
             keys = {(key, key_value(item.keyed, key)) for key in natural_keys}
             keys = {k for k in keys if k[1] is not None and not k[0].compound}
             if keys & creating:

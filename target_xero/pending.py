@@ -7,10 +7,10 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from xero_api.resources import Resource, WriteRule
+from xero_api.resources import Lines, Resource, WriteRule
 
 from .directory import norm
-from .records import LINE_FIELDS, get_path
+from .records import get_path
 
 __all__ = [
     "Pending",
@@ -22,8 +22,6 @@ __all__ = [
     "strip_line_ids",
     "write_shape",
 ]
-
-_LINE_IDS = ("LineItemID", "JournalLineID")
 
 
 @dataclass(eq=False)
@@ -60,13 +58,11 @@ def prepare(
     source_id = payload.get(resource.id_field)
     assert resource.write is not None
     write_shape(resource.write, payload)
-    for line_field in LINE_FIELDS:
-        for line in payload.get(line_field) or ():
-            if isinstance(line, dict):
-                if line.get("AccountCode"):
-                    line.pop("AccountID", None)
-                if line.get("ItemCode"):
-                    line.pop("Item", None)
+    for line in _lines(payload, resource.write.lines):
+        if line.get("AccountCode"):
+            line.pop("AccountID", None)
+        if line.get("ItemCode"):
+            line.pop("Item", None)
     return Pending(
         stream=stream,
         record=record,
@@ -103,12 +99,18 @@ def only_changes(payload: dict[str, Any], doc: Mapping[str, Any] | None, pk: str
             payload.pop(name)
 
 
-def strip_line_ids(payload: dict[str, Any]) -> None:
-    for line_field in LINE_FIELDS:
-        for line in payload.get(line_field) or ():
-            if isinstance(line, dict):
-                for name in _LINE_IDS:
-                    line.pop(name, None)
+def _lines(document: Mapping[str, Any], lines: Lines | None) -> list[dict[str, Any]]:
+    """The lines of a document (payload or answer element) that are objects."""
+    if lines is None:
+        return []
+    return [line for line in document.get(lines.field) or () if isinstance(line, dict)]
+
+
+def strip_line_ids(payload: dict[str, Any], lines: Lines | None) -> None:
+    """Drop the lines' own IDs (a document written anew, or to another organisation)."""
+    if lines is not None:
+        for line in _lines(payload, lines):
+            line.pop(lines.id_field, None)
 
 
 def contains(doc: Any, wanted: Any) -> bool:
@@ -124,15 +126,12 @@ def contains(doc: Any, wanted: Any) -> bool:
     return bool(norm(doc) == norm(wanted))
 
 
-def element_messages(element: Mapping[str, Any]) -> list[str]:
+def element_messages(resource: Resource, element: Mapping[str, Any]) -> list[str]:
+    """Xero's validation messages in an answer element, its own and its lines'."""
     messages = []
-    for problem in element.get("ValidationErrors") or ():
-        if isinstance(problem, Mapping) and isinstance(problem.get("Message"), str):
-            messages.append(problem["Message"])
-    for line_field in LINE_FIELDS:
-        for line in element.get(line_field) or ():
-            if isinstance(line, Mapping):
-                for problem in line.get("ValidationErrors") or ():
-                    if isinstance(problem, Mapping) and isinstance(problem.get("Message"), str):
-                        messages.append(problem["Message"])
+    lines = resource.write.lines if resource.write else None
+    for part in (element, *_lines(element, lines)):
+        for problem in part.get("ValidationErrors") or ():
+            if isinstance(problem, Mapping) and isinstance(problem.get("Message"), str):
+                messages.append(problem["Message"])
     return messages

@@ -16,15 +16,12 @@ import fastjsonschema
 from xero_api.dates import parse_datetime, to_xero_date, to_xero_datetime
 
 __all__ = [
-    "LINE_FIELDS",
     "RecordChecker",
     "drop_fields",
     "get_path",
     "xero_date",
 ]
 
-# Nested collections whose elements carry their own IDs, per resource payload.
-LINE_FIELDS = ("LineItems", "JournalLines")
 # Echoed response fields that never belong in a request, wherever they appear.
 _ALWAYS_DROPPED = ("ValidationErrors", "Warnings", "StatusAttributeString", "HasValidationErrors")
 
@@ -116,20 +113,19 @@ class RecordChecker:
             _visit(payload, path, convert)
 
 
-def drop_fields(payload: dict[str, Any], read_only: Iterable[str]) -> None:
+def drop_fields(payload: dict[str, Any], read_only: Iterable[str], lines: str = "") -> None:
     """Remove read-only and echo-only fields (``a.b``: ``b`` of the object ``a``), top level and
-    on lines, in place."""
+    on the lines of the list ``lines``, in place."""
     for name in (*read_only, *_ALWAYS_DROPPED):
         head, _, rest = name.partition(".")
         if rest and isinstance(payload.get(head), dict):
             payload[head].pop(rest, None)  # a nested field (``bookDepreciationSetting.…``)
         else:
             payload.pop(name, None)
-    for field in LINE_FIELDS:
-        for line in payload.get(field) or ():
-            if isinstance(line, dict):
-                for name in _ALWAYS_DROPPED:
-                    line.pop(name, None)
+    for line in payload.get(lines) or () if lines else ():
+        if isinstance(line, dict):
+            for name in _ALWAYS_DROPPED:
+                line.pop(name, None)
 
 
 def get_path(record: Mapping[str, Any], dotted: str) -> Any:

@@ -44,7 +44,7 @@ class References:
             kept.add(resource.read.parent.field)
         for item in pending:
             item.keyed = copy.deepcopy(item.payload)
-            drop_fields(item.payload, rule.read_only)
+            drop_fields(item.payload, rule.read_only, rule.lines.field if rule.lines else "")
             if rule.fields:
                 for name in list(item.payload):
                     if name not in kept:

@@ -223,7 +223,7 @@ class Sender:
             refused = [
                 (
                     item,
-                    (element_messages(answer.elements[index]) if aligned else [])
+                    (element_messages(resource, answer.elements[index]) if aligned else [])
                     or answer.messages,
                 )
                 for index, item in enumerate(chunk)
@@ -266,7 +266,7 @@ class Sender:
         pk = resource.id_field
         if not isinstance(element, dict):
             return ["Xero's answer element is not an object"]
-        messages = element_messages(element)
+        messages = element_messages(resource, element)
         failed = (
             element.get("StatusAttributeString") == "ERROR"
             or element.get("HasErrors") is True

@@ -92,7 +92,7 @@ class StatusSteps:
             # One document: Xero's messages for the request, as ever.
             aligned = len(moves) > 1 and len(answer.elements) == len(moves)
             for index, (item, status) in enumerate(moves):
-                messages = element_messages(answer.elements[index]) if aligned else []
+                messages = element_messages(resource, answer.elements[index]) if aligned else []
                 self._failed(item, status, messages or answer.messages)
             return []
         elements = answer.get(resource.envelope)
@@ -112,7 +112,7 @@ class StatusSteps:
                 return []
         moved: list[Pending] = []
         for (item, status), element in zip(moves, elements, strict=True):
-            messages = element_messages(element) if isinstance(element, dict) else []
+            messages = element_messages(resource, element) if isinstance(element, dict) else []
             if messages:
                 self._failed(item, status, messages)
                 continue

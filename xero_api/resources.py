@@ -26,6 +26,7 @@ __all__ = [
     "Api",
     "Each",
     "Key",
+    "Lines",
     "Lookup",
     "Paging",
     "Parent",
@@ -210,6 +211,15 @@ class WritesAs:
 
 
 @dataclass(frozen=True, kw_only=True)
+class Lines:
+    """A document's lines: the list ``field`` holding them, and the field holding each
+    line's own ID (a line written to another organisation is sent without it)."""
+
+    field: str
+    id_field: str
+
+
+@dataclass(frozen=True, kw_only=True)
 class WriteRule:
     """What the target needs to write a resource.
 
@@ -225,8 +235,10 @@ class WriteRule:
     records are only matched, so references to them resolve. ``unique`` lists the fields Xero
     keeps unique: a dry run predicts the refusal of a create that repeats one. ``lookups``
     say how to find documents by a field (any other field: a batched ``where`` filter).
-    ``references`` are resolved before sending. ``children`` are sub-collections written
-    with ``PUT /{path}/{id}/{child}`` after the parent (TrackingCategory options).
+    ``references`` are resolved before sending. ``lines`` names the document's lines (their
+    echoed messages are read, their echo-only fields dropped). ``children`` are
+    sub-collections written with ``PUT /{path}/{id}/{child}`` after the parent
+    (TrackingCategory options).
     ``status_steps`` are the statuses reached in steps.
 
     The APIs beside Accounting write one bare object a request: ``create_method`` on the
@@ -247,6 +259,7 @@ class WriteRule:
     unique: tuple[Unique, ...] = ()
     lookups: tuple[Lookup, ...] = ()
     references: tuple[Reference, ...] = ()
+    lines: Lines | None = None
     children: tuple[str, ...] = ()
     status_steps: tuple[StatusRoute, ...] = ()
     creatable: bool = True
@@ -437,14 +450,18 @@ _UNDER_PROJECT = ReadPlan(
 _BY_PROJECT = (Lookup(field="projectId", via=Via.PARENT),)
 
 
-def _line_refs(lines: str) -> tuple[Reference, ...]:
+_LINE_ITEMS = Lines(field="LineItems", id_field="LineItemID")
+_JOURNAL_LINES = Lines(field="JournalLines", id_field="JournalLineID")
+
+
+def _line_refs(lines: Lines) -> tuple[Reference, ...]:
     """References every document line can carry: account, item and tracking."""
     return (
-        Reference(in_list=lines, field="AccountCode", stream="accounts", by=Key("Code")),
-        Reference(in_list=lines, field="AccountID", stream="accounts", by=Key("AccountID")),
-        Reference(in_list=lines, field="ItemCode", stream="items", by=Key("Code")),
+        Reference(in_list=lines.field, field="AccountCode", stream="accounts", by=Key("Code")),
+        Reference(in_list=lines.field, field="AccountID", stream="accounts", by=Key("AccountID")),
+        Reference(in_list=lines.field, field="ItemCode", stream="items", by=Key("Code")),
         Reference(
-            in_list=lines,
+            in_list=lines.field,
             field="Tracking",
             stream="tracking_categories",
             by=Key("Name"),
@@ -532,10 +549,11 @@ RESOURCES: tuple[Resource, ...] = (
             read_only=(*_DOC_READ_ONLY, "PrepaymentID", "OverpaymentID"),
             repeats=True,
             depends_on=_DOC_DEPENDS,
+            lines=_LINE_ITEMS,
             references=(
                 _CONTACT_REF,
                 Reference(field="BankAccount", stream="accounts"),
-                *_line_refs("LineItems"),
+                *_line_refs(_LINE_ITEMS),
             ),
             status_steps=_steps(("DELETED", ("AUTHORISED", "DELETED"))),
         ),
@@ -629,7 +647,8 @@ RESOURCES: tuple[Resource, ...] = (
                 "SentToContact",
             ),
             depends_on=_DOC_DEPENDS,
-            references=(_CONTACT_REF, *_line_refs("LineItems")),
+            lines=_LINE_ITEMS,
+            references=(_CONTACT_REF, *_line_refs(_LINE_ITEMS)),
             status_steps=_DOC_STEPS,
         ),
     ),
@@ -659,7 +678,8 @@ RESOURCES: tuple[Resource, ...] = (
                 Lookup(field="InvoiceID", via=Via.ID_LIST, param="IDs"),
                 Lookup(field="InvoiceNumber", via=Via.ID_LIST, param="InvoiceNumbers"),
             ),
-            references=(_CONTACT_REF, *_line_refs("LineItems")),
+            lines=_LINE_ITEMS,
+            references=(_CONTACT_REF, *_line_refs(_LINE_ITEMS)),
             status_steps=_DOC_STEPS,
         ),
     ),
@@ -721,7 +741,8 @@ RESOURCES: tuple[Resource, ...] = (
                 "Attachments",
             ),
             depends_on=("accounts", "tracking_categories"),
-            references=_line_refs("JournalLines"),
+            lines=_JOURNAL_LINES,
+            references=_line_refs(_JOURNAL_LINES),
             status_steps=_steps(
                 ("VOIDED", ("POSTED", "VOIDED")),
                 ("DELETED", ("DRAFT", "DELETED")),
@@ -810,7 +831,8 @@ RESOURCES: tuple[Resource, ...] = (
                 Lookup(field="PurchaseOrderID", via=Via.PATH),
                 Lookup(field="PurchaseOrderNumber", via=Via.PATH),
             ),
-            references=(_CONTACT_REF, *_line_refs("LineItems")),
+            lines=_LINE_ITEMS,
+            references=(_CONTACT_REF, *_line_refs(_LINE_ITEMS)),
             status_steps=_steps(
                 ("BILLED", ("AUTHORISED", "BILLED")),
                 ("DELETED", ("DRAFT", "DELETED")),
@@ -833,7 +855,8 @@ RESOURCES: tuple[Resource, ...] = (
                 Lookup(field="QuoteID", via=Via.PATH),
                 Lookup(field="QuoteNumber", via=Via.QUERY, param="QuoteNumber"),
             ),
-            references=(_CONTACT_REF, *_line_refs("LineItems")),
+            lines=_LINE_ITEMS,
+            references=(_CONTACT_REF, *_line_refs(_LINE_ITEMS)),
             status_steps=_steps(
                 ("ACCEPTED", ("SENT", "ACCEPTED")),
                 ("DECLINED", ("SENT", "DECLINED")),

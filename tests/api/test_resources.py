@@ -77,3 +77,19 @@ def test_a_report_month_is_asked_as_at_its_end_or_as_its_movement() -> None:
         "fromDate": "2026-02-01",
         "toDate": "2026-02-28",
     }
+
+
+def test_document_lines_are_table_data() -> None:
+    lines = {r.stream: r.write.lines for r in RESOURCES if r.write is not None and r.write.lines}
+    assert {stream: (lines.field, lines.id_field) for stream, lines in lines.items()} == {
+        "bank_transactions": ("LineItems", "LineItemID"),
+        "credit_notes": ("LineItems", "LineItemID"),
+        "invoices": ("LineItems", "LineItemID"),
+        "manual_journals": ("JournalLines", "JournalLineID"),
+        "purchase_orders": ("LineItems", "LineItemID"),
+        "quotes": ("LineItems", "LineItemID"),
+    }
+    for row in RESOURCES:  # a reference inside a list is inside the row's lines
+        rule = row.write
+        in_lists = {ref.in_list for ref in rule.references if ref.in_list} if rule else set()
+        assert in_lists <= ({rule.lines.field} if rule and rule.lines else set()), row.stream

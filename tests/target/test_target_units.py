@@ -115,7 +115,7 @@ def test_read_only_fields_are_dropped_everywhere() -> None:
         "ValidationErrors": [],
         "LineItems": [{"ValidationErrors": [], "Description": "d"}],
     }
-    drop_fields(payload, ("Total",))
+    drop_fields(payload, ("Total",), "LineItems")
     assert payload == {"Name": "x", "LineItems": [{"Description": "d"}]}
 
 
