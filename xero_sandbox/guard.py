@@ -15,6 +15,7 @@ from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
+from xero_sandbox.apis.attachments import MAX_ATTACHMENT_BYTES, is_upload, too_large
 from xero_sandbox.identity import problem_body
 from xero_sandbox.reads import API, error_response, not_found
 
@@ -90,11 +91,11 @@ class _Body:
         self._message: Message | None = None
         self.gone = False  # the client went away before its body was complete
 
-    async def read(self, declared: int | None) -> bool:
-        """Read the whole body; False (with the excess discarded) when it is over the limit."""
+    async def read(self, declared: int | None, limit: int = MAX_BODY_BYTES) -> bool:
+        """Read the whole body; False (with the excess discarded) when it is over ``limit``."""
         chunks: list[bytes] = []
         size = 0
-        over = declared is not None and declared > MAX_BODY_BYTES
+        over = declared is not None and declared > limit
         while True:
             message = await self._receive()
             if message["type"] != "http.request":
@@ -102,7 +103,7 @@ class _Body:
                 return not over
             chunk = bytes(message.get("body", b""))
             size += len(chunk)
-            over = over or size > MAX_BODY_BYTES
+            over = over or size > limit
             if not over:
                 chunks.append(chunk)
             if not message.get("more_body", False):
@@ -148,7 +149,8 @@ class Guard:
        :data:`MAX_BODY_BYTES` (Xero's documented 3.5 MB per POST) without keeping more than that
        in memory: a declared ``Content-Length`` over the limit is refused before anything is
        read, and the rest of an oversized body is read and discarded so the client gets the
-       answer;
+       answer; an attachment upload's body is left to its handler, which streams it to disk
+       (a declared length over the attachment limit is refused here);
     3. with ``--log-requests``, writes one line per request to stderr once the answer is sent:
        method, path (and query, on Accounting API paths), tenant, status, milliseconds.
 
@@ -196,7 +198,17 @@ class Guard:
             await too_long_url("URL path", MAX_PATH_BYTES)(scope, receive, send)
             return
         body = _Body(receive)
-        fits = await body.read(_declared_length(Headers(scope=scope)))
+        declared = _declared_length(Headers(scope=scope))
+        if is_upload(str(scope["method"]), str(scope["path"])):
+            # An attachment's raw body is streamed by its handler, which counts it too.
+            if declared is not None and declared > MAX_ATTACHMENT_BYTES:
+                await body.read(declared, MAX_ATTACHMENT_BYTES)
+                if not body.gone:
+                    await too_large()(scope, body.receive, send)
+                return
+            await self.app(scope, receive, send)
+            return
+        fits = await body.read(declared)
         if body.gone:
             return  # nobody to answer
         if not fits:
