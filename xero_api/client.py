@@ -27,7 +27,7 @@ from .auth import Authenticator, make_authenticator
 from .codec import encode_json
 from .dates import if_modified_since_header
 from .error_mapping import ErrorMapping
-from .exchange import Call, Layer, Sink, Transport
+from .exchange import Call, Layer, Sink, Transport, Upload
 from .layers import Authentication, RateLimits, Retries
 from .limits import RateLimiter
 from .loopback import client_transport
@@ -36,7 +36,7 @@ from .redact import RedactingFilter
 from .settings import XeroSettings
 from .usage import Usage
 
-__all__ = ["ACCOUNTING_PREFIX", "Sink", "XeroClient", "XeroResponse"]
+__all__ = ["ACCOUNTING_PREFIX", "Sink", "Upload", "XeroClient", "XeroResponse"]
 
 ACCOUNTING_PREFIX = "/api.xro/2.0/"
 _SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "DELETE"})
@@ -204,6 +204,7 @@ class XeroClient:
         if_modified_since: str | date | datetime | None = None,
         priority: float | None = None,
         sink: Sink | None = None,
+        upload: Upload | None = None,
     ) -> XeroResponse:
         """Send one logical request through the send path; the answer when it is a success.
 
@@ -212,7 +213,9 @@ class XeroClient:
         is encoded with Decimals as JSON numbers, and answers decode every non-integer number
         as a Decimal. ``priority``: the caller's work still to do (calls left in a paged read):
         the rate limiter serves a tenant's longest work first. ``sink``: stream a success body
-        into it instead of decoding it (``data`` is then None). Writes (POST, PUT, PATCH) are
+        into it instead of decoding it (``data`` is then None). ``upload``: stream the body
+        from it (``application/octet-stream``, its ``Content-Length``; each attempt opens it
+        again, see :class:`Upload`). Writes (POST, PUT, PATCH) are
         sent again after they may have reached Xero only when they carry an
         ``Idempotency-Key``. Raises the :mod:`xero_api.errors` tree (docs/client.md).
         """
@@ -227,11 +230,16 @@ class XeroClient:
         content = None if json is None else encode_json(json)
         if content is not None:
             sent["Content-Type"] = "application/json"
+        if upload is not None:
+            sent["Content-Type"] = "application/octet-stream"
+            sent["Content-Length"] = str(upload.length)
         if headers:
             sent.update(headers)
         safe = method in _SAFE_METHODS or bool(idempotency_key)
         url = self.url(path)
-        call = Call(method, path, url, tenant_id, params, content, sent, priority, sink, safe)
+        call = Call(
+            method, path, url, tenant_id, params, content, sent, priority, sink, safe, upload=upload
+        )
         exchange = self._send_path.send(call)
         assert exchange.response is not None
         return XeroResponse(exchange.status, exchange.response.headers, exchange.body, tenant_id)

@@ -3,7 +3,8 @@ sends a request once: the innermost layer of :class:`~xero_api.client.XeroClient
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import os
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -11,8 +12,18 @@ import httpx
 import msgspec
 
 from .codec import decode_json
+from .errors import XeroError
 
-__all__ = ["Call", "Exchange", "Layer", "Sink", "Transport", "fault_name"]
+__all__ = [
+    "Call",
+    "Exchange",
+    "Layer",
+    "Sink",
+    "Transport",
+    "Upload",
+    "UploadLengthError",
+    "fault_name",
+]
 
 _CHUNK = 1 << 16
 
@@ -25,6 +36,82 @@ class Sink(Protocol):
 
     def write(self, chunk: bytes) -> None:
         """Take the next chunk of the body."""
+
+
+class Upload:
+    """A request body streamed from its source, its length known up front (sent as
+    ``Content-Length``), never held whole in memory.
+
+    Each attempt opens the source again from its first byte: a file, or a function returning
+    fresh chunks, can be sent as often as the retries need. A one-shot iterator of chunks can
+    be sent once: after its first chunk has gone, :attr:`can_resend` is False and the call is
+    not sent again. A source that gives more or fewer bytes than ``length`` stops the request
+    with :class:`UploadLengthError` (Xero would take a short body as the whole file).
+    """
+
+    def __init__(
+        self,
+        length: int,
+        opener: Callable[[], Iterable[bytes]],
+        *,
+        replayable: bool = True,
+        name: str = "upload",
+    ) -> None:
+        if length < 0:
+            raise ValueError(f"{name}: length must not be negative, got {length}")
+        self.length = length
+        self.name = name
+        self._opener = opener
+        self._replayable = replayable
+        self._started = False
+
+    @classmethod
+    def from_path(cls, path: str | os.PathLike[str]) -> Upload:
+        """A local file, read in 64 KB chunks on every attempt."""
+        location = os.fspath(path)
+
+        def chunks() -> Iterator[bytes]:
+            with open(location, "rb") as handle:
+                while chunk := handle.read(_CHUNK):
+                    yield chunk
+
+        return cls(os.stat(location).st_size, chunks, name=location)
+
+    @classmethod
+    def from_chunks(cls, chunks: Iterable[bytes], length: int, name: str = "upload") -> Upload:
+        """A one-shot iterator of chunks: sent once, never again after its first chunk."""
+        return cls(length, lambda: chunks, replayable=False, name=name)
+
+    @property
+    def can_resend(self) -> bool:
+        """Whether another attempt can send the body from its first byte."""
+        return self._replayable or not self._started
+
+    def open(self) -> Iterator[bytes]:
+        """The body from its first byte, checked against :attr:`length` as it goes."""
+        if not self.can_resend:
+            raise UploadLengthError(f"{self.name}: a one-shot stream cannot be sent again")
+        sent = 0
+        for chunk in self._opener():
+            self._started = True
+            sent += len(chunk)
+            if sent > self.length:
+                break
+            if chunk:
+                yield chunk
+        self._started = True
+        if sent > self.length:
+            raise UploadLengthError(
+                f"{self.name}: the source gave more than the {self.length:,} bytes declared"
+            )
+        if sent < self.length:
+            raise UploadLengthError(
+                f"{self.name}: the source gave {sent:,} bytes, not the {self.length:,} declared"
+            )
+
+
+class UploadLengthError(XeroError):
+    """An upload's source gave another number of bytes than it declared (or was spent)."""
 
 
 @dataclass(slots=True)
@@ -41,6 +128,7 @@ class Call:
     priority: float | None = None
     sink: Sink | None = None
     retry_safe: bool = True  # may be sent again after it may have reached Xero
+    upload: Upload | None = None  # a streamed body (``content`` is then None)
     retries: int = 0  # after faults and 5xx
     rate_limit_waits: int = 0  # after 429s
     renewals: int = 0  # of the access token, after 401s
@@ -83,6 +171,8 @@ class Transport:
 
     def send(self, call: Call) -> Exchange:
         """One attempt; a connection that never opened is marked as never reaching Xero."""
+        if call.upload is not None and not call.upload.can_resend:
+            return Exchange(fault="upload_not_replayable")
         try:
             if call.sink is not None:
                 return self._stream(call, call.sink)
@@ -90,7 +180,7 @@ class Transport:
                 call.method,
                 call.url,
                 params=call.params,
-                content=call.content,
+                content=_body(call),
                 headers=call.headers,
             )
         except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as exc:
@@ -101,7 +191,7 @@ class Transport:
 
     def _stream(self, call: Call, sink: Sink) -> Exchange:
         with self._http.stream(
-            call.method, call.url, params=call.params, content=call.content, headers=call.headers
+            call.method, call.url, params=call.params, content=_body(call), headers=call.headers
         ) as response:
             try:
                 if response.status_code < 300:
@@ -110,6 +200,11 @@ class Transport:
             except httpx.TransportError as exc:
                 return Exchange(response=response, fault=fault_name(exc))
         return _decoded(response)
+
+
+def _body(call: Call) -> bytes | Iterator[bytes] | None:
+    """What an attempt sends: the upload opened from its first byte, else the content."""
+    return call.upload.open() if call.upload is not None else call.content
 
 
 def _decoded(response: httpx.Response) -> Exchange:

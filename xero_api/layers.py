@@ -31,7 +31,8 @@ class Retries:
     """Sends again after transport faults and 5xx answers, with jittered exponential backoff.
 
     At most ``max_retries`` times per call. A call that is not retry-safe (a write without an
-    ``Idempotency-Key``) is sent again only when its connection never opened.
+    ``Idempotency-Key``) is sent again only when its connection never opened; an upload from a
+    one-shot stream, only while none of it has been sent.
     """
 
     def __init__(
@@ -66,6 +67,8 @@ class Retries:
 
     def _retryable(self, call: Call, exchange: Exchange) -> bool:
         if call.retries >= self._max_retries:
+            return False
+        if call.upload is not None and not call.upload.can_resend:
             return False
         if exchange.fault is not None:
             return call.retry_safe or not exchange.may_have_reached_xero
