@@ -7,7 +7,7 @@ import logging
 from collections.abc import Mapping
 from typing import Any, Protocol
 
-from xero_api.client import XeroClient
+from xero_api.client import Upload, XeroClient
 from xero_api.errors import (
     XeroAuthError,
     XeroError,
@@ -96,14 +96,33 @@ class XeroOrganisation:
         self, method: str, path: str, params: Mapping[str, str], body: Any, idempotency_key: str
     ) -> Mapping[str, Any]:
         """Send one write; a 4xx becomes :class:`RequestRejected` with Xero's messages."""
+        return self._send(method, path, params, idempotency_key, json=body)
+
+    def upload(
+        self, method: str, path: str, params: Mapping[str, str], file: Upload, idempotency_key: str
+    ) -> Mapping[str, Any]:
+        """Send a file as the raw body (streamed); a 4xx becomes :class:`RequestRejected`."""
+        return self._send(method, path, params, idempotency_key, upload=file)
+
+    def _send(
+        self,
+        method: str,
+        path: str,
+        params: Mapping[str, str],
+        idempotency_key: str,
+        *,
+        json: Any = None,
+        upload: Upload | None = None,
+    ) -> Mapping[str, Any]:
         try:
             data = self.client.request(
                 method,
                 path,
                 self.tenant_id,
                 params=params,
-                json=body,
+                json=json,
                 idempotency_key=idempotency_key,
+                upload=upload,
             ).data
         except XeroValidationError as exc:
             raise RequestRejected(exc.messages, exc.elements) from exc

@@ -105,6 +105,7 @@ class WriteSession:
         self._facts: OrganisationFacts | None = None
         self._buffers: list[Buffer] = []
         self._finishers: dict[str, Finisher] = {}
+        self._last_finishers: dict[str, Finisher] = {}
         self._shapes: dict[str, _StreamShape] = {}
         # Resource -> input stream -> its held records, in arrival order.
         self._held: dict[Resource, dict[str, HeldRecords]] = {}
@@ -144,6 +145,23 @@ class WriteSession:
                 if self.config.get("dry_run"):
                     self.logger.info("dry run: only GET requests are sent; nothing is written")
             return self._loader
+
+    @property
+    def organisation(self) -> XeroOrganisation:
+        """The organisation written into (connects on first use)."""
+        _ = self.loader
+        assert self._organisation is not None
+        return self._organisation
+
+    @property
+    def write_mode(self) -> str:
+        """The ``write_mode`` setting: upsert, create_only or update_only."""
+        return self._write_mode
+
+    @property
+    def dry_run(self) -> bool:
+        """Whether only GET requests are sent."""
+        return bool(self.config.get("dry_run"))
 
     @property
     def directory(self) -> Directory:
@@ -186,12 +204,14 @@ class WriteSession:
         """A sink whose buffered records later batches may depend on."""
         self._buffers.append(buffer)
 
-    def finisher(self, stream_name: str, make: Callable[[], _F]) -> _F:
-        """A stream's input written at the end of input, before the held records are settled:
-        made once a run (a SCHEMA that changes makes a new sink, not a new stream)."""
-        if stream_name not in self._finishers:
-            self._finishers[stream_name] = make()
-        return cast(_F, self._finishers[stream_name])
+    def finisher(self, stream_name: str, make: Callable[[], _F], *, last: bool = False) -> _F:
+        """A stream's input written at the end of input, before the held records are settled
+        (``last``: after them, as attachments wait for their documents): made once a run (a
+        SCHEMA that changes makes a new sink, not a new stream)."""
+        finishers = self._last_finishers if last else self._finishers
+        if stream_name not in finishers:
+            finishers[stream_name] = make()
+        return cast(_F, finishers[stream_name])
 
     def shape_stream(
         self,
@@ -213,11 +233,15 @@ class WriteSession:
         how many records were held back (see :meth:`load`)."""
         rule = resource.write
         assert rule is not None
+        self.drain_streams(rule.depends_on)
+        return self.load(stream_name, resource, records)
+
+    def drain_streams(self, streams: Sequence[str]) -> None:
+        """Write every buffered record of the resource streams named."""
         for buffer in list(self._buffers):
             dependency = buffer.resource
-            if dependency and dependency.stream in rule.depends_on and buffer.current_size:
+            if dependency and dependency.stream in streams and buffer.current_size:
                 self._drain(buffer)
-        return self.load(stream_name, resource, records)
 
     def load(self, stream_name: str, resource: Resource, records: list[dict[str, Any]]) -> int:
         """Write or reject a batch; hold back records whose references may still arrive (how
@@ -275,14 +299,16 @@ class WriteSession:
         once the input has ended); a STATE while some are held waits for a later one."""
         if self._input_ended:
             self.finish_input()
-        if self._held or any(f.pending for f in self._finishers.values()):
+        finishers = (*self._finishers.values(), *self._last_finishers.values())
+        if self._held or any(f.pending for f in finishers):
             self.logger.info("STATE held back: records before it wait for their references")
             return False
         return True
 
     def finish_input(self) -> None:
         """At end of input: the documents of the row streams, then every held record one last
-        time, dependencies first; what still resolves to nothing is rejected with its reasons."""
+        time, dependencies first, then the attachments that waited for their documents; what
+        still resolves to nothing is rejected with its reasons."""
         for finisher in self._finishers.values():
             finisher.finish()
         for resource in dependency_order(list(self._held)):
@@ -292,6 +318,8 @@ class WriteSession:
                 )
                 for records in spool.chunks(self.batch_records):
                     self._load(stream_name, resource, records)
+        for finisher in self._last_finishers.values():
+            finisher.finish()
 
     def report(self) -> int:
         """Stop the write threads, log the summary and the API usage; records rejected."""

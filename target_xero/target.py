@@ -13,6 +13,7 @@ from xero_api.errors import XeroError
 from xero_api.resources import Key
 from xero_api.settings import SETTINGS, XeroSettings
 
+from .attachments import ATTACHMENTS, AttachmentSink
 from .loader import WRITE_MODES
 from .row_sink import RowSink
 from .rows import ROW_SETTINGS, ROW_STREAMS
@@ -115,7 +116,7 @@ class TargetXero(SessionTarget):
     name = "target-xero"
     package_name = "singer-xero"  # the distribution, so --about and the log show its version
     default_sink_class = XeroSink
-    sink_classes = dict.fromkeys(ROW_STREAMS, RowSink)
+    sink_classes = {**dict.fromkeys(ROW_STREAMS, RowSink), ATTACHMENTS: AttachmentSink}
     config_jsonschema = config_schema()
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:

@@ -227,10 +227,16 @@ DOCUMENT_STREAMS = [
 
 
 def tap_records(
-    pool: OrgPool, tmp_path: Path, name: str, tenant_id: str, streams: list[str]
+    pool: OrgPool,
+    tmp_path: Path,
+    name: str,
+    tenant_id: str,
+    streams: list[str],
+    **settings: Any,
 ) -> dict[str, list[Any]]:
-    """Run tap-xero on one organisation for ``streams``: its records per stream; the output is
-    kept as ``{name}.singer`` in ``tmp_path`` (to feed a target)."""
+    """Run tap-xero on one organisation for ``streams`` (and the tap ``settings`` given): its
+    records per stream; the output is kept as ``{name}.singer`` in ``tmp_path`` (to feed a
+    target)."""
     config = {
         "auth_mode": "access_token",
         "access_token": pool.token,
@@ -239,6 +245,7 @@ def tap_records(
         "identity_url": pool.sandbox.url,
         "login_url": pool.sandbox.url,
         "start_date": "2000-01-01T00:00:00Z",
+        **settings,
     }
     discovered: dict[str, Any] = TapXero(config=config, parse_env_config=False).catalog_dict
     for entry in discovered["streams"]:
