@@ -124,6 +124,8 @@ class Converter:
             self.ref_name(items_ref.get("$ref", "#/components/schemas/")), ()
         ):
             props.setdefault(name, {"type": ["number", "null"]})
+        if plan.content:  # the file's content, when the tap downloads it
+            props.update(SHA256={"type": ["string", "null"]}, Path={"type": ["string", "null"]})
         return {"type": "object", "properties": props}
 
 

@@ -25,6 +25,7 @@ from xero_api.paging import (
     page_size,
 )
 from xero_api.resources import (
+    Content,
     Paging,
     Record,
     Resource,
@@ -36,6 +37,7 @@ from xero_api.scopes import selected_by_default
 
 from .changes import REFRESHED_AT, STREAM_CATEGORIES, refresh_due
 from .convert import date_converter
+from .downloads import Downloader
 from .fetch import Key as ReadKey
 from .fetch import PageProducer
 from .sdk_hooks import BOUNDARY_IDS, BOUNDARY_VALUE, SdkStream
@@ -269,6 +271,13 @@ class XeroStream(TenantStream):
         keys = resource.key.fields if resource.key else ()
         self.primary_keys = [TENANT_KEY, *keys]
         self.replication_key = resource.read.replication_key
+        # Files' content is downloaded when ``<stream>_path`` (files_path) says where to.
+        setting = f"{resource.stream}_path"
+        self.downloads = (
+            Downloader(session, self.config, setting)
+            if resource.read.content and self.config.get(setting)
+            else None
+        )
         if resource.read.replication_key and resource.read.paging is not Paging.OFFSET:
             self.boundary_key = resource.id_field
 
@@ -357,7 +366,32 @@ class XeroStream(TenantStream):
         return self.planned_pages(tenant, PartitionStart(since))
 
     def planned_pages(self, tenant: str, start: PartitionStart) -> Iterator[list[Record]]:
-        """The read the resource row plans, from ``start`` (never by webhook events)."""
+        """The read the resource row plans, from ``start`` (never by webhook events), each
+        record's content downloaded where the row has content and its setting is set."""
+        pages = self._plan_pages(tenant, start)
+        content = self.resource.read.content
+        if self.downloads is None or content is None:
+            return pages
+        return self._with_content(tenant, pages, self.downloads, content)
+
+    def _with_content(
+        self, tenant: str, pages: Iterator[list[Record]], downloads: Downloader, content: Content
+    ) -> Iterator[list[Record]]:
+        """Each record's content saved (a file of the Files API), its SHA-256 and path added."""
+        api = self.resource.api.base_path
+        for page in pages:
+            for record in page:
+                name = str(record.get(content.name_field) or "file")
+                record["Path"], record["SHA256"] = downloads.fetch(
+                    tenant,
+                    f"{api}/{content.path.format_map(record)}",
+                    int(record.get(content.size_field) or 0),
+                    (str(record[self.key_field]), name),
+                    f"{self.resource.noun} {record[self.key_field]} ({name})",
+                )
+            yield page
+
+    def _plan_pages(self, tenant: str, start: PartitionStart) -> Iterator[list[Record]]:
         row = self.resource
         if row.read.paging is Paging.OFFSET:
             return self._offset_pages(tenant, start)

@@ -102,6 +102,13 @@ TAP_SETTINGS = th.PropertiesList(
         "already there are not downloaded again. Unset: content is only hashed (SHA256).",
     ),
     th.Property(
+        "files_path",
+        th.StringType,
+        description="Where the files stream (Files API) saves each file's content: a local "
+        "folder, or an fsspec URL, as attachments_path. Files already there are not downloaded "
+        "again. Unset: files' content is not downloaded.",
+    ),
+    th.Property(
         "page_size",
         th.IntegerType(minimum=1, maximum=1000),
         default=1000,

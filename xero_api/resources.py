@@ -24,6 +24,7 @@ __all__ = [
     "REPORTS",
     "RESOURCES",
     "Api",
+    "Content",
     "Each",
     "Key",
     "Lines",
@@ -321,6 +322,16 @@ class Each:
 
 
 @dataclass(frozen=True, kw_only=True)
+class Content:
+    """Where each record's file content is (a Files API file's ``Files/{Id}/Content``; the
+    placeholder names a record field), and the record fields giving its size and file name."""
+
+    path: str
+    size_field: str
+    name_field: str
+
+
+@dataclass(frozen=True, kw_only=True)
 class ReadPlan:
     """How the tap reads a collection.
 
@@ -330,7 +341,8 @@ class ReadPlan:
     ``page_size_param`` (``PAGE`` paging). A child collection names its ``parent`` and is
     read once per parent record; ``each`` reads it once per parameter value; ``nested``
     names a list inside each answered element that holds the records (a pay run's
-    ``Payslips``), and such records carry their parent's field.
+    ``Payslips``), and such records carry their parent's field. With ``content`` each record
+    is a file whose content the tap can download (its records carry ``SHA256`` and ``Path``).
     """
 
     paging: Paging = Paging.NONE
@@ -343,6 +355,7 @@ class ReadPlan:
     parent: Parent | None = None
     each: Each | None = None
     nested: str | None = None
+    content: Content | None = None
 
     def __post_init__(self) -> None:
         if self.paging is Paging.OFFSET and not self.replication_key:
@@ -1178,6 +1191,7 @@ RESOURCES: tuple[Resource, ...] = (
             params=(("sort", "CreatedDateUTC"), ("direction", "ASC")),
             max_page_size=100,
             page_size_param="pagesize",
+            content=Content(path="Files/{Id}/Content", size_field="Size", name_field="Name"),
         ),
     ),
     Resource(

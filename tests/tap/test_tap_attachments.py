@@ -307,7 +307,7 @@ def test_a_download_holds_a_few_chunks_whatever_the_file_size(
     import logging
     import tracemalloc
 
-    from tap_xero.attachments import _Hashing
+    from tap_xero.downloads import Hashing
     from xero_api.client import XeroClient
     from xero_api.settings import XeroSettings
 
@@ -327,7 +327,7 @@ def test_a_download_holds_a_few_chunks_whatever_the_file_size(
     try:
         client.tenant_ids()  # token and connection set up before measuring
         for size in (small, big, small, big):
-            sink = _Hashing(None)
+            sink = Hashing(None)
             tracemalloc.start()
             try:
                 client.download(sizes[size], tenant, sink)

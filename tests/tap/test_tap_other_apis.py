@@ -6,6 +6,7 @@ only, incrementally."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 from collections import Counter
@@ -328,3 +329,56 @@ def test_files_are_read_incrementally_on_updated_date(sandbox: Sandbox, tmp_path
             assert bookmark["replication_key_value"] == latest
     again = run_tap(tmp_path / "again", config, ["files"], state=first.state)
     assert again.records.get("files", []) == []
+
+
+def _calls(run: TapRun, tenant: str) -> int:
+    line = next(line for line in run.stderr.splitlines() if f"tenant={tenant} " in line)
+    return int(re.search(r"calls=(\d+)", line).group(1))  # type: ignore[union-attr]
+
+
+def test_files_content_is_saved_verified_and_not_downloaded_twice(
+    sandbox: Sandbox, tmp_path: Path
+) -> None:
+    """With files_path, each file's content (GET /Files/{Id}/Content) is saved as attachments
+    are: by size and SHA-256, atomically, under <files_path>/<TenantID>/<Id>/<Name>; a re-run
+    finds it there and makes no call for it."""
+    saved = tmp_path / "saved"
+    config = {**_config(sandbox, tmp_path), "files_path": str(saved)}
+    first = run_tap(tmp_path / "first", config, ["files"])
+    records = first.records["files"]
+    demo = [t["tenantId"] for t in sandbox.tenants() if not t["empty"]]
+    token = sandbox.authorize(SCOPES)["access_token"]
+    for record in records:
+        path = Path(record["Path"])
+        assert path == saved / record["TenantID"] / record["Id"] / record["Name"]
+        content = path.read_bytes()
+        assert len(content) == record["Size"]
+        assert hashlib.sha256(content).hexdigest() == record["SHA256"]
+        assert (path.parent / f"{path.name}.sha256").read_text().strip() == record["SHA256"]
+        served = httpx.get(
+            f"{sandbox.url}/files.xro/1.0/Files/{record['Id']}/Content",
+            headers={
+                "Accept": "application/json",
+                "Authorization": f"Bearer {token}",
+                "xero-tenant-id": record["TenantID"],
+            },
+            timeout=30,
+        )
+        assert served.status_code == 200, served.text
+        assert served.content == content
+    assert max(r["Size"] for r in records) >= 3_000_000  # the inbox's scan: streamed
+    assert not list(saved.rglob("*.part-*"))
+    assert {r["TenantID"] for r in records} == set(demo)
+    # Calls: one page of files per tenant (up to 100 files), then one download per file.
+    for tenant in demo:
+        mine = [r for r in records if r["TenantID"] == tenant]
+        assert _calls(first, tenant) == 1 + len(mine)
+    stamps = {p: p.stat().st_mtime_ns for p in saved.rglob("*") if p.is_file()}
+    again = run_tap(tmp_path / "again", config, ["files"])  # no STATE: every file again
+    assert again.records["files"] == records
+    for tenant in demo:
+        assert _calls(again, tenant) == 1
+    assert {p: p.stat().st_mtime_ns for p in saved.rglob("*") if p.is_file()} == stamps
+    # Without files_path the content is not asked for.
+    plain_run = run_tap(tmp_path / "plain", _config(sandbox, tmp_path), ["files"])
+    assert all("Path" not in r for r in plain_run.records["files"])
