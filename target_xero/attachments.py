@@ -203,43 +203,28 @@ class AttachmentStream:
     def _send(
         self, record: dict[str, Any], resource: Resource, document: _Document, file_name: str
     ) -> None:
-        upload = file_upload(record)
-        try:
-            sha256 = sha256_of(upload)
-        except (OSError, UploadLengthError) as exc:
-            raise _Refused(f"{upload.name}: {exc}") from None
-        wanted = _text(record, "SHA256").lower()
-        if wanted and wanted != sha256:
-            raise _Refused(
-                f"SHA256 mismatch: {upload.name} has SHA-256 {sha256}, the record says {wanted}"
-            )
+        upload, sha256 = _hashed(record)
         existing = self._existing(document, file_name)
-        mode = self._session.write_mode
         source_id = _text(record, "AttachmentID") or None
         outcomes = self._session.outcomes
         if existing is not None:
-            if mode == "create_only":
+            left = "exists" if self._session.write_mode == "create_only" else None
+            if left is None and self._same(document, existing, upload.length, sha256):
+                left = "unchanged"
+            if left is not None:
                 outcomes.written(
-                    self.name, "exists", existing["AttachmentID"], None, source_id=source_id
+                    self.name, left, existing["AttachmentID"], None, source_id=source_id
                 )
                 return
-            if self._same(document, existing, upload.length, sha256):
-                outcomes.written(
-                    self.name, "unchanged", existing["AttachmentID"], None, source_id=source_id
-                )
-                return
-        elif mode == "update_only":
+        elif self._session.write_mode == "update_only":
             raise _Refused(
                 f"write_mode is update_only and the {resource.noun} {document.document_id} has "
                 f"no attachment named {file_name!r}"
             )
         method = "PUT" if existing is None else "POST"
         path = f"{document.path}/{quote(file_name, safe='')}"
-        params = (
-            {"IncludeOnline": "true"}
-            if record.get("IncludeOnline") is True and (document.collection in _ONLINE)
-            else {}
-        )
+        online = record.get("IncludeOnline") is True and document.collection in _ONLINE
+        params = {"IncludeOnline": "true"} if online else {}
         organisation = self._session.organisation
         key = idempotency_key(organisation.tenant_id, method, path, params, {"SHA256": sha256})
         if self._session.dry_run:
@@ -353,6 +338,21 @@ class AttachmentStream:
         name = str(written.get("FileName", "")).lower()
         listed[:] = [a for a in listed if str(a.get("FileName", "")).lower() != name]
         listed.append(written)
+
+
+def _hashed(record: Mapping[str, Any]) -> tuple[Upload, str]:
+    """The record's file and its SHA-256, checked against the record's ``SHA256``."""
+    upload = file_upload(record)
+    try:
+        sha256 = sha256_of(upload)
+    except (OSError, UploadLengthError) as exc:
+        raise _Refused(f"{upload.name}: {exc}") from None
+    wanted = _text(record, "SHA256").lower()
+    if wanted and wanted != sha256:
+        raise _Refused(
+            f"SHA256 mismatch: {upload.name} has SHA-256 {sha256}, the record says {wanted}"
+        )
+    return upload, sha256
 
 
 def _checked(record: Mapping[str, Any]) -> tuple[str, Resource]:
