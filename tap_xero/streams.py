@@ -495,13 +495,17 @@ class XeroStream(TenantStream):
         for value in each.values:
             yield from self._paged_full_table(tenant, row, row.request_path(), {each.param: value})
 
-    def _collection(self, tenant: str, path: str) -> Iterator[list[Record]]:
-        """Every record of one of this stream's collections: one GET where Xero does not page
-        it, else every page."""
-        if self.resource.read.paging is Paging.NONE:
-            yield self._records(self.get_body(tenant, path, self._base_params()))
-        else:
-            yield from self._paged_full_table(tenant, self.resource, path)
+    def _collection(
+        self, tenant: str, path: str, row: Resource | None = None
+    ) -> Iterator[list[Record]]:
+        """Every record of one collection of this stream's (or of ``row``, an ancestor's): one
+        GET where Xero does not page it, else every page."""
+        row = row or self.resource
+        if row.read.paging is not Paging.NONE:
+            yield from self._paged_full_table(tenant, row, path)
+            return
+        records = _listed(row, self.get_body(tenant, path, dict(row.read.params)))
+        yield self._prepare(records) if row is self.resource else records
 
     def _page_params(
         self, row: Resource, page: int, extra: Mapping[str, str] | None = None
@@ -529,20 +533,22 @@ class XeroStream(TenantStream):
                 return
             page += 1
 
-    def _child_pages(self, tenant: str) -> Iterator[list[Record]]:
-        """A child collection, read for each record of its parent's collection in turn."""
-        row = self.resource
+    def _child_pages(self, tenant: str, row: Resource | None = None) -> Iterator[list[Record]]:
+        """A child collection (this stream's, or ``row``, an ancestor's), read for each record
+        of its parent's collection in turn; a parent that is a child itself is read the same
+        way (a payslip's details: the pay runs, each one's payslips, then each payslip)."""
+        row = row or self.resource
         assert row.read.parent is not None
         field = row.read.parent.field
         parent = resource_for_stream(row.read.parent.stream)
-        ids = [
-            str(record[field])
-            for page in self._paged_full_table(tenant, parent, parent.request_path())
-            for record in page
-            if record.get(field)
-        ]
+        parents = (
+            self._child_pages(tenant, parent)
+            if parent.read.parent
+            else self._paged_full_table(tenant, parent, parent.request_path())
+        )
+        ids = [str(record[field]) for page in parents for record in page if record.get(field)]
         for parent_id in ids:
-            for page in self._collection(tenant, row.request_path(parent_id)):
+            for page in self._collection(tenant, row.request_path(parent_id), row):
                 if row.read.nested:  # records taken from inside the parent: say which
                     for record in page:
                         record.setdefault(field, parent_id)

@@ -1142,6 +1142,17 @@ RESOURCES: tuple[Resource, ...] = (
             parent=Parent(stream="payroll_pay_runs", field="PayRunID"), nested="Payslips"
         ),
     ),
+    # The whole payslip (earnings, deduction, leave, reimbursement, super and tax lines): one
+    # call per payslip of every pay run.
+    Resource(
+        stream="payroll_payslip_details",
+        path="Payslip/{PayslipID}",
+        envelope="Payslip",
+        key=Key("PayslipID"),
+        scope="payroll.payslip.read",
+        api=PAYROLL_AU,
+        read=ReadPlan(parent=Parent(stream="payroll_payslips", field="PayslipID")),
+    ),
     Resource(
         stream="payroll_superfunds",
         path="Superfunds",

@@ -32,7 +32,7 @@ def sandbox() -> Iterator[Sandbox]:
 def test_other_apis_load_into_duckdb(sandbox: Sandbox, tmp_path: Path) -> None:
     tokens = sandbox.authorize(
         f"{ALL_SCOPES} projects.read assets.read payroll.employees.read payroll.payruns.read "
-        "payroll.settings.read payroll.timesheets.read files.read"
+        "payroll.payslip.read payroll.settings.read payroll.timesheets.read files.read"
     )
     files = tmp_path / "attachments"
     project = new_project(

@@ -29,7 +29,8 @@ from xero_sandbox.launcher import ALL_SCOPES, Sandbox
 OTHER_STREAMS = [r.stream for r in RESOURCES if r.api.name in ("projects", "assets")]
 PAYROLL_STREAMS = [r.stream for r in RESOURCES if r.api.name == "payroll-au"]
 PAYROLL_SCOPES = (
-    "payroll.employees.read payroll.payruns.read payroll.settings.read payroll.timesheets.read"
+    "payroll.employees.read payroll.payruns.read payroll.payslip.read payroll.settings.read "
+    "payroll.timesheets.read"
 )
 FILE_STREAMS = [r.stream for r in RESOURCES if r.api.name == "files"]
 SCOPES = f"{ALL_SCOPES} projects.read assets.read files.read {PAYROLL_SCOPES}"
@@ -236,6 +237,16 @@ def test_payroll_au_is_read_for_australian_organisations_only(
     payslips = first.records["payroll_payslips"]
     assert len(payslips) == sum(len(run["Payslips"]) for run in pay_runs)
     assert {p["PayRunID"] for p in payslips} == {run["PayRunID"] for run in pay_runs}
+    # Each payslip read whole (GET /Payslip/{ID}): exactly as served, lines and all.
+    details = first.records["payroll_payslip_details"]
+    assert sorted(p["PayslipID"] for p in details) == sorted(p["PayslipID"] for p in payslips)
+    for detail in details[:: max(1, len(details) // 10)]:
+        served_slip = _payroll(sandbox, australian, f"Payslip/{detail['PayslipID']}")["Payslip"]
+        assert detail["EarningsLines"] == served_slip["EarningsLines"]
+        assert detail["TaxLines"] == served_slip["TaxLines"]
+        assert detail["SuperannuationLines"] == served_slip["SuperannuationLines"]
+        assert detail["NetPay"] == served_slip["NetPay"]
+    assert all(p["EarningsLines"] and p["TaxLines"] for p in details)
     assert len(first.records["payroll_pay_items"]) == 1
     assert first.records["payroll_settings"][0]["DaysInPayrollYear"] == 364
     for stream in PAYROLL_STREAMS:
@@ -254,7 +265,8 @@ def test_payroll_au_is_read_for_australian_organisations_only(
             ]
             assert len(lines) == 1, (stream, tenant, lines)
     # Calls: at most each paged stream's pages (100 a page, plus the cursor's re-read of its
-    # last second), one per pay run for the payslips (after listing them), one per object.
+    # last second), one per pay run for the payslips (after listing them), one per object,
+    # and for the payslips' details the pay runs again, one per pay run and one per payslip.
     line = next(line for line in first.stderr.splitlines() if f"tenant={australian} " in line)
     calls = int(re.search(r"calls=(\d+)", line).group(1))  # type: ignore[union-attr]
     paged = {
@@ -267,6 +279,7 @@ def test_payroll_au_is_read_for_australian_organisations_only(
     }
     bound = sum(n // 100 + 2 for n in paged.values())
     bound += (len(pay_runs) // 100 + 1) + len(pay_runs) + 2  # payslips; pay items, settings
+    bound += (len(pay_runs) // 100 + 1) + len(pay_runs) + len(payslips)  # payslip details
     assert len(pay_runs) < calls <= bound, (calls, bound)
     # Incremental: a second run from the first's state emits nothing new for the
     # If-Modified-Since streams (the records of the bookmark's second are skipped by ID).
