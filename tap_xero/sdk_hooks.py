@@ -19,12 +19,19 @@ from singer_sdk.helpers._state import get_state_if_exists, increment_state
 from singer_sdk.helpers.conform import TypeConformanceLevel
 from singer_sdk.mapper import DefaultStreamMap
 from singer_sdk.singerlib import RecordMessage
-from singer_sdk.singerlib.catalog import REPLICATION_INCREMENTAL
+from singer_sdk.singerlib.catalog import REPLICATION_INCREMENTAL, MetadataMapping
 from typing_extensions import override
 
 from xero_api.resources import Record
 
-__all__ = ["BOUNDARY_IDS", "BOUNDARY_VALUE", "SdkStream", "SdkTap", "XeroMessageWriter"]
+__all__ = [
+    "BOUNDARY_IDS",
+    "BOUNDARY_VALUE",
+    "SdkStream",
+    "SdkTap",
+    "XeroMessageWriter",
+    "outline_deselected",
+]
 
 BOUNDARY_VALUE = "boundary_value"
 BOUNDARY_IDS = "boundary_ids"
@@ -82,9 +89,15 @@ class XeroMessageWriter(MsgSpecWriter):
 
 class SdkTap(Tap):
     """A tap writing through :class:`XeroMessageWriter`, whose sync runs inside
-    :meth:`sync_run`."""
+    :meth:`sync_run`, and which hands the SDK deselected streams in outline."""
 
     message_writer_class = XeroMessageWriter
+
+    @override
+    def __init__(self, *args: Any, catalog: Any = None, **kwargs: Any) -> None:
+        if isinstance(catalog, Mapping):
+            catalog = outline_deselected(catalog)
+        super().__init__(*args, catalog=catalog, **kwargs)
 
     # singer-sdk marks sync_all final for typing only; it is the one place that wraps a run.
     @override  # type: ignore[misc]
@@ -96,6 +109,32 @@ class SdkTap(Tap):
     def sync_run(self) -> AbstractContextManager[None]:
         """What surrounds a sync (nothing here)."""
         return nullcontext()
+
+
+def outline_deselected(catalog: Mapping[str, Any]) -> dict[str, Any]:
+    """An input catalog whose deselected streams keep only their key properties' schemas.
+
+    The SDK converts every entry's schema at start-up (parsing the catalog, registering
+    stream maps, applying it to the stream): for a sync of one stream out of fifty, a
+    quarter of its CPU. A deselected stream emits nothing, so its schema is never used; its
+    key properties stay, as a stream map on it checks them. Selection is the SDK's own rule.
+    """
+    streams = []
+    for entry in catalog.get("streams") or ():
+        if isinstance(entry, Mapping) and not _selected(entry):
+            schema = entry.get("schema") or {}
+            properties = schema.get("properties") or {}
+            keys = entry.get("key_properties") or ()
+            kept = {name: properties[name] for name in keys if name in properties}
+            entry = {**entry, "schema": {"type": "object", "properties": kept}}
+        streams.append(entry)
+    return {**catalog, "streams": streams}
+
+
+def _selected(entry: Mapping[str, Any]) -> bool:
+    """Whether the SDK selects a catalog entry's stream (its root metadata decides)."""
+    root = [m for m in entry.get("metadata") or () if not m.get("breadcrumb")]
+    return bool(MetadataMapping.from_iterable(root).resolve_selection().get((), True))
 
 
 class SdkStream(Stream):

@@ -19,7 +19,7 @@ from singer_sdk.exceptions import InvalidStreamSortException
 from singer_sdk.helpers import _state as sdk_state
 from singer_sdk.helpers._catalog import pop_deselected_record_properties
 from singer_sdk.helpers._state import get_state_if_exists, increment_state
-from singer_sdk.singerlib import RecordMessage
+from singer_sdk.singerlib import Catalog, RecordMessage
 from typing_extensions import override
 
 from tap_xero import sdk_hooks
@@ -314,3 +314,46 @@ def test_write_state_message_writes_only_what_moved() -> None:
         tap.message_writer.flush()  # type: ignore[attr-defined]
     lines = out.buffer.getvalue().decode().splitlines()
     assert [json.loads(line)["type"] for line in lines] == ["STATE"]
+
+
+def _entry(root: dict[str, Any] | None) -> dict[str, Any]:
+    metadata = [] if root is None else [{"breadcrumb": [], "metadata": root}]
+    return {
+        "tap_stream_id": "things",
+        "stream": "things",
+        "schema": SCHEMA,
+        "key_properties": ["TenantID", "ID"],
+        "metadata": metadata,
+    }
+
+
+def test_a_deselected_stream_reaches_the_sdk_in_outline() -> None:
+    assert "catalog" in _params(Tap.__init__)
+    entries = [
+        _entry({"selected": False}),
+        _entry({"selected": False, "inclusion": "automatic"}),  # the SDK selects it anyway
+        _entry({"selected-by-default": True}),
+        _entry({"selected": True}),
+        _entry(None),  # no metadata: selected
+    ]
+    outlined = sdk_hooks.outline_deselected({"streams": entries})["streams"]
+    for entry, out in zip(entries, outlined, strict=True):
+        sdk_selects = Catalog.from_dict({"streams": [entry]})["things"].metadata.resolve_selection()
+        if sdk_selects.get((), True):
+            assert out == entry
+        else:  # only the key properties' schemas are left
+            keys = {name: SCHEMA["properties"][name] for name in ("TenantID", "ID")}
+            assert out == {**entry, "schema": {"type": "object", "properties": keys}}
+    assert outlined[0] != entries[0]
+    # The SDK gets the outline; the stream is deselected, emits nothing, and its stream map
+    # (which checks the key properties) still registers.
+    tap = HookTap(catalog={"streams": [entries[0]]})
+    assert not tap.things.selected
+    assert tap.input_catalog is not None
+    assert tap.input_catalog["things"].schema.to_dict()["properties"].keys() == {"TenantID", "ID"}
+    assert tap.mapper.stream_maps["things"]
+    assert [m["type"] for m in _sync(tap)] == []
+    selected = HookTap(catalog={"streams": [entries[3]]})
+    assert selected.input_catalog is not None
+    assert selected.input_catalog["things"].schema.to_dict() == SCHEMA
+    assert [m["type"] for m in _sync(selected)].count("RECORD") == 6
