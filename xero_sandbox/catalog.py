@@ -9,8 +9,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import Enum
+from typing import Any
 
-__all__ = ["CATALOG", "Filter", "Paging", "ResourceSpec", "spec_for"]
+__all__ = ["CATALOG", "Filter", "Paging", "Record", "ResourceSpec", "spec_for"]
+
+# One record as the sandbox stores and serves it: an object of Xero's JSON.
+Record = dict[str, Any]
 
 
 class Paging(Enum):

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
+from xero_sandbox.catalog import Record
 from xero_sandbox.store import LedgerLine, Store, decode, ms_of
 
 __all__ = [
@@ -34,7 +35,6 @@ __all__ = [
     "unit",
 ]
 
-Record = dict[str, Any]
 
 # Account Type -> Class, as Xero reports it on every account.
 ACCOUNT_CLASS = {

@@ -23,7 +23,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
-from xero_sandbox.catalog import Filter, Paging, ResourceSpec, spec_for
+from xero_sandbox.catalog import Filter, Paging, Record, ResourceSpec, spec_for
 from xero_sandbox.context import SandboxContext
 from xero_sandbox.reports import report_response
 from xero_sandbox.store import NAME_FIELDS, decode, encode, ms_of, unit_2dp
@@ -58,7 +58,6 @@ WHERE_WORK_PER_ROW = 100
 DEFAULT_PAGE_SIZE = 100
 JSON = "application/json; charset=utf-8"
 
-Record = dict[str, Any]
 RecordTest = Callable[[Record], bool]
 
 # Un-paged multi-record GETs of these return summaries without LineItems, as at Xero.

@@ -15,14 +15,15 @@ from __future__ import annotations
 import calendar
 from datetime import UTC, date, datetime
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from xero_sandbox.catalog import Record
 
 if TYPE_CHECKING:
     from xero_sandbox.context import SandboxContext
 
 __all__ = ["report_response"]
 
-Record = dict[str, Any]
 
 _PL_TYPES = {"REVENUE", "SALES", "OTHERINCOME", "DIRECTCOSTS", "EXPENSE", "OVERHEADS", "DEPRECIATN"}
 _BS_SECTIONS = (

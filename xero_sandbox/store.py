@@ -41,7 +41,7 @@ from typing import Any
 import msgspec
 
 from xero_sandbox.api_collections import collection_for
-from xero_sandbox.catalog import spec_for
+from xero_sandbox.catalog import Record, spec_for
 
 __all__ = [
     "NAME_FIELDS",
@@ -56,7 +56,6 @@ __all__ = [
     "write_lock",
 ]
 
-Record = dict[str, Any]
 
 _encoder = msgspec.json.Encoder(decimal_format="number")
 _MS_DATE = re.compile(r"/Date\((-?\d+)")

@@ -22,6 +22,8 @@ from typing import Any
 from lark import Lark, Token, Transformer, Tree, v_args
 from lark.exceptions import LarkError, VisitError
 
+from xero_sandbox.catalog import Record
+
 __all__ = [
     "MAX_WHERE_DEPTH",
     "Predicate",
@@ -34,7 +36,6 @@ __all__ = [
     "required_equalities",
 ]
 
-Record = dict[str, Any]
 Predicate = Callable[[Record], bool]
 
 _GRAMMAR = r"""

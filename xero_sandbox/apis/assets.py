@@ -16,7 +16,8 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
 from xero_sandbox.api_collections import API_PREFIXES
-from xero_sandbox.apis.serving import ApiRequest, Record, WriteHandler, json_answer, paged, write
+from xero_sandbox.apis.serving import ApiRequest, WriteHandler, json_answer, paged, write
+from xero_sandbox.catalog import Record
 
 __all__ = ["routes"]
 

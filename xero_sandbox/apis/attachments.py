@@ -15,7 +15,6 @@ import random
 import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import Any
 from urllib.parse import quote
 
 from starlette.requests import Request
@@ -23,7 +22,7 @@ from starlette.responses import FileResponse, Response, StreamingResponse
 from starlette.routing import BaseRoute, Route
 
 from xero_sandbox.api_collections import ATTACHMENT_PARENTS, stored_name
-from xero_sandbox.catalog import spec_for
+from xero_sandbox.catalog import Record, spec_for
 from xero_sandbox.context import SandboxContext
 from xero_sandbox.identity import problem_body
 from xero_sandbox.reads import (
@@ -48,7 +47,6 @@ __all__ = [
     "too_large",
 ]
 
-Record = dict[str, Any]
 STORED = stored_name("accounting", "Attachments")
 _PARENTS = {name.lower(): name for name in ATTACHMENT_PARENTS}
 _HEADERS = {"application/pdf": b"%PDF-1.4\n", "image/png": b"\x89PNG\r\n\x1a\n"}

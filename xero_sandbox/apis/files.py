@@ -12,7 +12,8 @@ from starlette.routing import BaseRoute, Route
 
 from xero_sandbox.api_collections import API_PREFIXES
 from xero_sandbox.apis.attachments import download
-from xero_sandbox.apis.serving import ApiRequest, Record, json_answer, split_list
+from xero_sandbox.apis.serving import ApiRequest, json_answer, split_list
+from xero_sandbox.catalog import Record
 
 __all__ = ["routes"]
 

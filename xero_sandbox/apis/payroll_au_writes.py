@@ -20,7 +20,8 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
 from xero_sandbox.api_collections import API_PREFIXES, stored_name
-from xero_sandbox.apis.serving import ApiRequest, Record, json_answer, write_raw
+from xero_sandbox.apis.serving import ApiRequest, json_answer, write_raw
+from xero_sandbox.catalog import Record
 from xero_sandbox.reads import PROVIDER
 from xero_sandbox.validation import (
     ZERO_GUID,

@@ -18,7 +18,6 @@ from starlette.routing import BaseRoute, Route
 from xero_sandbox.api_collections import API_PREFIXES
 from xero_sandbox.apis.serving import (
     ApiRequest,
-    Record,
     WriteHandler,
     json_answer,
     no_content,
@@ -27,6 +26,7 @@ from xero_sandbox.apis.serving import (
     utc_text,
     write,
 )
+from xero_sandbox.catalog import Record
 from xero_sandbox.reads import not_found
 
 __all__ = ["routes"]

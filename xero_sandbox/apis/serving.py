@@ -14,6 +14,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from xero_sandbox.api_collections import stored_name
+from xero_sandbox.catalog import Record
 from xero_sandbox.context import SandboxContext
 from xero_sandbox.identity import problem_body
 from xero_sandbox.reads import JSON, error_response, not_found, served, tenant_of
@@ -23,7 +24,6 @@ from xero_sandbox.writes import idempotent
 
 __all__ = [
     "ApiRequest",
-    "Record",
     "json_answer",
     "json_object",
     "no_content",
@@ -34,7 +34,6 @@ __all__ = [
     "write_raw",
 ]
 
-Record = dict[str, Any]
 RecordTest = Callable[[Record], bool]
 
 

@@ -8,7 +8,8 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 from xero_sandbox.api_collections import stored_name
-from xero_sandbox.seed.world import Draws, Record, money
+from xero_sandbox.catalog import Record
+from xero_sandbox.seed.world import Draws, money
 from xero_sandbox.store import Store
 
 __all__ = ["LAST_DEPRECIATION", "write_assets"]

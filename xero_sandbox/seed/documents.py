@@ -7,12 +7,12 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal
 
+from xero_sandbox.catalog import Record
 from xero_sandbox.ledger import ms_date, note_discounts
 from xero_sandbox.seed.lines import finish_lines, item_lines
 from xero_sandbox.seed.payments import pay_invoice, refund_credit_note
 from xero_sandbox.seed.world import (
     DAY_MS,
-    Record,
     World,
     contact_ref,
     date_string,

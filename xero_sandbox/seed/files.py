@@ -9,8 +9,8 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from xero_sandbox.api_collections import stored_name
-from xero_sandbox.catalog import spec_for
-from xero_sandbox.seed.world import Draws, Record, iso_utc
+from xero_sandbox.catalog import Record, spec_for
+from xero_sandbox.seed.world import Draws, iso_utc
 from xero_sandbox.store import Store
 
 __all__ = ["write_attachments", "write_files"]

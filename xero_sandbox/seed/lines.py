@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from xero_sandbox.catalog import Record
 from xero_sandbox.ledger import compute_totals, quantity
-from xero_sandbox.seed.world import Record, World
+from xero_sandbox.seed.world import World
 
 __all__ = ["finish_lines", "item_lines"]
 

@@ -5,9 +5,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from xero_sandbox.catalog import Record
 from xero_sandbox.ledger import ms_date
 from xero_sandbox.seed.scale import in_batches
-from xero_sandbox.seed.world import Record, World, contact_ref
+from xero_sandbox.seed.world import World, contact_ref
 
 __all__ = ["write_contact_groups", "write_contacts", "write_users"]
 

@@ -6,18 +6,10 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal
 
+from xero_sandbox.catalog import Record
 from xero_sandbox.ledger import ms_date
 from xero_sandbox.seed.lines import finish_lines
-from xero_sandbox.seed.world import (
-    DAY_MS,
-    Record,
-    World,
-    contact_ref,
-    date_string,
-    day_ms,
-    iso,
-    money,
-)
+from xero_sandbox.seed.world import DAY_MS, World, contact_ref, date_string, day_ms, iso, money
 
 __all__ = [
     "pay_invoice",

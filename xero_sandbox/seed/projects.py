@@ -8,7 +8,8 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 from xero_sandbox.api_collections import stored_name
-from xero_sandbox.seed.world import Draws, Record, iso_utc, money
+from xero_sandbox.catalog import Record
+from xero_sandbox.seed.world import Draws, iso_utc, money
 from xero_sandbox.store import Store
 
 __all__ = ["write_projects"]

@@ -6,8 +6,9 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
+from xero_sandbox.catalog import Record
 from xero_sandbox.seed.documents import invoice_with_payment
-from xero_sandbox.seed.world import Record, World, post_undone, updated_ms
+from xero_sandbox.seed.world import World, post_undone, updated_ms
 
 __all__ = ["BATCH", "Counts", "in_batches", "write_invoices"]
 

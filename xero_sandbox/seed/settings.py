@@ -5,8 +5,9 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from xero_sandbox.catalog import Record
 from xero_sandbox.ledger import ACCOUNT_CLASS, ms_date, unit
-from xero_sandbox.seed.world import SEED_START, Record, World, day_ms
+from xero_sandbox.seed.world import SEED_START, World, day_ms
 from xero_sandbox.store import Tenant
 
 __all__ = [

@@ -8,6 +8,7 @@ import uuid
 from collections.abc import Callable
 from datetime import date
 
+from xero_sandbox.catalog import Record
 from xero_sandbox.config import SandboxConfig
 from xero_sandbox.ledger import Ledger
 from xero_sandbox.regions import apply_region, parse_regions, region_of
@@ -17,7 +18,7 @@ from xero_sandbox.seed.files import write_attachments, write_files
 from xero_sandbox.seed.payroll_au import seed_payroll_au
 from xero_sandbox.seed.projects import write_projects
 from xero_sandbox.seed.scale import Counts, write_invoices
-from xero_sandbox.seed.world import Draws, Record, World, day_ms
+from xero_sandbox.seed.world import Draws, World, day_ms
 from xero_sandbox.store import Store, Tenant
 
 __all__ = ["seed_if_empty", "seed_other_apis", "seed_tenant"]

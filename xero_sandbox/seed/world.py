@@ -9,8 +9,8 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
-from typing import Any
 
+from xero_sandbox.catalog import Record
 from xero_sandbox.ledger import Ledger, ms_date
 from xero_sandbox.store import Store
 
@@ -19,7 +19,6 @@ __all__ = [
     "SEED_END",
     "SEED_START",
     "Draws",
-    "Record",
     "World",
     "contact_ref",
     "date_string",
@@ -32,7 +31,6 @@ __all__ = [
     "updated_ms",
 ]
 
-Record = dict[str, Any]
 
 SEED_START = date(2025, 4, 1)  # first document date
 SEED_END = date(2026, 9, 30)  # last document date (two financial years ending 31 March)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from decimal import Decimal
 
+from xero_sandbox.catalog import Record
 from xero_sandbox.validation import (
     LinePolicy,
     Messages,
@@ -14,7 +15,6 @@ from xero_sandbox.validation import (
 from xero_sandbox.writes.common import (
     BANK_TRANSACTION_TYPES,
     Element,
-    Record,
     Writer,
     _bool_fields,
     _check_lock_dates,

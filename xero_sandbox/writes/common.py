@@ -10,6 +10,7 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
+from xero_sandbox.catalog import Record
 from xero_sandbox.context import SandboxContext
 from xero_sandbox.ledger import ms_date
 from xero_sandbox.store import ms_of
@@ -21,9 +22,6 @@ from xero_sandbox.validation import (
     as_enum,
     as_text,
 )
-
-Record = dict[str, Any]
-
 
 ZERO = Decimal("0.00")
 

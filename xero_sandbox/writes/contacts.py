@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from xero_sandbox.catalog import Record
 from xero_sandbox.validation import (
     Messages,
     PostDataInvalid,
@@ -9,7 +10,7 @@ from xero_sandbox.validation import (
     as_text,
     valid_email,
 )
-from xero_sandbox.writes.common import Element, Record, Writer, _merge, _text_fields
+from xero_sandbox.writes.common import Element, Writer, _merge, _text_fields
 from xero_sandbox.writes.references import _active_contact_named
 
 _TEXT_FIELDS = (

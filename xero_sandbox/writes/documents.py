@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
 
+from xero_sandbox.catalog import Record
 from xero_sandbox.ledger import note_discounts
 from xero_sandbox.validation import (
     INVOICE_STATUS_CHANGES,
@@ -22,7 +23,6 @@ from xero_sandbox.writes.common import (
     QUOTE_LINE_AMOUNT_TYPES,
     ZERO,
     Element,
-    Record,
     Writer,
     _amount,
     _bool_fields,

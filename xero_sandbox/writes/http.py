@@ -28,6 +28,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
+from xero_sandbox.catalog import Record
 from xero_sandbox.context import SandboxContext
 from xero_sandbox.idempotency import (
     MAX_KEY_LENGTH,
@@ -48,7 +49,7 @@ from xero_sandbox.validation import (
     as_guid,
     check_lengths,
 )
-from xero_sandbox.writes.common import Element, Record, Writer
+from xero_sandbox.writes.common import Element, Writer
 from xero_sandbox.writes.table import WRITE_RESOURCES, WriteResource
 
 API = "/api.xro/2.0"

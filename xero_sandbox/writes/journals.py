@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from xero_sandbox.catalog import Record
 from xero_sandbox.ledger import compute_totals
 from xero_sandbox.validation import (
     NO_TAX,
@@ -16,7 +17,6 @@ from xero_sandbox.validation import (
 from xero_sandbox.writes.common import (
     ZERO,
     Element,
-    Record,
     Writer,
     _bool_fields,
     _check_lock_dates,

@@ -8,6 +8,7 @@ import uuid
 from decimal import Decimal
 from typing import Any
 
+from xero_sandbox.catalog import Record
 from xero_sandbox.ledger import compute_totals
 from xero_sandbox.validation import (
     LinePolicy,
@@ -17,7 +18,7 @@ from xero_sandbox.validation import (
     check_line,
     prepare_line,
 )
-from xero_sandbox.writes.common import LINE_AMOUNT_TYPES, Element, Record, Writer, _props
+from xero_sandbox.writes.common import LINE_AMOUNT_TYPES, Element, Writer, _props
 
 
 def _lines(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from xero_sandbox.catalog import Record
 from xero_sandbox.validation import (
     ZERO_GUID,
     Messages,
@@ -14,7 +15,6 @@ from xero_sandbox.validation import (
 )
 from xero_sandbox.writes.common import (
     Element,
-    Record,
     Writer,
     _amount,
     _bool_fields,

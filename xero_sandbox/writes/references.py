@@ -7,13 +7,14 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
+from xero_sandbox.catalog import Record
 from xero_sandbox.validation import (
     Messages,
     PostDataInvalid,
     as_guid,
     as_text,
 )
-from xero_sandbox.writes.common import Element, Record, Writer
+from xero_sandbox.writes.common import Element, Writer
 
 
 def _contact_summary(contact: Record) -> Record:

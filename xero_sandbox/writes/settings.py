@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from xero_sandbox.catalog import Record
 from xero_sandbox.ledger import ACCOUNT_CLASS, unit
 from xero_sandbox.validation import (
     Messages,
@@ -12,7 +13,6 @@ from xero_sandbox.validation import (
 from xero_sandbox.writes.common import (
     ACCOUNT_TYPES,
     Element,
-    Record,
     Writer,
     _bool_fields,
     _merge,
