@@ -15,10 +15,10 @@ from singer_sdk import Stream, Tap
 from singer_sdk.contrib.msgspec import MsgSpecWriter
 from singer_sdk.contrib.msgspec import encoder as sdk_encoder
 from singer_sdk.helpers._catalog import pop_deselected_record_properties
-from singer_sdk.helpers._state import get_state_if_exists, increment_state
+from singer_sdk.helpers._state import StateWriter, get_state_if_exists, increment_state
 from singer_sdk.helpers.conform import TypeConformanceLevel
 from singer_sdk.mapper import DefaultStreamMap
-from singer_sdk.singerlib import RecordMessage
+from singer_sdk.singerlib import RecordMessage, StateMessage
 from singer_sdk.singerlib.catalog import REPLICATION_INCREMENTAL, MetadataMapping
 from typing_extensions import override
 
@@ -30,6 +30,7 @@ __all__ = [
     "SdkStream",
     "SdkTap",
     "XeroMessageWriter",
+    "XeroStateWriter",
     "outline_deselected",
 ]
 
@@ -45,6 +46,7 @@ class XeroMessageWriter(MsgSpecWriter):
 
     RECORD lines are collected and written in blocks; every other message (STATE above all)
     writes out everything before it and flushes, so a STATE line never precedes its records.
+    ``data_bytes`` counts the bytes of other lines since the last STATE.
     """
 
     BLOCK = 256 * 1024
@@ -52,12 +54,15 @@ class XeroMessageWriter(MsgSpecWriter):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._pending = bytearray()
+        self.data_bytes = 0
         atexit.register(self.flush)
 
     @override
     def write_message(self, message: Any) -> None:
         """Queue one message; write out the block unless it is a RECORD in a small block."""
-        self._pending += self.format_message(message)
+        line = self.format_message(message)
+        self._pending += line
+        self.data_bytes = 0 if isinstance(message, StateMessage) else self.data_bytes + len(line)
         if not isinstance(message, RecordMessage) or len(self._pending) >= self.BLOCK:
             self.flush()
 
@@ -74,10 +79,22 @@ class XeroMessageWriter(MsgSpecWriter):
             message["version"] = version
         message["time_extracted"] = extracted
         pending = self._pending
+        before = len(pending)
         sdk_encoder.encode_into(message, pending, -1)
         pending += b"\n"
+        self.data_bytes += len(pending) - before
         if len(pending) >= self.BLOCK:
             self.flush()
+
+    def state_line(self, state: Mapping[str, Any]) -> bytes:
+        """The STATE line a ``StateMessage`` would make, without its dict conversion."""
+        return sdk_encoder.encode({"type": "STATE", "value": state}) + b"\n"
+
+    def write_state_line(self, line: bytes) -> None:
+        """Write out everything queued, then the STATE ``line``, and flush."""
+        self._pending += line
+        self.data_bytes = 0
+        self.flush()
 
     def flush(self) -> None:
         """Write out and flush everything queued."""
@@ -85,6 +102,50 @@ class XeroMessageWriter(MsgSpecWriter):
             sys.stdout.buffer.write(self._pending)
             self._pending.clear()
         sys.stdout.flush()
+
+
+class XeroStateWriter(StateWriter):
+    """The SDK's STATE writer (a STATE line only when the state moved), with two changes.
+
+    * It compares encoded lines. The SDK's writer deep-copies the whole state, and its message
+      converts it to a dict again, for every STATE: one tap process over 40 organisations (1,120
+      partitions, each in every STATE) spent 98% of its time there.
+    * A STATE line waits until at least as many bytes of other lines precede it (or the run
+      ends: :meth:`flush`). STATE lines carry every partition's bookmark, so each grows with the
+      organisations of the run; written after every page they were 22 times the records' bytes
+      over 40 organisations, all for the target to read. A small state still follows each page.
+    """
+
+    def __init__(self, message_writer: XeroMessageWriter) -> None:
+        super().__init__(message_writer)
+        self._writer = message_writer
+        self._last_line = b""
+        self._held: Any = None
+        atexit.register(self.flush)  # runs before the message writer's (registered earlier)
+
+    @override
+    def write_state(self, state: Any) -> None:
+        """Write a STATE line if the state moved and enough other lines precede it."""
+        line = self._writer.state_line(state)
+        if line == self._last_line:
+            self._held = None
+        elif len(line) > self._writer.data_bytes:
+            self._held = state
+        else:
+            self._write(line)
+
+    def flush(self) -> None:
+        """Write the STATE held back, if any."""
+        if self._held is not None:
+            line = self._writer.state_line(self._held)
+            if line != self._last_line:
+                self._write(line)
+            self._held = None
+
+    def _write(self, line: bytes) -> None:
+        self._writer.write_state_line(line)
+        self._last_line = line
+        self._held = None
 
 
 class SdkTap(Tap):
@@ -98,13 +159,19 @@ class SdkTap(Tap):
         if isinstance(catalog, Mapping):
             catalog = outline_deselected(catalog)
         super().__init__(*args, catalog=catalog, **kwargs)
+        if isinstance(self.message_writer, XeroMessageWriter):
+            self._state_writer = XeroStateWriter(self.message_writer)
 
     # singer-sdk marks sync_all final for typing only; it is the one place that wraps a run.
     @override  # type: ignore[misc]
     def sync_all(self) -> None:
         """The SDK's sync of every selected stream, inside :meth:`sync_run`."""
         with self.sync_run():
-            super().sync_all()
+            try:
+                super().sync_all()
+            finally:
+                if isinstance(self.state_writer, XeroStateWriter):
+                    self.state_writer.flush()
 
     def sync_run(self) -> AbstractContextManager[None]:
         """What surrounds a sync (nothing here)."""

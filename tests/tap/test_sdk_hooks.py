@@ -19,11 +19,18 @@ from singer_sdk.exceptions import InvalidStreamSortException
 from singer_sdk.helpers import _state as sdk_state
 from singer_sdk.helpers._catalog import pop_deselected_record_properties
 from singer_sdk.helpers._state import get_state_if_exists, increment_state
-from singer_sdk.singerlib import Catalog, RecordMessage
+from singer_sdk.singerlib import Catalog, RecordMessage, StateMessage
 from typing_extensions import override
 
 from tap_xero import sdk_hooks
-from tap_xero.sdk_hooks import BOUNDARY_IDS, BOUNDARY_VALUE, SdkStream, SdkTap, XeroMessageWriter
+from tap_xero.sdk_hooks import (
+    BOUNDARY_IDS,
+    BOUNDARY_VALUE,
+    SdkStream,
+    SdkTap,
+    XeroMessageWriter,
+    XeroStateWriter,
+)
 
 SCHEMA = {
     "type": "object",
@@ -311,6 +318,7 @@ def test_write_state_message_writes_only_what_moved() -> None:
         stream.state_manager.is_flushed = False
         stream.write_state_now()
         stream.write_state_now()  # nothing moved since: no second STATE
+        tap._state_writer.flush()  # type: ignore[attr-defined]
         tap.message_writer.flush()  # type: ignore[attr-defined]
     lines = out.buffer.getvalue().decode().splitlines()
     assert [json.loads(line)["type"] for line in lines] == ["STATE"]
@@ -357,3 +365,30 @@ def test_a_deselected_stream_reaches_the_sdk_in_outline() -> None:
     assert selected.input_catalog is not None
     assert selected.input_catalog["things"].schema.to_dict() == SCHEMA
     assert [m["type"] for m in _sync(selected)].count("RECORD") == 6
+
+
+def test_the_state_writer_is_the_taps_to_replace() -> None:
+    assert _params(sdk_state.StateWriter.write_state) == ["self", "state"]
+    tap = HookTap()
+    writer = tap._state_writer
+    assert isinstance(writer, XeroStateWriter)
+    assert tap.state_writer is writer  # the SDK's streams write through it
+    out = io.TextIOWrapper(io.BytesIO(), encoding="utf-8")
+    partition: dict[str, Any] = {"context": {"TenantID": "t1"}}
+    state = {"bookmarks": {"things": {"partitions": [partition]}}}
+    record = {"ID": "a", "Name": "x" * 200}
+    when = datetime(2026, 1, 2, tzinfo=UTC)
+    with redirect_stdout(out):
+        writer.write_state(state)  # no line before it yet: held back
+        tap.message_writer.write_record("things", record, None, when)  # type: ignore[attr-defined]
+        writer.write_state(state)  # now as many bytes of records precede it: written
+        writer.write_state(state)  # unchanged: no second line
+        partition["replication_key_value"] = "2026"  # changed in place, as the SDK does
+        writer.write_state(state)  # no record since: held back
+        writer.flush()  # the end of the run writes it
+        writer.flush()
+    lines = out.buffer.getvalue().decode().splitlines()
+    assert [json.loads(line)["type"] for line in lines] == ["RECORD", "STATE", "STATE"]
+    assert json.loads(lines[-1])["value"] == state
+    sdk = tap.message_writer.format_message(StateMessage(value=state))
+    assert lines[-1].encode() + b"\n" == sdk  # byte for byte the SDK writer's line
