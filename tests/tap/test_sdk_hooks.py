@@ -32,7 +32,7 @@ from tap_xero.sdk_hooks import (
     XeroStateWriter,
 )
 
-SCHEMA = {
+SCHEMA: dict[str, Any] = {
     "type": "object",
     "properties": {
         "ID": {"type": "string"},
