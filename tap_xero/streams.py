@@ -557,17 +557,8 @@ class XeroStream(TenantStream):
 
 
 def _listed(row: Resource, body: Any) -> list[Record]:
-    """The records of one answer: under the row's envelope key, or the answer itself (a list,
-    or a single settings object), and inside each element's ``nested`` list if the row says."""
-    if row.envelope:
-        body = body.get(row.envelope) if isinstance(body, dict) else None
-        body = body if body is not None else []
-    records = body if isinstance(body, list) else [body] if isinstance(body, dict) else None
-    if not isinstance(records, list):
-        raise TypeError(f"{row.path}: the answer holds no list of records")
-    if row.read.nested:
-        records = [item for element in records for item in element.get(row.read.nested) or ()]
-    return records
+    """The records of one answer (:meth:`Resource.records_in`)."""
+    return row.records_in(body)
 
 
 def _calls_left(body: Any) -> float | None:

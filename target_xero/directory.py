@@ -381,5 +381,9 @@ def _base_params(resource: Resource) -> dict[str, str]:
 
 
 def _docs(body: Mapping[str, Any], resource: Resource) -> list[Mapping[str, Any]]:
-    docs = body.get(resource.envelope) or []
-    return [d for d in docs if isinstance(d, Mapping)]
+    # A bare list answer comes under the key "" (Organisation.get).
+    listed = body[""] if not resource.envelope and "" in body else body
+    try:
+        return list(resource.records_in(listed))
+    except TypeError:
+        return []

@@ -114,12 +114,16 @@ class RecordChecker:
 
 
 def drop_fields(payload: dict[str, Any], read_only: Iterable[str], lines: str = "") -> None:
-    """Remove read-only and echo-only fields (``a.b``: ``b`` of the object ``a``), top level and
-    on the lines of the list ``lines``, in place."""
+    """Remove read-only and echo-only fields (``a.b``: ``b`` of the object ``a``, or of each
+    element of the list ``a``), top level and on the lines of the list ``lines``, in place."""
     for name in (*read_only, *_ALWAYS_DROPPED):
         head, _, rest = name.partition(".")
         if rest and isinstance(payload.get(head), dict):
             payload[head].pop(rest, None)  # a nested field (``bookDepreciationSetting.…``)
+        elif rest and isinstance(payload.get(head), list):
+            for element in payload[head]:  # a field of each line (``TimesheetLines.…``)
+                if isinstance(element, dict):
+                    element.pop(rest, None)
         else:
             payload.pop(name, None)
     for line in payload.get(lines) or () if lines else ():

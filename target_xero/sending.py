@@ -116,7 +116,12 @@ class Sender:
         calls: list[_Planned] = []
         size = max(1, self._batch_size)
         params: dict[str, str] = {k: v for k, v in resource.read.params if k == "unitdp"}
-        if resource.api is not ACCOUNTING:
+        if rule.bare_list:
+            # Lists of elements on the collection, updates first (as Accounting's batches).
+            path = resource.request_path()
+            calls += [(rule.update_method, path, {}, c) for c in chunked(updates, size)]
+            calls += [(rule.create_method, path, {}, c) for c in chunked(creates, size)]
+        elif resource.api is not ACCOUNTING:
             # One bare object a request: created on the collection, updated at its ID.
             for item in creates:
                 calls.append((rule.create_method, collection_path(resource, item), {}, [item]))
@@ -202,11 +207,16 @@ class Sender:
             return []
         moving: list[Pending] = []
         answers = self._exchange.send(requests, ordered=ordered)
-        for (method, path, _, _, key), (_, _, _, chunk), answer in zip(
+        again: list[_Planned] = []
+        for (method, path, _, _, key), (_, _, params, chunk), answer in zip(
             requests, calls, answers, strict=True
         ):
-            self._settle_request(resource, method, path, chunk, key, answer)
+            unsaved = self._settle_request(resource, method, path, chunk, key, answer)
+            if unsaved:
+                again.append((method, path, params, unsaved))
             moving += [item for item in chunk if item.follow and item.written]
+        if again:
+            moving += self._requests(resource, again, ordered=ordered)
         return moving
 
     def _settle_request(
@@ -217,21 +227,26 @@ class Sender:
         chunk: list[Pending],
         key: str,
         answer: Mapping[str, Any] | RequestRejected,
-    ) -> None:
+    ) -> list[Pending]:
+        """Account for one request's records from Xero's answer; the records to send again
+        (a refused list that saved nothing: the elements Xero found no fault with)."""
+        rule = resource.write
+        assert rule is not None
         if isinstance(answer, RequestRejected):
             aligned = len(answer.elements) == len(chunk)
+            told = [element_messages(resource, e) for e in answer.elements] if aligned else []
+            if rule.bare_list and aligned and any(told) and not all(told):
+                paired = list(zip(chunk, told, strict=True))
+                self._refuse(resource, [(item, said) for item, said in paired if said], key)
+                return [item for item, said in paired if not said]
             refused = [
-                (
-                    item,
-                    (element_messages(resource, answer.elements[index]) if aligned else [])
-                    or answer.messages,
-                )
+                (item, (told[index] if aligned else []) or answer.messages)
                 for index, item in enumerate(chunk)
             ]
             self._refuse(resource, refused, key)
-            return
+            return []
         elements = answer.get(resource.envelope)
-        if resource.api is not ACCOUNTING:
+        if resource.api is not ACCOUNTING and not rule.bare_list:
             # A create answers the record; an update answers 204: the document is what it was
             # plus what was sent.
             item = chunk[0]
@@ -247,7 +262,7 @@ class Sender:
                         f"record sent (sent {len(chunk)}); re-run to reconcile"
                     ],
                 )
-            return
+            return []
         refused = []
         for item, element in zip(chunk, elements, strict=True):
             messages = self._settle(resource, item, element, key)
@@ -255,8 +270,9 @@ class Sender:
                 refused.append((item, messages))
         self._refuse(resource, refused, key)
         for item, element in zip(chunk, elements, strict=True):
-            if resource.write and resource.write.children and isinstance(element, dict):
+            if rule.children and isinstance(element, dict):
                 self.write_children(resource, item, element)
+        return []
 
     def _settle(
         self, resource: Resource, item: Pending, element: Any, key: str
@@ -389,11 +405,14 @@ class Sender:
 
 
 def _body(resource: Resource, payloads: list[dict[str, Any]]) -> Any:
-    """A write request's body: Accounting's envelope of elements, or the other APIs' bare
-    object with only the fields it takes."""
+    """A write request's body: Accounting's envelope of elements, Payroll AU's bare list, or
+    the other APIs' bare object, with only the fields the API takes."""
     if resource.api is ACCOUNTING:
         return {resource.envelope: payloads}
     assert resource.write is not None
+    kept = {*resource.write.fields, resource.id_field, resource.write.status_field}
+    if resource.write.bare_list:
+        return [{k: v for k, v in payload.items() if k in kept} for payload in payloads]
     return {k: v for k, v in payloads[0].items() if k in resource.write.fields}
 
 

@@ -245,7 +245,9 @@ class WriteRule:
     The APIs beside Accounting write one bare object a request: ``create_method`` on the
     collection, ``update_method`` on ``/{path}/{id}`` (Projects: ``POST`` creates, ``PUT``
     updates, answering 204), or on the collection with the ID in the body when
-    ``update_at_id`` is false (Fixed Assets). ``fields`` are the fields their body carries.
+    ``update_at_id`` is false (Fixed Assets). With ``bare_list`` (Payroll AU) the body is a
+    list of up to ``batch_size`` elements instead, answered in the envelope, and a refused
+    request saved none of them. ``fields`` are the fields their body carries.
     ``status_field`` names the status; with ``status_method`` ``PATCH`` a status step is
     ``PATCH /{path}/{id}`` with that field alone.
     """
@@ -271,6 +273,7 @@ class WriteRule:
     status_field: str = "Status"
     status_method: str = "POST"
     update_at_id: bool = True
+    bare_list: bool = False
 
     def lookup(self, field: str) -> Lookup:
         """How documents are found by ``field``: the declared lookup, else ``where``."""
@@ -418,6 +421,25 @@ class Resource:
             return self.envelope[:-1]
         return self.stream.replace("_", " ").removesuffix("s")
 
+    def records_in(self, body: Any) -> list[Record]:
+        """The records of one answer: under the envelope key, or the answer itself (a list,
+        or a single settings object), and inside each element's ``nested`` list if the read
+        plan says. TypeError when the answer holds no list of records."""
+        if self.envelope:
+            body = body.get(self.envelope) if isinstance(body, dict) else None
+            body = body if body is not None else []
+        records = body if isinstance(body, list) else [body] if isinstance(body, dict) else None
+        if not isinstance(records, list):
+            raise TypeError(f"{self.path}: the answer holds no list of records")
+        if self.read.nested:
+            records = [
+                item
+                for element in records
+                if isinstance(element, dict)
+                for item in element.get(self.read.nested) or ()
+            ]
+        return [record for record in records if isinstance(record, dict)]
+
     def request_path(self, parent_id: str | None = None, **ids: str) -> str:
         """The path to hand the client: Accounting paths as they are (the client adds
         ``/api.xro/2.0``), other APIs' from the root; ``parent_id`` fills a child's
@@ -523,6 +545,52 @@ _ASSET_READ_ONLY = (
     "bookDepreciationSetting.depreciableObjectId",
     "bookDepreciationSetting.depreciableObjectType",
     "bookDepreciationSetting.bookEffectiveDateOfChangeId",
+)
+
+# How Payroll AU writes: a list of elements a request, POST on the collection creates them
+# and updates those carrying their ID.
+_PAYROLL_AU_WRITE: dict[str, Any] = {
+    "bare_list": True,
+    "create_method": "POST",
+    "update_method": "POST",
+    "update_at_id": False,
+}
+# Payroll settings the target does not write: matched by name so records can name them.
+_PAYROLL_MATCHED_BY_NAME = WriteRule(
+    natural_keys=(Key("Name"),), **_PAYROLL_AU_WRITE, creatable=False, updatable=False
+)
+# An employee named by ID, or by e-mail address (sent as the employee's ID).
+_EMPLOYEE_REFS = (
+    Reference(
+        field="EmployeeEmail", stream="payroll_employees", by=Key("Email"), sends_as="EmployeeID"
+    ),
+    Reference(field="EmployeeID", stream="payroll_employees", by=Key("EmployeeID")),
+)
+_EMPLOYEE_FIELDS = (
+    "FirstName",
+    "LastName",
+    "DateOfBirth",
+    "Email",
+    "Title",
+    "MiddleNames",
+    "Gender",
+    "Phone",
+    "Mobile",
+    "TwitterUserName",
+    "IsAuthorisedToApproveLeave",
+    "IsAuthorisedToApproveTimesheets",
+    "JobTitle",
+    "Classification",
+    "EmployeeGroupName",
+    "StartDate",
+    "TerminationDate",
+    "TerminationReason",
+    "HomeAddress",
+    "OrdinaryEarningsRateID",
+    "PayrollCalendarID",
+    "IncomeType",
+    "EmploymentType",
+    "CountryOfResidence",
 )
 
 RESOURCES: tuple[Resource, ...] = (
@@ -1093,7 +1161,8 @@ RESOURCES: tuple[Resource, ...] = (
         api=ASSETS,
     ),
     # Payroll AU (payroll.xro/1.0, Australian organisations): Accounting's conventions, with
-    # If-Modified-Since, `order` and `page` (100 fixed) on its collections.
+    # If-Modified-Since, `order` and `page` (100 fixed) on its collections. Writes: POST on the
+    # collection with a list of elements creates them (an element with its ID updates).
     Resource(
         stream="payroll_employees",
         path="Employees",
@@ -1102,6 +1171,30 @@ RESOURCES: tuple[Resource, ...] = (
         scope="payroll.employees.read",
         api=PAYROLL_AU,
         read=_since(Paging.PAGE_FIXED),
+        write=WriteRule(
+            natural_keys=(Key("Email"), Key("FirstName", "LastName", "DateOfBirth")),
+            **_PAYROLL_AU_WRITE,
+            fields=_EMPLOYEE_FIELDS,
+            depends_on=("payroll_calendars", "payroll_earnings_rates"),
+            references=(
+                Reference(
+                    field="PayrollCalendarID",
+                    stream="payroll_calendars",
+                    by=Key("PayrollCalendarID"),
+                ),
+                Reference(
+                    field="OrdinaryEarningsRateName",
+                    stream="payroll_earnings_rates",
+                    by=Key("Name"),
+                    sends_as="OrdinaryEarningsRateID",
+                ),
+                Reference(
+                    field="OrdinaryEarningsRateID",
+                    stream="payroll_earnings_rates",
+                    by=Key("EarningsRateID"),
+                ),
+            ),
+        ),
     ),
     Resource(
         stream="payroll_leave_applications",
@@ -1111,6 +1204,31 @@ RESOURCES: tuple[Resource, ...] = (
         scope="payroll.employees.read",
         api=PAYROLL_AU,
         read=_since(Paging.PAGE_FIXED),
+        # One employee's leave of one type over the same days is one application.
+        write=WriteRule(
+            natural_keys=(Key("EmployeeID", "LeaveTypeID", "StartDate", "EndDate"),),
+            **_PAYROLL_AU_WRITE,
+            fields=(
+                "EmployeeID",
+                "LeaveTypeID",
+                "Title",
+                "StartDate",
+                "EndDate",
+                "Description",
+                "PayOutType",
+            ),
+            depends_on=("payroll_employees", "payroll_leave_types"),
+            references=(
+                *_EMPLOYEE_REFS,
+                Reference(
+                    field="LeaveTypeName",
+                    stream="payroll_leave_types",
+                    by=Key("Name"),
+                    sends_as="LeaveTypeID",
+                ),
+                Reference(field="LeaveTypeID", stream="payroll_leave_types", by=Key("LeaveTypeID")),
+            ),
+        ),
     ),
     Resource(
         stream="payroll_calendars",
@@ -1120,6 +1238,29 @@ RESOURCES: tuple[Resource, ...] = (
         scope="payroll.settings.read",
         api=PAYROLL_AU,
         read=_since(Paging.PAGE_FIXED),
+        write=_PAYROLL_MATCHED_BY_NAME,
+    ),
+    # A pay item's earnings rates and leave types, one record each: matched by name only, so
+    # employees, timesheets and leave name them.
+    Resource(
+        stream="payroll_earnings_rates",
+        path="PayItems",
+        envelope="PayItems",
+        key=Key("EarningsRateID"),
+        scope="payroll.settings.read",
+        api=PAYROLL_AU,
+        read=ReadPlan(nested="EarningsRates"),
+        write=_PAYROLL_MATCHED_BY_NAME,
+    ),
+    Resource(
+        stream="payroll_leave_types",
+        path="PayItems",
+        envelope="PayItems",
+        key=Key("LeaveTypeID"),
+        scope="payroll.settings.read",
+        api=PAYROLL_AU,
+        read=ReadPlan(nested="LeaveTypes"),
+        write=_PAYROLL_MATCHED_BY_NAME,
     ),
     Resource(
         stream="payroll_pay_runs",
@@ -1170,6 +1311,29 @@ RESOURCES: tuple[Resource, ...] = (
         scope="payroll.timesheets.read",
         api=PAYROLL_AU,
         read=_since(Paging.PAGE_FIXED),
+        write=WriteRule(
+            natural_keys=(Key("EmployeeID", "StartDate", "EndDate"),),
+            **_PAYROLL_AU_WRITE,
+            fields=("EmployeeID", "StartDate", "EndDate", "Status", "TimesheetLines"),
+            read_only=("TimesheetLines.UpdatedDateUTC",),
+            depends_on=("payroll_employees", "payroll_earnings_rates"),
+            references=(
+                *_EMPLOYEE_REFS,
+                Reference(
+                    in_list="TimesheetLines",
+                    field="EarningsRateName",
+                    stream="payroll_earnings_rates",
+                    by=Key("Name"),
+                    sends_as="EarningsRateID",
+                ),
+                Reference(
+                    in_list="TimesheetLines",
+                    field="EarningsRateID",
+                    stream="payroll_earnings_rates",
+                    by=Key("EarningsRateID"),
+                ),
+            ),
+        ),
     ),
     Resource(
         stream="payroll_pay_items",
