@@ -20,6 +20,7 @@ from .rows import ROW_SETTINGS, ROW_STREAMS
 from .sdk_hooks import SessionTarget
 from .session import WRITABLE, WriteSession
 from .sink import XeroSink
+from .timesheet_days import DAY_STREAM, TimesheetDaySink
 
 __all__ = ["TargetXero"]
 
@@ -116,7 +117,11 @@ class TargetXero(SessionTarget):
     name = "target-xero"
     package_name = "singer-xero"  # the distribution, so --about and the log show its version
     default_sink_class = XeroSink
-    sink_classes = {**dict.fromkeys(ROW_STREAMS, RowSink), ATTACHMENTS: AttachmentSink}
+    sink_classes = {
+        **dict.fromkeys(ROW_STREAMS, RowSink),
+        ATTACHMENTS: AttachmentSink,
+        DAY_STREAM: TimesheetDaySink,
+    }
     config_jsonschema = config_schema()
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:

@@ -214,10 +214,11 @@ class WritesAs:
 @dataclass(frozen=True, kw_only=True)
 class Lines:
     """A document's lines: the list ``field`` holding them, and the field holding each
-    line's own ID (a line written to another organisation is sent without it)."""
+    line's own ID (a line written to another organisation is sent without it; "" for lines
+    without IDs, a timesheet's)."""
 
     field: str
-    id_field: str
+    id_field: str = ""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -1315,6 +1316,7 @@ RESOURCES: tuple[Resource, ...] = (
             natural_keys=(Key("EmployeeID", "StartDate", "EndDate"),),
             **_PAYROLL_AU_WRITE,
             fields=("EmployeeID", "StartDate", "EndDate", "Status", "TimesheetLines"),
+            lines=Lines(field="TimesheetLines"),
             read_only=("TimesheetLines.UpdatedDateUTC",),
             depends_on=("payroll_employees", "payroll_earnings_rates"),
             references=(

@@ -86,6 +86,7 @@ def test_document_lines_are_table_data() -> None:
         "credit_notes": ("LineItems", "LineItemID"),
         "invoices": ("LineItems", "LineItemID"),
         "manual_journals": ("JournalLines", "JournalLineID"),
+        "payroll_timesheets": ("TimesheetLines", ""),
         "purchase_orders": ("LineItems", "LineItemID"),
         "quotes": ("LineItems", "LineItemID"),
     }
