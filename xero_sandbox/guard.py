@@ -15,7 +15,7 @@ from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
-from xero_sandbox.apis.attachments import MAX_ATTACHMENT_BYTES, is_upload, too_large
+from xero_sandbox.apis.attachments import too_large, upload_limit
 from xero_sandbox.identity import problem_body
 from xero_sandbox.reads import API, error_response, not_found
 
@@ -149,8 +149,8 @@ class Guard:
        :data:`MAX_BODY_BYTES` (Xero's documented 3.5 MB per POST) without keeping more than that
        in memory: a declared ``Content-Length`` over the limit is refused before anything is
        read, and the rest of an oversized body is read and discarded so the client gets the
-       answer; an attachment upload's body is left to its handler, which streams it to disk
-       (a declared length over the attachment limit is refused here);
+       answer; an upload's body (an attachment's, the Files API's) is left to its handler,
+       which streams it to disk (a declared length over the upload's limit is refused here);
     3. with ``--log-requests``, writes one line per request to stderr once the answer is sent:
        method, path (and query, on Accounting API paths), tenant, status, milliseconds.
 
@@ -199,12 +199,13 @@ class Guard:
             return
         body = _Body(receive)
         declared = _declared_length(Headers(scope=scope))
-        if is_upload(str(scope["method"]), str(scope["path"])):
-            # An attachment's raw body is streamed by its handler, which counts it too.
-            if declared is not None and declared > MAX_ATTACHMENT_BYTES:
-                await body.read(declared, MAX_ATTACHMENT_BYTES)
+        limit = upload_limit(str(scope["method"]), str(scope["path"]))
+        if limit is not None:
+            # An upload's body is streamed by its handler, which counts it too.
+            if declared is not None and declared > limit:
+                await body.read(declared, limit)
                 if not body.gone:
-                    await too_large()(scope, body.receive, send)
+                    await too_large(limit)(scope, body.receive, send)
                 return
             await self.app(scope, receive, send)
             return

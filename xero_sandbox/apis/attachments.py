@@ -41,10 +41,11 @@ __all__ = [
     "MAX_ATTACHMENTS",
     "MAX_ATTACHMENT_BYTES",
     "download",
-    "is_upload",
+    "files_dir",
     "public",
     "routes",
     "too_large",
+    "upload_limit",
 ]
 
 STORED = stored_name("accounting", "Attachments")
@@ -90,24 +91,35 @@ def download(seed: str, size: int, mime: str, file_name: str | None = None) -> R
     return StreamingResponse(chunks(), media_type="application/octet-stream", headers=headers)
 
 
-def is_upload(method: str, path: str) -> bool:
-    """Whether a request is an attachment upload (its body is streamed, not buffered)."""
-    if method not in ("PUT", "POST") or not path.lower().startswith(API.lower() + "/"):
-        return False
+# The Files API's uploads: POST /Files and POST /Files/{FolderId} (multipart).
+_FILES = "/files.xro/1.0/files"
+MAX_FILES_BODY = 10 * 1024 * 1024 + 64 * 1024  # Xero's 10 MB a file, and the form around it
+
+
+def upload_limit(method: str, path: str) -> int | None:
+    """The body limit of an upload, whose body its handler streams (the guard does not buffer
+    it): attachments' and the Files API's; None for any other request."""
+    lower = path.lower()
+    if method == "POST" and (lower == _FILES or lower.startswith(_FILES + "/")):
+        return MAX_FILES_BODY if lower.count("/") <= 4 else None
+    if method not in ("PUT", "POST") or not lower.startswith(API.lower() + "/"):
+        return None
     parts = path[len(API) + 1 :].split("/")
-    return len(parts) == 4 and parts[2].lower() == "attachments" and parts[3] != ""
+    is_attachment = len(parts) == 4 and parts[2].lower() == "attachments" and parts[3] != ""
+    return MAX_ATTACHMENT_BYTES if is_attachment else None
 
 
-def too_large() -> Response:
-    """413 for a file over :data:`MAX_ATTACHMENT_BYTES`."""
-    detail = f"The attachment is larger than Xero accepts ({MAX_ATTACHMENT_BYTES:,} bytes)"
+def too_large(limit: int = MAX_ATTACHMENT_BYTES) -> Response:
+    """413 for an upload over its limit."""
+    detail = f"The upload is larger than Xero accepts ({limit:,} bytes)"
     body = problem_body(413, detail)
     body["Title"] = "RequestEntityTooLarge"
     return error_response(413, body)
 
 
-def _files_dir(ctx: SandboxContext) -> Path:
-    """Where uploaded content lives: a folder beside the database."""
+def files_dir(ctx: SandboxContext) -> Path:
+    """Where uploaded content (attachments', the Files API's) lives: a folder beside the
+    database."""
     folder = ctx.store.path.with_name(ctx.store.path.name + ".attachments")
     folder.mkdir(exist_ok=True)
     return folder
@@ -164,7 +176,7 @@ async def get_content(request: Request) -> Response:
         if wanted in (str(attachment["AttachmentID"]), attachment["FileName"].lower()):
             if attachment.get("Uploaded"):
                 return FileResponse(
-                    _files_dir(ctx) / str(attachment["AttachmentID"]),
+                    files_dir(ctx) / str(attachment["AttachmentID"]),
                     media_type="application/octet-stream",
                     filename=attachment["FileName"],
                     content_disposition_type="attachment",
@@ -228,7 +240,7 @@ async def upload(request: Request) -> Response:
         return found
     ctx, tenant, collection, document = found
     file_name = request.path_params["file"]
-    spool = _files_dir(ctx) / f"upload-{uuid.uuid4()}"
+    spool = files_dir(ctx) / f"upload-{uuid.uuid4()}"
     try:
         received = await _receive_file(request, spool)
         if received is None:
@@ -280,7 +292,7 @@ def _save_upload(
         "DocumentID": document_id,
         "Uploaded": sha256,
     }
-    os.replace(spool, _files_dir(ctx) / attachment_id)
+    os.replace(spool, files_dir(ctx) / attachment_id)
     with ctx.store.transaction():
         ctx.store.put(tenant, STORED, record)
         if not document.get("HasAttachments"):

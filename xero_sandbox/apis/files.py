@@ -12,6 +12,7 @@ from starlette.routing import BaseRoute, Route
 
 from xero_sandbox.api_collections import API_PREFIXES
 from xero_sandbox.apis.attachments import download
+from xero_sandbox.apis.files_writes import stored_content
 from xero_sandbox.apis.serving import ApiRequest, json_answer, split_list
 from xero_sandbox.catalog import Record
 
@@ -27,7 +28,7 @@ _ASSOCIATION_SORTS = {
     "AssociationDateUtc": "AssociationDateUtc",
 }
 _FOLDER_SORTS = ("Name", "Size", "CreatedDateUTC")
-_PRIVATE = ("Key",)
+_PRIVATE = ("Key", "Uploaded")
 
 
 def _call(request: Request) -> ApiRequest:
@@ -104,12 +105,17 @@ async def get_files(request: Request) -> Response:
         return window
     items, page, size = window
     call.served(len(items))
-    return json_answer({"TotalCount": len(ordered), "Page": page, "PerPage": size, "Items": items})
+    shown = [_public(item) for item in items]
+    return json_answer({"TotalCount": len(ordered), "Page": page, "PerPage": size, "Items": shown})
 
 
 async def get_file(request: Request) -> Response:
     """GET /Files/{FileId}."""
-    return _call(request).one_at("Files", "file_id")
+    call = _call(request)
+    if call.refusal:
+        return call.refusal
+    file = call.record("Files", request.path_params["file_id"])
+    return call.one(None if file is None else _public(file))
 
 
 async def get_content(request: Request) -> Response:
@@ -117,6 +123,9 @@ async def get_content(request: Request) -> Response:
     found = _call(request).found("Files", request.path_params["file_id"])
     if isinstance(found, Response):
         return found
+    stored = stored_content(request, found)
+    if stored is not None:
+        return stored
     return download(found["Id"], int(found["Size"]), str(found.get("MimeType")))
 
 

@@ -4,7 +4,15 @@ from __future__ import annotations
 
 from starlette.routing import BaseRoute
 
-from xero_sandbox.apis import assets, attachments, files, payroll_au, payroll_au_writes, projects
+from xero_sandbox.apis import (
+    assets,
+    attachments,
+    files,
+    files_writes,
+    payroll_au,
+    payroll_au_writes,
+    projects,
+)
 
 __all__ = ["routes"]
 
@@ -15,4 +23,5 @@ routes: list[BaseRoute] = [
     *payroll_au.routes,
     *payroll_au_writes.routes,
     *files.routes,
+    *files_writes.routes,
 ]
