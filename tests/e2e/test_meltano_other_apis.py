@@ -52,12 +52,16 @@ def test_other_apis_load_into_duckdb(sandbox: Sandbox, tmp_path: Path) -> None:
     for row in RESOURCES:
         if row.read.nested and row.read.parent is None:
             for tenant in expected["payroll_pay_items"]:
-                headers = {"Authorization": f"Bearer {tokens['access_token']}"}
+                headers = {
+                    "Authorization": f"Bearer {tokens['access_token']}",
+                    "Accept": "application/json",
+                }
                 served = httpx.get(
                     sandbox.url + row.request_path(),
                     headers={**headers, "xero-tenant-id": tenant},
                     timeout=30,
                 )
+                assert served.status_code == 200, served.text
                 expected.setdefault(row.stream, {})[tenant] = len(row.records_in(served.json()))
     database = project.root / "output" / "warehouse.duckdb"
     empty = next(t["tenantId"] for t in sandbox.tenants() if t["empty"])
