@@ -18,6 +18,7 @@ __all__ = [
     "ATTACHMENT_PARENTS",
     "COLLECTIONS",
     "PAYROLL_AU",
+    "PAYROLL_V2",
     "Collection",
     "collection_for",
     "stored_name",
@@ -59,7 +60,10 @@ API_PREFIXES: dict[str, str] = {
     "assets": "/assets.xro/1.0",
     "payroll-au": "/payroll.xro/1.0",
     "files": "/files.xro/1.0",
+    "payroll-2": "/payroll.xro/2.0",
 }
+# Payroll UK and NZ share one base path and API name: the organisation's region picks the models.
+PAYROLL_V2 = "payroll-2"
 # API name -> the scope family of each first path segment (lower case; "" for every segment).
 API_SCOPES: dict[str, dict[str, str]] = {
     "projects": {"": "projects"},
@@ -75,6 +79,24 @@ API_SCOPES: dict[str, dict[str, str]] = {
         "superfundproducts": "payroll.settings",
         "payruns": "payroll.payruns",
         "payslip": "payroll.payslip",
+        "timesheets": "payroll.timesheets",
+    },
+    # Payroll UK and NZ: the specs' security per path (statutory leaves are settings).
+    "payroll-2": {
+        "employees": "payroll.employees",
+        "statutoryleaves": "payroll.settings",
+        "benefits": "payroll.settings",
+        "deductions": "payroll.settings",
+        "earningsorders": "payroll.settings",
+        "earningsrates": "payroll.settings",
+        "leavetypes": "payroll.settings",
+        "reimbursements": "payroll.settings",
+        "payruncalendars": "payroll.settings",
+        "settings": "payroll.settings",
+        "statutorydeductions": "payroll.settings",
+        "superannuations": "payroll.settings",
+        "payruns": "payroll.payruns",
+        "payslips": "payroll.payslip",
         "timesheets": "payroll.timesheets",
     },
 }
@@ -121,6 +143,32 @@ COLLECTIONS: tuple[Collection, ...] = (
     Collection("files", "Folders", "Id"),
     # A file's link to a document: kept under "<FileId>:<ObjectId>", found by the document.
     Collection("files", "Associations", "Key", parent_field="ObjectId"),
+    # Payroll UK and NZ: an employee's records are found by the employee, payslips by pay run;
+    # one-object answers are kept under "Key" (settings) or the employee's ID (EmployeeDetails).
+    *(
+        Collection(PAYROLL_V2, name, key, parent_field=parent)
+        for name, key, parent in (
+            ("Employees", "employeeID", None),
+            ("EmployeeDetails", "employeeID", None),
+            ("Leave", "leaveID", "employeeID"),
+            ("SalaryAndWages", "salaryAndWagesID", "employeeID"),
+            ("StatutoryLeaves", "statutoryLeaveID", "employeeID"),
+            ("Benefits", "id", None),
+            ("Superannuations", "id", None),
+            ("Deductions", "deductionId", None),
+            ("EarningsOrders", "id", None),
+            ("StatutoryDeductions", "id", None),
+            ("EarningsRates", "earningsRateID", None),
+            ("LeaveTypes", "leaveTypeID", None),
+            ("Reimbursements", "reimbursementID", None),
+            ("Timesheets", "timesheetID", None),
+            ("PayRunCalendars", "payrollCalendarID", None),
+            ("PayRuns", "payRunID", None),
+            ("Payslips", "paySlipID", "payRunID"),
+            ("Settings", "Key", None),
+            ("TrackingCategories", "Key", None),
+        )
+    ),
     # Accounting attachments: every document's, by the document's ID (the API's own routes).
     Collection("accounting", "Attachments", "AttachmentID", parent_field="DocumentID"),
 )

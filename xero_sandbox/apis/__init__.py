@@ -1,5 +1,5 @@
 """Xero's APIs beside Accounting, each in a module of its own: Projects, Fixed Assets, Payroll AU,
-Files, and Accounting attachments.
+Payroll UK and NZ, Files, and Accounting attachments.
 
 ``table`` holds what the store needs to keep their records (pure data, imported by the store);
 ``serving`` the shared machinery (tenant, region and subscription checks, paging, answers); the

@@ -11,6 +11,7 @@ from xero_sandbox.apis import (
     files_writes,
     payroll_au,
     payroll_au_writes,
+    payroll_v2,
     projects,
 )
 
@@ -22,6 +23,7 @@ routes: list[BaseRoute] = [
     *attachments.routes,
     *payroll_au.routes,
     *payroll_au_writes.routes,
+    *payroll_v2.routes,
     *files.routes,
     *files_writes.routes,
 ]

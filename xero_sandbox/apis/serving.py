@@ -114,6 +114,7 @@ class ApiRequest:
         tenant = tenant_of(request)
         self.tenant = tenant if tenant and self.ctx.store.has_tenant(tenant) else None
         self.refusal: Response | None = None
+        self.region = ""  # the tenant's (Organisation.Version), once it is known
         if self.tenant is None or not self._offered(self.tenant, regions):
             self.refusal = error_response(403, problem_body(403, "AuthenticationUnsuccessful"))
 
@@ -123,6 +124,7 @@ class ApiRequest:
             found = self.ctx.store.tenant(tenant)
             cache[tenant] = (bool(found and found.empty), region_of(self.ctx.store, tenant))
         empty, region = cache[tenant]
+        self.region = region
         return not empty and (not regions or region in regions)
 
     @property
@@ -191,8 +193,11 @@ def paged(
     default_size: int,
     max_size: int | None,
     bad_request: Callable[[str], Response],
+    key: str = "items",
+    envelope: Record | None = None,
 ) -> Response:
-    """The ``{"pagination": ..., "items": [...]}`` answer of one page of ``records``."""
+    """The ``{"pagination": ..., "items": [...]}`` answer of one page of ``records`` (the list
+    under ``key``, after the ``envelope`` fields where the API sends some)."""
     page = call.int_param("page", 1)
     size = call.int_param("pageSize", default_size)
     if page is None or page < 1:
@@ -208,4 +213,4 @@ def paged(
         "pageCount": -(-len(records) // size),
         "itemCount": len(records),
     }
-    return json_answer({"pagination": pagination, "items": items})
+    return json_answer({**(envelope or {}), "pagination": pagination, key: items})

@@ -16,6 +16,7 @@ from xero_sandbox.seed import documents, parties, payments, settings
 from xero_sandbox.seed.assets import write_assets
 from xero_sandbox.seed.files import write_attachments, write_files
 from xero_sandbox.seed.payroll_au import seed_payroll_au
+from xero_sandbox.seed.payroll_v2 import seed_payroll_v2
 from xero_sandbox.seed.projects import write_projects
 from xero_sandbox.seed.scale import Counts, write_invoices
 from xero_sandbox.seed.world import Draws, World, day_ms
@@ -91,8 +92,9 @@ def _document_steps(world: World, items: list[Record], counts: Counts) -> list[C
 
 
 def seed_other_apis(store: Store, tenant: Tenant, seed_text: str, scale: int) -> None:
-    """Write one tenant's projects, assets, attachments, files and (in Australia) payroll, from
-    a generator of their own, so the Accounting data stays what it was; nothing for an empty
+    """Write one tenant's projects, assets, attachments, files and payroll (Payroll AU in
+    Australia, Payroll UK or NZ in Britain or New Zealand), each payroll from a generator of its
+    own, so the Accounting data stays what it was; nothing for an empty
     tenant (no subscription, no documents to attach to)."""
     if tenant.empty:
         return
@@ -102,8 +104,12 @@ def seed_other_apis(store: Store, tenant: Tenant, seed_text: str, scale: int) ->
         write_assets(store, tenant.tenant_id, draws, scale)
         write_attachments(store, tenant.tenant_id, draws, scale)
         write_files(store, tenant.tenant_id, draws, scale)
-        if region_of(store, tenant.tenant_id) == "AU":
+        region = region_of(store, tenant.tenant_id)
+        if region == "AU":
             seed_payroll_au(store, tenant.tenant_id, random.Random(f"{seed_text}:payroll"), scale)
+        elif region in ("UK", "NZ"):
+            payroll = Draws(random.Random(f"{seed_text}:payroll-2"))
+            seed_payroll_v2(store, tenant.tenant_id, payroll, region, scale)
 
 
 def _tenant(config: SandboxConfig, index: int, region: str, rng: random.Random) -> Tenant:
