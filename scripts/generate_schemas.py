@@ -108,13 +108,16 @@ class Converter:
         else:
             envelope = self.components[self.ref_name(content["$ref"])]
             listed = envelope["properties"][resource.envelope]
+            if "$ref" in listed:  # a named list (Payroll UK/NZ's `EmployeeLeaveBalances`)
+                named = self.components[self.ref_name(listed["$ref"])]
+                listed = named if named.get("type") == "array" else listed
             items_ref = listed.get("items", listed)  # a list, or one object (PayItems)
         record = self.convert(items_ref, 0, ())
         plan = resource.read
         if plan.nested:  # the records are a list inside each element (a pay run's payslips)
             record = record["properties"][plan.nested]["items"]
-        if plan.nested and plan.parent and plan.parent.field not in record["properties"]:
-            record["properties"][plan.parent.field] = {"type": ["string", "null"]}
+        if plan.parent and plan.parent.carried_as not in record["properties"]:  # the tap adds it
+            record["properties"][plan.parent.carried_as] = {"type": ["string", "null"]}
         props: Schema = {"TenantID": {"type": "string"}}
         props.update(record["properties"])
         for name in HELPER_STRINGS:

@@ -53,6 +53,8 @@ class ReadSession:
         self._change_feed: ChangeFeed | None = None
         self._plan: Plan | None = None
         self._reads: ReadAhead | None = None
+        self._regions: dict[str, str] = {}  # tenant -> Organisation.Version
+        self._regions_lock = threading.Lock()
 
     # -- Xero -----------------------------------------------------------------------------
 
@@ -110,6 +112,17 @@ class ReadSession:
         return self.client.get(
             path, tenant, params, if_modified_since=if_modified_since, priority=priority
         ).data
+
+    def region(self, tenant: str) -> str:
+        """The organisation's region (``Version`` of GET /Organisation: AU, NZ, UK, US...),
+        asked once a run; "" when Xero does not say."""
+        with self._regions_lock:
+            if tenant not in self._regions:
+                body = self.get(tenant, "Organisation", {})
+                found = body.get("Organisations") if isinstance(body, dict) else None
+                first = found[0] if isinstance(found, list) and found else {}
+                self._regions[tenant] = str(first.get("Version") or "")
+            return self._regions[tenant]
 
     # -- reading ahead ---------------------------------------------------------------------
 

@@ -335,6 +335,17 @@ class XeroStream(TenantStream):
     @override
     def produce(self, tenant: str, start: PartitionStart) -> Iterator[list[Record]]:
         """Choose the reading plan from the resource row (or the webhook events)."""
+        api = self.resource.api
+        if api.by_region and self.session.region(tenant) not in api.regions:
+            self.logger.warning(
+                "Skipping %s for tenant %s: the organisation's region is %s; the %s API serves %s",
+                self.name,
+                tenant,
+                self.session.region(tenant) or "unknown",
+                api.title,
+                ", ".join(api.regions),
+            )
+            return iter(())
         feed = self.session.change_feed
         if feed is not None and self.name in STREAM_CATEGORIES:
             self._starts[tenant] = start
@@ -547,11 +558,11 @@ class XeroStream(TenantStream):
             else self._paged_full_table(tenant, parent, parent.request_path())
         )
         ids = [str(record[field]) for page in parents for record in page if record.get(field)]
+        carried_as = row.read.parent.carried_as
         for parent_id in ids:
             for page in self._collection(tenant, row.request_path(parent_id), row):
-                if row.read.nested:  # records taken from inside the parent: say which
-                    for record in page:
-                        record.setdefault(field, parent_id)
+                for record in page:  # say which parent, where the record does not
+                    record.setdefault(carried_as, parent_id)
                 if page:
                     yield page
 

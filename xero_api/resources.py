@@ -20,6 +20,8 @@ __all__ = [
     "ASSETS",
     "ATTACHMENT_PARENTS",
     "FILES",
+    "PAYROLL_NZ",
+    "PAYROLL_UK",
     "PROJECTS",
     "REPORTS",
     "RESOURCES",
@@ -58,6 +60,9 @@ class Api:
     ``regions`` lists the organisation countries (Organisation ``Version``) the API serves;
     empty means every region. ``optional`` APIs are not part of every subscription: an
     organisation without one answers 403, and the tap skips that tenant for the API's streams.
+    ``by_region`` marks an API whose base path another region's API shares (Payroll UK and
+    NZ): Xero answers with the models of the organisation's region, so the tap asks each
+    organisation's region first and reads only the API of that region.
     """
 
     name: str
@@ -66,6 +71,7 @@ class Api:
     spec_file: str
     regions: tuple[str, ...] = ()
     optional: bool = False
+    by_region: bool = False
 
 
 ACCOUNTING = Api(
@@ -103,7 +109,25 @@ PAYROLL_AU = Api(
     regions=("AU",),
     optional=True,
 )
-APIS: tuple[Api, ...] = (ACCOUNTING, PROJECTS, ASSETS, PAYROLL_AU, FILES)
+PAYROLL_UK = Api(
+    name="payroll-uk",
+    title="Payroll UK",
+    base_path="/payroll.xro/2.0",
+    spec_file="xero-payroll-uk.json",
+    regions=("UK",),
+    optional=True,
+    by_region=True,
+)
+PAYROLL_NZ = Api(
+    name="payroll-nz",
+    title="Payroll NZ",
+    base_path="/payroll.xro/2.0",
+    spec_file="xero-payroll-nz.json",
+    regions=("NZ",),
+    optional=True,
+    by_region=True,
+)
+APIS: tuple[Api, ...] = (ACCOUNTING, PROJECTS, ASSETS, PAYROLL_AU, PAYROLL_UK, PAYROLL_NZ, FILES)
 
 
 @dataclass(frozen=True, slots=True, init=False)
@@ -310,10 +334,18 @@ class Replication(Enum):
 @dataclass(frozen=True, kw_only=True)
 class Parent:
     """A child collection's parent: the parent's stream, and the field of a parent record
-    that fills the ``{placeholder}`` of the child's path."""
+    that fills the ``{placeholder}`` of the child's path. A child record carries the parent's
+    ID in ``child_field`` (default: the same name), which the tap fills where Xero leaves it
+    out (an employee's tax, a pay run's payslips)."""
 
     stream: str
     field: str
+    child_field: str = ""
+
+    @property
+    def carried_as(self) -> str:
+        """The child record's field holding the parent's ID."""
+        return self.child_field or self.field
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -484,6 +516,203 @@ _UNDER_PROJECT = ReadPlan(
     paging=Paging.PAGE, max_page_size=500, parent=Parent(stream="projects", field="projectId")
 )
 _BY_PROJECT = (Lookup(field="projectId", via=Via.PARENT),)
+
+
+def _payroll_v2(api: Api) -> tuple[Resource, ...]:
+    """The streams of Payroll UK or NZ (payroll.xro/2.0): ``page`` of 100 with a
+    ``pagination`` object, no If-Modified-Since or change filter, so records with an
+    ``updatedDateUTC`` are kept from that bookmark on every page (the way ``files`` is read);
+    an employee's records are read per employee, a pay run's payslips with the pay run."""
+    region = api.regions[0].lower()
+    paged = ReadPlan(paging=Paging.PAGE_FIXED)
+    changed = ReadPlan(paging=Paging.PAGE_FIXED, replication_key="updatedDateUTC")
+    per_employee = Parent(stream=f"payroll_{region}_employees", field="employeeID")
+    rows: list[tuple[str, str, str, Key | None, str, ReadPlan]] = [
+        ("employees", "Employees", "employees", Key("employeeID"), "employees", changed),
+        ("deductions", "Deductions", "deductions", Key("deductionId"), "settings", paged),
+        (
+            "earnings_rates",
+            "EarningsRates",
+            "earningsRates",
+            Key("earningsRateID"),
+            "settings",
+            paged,
+        ),
+        ("leave_types", "LeaveTypes", "leaveTypes", Key("leaveTypeID"), "settings", changed),
+        (
+            "reimbursements",
+            "Reimbursements",
+            "reimbursements",
+            Key("reimbursementID"),
+            "settings",
+            paged,
+        ),
+        ("timesheets", "Timesheets", "timesheets", Key("timesheetID"), "timesheets", changed),
+        (
+            "pay_run_calendars",
+            "PayRunCalendars",
+            "payRunCalendars",
+            Key("payrollCalendarID"),
+            "settings",
+            changed,
+        ),
+        ("pay_runs", "PayRuns", "payRuns", Key("payRunID"), "payruns", paged),
+        ("settings", "Settings", "settings", None, "settings", ReadPlan()),
+    ]
+    if api.regions == ("UK",):
+        rows += [
+            ("benefits", "Benefits", "benefits", Key("id"), "settings", paged),
+            (
+                "earnings_orders",
+                "EarningsOrders",
+                "statutoryDeductions",
+                Key("id"),
+                "settings",
+                paged,
+            ),
+            (
+                "tracking_categories",
+                "Settings/trackingCategories",
+                "trackingCategories",
+                None,
+                "settings",
+                ReadPlan(),
+            ),
+            (
+                "employee_opening_balances",
+                "Employees/{EmployeeID}/ukopeningbalances",
+                "openingBalances",
+                Key("employeeID"),
+                "employees",
+                ReadPlan(parent=per_employee),
+            ),
+            (
+                "statutory_leaves",
+                "StatutoryLeaves/Summary/{EmployeeID}",
+                "statutoryLeaves",
+                Key("statutoryLeaveID"),
+                "settings",
+                ReadPlan(parent=per_employee),
+            ),
+        ]
+    else:
+        rows += [
+            ("superannuations", "Superannuations", "benefits", Key("id"), "settings", paged),
+            (
+                "statutory_deductions",
+                "StatutoryDeductions",
+                "statutoryDeductions",
+                Key("id"),
+                "settings",
+                paged,
+            ),
+            (
+                "tracking_categories",
+                "Settings/TrackingCategories",
+                "trackingCategories",
+                None,
+                "settings",
+                ReadPlan(),
+            ),
+            (
+                "employee_opening_balances",
+                "Employees/{EmployeeID}/OpeningBalances",
+                "openingBalances",
+                Key("employeeID", "periodEndDate"),
+                "employees",
+                ReadPlan(parent=per_employee),
+            ),
+            (
+                "employee_working_patterns",
+                "Employees/{EmployeeID}/Working-Patterns",
+                "payeeWorkingPatterns",
+                Key("payeeWorkingPatternID"),
+                "employees",
+                ReadPlan(parent=per_employee),
+            ),
+        ]
+    rows += [
+        (
+            "employee_leave",
+            "Employees/{EmployeeID}/Leave",
+            "leave",
+            Key("leaveID"),
+            "employees",
+            ReadPlan(parent=per_employee),
+        ),
+        (
+            "employee_leave_balances",
+            "Employees/{EmployeeID}/LeaveBalances",
+            "leaveBalances",
+            Key("employeeID", "leaveTypeID"),
+            "employees",
+            ReadPlan(parent=per_employee),
+        ),
+        (
+            "employee_leave_types",
+            "Employees/{EmployeeID}/LeaveTypes",
+            "leaveTypes",
+            Key("employeeID", "leaveTypeID"),
+            "employees",
+            ReadPlan(parent=per_employee),
+        ),
+        (
+            "employee_salary_and_wages",
+            "Employees/{EmployeeID}/SalaryAndWages",
+            "salaryAndWages",
+            Key("salaryAndWagesID"),
+            "employees",
+            ReadPlan(paging=Paging.PAGE_FIXED, parent=per_employee),
+        ),
+        (
+            "employee_tax",
+            "Employees/{EmployeeID}/Tax",
+            "employeeTax",
+            Key("employeeID"),
+            "employees",
+            ReadPlan(parent=per_employee),
+        ),
+        (
+            "employee_pay_templates",
+            "Employees/{EmployeeID}/PayTemplates",
+            "payTemplate",
+            Key("employeeID"),
+            "employees",
+            ReadPlan(parent=per_employee),
+        ),
+        (
+            "employee_payment_methods",
+            "Employees/{EmployeeID}/PaymentMethods",
+            "paymentMethod",
+            Key("employeeID"),
+            "employees",
+            ReadPlan(parent=per_employee),
+        ),
+        # A pay run's payslips come with the pay run (GET /PayRuns/{id}): one call per pay run.
+        (
+            "payslips",
+            "PayRuns/{PayRunID}",
+            "payRun",
+            Key("paySlipID"),
+            "payruns",
+            ReadPlan(
+                parent=Parent(stream=f"payroll_{region}_pay_runs", field="payRunID"),
+                nested="paySlips",
+            ),
+        ),
+    ]
+    return tuple(
+        Resource(
+            stream=f"payroll_{region}_{name}",
+            path=path,
+            envelope=envelope,
+            key=key,
+            scope=f"payroll.{scope}.read",
+            api=api,
+            read=plan,
+        )
+        for name, path, envelope, key, scope, plan in rows
+    )
 
 
 _LINE_ITEMS = Lines(field="LineItems", id_field="LineItemID")
@@ -1353,6 +1582,8 @@ RESOURCES: tuple[Resource, ...] = (
         scope="payroll.settings.read",
         api=PAYROLL_AU,
     ),
+    *_payroll_v2(PAYROLL_UK),
+    *_payroll_v2(PAYROLL_NZ),
     # Files API (files.xro/1.0): `page` + `pagesize` (at most 100); no If-Modified-Since or
     # date filter, so every page is read oldest first and kept from the UpdatedDateUtc bookmark.
     Resource(
@@ -1386,7 +1617,7 @@ RESOURCES: tuple[Resource, ...] = (
         key=Key("FileId", "ObjectId"),
         scope="files.read",
         api=FILES,
-        read=ReadPlan(parent=Parent(stream="files", field="Id")),
+        read=ReadPlan(parent=Parent(stream="files", field="Id", child_field="FileId")),
     ),
 )
 

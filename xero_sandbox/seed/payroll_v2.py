@@ -78,7 +78,8 @@ _PLACES = {
 
 
 def _iso(moment: datetime) -> str:
-    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+    """A UTC timestamp as the specs' examples send it: no zone (``2019-09-24T05:08:45``)."""
+    return moment.strftime("%Y-%m-%dT%H:%M:%S")
 
 
 @dataclass(frozen=True)
