@@ -1,7 +1,7 @@
-"""`meltano run tap-xero target-duckdb` with the Projects, Fixed Assets, Payroll AU and
-attachments streams selected, against a sandbox of two regions (AU, UK) and an organisation
-without those APIs: every row loaded, per tenant, as the sandbox holds it (Payroll AU for the
-Australian one only); attachment files saved and verified."""
+"""`meltano run tap-xero target-duckdb` with the Projects, Fixed Assets, Payroll AU, UK and NZ,
+Files and attachments streams selected, against a sandbox of three regions (AU, UK, NZ) and an
+organisation without those APIs: every row loaded, per tenant, as the sandbox holds it (each
+payroll for its region's organisation only); attachment files saved and verified."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ import httpx
 import pytest
 
 from tests.meltano_support import SANDBOX_FLAGS, expected_rows, new_project
-from xero_api.resources import ACCOUNTING, RESOURCES
+from xero_api.resources import ACCOUNTING, PAYROLL_NZ, PAYROLL_UK, RESOURCES
 from xero_sandbox.launcher import ALL_SCOPES, Sandbox
 
 pytestmark = pytest.mark.meltano
@@ -25,7 +25,7 @@ STREAMS = [r.stream for r in RESOURCES if r.api is not ACCOUNTING] + ["attachmen
 
 @pytest.fixture(scope="module")
 def sandbox() -> Iterator[Sandbox]:
-    flags = {**SANDBOX_FLAGS, "empty_tenants": 1, "regions": "AU,UK", "scale": 40}
+    flags = {**SANDBOX_FLAGS, "tenants": 3, "empty_tenants": 1, "regions": "AU,UK,NZ", "scale": 40}
     with Sandbox(**flags) as running:
         yield running
 
@@ -63,6 +63,7 @@ def test_other_apis_load_into_duckdb(sandbox: Sandbox, tmp_path: Path) -> None:
                 )
                 assert served.status_code == 200, served.text
                 expected.setdefault(row.stream, {})[tenant] = len(row.records_in(served.json()))
+    expected.update(_payroll_v2_rows(sandbox))
     database = project.root / "output" / "warehouse.duckdb"
     empty = next(t["tenantId"] for t in sandbox.tenants() if t["empty"])
     with duckdb.connect(str(database), read_only=True) as db:
@@ -80,3 +81,44 @@ def test_other_apis_load_into_duckdb(sandbox: Sandbox, tmp_path: Path) -> None:
         content = Path(path).read_bytes()
         assert len(content) == size
         assert hashlib.sha256(content).hexdigest() == digest
+
+
+# Payroll UK/NZ streams with one (or two: the seed's two leave types) rows per employee.
+PER_EMPLOYEE = {
+    "employee_tax": 1,
+    "employee_pay_templates": 1,
+    "employee_payment_methods": 1,
+    "employee_opening_balances": 1,
+    "employee_working_patterns": 1,
+    "employee_leave_balances": 2,
+    "employee_leave_types": 2,
+}
+# Payroll UK/NZ streams read from a collection stored under another name than their path's.
+STORED = {
+    "employee_leave": "Leave",
+    "employee_salary_and_wages": "SalaryAndWages",
+    "statutory_leaves": "StatutoryLeaves",
+    "payslips": "Payslips",
+    "tracking_categories": "TrackingCategories",
+}
+
+
+def _payroll_v2_rows(sandbox: Sandbox) -> dict[str, dict[str, int]]:
+    """Rows of each Payroll UK and NZ stream per tenant of that region, from the sandbox's
+    counts (``payroll-2/<Name>``, one API for both regions there)."""
+    counts = sandbox.counts()
+    rows: dict[str, dict[str, int]] = {}
+    for tenant in sandbox.tenants():
+        held = counts[tenant["tenantId"]]
+        for api in (PAYROLL_UK, PAYROLL_NZ):
+            region = api.regions[0]
+            if tenant["empty"] or f"({region})" not in tenant["tenantName"]:
+                continue
+            for row in (r for r in RESOURCES if r.api is api):
+                name = row.stream.removeprefix(f"payroll_{region.lower()}_")
+                if name in PER_EMPLOYEE:
+                    count = PER_EMPLOYEE[name] * held["payroll-2/Employees"]
+                else:
+                    count = held[f"payroll-2/{STORED.get(name, row.path)}"]
+                rows.setdefault(row.stream, {})[tenant["tenantId"]] = count
+    return rows

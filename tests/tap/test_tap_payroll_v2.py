@@ -67,7 +67,7 @@ def run(sandbox: Sandbox, tmp_path_factory: pytest.TempPathFactory) -> TapRun:
 
 def _tenant(sb: Sandbox, region: str) -> str:
     return next(
-        t["tenantId"]
+        str(t["tenantId"])
         for t in sb.tenants()
         if t["tenantName"].startswith(f"Demo Company ({region})")
     )
@@ -104,8 +104,7 @@ def _served(sb: Sandbox, tenant: str, stream: str) -> list[dict[str, Any]]:
 
 def _utc(record: dict[str, Any]) -> dict[str, Any]:
     return {
-        k: format_utc(parse_datetime(v)) if k.endswith("DateUTC") else v
-        for k, v in record.items()
+        k: format_utc(parse_datetime(v)) if k.endswith("DateUTC") else v for k, v in record.items()
     }
 
 
