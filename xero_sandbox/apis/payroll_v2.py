@@ -16,7 +16,8 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
 from xero_sandbox.api_collections import API_PREFIXES, PAYROLL_V2
-from xero_sandbox.apis.serving import ApiRequest, Record, json_answer, paged
+from xero_sandbox.apis.serving import ApiRequest, json_answer, paged
+from xero_sandbox.catalog import Record
 from xero_sandbox.reads import PROVIDER, not_found
 
 __all__ = ["routes"]

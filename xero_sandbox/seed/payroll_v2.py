@@ -19,7 +19,8 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 from xero_sandbox.api_collections import PAYROLL_V2, stored_name
-from xero_sandbox.seed.world import Draws, Record, money
+from xero_sandbox.catalog import Record
+from xero_sandbox.seed.world import Draws, money
 from xero_sandbox.store import Store
 
 __all__ = ["seed_payroll_v2"]
