@@ -37,9 +37,12 @@ def client_credentials_config(sb: Sandbox, **extra: Any) -> dict[str, Any]:
     }
 
 
-def refresh_token_config(sb: Sandbox, store: Path, **extra: Any) -> dict[str, Any]:
-    """A web app authorised once (headless) with every tenant of the sandbox."""
-    tokens = sb.authorize()
+def refresh_token_config(
+    sb: Sandbox, store: Path, scopes: str | None = None, **extra: Any
+) -> dict[str, Any]:
+    """A web app authorised once (headless) with every tenant of the sandbox (with ``scopes``,
+    else the sandbox's default ones)."""
+    tokens = sb.authorize(scopes) if scopes else sb.authorize()
     return {
         "auth_mode": "refresh_token",
         "client_id": sb.client_id,

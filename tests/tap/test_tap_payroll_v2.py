@@ -20,7 +20,7 @@ import jsonschema
 import pytest
 
 from tap_xero.tap import TapXero
-from tests._tap_support import RELAXED, START_DATE, TapRun, plain, run_tap
+from tests._tap_support import RELAXED, TapRun, plain, refresh_token_config, run_tap
 from xero_api.dates import format_utc, parse_datetime
 from xero_api.resources import PAYROLL_NZ, PAYROLL_UK, RESOURCES, Paging
 from xero_api.schema_files import load_schema
@@ -45,18 +45,7 @@ def sandbox() -> Iterator[Sandbox]:
 
 
 def _config(sb: Sandbox, tmp: Path, scopes: str = SCOPES) -> dict[str, Any]:
-    tokens = sb.authorize(scopes)
-    return {
-        "auth_mode": "refresh_token",
-        "client_id": sb.client_id,
-        "client_secret": sb.client_secret,
-        "refresh_token": tokens["refresh_token"],
-        "token_store_path": str(tmp / "tokens.json"),
-        "api_url": sb.url,
-        "identity_url": sb.url,
-        "login_url": sb.url,
-        "start_date": START_DATE,
-    }
+    return refresh_token_config(sb, tmp / "tokens.json", scopes)
 
 
 @pytest.fixture(scope="module")
