@@ -261,22 +261,22 @@ class AttachmentStream:
 
     def _document(self, resource: Resource, record: Mapping[str, Any]) -> _Document | None:
         """The target organisation's document the record names, or None."""
-        stream, collection = resource.stream, resource.path
+        collection = resource.path
         directory = self._session.directory
         by_id = _text(record, "DocumentID")
         if by_id:
             if resource.write is not None:
                 key = Key(resource.id_field)
-                found = directory.find(stream, key, by_id)
+                found = directory.find(resource, key, by_id)
                 if found is None:
-                    directory.ensure(stream, key, [by_id])
-                    found = directory.find(stream, key, by_id)
+                    directory.ensure(resource, key, [by_id])
+                    found = directory.find(resource, key, by_id)
                 return _Document(collection, found) if found else None
             body = self._session.organisation.get(f"{collection}/{quote(by_id, safe='')}")
             docs = (body or {}).get(resource.envelope) or []
             return _Document(collection, str(docs[0][resource.id_field])) if docs else None
         field, value = self._named_by(resource, record)
-        docs = directory.holding(stream, field, [value]).get(norm(value)) or []
+        docs = directory.holding(resource, field, [value]).get(norm(value)) or []
         if len(docs) > 1:
             ids = ", ".join(str(d.get(resource.id_field)) for d in docs)
             raise _Refused(

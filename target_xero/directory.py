@@ -25,7 +25,7 @@ from urllib.parse import quote
 from xero_api.codec import decode_json, encode_json
 from xero_api.id_lists import GUID, ID_LIST_CHUNK, fitting
 from xero_api.paging import is_last_page, page_count, page_query, page_size
-from xero_api.resources import ACCOUNTING, Key, Paging, Resource, Via, resource_for_stream
+from xero_api.resources import ACCOUNTING, Key, Paging, Resource, Via
 
 from .organisation import Reader
 from .records import get_path, xero_date
@@ -110,10 +110,10 @@ class Directory:
     # -- filling -------------------------------------------------------------------------
 
     def remember(
-        self, stream: str, doc: Mapping[str, Any], *, source_id: str | None = None
+        self, resource: Resource, doc: Mapping[str, Any], *, source_id: str | None = None
     ) -> None:
         """Index a document of the target organisation under its ID and every key it has."""
-        resource = resource_for_stream(stream)
+        stream = resource.stream
         xero_id = doc.get(resource.id_field)
         if not isinstance(xero_id, str) or not xero_id:
             return
@@ -127,12 +127,12 @@ class Directory:
                 keys.append((stream, str(key), value if key.compound else value[0]))
         self._store.add_ids(keys, xero_id)
 
-    def ensure(self, stream: str, key: Key, values: Iterable[Any]) -> None:
+    def ensure(self, resource: Resource, key: Key, values: Iterable[Any]) -> None:
         """Look up, in batches, every value of ``key`` (its first field's, for a compound
         key) not seen yet (missing ones remembered)."""
+        stream = resource.stream
         if stream in self._complete:
             return
-        resource = resource_for_stream(stream)
         server_field = key.first
         values = list(values)
         wanted = self._unknown(stream, key, values)
@@ -144,7 +144,7 @@ class Directory:
                 return
             wanted = self._unknown(stream, key, values)
         for doc in self._fetch(resource, server_field, list(wanted.values())):
-            self.remember(stream, doc)
+            self.remember(resource, doc)
         for normalised in wanted:
             self._store.looked_up((stream, server_field, normalised))
 
@@ -190,7 +190,7 @@ class Directory:
             for page in range(2, pages + 1 if complete else 1):
                 docs += self._list(resource, path, {**base, "page": str(page)})
         for doc in docs:
-            self.remember(resource.stream, doc)
+            self.remember(resource, doc)
         if complete:
             self._complete.add(resource.stream)
         return complete
@@ -263,7 +263,9 @@ class Directory:
 
     # -- reading -------------------------------------------------------------------------
 
-    def find(self, stream: str, key: Key, value: Any, *, claimed_too: bool = False) -> str | None:
+    def find(
+        self, resource: Resource, key: Key, value: Any, *, claimed_too: bool = False
+    ) -> str | None:
         """The target ID for a key value, if one is known (compound keys: first unclaimed,
         unless ``claimed_too``: a reference may name a document a record already matched)."""
         if value is None or value == "":
@@ -272,18 +274,19 @@ class Directory:
         if not key.compound and isinstance(normalised, tuple):
             normalised = normalised[0]
         unclaimed = key.compound and not claimed_too
-        ids = self._store.ids((stream, str(key), normalised), unclaimed=unclaimed)
+        ids = self._store.ids((resource.stream, str(key), normalised), unclaimed=unclaimed)
         return ids[0] if ids else None
 
-    def holding(self, stream: str, field: str, values: Sequence[Any]) -> dict[Any, list[Any]]:
+    def holding(
+        self, resource: Resource, field: str, values: Sequence[Any]
+    ) -> dict[Any, list[Any]]:
         """Documents of the target organisation whose ``field`` has one of ``values``, by
         normalised value, read now (a refused write's clash may be with a document written
         since the directory last looked); used to name what a refused write clashed with."""
-        resource = resource_for_stream(stream)
         wanted = [v for v in values if v not in (None, "")]
         found: dict[Any, list[Any]] = {norm(v): [] for v in wanted}
         for doc in self._fetch(resource, field, wanted):
-            self.remember(stream, doc)
+            self.remember(resource, doc)
             value = norm(get_path(doc, field))
             if value in found:
                 found[value].append(doc)
@@ -293,9 +296,9 @@ class Directory:
         """Mark a document as taken by a record, so an identical record does not match it too."""
         self._store.claim(xero_id)
 
-    def doc(self, stream: str, xero_id: str) -> Mapping[str, Any] | None:
+    def doc(self, resource: Resource, xero_id: str) -> Mapping[str, Any] | None:
         """The last known body of a document of the target organisation."""
-        return self._store.doc(stream, xero_id)
+        return self._store.doc(resource.stream, xero_id)
 
     @functools.cache  # noqa: B019 - one directory a run, a handful of resources
     def _indexed_keys(self, resource: Resource) -> tuple[Key, ...]:

@@ -114,21 +114,20 @@ class Matcher:
         """Set each record's ``target_id``: its own ID if the organisation has that document,
         else the first natural key that finds one (a compound key's document is claimed)."""
         pk = resource.id_field
-        stream = resource.stream
         with_ids = [p for p in pending if p.source_id]
-        self._dir.ensure(stream, Key(pk), [p.source_id for p in with_ids])
+        self._dir.ensure(resource, Key(pk), [p.source_id for p in with_ids])
         for item in with_ids:
-            item.target_id = self._dir.find(stream, Key(pk), item.source_id)
+            item.target_id = self._dir.find(resource, Key(pk), item.source_id)
         for key in natural_keys:
             open_items = [p for p in pending if not p.target_id]
             if not open_items:
                 break
-            self._dir.ensure(stream, key, [get_path(p.keyed, key.first) for p in open_items])
+            self._dir.ensure(resource, key, [get_path(p.keyed, key.first) for p in open_items])
             for item in open_items:
                 value = key_value(item.keyed, key)
                 if value is None:
                     continue
-                found = self._dir.find(stream, key, value)
+                found = self._dir.find(resource, key, value)
                 if found:
                     item.target_id = found
                     if key.compound:
@@ -142,7 +141,7 @@ class Matcher:
         steps = resource.write.steps_to(status) if isinstance(status, str) else None
         if not steps:
             return
-        doc = self._dir.doc(resource.stream, item.target_id) if item.target_id else None
+        doc = self._dir.doc(resource, item.target_id) if item.target_id else None
         current = doc.get(status_name) if doc else None
         if current == status:
             return

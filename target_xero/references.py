@@ -67,12 +67,10 @@ class References:
             if not unresolved:
                 break
             values = [get_path(parent[name], ref_field) for _, parent, name in unresolved]
-            self._dir.ensure(target_stream, Key(ref_field), values)
+            self._dir.ensure(target, Key(ref_field), values)
             still = []
             for item, parent, name in unresolved:
-                xero_id = self._dir.find(
-                    target_stream, Key(ref_field), get_path(parent[name], ref_field)
-                )
+                xero_id = self._dir.find(target, Key(ref_field), get_path(parent[name], ref_field))
                 if xero_id:
                     parent[name] = {target.id_field: xero_id}
                 else:
@@ -109,7 +107,7 @@ class References:
             return None if None in within else (*within, named)
 
         lookups = [parent.get(scope[0]) if scope else parent.get(name) for _, parent, name in slots]
-        self._dir.ensure(target_stream, key, lookups)
+        self._dir.ensure(target, key, lookups)
         for item, parent, name in slots:
             wanted = value(parent, name)
             if wanted in (None, ""):
@@ -119,7 +117,7 @@ class References:
                 continue
             if isinstance(wanted, tuple):
                 wanted = tuple(norm(v) for v in wanted)
-            xero_id = self._dir.find(target_stream, key, wanted, claimed_too=True)
+            xero_id = self._dir.find(target, key, wanted, claimed_too=True)
             if not xero_id:
                 item.reasons.append(
                     f"{name} {parent[name]!r} matches no {target.noun} in the target organisation"
@@ -139,15 +137,16 @@ class References:
             for t in parent.get(name) or ()
             if isinstance(t, dict)
         ]
-        self._dir.ensure("tracking_categories", Key("Name"), names)
+        categories = resource_for_stream("tracking_categories")
+        self._dir.ensure(categories, Key("Name"), names)
         for item, parent, name in slots:
             resolved = []
             for tracking in parent.get(name) or ():
                 if not isinstance(tracking, dict):
                     continue
                 category, option = tracking.get("Name"), tracking.get("Option")
-                xero_id = self._dir.find("tracking_categories", Key("Name"), category)
-                doc = self._dir.doc("tracking_categories", xero_id) if xero_id else None
+                xero_id = self._dir.find(categories, Key("Name"), category)
+                doc = self._dir.doc(categories, xero_id) if xero_id else None
                 options = {
                     norm(o.get("Name"))
                     for o in (doc or {}).get("Options") or ()

@@ -78,8 +78,7 @@ class Refusals:
                 if field and value not in (None, ""):
                     wanted.setdefault(field, []).append(value)
         holders = {
-            field: self._dir.holding(resource.stream, field, values)
-            for field, values in wanted.items()
+            field: self._dir.holding(resource, field, values) for field, values in wanted.items()
         }
         verdicts = []
         for item, messages in refused:
@@ -138,7 +137,7 @@ class Refusals:
             if not subject:
                 continue
             values = [get_path(item.payload, name) for item in subject]
-            holders = self._dir.holding(resource.stream, name, values)
+            holders = self._dir.holding(resource, name, values)
             for item in subject:
                 candidates = [
                     doc

@@ -159,12 +159,12 @@ class RowStream:
     def _create_missing_contacts(self, contacts: list[dict[str, Any]]) -> None:
         """Create the contacts no contact of the organisation has the name of (never touching
         one that exists, as Xero's import does by default)."""
-        directory = self._session.directory
+        directory, resource = self._session.directory, resource_for_stream("contacts")
         names = [c["Name"] for c in contacts]
-        directory.ensure("contacts", Key("Name"), names)
-        new = [c for c in contacts if directory.find("contacts", Key("Name"), c["Name"]) is None]
+        directory.ensure(resource, Key("Name"), names)
+        new = [c for c in contacts if directory.find(resource, Key("Name"), c["Name"]) is None]
         if new:
-            self._session.load(f"{self.name}.contacts", resource_for_stream("contacts"), new)
+            self._session.load(f"{self.name}.contacts", resource, new)
 
 
 def _chunks(groups: Iterator[list[Row]], size: int) -> Iterator[list[list[Row]]]:

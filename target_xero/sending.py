@@ -135,7 +135,7 @@ class Sender:
             for item in updates:
                 only_changes(
                     item.payload,
-                    self._dir.doc(resource.stream, item.target_id or ""),
+                    self._dir.doc(resource, item.target_id or ""),
                     resource.id_field,
                 )
                 calls.append(("POST", f"{resource.path}/{item.target_id}", {}, [item]))
@@ -170,12 +170,12 @@ class Sender:
         """The document a record matched (``doc`` when the caller read it already) is known
         under the record's own ID from now on, so references to the record resolve to it."""
         if doc is None:
-            doc = self._dir.doc(resource.stream, item.target_id or "") or {}
-        self._dir.remember(resource.stream, doc, source_id=item.source_id)
+            doc = self._dir.doc(resource, item.target_id or "") or {}
+        self._dir.remember(resource, doc, source_id=item.source_id)
 
     def _unchanged(self, resource: Resource, item: Pending) -> Mapping[str, Any] | None:
         """The document an update matched, when it already says all the record says."""
-        doc = self._dir.doc(resource.stream, item.target_id or "")
+        doc = self._dir.doc(resource, item.target_id or "")
         if doc is None:
             return None
         assert resource.write is not None
@@ -250,7 +250,7 @@ class Sender:
             # A create answers the record; an update answers 204: the document is what it was
             # plus what was sent.
             item = chunk[0]
-            known = self._dir.doc(resource.stream, item.target_id or "") or {}
+            known = self._dir.doc(resource, item.target_id or "") or {}
             elements = [dict(answer) if answer else {**known, **item.payload}]
         if not isinstance(elements, list) or len(elements) != len(chunk):
             for item in chunk:
@@ -304,7 +304,7 @@ class Sender:
             w.get("Message", "") for w in element.get("Warnings") or () if isinstance(w, dict)
         ]
         # The audit says "created" only for an ID the organisation did not have.
-        known = item.action == "create" and self._dir.doc(resource.stream, xero_id) is not None
+        known = item.action == "create" and self._dir.doc(resource, xero_id) is not None
         if known:
             warnings.append(
                 f"Xero answered this create with {pk} {xero_id}, a document the organisation "
@@ -325,7 +325,7 @@ class Sender:
         """Account for a document Xero holds as the record says (``action`` defaults to what
         the record was sent as)."""
         xero_id = str(element[resource.id_field])
-        self._dir.remember(resource.stream, element, source_id=item.source_id)
+        self._dir.remember(resource, element, source_id=item.source_id)
         self._dir.claim(xero_id)
         item.target_id = xero_id
         dropped = [w for w in warnings if _DROPPED_ACCOUNT in w]
@@ -367,7 +367,7 @@ class Sender:
         self._placeholders += 1
         placeholder = f"dry-run-{self._placeholders:08d}"
         doc = {**item.keyed, resource.id_field: placeholder}
-        self._dir.remember(resource.stream, doc, source_id=item.source_id)
+        self._dir.remember(resource, doc, source_id=item.source_id)
         self._outcomes.written(item.stream, "would_create", None, key, source_id=item.source_id)
 
     def write_children(
@@ -377,7 +377,7 @@ class Sender:
         assert resource.write is not None
         sent: list[str] = []
         xero_id = element.get(resource.id_field)
-        existing = self._dir.doc(resource.stream, str(xero_id)) or element
+        existing = self._dir.doc(resource, str(xero_id)) or element
         for child in resource.write.children:
             have = {norm(c.get("Name")) for c in existing.get(child) or () if isinstance(c, dict)}
             missing = [
@@ -400,7 +400,7 @@ class Sender:
             sent.append(key)
             merged = dict(existing)
             merged[child] = [*(existing.get(child) or []), *(reply.get(child) or [])]
-            self._dir.remember(resource.stream, merged, source_id=item.source_id)
+            self._dir.remember(resource, merged, source_id=item.source_id)
         return sent
 
 

@@ -117,7 +117,7 @@ class StatusSteps:
                 self._failed(item, status, messages)
                 continue
             if isinstance(element, dict):
-                self._dir.remember(resource.stream, element, source_id=item.source_id)
+                self._dir.remember(resource, element, source_id=item.source_id)
             moved.append(item)
         return moved
 

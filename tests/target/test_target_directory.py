@@ -10,7 +10,9 @@ from typing import Any
 from urllib.parse import quote
 
 from target_xero.directory import FULL_READ_PAGES, Directory
-from xero_api.resources import Key
+from xero_api.resources import Key, resource_for_stream
+
+CONTACTS = resource_for_stream("contacts")
 
 
 class _Contacts:
@@ -48,20 +50,20 @@ class _Contacts:
 
 
 def _names(directory: Directory, docs: list[dict[str, Any]]) -> None:
-    directory.ensure("contacts", Key("ContactID"), [str(uuid.uuid4()) for _ in docs])
-    directory.ensure("contacts", Key("ContactNumber"), [d["ContactNumber"] for d in docs])
-    directory.ensure("contacts", Key("Name"), [d["Name"] for d in docs])
+    directory.ensure(CONTACTS, Key("ContactID"), [str(uuid.uuid4()) for _ in docs])
+    directory.ensure(CONTACTS, Key("ContactNumber"), [d["ContactNumber"] for d in docs])
+    directory.ensure(CONTACTS, Key("Name"), [d["Name"] for d in docs])
 
 
 def test_an_empty_collection_costs_one_request_for_every_lookup_after() -> None:
     xero = _Contacts(0)
     directory = Directory(xero)
     _names(directory, [{"ContactNumber": f"N{i}", "Name": f"New {i}"} for i in range(500)])
-    directory.ensure("contacts", Key("Name"), ["Another"])
+    directory.ensure(CONTACTS, Key("Name"), ["Another"])
     assert xero.requests == [
         ("Contacts", {"includeArchived": "true", "page": "1", "pageSize": "1000"})
     ]
-    assert directory.find("contacts", Key("Name"), "New 1") is None
+    assert directory.find(CONTACTS, Key("Name"), "New 1") is None
 
 
 def test_a_small_collection_is_read_whole_once_and_answers_from_then_on() -> None:
@@ -72,9 +74,9 @@ def test_a_small_collection_is_read_whole_once_and_answers_from_then_on() -> Non
     assert [q.get("page") for _, q in xero.requests] == ["1", "2", "3"]
     assert all("where" not in q and "IDs" not in q for _, q in xero.requests)
     for doc in wanted:
-        assert directory.find("contacts", Key("Name"), doc["Name"].upper()) == doc["ContactID"]
+        assert directory.find(CONTACTS, Key("Name"), doc["Name"].upper()) == doc["ContactID"]
         number = doc["ContactNumber"]
-        assert directory.find("contacts", Key("ContactNumber"), number) == doc["ContactID"]
+        assert directory.find(CONTACTS, Key("ContactNumber"), number) == doc["ContactID"]
 
 
 def test_a_large_collection_is_looked_up_in_batches_that_fit_the_url() -> None:
@@ -82,8 +84,8 @@ def test_a_large_collection_is_looked_up_in_batches_that_fit_the_url() -> None:
     directory = Directory(xero)
     wanted = xero.docs[1000:][::3]  # not on the first page
     ids = [d["ContactID"] for d in wanted[:120]]
-    directory.ensure("contacts", Key("ContactID"), ids)
-    directory.ensure("contacts", Key("Name"), [d["Name"] for d in wanted])
+    directory.ensure(CONTACTS, Key("ContactID"), ids)
+    directory.ensure(CONTACTS, Key("Name"), [d["Name"] for d in wanted])
     first, *lookups = xero.requests
     assert first[1].get("page") == "1"
     assert "where" not in first[1]
@@ -95,4 +97,4 @@ def test_a_large_collection_is_looked_up_in_batches_that_fit_the_url() -> None:
     # 40 names a request (not 10): a name's clause is ~38 URL-encoded characters.
     assert len(wheres) <= -(-(len(wanted) - 120) // 40)
     for doc in wanted:
-        assert directory.find("contacts", Key("Name"), doc["Name"]) == doc["ContactID"]
+        assert directory.find(CONTACTS, Key("Name"), doc["Name"]) == doc["ContactID"]
