@@ -447,22 +447,7 @@ class Authority:
         )
         body: dict[str, Any] = {}
         if "openid" in scopes:
-            body["id_token"] = _jwt(
-                {
-                    "nbf": real_now,
-                    "exp": real_now + int(self.clock.real_seconds(300)),
-                    "iss": "https://identity.xero.com",
-                    "aud": grant["client_id"],
-                    "sub": grant["user_id"].replace("-", ""),
-                    "auth_time": real_now,
-                    "xero_userid": grant["user_id"],
-                    "global_session_id": grant["grant_id"].replace("-", ""),
-                    "preferred_username": "demo@xero-sandbox.invalid",
-                    "email": "demo@xero-sandbox.invalid",
-                    "given_name": "Demo",
-                    "family_name": "User",
-                }
-            )
+            body["id_token"] = self._id_token(grant, real_now)
         body.update(
             access_token=access,
             expires_in=int(ACCESS_TOKEN_LIFETIME),
@@ -477,6 +462,25 @@ class Authority:
             body["refresh_token"] = refresh
         body["scope"] = " ".join(scopes)
         return body
+
+    def _id_token(self, grant: sqlite3.Row, real_now: int) -> str:
+        """The OpenID Connect ID token of a grant's user, valid for five minutes."""
+        return _jwt(
+            {
+                "nbf": real_now,
+                "exp": real_now + int(self.clock.real_seconds(300)),
+                "iss": "https://identity.xero.com",
+                "aud": grant["client_id"],
+                "sub": grant["user_id"].replace("-", ""),
+                "auth_time": real_now,
+                "xero_userid": grant["user_id"],
+                "global_session_id": grant["grant_id"].replace("-", ""),
+                "preferred_username": "demo@xero-sandbox.invalid",
+                "email": "demo@xero-sandbox.invalid",
+                "given_name": "Demo",
+                "family_name": "User",
+            }
+        )
 
     def exchange_code(
         self, code: str, redirect_uri: str | None, verifier: str | None, *, secret_ok: bool

@@ -234,18 +234,7 @@ def _save_asset(call: ApiRequest, body: Record | None) -> Response:
                 "assetStatus",
             )
     number = str(body.get("assetNumber") or "").strip()
-    holder = None
-    if number:
-        holder = next(
-            (
-                a
-                for a in call.records("Assets")
-                if str(a.get("assetNumber") or "").lower() == number.lower()
-                and (asset is None or a["assetId"] != asset["assetId"])
-            ),
-            None,
-        )
-    problems = _asset_problems(call, body, holder)
+    problems = _asset_problems(call, body, _number_holder(call, number, asset))
     if problems:
         return _bad_request("Validation failed", problems=problems)
     if asset is None:
@@ -264,6 +253,29 @@ def _save_asset(call: ApiRequest, body: Record | None) -> Response:
     asset["assetNumber"] = number or asset.get("assetNumber") or _next_number(call)
     asset["purchasePrice"] = Decimal(str(asset["purchasePrice"])).quantize(Decimal("0.01"))
     asset["assetStatus"] = body.get("assetStatus") or "Draft"
+    _set_depreciation(call, asset, body)
+    call.save("Assets", asset)
+    return json_answer(asset)
+
+
+def _number_holder(call: ApiRequest, number: str, asset: Record | None) -> Record | None:
+    """Another asset already numbered ``number`` (case-insensitive), if any."""
+    if not number:
+        return None
+    return next(
+        (
+            a
+            for a in call.records("Assets")
+            if str(a.get("assetNumber") or "").lower() == number.lower()
+            and (asset is None or a["assetId"] != asset["assetId"])
+        ),
+        None,
+    )
+
+
+def _set_depreciation(call: ApiRequest, asset: Record, body: Record) -> None:
+    """An asset's depreciation setting (the body's, else its type's or its own) and what
+    its status implies: rollback, deletion and book value."""
     kind = call.record("AssetTypes", str(asset.get("assetTypeId") or ""))
     setting = dict(body.get("bookDepreciationSetting") or {}) or dict(
         (kind or {}).get("bookDepreciationSetting") or asset.get("bookDepreciationSetting") or {}
@@ -283,8 +295,6 @@ def _save_asset(call: ApiRequest, body: Record | None) -> Response:
         "currentCapitalGain": Decimal("0.00"),
         "currentGainLoss": Decimal("0.00"),
     }
-    call.save("Assets", asset)
-    return json_answer(asset)
 
 
 def _save_asset_type(call: ApiRequest, body: Record | None) -> Response:
