@@ -285,3 +285,38 @@ def test_held_records_are_spooled_and_read_back_in_order_and_chunks() -> None:
     spool.add(records[2:])
     assert spool.count == 5
     assert list(spool.chunks(2)) == [records[:2], records[2:4], records[4:]]
+
+
+class _DroppingXero:
+    """An empty organisation that saves manual journals without the account they name."""
+
+    tenant_id = "t"
+
+    def get(self, path: str, params: Mapping[str, str] | None = None) -> Mapping[str, Any] | None:
+        return {"ManualJournals": []}
+
+    def write(
+        self, method: str, path: str, params: Mapping[str, str], body: Any, idempotency_key: str
+    ) -> Mapping[str, Any]:
+        warning = "Account code '999' has been removed as it does not match a recognised account."
+        return {
+            "ManualJournals": [
+                {"ManualJournalID": str(uuid.uuid4()), **e, "Warnings": [{"Message": warning}]}
+                for e in body["ManualJournals"]
+            ]
+        }
+
+
+def test_a_document_saved_without_an_account_it_was_sent_is_rejected(tmp_path: Path) -> None:
+    outcomes = Outcomes(
+        str(tmp_path / "audit.jsonl"), str(tmp_path / "rejects.jsonl"), logging.getLogger("test")
+    )
+    xero = _DroppingXero()
+    loader = Loader(xero, outcomes, Directory(xero), batch_size=50, dry_run=False)
+    record = {"Narration": "rent", "Date": "2024-01-02", "JournalLines": []}
+    loader.load("manual_journals", resource_for_stream("manual_journals"), [record])
+    outcomes.close()
+    assert outcomes.counts["manual_journals"]["rejected"] == 1
+    reasons = (tmp_path / "rejects.jsonl").read_text()
+    assert "without an account" in reasons
+    assert "Account code '999' has been removed" in reasons
