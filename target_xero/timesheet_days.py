@@ -31,10 +31,10 @@ __all__ = ["DAY_STREAM", "TimesheetDaySink", "TimesheetDays"]
 DAY_STREAM = "payroll_timesheet_days"
 # Days in one pay period of the calendar types with a fixed length.
 PERIOD_DAYS = {"WEEKLY": 7, "FORTNIGHTLY": 14, "FOURWEEKLY": 28}
-_EMPLOYEES = "payroll_employees"
-_TIMESHEETS = "payroll_timesheets"
-_RATES = "payroll_earnings_rates"
-_CALENDARS = "payroll_calendars"
+_EMPLOYEES = resource_for_stream("payroll_employees")
+_TIMESHEETS = resource_for_stream("payroll_timesheets")
+_RATES = resource_for_stream("payroll_earnings_rates")
+_CALENDARS = resource_for_stream("payroll_calendars")
 _PERIOD_KEY = Key("EmployeeID", "StartDate", "EndDate")
 # A day's place: (employee, period start) -> the period's days and its records.
 _Period = tuple[str, date]
@@ -95,7 +95,7 @@ class TimesheetDays:
         size = self._session.batch_records
         for first in range(0, len(timesheets), size):
             chunk = timesheets[first : first + size]
-            self._session.load(self.name, resource_for_stream(_TIMESHEETS), chunk)
+            self._session.load(self.name, _TIMESHEETS, chunk)
 
     def _place(self, record: Mapping[str, Any]) -> tuple[str, date, date, str, Decimal] | list[str]:
         """A day record's employee, pay period start, day, rate and hours; or why not."""
@@ -204,7 +204,7 @@ class TimesheetDaySink(SessionSink):
         super().__init__(target, stream_name, schema, key_properties)
         session = self.session
         self._days = session.finisher(stream_name, lambda: TimesheetDays(session, stream_name))
-        self.resource = resource_for_stream(_TIMESHEETS)
+        self.resource = _TIMESHEETS
 
     @override
     def process_record(self, record: dict[str, Any], context: dict[str, Any]) -> None:
