@@ -29,9 +29,6 @@ from .refusals import Refusals, Verdict
 
 __all__ = ["Sender", "Sorted"]
 
-# Xero's warning when it drops an unknown account code from a line ("Account code '…' has
-# been removed as it does not match a recognised account."); the document is saved without it.
-_DROPPED_ACCOUNT = "has been removed as it does not match a recognised account"
 # A write request still to send: method, path, parameters and the records it carries.
 _Planned = tuple[str, str, dict[str, str], list[Pending]]
 
@@ -328,7 +325,7 @@ class Sender:
         self._dir.remember(resource, element, source_id=item.source_id)
         self._dir.claim(xero_id)
         item.target_id = xero_id
-        dropped = [w for w in warnings if _DROPPED_ACCOUNT in w]
+        dropped = [w for w in warnings if any(t in w for t in resource.api.dropped_warnings)]
         if dropped:
             # Xero kept the document but without the line's account: not what was sent.
             self._outcomes.rejected(

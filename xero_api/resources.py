@@ -63,6 +63,8 @@ class Api:
     ``by_region`` marks an API whose base path another region's API shares (Payroll UK and
     NZ): Xero answers with the models of the organisation's region, so the tap asks each
     organisation's region first and reads only the API of that region.
+    ``dropped_warnings`` are texts of the warnings by which the API says it saved a document
+    without part of what was sent: the target rejects such a write instead of counting it.
     """
 
     name: str
@@ -72,6 +74,7 @@ class Api:
     regions: tuple[str, ...] = ()
     optional: bool = False
     by_region: bool = False
+    dropped_warnings: tuple[str, ...] = ()
 
 
 ACCOUNTING = Api(
@@ -79,6 +82,9 @@ ACCOUNTING = Api(
     title="Accounting",
     base_path="/api.xro/2.0",
     spec_file="xero_accounting.json",
+    # An unknown account code is removed from a line (or an item's details) and the document
+    # saved: "Account code '…' has been removed as it does not match a recognised account."
+    dropped_warnings=("has been removed as it does not match a recognised account",),
 )
 PROJECTS = Api(
     name="projects",
