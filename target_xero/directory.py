@@ -300,6 +300,14 @@ class Directory:
         """The last known body of a document of the target organisation."""
         return self._store.doc(resource.stream, xero_id)
 
+    def every(self, stream: str) -> list[Mapping[str, Any]]:
+        """Every document of a small collection read whole (tracking categories)."""
+        resource = resource_for_stream(stream)
+        if stream not in self._complete and stream not in self._probed:
+            self._probed.add(stream)
+            self._read_whole(resource)
+        return self._store.docs(stream)
+
     @functools.cache  # noqa: B019 - one directory a run, a handful of resources
     def _indexed_keys(self, resource: Resource) -> tuple[Key, ...]:
         """Every key a document is indexed under: its natural keys (and the first part of
@@ -361,6 +369,10 @@ class _DocumentStore:
         self._db.execute(
             "INSERT OR REPLACE INTO docs VALUES (?, ?, ?)", (stream, xero_id, encode_json(doc))
         )
+
+    def docs(self, stream: str) -> list[Mapping[str, Any]]:
+        rows = self._db.execute("SELECT body FROM docs WHERE stream = ?", (stream,))
+        return [cast(Mapping[str, Any], decode_json(row[0])) for row in rows]
 
     def doc(self, stream: str, xero_id: str) -> Mapping[str, Any] | None:
         sql = "SELECT body FROM docs WHERE stream = ? AND xero_id = ?"

@@ -32,7 +32,9 @@ class References:
             slots = [(p, parent, name) for p in pending for parent, name in _slots(p.payload, ref)]
             if not slots:
                 continue
-            if ref.by is None:
+            if ref.option_name:
+                self._resolve_option_names(ref.stream, slots, ref.sends_as)
+            elif ref.by is None:
                 self._resolve_objects(ref.stream, slots)
             elif ref.options:
                 self._resolve_tracking(slots)
@@ -129,6 +131,33 @@ class References:
                 parent[into] = xero_id
             elif key == target.key:
                 parent[name] = xero_id
+
+    def _resolve_option_names(
+        self, target_stream: str, slots: list[tuple[Pending, dict[str, Any], str]], into: str
+    ) -> None:
+        """Resolve values naming an option of one of the stream's documents (by name, any
+        category) to the option's ID, sent in ``into``."""
+        found: dict[Any, list[str]] = {}
+        for category in self._dir.every(target_stream):
+            for option in category.get("Options") or ():
+                if isinstance(option, dict) and option.get("TrackingOptionID"):
+                    found.setdefault(norm(option.get("Name")), []).append(
+                        str(option["TrackingOptionID"])
+                    )
+        for item, parent, name in slots:
+            ids = found.get(norm(parent[name]), [])
+            if len(ids) == 1:
+                parent.pop(name)
+                parent[into] = ids[0]
+            elif ids:
+                item.reasons.append(
+                    f"{name} {parent[name]!r} names options of {len(ids)} tracking categories"
+                )
+            else:
+                item.reasons.append(
+                    f"{name} {parent[name]!r} matches no tracking option in the target organisation"
+                )
+                item.missing.append(target_stream)
 
     def _resolve_tracking(self, slots: list[tuple[Pending, dict[str, Any], str]]) -> None:
         names = [

@@ -201,7 +201,10 @@ class Reference:
     (a task by its name within the record's ``projectId``). With ``sends_as`` the value names
     the document (an asset type's name) and its ID is sent in that field instead. With
     ``options`` the field holds a list of ``{"Name": category, "Option": option}`` pairs
-    naming a category by ``by`` and one of its options by name (a line's tracking).
+    naming a category by ``by`` and one of its options by name (a line's tracking). With
+    ``option_name`` the value names an option of any of the stream's documents (its
+    ``Options``) by name, and the option's ID is sent in ``sends_as`` (a timesheet line's
+    tracking item).
     """
 
     field: str
@@ -210,6 +213,7 @@ class Reference:
     in_list: str = ""
     sends_as: str = ""
     options: bool = False
+    option_name: bool = False
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -1553,7 +1557,7 @@ RESOURCES: tuple[Resource, ...] = (
             fields=("EmployeeID", "StartDate", "EndDate", "Status", "TimesheetLines"),
             lines=Lines(field="TimesheetLines"),
             read_only=("TimesheetLines.UpdatedDateUTC",),
-            depends_on=("payroll_employees", "payroll_earnings_rates"),
+            depends_on=("payroll_employees", "payroll_earnings_rates", "tracking_categories"),
             references=(
                 *_EMPLOYEE_REFS,
                 Reference(
@@ -1568,6 +1572,13 @@ RESOURCES: tuple[Resource, ...] = (
                     field="EarningsRateID",
                     stream="payroll_earnings_rates",
                     by=Key("EarningsRateID"),
+                ),
+                Reference(
+                    in_list="TimesheetLines",
+                    field="TrackingItemName",
+                    stream="tracking_categories",
+                    option_name=True,
+                    sends_as="TrackingItemID",
                 ),
             ),
         ),

@@ -253,6 +253,12 @@ def test_a_refused_request_is_sent_again_without_the_refused_elements(
     target = Org(sb, world.targets[1], world.pool.token)
     employees = _all(target, "Employees", "Employees")[:3]
     rate = target.api(f"{PAYROLL}/PayItems")["PayItems"]["EarningsRates"][0]["Name"]
+    options = [
+        option
+        for category in target.get("TrackingCategories")["TrackingCategories"]
+        for option in category["Options"]
+    ]
+    option = next(o for o in options if [p["Name"] for p in options].count(o["Name"]) == 1)
     schema = {"type": "object", "properties": {}}
     records = []
     for number, employee in enumerate(employees):
@@ -260,14 +266,25 @@ def test_a_refused_request_is_sent_again_without_the_refused_elements(
         if number == 1:
             start = (date.fromisoformat(start) + timedelta(days=1)).isoformat()
             end = (date.fromisoformat(end) + timedelta(days=1)).isoformat()
+        line = {"EarningsRateName": rate, "NumberOfUnits": [7.6] * 14}
         records.append(
             {
                 "EmployeeEmail": employee["Email"],
                 "StartDate": start,
                 "EndDate": end,
-                "TimesheetLines": [{"EarningsRateName": rate, "NumberOfUnits": [7.6] * 14}],
+                # A line's tracking by the option's name.
+                "TimesheetLines": [{**line, "TrackingItemName": option["Name"]}],
             }
         )
+    start, end = _period(51)
+    records.append(
+        {
+            "EmployeeEmail": employees[0]["Email"],
+            "StartDate": start,
+            "EndDate": end,
+            "TimesheetLines": [{"EarningsRateName": rate, "TrackingItemName": "Nowhere"}],
+        }
+    )
     messages: list[dict[str, Any]] = [
         {"type": "SCHEMA", "stream": "payroll_timesheets", "schema": schema, "key_properties": []},
         *({"type": "RECORD", "stream": "payroll_timesheets", "record": r} for r in records),
@@ -275,15 +292,24 @@ def test_a_refused_request_is_sent_again_without_the_refused_elements(
     singer = singer_file(tmp_path, "sheets", messages)
     before = _all(target, "Timesheets", "Timesheets")
 
+    unknown_option = (
+        "TrackingItemName 'Nowhere' matches no tracking option in the target organisation"
+    )
     dry = _copy(target, tmp_path / "dry", singer, dry_run=True)
     assert [a["action"] for a in dry.audit] == ["would_create"] * 3
+    assert [r["reasons"] for r in dry.rejects] == [[unknown_option]]
     assert _all(target, "Timesheets", "Timesheets") == before
 
     run = _copy(target, tmp_path, singer)
-    assert [r["record"]["EmployeeEmail"] for r in run.rejects] == [employees[1]["Email"]]
-    assert run.rejects[0]["reasons"] == ["Provided period doesn't correspond with a pay period"]
+    # (The unknown option is rejected last: a tracking option may still arrive until the end.)
+    assert [r["reasons"] for r in run.rejects] == [
+        ["Provided period doesn't correspond with a pay period"],
+        [unknown_option],
+    ]
+    assert run.rejects[0]["record"]["EmployeeEmail"] == employees[1]["Email"]
     assert [a["action"] for a in run.audit] == ["created", "created"]
     written = {t["TimesheetID"]: t for t in _all(target, "Timesheets", "Timesheets")}
     for audit, employee in zip(run.audit, employees[::2], strict=True):
         sheet = written[audit["xero_id"]]
         assert (sheet["EmployeeID"], float(sheet["Hours"])) == (employee["EmployeeID"], 106.4)
+        assert sheet["TimesheetLines"][0]["TrackingItemID"] == option["TrackingOptionID"]
