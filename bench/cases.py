@@ -67,6 +67,8 @@ class Sizes:
     # The peer's runs in the CPU case when fewer than ``repeats`` (at 100,000 invoices one run
     # is about 75 CPU s); 0 leaves it out, for before/after runs of ours alone.
     peer_repeats: int | None = None
+    other_apis_scale: int = 200  # the 4-region sandbox of the other APIs' call counts
+    other_apis_per_stream: bool = True  # a tap process a stream (else one an API)
 
 
 def _run_dir(name: str) -> Path:

@@ -219,6 +219,40 @@ def _case_lines(report: dict[str, Any]) -> list[str]:
     out += _webhook_lines(cases.get("events"))
     out += _freshness_lines(cases.get("freshness"))
     out += _tenants_lines(cases.get("tenants"))
+    out += _other_apis_lines(cases.get("other_apis"))
+    return out
+
+
+def _other_apis_lines(other: dict[str, Any] | None) -> list[str]:
+    """Section 9: calls of a full sync of the APIs beside Accounting, each against its bound
+    (issue 15)."""
+    if not other:
+        return []
+    regions = other["regions"].split(",")
+    out = [
+        f"### 9. The other APIs' calls (4 Demo Companies, regions {other['regions']}, scale "
+        f"{_num(other['scale'])}, content downloaded)",
+        "",
+        "One tap process a row, every organisation at once; each organisation's calls / its "
+        "bound: each paged stream's pages plus one, plus one call per parent for a child "
+        "collection, plus one per file downloaded (attachments: one list per document with "
+        "attachments, counted as one per file). Payroll AU serves the Australian organisation "
+        "only (one refused call elsewhere). `other_apis_calls_within_bound`: "
+        f"{other['all_within_bound']}.",
+        "",
+        _measured_by(other) + ".",
+        "",
+        "| stream | records | " + " | ".join(regions) + " | within |",
+        "|---|---|" + "---|" * len(regions) + "---|",
+    ]
+    for row in other["groups"]:
+        cells = [f"{_num(t['calls'])} / {_num(t['bound'])}" for t in row["tenants"].values()]
+        out.append(
+            f"| {', '.join(row['streams'])} | {_num(row['records'])} | "
+            + " | ".join(cells)
+            + f" | {'yes' if row['within_bound'] else '**no**'} |"
+        )
+    out.append("")
     return out
 
 

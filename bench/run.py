@@ -26,7 +26,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-from . import cases, events, freshness, startup, tenants, world
+from . import cases, events, freshness, other_apis, startup, tenants, world
 from .cases import Sizes
 from .report import write_markdown
 
@@ -50,6 +50,7 @@ FULL = Sizes(
     target_limit_invoices=10_000,
     repeats=3,
     startup_repeats=7,
+    other_apis_scale=2000,
 )
 
 SMOKE = Sizes(
@@ -70,6 +71,8 @@ SMOKE = Sizes(
     target_limit_invoices=150,
     repeats=1,
     startup_repeats=1,
+    other_apis_scale=20,
+    other_apis_per_stream=False,
 )
 
 CASES = (
@@ -82,6 +85,7 @@ CASES = (
     "events",
     "tenants",
     "freshness",
+    "other_apis",
 )
 # Not at smoke size unless named: it runs dagster-daemon and PostgreSQL for minutes.
 FULL_ONLY = ("freshness",)
@@ -101,6 +105,7 @@ HEADLINE_KEYS = (
     "idle_calls_per_day",
     "event_freshness_p95_s",
     "tenants_per_hour",
+    "other_apis_calls_within_bound",
 )
 
 
@@ -178,6 +183,8 @@ def headline(results: dict[str, Any]) -> dict[str, Any]:
     out["tenants_per_hour"] = {
         side: many.get(side, {}).get("tenants_per_hour", math.nan) for side in ("single", "pool")
     }
+    other = results.get("other_apis", {})
+    out["other_apis_calls_within_bound"] = other.get("all_within_bound", math.nan)
     # Supporting figures.
     out["target_lookups_per_record"] = target.get("target_lookups_per_record", math.nan)
     out["multi_tenant_speedup_reference"] = limits.get("reference", {}).get(
@@ -241,6 +248,7 @@ def run(
         "events": events.events_case,
         "freshness": freshness.freshness_case,
         "tenants": tenants.tenants_case,
+        "other_apis": other_apis.other_apis_case,
     }
     out_dir.mkdir(parents=True, exist_ok=True)
 

@@ -8,6 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from bench import other_apis
+
 REPO = Path(__file__).resolve().parents[2]
 
 HEADLINE = (
@@ -49,6 +51,13 @@ def test_bench_smoke_writes_every_figure(tmp_path: Path) -> None:
     for side in ("single", "pool"):
         assert results["tenants_per_hour"][side] > 0, side
     assert results["cases"]["tenants"]["pool"]["records"] > 0
+    # The other APIs' calls (issue 15): every organisation within its bound, API by API.
+    assert results["other_apis_calls_within_bound"] is True
+    groups = results["cases"]["other_apis"]["groups"]
+    assert sorted(s for g in groups for s in g["streams"]) == sorted(other_apis.STREAMS)
+    for group in groups:
+        for name, tenant in group["tenants"].items():
+            assert 0 < tenant["calls"] <= tenant["bound"], (group["streams"], name)
 
     markdown = (tmp_path / "RESULTS.md").read_text()
     assert "python -m bench.run --smoke" in markdown
