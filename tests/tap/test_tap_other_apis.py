@@ -21,6 +21,7 @@ import pytest
 
 from tap_xero.tap import TapXero
 from tests._tap_support import RELAXED, START_DATE, TapRun, plain, run_tap
+from tests.meltano_support import expected_rows
 from xero_api.dates import format_utc, parse_datetime
 from xero_api.resources import RESOURCES
 from xero_api.schema_files import load_schema
@@ -395,3 +396,43 @@ def test_files_content_is_saved_verified_and_not_downloaded_twice(
     # Without files_path the content is not asked for.
     plain_run = run_tap(tmp_path / "plain", _config(sandbox, tmp_path), ["files"])
     assert all("Path" not in r for r in plain_run.records["files"])
+
+
+def test_a_four_region_run_reads_every_stream_exactly_once(
+    sandbox: Sandbox, tmp_path: Path
+) -> None:
+    """Every stream beside Accounting, and attachments, in one run over NZ, AU, UK and US
+    organisations (and one without the APIs): as many records per organisation as the sandbox
+    serves, each key once across organisations, and every attachment's and file's content
+    saved with the SHA-256 its record gives."""
+    streams = [r.stream for r in RESOURCES if r.api.name != "accounting"] + ["attachments"]
+    config = {
+        **_config(sandbox, tmp_path),
+        "attachments_path": str(tmp_path / "attachments"),
+        "files_path": str(tmp_path / "files"),
+    }
+    run = run_tap(tmp_path / "run", config, streams)
+    expected, _ = expected_rows(sandbox.counts())
+    empty = {t["tenantId"] for t in sandbox.tenants() if t["empty"]}
+    for stream in streams:
+        records = run.records.get(stream, [])
+        got = Counter(str(r["TenantID"]) for r in records)
+        assert dict(got) == expected[stream], stream
+        assert not empty & set(got), stream
+        keys = run.schemas[stream]["key_properties"]
+        seen = Counter(tuple(r[k] for k in keys) for r in records)
+        assert max(seen.values()) == 1, stream
+    australian = sandbox.tenant_ids()[1]
+    for stream, path, key in (
+        ("payroll_leave_applications", "LeaveApplications", "LeaveApplicationID"),
+        ("payroll_calendars", "PayrollCalendars", "PayrollCalendarID"),
+        ("payroll_superfunds", "Superfunds", "SuperFundID"),
+    ):
+        served = _payroll(sandbox, australian, path)
+        envelope = next(v for k, v in served.items() if isinstance(v, list))
+        assert sorted(r[key] for r in run.records[stream]) == sorted(r[key] for r in envelope)
+    saved = run.records["attachments"] + run.records["files"]
+    assert {r["TenantID"] for r in run.records["attachments"]} == set(expected["attachments"])
+    for record in saved:
+        content = Path(record["Path"]).read_bytes()
+        assert hashlib.sha256(content).hexdigest() == record["SHA256"], record["Path"]
