@@ -68,7 +68,7 @@ class Sizes:
     # is about 75 CPU s); 0 leaves it out, for before/after runs of ours alone.
     peer_repeats: int | None = None
     other_apis_scale: int = 200  # the 4-region sandbox of the other APIs' call counts
-    other_apis_per_stream: bool = True  # a tap process a stream (else one an API)
+    other_apis_per_stream: bool = True  # a tap process a stream (else one for all)
 
 
 def _run_dir(name: str) -> Path:

@@ -1,13 +1,13 @@
 """``other_apis_calls``: API calls of a full sync of the APIs beside Accounting, against bounds.
 
 A 4-region sandbox (NZ, AU, UK, US: Payroll AU in the Australian organisation only) is synced
-by our tap, one group of streams a process (a stream each in ``make bench``; an API each in the
-test), every organisation at once, with attachment and file content downloaded. The sandbox
-counts each organisation's calls; each is held to a bound made from what the sandbox serves and
-the resource table: at most each paged stream's pages plus one (the last short page, or the
-time cursor's re-read of its last second), plus one call per parent for a child collection,
-plus one per file downloaded. Calls are deterministic, so the bound is exact arithmetic, not a
-timing.
+by our tap, one group of streams a process (a stream each in ``make bench``; all of them in
+one in the smoke run), every organisation at once, with attachment and file content
+downloaded. The sandbox counts each organisation's calls; each is held to a bound made from
+what the sandbox serves and the resource table: at most each paged stream's pages plus one
+(the last short page, or the time cursor's re-read of its last second), plus one call per
+parent for a child collection, plus one per file downloaded. Calls are deterministic, so the
+bound is exact arithmetic, not a timing.
 """
 
 from __future__ import annotations
@@ -32,7 +32,7 @@ from xero_sandbox.launcher import ALL_SCOPES, Sandbox
 from . import world
 from .procs import run_measured
 
-__all__ = ["REGIONS", "STREAMS", "by_api", "call_bound", "measure", "other_apis_case"]
+__all__ = ["REGIONS", "STREAMS", "call_bound", "measure", "other_apis_case"]
 
 Log = Callable[[str], None]
 REGIONS = "NZ,AU,UK,US"
@@ -99,15 +99,6 @@ def call_bound(stream: str, counts: Mapping[str, int]) -> int:
     return bound
 
 
-def by_api() -> list[list[str]]:
-    """The streams grouped by API (attachments alone), in table order."""
-    groups: dict[str, list[str]] = {}
-    for stream in STREAMS:
-        api = "attachments" if stream == "attachments" else resource_for_stream(stream).api.name
-        groups.setdefault(api, []).append(stream)
-    return list(groups.values())
-
-
 def _config(sandbox: Sandbox, run_dir: Path) -> Path:
     base = json.loads(world.tap_config(sandbox, run_dir, sandbox.tenant_ids()).read_text())
     config = {
@@ -159,7 +150,7 @@ def measure(
 
 
 def other_apis_case(sizes: Any, log: Log) -> dict[str, Any]:
-    """A stream a process (the smoke run: an API a process) on a 4-region sandbox of
+    """A stream a process (the smoke run: all in one) on a 4-region sandbox of
     ``other_apis_scale``."""
     run_dir = world.WORK / "runs" / f"other-apis-{sizes.name}"
     shutil.rmtree(run_dir, ignore_errors=True)  # content saved by a run before is not fetched
@@ -167,6 +158,6 @@ def other_apis_case(sizes: Any, log: Log) -> dict[str, Any]:
     with Sandbox(
         tenants=4, scale=sizes.other_apis_scale, seed=42, regions=REGIONS, **world.NO_LIMITS
     ) as sandbox:
-        groups = [[s] for s in STREAMS] if sizes.other_apis_per_stream else by_api()
+        groups = [[s] for s in STREAMS] if sizes.other_apis_per_stream else [list(STREAMS)]
         result = measure(sandbox, run_dir, groups, log)
     return {"scale": sizes.other_apis_scale, "regions": REGIONS, **result}

@@ -51,7 +51,7 @@ def test_bench_smoke_writes_every_figure(tmp_path: Path) -> None:
     for side in ("single", "pool"):
         assert results["tenants_per_hour"][side] > 0, side
     assert results["cases"]["tenants"]["pool"]["records"] > 0
-    # The other APIs' calls (issue 15): every organisation within its bound, API by API.
+    # The other APIs' calls (issue 15): every organisation within its bound.
     assert results["other_apis_calls_within_bound"] is True
     groups = results["cases"]["other_apis"]["groups"]
     assert sorted(s for g in groups for s in g["streams"]) == sorted(other_apis.STREAMS)
