@@ -300,9 +300,9 @@ class Directory:
         """The last known body of a document of the target organisation."""
         return self._store.doc(resource.stream, xero_id)
 
-    def every(self, stream: str) -> list[Mapping[str, Any]]:
+    def every(self, resource: Resource) -> list[Mapping[str, Any]]:
         """Every document of a small collection read whole (tracking categories)."""
-        resource = resource_for_stream(stream)
+        stream = resource.stream
         if stream not in self._complete and stream not in self._probed:
             self._probed.add(stream)
             self._read_whole(resource)

@@ -138,7 +138,7 @@ class References:
         """Resolve values naming an option of one of the stream's documents (by name, any
         category) to the option's ID, sent in ``into``."""
         found: dict[Any, list[str]] = {}
-        for category in self._dir.every(target_stream):
+        for category in self._dir.every(resource_for_stream(target_stream)):
             for option in category.get("Options") or ():
                 if isinstance(option, dict) and option.get("TrackingOptionID"):
                     found.setdefault(norm(option.get("Name")), []).append(
