@@ -263,17 +263,7 @@ class XeroSettings:
 
         mode = _auth_mode(config)
         client_id = _optional_str(config, "client_id") or ""
-        client_secret = _optional_str(config, "client_secret")
-        refresh_token = _optional_str(config, "refresh_token")
-        access_token = _optional_str(config, "access_token")
-        token_store_dsn = _optional_str(config, "token_store_dsn")
-        app_budget_dsn = _optional_str(config, "app_budget_dsn")
-        for secret in (client_secret, refresh_token, access_token, token_store_dsn, app_budget_dsn):
-            register_secret(secret)
-        for name, dsn in (("token_store_dsn", token_store_dsn), ("app_budget_dsn", app_budget_dsn)):
-            if dsn is not None and not is_postgres_url(dsn):
-                raise XeroConfigError(name, "must be a PostgreSQL URL (postgresql://user@host/db)")
-
+        client_secret, refresh_token, access_token, store_dsn, budget_dsn = _secrets(config)
         _require_credentials(
             mode, client_id=client_id, client_secret=client_secret, access_token=access_token
         )
@@ -296,8 +286,8 @@ class XeroSettings:
             refresh_token=refresh_token,
             access_token=access_token,
             token_store_path=resolve_token_store_path(store, client_id or "access-token"),
-            token_store_dsn=token_store_dsn,
-            app_budget_dsn=app_budget_dsn,
+            token_store_dsn=store_dsn,
+            app_budget_dsn=budget_dsn,
             app_calls_per_minute=int(
                 _number(get, "app_calls_per_minute", 2, 1_000_000, integer=True)
             ),
@@ -314,6 +304,19 @@ class XeroSettings:
             user_agent=user_agent,
             http_addresses=http_addresses,
         )
+
+
+def _secrets(config: Mapping[str, Any]) -> tuple[str | None, ...]:
+    """The config's secrets (client secret, refresh and access tokens, the two PostgreSQL
+    URLs), each registered for redaction before anything can log it; the URLs checked."""
+    names = ("client_secret", "refresh_token", "access_token", "token_store_dsn", "app_budget_dsn")
+    values = tuple(_optional_str(config, name) for name in names)
+    for value in values:
+        register_secret(value)
+    for name, value in zip(names, values, strict=True):
+        if name.endswith("_dsn") and value is not None and not is_postgres_url(value):
+            raise XeroConfigError(name, "must be a PostgreSQL URL (postgresql://user@host/db)")
+    return values
 
 
 def _auth_mode(config: Mapping[str, Any]) -> AuthMode:
