@@ -1,15 +1,16 @@
 """Payroll UK or NZ (``payroll.xro/2.0``) of a British or New Zealand Demo Company: the models of
 its region, camelCase with ISO dates as that API sends them.
 
-``scale // 20 + 4`` employees on one calendar (monthly in the UK, fortnightly in New Zealand),
-paid from 1 April 2025 to the last pay date before 30 September 2026: one posted pay run a period
-with a payslip per employee (wages, income tax at 20 % (UK PAYE) or 17.5 % (NZ PAYE), employer
-pension or KiwiSaver at 3 %), an approved timesheet per hourly employee and period, a few leave
-requests, each employee's salary and wages, tax, payment method, pay template, leave types and
-balances (and, in the UK, statutory leave; in New Zealand, working patterns), and the earnings
-rates, deductions, benefits or superannuation, earnings orders or statutory deductions, leave
-types, reimbursements and settings they use. Everything is drawn from the caller's generator,
-so the other data of the tenant stays what it was; the cost is linear in the scale.
+``scale // 20 + 4`` employees (at most 60) on one calendar (monthly in the UK, fortnightly in
+New Zealand), paid from 1 April 2025 to the last pay date before 30 September 2026: one posted
+pay run a period with a payslip per employee (wages, income tax at 20 % (UK PAYE) or 17.5 %
+(NZ PAYE), employer pension or KiwiSaver at 3 %), an approved timesheet per hourly employee and
+period, a few leave requests, each employee's salary and wages, tax, payment method, pay
+template, leave types and balances (and, in the UK, statutory leave; in New Zealand, working
+patterns), and the earnings rates, deductions, benefits or superannuation, earnings orders or
+statutory deductions, leave types, reimbursements and settings they use. Everything is drawn
+from the caller's generator, so the other data of the tenant stays what it was; the cost grows
+with the scale up to the cap, then stays flat.
 """
 
 from __future__ import annotations
@@ -25,6 +26,9 @@ from xero_sandbox.store import Store
 
 __all__ = ["seed_payroll_v2"]
 
+# A Demo Company's payroll stays a small business's: past 60 employees (scale 1,120) it stops
+# growing, so a large seed (100,000 invoices) is not a third payroll records.
+MAX_EMPLOYEES = 60
 FIRST_PERIOD = date(2025, 4, 1)
 LAST_PAYMENT = date(2026, 9, 30)
 _SETUP = datetime(2025, 3, 20, 9, tzinfo=UTC)  # when the payroll was set up
@@ -643,7 +647,7 @@ def seed_payroll_v2(store: Store, tid: str, draws: Draws, region: str, scale: in
     payroll.settings()
     payroll.pay_items()
     payroll.calendar()
-    staff = [payroll.employee(number) for number in range(scale // 20 + 4)]
+    staff = [payroll.employee(number) for number in range(min(scale // 20 + 4, MAX_EMPLOYEES))]
     employees = [employee for employee, _, _ in staff]
     payroll.put("Employees", employees)
     payroll.put("EmployeeDetails", [payroll.details(*member) for member in staff])
