@@ -8,10 +8,11 @@
 * ``idle_calls_per_day``: one tenant, every Accounting stream selected by default, nothing
   changing. A day of hourly runs is 24 runs; each stream class is read when due: event streams
   cost nothing without events and one sweep a day (``reconcile_hours`` 24), reference data
-  once a day (``reference_refresh_hours`` 24), the other streams every ``poll_hours``. The
-  calls of one read of each class are measured (a run with only that class selected and
-  due), and the day is composed from them, for ``poll_hours`` 0 (every run, the default)
-  and 6. Polling only (no webhooks, nothing skipped) is 24 runs of everything.
+  every ``reference_refresh_hours``, the other streams every ``poll_hours``. The calls of
+  one read of each class are measured (a run with only that class selected and due), and the
+  day is composed from them, for the defaults with ``webhook_queue`` (24 and 3 hours) and for
+  ``poll_hours`` 0 (every run). An idle run right after the first, with the defaults, is
+  measured too. Polling only (no webhooks, nothing skipped) is 24 runs of everything.
 
 Freshness (``event_freshness_p95_s``) is not measured here yet.
 """
@@ -26,6 +27,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
+from tap_xero.changes import EVENT_MODE_REFRESH_HOURS
 from tap_xero.tap import TapXero
 from tests._tap_support import client_credentials_config
 from tests._webhooks_support import (
@@ -133,12 +135,11 @@ def _idle_calls(run_dir: Path, log: Log) -> dict[str, Any]:
             raise RuntimeError("the receiver failed the sandbox's handshake")
         tenant = sb.tenant_ids()[0]
         streams = _default_streams()
+        # The defaults with webhook_queue: reference_refresh_hours and poll_hours unset.
         config = client_credentials_config(
             sb,
             tenant_ids=[tenant],
             webhook_queue=receiver.queue,
-            reference_refresh_hours=24,
-            poll_hours=0,
             report_start_date=time.strftime("%Y-%m-01T00:00:00Z", time.gmtime()),
         )
         _, state, _ = _tap(run_dir / "idle-first", sb, config, streams, None)
@@ -164,10 +165,16 @@ def _idle_calls(run_dir: Path, log: Log) -> dict[str, Any]:
         ref, _, _ = _tap(run_dir / "idle-ref", sb, {**config, **due}, reference, state)
         poll, _, _ = _tap(run_dir / "idle-poll", sb, {**config, **due}, polled, state)
         quiet = _tap(run_dir / "idle-events", sb, config, event, state)[0]
+    reference_hours = EVENT_MODE_REFRESH_HOURS["reference_refresh_hours"]
+    poll_hours = EVENT_MODE_REFRESH_HOURS["poll_hours"]
+    sweeps = math.ceil(24 / 24)  # reconcile_hours 24
     per_day = {
         "polling_only": 24 * everything,
+        "webhooks_defaults": 24 * quiet
+        + math.ceil(24 / poll_hours) * poll
+        + math.ceil(24 / reference_hours) * ref
+        + sweeps * sweep,
         "webhooks_poll_every_run": 24 * (quiet + poll) + ref + sweep,
-        "webhooks_poll_hours_6": 24 * quiet + 4 * poll + ref + sweep,
     }
     log(f"idle calls/day: {per_day}")
     return {
@@ -181,8 +188,9 @@ def _idle_calls(run_dir: Path, log: Log) -> dict[str, Any]:
             "event_streams_sweep": sweep,
             "reference": ref,
             "polled": poll,
-            "first_idle_run_with_webhooks": probe,
+            "idle_run_after_the_first_defaults": probe,
         },
+        "defaults": {"reference_refresh_hours": reference_hours, "poll_hours": poll_hours},
         "idle_calls_per_day": per_day,
     }
 

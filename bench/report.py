@@ -407,14 +407,18 @@ def _webhook_lines(events: dict[str, Any] | None) -> list[str]:
         f"everything polled {one['everything_polling']} calls; event streams with no events "
         f"{one['event_streams_no_events']}, their daily sweep {one['event_streams_sweep']}; "
         f"reference data ({len(idle['reference_streams'])} streams) {one['reference']}; the "
-        f"other {len(idle['polled_streams'])} streams {one['polled']}.",
+        f"other {len(idle['polled_streams'])} streams {one['polled']}. An idle run right "
+        "after the first, with the defaults: "
+        f"{one.get('idle_run_after_the_first_defaults', one.get('first_idle_run_with_webhooks'))}"
+        " calls.",
         "",
         "| setup | `idle_calls_per_day` | goal <= 150 |",
         "|---|---|---|",
     ]
     labels = {
         "polling_only": "polling only (24 runs of everything)",
-        "webhooks_poll_every_run": "webhooks, reference_refresh_hours 24, poll_hours 0 (default)",
+        "webhooks_defaults": "webhooks, the defaults (reference_refresh_hours 24, poll_hours 3)",
+        "webhooks_poll_every_run": "webhooks, reference_refresh_hours 24, poll_hours 0",
         "webhooks_poll_hours_6": "webhooks, reference_refresh_hours 24, poll_hours 6",
     }
     for key, value in day.items():
@@ -424,26 +428,64 @@ def _webhook_lines(events: dict[str, Any] | None) -> list[str]:
     return out
 
 
+def _maybe(value: float | None) -> str:
+    """One decimal, or "-" for a figure that run did not record."""
+    return "-" if value is None else _num(value, 1)
+
+
 def _freshness_lines(fresh: dict[str, Any] | None) -> list[str]:
     """Section 7: seconds from a sandbox write to the row in PostgreSQL (Dagster sensor)."""
     if not fresh:
         return []
     p95 = fresh["event_freshness_p95_s"]
-    return [
+    out = [
         "### 7. Freshness (sandbox write -> webhook -> xero-webhooks -> Dagster sensor -> "
         "meltano el tap-xero target-postgres -> row)",
         "",
-        _measured_by(fresh) + f"; {len(fresh.get('samples_s', []))} samples; sensor interval "
-        f"{fresh.get('sensor_seconds')} s; sandbox at time scale 1 (Xero's 5-second batching).",
+        _measured_by(fresh) + f"; sensor interval {fresh.get('sensor_seconds')} s; sandbox at "
+        "time scale 1 (Xero's 5-second batching).",
         "",
         "| figure | value | goal | verdict |",
         "|---|---|---|---|",
         f"| `event_freshness_p95_s` | {_num(p95, 1)} | < 30 | "
         f"{'met' if p95 < 30 else '**missed**'} |",
         f"| median s | {_num(fresh.get('median_s'), 1)} | | |",
-        f"| samples s | {', '.join(_num(s, 1) for s in fresh.get('samples_s', []))} | | |",
         "",
     ]
+    series = fresh.get("series")
+    if not series:
+        samples = ", ".join(_num(s, 1) for s in fresh.get("samples_s", []))
+        return [*out[:-1], f"| samples s | {samples} | | |", ""]
+    labels = {
+        "follow": "the shard's run is up (the default: it stays {f:g} s after its last batch)",
+        "cold": "each event starts a new Dagster run (`XERO_WEBHOOK_FOLLOW_SECONDS` 0)",
+    }
+    out += [
+        "| when the event comes | samples | p95 s | median s | min-max s | delivery s "
+        "| after delivery s | one `meltano el`: wall s, CPU s | load average | every sample s |",
+        "|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for name, row in series.items():
+        label = labels.get(name, name).format(f=row.get("follow_seconds", 0))
+        out.append(
+            f"| {label} | {len(row['samples_s'])} | {_num(row['p95_s'], 1)} "
+            f"| {_num(row['median_s'], 1)} | {_num(row['min_s'], 1)}-{_num(row['max_s'], 1)} "
+            f"| {_num(row['delivery_median_s'], 1)} | {_num(row['after_delivery_median_s'], 1)} "
+            f"| {_maybe(row.get('batch_wall_median_s'))}, {_maybe(row.get('batch_cpu_median_s'))} "
+            f"| {_maybe(row.get('load_average_median'))} "
+            f"| {', '.join(_num(s, 1) for s in row['samples_s'])} |"
+        )
+    out += [
+        "",
+        "Delivery, after delivery, one `meltano el` and load average are medians over the "
+        "samples; delivery is from the write to the receiver's commit (the sandbox batches "
+        "for 5 s, as Xero does); CPU s is every process of the batch (Meltano, tap, target), "
+        "from the kernel's accounting of waited-for children.",
+        "",
+    ]
+    if fresh.get("note"):
+        out += [str(fresh["note"]), ""]
+    return out
 
 
 def write_markdown(path: Path, report: dict[str, Any]) -> None:

@@ -21,6 +21,7 @@ __all__ = [
     "STREAM_CATEGORIES",
     "ChangeFeed",
     "refresh_due",
+    "refresh_interval",
 ]
 
 QUEUE_POSITION = "queue_position"
@@ -79,6 +80,21 @@ def _age_hours(saved: Mapping[str, Any], key: str, now: datetime) -> float | Non
         return (now - parse_datetime(value)) / timedelta(hours=1)
     except ValueError:
         return None
+
+
+# Defaults with webhook_queue set, chosen so an idle day of hourly runs over every stream stays
+# far under Xero's 1,000 calls: reference data once a day, streams Xero sends no events for
+# every 3 hours (docs/webhooks.md, "What an idle day costs"). Without a queue every stream is
+# read on every run, as a polling tap always has.
+EVENT_MODE_REFRESH_HOURS = {"reference_refresh_hours": 24.0, "poll_hours": 3.0}
+
+
+def refresh_interval(config: Mapping[str, Any], setting: str) -> float:
+    """``reference_refresh_hours`` or ``poll_hours`` as set, else its default for the mode."""
+    value = config.get(setting)
+    if value is not None:
+        return float(value)
+    return EVENT_MODE_REFRESH_HOURS[setting] if config.get("webhook_queue") else 0.0
 
 
 def refresh_due(saved: Mapping[str, Any], hours: float, now: datetime | None = None) -> bool:

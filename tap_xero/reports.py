@@ -15,6 +15,7 @@ from xero_api.dates import convert_msdates, format_utc, parse_datetime
 from xero_api.resources import Record, Report
 from xero_api.schema_files import load_schema
 
+from .changes import refresh_interval
 from .session import ReadSession
 from .streams import TENANT_KEY, PartitionStart, TenantStream
 
@@ -48,7 +49,7 @@ class ReportStream(TenantStream):
     @override
     def refresh_hours(self) -> float:
         """Reports are reference data: ``reference_refresh_hours``."""
-        return float(self.config.get("reference_refresh_hours") or 0)
+        return refresh_interval(self.config, "reference_refresh_hours")
 
     @override
     def _start_date(self) -> str | None:

@@ -35,7 +35,7 @@ from xero_api.resources import (
 from xero_api.schema_files import load_schema
 from xero_api.scopes import selected_by_default
 
-from .changes import REFRESHED_AT, STREAM_CATEGORIES, refresh_due
+from .changes import REFRESHED_AT, STREAM_CATEGORIES, refresh_due, refresh_interval
 from .convert import date_converter
 from .downloads import Downloader
 from .fetch import Key as ReadKey
@@ -325,7 +325,7 @@ class XeroStream(TenantStream):
         if self.session.change_feed is not None and self.name in STREAM_CATEGORIES:
             return 0.0
         setting = "reference_refresh_hours" if self.resource.reference_data else "poll_hours"
-        return float(self.config.get(setting) or 0)
+        return refresh_interval(self.config, setting)
 
     @property
     def key_field(self) -> str:

@@ -83,16 +83,16 @@ TAP_SETTINGS = th.PropertiesList(
     th.Property(
         "reference_refresh_hours",
         th.NumberType(minimum=0),
-        default=0,
         description="Re-read reference data (the Accounting API's full-table streams, accounts, "
-        "items, users and the reports) at most this often; 0 reads them on every run.",
+        "items, users and the reports) at most this often; 0 reads them on every run. "
+        "Default: 24 with webhook_queue, else 0.",
     ),
     th.Property(
         "poll_hours",
         th.NumberType(minimum=0),
-        default=0,
         description="Re-read every other stream (neither reference data nor read by webhook "
-        "events) at most this often; 0 reads them on every run.",
+        "events) at most this often; 0 reads them on every run. Default: 3 with "
+        "webhook_queue, else 0.",
     ),
     th.Property(
         "attachments_path",

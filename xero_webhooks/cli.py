@@ -16,6 +16,7 @@ import os
 import signal
 import socket
 import sys
+import time
 from typing import NoReturn
 
 from xero_webhooks.app import ReceiverConfig, build_app
@@ -87,19 +88,36 @@ def _parser() -> argparse.ArgumentParser:
         help="print the newest queue position per tenant as JSON (what schedulers poll)",
     )
     _add_queue(positions)
+    positions.add_argument(
+        "--watch",
+        type=_positive(float),
+        default=None,
+        metavar="SECONDS",
+        help="keep running: look every SECONDS and print a line whenever the positions change "
+        "(one process for a scheduler that waits on the queue, instead of one per look)",
+    )
     return parser
 
 
-def _positions(dsn: str) -> int:
+def _positions(dsn: str, watch: float | None) -> int:
     from xero_api.event_queue import open_queue
 
     try:
         with open_queue(dsn) as queue:
-            print(json.dumps(queue.last_positions(), sort_keys=True), flush=True)
+            printed = None
+            while True:
+                line = json.dumps(queue.last_positions(), sort_keys=True)
+                if line != printed:
+                    print(line, flush=True)
+                    printed = line
+                if watch is None:
+                    return 0
+                time.sleep(watch)
+    except (BrokenPipeError, KeyboardInterrupt):
+        return 0  # the reader went away, or was stopped: nothing more to say
     except Exception as error:
         print(f"xero-webhooks: cannot read the queue: {type(error).__name__}", file=sys.stderr)
         return 1
-    return 0
 
 
 async def _serve(args: argparse.Namespace, config: ReceiverConfig) -> None:
@@ -139,7 +157,7 @@ def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``xero-webhooks`` console script."""
     args = _parser().parse_args(argv)
     if args.command == "positions":
-        return _positions(args.queue)
+        return _positions(args.queue, args.watch)
     key = os.environ.get("XERO_WEBHOOK_KEY", "")
     if not key:
         print("xero-webhooks: set XERO_WEBHOOK_KEY to the webhook signing key", file=sys.stderr)

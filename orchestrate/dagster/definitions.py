@@ -7,8 +7,12 @@ from __future__ import annotations
 
 import json
 import os
+import queue
+import resource
 import subprocess
 import sys
+import threading
+import time
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
@@ -18,14 +22,17 @@ from dagster import (
     DefaultSensorStatus,
     Definitions,
     JobDefinition,
+    OpDefinition,
     RunFailureSensorContext,
     RunRequest,
     RunsFilter,
     ScheduleDefinition,
     SensorEvaluationContext,
     SkipReason,
+    in_process_executor,
     job,
     multiprocess_executor,
+    op,
     run_failure_sensor,
     sensor,
 )
@@ -90,31 +97,115 @@ SHARD_OPS = {
 )
 def xero_tenant_shards() -> None:
     """Every shard as an independent op (no dependencies: they run side by side)."""
-    for op in SHARD_OPS.values():
-        op()
+    for shard_op in SHARD_OPS.values():
+        shard_op()
+
+
+WEBHOOK_QUEUE = os.environ.get("XERO_WEBHOOK_QUEUE", "")
+# How long a shard's event run stays up after its last batch, watching the queue: events in
+# that time are loaded by a `meltano el` started at once, without a new Dagster run (whose
+# launch is most of a cold run's time). 0: one `meltano el` per run.
+FOLLOW_SECONDS = float(os.environ.get("XERO_WEBHOOK_FOLLOW_SECONDS", "900"))
+QUEUE_LOOK_SECONDS = 1.0
+LOADED_TAG = "xero/loaded_positions"  # set by a shard's run after each `meltano el`
+FAILURES_IN_A_ROW = 3  # e.g. the hourly run of the same shard holding its state ID
+
+
+def _watch_queue(dsn: str) -> Iterator[dict[str, int] | None]:
+    """The queue's newest positions each time they change (``xero-webhooks positions
+    --watch``), and ``None`` after each second without a change."""
+    watcher = subprocess.Popen(
+        ["xero-webhooks", "positions", "--queue", dsn, "--watch", str(QUEUE_LOOK_SECONDS)],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    lines: queue.Queue[str] = queue.Queue()
+
+    def read_lines() -> None:
+        for line in watcher.stdout or ():
+            lines.put(line)
+
+    threading.Thread(target=read_lines, daemon=True).start()
+    try:
+        while True:
+            try:
+                yield json.loads(lines.get(timeout=QUEUE_LOOK_SECONDS))
+            except queue.Empty:
+                if watcher.poll() is not None:
+                    raise RuntimeError("xero-webhooks positions --watch stopped") from None
+                yield None
+    finally:
+        watcher.terminate()
+        watcher.wait(30)
+
+
+def _follow_op(shard: str, tenants: list[str]) -> OpDefinition:
+    """The shard's `meltano el`, then again for each new batch of its tenants' events until
+    ``FOLLOW_SECONDS`` pass without one."""
+    command = " ".join(shard_el_args(ENVIRONMENT, LOADER, shard))
+
+    @op(name=f"{_op_name(shard)}_events", required_resource_keys={"meltano"})
+    def follow(context) -> None:  # no hint: Dagster refuses a postponed (string) one
+        env = shard_env(shard, tenants, _loader_env(shard))
+        if not WEBHOOK_QUEUE:  # started by hand: one sync
+            context.resources.meltano.execute_command(command, env, context.log)
+            return
+        latest: dict[str, int] | None = None  # the queue's newest positions, once known
+        loaded: dict[str, int] = {}
+        due = True  # the events the sensor started this run for
+        quiet_since = time.monotonic()
+        failures = 0
+        for newest in _watch_queue(WEBHOOK_QUEUE):
+            if newest is not None:
+                latest = newest
+                due = due or any(newest.get(t, 0) > loaded.get(t, 0) for t in tenants)
+            if due and latest is not None:
+                began, children = time.monotonic(), resource.getrusage(resource.RUSAGE_CHILDREN)
+                try:
+                    context.resources.meltano.execute_command(command, env, context.log)
+                except Exception:
+                    failures += 1
+                    if failures >= FAILURES_IN_A_ROW:
+                        raise
+                    context.log.warning(f"meltano el failed ({failures} in a row); retrying")
+                    time.sleep(5 * QUEUE_LOOK_SECONDS)
+                    continue
+                failures, due = 0, False
+                after = resource.getrusage(resource.RUSAGE_CHILDREN)
+                cpu = (after.ru_utime + after.ru_stime) - (children.ru_utime + children.ru_stime)
+                # Wall and CPU time of the batch (Meltano, tap and target): what to chart.
+                context.log.info(
+                    f"meltano el for {shard}: {time.monotonic() - began:.1f} s, {cpu:.1f} CPU s"
+                )
+                loaded = {t: latest.get(t, 0) for t in tenants}
+                context.instance.add_run_tags(
+                    context.run_id, {LOADED_TAG: json.dumps(loaded, sort_keys=True)}
+                )
+                quiet_since = time.monotonic()
+            if not due and time.monotonic() - quiet_since >= FOLLOW_SECONDS:
+                return
+
+    return follow
 
 
 def _shard_job(shard: str, tenants: list[str]) -> JobDefinition:
-    """One shard on its own: what the webhook sensor starts."""
+    """One shard on its own, in the run's own process: what the webhook sensor starts."""
+    follow = _follow_op(shard, tenants)
 
     @job(
         name=f"xero_shard_{shard}",
-        description=f"tap-xero -> {LOADER} for shard {shard} ({len(tenants)} tenant(s)).",
+        description=f"tap-xero -> {LOADER} for shard {shard} ({len(tenants)} tenant(s)), and "
+        f"again for new webhook events for up to {FOLLOW_SECONDS:g} s after the last.",
         resource_defs={"meltano": meltano_resource.configured({"project_dir": str(PROJECT_ROOT)})},
-        config={
-            "ops": {
-                _op_name(shard): {"config": {"env": shard_env(shard, tenants, _loader_env(shard))}}
-            }
-        },
+        executor_def=in_process_executor,
     )
     def shard_job() -> None:
-        SHARD_OPS[shard]()
+        follow()
 
     return shard_job
 
 
 SHARD_JOBS = {shard: _shard_job(shard, tenants) for shard, tenants in SHARDS.items()}
-WEBHOOK_QUEUE = os.environ.get("XERO_WEBHOOK_QUEUE", "")
 ACTIVE = [
     DagsterRunStatus.QUEUED,
     DagsterRunStatus.NOT_STARTED,
@@ -141,7 +232,8 @@ def queue_positions(dsn: str) -> dict[str, int]:
 @sensor(
     name="xero_webhook_events",
     jobs=list(SHARD_JOBS.values()),
-    minimum_interval_seconds=int(os.environ.get("XERO_WEBHOOK_SENSOR_SECONDS", "10")),
+    # 5: dagster-daemon evaluates sensors at most every 5 seconds, so less gains nothing.
+    minimum_interval_seconds=int(os.environ.get("XERO_WEBHOOK_SENSOR_SECONDS", "5")),
     # On from the start when there is a queue to watch (Dagster's default is off).
     default_status=DefaultSensorStatus.RUNNING if WEBHOOK_QUEUE else DefaultSensorStatus.STOPPED,
     description="Starts a shard's run when the webhook queue has new events for its tenants.",
@@ -159,11 +251,14 @@ def xero_webhook_events(context: SensorEvaluationContext) -> Iterator[RunRequest
         if not fresh:
             continue
         job_name = SHARD_JOBS[shard].name
-        running = context.instance.get_runs(
-            filters=RunsFilter(job_name=job_name, statuses=ACTIVE), limit=1
-        )
-        if running:
+        last = context.instance.get_runs(filters=RunsFilter(job_name=job_name), limit=1)
+        if last and last[0].status in ACTIVE:
             continue  # its events stay newer than the cursor: the next tick starts it
+        if last:  # what the last run loaded while it followed the queue needs no new run
+            loaded: dict[str, int] = json.loads(last[0].tags.get(LOADED_TAG, "{}"))
+            fresh = {t: p for t, p in fresh.items() if p > loaded.get(t, 0)}
+            if not fresh:
+                continue
         started.update(fresh)
         requested = True
         yield RunRequest(

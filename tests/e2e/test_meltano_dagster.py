@@ -17,15 +17,25 @@ import duckdb
 import pytest
 
 from tests._sandbox_edge_support import wait_for
+from tests._webhooks_support import (
+    Receiver,
+    deliveries_settled,
+    draft_ids,
+    sandbox_for,
+    touch,
+    wait_for_handshake,
+)
 from tests.meltano_support import (
     MELTANO,
     REPO,
     SANDBOX_FLAGS,
+    MeltanoProject,
     dagster_env,
     dagster_python,
     expected_rows,
     new_project,
 )
+from xero_api.event_queue import EventQueue
 from xero_sandbox.launcher import Sandbox
 
 pytestmark = pytest.mark.meltano
@@ -56,8 +66,16 @@ if __name__ == "__main__":
 def run_in_dagster(tmp_path: Path, env: dict[str, str], *args: str) -> tuple[dict[str, Any], str]:
     """Run ``tmp_path/runner.py`` on the definitions in the Dagster venv: its last stdout line
     as JSON, and its stderr."""
+    return run_in_dagster_script(tmp_path, "runner.py", env, *args)
+
+
+def run_in_dagster_script(
+    tmp_path: Path, script: str, env: dict[str, str], *args: str
+) -> tuple[dict[str, Any], str]:
+    """Run ``tmp_path/script`` on the definitions in the Dagster venv: its last stdout line as
+    JSON, and its stderr."""
     done = subprocess.run(
-        [str(dagster_python()), str(tmp_path / "runner.py"), str(DEFINITIONS), *args],
+        [str(dagster_python()), str(tmp_path / script), str(DEFINITIONS), *args],
         env=env,
         cwd=tmp_path,
         capture_output=True,
@@ -183,43 +201,52 @@ if __name__ == "__main__":
 """
 
 
+def _webhook_deployment(
+    tmp_path: Path,
+    sb: Sandbox,
+    queue: str,
+    shards: dict[str, list[str]],
+    streams: list[str],
+    follow_seconds: int,
+) -> tuple[MeltanoProject, dict[str, str]]:
+    """A Meltano project reading ``queue`` into DuckDB, and Dagster's environment for it."""
+    (tmp_path / "shards.json").write_text(json.dumps(shards))
+    project = new_project(
+        tmp_path / "project",
+        sandbox_url=sb.url,
+        refresh_token=sb.authorize()["refresh_token"],
+        extra_env={
+            "MELTANO_STATE_BACKEND_URI": (tmp_path / "state").as_uri(),
+            "TAP_XERO_WEBHOOK_QUEUE": queue,
+            "TAP_XERO__SELECT": json.dumps([f"{stream}.*" for stream in streams]),
+        },
+    )
+    project.run("state", "list")
+    (tmp_path / "dagster").mkdir()
+    env = dagster_env(
+        project,
+        XERO_LOADER="target-duckdb",
+        XERO_DUCKDB_DIR=str(tmp_path / "warehouse"),
+        XERO_TENANT_SHARDS=str(tmp_path / "shards.json"),
+        XERO_WEBHOOK_QUEUE=queue,
+        XERO_WEBHOOK_FOLLOW_SECONDS=str(follow_seconds),
+        DAGSTER_HOME=str(tmp_path / "dagster"),
+    )
+    return project, env
+
+
 def test_webhook_sensor_starts_the_shards_with_new_events(tmp_path: Path) -> None:
     """Sandbox webhooks -> xero-webhooks -> the sensor starts only the shard whose tenant
     changed, its run loads the changed documents, and nothing starts while nothing changes."""
-    from tests._webhooks_support import (
-        Receiver,
-        deliveries_settled,
-        draft_ids,
-        sandbox_for,
-        touch,
-        wait_for_handshake,
-    )
-
-    with Receiver() as receiver, sandbox_for(receiver, **SANDBOX_FLAGS, time_scale=10) as sb:
+    # Time scale 2: a test longer than 3 wall minutes (a busy machine) keeps its token.
+    with Receiver() as receiver, sandbox_for(receiver, **SANDBOX_FLAGS, time_scale=2) as sb:
         assert wait_for_handshake(sb) == "passed"
         tenants = sb.tenant_ids()
         shards = {"shard_a": [tenants[0]], "shard_b": [tenants[1]]}
-        (tmp_path / "shards.json").write_text(json.dumps(shards))
-        project = new_project(
-            tmp_path / "project",
-            sandbox_url=sb.url,
-            refresh_token=sb.authorize()["refresh_token"],
-            extra_env={
-                "MELTANO_STATE_BACKEND_URI": (tmp_path / "state").as_uri(),
-                "TAP_XERO_WEBHOOK_QUEUE": receiver.queue,
-                "TAP_XERO__SELECT": '["invoices.*", "contacts.*", "credit_notes.*"]',
-            },
-        )
-        project.run("state", "list")
         (tmp_path / "runner.py").write_text(SENSOR_RUNNER)
-        (tmp_path / "dagster").mkdir()
-        env = dagster_env(
-            project,
-            XERO_LOADER="target-duckdb",
-            XERO_DUCKDB_DIR=str(tmp_path / "warehouse"),
-            XERO_TENANT_SHARDS=str(tmp_path / "shards.json"),
-            XERO_WEBHOOK_QUEUE=receiver.queue,
-            DAGSTER_HOME=str(tmp_path / "dagster"),
+        # Each run one `meltano el` (a run following the queue: the next test).
+        _, env = _webhook_deployment(
+            tmp_path, sb, receiver.queue, shards, ["invoices", "contacts", "credit_notes"], 0
         )
 
         def tick(cursor: str | None) -> dict[str, Any]:
@@ -251,3 +278,88 @@ def test_webhook_sensor_starts_the_shards_with_new_events(tmp_path: Path) -> Non
             )
         assert rows == {invoices[0]: "sensed again", invoices[1]: "sensed"}
         assert not (tmp_path / "warehouse" / "xero_shard_b.duckdb").exists()
+
+
+FOLLOW_RUNNER = """
+import json, runpy, sys
+from dagster import DagsterInstance, execute_job, reconstructable
+
+def shard_job():
+    return runpy.run_path(sys.argv[1])["SHARD_JOBS"]["shard_a"]
+
+if __name__ == "__main__":
+    instance = DagsterInstance.get()
+    result = execute_job(reconstructable(shard_job), instance=instance)
+    logs = [entry.user_message for entry in instance.all_logs(result.run_id)]
+    if not result.success:
+        print("\\n".join(m[:400] for m in logs[-40:]), file=sys.stderr)
+    run = instance.get_run_by_id(result.run_id)
+    print(json.dumps({
+        "success": result.success,
+        "meltano_runs": sum(m.startswith("Running command:") for m in logs),
+        "loaded": json.loads(run.tags.get("xero/loaded_positions", "{}")),
+    }))
+"""
+
+
+def test_a_shards_run_follows_the_queue_and_the_sensor_skips_what_it_loaded(
+    tmp_path: Path,
+) -> None:
+    """The sensor's shard run loads its events, stays up watching the queue, loads a later
+    event with a second `meltano el` (no new Dagster run), ends after its quiet time, and the
+    sensor then starts nothing for the events that run already loaded."""
+    # Time scale 2: a test longer than 3 wall minutes (a busy machine) keeps its token.
+    with Receiver() as receiver, sandbox_for(receiver, **SANDBOX_FLAGS, time_scale=2) as sb:
+        assert wait_for_handshake(sb) == "passed"
+        tenant = sb.tenant_ids()[0]
+        (tmp_path / "runner.py").write_text(FOLLOW_RUNNER)
+        (tmp_path / "sensor.py").write_text(SENSOR_RUNNER)
+        project, env = _webhook_deployment(
+            tmp_path, sb, receiver.queue, {"shard_a": [tenant]}, ["invoices"], 15
+        )
+        first, second = draft_ids(sb, tenant, "invoices", 2)
+        touch(sb, tenant, "invoices", [first], "followed")
+        wait_for(lambda: deliveries_settled(sb) and sb.stats()["webhooks"]["events_queued"] >= 1)
+        run = subprocess.Popen(
+            [str(dagster_python()), str(tmp_path / "runner.py"), str(DEFINITIONS)],
+            env=env,
+            cwd=tmp_path,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        state_id = "sandbox:tap-xero-to-target-duckdb:shard_a"
+        queue = EventQueue(receiver.queue)
+
+        def loaded_up_to(position: int) -> bool:
+            try:
+                partitions = project.state(state_id)["singer_state"]["bookmarks"]["invoices"]
+            except Exception:
+                return False
+            return any(
+                int(p.get("queue_position", 0)) >= position for p in partitions["partitions"]
+            )
+
+        wait_for(lambda: loaded_up_to(queue.last_position()), timeout=300)
+        assert run.poll() is None, "the run should still be watching the queue"
+        touch(sb, tenant, "invoices", [second], "followed later")
+        wait_for(lambda: deliveries_settled(sb) and sb.stats()["webhooks"]["events_queued"] >= 2)
+        out, err = run.communicate(timeout=600)
+        assert run.returncode == 0, (out + err)[-4000:]
+        result = json.loads(out.strip().splitlines()[-1])
+        assert result["success"], err[-4000:]
+        assert result["meltano_runs"] == 2  # the later event: a second `meltano el`, same run
+        assert result["loaded"] == {tenant: queue.last_position()}
+        database = tmp_path / "warehouse" / "xero_shard_a.duckdb"
+        with duckdb.connect(str(database), read_only=True) as db:
+            rows = dict(
+                db.execute(
+                    "SELECT invoiceid, reference FROM xero.invoices "
+                    "WHERE reference LIKE 'followed%'"
+                ).fetchall()
+            )
+        assert rows == {first: "followed", second: "followed later"}
+        # A fresh sensor (no cursor) sees both events as new, but the run loaded them.
+        tick, stderr = run_in_dagster_script(tmp_path, "sensor.py", env, "")
+        assert tick["runs"] == {}, stderr[-4000:]
+        queue.close()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import time
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +25,7 @@ from tests._webhooks_support import (
 )
 from tests.meltano_support import SANDBOX_FLAGS, new_project, records_moved
 from xero_api.event_queue import EventQueue
+from xero_api.resources import ACCOUNTING, REPORTS, RESOURCES
 from xero_sandbox.launcher import Sandbox
 
 EVENT_STREAMS = ["contacts", "invoices", "credit_notes"]
@@ -237,3 +238,41 @@ def test_many_events_are_read_by_if_modified_since_in_one_call(tmp_path: Path) -
             partition_bookmark(second.state, "invoices", tenant)["replication_key_value"]
             == (partition_bookmark(first.state, "invoices", tenant)["replication_key_value"])
         )
+
+
+def test_idle_runs_with_webhooks_and_default_settings_cost_only_what_is_due(
+    tmp_path: Path,
+) -> None:
+    """Every default Accounting stream and the reports, webhook_queue set, no interval set:
+    right after a first run nothing is due (0 calls); 4 hours later only the streams Xero sends
+    no events for and that are not reference data are (poll_hours 3: one call each)."""
+    with Receiver() as receiver, sandbox_for(receiver, scale=10) as sb:
+        assert wait_for_handshake(sb) == "passed"
+        tenant = sb.tenant_ids()[0]
+        not_selected = {"expense_claims", "receipts", "payment_services"}  # as meltano.yml
+        accounting = [r for r in RESOURCES if r.api is ACCOUNTING and r.stream not in not_selected]
+        streams = [*(r.stream for r in accounting), *REPORTS]
+        polled = [
+            r.stream for r in accounting if r.stream not in EVENT_STREAMS and not r.reference_data
+        ]
+        config = client_credentials_config(
+            sb,
+            tenant_ids=[tenant],
+            webhook_queue=receiver.queue,
+            report_start_date=datetime.now(UTC).strftime("%Y-%m-01T00:00:00Z"),
+        )
+        first = run_tap(tmp_path / "first", config, streams)
+        second = run_tap(tmp_path / "second", config, streams, state=first.state)
+        assert calls(second.stderr, tenant) == 0
+        assert not any(second.records.values())
+
+        aged = json.loads(json.dumps(second.state))
+        four_hours_ago = (datetime.now(UTC) - timedelta(hours=4)).strftime("%Y-%m-%dT%H:%M:%SZ")
+        for bookmark in aged["bookmarks"].values():
+            for partition in bookmark.get("partitions", []):
+                if "refreshed_at" in partition:
+                    partition["refreshed_at"] = four_hours_ago
+        third = run_tap(tmp_path / "third", config, streams, state=aged)
+        assert calls(third.stderr, tenant) == len(polled)
+        for stream in polled:
+            assert partition_bookmark(third.state, stream, tenant)["refreshed_at"] > four_hours_ago

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -67,3 +70,25 @@ def test_an_unreachable_postgresql_queue_is_one_line_naming_the_setting() -> Non
     assert message.startswith("config setting 'webhook_queue': cannot connect to")
     assert "hunter2" not in message  # the password never reaches a message
     assert "\n" not in message
+
+
+def test_positions_watch_prints_a_line_each_time_the_positions_change(tmp_path: Path) -> None:
+    """``xero-webhooks positions --watch``: what a shard's Dagster run waits on."""
+    dsn = f"sqlite:///{tmp_path}/q.db"
+    with open_queue(dsn) as queue:
+        first = queue.append([_event("a")])
+        assert first == 1
+        watcher = subprocess.Popen(
+            [sys.executable, "-m", "xero_webhooks", "positions", "--queue", dsn, "--watch", "0.05"],
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        try:
+            assert watcher.stdout is not None
+            assert json.loads(watcher.stdout.readline()) == queue.last_positions()
+            queue.append([_event("b", tenant="t2")])
+            assert json.loads(watcher.stdout.readline()) == queue.last_positions()
+            assert set(queue.last_positions()) == {"t1", "t2"}
+        finally:
+            watcher.terminate()
+            watcher.wait(30)
