@@ -135,12 +135,13 @@ class XeroStateWriter(StateWriter):
             self._write(line)
 
     def flush(self) -> None:
-        """Write the STATE held back, if any."""
+        """Write the STATE held back, if any, and everything queued before it."""
         if self._held is not None:
             line = self._writer.state_line(self._held)
             if line != self._last_line:
                 self._write(line)
             self._held = None
+        self._writer.flush()
 
     def _write(self, line: bytes) -> None:
         self._writer.write_state_line(line)
@@ -170,8 +171,22 @@ class SdkTap(Tap):
             try:
                 super().sync_all()
             finally:
-                if isinstance(self.state_writer, XeroStateWriter):
-                    self.state_writer.flush()
+                self._flush_state()
+
+    # Final for typing only, like sync_all: the other entry point that syncs streams.
+    @override  # type: ignore[misc]
+    def run_sync_dry_run(
+        self, dry_run_record_limit: int | None = 1, streams: Iterable[Stream] | None = None
+    ) -> bool:
+        """The SDK's dry run (``--test``), with what it leaves queued written out."""
+        try:
+            return super().run_sync_dry_run(dry_run_record_limit, streams)
+        finally:
+            self._flush_state()
+
+    def _flush_state(self) -> None:
+        if isinstance(self.state_writer, XeroStateWriter):
+            self.state_writer.flush()
 
     def sync_run(self) -> AbstractContextManager[None]:
         """What surrounds a sync (nothing here)."""
