@@ -22,7 +22,7 @@ from singer_sdk.testing import SuiteConfig, get_tap_test_class
 
 from tap_xero.attachments import SCOPE as ATTACHMENTS_SCOPE
 from tap_xero.tap import TapXero
-from tests._tap_support import RELAXED
+from tests._tap_support import RELAXED, refresh_token_config
 from xero_api.resources import REPORTS, RESOURCES
 from xero_api.scopes import REPORT_SCOPES
 from xero_sandbox.launcher import Sandbox
@@ -34,8 +34,8 @@ CONFIG: dict[str, Any] = {
     "client_secret": "sandbox-secret",
     "start_date": "2000-01-01T00:00:00Z",
     "api_url": "http://127.0.0.1:9",
-    # The SDK's tests read every stream, also the opt-in ones: the connection asks for every
-    # stream's scope (a custom connection's defaults lack the Projects and Assets scopes).
+    # The SDK's tests read every stream, also the opt-in ones: the connection is authorised for
+    # every stream's scope (the fixture replaces the rest before the first sync).
     "scopes": sorted(
         {r.scope for r in RESOURCES}
         | {REPORT_SCOPES[report.name.lower()] for report in REPORTS.values()}
@@ -47,29 +47,19 @@ _Standard = get_tap_test_class(
     TapXero,
     config=CONFIG,
     include_stream_attribute_tests=False,  # defective: see the module docstring
-    # The connection is one Australian organisation; Payroll UK and NZ serve British and New
-    # Zealand ones, so their streams read nothing here (test_tap_payroll_v2 reads them).
-    suite_config=SuiteConfig(
-        max_records_limit=25,
-        ignore_no_records_for_streams=[
-            r.stream for r in RESOURCES if r.api.by_region and "AU" not in r.api.regions
-        ],
-    ),
+    suite_config=SuiteConfig(max_records_limit=25),
     parse_env_config=False,
 )
 
 
 @pytest.fixture(scope="module", autouse=True)
-def _sandbox() -> Iterator[Sandbox]:
-    # An Australian organisation: Payroll AU serves only those.
-    with Sandbox(tenants=1, scale=50, seed=7, regions="AU", **RELAXED) as sb:
-        CONFIG.update(
-            client_id=sb.client_id,
-            client_secret=sb.client_secret,
-            api_url=sb.url,
-            identity_url=sb.url,
-            login_url=sb.url,
-        )
+def _sandbox(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sandbox]:
+    # An organisation in each payroll region (Payroll AU serves Australian ones, Payroll UK and
+    # NZ British and New Zealand ones), authorised once as a web app: every stream has records.
+    with Sandbox(tenants=3, scale=50, seed=7, regions="AU,UK,NZ", **RELAXED) as sb:
+        store = tmp_path_factory.mktemp("standard") / "tokens.json"
+        scopes = " ".join(["offline_access", *CONFIG["scopes"]])
+        CONFIG.update(refresh_token_config(sb, store, scopes))
         yield sb
 
 
