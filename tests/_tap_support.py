@@ -11,6 +11,8 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+import httpx
+
 from tap_xero.tap import TapXero
 from xero_sandbox.launcher import Sandbox
 
@@ -55,6 +57,18 @@ def refresh_token_config(
         "start_date": START_DATE,
         **extra,
     }
+
+
+def served_json(sb: Sandbox, tenant: str, path: str, scopes: str, **params: str) -> Any:
+    """One GET straight from the sandbox as ``scopes`` allow, amounts as Decimals."""
+    headers = {
+        "Accept": "application/json",
+        "Authorization": f"Bearer {sb.authorize(scopes)['access_token']}",
+        "xero-tenant-id": tenant,
+    }
+    answer = httpx.get(sb.url + path, params=params, headers=headers, timeout=30)
+    assert answer.status_code == 200, answer.text
+    return json.loads(answer.text, parse_float=Decimal)
 
 
 def catalog(config: dict[str, Any], streams: list[str]) -> dict[str, Any]:

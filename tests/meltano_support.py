@@ -239,6 +239,46 @@ def target_xero_env(root: Path, tenant_id: str, *, fail_on_reject: bool) -> dict
     return env
 
 
+def sandbox_call(
+    sandbox: Any, base: str, method: str, path: str, body: Any = None, **params: str
+) -> Any:
+    """One call to the sandbox's first organisation, at ``base`` (an API's path) + ``path``."""
+    answer = httpx.request(
+        method,
+        sandbox.url + base + path,
+        json=body,
+        params=params or None,
+        headers=sandbox.headers(sandbox.tenant_ids()[0]),
+        timeout=60,
+    )
+    answer.raise_for_status()
+    return answer.json()
+
+
+class RecipeRun:
+    """An example recipe's tap run into target-xero by Meltano, writing into the sandbox's
+    first organisation, failing on any reject."""
+
+    def __init__(self, root: Path, sandbox: Any, scopes: str, tap: str) -> None:
+        self.tap = tap
+        self.out = root / "output"
+        self.meltano = new_project(
+            root,
+            sandbox_url=sandbox.url,
+            refresh_token=sandbox.authorize(scopes)["refresh_token"],
+            extra_env=target_xero_env(root, sandbox.tenant_ids()[0], fail_on_reject=True),
+        )
+        self._seen = 0
+
+    def load(self, *flags: str) -> list[dict[str, Any]]:
+        """Runs the recipe once; the audit lines this run added."""
+        self.meltano.run("run", *flags, self.tap, "target-xero")
+        assert jsonl_lines(self.out / "rejects.jsonl") == []
+        audit = jsonl_lines(self.out / "audit.jsonl")
+        added, self._seen = audit[self._seen :], len(audit)
+        return added
+
+
 def jsonl_lines(path: Path) -> list[dict[str, Any]]:
     """The lines of a JSONL file a pipeline wrote (empty when it wrote none)."""
     if not path.exists():

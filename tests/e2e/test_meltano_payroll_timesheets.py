@@ -14,10 +14,9 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 
-from tests.meltano_support import REPO, SANDBOX_FLAGS, jsonl_lines, new_project, target_xero_env
+from tests.meltano_support import REPO, SANDBOX_FLAGS, RecipeRun, sandbox_call
 from xero_api.dates import parse_datetime
 from xero_sandbox.launcher import ALL_SCOPES, Sandbox
 
@@ -36,15 +35,7 @@ def sandbox() -> Iterator[Sandbox]:
 
 
 def _call(sandbox: Sandbox, method: str, path: str, body: Any = None) -> Any:
-    answer = httpx.request(
-        method,
-        sandbox.url + PAYROLL + path,
-        json=body,
-        headers=sandbox.headers(sandbox.tenant_ids()[0]),
-        timeout=60,
-    )
-    answer.raise_for_status()
-    return answer.json()
+    return sandbox_call(sandbox, PAYROLL, method, path, body)
 
 
 def _day(value: str) -> date:
@@ -76,18 +67,8 @@ def test_timesheet_day_csv_lands_in_pay_period_timesheets(sandbox: Sandbox, tmp_
         created = _call(sandbox, "POST", "/Employees", body)["Employees"][0]
         employees[created["EmployeeID"]] = email
 
-    out = tmp_path / "project" / "output"
-    meltano = new_project(
-        tmp_path / "project",
-        sandbox_url=sandbox.url,
-        refresh_token=sandbox.authorize(SCOPES)["refresh_token"],
-        extra_env=target_xero_env(
-            tmp_path / "project", sandbox.tenant_ids()[0], fail_on_reject=True
-        ),
-    )
-    meltano.run("run", "tap-payroll-timesheets", "target-xero")
-    assert jsonl_lines(out / "rejects.jsonl") == []
-    audit = jsonl_lines(out / "audit.jsonl")
+    recipe = RecipeRun(tmp_path / "project", sandbox, SCOPES, "tap-payroll-timesheets")
+    audit = recipe.load()
     # Mia's days fall in two fortnights (from 6 and from 20 October), Leo's in one.
     assert Counter((e["stream"], e["action"]) for e in audit) == {
         ("payroll_timesheet_days", "created"): 3
@@ -119,8 +100,7 @@ def test_timesheet_day_csv_lands_in_pay_period_timesheets(sandbox: Sandbox, tmp_
 
     # The same export again (read whole, despite the tap's bookmark): every timesheet is
     # recognised and already says what the rows say; nothing is written.
-    meltano.run("run", "--full-refresh", "tap-payroll-timesheets", "target-xero")
-    again = jsonl_lines(out / "audit.jsonl")[len(audit) :]
+    again = recipe.load("--full-refresh")
     assert Counter(e["action"] for e in again) == {"unchanged": 3}
     after = [s for s in _call(sandbox, "GET", "/Timesheets")["Timesheets"] if s in sheets]
     assert len(after) == 3

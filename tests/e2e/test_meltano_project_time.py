@@ -11,10 +11,9 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 
-from tests.meltano_support import REPO, SANDBOX_FLAGS, jsonl_lines, new_project, target_xero_env
+from tests.meltano_support import REPO, SANDBOX_FLAGS, RecipeRun, sandbox_call
 from xero_sandbox.launcher import ALL_SCOPES, Sandbox
 
 pytestmark = pytest.mark.meltano
@@ -31,16 +30,8 @@ def sandbox() -> Iterator[Sandbox]:
 
 
 def _call(sandbox: Sandbox, method: str, path: str, body: Any = None) -> Any:
-    answer = httpx.request(
-        method,
-        sandbox.url + PROJECTS + path,
-        json=body,
-        params={"pageSize": "500"} if method == "GET" else None,
-        headers=sandbox.headers(sandbox.tenant_ids()[0]),
-        timeout=60,
-    )
-    answer.raise_for_status()
-    return answer.json()
+    params = {"pageSize": "500"} if method == "GET" else {}
+    return sandbox_call(sandbox, PROJECTS, method, path, body, **params)
 
 
 def test_time_entry_csv_lands_in_its_project(sandbox: Sandbox, tmp_path: Path) -> None:
@@ -56,18 +47,8 @@ def test_time_entry_csv_lands_in_its_project(sandbox: Sandbox, tmp_path: Path) -
         tasks[task["taskId"]] = name
     users = {u["userId"]: u["email"] for u in _call(sandbox, "GET", "/ProjectsUsers")["items"]}
 
-    out = tmp_path / "project" / "output"
-    meltano = new_project(
-        tmp_path / "project",
-        sandbox_url=sandbox.url,
-        refresh_token=sandbox.authorize(SCOPES)["refresh_token"],
-        extra_env=target_xero_env(
-            tmp_path / "project", sandbox.tenant_ids()[0], fail_on_reject=True
-        ),
-    )
-    meltano.run("run", "tap-project-time", "target-xero")
-    assert jsonl_lines(out / "rejects.jsonl") == []
-    audit = jsonl_lines(out / "audit.jsonl")
+    recipe = RecipeRun(tmp_path / "project", sandbox, SCOPES, "tap-project-time")
+    audit = recipe.load()
     assert Counter((e["stream"], e["action"]) for e in audit) == {("project_time", "created"): 5}
 
     with (REPO / "examples" / "project-time" / "time-entries.csv").open() as rows:
@@ -92,7 +73,6 @@ def test_time_entry_csv_lands_in_its_project(sandbox: Sandbox, tmp_path: Path) -
 
     # The same export again (read whole, despite the tap's bookmark): every entry is recognised,
     # nothing is written.
-    meltano.run("run", "--full-refresh", "tap-project-time", "target-xero")
-    again = jsonl_lines(out / "audit.jsonl")[len(audit) :]
+    again = recipe.load("--full-refresh")
     assert Counter(e["action"] for e in again) == {"unchanged": 5}
     assert len(_call(sandbox, "GET", f"{base}/Time")["items"]) == 5

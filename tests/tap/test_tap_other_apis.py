@@ -7,11 +7,9 @@ only, incrementally."""
 from __future__ import annotations
 
 import hashlib
-import json
 import re
 from collections import Counter
 from collections.abc import Iterator
-from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +19,7 @@ import pytest
 
 from bench import other_apis
 from tap_xero.tap import TapXero
-from tests._tap_support import RELAXED, START_DATE, TapRun, plain, run_tap
+from tests._tap_support import RELAXED, START_DATE, TapRun, plain, run_tap, served_json
 from tests.meltano_support import expected_rows
 from xero_api.dates import format_utc, parse_datetime
 from xero_api.resources import RESOURCES
@@ -70,15 +68,7 @@ def run(sandbox: Sandbox, tmp_path_factory: pytest.TempPathFactory) -> TapRun:
 
 def _served(sb: Sandbox, tenant: str, path: str, **params: str) -> list[dict[str, Any]]:
     """Every record of one collection, read straight from the sandbox."""
-    token = sb.authorize(SCOPES)["access_token"]
-    headers = {
-        "Accept": "application/json",
-        "Authorization": f"Bearer {token}",
-        "xero-tenant-id": tenant,
-    }
-    answer = httpx.get(sb.url + path, params=params, headers=headers, timeout=30)
-    assert answer.status_code == 200, answer.text
-    body = json.loads(answer.text, parse_float=Decimal)
+    body = served_json(sb, tenant, path, SCOPES, **params)
     if isinstance(body, dict) and "Items" in body:  # the Files API's page
         assert body["TotalCount"] <= body["PerPage"]
         return [_utc_dates(item) for item in body["Items"]]
@@ -199,17 +189,7 @@ def test_other_apis_are_opt_in_and_need_their_scope(sandbox: Sandbox, tmp_path: 
 
 
 def _payroll(sb: Sandbox, tenant: str, path: str, **params: str) -> Any:
-    token = sb.authorize(SCOPES)["access_token"]
-    headers = {
-        "Accept": "application/json",
-        "Authorization": f"Bearer {token}",
-        "xero-tenant-id": tenant,
-    }
-    answer = httpx.get(
-        f"{sb.url}/payroll.xro/1.0/{path}", params=params, headers=headers, timeout=30
-    )
-    assert answer.status_code == 200, answer.text
-    return json.loads(answer.text, parse_float=Decimal)
+    return served_json(sb, tenant, f"/payroll.xro/1.0/{path}", SCOPES, **params)
 
 
 def test_payroll_au_is_read_for_australian_organisations_only(

@@ -7,20 +7,24 @@ for the streams bookmarked on ``updatedDateUTC``."""
 
 from __future__ import annotations
 
-import json
 import re
 from collections import Counter
 from collections.abc import Iterator
-from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-import httpx
 import jsonschema
 import pytest
 
 from tap_xero.tap import TapXero
-from tests._tap_support import RELAXED, TapRun, plain, refresh_token_config, run_tap
+from tests._tap_support import (
+    RELAXED,
+    TapRun,
+    plain,
+    refresh_token_config,
+    run_tap,
+    served_json,
+)
 from xero_api.dates import format_utc, parse_datetime
 from xero_api.resources import PAYROLL_NZ, PAYROLL_UK, RESOURCES, Paging
 from xero_api.schema_files import load_schema
@@ -63,17 +67,7 @@ def _tenant(sb: Sandbox, region: str) -> str:
 
 
 def _get(sb: Sandbox, tenant: str, path: str, **params: str) -> Any:
-    token = sb.authorize(SCOPES)["access_token"]
-    headers = {
-        "Accept": "application/json",
-        "Authorization": f"Bearer {token}",
-        "xero-tenant-id": tenant,
-    }
-    answer = httpx.get(
-        f"{sb.url}/payroll.xro/2.0/{path}", params=params, headers=headers, timeout=30
-    )
-    assert answer.status_code == 200, answer.text
-    return json.loads(answer.text, parse_float=Decimal)
+    return served_json(sb, tenant, f"/payroll.xro/2.0/{path}", SCOPES, **params)
 
 
 def _served(sb: Sandbox, tenant: str, stream: str) -> list[dict[str, Any]]:
