@@ -12,6 +12,7 @@ from xero_sandbox.apis import (
     payroll_au,
     payroll_au_writes,
     payroll_v2,
+    payroll_v2_writes,
     projects,
 )
 
@@ -24,6 +25,7 @@ routes: list[BaseRoute] = [
     *payroll_au.routes,
     *payroll_au_writes.routes,
     *payroll_v2.routes,
+    *payroll_v2_writes.routes,
     *files.routes,
     *files_writes.routes,
 ]
