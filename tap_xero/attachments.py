@@ -17,9 +17,8 @@ from xero_api.schema_files import load_schema
 from xero_api.scopes import selected_by_default
 
 from .downloads import Downloader
-from .sdk_hooks import BOUNDARY_IDS, BOUNDARY_VALUE
 from .session import ReadSession
-from .streams import TENANT_KEY, PartitionStart, TenantStream, XeroStream
+from .streams import TENANT_KEY, Frontier, PartitionStart, TenantStream, XeroStream
 
 __all__ = ["AttachmentsStream"]
 
@@ -93,33 +92,18 @@ class AttachmentsStream(TenantStream):
             since = PartitionStart(None)
         else:
             since = PartitionStart(start.value, start.boundary_ids)
-        last, done = start.value, set(start.boundary_ids)
+        frontier = Frontier(start)
         for page in parent.planned_pages(tenant, since):
             records: list[Record] = []
             for document in page:
                 if document.get("HasAttachments"):
                     records += self._of_document(tenant, row, document)
-                value = document.get(field) if field else None
-                if value is None:
-                    continue
-                key = str(document[row.id_field])
-                if last is None or value > last:
-                    last, done = value, {key}
-                elif value == last:
-                    done.add(key)
+                if field:
+                    frontier.passed(document.get(field), str(document[row.id_field]))
             if records:
                 yield records
-        if field and last is not None:
-            self.settle_after(
-                tenant,
-                {
-                    "replication_key": BOOKMARK,
-                    "replication_key_value": last,
-                    BOUNDARY_VALUE: last,
-                    BOUNDARY_IDS: sorted(done),
-                },
-                start.context,
-            )
+        if field and frontier.value is not None:
+            self.settle_after(tenant, frontier.state(BOOKMARK), start.context)
 
     def _of_document(self, tenant: str, row: Resource, document: Record) -> list[Record]:
         document_id = str(document[row.id_field])

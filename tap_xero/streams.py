@@ -43,7 +43,7 @@ from .fetch import PageProducer
 from .sdk_hooks import BOUNDARY_IDS, BOUNDARY_VALUE, SdkStream
 from .session import ReadSession
 
-__all__ = ["TENANT_KEY", "PartitionStart", "TenantStream", "XeroStream"]
+__all__ = ["TENANT_KEY", "Frontier", "PartitionStart", "TenantStream", "XeroStream"]
 
 TENANT_KEY = "TenantID"
 
@@ -57,6 +57,33 @@ class PartitionStart:
     boundary_ids: frozenset[str] = frozenset()
     saved: Mapping[str, Any] = field(default_factory=dict)
     context: Mapping[str, Any] = field(default_factory=dict)
+
+
+class Frontier:
+    """The latest bookmark value a read has passed and the keys done at exactly it: the STATE a
+    read settles at its end when its bookmark is held during the read."""
+
+    def __init__(self, start: PartitionStart) -> None:
+        self.value: Any = start.value
+        self.keys: set[str] = set(start.boundary_ids)
+
+    def passed(self, value: Any, key: str) -> None:
+        """A record (or document) with bookmark ``value`` and ``key`` is done."""
+        if value is None:
+            return
+        if self.value is None or value > self.value:
+            self.value, self.keys = value, {key}
+        elif value == self.value:
+            self.keys.add(key)
+
+    def state(self, replication_key: str) -> dict[str, Any]:
+        """The partition's bookmark entries for :meth:`TenantStream.settle_after`."""
+        return {
+            "replication_key": replication_key,
+            "replication_key_value": self.value,
+            BOUNDARY_VALUE: self.value,
+            BOUNDARY_IDS: sorted(self.keys),
+        }
 
 
 class TenantStream(SdkStream):
@@ -350,7 +377,24 @@ class XeroStream(TenantStream):
         if feed is not None and self.name in STREAM_CATEGORIES:
             self._starts[tenant] = start
             return feed.pages(self, tenant, start.saved)
+        if self.resource.read.by_page_number:
+            return self._settled_at_end(tenant, start, self.planned_pages(tenant, start))
         return self.planned_pages(tenant, start)
+
+    def _settled_at_end(
+        self, tenant: str, start: PartitionStart, pages: Iterator[list[Record]]
+    ) -> Iterator[list[Record]]:
+        """``pages``, the partition's bookmark held where it was until the last is out, then
+        moved to the latest record read (a read by page number is whole only at its end)."""
+        self.hold_bookmark(tenant)
+        field, pk = self.resource.read.replication_key or "", self.key_field
+        frontier = Frontier(start)
+        for page in pages:
+            for record in page:
+                frontier.passed(record.get(field), str(record.get(pk)))
+            yield page
+        if frontier.value is not None:
+            self.settle_after(tenant, frontier.state(field), start.context)
 
     def sweep_pages(self, tenant: str) -> Iterator[list[Record]]:
         """The ordinary read of an event-driven stream, from its bookmark."""
@@ -406,6 +450,8 @@ class XeroStream(TenantStream):
         row = self.resource
         if row.read.paging is Paging.OFFSET:
             return self._offset_pages(tenant, start)
+        if row.read.by_page_number:
+            return self._numbered_pages(tenant, start)
         if row.read.modified_since:
             return self._cursor_pages(tenant, start)
         if row.read.replication_key:
@@ -455,6 +501,55 @@ class XeroStream(TenantStream):
                 page += 1  # a whole page within one second: move on by position
             else:
                 ims, page = next_ims, 1
+
+    def _numbered_pages(self, tenant: str, start: PartitionStart) -> Iterator[list[Record]]:
+        """Every record changed since ``start``: one If-Modified-Since, pages by number, so
+        records sharing a second cost no re-read. A record changed during the read moves to
+        the end and shifts later records back a place, so one may slide onto a page already
+        read; the moved record comes again with a later change date, and then the read goes
+        back to its old date and reads on from there, emitting only what it has not."""
+        row = self.resource
+        field, pk = row.read.replication_key or "", row.id_field
+        emitted: dict[str, Any] = {}  # ID -> the change date emitted for it by this read
+        since, done = start.value, set(start.boundary_ids)
+        while True:
+            ims = if_modified_since_header(since) if since else None
+            moved_from: Any = None
+            page = 1
+            calls_left: float | None = None
+            while True:
+                params = self._base_params()
+                if row.read.order:
+                    params["order"] = row.read.order
+                params.update(page_query(row.read, page, self.page_size))
+                body = self.get_json(tenant, row.request_path(), params, ims, calls_left)
+                calls_left = _calls_left(body)
+                records = self._records(body)
+                fresh = []
+                for record in records:
+                    value, key = record.get(field), str(record.get(pk))
+                    if (
+                        since is not None
+                        and value is not None
+                        and (value < since or (value == since and key in done))
+                    ):
+                        continue  # before the read's start, or done at exactly it
+                    if key in emitted:
+                        before = emitted[key]
+                        if before == value:
+                            continue  # read again after a shift: already out
+                        if before is not None and (moved_from is None or before < moved_from):
+                            moved_from = before
+                    emitted[key] = value
+                    fresh.append(record)
+                if fresh:
+                    yield fresh
+                if is_last_page(row.read, len(records), self.page_size):
+                    break
+                page += 1
+            if moved_from is None:
+                return
+            since, done = moved_from, set()
 
     def _offset_pages(self, tenant: str, start: PartitionStart) -> Iterator[list[Record]]:
         row = self.resource

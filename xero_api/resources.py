@@ -389,6 +389,8 @@ class ReadPlan:
     names a list inside each answered element that holds the records (a pay run's
     ``Payslips``), and such records carry their parent's field. With ``content`` each record
     is a file whose content the tap can download (its records carry ``SHA256`` and ``Path``).
+    ``by_page_number`` rows (Xero fixes their page at 100) keep one If-Modified-Since for the
+    whole read and page by number, verified by re-reading (docs/tap.md, Bookmarks).
     """
 
     paging: Paging = Paging.NONE
@@ -402,8 +404,11 @@ class ReadPlan:
     each: Each | None = None
     nested: str | None = None
     content: Content | None = None
+    by_page_number: bool = False
 
     def __post_init__(self) -> None:
+        if self.by_page_number and not self.modified_since:
+            raise ValueError("paging by number keeps one If-Modified-Since: set modified_since")
         if self.paging is Paging.OFFSET and not self.replication_key:
             raise ValueError("offset paging continues from the replication key: name one")
 
@@ -499,7 +504,12 @@ _UNITDP = ("unitdp", "4")
 _ARCHIVED = ("includeArchived", "true")
 
 
-def _since(paging: Paging = Paging.NONE, *params: tuple[str, str], order: bool = True) -> ReadPlan:
+def _since(
+    paging: Paging = Paging.NONE,
+    *params: tuple[str, str],
+    order: bool = True,
+    by_page_number: bool = False,
+) -> ReadPlan:
     """Read by If-Modified-Since on ``UpdatedDateUTC``, oldest first."""
     return ReadPlan(
         paging=paging,
@@ -507,7 +517,13 @@ def _since(paging: Paging = Paging.NONE, *params: tuple[str, str], order: bool =
         modified_since=True,
         order=_ASC if order else None,
         params=params,
+        by_page_number=by_page_number,
     )
+
+
+# Payroll AU's collections: 100 a page, and many records may share one second (a pay period's
+# timesheets), which would make the time cursor re-read most of each page.
+_PAYROLL_AU_READ = _since(Paging.PAGE_FIXED, by_page_number=True)
 
 
 _CONTACT_REF = Reference(field="Contact", stream="contacts")
@@ -1410,7 +1426,7 @@ RESOURCES: tuple[Resource, ...] = (
         key=Key("EmployeeID"),
         scope="payroll.employees.read",
         api=PAYROLL_AU,
-        read=_since(Paging.PAGE_FIXED),
+        read=_PAYROLL_AU_READ,
         write=WriteRule(
             natural_keys=(Key("Email"), Key("FirstName", "LastName", "DateOfBirth")),
             **_PAYROLL_AU_WRITE,
@@ -1443,7 +1459,7 @@ RESOURCES: tuple[Resource, ...] = (
         key=Key("LeaveApplicationID"),
         scope="payroll.employees.read",
         api=PAYROLL_AU,
-        read=_since(Paging.PAGE_FIXED),
+        read=_PAYROLL_AU_READ,
         # One employee's leave of one type over the same days is one application.
         write=WriteRule(
             natural_keys=(Key("EmployeeID", "LeaveTypeID", "StartDate", "EndDate"),),
@@ -1477,7 +1493,7 @@ RESOURCES: tuple[Resource, ...] = (
         key=Key("PayrollCalendarID"),
         scope="payroll.settings.read",
         api=PAYROLL_AU,
-        read=_since(Paging.PAGE_FIXED),
+        read=_PAYROLL_AU_READ,
         write=_PAYROLL_MATCHED_BY_NAME,
     ),
     # A pay item's earnings rates and leave types, one record each: matched by name only, so
@@ -1509,7 +1525,7 @@ RESOURCES: tuple[Resource, ...] = (
         key=Key("PayRunID"),
         scope="payroll.payruns.read",
         api=PAYROLL_AU,
-        read=_since(Paging.PAGE_FIXED),
+        read=_PAYROLL_AU_READ,
     ),
     # A pay run's payslips (summaries) come with the pay run itself: one call per pay run.
     Resource(
@@ -1541,7 +1557,7 @@ RESOURCES: tuple[Resource, ...] = (
         key=Key("SuperFundID"),
         scope="payroll.settings.read",
         api=PAYROLL_AU,
-        read=_since(Paging.PAGE_FIXED),
+        read=_PAYROLL_AU_READ,
     ),
     Resource(
         stream="payroll_timesheets",
@@ -1550,7 +1566,7 @@ RESOURCES: tuple[Resource, ...] = (
         key=Key("TimesheetID"),
         scope="payroll.timesheets.read",
         api=PAYROLL_AU,
-        read=_since(Paging.PAGE_FIXED),
+        read=_PAYROLL_AU_READ,
         write=WriteRule(
             natural_keys=(Key("EmployeeID", "StartDate", "EndDate"),),
             **_PAYROLL_AU_WRITE,
