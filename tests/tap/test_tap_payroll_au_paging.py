@@ -18,7 +18,15 @@ import pytest
 from bench.world import calls_by_tenant
 from tap_xero.session import ReadSession
 from tap_xero.tap import TapXero
-from tests._tap_support import RELAXED, START_DATE, TapRun, catalog, parse_output, run_tap
+from tests._tap_support import (
+    RELAXED,
+    START_DATE,
+    TapRun,
+    catalog,
+    parse_output,
+    run_tap,
+    served_json,
+)
 from xero_api.codec import encode_json
 from xero_api.dates import format_utc, parse_datetime
 from xero_sandbox.launcher import ALL_SCOPES, Sandbox
@@ -41,7 +49,7 @@ def sandbox() -> Iterator[Sandbox]:
 
 
 def _employee(batch: int, n: int) -> dict[str, Any]:
-    return {"FirstName": f"Batch{batch}", "LastName": f"Employee{n:03}", "DateOfBirth": "1990-01-01"}
+    return {"FirstName": f"Batch{batch}", "LastName": f"E{n:03}", "DateOfBirth": "1990-01-01"}
 
 
 def _post(sb: Sandbox, body: Any, path: str = "/Employees") -> list[dict[str, Any]]:
@@ -53,9 +61,9 @@ def _post(sb: Sandbox, body: Any, path: str = "/Employees") -> list[dict[str, An
 
 
 def _served(sb: Sandbox) -> list[dict[str, Any]]:
-    answer = httpx.get(sb.url + BASE + "/Employees", headers=sb.headers(sb.tenant_ids()[0]))
-    assert answer.status_code == 200, answer.text
-    employees: list[dict[str, Any]] = answer.json()["Employees"]
+    employees: list[dict[str, Any]] = served_json(
+        sb, sb.tenant_ids()[0], BASE + "/Employees", "payroll.employees.read"
+    )["Employees"]
     return employees
 
 
