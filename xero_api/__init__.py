@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from .codec import decode_json, encode_json
 from .errors import (
+    UploadLengthError,
     XeroAuthError,
     XeroConfigError,
     XeroConnectionError,
@@ -47,6 +48,7 @@ def __getattr__(name: str) -> Any:
 __all__ = [
     "SETTINGS",
     "Setting",
+    "UploadLengthError",
     "Usage",
     "XeroAuthError",
     "XeroClient",

@@ -220,26 +220,48 @@ class XeroClient:
         ``Idempotency-Key``. Raises the :mod:`xero_api.errors` tree (docs/client.md).
         """
         method = method.upper()
-        sent = {"Accept": "application/json"}
-        if tenant_id:
-            sent["xero-tenant-id"] = tenant_id
-        if idempotency_key:
-            sent["Idempotency-Key"] = idempotency_key
-        if if_modified_since is not None:
-            sent["If-Modified-Since"] = if_modified_since_header(if_modified_since)
         content = None if json is None else encode_json(json)
-        if content is not None:
-            sent["Content-Type"] = "application/json"
-        if upload is not None:
-            sent["Content-Type"] = "application/octet-stream"
-            sent["Content-Length"] = str(upload.length)
-        if headers:
-            sent.update(headers)
-        safe = method in _SAFE_METHODS or bool(idempotency_key)
-        url = self.url(path)
         call = Call(
-            method, path, url, tenant_id, params, content, sent, priority, sink, safe, upload=upload
+            method,
+            path,
+            self.url(path),
+            tenant_id,
+            params,
+            content,
+            _request_headers(
+                tenant_id, idempotency_key, if_modified_since, content, upload, headers
+            ),
+            priority,
+            sink,
+            retry_safe=method in _SAFE_METHODS or bool(idempotency_key),
+            upload=upload,
         )
         exchange = self._send_path.send(call)
         assert exchange.response is not None
         return XeroResponse(exchange.status, exchange.response.headers, exchange.body, tenant_id)
+
+
+def _request_headers(
+    tenant_id: str | None,
+    idempotency_key: str | None,
+    if_modified_since: str | date | datetime | None,
+    content: bytes | None,
+    upload: Upload | None,
+    extra: Mapping[str, str] | None,
+) -> dict[str, str]:
+    """The headers every attempt of a request carries (the layers add ``Authorization``)."""
+    sent = {"Accept": "application/json"}
+    if tenant_id:
+        sent["xero-tenant-id"] = tenant_id
+    if idempotency_key:
+        sent["Idempotency-Key"] = idempotency_key
+    if if_modified_since is not None:
+        sent["If-Modified-Since"] = if_modified_since_header(if_modified_since)
+    if content is not None:
+        sent["Content-Type"] = "application/json"
+    if upload is not None:
+        sent["Content-Type"] = "application/octet-stream"
+        sent["Content-Length"] = str(upload.length)
+    if extra:
+        sent.update(extra)
+    return sent

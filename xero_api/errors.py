@@ -2,12 +2,13 @@
 
 ::
 
-    XeroError                      base class: every error this package raises
+    XeroError                      base class: every error the client raises
     ├── XeroConfigError            a setting is missing or invalid (names the setting)
     ├── XeroAuthError              Xero refused the credentials or the tenant (401, 403)
     │   └── XeroTokenError         the identity server refused a token request (invalid_grant …)
     ├── XeroRateLimitExhausted     the day limit is spent and the wait is longer than allowed
     ├── XeroConnectionError        no answer: timeouts, dropped connections, after every retry
+    ├── UploadLengthError          an upload's source gave more or fewer bytes than it declared
     └── XeroHTTPError              any other answer that is not a success
         ├── XeroValidationError    400: Xero refused the request and says why
         ├── XeroNotFound           404: no such resource or ID
@@ -27,6 +28,7 @@ from typing import Any
 from .redact import redact
 
 __all__ = [
+    "UploadLengthError",
     "XeroAuthError",
     "XeroConfigError",
     "XeroConnectionError",
@@ -118,6 +120,12 @@ class XeroConnectionError(XeroError):
     """No usable answer (timeouts, refused or dropped connections, bodies cut short) after
     every retry, or at once for a write that may have reached Xero without an
     ``Idempotency-Key``."""
+
+
+class UploadLengthError(XeroError):
+    """An upload's source gave another number of bytes than it declared, or a one-shot
+    stream was asked for again; the request stops (Xero would take a short body as the
+    whole file)."""
 
 
 class XeroHTTPError(XeroError):

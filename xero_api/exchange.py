@@ -12,7 +12,7 @@ import httpx
 import msgspec
 
 from .codec import decode_json
-from .errors import XeroError
+from .errors import UploadLengthError
 
 __all__ = [
     "Call",
@@ -108,10 +108,6 @@ class Upload:
             raise UploadLengthError(
                 f"{self.name}: the source gave {sent:,} bytes, not the {self.length:,} declared"
             )
-
-
-class UploadLengthError(XeroError):
-    """An upload's source gave another number of bytes than it declared (or was spent)."""
 
 
 @dataclass(slots=True)
