@@ -70,12 +70,31 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", default=_DEFAULTS.host)
     serve.add_argument("--port", type=int, default=_DEFAULTS.port, help="0 picks a free port")
     _world_flags(serve)
+    _timing_flags(serve)
+    _app_flags(serve)
+    _limit_flags(serve)
+    serve.add_argument(
+        "--log-requests",
+        action="store_true",
+        help="write one line per request to stderr: method, path, tenant, status, milliseconds",
+    )
+    seed = sub.add_parser("seed", help="create and seed a database, then exit")
+    _world_flags(seed)
+    return parser
+
+
+def _timing_flags(serve: argparse.ArgumentParser) -> None:
+    """How fast the sandbox answers, how fast its clock runs, and how often it fails."""
     serve.add_argument("--latency-ms", type=float, default=_DEFAULTS.latency_ms)
     serve.add_argument(
         "--latency-per-record-ms", type=float, default=_DEFAULTS.latency_per_record_ms
     )
     serve.add_argument("--time-scale", type=float, default=_DEFAULTS.time_scale)
     serve.add_argument("--fault-rate", type=float, default=_DEFAULTS.fault_rate)
+
+
+def _app_flags(serve: argparse.ArgumentParser) -> None:
+    """The one app the sandbox knows: its credentials, redirect URIs, scopes and webhook."""
     serve.add_argument("--client-id", default=_DEFAULTS.client_id)
     serve.add_argument(
         "--client-secret",
@@ -100,6 +119,10 @@ def _parser() -> argparse.ArgumentParser:
         default=None,
         help=f"default ${SECRET_ENV['webhook_key']} (prefer it: flags show in ps)",
     )
+
+
+def _limit_flags(serve: argparse.ArgumentParser) -> None:
+    """Xero's limits as the sandbox enforces them."""
     serve.add_argument("--idempotency-window-s", type=float, default=_DEFAULTS.idempotency_window_s)
     serve.add_argument("--minute-limit", type=int, default=_DEFAULTS.minute_limit)
     serve.add_argument("--day-limit", type=int, default=_DEFAULTS.day_limit)
@@ -111,14 +134,6 @@ def _parser() -> argparse.ArgumentParser:
         default=_DEFAULTS.high_volume_threshold,
         help="records a where/order may scan before Xero's 400 HighVolumeException",
     )
-    serve.add_argument(
-        "--log-requests",
-        action="store_true",
-        help="write one line per request to stderr: method, path, tenant, status, milliseconds",
-    )
-    seed = sub.add_parser("seed", help="create and seed a database, then exit")
-    _world_flags(seed)
-    return parser
 
 
 def _secrets_from_environment(args: argparse.Namespace) -> None:

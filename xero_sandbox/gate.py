@@ -14,6 +14,7 @@ from xero_sandbox.identity import (
     AuthFailure,
     Authority,
     EdgeContext,
+    Principal,
     auth_failure_response,
     authority_for,
     problem_body,
@@ -259,13 +260,8 @@ class Gate:
         if not accepts_json(headers.get("accept")):
             await _not_json()(scope, receive, send)
             return
-        authority = self.authority
         try:
-            principal = authority.authenticate(headers.get("authorization"))
-            tenant_id = authority.tenant_for(principal, headers.get("xero-tenant-id"))
-            api_path = str(scope["path"])[len(prefix) :]
-            if not scope_allows(principal.scopes, str(scope["method"]), api_path, prefix):
-                raise AuthFailure(401, "AuthorizationUnsuccessful")
+            principal, tenant_id = self._authorised(scope, headers, prefix)
         except AuthFailure as failure:
             await auth_failure_response(failure)(scope, receive, send)
             return
@@ -274,40 +270,65 @@ class Gate:
         state["client_id"] = principal.client_id
 
         fault = self.faults.draw()
-        if fault == "token_expired":
-            self.ctx.stats.count_fault(tenant_id, fault)
-            expired = AuthFailure(401, authority.expire_now(principal))
-            await auth_failure_response(expired)(scope, receive, send)
+        refusal = self._refused_by_fault(fault, tenant_id, principal)
+        if refusal is not None:
+            await refusal(scope, receive, send)
             return
-        if fault == "rate_limit":
-            self.ctx.stats.count_fault(tenant_id, fault)
-            breach = self.limits.minute_breach(tenant_id, principal.client_id)
-            await _too_many(breach)(scope, receive, send)
-            return
-
         admission = await self._admitted(tenant_id, scope, receive, send, principal.client_id)
         if admission is None:
             return
         try:
-            if fault is not None:
-                self.ctx.stats.count_fault(tenant_id, fault)
-            if fault == "server_error":
-                body = problem_body(500, "An unexpected error occurred (xero-sandbox fault)")
-                answer: Response = JSONResponse(body, status_code=500, headers=admission.headers)
-                await answer(scope, receive, send)
-            elif fault == "outage":
-                answer = PlainTextResponse(
-                    OUTAGE_MESSAGE, status_code=503, headers=admission.headers
-                )
-                await answer(scope, receive, send)
-            elif fault == "dropped_connection":
-                await self.app(scope, receive, self._truncate(send, admission.headers))
-            else:
-                if fault == "slow_response":
-                    await self.ctx.clock.sleep(self.ctx.config.slow_response_s)
-                await self.app(scope, receive, self._decorate(scope, send, admission.headers))
+            await self._answer(scope, receive, send, fault, tenant_id, admission.headers)
         finally:
             self.limits.release(tenant_id)
+
+    def _authorised(self, scope: Scope, headers: Headers, prefix: str) -> tuple[Principal, str]:
+        """Who calls, for which tenant; raises AuthFailure unless their scopes cover the call."""
+        authority = self.authority
+        principal = authority.authenticate(headers.get("authorization"))
+        tenant_id = authority.tenant_for(principal, headers.get("xero-tenant-id"))
+        api_path = str(scope["path"])[len(prefix) :]
+        if not scope_allows(principal.scopes, str(scope["method"]), api_path, prefix):
+            raise AuthFailure(401, "AuthorizationUnsuccessful")
+        return principal, tenant_id
+
+    def _refused_by_fault(
+        self, fault: str | None, tenant_id: str, principal: Principal
+    ) -> Response | None:
+        """The answer of a fault that refuses the call before it is admitted, else None."""
+        if fault == "token_expired":
+            self.ctx.stats.count_fault(tenant_id, fault)
+            return auth_failure_response(AuthFailure(401, self.authority.expire_now(principal)))
+        if fault == "rate_limit":
+            self.ctx.stats.count_fault(tenant_id, fault)
+            return _too_many(self.limits.minute_breach(tenant_id, principal.client_id))
+        return None
+
+    async def _answer(
+        self,
+        scope: Scope,
+        receive: Receive,
+        send: Send,
+        fault: str | None,
+        tenant_id: str,
+        limit_headers: dict[str, str],
+    ) -> None:
+        """An admitted call: the API's answer, or the fault drawn for it."""
+        if fault is not None:
+            self.ctx.stats.count_fault(tenant_id, fault)
+        if fault == "server_error":
+            body = problem_body(500, "An unexpected error occurred (xero-sandbox fault)")
+            answer: Response = JSONResponse(body, status_code=500, headers=limit_headers)
+            await answer(scope, receive, send)
+        elif fault == "outage":
+            answer = PlainTextResponse(OUTAGE_MESSAGE, status_code=503, headers=limit_headers)
+            await answer(scope, receive, send)
+        elif fault == "dropped_connection":
+            await self.app(scope, receive, self._truncate(send, limit_headers))
+        else:
+            if fault == "slow_response":
+                await self.ctx.clock.sleep(self.ctx.config.slow_response_s)
+            await self.app(scope, receive, self._decorate(scope, send, limit_headers))
 
     def _decorate(self, scope: Scope, send: Send, extra: dict[str, str]) -> Send:
         """Add the limit headers and hold the response start for the configured latency."""

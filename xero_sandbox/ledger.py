@@ -212,6 +212,24 @@ class _Buffer:
     by_source: dict[str, list[Record]] = field(default_factory=dict)
 
 
+def _ledger_lines(
+    number: int, date_ms: int, source_type: str, postings: list[Posting]
+) -> list[LedgerLine]:
+    """The rows a journal adds to the ledger table, one per posting, amounts in cents."""
+    payments_only = source_type.endswith("PAYMENT") or source_type.startswith("CASH")
+    return [
+        LedgerLine(
+            number,
+            date_ms,
+            p.account_id,
+            _cents(round2(p.net)),
+            _cents(round2(p.tax)),
+            payments_only,
+        )
+        for p in postings
+    ]
+
+
 def _cents(value: Decimal) -> int:
     return int((value * 100).to_integral_value())
 
@@ -311,7 +329,6 @@ class Ledger:
             number = buffer.number
         else:
             number = self.store.next_number(tenant_id, "Journal")
-        lines = [self._journal_line(tenant_id, posting) for posting in postings]
         journal: Record = {
             "JournalID": self._new_id(),
             "JournalDate": ms_date(date_ms),
@@ -319,22 +336,11 @@ class Ledger:
             "CreatedDateUTC": ms_date(created_ms),
             "SourceID": source_id,
             "SourceType": source_type,
-            "JournalLines": lines,
+            "JournalLines": [self._journal_line(tenant_id, posting) for posting in postings],
         }
         if reference:
             journal["Reference"] = reference
-        payments_only = source_type.endswith("PAYMENT") or source_type.startswith("CASH")
-        ledger_lines = [
-            LedgerLine(
-                number,
-                date_ms,
-                p.account_id,
-                _cents(round2(p.net)),
-                _cents(round2(p.tax)),
-                payments_only,
-            )
-            for p in postings
-        ]
+        ledger_lines = _ledger_lines(number, date_ms, source_type, postings)
         if buffer is not None:
             buffer.journals.append(journal)
             buffer.by_source.setdefault(source_id.lower(), []).append(journal)

@@ -268,6 +268,15 @@ class _Query:
             "Invoices",
         )
         self.tests: list[RecordTest] = []
+        self._add_filters(q)
+        self.drop: tuple[str, ...] = ()
+        self.page: int | None = None
+        self.page_size = DEFAULT_PAGE_SIZE
+        self._choose_page(q)
+
+    def _add_filters(self, q: dict[str, str]) -> None:
+        """The query's filters, as SQL conditions where a column serves, else record tests."""
+        spec = self.spec
         for flt in spec.filters:
             raw = q.get(flt.param.lower())
             if raw is None or raw == "":
@@ -277,9 +286,10 @@ class _Query:
             self.tests.append(lambda r: r.get("SourceType") in _PAYMENT_SOURCES)
         if self.where is not None:
             self.tests.append(self.where)
-        self.drop: tuple[str, ...] = ()
-        self.page: int | None = None
-        self.page_size = DEFAULT_PAGE_SIZE
+
+    def _choose_page(self, q: dict[str, str]) -> None:
+        """The page and page size asked for, and the fields an unpaged or summary read drops."""
+        spec = self.spec
         if spec.paged:
             asks_paging = "page" in q or ("pagesize" in q and spec.paging is Paging.PAGE)
             if asks_paging or self.summary:
