@@ -23,6 +23,7 @@ import time
 from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeVar
 
@@ -214,6 +215,42 @@ def _sync(env: dict[str, str]) -> MeltanoResult:
     )
 
 
+@dataclass
+class _Runs:
+    """What the two runs moved, the API calls each spent, and what changed between them."""
+
+    moved: list[Counter[str]]
+    calls: list[dict[str, int]]
+    changes: list[str]
+
+
+def _two_runs(sandbox: Sandbox, env: dict[str, str]) -> _Runs:
+    """Run everything, change the books, then run again incrementally."""
+    before = api_calls(sandbox)
+    first = timed("meltano run tap-xero target-duckdb (first run: everything)", lambda: _sync(env))
+    after_first = api_calls(sandbox)
+    first_tenant, second_tenant = sandbox.tenant_ids()[:2]
+    changes = timed(
+        "change the books through the Accounting API",
+        lambda: change_the_books(
+            sandbox.url, sandbox.headers(), first_tenant, second_tenant
+        ).describe(),
+    )
+    for change in changes:
+        console.print(f"  [dim]{change}[/]")
+    after_change = api_calls(sandbox)
+    second = timed("meltano run tap-xero target-duckdb (incremental)", lambda: _sync(env))
+    after_second = api_calls(sandbox)
+    return _Runs(
+        moved=[records_moved(first.output), records_moved(second.output)],
+        calls=[
+            {t: after_first.get(t, 0) - before.get(t, 0) for t in after_first},
+            {t: after_second.get(t, 0) - after_change.get(t, 0) for t in after_second},
+        ],
+        changes=changes,
+    )
+
+
 def demo(scale: int) -> None:
     """The whole demo; raises StepFailed when a step fails."""
     if OUT.exists():
@@ -233,43 +270,19 @@ def demo(scale: int) -> None:
             "MELTANO_DATABASE_URI": f"sqlite:///{work / 'meltano.db'}",
             "TARGET_DUCKDB_FILEPATH": str(db_path),
         }
-
         timed("authorise once with xero-auth (token store)", lambda: _authorise(sandbox, tokens))
         timed(
             "meltano install",
             lambda: run_meltano(["install"], project=REPO, env=env, log=LOG, timeout=1500),
         )
-
-        before = api_calls(sandbox)
-        first = timed(
-            "meltano run tap-xero target-duckdb (first run: everything)", lambda: _sync(env)
-        )
-        after_first = api_calls(sandbox)
-        first_tenant, second_tenant = sandbox.tenant_ids()[:2]
-        changes = timed(
-            "change the books through the Accounting API",
-            lambda: change_the_books(
-                sandbox.url, sandbox.headers(), first_tenant, second_tenant
-            ).describe(),
-        )
-        for change in changes:
-            console.print(f"  [dim]{change}[/]")
-        after_change = api_calls(sandbox)
-        second = timed("meltano run tap-xero target-duckdb (incremental)", lambda: _sync(env))
-        after_second = api_calls(sandbox)
+        runs = _two_runs(sandbox, env)
         rows = timed("count rows in DuckDB", lambda: duckdb_rows(db_path))
     finally:
         with console.status("stopping xero-sandbox …"):
             sandbox.stop()
             shutil.rmtree(work, ignore_errors=True)
         console.print("[green]✔[/] stopped xero-sandbox")
-    calls = [
-        {t: after_first.get(t, 0) - before.get(t, 0) for t in after_first},
-        {t: after_second.get(t, 0) - after_change.get(t, 0) for t in after_second},
-    ]
-    report(
-        rows, [records_moved(first.output), records_moved(second.output)], calls, changes, db_path
-    )
+    report(rows, runs.moved, runs.calls, runs.changes, db_path)
 
 
 def main() -> int:

@@ -230,25 +230,8 @@ class Sender:
         rule = resource.write
         assert rule is not None
         if isinstance(answer, RequestRejected):
-            aligned = len(answer.elements) == len(chunk)
-            told = [element_messages(resource, e) for e in answer.elements] if aligned else []
-            if rule.bare_list and aligned and any(told) and not all(told):
-                paired = list(zip(chunk, told, strict=True))
-                self._refuse(resource, [(item, said) for item, said in paired if said], key)
-                return [item for item, said in paired if not said]
-            refused = [
-                (item, (told[index] if aligned else []) or answer.messages)
-                for index, item in enumerate(chunk)
-            ]
-            self._refuse(resource, refused, key)
-            return []
-        elements = answer.get(resource.envelope)
-        if resource.api is not ACCOUNTING and not rule.bare_list:
-            # A create answers the record; an update answers 204: the document is what it was
-            # plus what was sent.
-            item = chunk[0]
-            known = self._dir.doc(resource, item.target_id or "") or {}
-            elements = [dict(answer) if answer else {**known, **item.payload}]
+            return self._settle_rejection(resource, chunk, key, answer)
+        elements = self._answer_elements(resource, chunk, answer)
         if not isinstance(elements, list) or len(elements) != len(chunk):
             for item in chunk:
                 self._outcomes.rejected(
@@ -270,6 +253,40 @@ class Sender:
             if rule.children and isinstance(element, dict):
                 self.write_children(resource, item, element)
         return []
+
+    def _settle_rejection(
+        self, resource: Resource, chunk: list[Pending], key: str, answer: RequestRejected
+    ) -> list[Pending]:
+        """Refuse a rejected request's records with what Xero said of each; from a bare list
+        where only some elements were faulted, the others are returned to send again."""
+        rule = resource.write
+        assert rule is not None
+        aligned = len(answer.elements) == len(chunk)
+        told = [element_messages(resource, e) for e in answer.elements] if aligned else []
+        if rule.bare_list and aligned and any(told) and not all(told):
+            paired = list(zip(chunk, told, strict=True))
+            self._refuse(resource, [(item, said) for item, said in paired if said], key)
+            return [item for item, said in paired if not said]
+        refused = [
+            (item, (told[index] if aligned else []) or answer.messages)
+            for index, item in enumerate(chunk)
+        ]
+        self._refuse(resource, refused, key)
+        return []
+
+    def _answer_elements(
+        self, resource: Resource, chunk: list[Pending], answer: Mapping[str, Any]
+    ) -> Any:
+        """The answer's elements, one per record sent when Xero kept to that."""
+        rule = resource.write
+        assert rule is not None
+        if resource.api is ACCOUNTING or rule.bare_list:
+            return answer.get(resource.envelope)
+        # A create answers the record; an update answers 204: the document is what it was
+        # plus what was sent.
+        item = chunk[0]
+        known = self._dir.doc(resource, item.target_id or "") or {}
+        return [dict(answer) if answer else {**known, **item.payload}]
 
     def _settle(
         self, resource: Resource, item: Pending, element: Any, key: str
