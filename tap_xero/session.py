@@ -9,8 +9,8 @@ from __future__ import annotations
 import enum
 import logging
 import threading
-from collections.abc import Callable, Generator, Iterable, Mapping
-from typing import TYPE_CHECKING, Any, cast
+from collections.abc import Generator, Iterable, Mapping
+from typing import TYPE_CHECKING, Any, Protocol, cast
 
 from singer_sdk import metrics
 
@@ -25,9 +25,21 @@ from .fetch import Key, PageProducer, ReadAhead
 if TYPE_CHECKING:
     from xero_api.client import XeroClient
 
-__all__ = ["ReadSession", "XeroMetric"]
+__all__ = ["PlannedStream", "ReadSession", "XeroMetric"]
 
-Plan = Callable[[], Iterable[tuple[Key, PageProducer]]]
+
+class PlannedStream(Protocol):
+    """A stream as the session plans its reads: whether it is selected, and its partitions'
+    reads in the order the SDK will emit them."""
+
+    @property
+    def selected(self) -> bool:
+        """Whether the catalog selects the stream."""
+        ...
+
+    def planned_reads(self) -> list[tuple[Key, PageProducer]]:
+        """One read-ahead job per partition."""
+        ...
 
 
 class XeroMetric(enum.StrEnum):
@@ -51,7 +63,7 @@ class ReadSession:
         self._client: XeroClient | None = None
         self._tenant_ids: list[str] | None = None
         self._change_feed: ChangeFeed | None = None
-        self._plan: Plan | None = None
+        self._streams: tuple[PlannedStream, ...] = ()
         self._reads: ReadAhead | None = None
         self._regions: dict[str, str] = {}  # tenant -> Organisation.Version
         self._regions_lock = threading.Lock()
@@ -126,19 +138,19 @@ class ReadSession:
 
     # -- reading ahead ---------------------------------------------------------------------
 
-    def begin_sync(self, plan: Plan) -> None:
-        """Read ahead, in a sync, every partition ``plan`` lists (in the order they will be
-        emitted). The plan is made on the first :meth:`pages`, once the SDK has set up the
-        sync's state, so bookmarks are those of the input state."""
+    def begin_sync(self, streams: Iterable[PlannedStream]) -> None:
+        """Read ahead, in a sync, every partition of the selected ``streams`` (in the order
+        they will be emitted). The plan is made on the first :meth:`pages`, once the SDK has
+        set up the sync's state, so bookmarks are those of the input state."""
         self._close_reads()  # a dry run's reads, if any, were not planned for this sync
-        self._plan = plan
+        self._streams = tuple(streams)
 
     def pages(
         self, key: Key, produce: PageProducer, money_as_text: bool
     ) -> Generator[list[Record], None, None]:
         """One partition's pages, read in the background (alone, outside a sync)."""
         if self._reads is None:
-            planned = list(self._plan()) if self._plan is not None else []
+            planned = [read for s in self._streams if s.selected for read in s.planned_reads()]
             self._reads = ReadAhead(planned, workers=min(32, 3 * len(self.tenant_ids) + 2))
         return self._reads.pages(key, produce, money_as_text)
 
@@ -161,7 +173,7 @@ class ReadSession:
 
     def close(self) -> None:
         """Stop every read, report API usage, close the client and the webhook queue."""
-        self._plan = None
+        self._streams = ()
         self._close_reads()
         if self._client is not None:
             self._report_usage(self._client)

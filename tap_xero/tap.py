@@ -19,7 +19,6 @@ from xero_api.resources import ATTACHMENT_PARENTS, REPORTS, RESOURCES
 from xero_api.settings import SETTINGS, Setting
 
 from .attachments import AttachmentsStream
-from .fetch import PageProducer
 from .reports import ReportStream
 from .sdk_hooks import SdkTap
 from .session import ReadSession
@@ -185,7 +184,8 @@ class TapXero(SdkTap):
         session = self.session
         try:
             self._check_dates()
-            session.begin_sync(self._read_plan)
+            # Tap.sync_all's order: selected streams as listed, partitions as listed.
+            session.begin_sync(s for s in self.streams.values() if isinstance(s, TenantStream))
             with _collect_rarely():
                 yield
         except XeroError as error:
@@ -204,15 +204,6 @@ class TapXero(SdkTap):
                 len(session.refused),
             )
             raise SystemExit(1)
-
-    def _read_plan(self) -> list[tuple[tuple[str, str], PageProducer]]:
-        # Tap.sync_all's order: selected streams as listed, partitions as listed.
-        return [
-            read
-            for stream in self.streams.values()
-            if isinstance(stream, TenantStream) and stream.selected
-            for read in stream.planned_reads()
-        ]
 
     def _check_dates(self) -> None:
         # JSON Schema's date-time format is not enforced by the SDK's validator.

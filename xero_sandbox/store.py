@@ -1,29 +1,11 @@
 """SQLite store of the sandbox: tenants, every record as its wire JSON, journal lines, sequences.
 
-API used by the read side, the ledger and the writes module (keep it stable; extend, don't break):
-
-- ``Store(path)`` opens (and creates) the database in WAL mode; ``close()``.
-- ``with store.transaction():`` groups writes into one commit (nestable: inner blocks join);
-  writers take the database's one write lock (:func:`write_lock`) in arrival order, and reads
-  outside a thread's own transaction go through that thread's read-only connection, so they
-  never wait for a writer. ``with store.undoable():`` lets a long write commit in steps
-  (``let_others_write()`` between them) and still be undone as one.
-- Tenants: ``add_tenant(Tenant)``, ``tenants()``, ``tenant(tenant_id)``, ``is_seeded()``.
-- Records are plain dicts in Xero's wire form: PascalCase keys, dates as ``/Date(ms+0000)/``
-  strings, money as ``Decimal`` (encoded as JSON numbers digit for digit).
-  ``put(tenant_id, resource, record)`` inserts or replaces by primary key (resource is the
-  collection name, e.g. ``"Invoices"``, or ``"projects/Projects"`` for another API; the key
-  field comes from ``catalog`` or ``api_collections``);
-  ``put_many`` streams many; ``get(tenant_id, resource, id)``; ``get_by_number``;
-  ``get_by_name`` (Contacts by Name, Accounts by Code, case-insensitive), ``all_by_name``;
-  ``iter_records(tenant_id, resource)``; ``count(tenant_id, resource)``.
-- ``next_number(tenant_id, sequence)`` hands out 1, 2, 3... per tenant and sequence name
-  (``"INV"``, ``"Journal"``...); ``peek_number`` reads without taking; ``set_number`` sets.
-- Journal lines for reports (written by ``ledger``): ``add_ledger_lines``, ``ledger_sums``.
-
-The read side (``reads.py``) runs its own SQL over ``reader()`` (a read-only connection per
-worker thread) to serve the stored JSON texts of a
-page without decoding them; ``version`` changes on every record write (its caches key on it).
+Records are plain dicts in Xero's wire form (PascalCase keys, ``/Date(ms+0000)/`` dates, money as
+``Decimal``), kept per tenant and resource (``"Invoices"``, or ``"projects/Projects"`` for another
+API) under their primary key. Writers take the database's one write lock in arrival order inside
+``transaction()``; reads outside a thread's own transaction use that thread's read-only
+connection (``reader()``), so they never wait for a writer. ``version`` changes on every record
+write (the read side's caches key on it).
 """
 
 from __future__ import annotations
