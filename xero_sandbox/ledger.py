@@ -329,6 +329,8 @@ class Ledger:
             number = buffer.number
         else:
             number = self.store.next_number(tenant_id, "Journal")
+        # The lines draw their IDs before the journal does: seeded IDs follow this order.
+        lines = [self._journal_line(tenant_id, posting) for posting in postings]
         journal: Record = {
             "JournalID": self._new_id(),
             "JournalDate": ms_date(date_ms),
@@ -336,7 +338,7 @@ class Ledger:
             "CreatedDateUTC": ms_date(created_ms),
             "SourceID": source_id,
             "SourceType": source_type,
-            "JournalLines": [self._journal_line(tenant_id, posting) for posting in postings],
+            "JournalLines": lines,
         }
         if reference:
             journal["Reference"] = reference
