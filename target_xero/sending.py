@@ -15,6 +15,7 @@ from xero_api.resources import ACCOUNTING, Key, Resource
 
 from .directory import Directory, key_value, norm
 from .exchange import Call, Exchange, chunked
+from .line_writes import LineWriter
 from .organisation import RequestRejected
 from .outcomes import Outcomes
 from .pending import (
@@ -65,6 +66,7 @@ class Sender:
         self._batch_size = batch_size
         self._dry_run = dry_run
         self._placeholders = 0
+        self._lines = LineWriter(exchange, directory, outcomes)
 
     def send(self, resource: Resource, pending: list[Pending]) -> Sorted:
         """Write the documents of a matched batch; what is left to do: the quiet records to
@@ -79,14 +81,32 @@ class Sender:
             for item in batch.creates
         )
         batch.moving += self._requests(resource, calls, ordered=not numbered)
+        if resource.write and resource.write.lines_path:
+            batch.moving += self._line_updates(resource, batch.updates)
         return batch
+
+    def _line_updates(self, resource: Resource, updates: list[Pending]) -> list[Pending]:
+        """Updates written line by line (:mod:`.line_writes`); the written records whose
+        statuses still move."""
+        if self._dry_run:
+            for item in updates:
+                path = f"{collection_path(resource, item)}/{item.target_id}"
+                self._dry_result(resource, item, self._exchange.key("PUT", path, {}, item.payload))
+            return []
+        self._lines.update(resource, updates)
+        return [item for item in updates if item.follow and item.written]
 
     def _sort(self, resource: Resource, pending: list[Pending]) -> Sorted:
         rule = resource.write
         assert rule is not None
         batch = Sorted()
         for item in pending:
-            if item.action == "exists":
+            status = item.payload.get(rule.status_field)
+            if rule.statuses and status is not None and status not in rule.statuses:
+                allowed = " or ".join(rule.statuses)
+                reason = f"{rule.status_field} {status} cannot be set through the API ({allowed})"
+                self._outcomes.rejected(item.stream, item.record, [reason])
+            elif item.action == "exists":
                 # create_only: the document is not touched.
                 self._known_as_own(resource, item)
                 batch.quiet.append((item, []))
@@ -99,6 +119,8 @@ class Sender:
                     batch.moving.append(item)
                 batch.quiet.append((item, keys))
             elif item.action == "update" and not rule.updatable:
+                # Matched, never changed: references to the record still resolve to it.
+                self._known_as_own(resource, item)
                 batch.quiet.append((item, []))
             elif item.action == "update":
                 batch.updates.append(item)
@@ -113,7 +135,10 @@ class Sender:
         calls: list[_Planned] = []
         size = max(1, self._batch_size)
         params: dict[str, str] = {k: v for k, v in resource.read.params if k == "unitdp"}
-        if rule.bare_list:
+        if rule.lines_path:
+            # Updates go line by line (_line_updates).
+            calls += [(rule.create_method, collection_path(resource, i), {}, [i]) for i in creates]
+        elif rule.bare_list:
             # Lists of elements on the collection, updates first (as Accounting's batches).
             path = resource.request_path()
             calls += [(rule.update_method, path, {}, c) for c in chunked(updates, size)]
@@ -286,6 +311,8 @@ class Sender:
         # plus what was sent.
         item = chunk[0]
         known = self._dir.doc(resource, item.target_id or "") or {}
+        if rule.answer_key:  # Payroll UK and NZ: the object under its name
+            answer = answer.get(rule.answer_key) or {}
         return [dict(answer) if answer else {**known, **item.payload}]
 
     def _settle(

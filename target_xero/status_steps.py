@@ -46,7 +46,15 @@ class StatusSteps:
         step = 0
         while active:
             moves = [(item, item.follow[step]) for item in active]
-            if batched:
+            groups: list[tuple[str, dict[str, str], list[tuple[Pending, str]]]]
+            if rule.status_actions:
+                # POST /{path}/{id}/{action} (Payroll UK/NZ timesheets' Approve), no body.
+                actions = dict(rule.status_actions)
+                groups = [
+                    (f"{collection_path(resource, m[0])}/{m[0].target_id}/{actions[m[1]]}", {}, [m])
+                    for m in moves
+                ]
+            elif batched:
                 groups = [
                     (resource.path, {"summarizeErrors": "false"}, chunk)
                     for chunk in chunked(moves, STEP_BATCH)
@@ -57,8 +65,10 @@ class StatusSteps:
                 ]
             requests: list[Call] = []
             for path, params, chunk in groups:
-                if method == "PATCH":
-                    body: Any = {rule.status_field: chunk[0][1]}
+                if rule.status_actions:
+                    body: Any = {}
+                elif method == "PATCH":
+                    body = {rule.status_field: chunk[0][1]}
                 else:
                     body = {
                         resource.envelope: [{pk: item.target_id, "Status": s} for item, s in chunk]
@@ -95,7 +105,9 @@ class StatusSteps:
                 messages = element_messages(resource, answer.elements[index]) if aligned else []
                 self._failed(item, status, messages or answer.messages)
             return []
-        elements = answer.get(resource.envelope)
+        assert resource.write is not None
+        key = resource.write.answer_key
+        elements = [answer.get(key)] if key else answer.get(resource.envelope)
         if not isinstance(elements, list) or len(elements) != len(moves):
             if len(moves) == 1:  # as ever for one document: no echo, no complaint
                 elements = [elements[0] if isinstance(elements, list) and elements else {}]

@@ -203,6 +203,16 @@ def problem_detail(body: Any) -> str:
 def validation_messages(body: Any) -> list[str]:
     """Xero's messages from an error body (``Message``, ``Detail``, each ``ValidationErrors``)."""
     messages: list[str] = []
+    if isinstance(body, dict) and isinstance(body.get("invalidFields"), list):
+        # Payroll UK and NZ's Problem: each refused field with its reason (the ``detail``
+        # only says "Validation error occurred.").
+        for problem in body["invalidFields"]:
+            if isinstance(problem, dict) and isinstance(problem.get("reason"), str):
+                messages.append(
+                    f"{problem.get('name') or ''}: {problem['reason']}".removeprefix(": ")
+                )
+        if messages:
+            return messages
     if isinstance(body, dict):
         for key in ("Message", "message", "Detail", "detail", "error_description", "error"):
             value = body.get(key)

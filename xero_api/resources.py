@@ -249,10 +249,14 @@ class WritesAs:
 class Lines:
     """A document's lines: the list ``field`` holding them, and the field holding each
     line's own ID (a line written to another organisation is sent without it; "" for lines
-    without IDs, a timesheet's)."""
+    without IDs, a Payroll AU timesheet's). ``slot`` names the fields placing a line in its
+    document (a Payroll UK/NZ timesheet line's day, rate and tracking): a record's line and
+    the document's with the same slot are one line, changed in place when lines are written
+    one by one."""
 
     field: str
     id_field: str = ""
+    slot: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -285,6 +289,13 @@ class WriteRule:
     request saved none of them. ``fields`` are the fields their body carries.
     ``status_field`` names the status; with ``status_method`` ``PATCH`` a status step is
     ``PATCH /{path}/{id}`` with that field alone.
+
+    Payroll UK and NZ answer the written object under ``answer_key`` (``employee``). Their
+    timesheets are never rewritten whole: with ``lines_path`` an update adds, changes and
+    deletes lines at ``/{path}/{id}/{lines_path}[/{line id}]``, and ``status_actions`` name
+    the ``POST /{path}/{id}/{action}`` that moves a document to each status. ``statuses``
+    lists the statuses a record may ask for (others are rejected before sending); the first
+    is the one a document's lines are written in.
     """
 
     natural_keys: tuple[Key, ...]
@@ -309,6 +320,10 @@ class WriteRule:
     status_method: str = "POST"
     update_at_id: bool = True
     bare_list: bool = False
+    answer_key: str = ""
+    lines_path: str = ""
+    status_actions: tuple[tuple[str, str], ...] = ()
+    statuses: tuple[str, ...] = ()
 
     def lookup(self, field: str) -> Lookup:
         """How documents are found by ``field``: the declared lookup, else ``where``."""
@@ -491,8 +506,10 @@ class Resource:
     def request_path(self, parent_id: str | None = None, **ids: str) -> str:
         """The path to hand the client: Accounting paths as they are (the client adds
         ``/api.xro/2.0``), other APIs' from the root; ``parent_id`` fills a child's
-        ``{placeholder}`` whatever its name, ``ids`` fill placeholders by name."""
-        path = self.path.format(**ids) if ids else self.path
+        ``{placeholder}`` whatever its name, ``ids`` fill placeholders by name, in any case
+        (``employeeID`` fills ``{EmployeeID}``)."""
+        named = {name.lower(): value for name, value in ids.items()}
+        path = re.sub(r"\{([^}]+)\}", lambda m: named.get(m[1].lower(), m[0]), self.path)
         if parent_id is not None:
             path = re.sub(r"\{[^}]+\}", parent_id, path, count=1)
         return path if self.api is ACCOUNTING else f"{self.api.base_path}/{path}"
@@ -727,6 +744,7 @@ def _payroll_v2(api: Api) -> tuple[Resource, ...]:
             ),
         ),
     ]
+    writes = _payroll_v2_writes(region)
     return tuple(
         Resource(
             stream=f"payroll_{region}_{name}",
@@ -736,9 +754,129 @@ def _payroll_v2(api: Api) -> tuple[Resource, ...]:
             scope=f"payroll.{scope}.read",
             api=api,
             read=plan,
+            write=writes.get(name),
         )
         for name, path, envelope, key, scope, plan in rows
     )
+
+
+def _payroll_v2_writes(region: str) -> dict[str, WriteRule]:
+    """How target-xero writes Payroll UK or NZ: one object a request, ``POST`` on the
+    collection creates and ``PUT`` at the ID updates, the object answered under its name.
+    Timesheets change line by line (there is no timesheet update), employees are named by ID
+    or e-mail (the specs give them no number); calendars, earnings rates and leave types are
+    only matched, by name, so records can name them."""
+    stream = f"payroll_{region}_{{}}".format
+    one: dict[str, Any] = {
+        "batch_size": 1,
+        "single_object": True,
+        "create_method": "POST",
+        "update_method": "PUT",
+    }
+    matched = WriteRule(natural_keys=(Key("name"),), **one, creatable=False, updatable=False)
+    by_name = {
+        "calendar": ("payrollCalendar", "pay_run_calendars"),
+        "rate": ("earningsRate", "earnings_rates"),
+        "leave type": ("leaveType", "leave_types"),
+    }
+
+    def named(what: str, in_list: str = "") -> tuple[Reference, ...]:
+        field, name = by_name[what]
+        return (
+            Reference(
+                in_list=in_list,
+                field=f"{field}Name",
+                stream=stream(name),
+                by=Key("name"),
+                sends_as=f"{field}ID",
+            ),
+            Reference(
+                in_list=in_list, field=f"{field}ID", stream=stream(name), by=Key(f"{field}ID")
+            ),
+        )
+
+    employee = (
+        Reference(
+            field="employeeEmail",
+            stream=stream("employees"),
+            by=Key("email"),
+            sends_as="employeeID",
+        ),
+        Reference(field="employeeID", stream=stream("employees"), by=Key("employeeID")),
+    )
+    own = ("niCategory", "nationalInsuranceNumber", "isOffPayrollWorker")
+    if region == "nz":
+        own = ("jobTitle", "engagementType", "fixedTermEndDate")
+    return {
+        "pay_run_calendars": matched,
+        "earnings_rates": matched,
+        "leave_types": matched,
+        "employees": WriteRule(
+            natural_keys=(Key("email"), Key("firstName", "lastName", "dateOfBirth")),
+            **one,
+            answer_key="employee",
+            fields=(
+                "title",
+                "firstName",
+                "lastName",
+                "dateOfBirth",
+                "address",
+                "email",
+                "gender",
+                "phoneNumber",
+                "startDate",
+                "endDate",
+                "payrollCalendarID",
+                *own,
+            ),
+            depends_on=(stream("pay_run_calendars"),),
+            references=named("calendar"),
+        ),
+        "timesheets": WriteRule(
+            natural_keys=(Key("employeeID", "startDate", "endDate"),),
+            **one,
+            answer_key="timesheet",
+            fields=("payrollCalendarID", "employeeID", "startDate", "endDate", "timesheetLines"),
+            lines=Lines(
+                field="timesheetLines",
+                id_field="timesheetLineID",
+                slot=("date", "earningsRateID", "trackingItemID"),
+            ),
+            lines_path="Lines",
+            status_field="status",
+            statuses=("Draft", "Approved"),
+            status_steps=_steps(("Approved", ("Draft", "Approved"))),
+            status_actions=(("Approved", "Approve"), ("Draft", "RevertToDraft")),
+            depends_on=(
+                stream("employees"),
+                stream("pay_run_calendars"),
+                stream("earnings_rates"),
+                "tracking_categories",
+            ),
+            references=(
+                *employee,
+                *named("calendar"),
+                *named("rate", "timesheetLines"),
+                Reference(
+                    in_list="timesheetLines",
+                    field="trackingItemName",
+                    stream="tracking_categories",
+                    option_name=True,
+                    sends_as="trackingItemID",
+                ),
+            ),
+        ),
+        # One employee's leave of one type over the same days is one leave.
+        "employee_leave": WriteRule(
+            natural_keys=(Key("employeeID", "leaveTypeID", "startDate", "endDate"),),
+            **one,
+            answer_key="leave",
+            fields=("leaveTypeID", "description", "startDate", "endDate"),
+            lookups=(Lookup(field="employeeID", via=Via.PARENT),),
+            depends_on=(stream("employees"), stream("leave_types")),
+            references=(*employee, *named("leave type")),
+        ),
+    }
 
 
 _LINE_ITEMS = Lines(field="LineItems", id_field="LineItemID")
