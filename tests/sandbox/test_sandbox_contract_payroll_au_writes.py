@@ -17,7 +17,9 @@ from openapi_core.testing import MockRequest, MockResponse
 from tests._tap_support import RELAXED
 from tests.sandbox.test_sandbox_contract_other_apis import _spec
 from xero_api.codec import encode_json
+from xero_sandbox.api_collections import stored_name
 from xero_sandbox.launcher import ALL_SCOPES, Sandbox
+from xero_sandbox.store import Store
 
 BASE = "/payroll.xro/1.0"
 NOBODY = "00000000-0000-4000-8000-000000000000"
@@ -331,3 +333,48 @@ def test_write_scope_and_region(sb: Sandbox) -> None:
             headers=nz.headers(nz.tenant_ids()[0]),
         )
         assert answer.status_code == 403
+
+
+def test_leave_application_approve_and_reject(sb: Sandbox, payroll: dict[str, Any]) -> None:
+    """Approving takes a requested leave's periods to SCHEDULED, rejecting makes them all
+    REJECTED; leave a pay run processed is refused both, leave nobody requested approving."""
+    leave = {
+        "EmployeeID": payroll["employee"]["EmployeeID"],
+        "LeaveTypeID": payroll["leave_type"],
+        "Title": "Requested",
+        "StartDate": "2027-02-01",
+        "EndDate": "2027-02-03",
+    }
+    created = _post(sb, "/LeaveApplications", [leave]).json()["LeaveApplications"][0]
+    at = f"/LeaveApplications/{created['LeaveApplicationID']}"
+    assert _refused(_post(sb, f"{at}/approve")) == [
+        ["Only leave that has been requested can be approved"]
+    ]
+    # An employee's own request (Xero's app; no API makes one), put straight into the database.
+    store = Store(sb.db)
+    requested = [{**p, "LeavePeriodStatus": "REQUESTED"} for p in created["LeavePeriods"]]
+    store.put(
+        sb.tenant_ids()[0],
+        stored_name("payroll-au", "LeaveApplications"),
+        {**_get(sb, at)["LeaveApplications"][0], "LeavePeriods": requested},
+    )
+    answer = _post(sb, f"{at}/approve", key="payroll-au-approve-1")
+    assert answer.status_code == 200, answer.text
+    approved = answer.json()["LeaveApplications"][0]
+    assert {p["LeavePeriodStatus"] for p in approved["LeavePeriods"]} == {"SCHEDULED"}
+    again = _post(sb, f"{at}/approve", key="payroll-au-approve-1")  # a retry: the same answer
+    assert again.json()["LeaveApplications"] == answer.json()["LeaveApplications"]
+    rejected = _post(sb, f"{at}/reject").json()["LeaveApplications"][0]
+    assert {p["LeavePeriodStatus"] for p in rejected["LeavePeriods"]} == {"REJECTED"}
+    assert _get(sb, at)["LeaveApplications"][0]["LeavePeriods"] == rejected["LeavePeriods"]
+    processed = next(
+        leave
+        for leave in _get(sb, "/LeaveApplications")["LeaveApplications"]
+        if leave["LeavePeriods"][0]["LeavePeriodStatus"] == "PROCESSED"
+    )
+    for action in ("approve", "reject"):
+        answer = _post(sb, f"/LeaveApplications/{processed['LeaveApplicationID']}/{action}")
+        assert _refused(answer) == [
+            ["Leave that has been processed in a pay run cannot be changed"]
+        ]
+    assert _post(sb, f"/LeaveApplications/{NOBODY}/reject").status_code == 404

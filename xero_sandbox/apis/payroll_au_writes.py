@@ -22,7 +22,7 @@ from starlette.routing import BaseRoute, Route
 from xero_sandbox.api_collections import API_PREFIXES, stored_name
 from xero_sandbox.apis.serving import ApiRequest, json_answer, write_raw
 from xero_sandbox.catalog import Record
-from xero_sandbox.reads import PROVIDER
+from xero_sandbox.reads import PROVIDER, not_found
 from xero_sandbox.validation import (
     ZERO_GUID,
     Messages,
@@ -106,6 +106,7 @@ class PayrollMessages:
     LEAVE_TYPE = "Leave type {id} does not exist"
     LEAVE_PROCESSED = "Leave that has been processed in a pay run cannot be changed"
     NOT_FOUND = "An existing {entity} with the specified {id_field} could not be found"
+    NOT_REQUESTED = "Only leave that has been requested can be approved"
 
 
 M = PayrollMessages
@@ -124,6 +125,11 @@ def _day(value: Any) -> date | None:
 
 def _at(path: str, name: str) -> str:
     return f"{path}.{name}" if path else name
+
+
+def _unparsable(path: str) -> PostDataInvalid:
+    """Accounting's error for a value of the wrong JSON type at ``path``."""
+    return PostDataInvalid(f"Unexpected character encountered while parsing value. Path '{path}'.")
 
 
 @dataclass
@@ -185,12 +191,29 @@ def _build_employee(
     existing: Record | None,
     errors: list[str],
 ) -> None:
+    _employee_fields(sent, path, record)
     new = existing is None
     for name in ("FirstName", "LastName"):
-        if name in sent:
-            record[name] = as_text(sent[name], _at(path, name)).strip()
         if new and not record.get(name):
             errors.append(M.REQUIRED.format(field=name))
+    born = _day(record.get("DateOfBirth"))
+    if born is None and new:
+        errors.append(M.REQUIRED.format(field="DateOfBirth"))
+    elif born is not None and born >= batch.today:
+        errors.append(M.BORN_LATER)
+    if record.get("Email") and "Email" in sent and not valid_email(record["Email"]):
+        errors.append(Messages.EMAIL_INVALID)
+    if "HomeAddress" in sent:
+        record["HomeAddress"] = _address(sent["HomeAddress"], _at(path, "HomeAddress"), errors)
+    _employee_links(batch, sent, path, record, errors)
+    _employee_status(sent, path, record, errors)
+
+
+def _employee_fields(sent: Record, path: str, record: Record) -> None:
+    """The employee's own fields as sent, converted (PostDataInvalid when one cannot be)."""
+    for name in ("FirstName", "LastName", "Email"):
+        if name in sent:
+            record[name] = as_text(sent[name], _at(path, name)).strip()
     for name in EMPLOYEE_TEXT:
         if name in sent:
             record[name] = as_text(sent[name], _at(path, name))
@@ -203,27 +226,18 @@ def _build_employee(
     for name in ("DateOfBirth", "StartDate", "TerminationDate"):
         if name in sent:
             record[name] = _ms(as_date(sent[name], _at(path, name)))
-    born = _day(record.get("DateOfBirth"))
-    if born is None and new:
-        errors.append(M.REQUIRED.format(field="DateOfBirth"))
-    elif born is not None and born >= batch.today:
-        errors.append(M.BORN_LATER)
-    if "Email" in sent:
-        email = as_text(sent["Email"], _at(path, "Email")).strip()
-        record["Email"] = email
-        if email and not valid_email(email):
-            errors.append(Messages.EMAIL_INVALID)
-    if "Gender" in sent:
-        record["Gender"] = as_enum(sent["Gender"], GENDERS, "Gender", _at(path, "Gender"))
-    if "TerminationReason" in sent:
-        record["TerminationReason"] = as_enum(
-            sent["TerminationReason"],
-            TERMINATION_REASONS,
-            "TerminationReason",
-            _at(path, "TerminationReason"),
-        )
-    if "HomeAddress" in sent:
-        record["HomeAddress"] = _address(sent["HomeAddress"], _at(path, "HomeAddress"), errors)
+    for name, values, enum in (
+        ("Gender", GENDERS, "Gender"),
+        ("TerminationReason", TERMINATION_REASONS, "TerminationReason"),
+    ):
+        if name in sent:
+            record[name] = as_enum(sent[name], values, enum, _at(path, name))
+
+
+def _employee_links(
+    batch: _Batch, sent: Record, path: str, record: Record, errors: list[str]
+) -> None:
+    """The employee's ordinary earnings rate and payroll calendar: each must exist."""
     if "OrdinaryEarningsRateID" in sent:
         rate = as_guid(sent["OrdinaryEarningsRateID"], _at(path, "OrdinaryEarningsRateID"))
         record["OrdinaryEarningsRateID"] = rate
@@ -234,6 +248,10 @@ def _build_employee(
         record["PayrollCalendarID"] = calendar
         if batch.call.record("PayrollCalendars", calendar) is None:
             errors.append(M.CALENDAR.format(id=calendar))
+
+
+def _employee_status(sent: Record, path: str, record: Record, errors: list[str]) -> None:
+    """ACTIVE, or TERMINATED (sent, or implied by a termination date) with its date."""
     status = record.get("Status") or "ACTIVE"
     if "Status" in sent:
         status = as_enum(sent["Status"], EMPLOYEE_STATUSES, "EmployeeStatus", _at(path, "Status"))
@@ -246,9 +264,7 @@ def _build_employee(
 
 def _address(sent: Any, path: str, errors: list[str]) -> Record:
     if not isinstance(sent, dict):
-        raise PostDataInvalid(
-            f"Unexpected character encountered while parsing value. Path '{path}'."
-        )
+        raise _unparsable(path)
     address: Record = {}
     for name in ("AddressLine1", "AddressLine2", "City", "PostalCode", "Country"):
         if name in sent:
@@ -358,17 +374,13 @@ def _build_timesheet(
 def _lines(batch: _Batch, sent: Any, path: str, days: int, errors: list[str]) -> list[Record]:
     lines_path = _at(path, "TimesheetLines")
     if not isinstance(sent, list):
-        raise PostDataInvalid(
-            f"Unexpected character encountered while parsing value. Path '{lines_path}'."
-        )
+        raise _unparsable(lines_path)
     options = _timesheet_options(batch)
     lines = []
     for index, line in enumerate(sent):
         at = f"{lines_path}[{index}]"
         if not isinstance(line, dict):
-            raise PostDataInvalid(
-                f"Unexpected character encountered while parsing value. Path '{at}'."
-            )
+            raise _unparsable(at)
         out: Record = {}
         rate = line.get("EarningsRateID")
         if rate is None:
@@ -383,9 +395,7 @@ def _lines(batch: _Batch, sent: Any, path: str, days: int, errors: list[str]) ->
                 errors.append(M.TRACKING_OPTION.format(id=out["TrackingItemID"]))
         units = line.get("NumberOfUnits") or []
         if not isinstance(units, list):
-            raise PostDataInvalid(
-                f"Unexpected character encountered while parsing value. Path '{at}.NumberOfUnits'."
-            )
+            raise _unparsable(f"{at}.NumberOfUnits")
         out["NumberOfUnits"] = [
             as_decimal(u, f"{at}.NumberOfUnits[{i}]") for i, u in enumerate(units)
         ]
@@ -508,27 +518,8 @@ def _post(kind: _Kind, call: ApiRequest, raw: bytes, url_id: str | None) -> Resp
     """Check every element; save them all when none failed, else none (400 listing every
     element, each failed one with its ``ValidationErrors``)."""
     batch = _Batch(call, call.ctx.clock.utc_ms(), [])
-    checked: list[tuple[Record, list[str]]] = []
     try:
-        if url_id is not None:
-            url_id = as_guid(url_id, kind.id_field)
-        elements = read_elements(raw, kind.collection, NoDataProcessed(kind.entity))
-        for sent, path in elements[:1] if url_id else elements:
-            errors: list[str] = []
-            ident = url_id or sent.get(kind.id_field)
-            existing = None
-            if ident:
-                ident = as_guid(ident, _at(path, kind.id_field))
-                existing = call.record(kind.collection, ident)
-                if existing is None:
-                    errors.append(M.NOT_FOUND.format(entity=kind.entity, id_field=kind.id_field))
-            record: Record = dict(existing or {})
-            if not errors:
-                kind.build(batch, sent, path, record, existing, errors)
-            record.setdefault(kind.id_field, ident if existing else ZERO_GUID)
-            if not errors:  # later elements of the request see it
-                batch.written.append(record)
-            checked.append((record, errors))
+        checked = _checked(kind, batch, raw, url_id)
     except PostDataInvalid as exc:
         return _error(400, 14, "PostDataInvalidException", exc.message)
     except NoDataProcessed as exc:
@@ -539,22 +530,84 @@ def _post(kind: _Kind, call: ApiRequest, raw: bytes, url_id: str | None) -> Resp
             for record, errors in checked
         ]
         return _error(400, 10, "ValidationException", "A validation exception occurred", echoed)
+    return _saved(kind, batch, [record for record, _ in checked])
+
+
+def _checked(
+    kind: _Kind, batch: _Batch, raw: bytes, url_id: str | None
+) -> list[tuple[Record, list[str]]]:
+    """Each element of the body as its record would be, with what is wrong with it (the URL's
+    record takes the body's first element)."""
+    if url_id is not None:
+        url_id = as_guid(url_id, kind.id_field)
+    elements = read_elements(raw, kind.collection, NoDataProcessed(kind.entity))
+    checked: list[tuple[Record, list[str]]] = []
+    for sent, path in elements[:1] if url_id else elements:
+        errors: list[str] = []
+        ident = url_id or sent.get(kind.id_field)
+        existing = None
+        if ident:
+            ident = as_guid(ident, _at(path, kind.id_field))
+            existing = batch.call.record(kind.collection, ident)
+            if existing is None:
+                errors.append(M.NOT_FOUND.format(entity=kind.entity, id_field=kind.id_field))
+        record: Record = dict(existing or {})
+        if not errors:
+            kind.build(batch, sent, path, record, existing, errors)
+        record.setdefault(kind.id_field, ident if existing else ZERO_GUID)
+        if not errors:  # later elements of the request see it
+            batch.written.append(record)
+        checked.append((record, errors))
+    return checked
+
+
+def _saved(kind: _Kind, batch: _Batch, records: list[Record]) -> Response:
+    """Store the checked records (new ones get their IDs) and answer them."""
+    call = batch.call
     with call.ctx.store.transaction():
-        for record, _ in checked:
+        for record in records:
             if record[kind.id_field] == ZERO_GUID:
                 record[kind.id_field] = str(uuid.uuid4())
             record["UpdatedDateUTC"] = batch.stamp
             call.save(kind.collection, record)
-    call.served(len(checked))
+    call.served(len(records))
     return json_answer(
         {
             "Id": str(uuid.uuid4()),
             "Status": "OK",
             "ProviderName": PROVIDER,
             "DateTimeUTC": f"/Date({batch.now_ms})/",
-            kind.collection: [record for record, _ in checked],
+            kind.collection: records,
         }
     )
+
+
+def _decide(call: ApiRequest, ident: str, to: str) -> Response:
+    """``/LeaveApplications/{id}/approve`` (requested periods become ``SCHEDULED``) or
+    ``/reject`` (every period ``REJECTED``); refused for leave a pay run processed, and
+    approving for leave nobody requested. The body is ignored."""
+    batch = _Batch(call, call.ctx.clock.utc_ms(), [])
+    try:
+        leave_id = as_guid(ident, LEAVE.id_field)
+    except PostDataInvalid as exc:
+        return _error(400, 14, "PostDataInvalidException", exc.message)
+    leave = call.record(LEAVE.collection, leave_id)
+    if leave is None:
+        return not_found()
+    periods = [dict(p) for p in leave.get("LeavePeriods") or ()]
+    statuses = {p.get("LeavePeriodStatus") for p in periods}
+    error = None
+    if "PROCESSED" in statuses:
+        error = M.LEAVE_PROCESSED
+    elif to == "SCHEDULED" and "REQUESTED" not in statuses:
+        error = M.NOT_REQUESTED
+    if error:
+        echoed = [{**leave, "ValidationErrors": [{"Message": error}]}]
+        return _error(400, 10, "ValidationException", "A validation exception occurred", echoed)
+    for period in periods:
+        if to == "REJECTED" or period.get("LeavePeriodStatus") == "REQUESTED":
+            period["LeavePeriodStatus"] = to
+    return _saved(LEAVE, batch, [{**leave, "LeavePeriods": periods}])
 
 
 def _routes(kind: _Kind, path: str) -> list[BaseRoute]:
@@ -575,8 +628,20 @@ def _routes(kind: _Kind, path: str) -> list[BaseRoute]:
     ]
 
 
+def _decision(to: str) -> Callable[[Request], Any]:
+    async def endpoint(request: Request) -> Response:
+        ident = request.path_params["ident"]
+        return await write_raw(
+            request, "payroll-au", lambda call, _: _decide(call, ident, to), REGIONS
+        )
+
+    return endpoint
+
+
 routes: list[BaseRoute] = [
     *_routes(EMPLOYEES, "/Employees"),
     *_routes(TIMESHEETS, "/Timesheets"),
     *_routes(LEAVE, "/LeaveApplications"),
+    Route(PREFIX + "/LeaveApplications/{ident}/approve", _decision("SCHEDULED"), methods=["POST"]),
+    Route(PREFIX + "/LeaveApplications/{ident}/reject", _decision("REJECTED"), methods=["POST"]),
 ]
