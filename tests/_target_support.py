@@ -206,6 +206,15 @@ def run_target(
     )
 
 
+def copy_into(org: Org, tmp_path: Path, singer: Path, **settings: Any) -> TargetRun:
+    """Run target-xero on a Singer file into ``org`` (with the extra config ``settings``),
+    its audit and rejects under ``tmp_path``; the run must end well."""
+    tmp_path.mkdir(parents=True, exist_ok=True)
+    run = run_target(org.config(tmp_path, **settings), tmp_path, singer)
+    assert run.returncode == 0, run.stderr[-3000:]
+    return run
+
+
 def _path(value: Path | str) -> Path:
     return value if isinstance(value, Path) else FIXTURES / value
 

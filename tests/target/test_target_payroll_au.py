@@ -29,8 +29,7 @@ from tests._target_support import (
     SANDBOX_FLAGS,
     Org,
     OrgPool,
-    TargetRun,
-    run_target,
+    copy_into,
     singer_file,
     tap_records,
 )
@@ -194,13 +193,6 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
         yield World(pool, records, tmp / "source.singer", others)
 
 
-def _copy(org: Org, tmp_path: Path, singer: Path, **extra: Any) -> TargetRun:
-    tmp_path.mkdir(parents=True, exist_ok=True)
-    run = run_target(org.config(tmp_path, **extra), tmp_path, singer)
-    assert run.returncode == 0, run.stderr[-3000:]
-    return run
-
-
 def test_copy_reads_back_equal_changes_only_matches_and_replays_to_nothing(
     world: World, tmp_path: Path
 ) -> None:
@@ -211,7 +203,7 @@ def test_copy_reads_back_equal_changes_only_matches_and_replays_to_nothing(
     before = _snapshot(target)
     assert any(k[0] == "payroll_employees" for k in before), "the target has employees"
 
-    run = _copy(target, tmp_path, world.singer)
+    run = copy_into(target, tmp_path, world.singer)
     after = _snapshot(target)
 
     # A pay run's timesheets cannot be written: each is rejected with the reason, and only they.
@@ -238,7 +230,7 @@ def test_copy_reads_back_equal_changes_only_matches_and_replays_to_nothing(
     assert sum(1 for k in expected if k[0] == "timesheet") == 2
 
     # A replay changes nothing (the pay run's timesheets are refused again).
-    again = _copy(target, tmp_path / "again", world.singer)
+    again = copy_into(target, tmp_path / "again", world.singer)
     assert {a["action"] for a in again.audit} == {"unchanged"}
     assert len(again.rejects) == len(processed)
     assert _snapshot(target) == after
@@ -295,12 +287,12 @@ def test_a_refused_request_is_sent_again_without_the_refused_elements(
     unknown_option = (
         "TrackingItemName 'Nowhere' matches no tracking option in the target organisation"
     )
-    dry = _copy(target, tmp_path / "dry", singer, dry_run=True)
+    dry = copy_into(target, tmp_path / "dry", singer, dry_run=True)
     assert [a["action"] for a in dry.audit] == ["would_create"] * 3
     assert [r["reasons"] for r in dry.rejects] == [[unknown_option]]
     assert _all(target, "Timesheets", "Timesheets") == before
 
-    run = _copy(target, tmp_path, singer)
+    run = copy_into(target, tmp_path, singer)
     # (The unknown option is rejected last: a tracking option may still arrive until the end.)
     assert [r["reasons"] for r in run.rejects] == [
         ["Provided period doesn't correspond with a pay period"],

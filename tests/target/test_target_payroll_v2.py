@@ -28,8 +28,7 @@ from tests._target_support import (
     SANDBOX_FLAGS,
     Org,
     OrgPool,
-    TargetRun,
-    run_target,
+    copy_into,
     singer_file,
     tap_records,
 )
@@ -153,13 +152,6 @@ def world(
         yield world
 
 
-def _copy(org: Org, tmp_path: Path, singer: Path, **extra: Any) -> TargetRun:
-    tmp_path.mkdir(parents=True, exist_ok=True)
-    run = run_target(org.config(tmp_path, **extra), tmp_path, singer)
-    assert run.returncode == 0, run.stderr[-3000:]
-    return run
-
-
 def test_copy_reads_back_equal_changes_only_matches_and_replays_to_nothing(
     world: World, tmp_path: Path
 ) -> None:
@@ -168,7 +160,7 @@ def test_copy_reads_back_equal_changes_only_matches_and_replays_to_nothing(
     before = _snapshot(world, target)
     assert any(k[0] == world.stream("timesheets") for k in before), "the target has timesheets"
 
-    run = _copy(target, tmp_path, world.singer)
+    run = copy_into(target, tmp_path, world.singer)
     assert run.rejects == []
     after = _snapshot(world, target)
 
@@ -189,7 +181,7 @@ def test_copy_reads_back_equal_changes_only_matches_and_replays_to_nothing(
     assert any(v[1] == "Approved" for k, v in expected.items() if k[0] == "timesheet")
 
     # A replay changes nothing.
-    again = _copy(target, tmp_path / "again", world.singer)
+    again = copy_into(target, tmp_path / "again", world.singer)
     assert {a["action"] for a in again.audit} == {"unchanged"}
     assert again.rejects == []
     assert _snapshot(world, target) == after
@@ -259,12 +251,12 @@ def test_a_matched_timesheet_is_changed_line_by_line(world: World, tmp_path: Pat
     singer = singer_file(tmp_path, "sheets", messages)
     completed = ["status Completed cannot be set through the API (Draft or Approved)"]
 
-    dry = _copy(target, tmp_path / "dry", singer, dry_run=True)
+    dry = copy_into(target, tmp_path / "dry", singer, dry_run=True)
     assert sorted(a["action"] for a in dry.audit) == ["would_create", "would_update"]
     assert [r["reasons"] for r in dry.rejects] == [completed]
     assert _all(target, "Timesheets", "timesheets") == sheets
 
-    run = _copy(target, tmp_path / "run", singer)
+    run = copy_into(target, tmp_path / "run", singer)
     assert [r["reasons"] for r in run.rejects] == [completed]
     actions = {a["action"]: a["xero_id"] for a in run.audit}
     assert actions.keys() == {"updated", "created"}
@@ -285,7 +277,7 @@ def test_a_matched_timesheet_is_changed_line_by_line(world: World, tmp_path: Pat
     assert {
         k: v for k, v in after.items() if k not in (sheet["timesheetID"], new["timesheetID"])
     } == {s["timesheetID"]: s for s in sheets if s["timesheetID"] != sheet["timesheetID"]}
-    again = _copy(target, tmp_path / "again", singer)
+    again = copy_into(target, tmp_path / "again", singer)
     assert [a["action"] for a in again.audit] == ["unchanged", "unchanged"]
 
 
