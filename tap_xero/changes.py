@@ -112,6 +112,9 @@ class ChangeFeed:
         self.queue = queue
         self.reconcile_hours = reconcile_hours
         self.logger = logger
+        # Partitions read in this run: a later read (following the queue) starts from a
+        # position this run emitted, which no target has confirmed yet.
+        self._read: set[tuple[str, str]] = set()
 
     def pages(self, stream: ChangeStream, tenant: str, saved: Mapping[str, Any]) -> Pages:
         """One partition's pages: a sweep or the documents of new events (see module doc);
@@ -119,9 +122,10 @@ class ChangeFeed:
         category = STREAM_CATEGORIES[stream.name]
         raw = saved.get(QUEUE_POSITION)
         position = raw if isinstance(raw, int) and raw >= 0 else None
-        if position is not None:
+        if position is not None and (tenant, category) not in self._read:
             # This STATE came back through the target: everything up to here is safe.
             self.queue.acknowledge(tenant, category, position)
+        self._read.add((tenant, category))
         now = _now()
         age = _age_hours(saved, RECONCILED_AT, now)
         if position is None or age is None or age < 0 or age >= self.reconcile_hours:

@@ -19,6 +19,8 @@ from xero_api.resources import ATTACHMENT_PARENTS, REPORTS, RESOURCES
 from xero_api.settings import SETTINGS, Setting
 
 from .attachments import AttachmentsStream
+from .changes import STREAM_CATEGORIES
+from .follow import follow_queue
 from .reports import ReportStream
 from .sdk_hooks import SdkTap
 from .session import ReadSession
@@ -78,6 +80,15 @@ TAP_SETTINGS = th.PropertiesList(
         default=24,
         description="With webhook_queue: hours between reconciliation sweeps, which read the "
         "event-driven streams by If-Modified-Since and count what no event announced.",
+    ),
+    th.Property(
+        "webhook_follow_seconds",
+        th.NumberType(minimum=0),
+        default=0,
+        description="With webhook_queue: after its sync, keep following the queue (one local "
+        "query a second, no API call while nothing is new) and read each new batch of events "
+        "as it comes, until this many seconds pass without one; 0 ends with the sync. For a "
+        "pipeline that stays warm between event batches (docs/webhooks.md).",
     ),
     th.Property(
         "reference_refresh_hours",
@@ -188,6 +199,7 @@ class TapXero(SdkTap):
             session.begin_sync(s for s in self.streams.values() if isinstance(s, TenantStream))
             with _collect_rarely():
                 yield
+                self._follow_queue()
         except XeroError as error:
             self.write_message(StateMessage(value=self.state))
             self.logger.error("%s", error.message)
@@ -204,6 +216,18 @@ class TapXero(SdkTap):
                 len(session.refused),
             )
             raise SystemExit(1)
+
+    def _follow_queue(self) -> None:
+        """Follow the webhook queue after the sync, for ``webhook_follow_seconds``."""
+        streams = [
+            stream
+            for stream in self.streams.values()
+            if isinstance(stream, TenantStream)
+            and stream.selected
+            and stream.name in STREAM_CATEGORIES
+        ]
+        seconds = float(self.config.get("webhook_follow_seconds") or 0)
+        follow_queue(self.session, streams, seconds, self._flush_state, self.logger)
 
     def _check_dates(self) -> None:
         # JSON Schema's date-time format is not enforced by the SDK's validator.
