@@ -5,7 +5,8 @@ Once a second it asks the queue for its newest position (one local query; no API
 that moved, it looks for events after each event-driven partition's ``queue_position`` and
 syncs the partitions that have some, as a run would (their IDs, then a STATE with the new
 position), and writes them out at once. It stops after ``webhook_follow_seconds`` without a new
-event. docs/webhooks.md (A pipeline that stays warm) says how the target and Meltano take it.
+event, or after ``FOLLOW_AT_MOST_SECONDS`` in all. docs/webhooks.md (A pipeline that stays
+warm) says how the target and Meltano take it.
 """
 
 from __future__ import annotations
@@ -21,6 +22,11 @@ from .streams import TENANT_KEY, TenantStream
 __all__ = ["LOOK_SECONDS", "follow_queue"]
 
 LOOK_SECONDS = 1.0
+# A follow ends after this long even while events keep coming: targets pass a STATE on to
+# Meltano at the end of a run (singer-sdk targets also every 5 minutes of records), and only
+# the next run confirms the positions to the queue, so its depth and oldest-event age alerts
+# see a busy queue confirmed at least this often.
+FOLLOW_AT_MOST_SECONDS = 3600.0
 # The last line of a follow, which an orchestrator reads (orchestrate/dagster/definitions.py).
 LOADED_LINE = "Followed the webhook queue: every event up to position %d of these tenants is read"
 
@@ -57,16 +63,20 @@ def follow_queue(
     look_seconds: float = LOOK_SECONDS,
 ) -> None:
     """Sync each new batch of events of ``streams`` (selected, event-driven) and ``flush``
-    it out, until ``seconds`` pass without one; then log the position read up to."""
+    it out, until ``seconds`` pass without one; then log the position read up to (not after
+    ``FOLLOW_AT_MOST_SECONDS``: events may be arriving)."""
     feed = session.change_feed
     if feed is None or not streams or seconds <= 0:
         return
     session.begin_sync(())  # nothing more to read ahead: each partition is read when due
     logger.info("Following the webhook queue until %g s pass without a new event", seconds)
-    quiet_since = time.monotonic()
+    began = quiet_since = time.monotonic()
     looked_at = -1  # the queue's newest position when every partition was last looked at
     read_up_to: int | None = None
     while time.monotonic() - quiet_since < seconds:
+        if time.monotonic() - began >= FOLLOW_AT_MOST_SECONDS:
+            logger.info("Stopped following the webhook queue after %g s", FOLLOW_AT_MOST_SECONDS)
+            return
         newest = feed.queue.last_position()
         if newest == looked_at:
             time.sleep(look_seconds)

@@ -6,16 +6,17 @@ failed-run alert. How to run it and its environment: docs/scaling-out.md and doc
 from __future__ import annotations
 
 import json
+import math
 import os
-import queue
+import re
 import resource
 import subprocess
 import sys
-import threading
 import time
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 from dagster import (
     DagsterRunStatus,
@@ -102,88 +103,73 @@ def xero_tenant_shards() -> None:
 
 
 WEBHOOK_QUEUE = os.environ.get("XERO_WEBHOOK_QUEUE", "")
-# How long a shard's event run stays up after its last batch, watching the queue: events in
-# that time are loaded by a `meltano el` started at once, without a new Dagster run (whose
-# launch is most of a cold run's time). 0: one `meltano el` per run.
+# How long a shard's event run stays up after its last batch: its one `meltano el` keeps
+# following the queue (tap-xero's webhook_follow_seconds), so each later batch costs one API
+# call and the target's write, not a sensor tick, a Dagster run and a Meltano start.
+# 0: the run is a single sync.
 FOLLOW_SECONDS = float(os.environ.get("XERO_WEBHOOK_FOLLOW_SECONDS", "900"))
-QUEUE_LOOK_SECONDS = 1.0
-LOADED_TAG = "xero/loaded_positions"  # set by a shard's run after each `meltano el`
+# Rows the loader buffers before writing, in a following run: 1 writes each event's record
+# as it comes (singer-sdk targets flush on a full batch, or when a record is 5 minutes old).
+BATCH_ROWS = os.environ.get("XERO_WEBHOOK_BATCH_ROWS", "1")
+LOADED_TAG = "xero/loaded_positions"  # set by a shard's run after its `meltano el`
 FAILURES_IN_A_ROW = 3  # e.g. the hourly run of the same shard holding its state ID
+RETRY_SECONDS = 5.0
+# tap-xero's last line after following the queue (tap_xero/follow.py), relayed by Meltano.
+READ_UP_TO = re.compile(r"every event up to position (\d+) of these tenants is read")
 
 
-def _watch_queue(dsn: str) -> Iterator[dict[str, int] | None]:
-    """The queue's newest positions each time they change (``xero-webhooks positions
-    --watch``), and ``None`` after each second without a change."""
-    watcher = subprocess.Popen(
-        ["xero-webhooks", "positions", "--queue", dsn, "--watch", str(QUEUE_LOOK_SECONDS)],
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    lines: queue.Queue[str] = queue.Queue()
+def el_with_retries(
+    run_el: Callable[[], str], log: Any, retry_seconds: float = RETRY_SECONDS
+) -> str:
+    """``run_el()``'s output; a failure is retried after ``retry_seconds``, and the
+    ``FAILURES_IN_A_ROW``-th failure in a row is raised."""
+    failures = 0
+    while True:
+        try:
+            return run_el()
+        except Exception:
+            failures += 1
+            if failures >= FAILURES_IN_A_ROW:
+                raise
+            log.warning(f"meltano el failed ({failures} in a row); retrying")
+            time.sleep(retry_seconds)
 
-    def read_lines() -> None:
-        for line in watcher.stdout or ():
-            lines.put(line)
 
-    threading.Thread(target=read_lines, daemon=True).start()
-    try:
-        while True:
-            try:
-                yield json.loads(lines.get(timeout=QUEUE_LOOK_SECONDS))
-            except queue.Empty:
-                if watcher.poll() is not None:
-                    raise RuntimeError("xero-webhooks positions --watch stopped") from None
-                yield None
-    finally:
-        watcher.terminate()
-        watcher.wait(30)
+def read_up_to(output: str) -> int | None:
+    """The queue position up to which a following `meltano el` read every event of its
+    tenants, from its output (None when it did not say: it did not follow to the end)."""
+    found = READ_UP_TO.findall(output)
+    return int(found[-1]) if found else None
 
 
 def _follow_op(shard: str, tenants: list[str]) -> OpDefinition:
-    """The shard's `meltano el`, then again for each new batch of its tenants' events until
-    ``FOLLOW_SECONDS`` pass without one."""
+    """The shard's `meltano el`, following the queue until ``FOLLOW_SECONDS`` pass without a
+    new event of its tenants; what it read is tagged on the run for the sensor."""
     command = " ".join(shard_el_args(ENVIRONMENT, LOADER, shard))
 
     @op(name=f"{_op_name(shard)}_events", required_resource_keys={"meltano"})
     def follow(context) -> None:  # no hint: Dagster refuses a postponed (string) one
         env = shard_env(shard, tenants, _loader_env(shard))
-        if not WEBHOOK_QUEUE:  # started by hand: one sync
-            context.resources.meltano.execute_command(command, env, context.log)
-            return
-        latest: dict[str, int] | None = None  # the queue's newest positions, once known
-        loaded: dict[str, int] = {}
-        due = True  # the events the sensor started this run for
-        quiet_since = time.monotonic()
-        failures = 0
-        for newest in _watch_queue(WEBHOOK_QUEUE):
-            if newest is not None:
-                latest = newest
-                due = due or any(newest.get(t, 0) > loaded.get(t, 0) for t in tenants)
-            if due and latest is not None:
-                began, children = time.monotonic(), resource.getrusage(resource.RUSAGE_CHILDREN)
-                try:
-                    context.resources.meltano.execute_command(command, env, context.log)
-                except Exception:
-                    failures += 1
-                    if failures >= FAILURES_IN_A_ROW:
-                        raise
-                    context.log.warning(f"meltano el failed ({failures} in a row); retrying")
-                    time.sleep(5 * QUEUE_LOOK_SECONDS)
-                    continue
-                failures, due = 0, False
-                after = resource.getrusage(resource.RUSAGE_CHILDREN)
-                cpu = (after.ru_utime + after.ru_stime) - (children.ru_utime + children.ru_stime)
-                # Wall and CPU time of the batch (Meltano, tap and target): what to chart.
-                context.log.info(
-                    f"meltano el for {shard}: {time.monotonic() - began:.1f} s, {cpu:.1f} CPU s"
-                )
-                loaded = {t: latest.get(t, 0) for t in tenants}
-                context.instance.add_run_tags(
-                    context.run_id, {LOADED_TAG: json.dumps(loaded, sort_keys=True)}
-                )
-                quiet_since = time.monotonic()
-            if not due and time.monotonic() - quiet_since >= FOLLOW_SECONDS:
-                return
+        if WEBHOOK_QUEUE and FOLLOW_SECONDS > 0:
+            env["TAP_XERO_WEBHOOK_FOLLOW_SECONDS"] = str(math.ceil(FOLLOW_SECONDS))
+            env[LOADER.upper().replace("-", "_") + "_BATCH_SIZE_ROWS"] = BATCH_ROWS
+        began, children = time.monotonic(), resource.getrusage(resource.RUSAGE_CHILDREN)
+        output = el_with_retries(
+            lambda: context.resources.meltano.execute_command(command, env, context.log),
+            context.log,
+        )
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        cpu = (after.ru_utime + after.ru_stime) - (children.ru_utime + children.ru_stime)
+        # Wall and CPU time of the run's pipeline (Meltano, tap and target): what to chart.
+        context.log.info(
+            f"meltano el for {shard}: {time.monotonic() - began:.1f} s, {cpu:.1f} CPU s"
+        )
+        position = read_up_to(output)
+        if position is not None:
+            loaded = dict.fromkeys(tenants, position)
+            context.instance.add_run_tags(
+                context.run_id, {LOADED_TAG: json.dumps(loaded, sort_keys=True)}
+            )
 
     return follow
 
@@ -195,7 +181,7 @@ def _shard_job(shard: str, tenants: list[str]) -> JobDefinition:
     @job(
         name=f"xero_shard_{shard}",
         description=f"tap-xero -> {LOADER} for shard {shard} ({len(tenants)} tenant(s)), and "
-        f"again for new webhook events for up to {FOLLOW_SECONDS:g} s after the last.",
+        f"following the webhook queue until {FOLLOW_SECONDS:g} s pass without a new event.",
         resource_defs={"meltano": meltano_resource.configured({"project_dir": str(PROJECT_ROOT)})},
         executor_def=in_process_executor,
     )

@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import json
 import os
+import sqlite3
 import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -280,6 +282,19 @@ def test_webhook_sensor_starts_the_shards_with_new_events(tmp_path: Path) -> Non
         assert not (tmp_path / "warehouse" / "xero_shard_b.duckdb").exists()
 
 
+def _run_logs(tmp_path: Path) -> str:
+    """Every message in the event logs of the Dagster instance in ``tmp_path/dagster``."""
+    messages = []
+    for path in (tmp_path / "dagster" / "history" / "runs").glob("*.db"):
+        try:
+            with sqlite3.connect(path, timeout=30) as conn:
+                rows = conn.execute("SELECT event FROM event_logs ORDER BY id").fetchall()
+        except sqlite3.Error:
+            continue  # a run's log not yet set up
+        messages.extend(str(json.loads(body).get("user_message", "")) for (body,) in rows)
+    return "\n".join(messages)
+
+
 FOLLOW_RUNNER = """
 import json, runpy, sys
 from dagster import DagsterInstance, execute_job, reconstructable
@@ -305,9 +320,9 @@ if __name__ == "__main__":
 def test_a_shards_run_follows_the_queue_and_the_sensor_skips_what_it_loaded(
     tmp_path: Path,
 ) -> None:
-    """The sensor's shard run loads its events, stays up watching the queue, loads a later
-    event with a second `meltano el` (no new Dagster run), ends after its quiet time, and the
-    sensor then starts nothing for the events that run already loaded."""
+    """The sensor's shard run loads its events, its `meltano el` stays up following the queue,
+    loads a later event in that same pipeline (no new Dagster run, no new Meltano), ends after
+    its quiet time, and the sensor then starts nothing for the events that run loaded."""
     # Time scale 2: a test longer than 3 wall minutes (a busy machine) keeps its token.
     with Receiver() as receiver, sandbox_for(receiver, **SANDBOX_FLAGS, time_scale=2) as sb:
         assert wait_for_handshake(sb) == "passed"
@@ -328,19 +343,10 @@ def test_a_shards_run_follows_the_queue_and_the_sensor_skips_what_it_loaded(
             stderr=subprocess.PIPE,
             text=True,
         )
-        state_id = "sandbox:tap-xero-to-target-duckdb:shard_a"
         queue = EventQueue(receiver.queue)
-
-        def loaded_up_to(position: int) -> bool:
-            try:
-                partitions = project.state(state_id)["singer_state"]["bookmarks"]["invoices"]
-            except Exception:
-                return False
-            return any(
-                int(p.get("queue_position", 0)) >= position for p in partitions["partitions"]
-            )
-
-        wait_for(lambda: loaded_up_to(queue.last_position()), timeout=300)
+        # Its `meltano el` has read the first event and follows the queue (the target holds
+        # the DuckDB file, and passes the STATE to Meltano when the run ends).
+        wait_for(lambda: "Following the webhook queue" in _run_logs(tmp_path), timeout=300)
         assert run.poll() is None, "the run should still be watching the queue"
         touch(sb, tenant, "invoices", [second], "followed later")
         wait_for(lambda: deliveries_settled(sb) and sb.stats()["webhooks"]["events_queued"] >= 2)
@@ -348,7 +354,7 @@ def test_a_shards_run_follows_the_queue_and_the_sensor_skips_what_it_loaded(
         assert run.returncode == 0, (out + err)[-4000:]
         result = json.loads(out.strip().splitlines()[-1])
         assert result["success"], err[-4000:]
-        assert result["meltano_runs"] == 2  # the later event: a second `meltano el`, same run
+        assert result["meltano_runs"] == 1  # the later event: the same warm `meltano el`
         assert result["loaded"] == {tenant: queue.last_position()}
         database = tmp_path / "warehouse" / "xero_shard_a.duckdb"
         with duckdb.connect(str(database), read_only=True) as db:
@@ -359,7 +365,108 @@ def test_a_shards_run_follows_the_queue_and_the_sensor_skips_what_it_loaded(
                 ).fetchall()
             )
         assert rows == {first: "followed", second: "followed later"}
+        # Meltano stored a STATE past the first event. target-duckdb passes a STATE on only
+        # when it writes the next record (or at the end, if records were left): the last
+        # batch's STATE waits for the next run, which reads that batch again (rows are keyed).
+        stored = project.state("sandbox:tap-xero-to-target-duckdb:shard_a")["singer_state"]
+        (partition,) = stored["bookmarks"]["invoices"]["partitions"]
+        assert 1 <= partition["queue_position"] <= queue.last_position()
         # A fresh sensor (no cursor) sees both events as new, but the run loaded them.
         tick, stderr = run_in_dagster_script(tmp_path, "sensor.py", env, "")
         assert tick["runs"] == {}, stderr[-4000:]
         queue.close()
+
+
+STAND_IN_MELTANO = """#!{python}
+# Stands in for `meltano` on PATH: fails while {failures} holds a count above 0, else ends
+# as a following `meltano el` does (tap-xero's last line, relayed).
+import json, os, sys
+from pathlib import Path
+
+left = Path({failures!r})
+calls = Path({calls!r})
+with calls.open("a") as log:
+    log.write(json.dumps({{
+        "argv": sys.argv[1:],
+        "follow": os.environ.get("TAP_XERO_WEBHOOK_FOLLOW_SECONDS"),
+        "batch_rows": os.environ.get("TARGET_DUCKDB_BATCH_SIZE_ROWS"),
+    }}) + "\\n")
+count = int(left.read_text())
+if count > 0:
+    left.write_text(str(count - 1))
+    print("tap-xero | cannot reach Xero", file=sys.stderr)
+    sys.exit(1)
+print("tap-xero | Followed the webhook queue: every event up to position 7 of these tenants "
+      "is read")
+"""
+
+RETRY_RUNNER = """
+import json, runpy, sys
+from dagster import DagsterInstance, execute_job, reconstructable
+
+def shard_job():
+    return runpy.run_path(sys.argv[1])["SHARD_JOBS"]["shard_a"]
+
+if __name__ == "__main__":
+    instance = DagsterInstance.get()
+    result = execute_job(reconstructable(shard_job), instance=instance)
+    run = instance.get_run_by_id(result.run_id)
+    logs = [entry.user_message for entry in instance.all_logs(result.run_id)]
+    print(json.dumps({
+        "success": result.success,
+        "retried": sum("meltano el failed" in m for m in logs),
+        "loaded": json.loads(run.tags.get("xero/loaded_positions", "{}")),
+    }))
+"""
+
+
+def test_a_following_run_retries_a_failed_meltano_el_and_fails_after_three(
+    tmp_path: Path,
+) -> None:
+    """The shard run's one warm `meltano el` (a stand-in on PATH): one failure is retried and
+    the run succeeds, tagged with what the retry read; three failures in a row fail the run."""
+    stand_in = tmp_path / "bin" / "meltano"
+    stand_in.parent.mkdir()
+    failures, calls = tmp_path / "failures", tmp_path / "calls.jsonl"
+    stand_in.write_text(
+        STAND_IN_MELTANO.format(python=sys.executable, failures=str(failures), calls=str(calls))
+    )
+    stand_in.chmod(0o755)
+    (tmp_path / "shards.json").write_text(json.dumps({"shard_a": ["tenant-1", "tenant-2"]}))
+    (tmp_path / "runner.py").write_text(RETRY_RUNNER)
+    (tmp_path / "dagster").mkdir()
+    env = {
+        **os.environ,
+        "PATH": os.pathsep.join([str(stand_in.parent), os.environ.get("PATH", "")]),
+        "MELTANO_PROJECT_ROOT": str(tmp_path),
+        "MELTANO_ENVIRONMENT": "sandbox",
+        "XERO_LOADER": "target-duckdb",
+        "XERO_DUCKDB_DIR": str(tmp_path / "warehouse"),
+        "XERO_TENANT_SHARDS": str(tmp_path / "shards.json"),
+        "XERO_WEBHOOK_QUEUE": str(tmp_path / "queue.db"),
+        "XERO_WEBHOOK_FOLLOW_SECONDS": "60",
+        "DAGSTER_HOME": str(tmp_path / "dagster"),
+    }
+
+    failures.write_text("1")
+    once, _ = run_in_dagster(tmp_path, env)
+    assert once == {
+        "success": True,
+        "retried": 1,
+        "loaded": {"tenant-1": 7, "tenant-2": 7},
+    }
+    attempts = [json.loads(line) for line in calls.read_text().splitlines()]
+    assert len(attempts) == 2
+    assert all(a["follow"] == "60" and a["batch_rows"] == "1" for a in attempts)
+    assert attempts[0]["argv"] == [
+        "--environment=sandbox",
+        "el",
+        "tap-xero",
+        "target-duckdb",
+        "--state-id=sandbox:tap-xero-to-target-duckdb:shard_a",
+    ]
+
+    failures.write_text("3")
+    thrice, _ = run_in_dagster(tmp_path, env)
+    assert thrice == {"success": False, "retried": 2, "loaded": {}}
+    assert len(calls.read_text().splitlines()) == 2 + 3
