@@ -172,8 +172,11 @@ class MeltanoProject:
             log=self.log,
         )
 
-    def popen(self, *args: str, env: Mapping[str, str] | None = None) -> subprocess.Popen[str]:
-        """Start ``meltano <args>`` without waiting (output captured)."""
+    def popen(
+        self, *args: str, env: Mapping[str, str] | None = None, own_group: bool = False
+    ) -> subprocess.Popen[str]:
+        """Start ``meltano <args>`` without waiting (output captured); ``own_group``: in a
+        process group of its own, which ``os.killpg`` ends with its plugins."""
         full_env = {
             **{k: v for k, v in os.environ.items() if k not in ("VIRTUAL_ENV", "PYTHONPATH")},
             "MELTANO_PROJECT_ROOT": str(self.root),
@@ -188,6 +191,7 @@ class MeltanoProject:
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
             text=True,
+            start_new_session=own_group,
         )
 
     def state(self, state_id: str) -> dict[str, Any]:
