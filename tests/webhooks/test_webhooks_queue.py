@@ -73,7 +73,7 @@ def test_an_unreachable_postgresql_queue_is_one_line_naming_the_setting() -> Non
 
 
 def test_positions_watch_prints_a_line_each_time_the_positions_change(tmp_path: Path) -> None:
-    """``xero-webhooks positions --watch``: what a shard's Dagster run waits on."""
+    """``xero-webhooks positions --watch``: one process a scheduler can wait on."""
     dsn = f"sqlite:///{tmp_path}/q.db"
     with open_queue(dsn) as queue:
         first = queue.append([_event("a")])
