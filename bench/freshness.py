@@ -5,16 +5,20 @@ batching is real) delivers signed webhooks to ``xero-webhooks serve``; ``dagster
 evaluates the ``xero_webhook_events`` sensor at ``XERO_WEBHOOK_SENSOR_SECONDS`` = 5 (the
 documented default and shortest: the daemon looks at sensors every 5 s) and starts the shard's
 job, which runs ``meltano el tap-xero target-postgres`` with ``webhook_queue`` set (invoices
-selected), then stays up ``XERO_WEBHOOK_FOLLOW_SECONDS`` watching the queue and runs ``meltano
-el`` again for each new batch. Each sample changes one invoice's Reference and polls
+selected); with ``XERO_WEBHOOK_FOLLOW_SECONDS`` that one pipeline stays warm, its tap following
+the queue and target-postgres writing each row as it comes (``batch_size_rows`` 1), until the
+queue is quiet that long. Each sample changes one invoice's Reference and polls
 PostgreSQL every 0.2 s until the row carries it; it also reads when the receiver committed the
 event, which splits the time into delivery (sandbox batching and POST) and the rest.
 
 Two series, one after another on the same sandbox, queue and warehouse:
 
-* ``follow`` (the default, 900 s): samples 1 to 3 s apart, so the shard's run is up;
+* ``follow`` (the default, 900 s): samples 1 to 3 s apart, so the shard's pipeline is up;
 * ``cold`` (``XERO_WEBHOOK_FOLLOW_SECONDS`` = 0): each sample waits until no run is active,
   so each pays the sensor tick, Dagster's run launch and Meltano's start.
+
+A run logs the wall and CPU seconds of its `meltano el`: in the cold series one per sample; in
+the follow series one pipeline loads every sample, so there is no per-batch figure.
 
 The first sample of each series (the shard's first read, or the switch of daemons) is not
 counted. Meltano is given the tap's catalog once (``TAP_XERO__CATALOG``), as it caches it itself
