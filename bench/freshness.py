@@ -44,7 +44,13 @@ from typing import Any
 import psycopg
 
 from tests._webhooks_support import Receiver, draft_ids, sandbox_for, touch, wait_for_handshake
-from tests.meltano_support import PostgresServer, dagster_env, dagster_python, new_project
+from tests.meltano_support import (
+    PostgresServer,
+    dagster_env,
+    dagster_python,
+    descendants,
+    new_project,
+)
 
 from . import world
 
@@ -60,7 +66,7 @@ SERIES = {"follow": 900, "cold": 0}
 BATCH_LINE = re.compile(r"meltano el for \w+: (?P<wall>[\d.]+) s, (?P<cpu>[\d.]+) CPU s")
 
 
-def _reference(pg: PostgresServer, invoice_id: str) -> str | None:
+def _reference(pg: PostgresServer, schema: str, invoice_id: str) -> str | None:
     try:
         # Autocommit and a statement timeout: a look never holds or waits on the target's locks.
         with psycopg.connect(
@@ -69,17 +75,18 @@ def _reference(pg: PostgresServer, invoice_id: str) -> str | None:
             autocommit=True,
             options="-c statement_timeout=2000",
         ) as conn:
-            columns = dict(
+            columns: dict[str, str] = dict(
                 conn.execute(
                     "SELECT replace(lower(column_name), '_', ''), column_name "
                     "FROM information_schema.columns "
-                    "WHERE table_schema = 'xero_shard_a' AND table_name = 'invoices'"
+                    "WHERE table_schema = %s AND table_name = 'invoices'",
+                    [schema],
                 ).fetchall()
             )
             if "invoiceid" not in columns or "reference" not in columns:
                 return None
             row = conn.execute(
-                f'SELECT "{columns["reference"]}" FROM xero_shard_a.invoices '  # noqa: S608
+                f'SELECT "{columns["reference"]}" FROM "{schema}".invoices '  # noqa: S608
                 f'WHERE "{columns["invoiceid"]}" = %s',
                 [invoice_id],
             ).fetchone()
@@ -88,9 +95,11 @@ def _reference(pg: PostgresServer, invoice_id: str) -> str | None:
     return str(row[0]) if row else None
 
 
-def _wait_for_row(pg: PostgresServer, invoice_id: str, tag: str, timeout: float) -> float:
+def _wait_for_row(
+    pg: PostgresServer, schema: str, invoice_id: str, tag: str, timeout: float
+) -> float:
     started = time.monotonic()
-    while _reference(pg, invoice_id) != tag:
+    while _reference(pg, schema, invoice_id) != tag:
         if time.monotonic() - started > timeout:
             raise RuntimeError(f"invoice {invoice_id} did not reach PostgreSQL in {timeout:.0f} s")
         time.sleep(0.2)
@@ -147,18 +156,20 @@ def _daemon(home: Path, env: dict[str, str], run_dir: Path) -> subprocess.Popen[
 
 
 def _stop(daemon: subprocess.Popen[bytes]) -> None:
-    """Stop the daemon and every run it started (a following run outlives the daemon, and
-    would load the next series' events)."""
+    """Stop the daemon and every process below it: a following run's `meltano el` runs in a
+    session of its own (dagster-shell starts it so), outlives the daemon's group, and would
+    hold the shard's state ID and load the next series' events."""
     for sig in (signal.SIGTERM, signal.SIGKILL):
-        try:
-            os.killpg(daemon.pid, sig)
-        except ProcessLookupError:
-            return
+        for pid in [*descendants(daemon.pid), daemon.pid]:
+            try:
+                os.kill(pid, sig)
+            except ProcessLookupError:
+                continue
         try:
             daemon.wait(30)
         except subprocess.TimeoutExpired:
             continue
-        time.sleep(5)  # the group's other processes end on the same signal
+        time.sleep(5)  # the others end on the same signal
 
 
 def _summary(samples: list[dict[str, float]], batches: list[tuple[float, float]]) -> dict[str, Any]:
@@ -201,8 +212,6 @@ def freshness_case(sizes: Any, log: Log) -> dict[str, Any]:
         if wait_for_handshake(sb) != "passed":
             raise RuntimeError("the receiver failed the sandbox's handshake")
         tenant = sb.tenant_ids()[0]
-        shards = run_dir / "shards.json"
-        shards.write_text(f'{{"shard_a": ["{tenant}"]}}')
         project = new_project(
             run_dir / f"project-{time.time_ns()}",
             sandbox_url=sb.url,
@@ -226,6 +235,9 @@ def freshness_case(sizes: Any, log: Log) -> dict[str, Any]:
         project.env["TAP_XERO__CATALOG"] = str(catalog)
         invoices = draft_ids(sb, tenant, "invoices", 2)
         for name, follow in SERIES.items():
+            # A shard (state ID, schema) per series: one series' end never holds the next's.
+            shards = run_dir / f"shards-{name}.json"
+            shards.write_text(json.dumps({name: [tenant]}))
             env = dagster_env(
                 project,
                 XERO_LOADER="target-postgres",
@@ -249,7 +261,7 @@ def freshness_case(sizes: Any, log: Log) -> dict[str, Any]:
                     invoice, tag = invoices[sample % 2], f"fresh-{name}-{sample}-{time.time_ns()}"
                     written = time.time()
                     touch(sb, tenant, "invoices", [invoice], tag)
-                    took = _wait_for_row(pg, invoice, tag, 600)
+                    took = _wait_for_row(pg, f"xero_{name}", invoice, tag, 600)
                     queued = _queued_at(receiver.queue, invoice) or written
                     log(
                         f"freshness {name} sample {sample}: {took:.1f} s "

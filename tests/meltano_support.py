@@ -129,6 +129,23 @@ def dagster_env(project: MeltanoProject, **settings: str) -> dict[str, str]:
     }
 
 
+def descendants(pid: int) -> list[int]:
+    """Every process below ``pid`` (from /proc), children first found first."""
+    children: dict[int, list[int]] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        children.setdefault(int(fields[1]), []).append(int(stat.parent.name))
+    found, todo = [], [pid]
+    while todo:
+        for child in children.get(todo.pop(), []):
+            found.append(child)
+            todo.append(child)
+    return found
+
+
 def dagster_python() -> Path:
     """Python of a venv with dagster-meltano and this checkout (made once, with the uv that
     Meltano ships)."""

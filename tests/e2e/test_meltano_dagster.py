@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import sqlite3
 import subprocess
 import sys
@@ -34,6 +35,7 @@ from tests.meltano_support import (
     MeltanoProject,
     dagster_env,
     dagster_python,
+    descendants,
     expected_rows,
     new_project,
 )
@@ -344,13 +346,22 @@ def test_a_shards_run_follows_the_queue_and_the_sensor_skips_what_it_loaded(
             text=True,
         )
         queue = EventQueue(receiver.queue)
-        # Its `meltano el` has read the first event and follows the queue (the target holds
-        # the DuckDB file, and passes the STATE to Meltano when the run ends).
-        wait_for(lambda: "Following the webhook queue" in _run_logs(tmp_path), timeout=300)
-        assert run.poll() is None, "the run should still be watching the queue"
-        touch(sb, tenant, "invoices", [second], "followed later")
-        wait_for(lambda: deliveries_settled(sb) and sb.stats()["webhooks"]["events_queued"] >= 2)
-        out, err = run.communicate(timeout=600)
+        try:
+            # Its `meltano el` has read the first event and follows the queue (the target
+            # holds the DuckDB file, and passes the STATE to Meltano when the run ends).
+            wait_for(lambda: "Following the webhook queue" in _run_logs(tmp_path), timeout=300)
+            assert run.poll() is None, "the run should still be watching the queue"
+            touch(sb, tenant, "invoices", [second], "followed later")
+            wait_for(
+                lambda: deliveries_settled(sb) and sb.stats()["webhooks"]["events_queued"] >= 2
+            )
+            out, err = run.communicate(timeout=600)
+        finally:
+            if run.poll() is None:  # a failed wait: end the run and its pipeline too
+                for pid in descendants(run.pid):
+                    os.kill(pid, signal.SIGKILL)
+                run.kill()
+                run.communicate()
         assert run.returncode == 0, (out + err)[-4000:]
         result = json.loads(out.strip().splitlines()[-1])
         assert result["success"], err[-4000:]
