@@ -130,7 +130,7 @@ def dagster_env(project: MeltanoProject, **settings: str) -> dict[str, str]:
 
 
 def descendants(pid: int) -> list[int]:
-    """Every process below ``pid`` (from /proc), children first found first."""
+    """Every process below ``pid``, from /proc."""
     children: dict[int, list[int]] = {}
     for stat in Path("/proc").glob("[0-9]*/stat"):
         try:
