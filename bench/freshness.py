@@ -220,11 +220,7 @@ def freshness_case(sizes: Any, log: Log) -> dict[str, Any]:
                 "MELTANO_STATE_BACKEND_URI": (run_dir / f"state-{time.time_ns()}").as_uri(),
                 "TAP_XERO_WEBHOOK_QUEUE": receiver.queue,
                 "TAP_XERO__SELECT": '["invoices.*"]',
-                "TARGET_POSTGRES_HOST": pg.host,
-                "TARGET_POSTGRES_PORT": str(pg.port),
-                "TARGET_POSTGRES_USER": pg.user,
-                "TARGET_POSTGRES_PASSWORD": "trust-auth-ignores-it",
-                "TARGET_POSTGRES_DATABASE": "warehouse",
+                **pg.target_env("warehouse"),
             },
         )
         dumped = project.run("invoke", "--dump=catalog", "tap-xero").output

@@ -495,6 +495,16 @@ class PostgresServer:
         """A psycopg connection URL."""
         return f"postgresql://{self.user}@{self.host}:{self.port}/{database}"
 
+    def target_env(self, database: str) -> dict[str, str]:
+        """target-postgres's settings (Meltano's environment variables) to load ``database``."""
+        return {
+            "TARGET_POSTGRES_HOST": self.host,
+            "TARGET_POSTGRES_PORT": str(self.port),
+            "TARGET_POSTGRES_USER": self.user,
+            "TARGET_POSTGRES_PASSWORD": "trust-auth-ignores-it",
+            "TARGET_POSTGRES_DATABASE": database,
+        }
+
     def create_database(self, name: str) -> None:
         """CREATE DATABASE ``name``."""
         import psycopg

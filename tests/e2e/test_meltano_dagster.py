@@ -314,6 +314,7 @@ if __name__ == "__main__":
     print(json.dumps({
         "success": result.success,
         "meltano_runs": sum(m.startswith("Running command:") for m in logs),
+        "retried": sum("meltano el failed" in m for m in logs),
         "loaded": json.loads(run.tags.get("xero/loaded_positions", "{}")),
     }))
 """
@@ -411,25 +412,6 @@ print("tap-xero | Followed the webhook queue: every event up to position 7 of th
       "is read")
 """
 
-RETRY_RUNNER = """
-import json, runpy, sys
-from dagster import DagsterInstance, execute_job, reconstructable
-
-def shard_job():
-    return runpy.run_path(sys.argv[1])["SHARD_JOBS"]["shard_a"]
-
-if __name__ == "__main__":
-    instance = DagsterInstance.get()
-    result = execute_job(reconstructable(shard_job), instance=instance)
-    run = instance.get_run_by_id(result.run_id)
-    logs = [entry.user_message for entry in instance.all_logs(result.run_id)]
-    print(json.dumps({
-        "success": result.success,
-        "retried": sum("meltano el failed" in m for m in logs),
-        "loaded": json.loads(run.tags.get("xero/loaded_positions", "{}")),
-    }))
-"""
-
 
 def test_a_following_run_retries_a_failed_meltano_el_and_fails_after_three(
     tmp_path: Path,
@@ -444,7 +426,7 @@ def test_a_following_run_retries_a_failed_meltano_el_and_fails_after_three(
     )
     stand_in.chmod(0o755)
     (tmp_path / "shards.json").write_text(json.dumps({"shard_a": ["tenant-1", "tenant-2"]}))
-    (tmp_path / "runner.py").write_text(RETRY_RUNNER)
+    (tmp_path / "runner.py").write_text(FOLLOW_RUNNER)
     (tmp_path / "dagster").mkdir()
     env = {
         **os.environ,
@@ -463,6 +445,7 @@ def test_a_following_run_retries_a_failed_meltano_el_and_fails_after_three(
     once, _ = run_in_dagster(tmp_path, env)
     assert once == {
         "success": True,
+        "meltano_runs": 2,
         "retried": 1,
         "loaded": {"tenant-1": 7, "tenant-2": 7},
     }
@@ -479,5 +462,5 @@ def test_a_following_run_retries_a_failed_meltano_el_and_fails_after_three(
 
     failures.write_text("3")
     thrice, _ = run_in_dagster(tmp_path, env)
-    assert thrice == {"success": False, "retried": 2, "loaded": {}}
+    assert thrice == {"success": False, "meltano_runs": 3, "retried": 2, "loaded": {}}
     assert len(calls.read_text().splitlines()) == 2 + 3

@@ -59,11 +59,7 @@ def test_a_following_pipeline_killed_mid_follow_loses_and_doubles_nothing(
                 "MELTANO_STATE_BACKEND_URI": (tmp_path / "state").as_uri(),
                 "TAP_XERO_WEBHOOK_QUEUE": receiver.queue,
                 "TAP_XERO__SELECT": '["invoices.*"]',
-                "TARGET_POSTGRES_HOST": pg.host,
-                "TARGET_POSTGRES_PORT": str(pg.port),
-                "TARGET_POSTGRES_USER": pg.user,
-                "TARGET_POSTGRES_PASSWORD": "trust-auth-ignores-it",
-                "TARGET_POSTGRES_DATABASE": "warehouse",
+                **pg.target_env("warehouse"),
             },
         )
         project.run(*EL)  # the first run: a sweep of every invoice
