@@ -99,10 +99,18 @@ class XeroOrganisation:
         return self._send(method, path, params, idempotency_key, json=body)
 
     def upload(
-        self, method: str, path: str, params: Mapping[str, str], file: Upload, idempotency_key: str
+        self,
+        method: str,
+        path: str,
+        params: Mapping[str, str],
+        file: Upload,
+        idempotency_key: str,
+        content_type: str | None = None,
     ) -> Mapping[str, Any]:
-        """Send a file as the raw body (streamed); a 4xx becomes :class:`RequestRejected`."""
-        return self._send(method, path, params, idempotency_key, upload=file)
+        """Send a file as the body (streamed; raw unless ``content_type`` says otherwise, as a
+        multipart body does); a 4xx becomes :class:`RequestRejected`."""
+        headers = {"Content-Type": content_type} if content_type else None
+        return self._send(method, path, params, idempotency_key, upload=file, headers=headers)
 
     def _send(
         self,
@@ -113,6 +121,7 @@ class XeroOrganisation:
         *,
         json: Any = None,
         upload: Upload | None = None,
+        headers: Mapping[str, str] | None = None,
     ) -> Mapping[str, Any]:
         try:
             data = self.client.request(
@@ -123,6 +132,7 @@ class XeroOrganisation:
                 json=json,
                 idempotency_key=idempotency_key,
                 upload=upload,
+                headers=headers,
             ).data
         except XeroValidationError as exc:
             raise RequestRejected(exc.messages, exc.elements) from exc

@@ -30,8 +30,8 @@ from .rows import (
     document_key,
     invoice_contact,
 )
-from .sdk_hooks import SessionSink, SessionTarget
 from .session import WriteSession
+from .stream_sink import StreamSink
 
 __all__ = ["RowSink", "RowStream"]
 
@@ -181,27 +181,19 @@ def _chunks(groups: Iterator[list[Row]], size: int) -> Iterator[list[list[Row]]]
         yield chunk
 
 
-class RowSink(SessionSink):
+class RowSink(StreamSink[RowStream]):
     """Takes the rows of one row stream: see the module docstring."""
 
-    def __init__(
-        self,
-        target: SessionTarget,
-        stream_name: str,
-        schema: dict[str, Any],
-        key_properties: list[str] | None,
-    ) -> None:
-        """Rows are checked against Xero's template, not the tap's schema."""
-        super().__init__(target, stream_name, schema, key_properties)
-        session = self.session
-        self._rows = session.finisher(stream_name, lambda: RowStream(session, stream_name))
-        self.resource = self._rows.resource
+    @override
+    def open_stream(self, session: WriteSession, stream_name: str) -> RowStream:
+        """The run's rows of this stream (checked against Xero's template, not the schema)."""
+        return RowStream(session, stream_name)
 
     @override
     def process_record(self, record: dict[str, Any], context: dict[str, Any]) -> None:
         """Spool an invoice or bill row; buffer a contact row."""
-        row = self._rows.take(record)
-        if row is not None and not self._rows.invoice_type:
+        row = self.stream.take(record)
+        if row is not None and not self.stream.invoice_type:
             context.setdefault("rows", []).append(row)
 
     @override
@@ -209,4 +201,4 @@ class RowSink(SessionSink):
         """Write the buffered contact rows (invoice and bill rows wait for the end)."""
         rows = context.get("rows") or []
         if rows:
-            self._rows.load_contacts(rows)
+            self.stream.load_contacts(rows)

@@ -55,8 +55,11 @@ class SessionTarget(Target):  # type: ignore[misc]
 
     @override
     def get_sink_class(self, stream_name: str) -> type[Sink]:
-        """The stream's own sink class, else the default one."""
-        return self.sink_classes.get(stream_name) or super().get_sink_class(stream_name)
+        """The sink class of the stream ``stream_resource_map`` maps it to, else of the stream
+        itself, else the default one."""
+        own = self.sink_classes.get(self.session.mapped(stream_name))
+        own = own or self.sink_classes.get(stream_name)
+        return own or super().get_sink_class(stream_name)
 
     @override
     def _write_state_message(self, state: dict[str, Any]) -> None:

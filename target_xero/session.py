@@ -184,10 +184,13 @@ class WriteSession:
 
     # -- streams -------------------------------------------------------------------------
 
+    def mapped(self, stream_name: str) -> str:
+        """The stream ``stream_resource_map`` maps an input stream to (else its own name)."""
+        return str((self.config.get("stream_resource_map") or {}).get(stream_name) or stream_name)
+
     def resource_for(self, stream_name: str) -> Resource | None:
         """The resource a stream lands on, or None when it is not mapped."""
-        mapped = (self.config.get("stream_resource_map") or {}).get(stream_name)
-        name = mapped or stream_name
+        name = self.mapped(stream_name)
         return next((r for r in RESOURCES if r.stream == name and r.write is not None), None)
 
     def unmapped_reason(self, stream_name: str) -> str:

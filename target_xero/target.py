@@ -14,6 +14,7 @@ from xero_api.resources import Key
 from xero_api.settings import SETTINGS, XeroSettings
 
 from .attachments import ATTACHMENTS, AttachmentSink
+from .files import FILE_ASSOCIATIONS, FILES, AssociationSink, FileSink
 from .loader import WRITE_MODES
 from .row_sink import RowSink
 from .rows import ROW_SETTINGS, ROW_STREAMS
@@ -24,6 +25,10 @@ from .timesheet_days import DAY_STREAM, TimesheetDaySink
 
 __all__ = ["TargetXero"]
 
+# What stream_resource_map may map a stream to: the table's writable resources and the
+# streams with a sink of their own that take any input stream's records.
+MAPPABLE = (*WRITABLE, ATTACHMENTS, FILE_ASSOCIATIONS)
+
 _OWN_SETTINGS: dict[str, dict[str, Any]] = {
     "tenant_id": {
         "type": "string",
@@ -32,10 +37,10 @@ _OWN_SETTINGS: dict[str, dict[str, Any]] = {
     },
     "stream_resource_map": {
         "type": "object",
-        "additionalProperties": {"type": "string", "enum": list(WRITABLE)},
+        "additionalProperties": {"type": "string", "enum": list(MAPPABLE)},
         "default": {},
         "description": "Input stream name -> Xero resource stream (one of "
-        + ", ".join(WRITABLE)
+        + ", ".join(MAPPABLE)
         + "), for streams not named after a resource. Reshape fields with `stream_maps`.",
     },
     "batch_size": {
@@ -121,6 +126,8 @@ class TargetXero(SessionTarget):
         **dict.fromkeys(ROW_STREAMS, RowSink),
         ATTACHMENTS: AttachmentSink,
         DAY_STREAM: TimesheetDaySink,
+        FILES: FileSink,
+        FILE_ASSOCIATIONS: AssociationSink,
     }
     config_jsonschema = config_schema()
 

@@ -23,8 +23,8 @@ from xero_api.dates import parse_datetime
 from xero_api.resources import Key, resource_for_stream
 
 from .directory import norm
-from .sdk_hooks import SessionSink, SessionTarget
 from .session import WriteSession
+from .stream_sink import StreamSink
 
 __all__ = ["DAY_STREAM", "TimesheetDaySink", "TimesheetDays"]
 
@@ -190,26 +190,20 @@ class TimesheetDays:
         }
 
 
-class TimesheetDaySink(SessionSink):
+class TimesheetDaySink(StreamSink[TimesheetDays]):
     """Takes the day records of ``payroll_timesheet_days``: see the module docstring."""
 
-    def __init__(
-        self,
-        target: SessionTarget,
-        stream_name: str,
-        schema: dict[str, Any],
-        key_properties: list[str] | None,
-    ) -> None:
-        """Day records are read by their fields, not against a Xero schema."""
-        super().__init__(target, stream_name, schema, key_properties)
-        session = self.session
-        self._days = session.finisher(stream_name, lambda: TimesheetDays(session, stream_name))
-        self.resource = _TIMESHEETS
+    resource = _TIMESHEETS
+
+    @override
+    def open_stream(self, session: WriteSession, stream_name: str) -> TimesheetDays:
+        """The run's day records (read by their fields, not against a Xero schema)."""
+        return TimesheetDays(session, stream_name)
 
     @override
     def process_record(self, record: dict[str, Any], context: dict[str, Any]) -> None:
         """Keep the day until the end of input."""
-        self._days.take(record)
+        self.stream.take(record)
 
     @override
     def process_batch(self, context: dict[str, Any]) -> None:

@@ -240,6 +240,12 @@ def validation_messages(body: Any) -> list[str]:
                     text = problem.get("Message")
                     if isinstance(text, str) and text not in messages:
                         messages.append(text)
+    elif isinstance(body, list):
+        # The Files API's 400: a list of ``{"type", "title", "detail"}`` problems.
+        for problem in body:
+            text = problem_detail(problem) or problem_field(problem, "title")
+            if text and text not in messages:
+                messages.append(text)
     elif isinstance(body, str) and body.strip():
         messages.append(body.strip()[:500])
     return messages

@@ -1772,6 +1772,14 @@ RESOURCES: tuple[Resource, ...] = (
             page_size_param="pagesize",
             content=Content(path="Files/{Id}/Content", size_field="Size", name_field="Name"),
         ),
+        # Uploaded (multipart) by target-xero's own files stream, which matches a file by
+        # its folder and name through this rule; the Files API cannot replace content.
+        write=WriteRule(
+            natural_keys=(Key("FolderId", "Name"),),
+            depends_on=("file_folders",),
+            create_method="POST",
+            fields=("Name", "FolderId"),
+        ),
     ),
     Resource(
         stream="file_folders",
@@ -1780,6 +1788,13 @@ RESOURCES: tuple[Resource, ...] = (
         key=Key("Id"),
         scope="files.read",
         api=FILES,
+        # POST /Folders creates, PUT /Folders/{id} renames; both take and answer the folder.
+        write=WriteRule(
+            natural_keys=(Key("Name"),),
+            create_method="POST",
+            update_method="PUT",
+            fields=("Name",),
+        ),
     ),
     Resource(
         stream="file_associations",

@@ -19,7 +19,6 @@ from .resources import ACCOUNTING, REPORTS, RESOURCES
 __all__ = [
     "BROAD_EQUIVALENT",
     "DEFAULT_READ_SCOPES",
-    "DEFAULT_WRITE_SCOPES",
     "OPT_IN_SCOPES",
     "REPORT_SCOPES",
     "describe_scope",
@@ -62,12 +61,6 @@ DEFAULT_READ_SCOPES: tuple[str, ...] = (
     *_unique(
         [r.scope for r in _REQUIRED] + [REPORT_SCOPES[r.name.lower()] for r in REPORTS.values()]
     ),
-)
-
-# What the target writes (it reads back with the same scopes to match natural keys).
-DEFAULT_WRITE_SCOPES: tuple[str, ...] = (
-    "offline_access",
-    *_unique([r.scope.removesuffix(".read") for r in _REQUIRED if r.write]),
 )
 
 
