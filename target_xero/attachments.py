@@ -26,9 +26,10 @@ from xero_api.resources import ATTACHMENT_PARENTS, Resource, resource_for_stream
 
 from .content import Document, DocumentFinder, Refused, hashed, named, same_content, text
 from .exchange import idempotency_key
+from .held import HeldStream
 from .organisation import RequestRejected, XeroOrganisation
+from .sdk_hooks import RecordSink
 from .session import WriteSession
-from .stream_sink import RecordSink
 
 __all__ = ["ATTACHMENTS", "AttachmentSink", "AttachmentStream"]
 
@@ -41,49 +42,25 @@ _BY_TYPE = {
 }
 
 
-class AttachmentStream:
+class AttachmentStream(HeldStream):
     """The attachments of one run: resolves documents, compares, uploads and accounts."""
+
+    depends_on = ATTACHMENT_PARENTS
 
     def __init__(self, session: WriteSession, stream_name: str) -> None:
         """Bind the stream to the run's session; nothing connects yet."""
-        self._session = session
-        self.name = stream_name
+        super().__init__(session, stream_name)
         self._documents = DocumentFinder(session)
-        self._held: list[dict[str, Any]] = []
         self._listed: dict[Document, list[dict[str, Any]]] = {}
 
-    @property
-    def pending(self) -> int:
-        """Records waiting for the end of input (their document may still arrive)."""
-        return len(self._held)
-
-    def write(self, records: list[dict[str, Any]]) -> None:
-        """Write a batch after every buffered document, holding those whose document may still
-        be written later in the input."""
-        self._session.drain_streams(ATTACHMENT_PARENTS)
-        for record in records:
-            self._write(record, last_chance=False)
-
-    def finish(self) -> None:
-        """At end of input (after the held documents): the held records, one last time."""
-        held, self._held = self._held, []
-        for record in held:
-            self._write(record, last_chance=True)
-
-    # -- one record ----------------------------------------------------------------------
-
-    def _write(self, record: dict[str, Any], *, last_chance: bool) -> None:
-        try:
-            file_name, resource = _checked(record)
-            document = self._documents.find(resource, record)
-            if document is None:
-                if not last_chance:
-                    self._held.append(record)
-                    return
-                raise Refused(self._documents.missing(resource, record))
-            self._send(record, resource, document, file_name)
-        except Refused as exc:
-            self._session.reject(self.name, record, [str(exc)])
+    @override
+    def write_one(self, record: dict[str, Any]) -> str | None:
+        file_name, resource = _checked(record)
+        document = self._documents.find(resource, record)
+        if document is None:
+            return self._documents.missing(resource, record)
+        self._send(record, resource, document, file_name)
+        return None
 
     def _send(
         self, record: dict[str, Any], resource: Resource, document: Document, file_name: str

@@ -10,7 +10,7 @@ import binascii
 import hashlib
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 from xero_api.client import Upload
@@ -18,7 +18,9 @@ from xero_api.exchange import UploadLengthError
 from xero_api.resources import Key, Resource
 
 from .directory import norm
-from .session import WriteSession
+
+if TYPE_CHECKING:
+    from .session import WriteSession
 
 __all__ = [
     "Document",
@@ -224,10 +226,7 @@ class DocumentFinder:
     def missing(self, resource: Resource, record: Mapping[str, Any]) -> str:
         """Why no document matches the record (it names one: see :func:`named`)."""
         named = next(f"{f} {text(record, f)!r}" for f in NAMED_BY if text(record, f))
-        reason = f"no {resource.noun} in the target organisation matches {named}"
-        if self._session.dry_run:
-            reason += " (in a dry run, documents the run would create do not exist yet)"
-        return reason
+        return f"no {resource.noun} in the target organisation matches {named}"
 
 
 def named(record: Mapping[str, Any]) -> bool:

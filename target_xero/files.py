@@ -29,9 +29,10 @@ from xero_api.resources import Key, Resource, resource_for_stream
 from .content import DocumentFinder, Refused, hashed, same_content, text
 from .directory import key_value, norm
 from .exchange import idempotency_key
+from .held import HeldStream
 from .organisation import RequestRejected
+from .sdk_hooks import RecordSink
 from .session import WriteSession
-from .stream_sink import RecordSink
 
 __all__ = [
     "FILES",
@@ -140,54 +141,7 @@ def _multipart(upload: Upload, name: str, mime: str, boundary: str) -> Upload:
     return Upload(len(head) + upload.length + len(tail), chunks, name=upload.name)
 
 
-class _HeldStream:
-    """Records whose folder, file or document may still arrive: held, and written one last
-    time at the end of input."""
-
-    depends_on: tuple[str, ...] = ()  # streams whose buffered records are written first
-
-    def __init__(self, session: WriteSession, stream_name: str) -> None:
-        """Bind the stream to the run's session; nothing connects yet."""
-        self._session = session
-        self.name = stream_name
-        self._held: list[dict[str, Any]] = []
-
-    @property
-    def pending(self) -> int:
-        """Records waiting for the end of input."""
-        return len(self._held)
-
-    def write(self, records: list[dict[str, Any]]) -> None:
-        """Write a batch after the buffered records it may name."""
-        self._session.drain_streams(self.depends_on)
-        for record in records:
-            self._write(record, last_chance=False)
-
-    def finish(self) -> None:
-        """At end of input: the held records, one last time."""
-        held, self._held = self._held, []
-        for record in held:
-            self._write(record, last_chance=True)
-
-    def _write(self, record: dict[str, Any], *, last_chance: bool) -> None:
-        try:
-            missing = self.write_one(record)
-            if missing is not None:
-                if not last_chance:
-                    self._held.append(record)
-                    return
-                if self._session.dry_run:
-                    missing += " (in a dry run, what the run would create does not exist yet)"
-                raise Refused(missing)
-        except Refused as exc:
-            self._session.reject(self.name, record, [str(exc)])
-
-    def write_one(self, record: dict[str, Any]) -> str | None:
-        """Write (or account for) one record; what it names that does not exist, if so."""
-        raise NotImplementedError
-
-
-class FileStream(_HeldStream):
+class FileStream(HeldStream):
     """The files of one run: each uploaded into its folder unless the folder holds it."""
 
     resource: Resource = _FILES
@@ -247,7 +201,7 @@ class FileStream(_HeldStream):
         return None
 
 
-class AssociationStream(_HeldStream):
+class AssociationStream(HeldStream):
     """The associations of one run: each file linked to its document unless it is already."""
 
     depends_on = (FILES, *_GROUPS.values())

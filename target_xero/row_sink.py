@@ -30,8 +30,8 @@ from .rows import (
     document_key,
     invoice_contact,
 )
+from .sdk_hooks import StreamSink
 from .session import WriteSession
-from .stream_sink import StreamSink
 
 __all__ = ["RowSink", "RowStream"]
 

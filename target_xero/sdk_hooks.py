@@ -3,7 +3,7 @@ pins the SDK behaviour each relies on, so an SDK upgrade that changes it fails l
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Generic, Protocol, TypeVar
 
 import msgspec
 from singer_sdk import Target
@@ -17,9 +17,16 @@ from xero_api.codec import decode_json
 from xero_api.errors import XeroError
 from xero_api.resources import Resource
 
-from .session import WriteSession
+from .session import Finisher, WriteSession
 
-__all__ = ["LineReader", "SessionSink", "SessionTarget"]
+__all__ = [
+    "BatchStream",
+    "LineReader",
+    "RecordSink",
+    "SessionSink",
+    "SessionTarget",
+    "StreamSink",
+]
 
 
 class LineReader(MsgSpecReader):  # type: ignore[misc]
@@ -138,6 +145,63 @@ class SessionSink(BatchSink):  # type: ignore[misc]
     def _validate_and_parse(self, record: dict[str, Any]) -> dict[str, Any]:
         # The SDK would turn date strings into datetime objects here; Xero wants strings.
         return record
+
+
+_S = TypeVar("_S", bound=Finisher)
+
+
+class StreamSink(SessionSink, Generic[_S]):
+    """A sink handing one input stream's records to its run-wide stream object
+    (:meth:`open_stream`: attachments, files, row and day streams), made once a run so a SCHEMA
+    that changes (a new sink) keeps writing into it, and finished at the end of input before
+    the held records are settled, or after them when ``last_finisher`` (its records wait for
+    documents that may be held)."""
+
+    last_finisher: ClassVar[bool] = False
+    stream: _S
+
+    @override
+    def setup(self) -> None:
+        """Join the run's stream object (the SDK calls this once, right after ``__init__``)."""
+        super().setup()
+        session = self.session
+        name = self.stream_name
+        make = lambda: self.open_stream(session, name)  # noqa: E731 - made once a run
+        self.stream = session.finisher(name, make, last=self.last_finisher)
+        resource = getattr(self.stream, "resource", None)
+        if isinstance(resource, Resource):
+            self.resource = resource  # drained before the batches that depend on it
+
+    def open_stream(self, session: WriteSession, stream_name: str) -> _S:
+        """The run's stream object for ``stream_name`` (records are read by it, not checked
+        against a Xero schema)."""
+        raise NotImplementedError
+
+
+class BatchStream(Finisher, Protocol):
+    """A stream object that takes its records a batch at a time."""
+
+    def write(self, records: list[dict[str, Any]]) -> None:
+        """Write (or hold, or reject) a batch of records."""
+        ...
+
+
+_B = TypeVar("_B", bound=BatchStream)
+
+
+class RecordSink(StreamSink[_B]):
+    """A :class:`StreamSink` whose records are buffered as they are and handed to the stream
+    object a batch at a time (attachments, files, associations: their files are read then)."""
+
+    @override
+    def process_record(self, record: dict[str, Any], context: dict[str, Any]) -> None:
+        """Buffer the record."""
+        context.setdefault("records", []).append(record)
+
+    @override
+    def process_batch(self, context: dict[str, Any]) -> None:
+        """Write the buffered records (the stream object drains what they depend on first)."""
+        self.stream.write(list(context.get("records") or []))
 
 
 def shorten(text: str, limit: int = 300) -> str:

@@ -23,8 +23,8 @@ from xero_api.dates import parse_datetime
 from xero_api.resources import Key, resource_for_stream
 
 from .directory import norm
+from .sdk_hooks import StreamSink
 from .session import WriteSession
-from .stream_sink import StreamSink
 
 __all__ = ["DAY_STREAM", "TimesheetDaySink", "TimesheetDays"]
 

@@ -18,6 +18,7 @@ from openapi_core.testing import MockRequest, MockResponse
 from tests._openapi import spec_document
 from tests._tap_support import RELAXED
 from tests.sandbox.test_sandbox_contract_other_apis import _spec
+from xero_sandbox.apis.files_writes import OBJECT_TYPES
 from xero_sandbox.launcher import ALL_SCOPES, Sandbox
 
 BASE = "/files.xro/1.0"
@@ -207,3 +208,69 @@ def test_idempotency_key_replays_an_upload(sb: Sandbox) -> None:
     assert other.status_code == 400
     names = [f["Name"] for f in _send(sb, "GET", "/Files").json()["Items"]]
     assert names.count("keyed.pdf") == 1
+
+
+def test_idempotency_key_replays_every_json_write(sb: Sandbox) -> None:
+    made = _send(sb, "POST", "/Folders", key="folder-key-1", json={"Name": "Keyed"})
+    again = _send(sb, "POST", "/Folders", key="folder-key-1", json={"Name": "Keyed"})
+    assert again.status_code == 200  # the first answer, not "already exists"
+    assert again.json() == made.json()
+    assert (
+        _send(sb, "POST", "/Folders", key="folder-key-1", json={"Name": "Other"}).status_code == 400
+    )
+    assert [f["Name"] for f in _send(sb, "GET", "/Folders").json()].count("Keyed") == 1
+
+    file = _upload(sb, "linked.txt", b"linked", folder=made.json()["Id"]).json()
+    link = f"/Files/{file['Id']}/Associations"
+    body = {"ObjectId": NOBODY, "ObjectGroup": "Invoice"}
+    first = _send(sb, "POST", link, key="link-key-1", json=body)
+    replay = _send(sb, "POST", link, key="link-key-1", json=body)
+    assert (first.status_code, replay.status_code) == (201, 201)
+    assert replay.json() == first.json()
+    assert len(_send(sb, "GET", link).json()) == 1
+
+    path = f"/Files/{file['Id']}"
+    renamed = _send(sb, "PUT", path, key="rename-key-1", json={"Name": "renamed.txt"})
+    _send(sb, "PUT", path, json={"Name": "renamed-again.txt"})
+    replayed = _send(sb, "PUT", path, key="rename-key-1", json={"Name": "renamed.txt"})
+    assert replayed.json() == renamed.json()  # the first answer; the file keeps its last name
+    assert _send(sb, "GET", path).json()["Name"] == "renamed-again.txt"
+    gone = _send(sb, "DELETE", path, key="delete-key-1")
+    assert _send(sb, "DELETE", path, key="delete-key-1").status_code == gone.status_code == 204
+
+
+def test_renames_and_unknown_ids_are_refused(sb: Sandbox) -> None:
+    file = _upload(sb, "plain.txt", b"plain").json()
+    path = f"/Files/{file['Id']}"
+    assert _problem(_send(sb, "PUT", path, json={"Name": "plain.boo"})) == (
+        "Extension: boo is not a valid File extension."
+    )
+    assert _problem(_send(sb, "PUT", path, json={"Name": 7})) == "Name must be text"
+    assert _send(sb, "GET", path).json()["Name"] == "plain.txt"
+    taken = _send(sb, "POST", "/Folders", json={"Name": "Taken Too"}).json()
+    other = _send(sb, "POST", "/Folders", json={"Name": "Free"}).json()
+    assert _problem(_send(sb, "PUT", f"/Folders/{other['Id']}", json={"Name": "taken too"})) == (
+        "A folder named taken too already exists"
+    )
+    assert taken["Id"] != other["Id"]
+    assert _send(sb, "PUT", f"/Folders/{NOBODY}", json={"Name": "x"}).status_code == 404
+    assert _send(sb, "DELETE", f"/Folders/{NOBODY}").status_code == 404
+    assert _send(sb, "PUT", f"/Files/{NOBODY}", json={"Name": "x.txt"}).status_code == 404
+    body = {"ObjectId": NOBODY, "ObjectGroup": "Invoice"}
+    assert _send(sb, "POST", f"/Files/{NOBODY}/Associations", json=body).status_code == 404
+
+
+def test_an_associations_object_type_is_one_of_the_specs(sb: Sandbox) -> None:
+    spec_types = spec_document("xero_files")["components"]["schemas"]["ObjectType"]["enum"]
+    assert set(spec_types) == OBJECT_TYPES
+    file = _upload(sb, "typed.txt", b"typed").json()
+    link = f"/Files/{file['Id']}/Associations"
+    refused = _send(
+        sb, "POST", link, json={"ObjectId": NOBODY, "ObjectGroup": "Invoice", "ObjectType": "Bill"}
+    )
+    assert _problem(refused) == "ObjectType Bill is not one of the spec's object types"
+    # Without one: the group where it is also a type, else Unknown (validated by the spec).
+    untyped = _send(sb, "POST", link, json={"ObjectId": NOBODY, "ObjectGroup": "Invoice"})
+    assert untyped.json()["ObjectType"] == "Unknown"
+    contact = {"ObjectId": file["Id"], "ObjectGroup": "Contact"}
+    assert _send(sb, "POST", link, json=contact).json()["ObjectType"] == "Contact"

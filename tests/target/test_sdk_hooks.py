@@ -16,8 +16,10 @@ from singer_sdk.contrib.msgspec import MsgSpecReader
 from singer_sdk.singerlib.exceptions import SingerReadError
 from singer_sdk.sinks import BatchSink, Sink
 
+from target_xero.attachments import AttachmentSink
+from target_xero.files import AssociationSink, FileSink
 from target_xero.row_sink import RowSink
-from target_xero.sdk_hooks import LineReader, SessionSink, SessionTarget
+from target_xero.sdk_hooks import LineReader, SessionSink, SessionTarget, StreamSink
 from target_xero.sink import XeroSink
 from target_xero.target import TargetXero
 
@@ -75,13 +77,14 @@ def _fresh_catch() -> None:
         (Sink, "get_validator"),
         (Sink, "_singer_validate_message"),
         (Sink, "_validate_and_parse"),
+        (Sink, "setup"),
     ],
 )
 def test_every_overridden_hook_is_still_an_sdk_hook(base: type, name: str) -> None:
     """An override of a name the SDK no longer has would silently do nothing."""
     assert name in dir(base)
-    ours = {LineReader, SessionTarget, SessionSink}
-    owner = next(cls for cls in ours if issubclass(cls, base))
+    ours = (LineReader, SessionTarget, SessionSink, StreamSink)
+    owner = next(cls for cls in ours if issubclass(cls, base) and name in vars(cls))
     assert getattr(owner, name) is not getattr(base, name)
 
 
@@ -99,6 +102,29 @@ def test_get_sink_class_picks_each_streams_sink() -> None:
     target.listen(_lines(_schema("contact_rows"), _schema("contacts")))
     assert type(target.get_sink("contact_rows")) is RowSink
     assert type(target.get_sink("contacts")) is XeroSink
+
+
+def test_get_sink_class_follows_stream_resource_map_to_a_sink_of_its_own() -> None:
+    """A stream mapped to ``attachments`` or a Files stream gets that stream's sink."""
+    mapped = {"receipts": "attachments", "scans": "files", "links": "file_associations"}
+    target = TargetXero(config={"stream_resource_map": mapped}, validate_config=False)
+    target.listen(_lines(*(_schema(stream) for stream in mapped)))
+    assert type(target.get_sink("receipts")) is AttachmentSink
+    assert type(target.get_sink("scans")) is FileSink
+    assert type(target.get_sink("links")) is AssociationSink
+
+
+def test_setup_is_called_once_after_init_so_a_sink_joins_its_stream() -> None:
+    """The SDK calls ``setup`` right after making a sink; a stream sink joins its run-wide
+    stream object there, and a new SCHEMA (a new sink) joins the same one."""
+    target = TargetXero(config={}, validate_config=False)
+    target.listen(_lines(_schema("contact_rows")))
+    first = target.get_sink("contact_rows")
+    assert isinstance(first, RowSink)
+    target.listen(_lines(_schema("contact_rows", keys=["ContactName"])))
+    second = target.get_sink("contact_rows")
+    assert second is not first
+    assert second.stream is first.stream
 
 
 def test_write_state_message_carries_every_state(capsys: pytest.CaptureFixture[str]) -> None:

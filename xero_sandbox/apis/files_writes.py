@@ -83,6 +83,18 @@ OBJECT_GROUPS = (
     "Receipt",
 )
 
+# The spec's ObjectType enum.
+OBJECT_TYPES = frozenset(
+    """Unknown Accpay AccPayCredit AccPayPayment AccRec AccRecCredit AccRecPayment Adjustment
+    ApCreditPayment ApOverPayment ApOverPaymentPayment ApOverPaymentSourcePayment ApPrepayment
+    ApPrepaymentPayment ApPrepaymentSourcePayment ArCreditPayment ArOverPayment
+    ArOverpaymentPayment ArOverpaymentSourcePayment ArPrepayment ArPrepaymentPayment
+    ArPrepaymentSourcePayment CashPaid CashRec ExpPayment ManJournal PurchaseOrder Receipt
+    Transfer Account Contact Business Employee Person User Org FixedAsset PayRun PriceListItem
+    Bank Current Equity Expense Fixed Liability Prepayment Revenue Sales Overheads Depreciatn
+    OtherIncome DirectCosts Currliab Termliab NonCurrent SalesQuote""".split()
+)
+
 
 def _refused(detail: str, status: int = 400) -> Response:
     """The spec's error body: a list of one validation problem."""
@@ -311,6 +323,9 @@ def _associate(call: ApiRequest, body: Record | None) -> Response:
     group = body.get("ObjectGroup")
     if group not in OBJECT_GROUPS:
         return _refused(f"ObjectGroup must be one of {', '.join(OBJECT_GROUPS)}")
+    kind = body.get("ObjectType") or (group if group in OBJECT_TYPES else "Unknown")
+    if kind not in OBJECT_TYPES:
+        return _refused(f"ObjectType {kind} is not one of the spec's object types")
     key = f"{file['Id']}:{object_id}"
     if call.record("Associations", key) is not None:
         return _refused("The file is already associated with this object")
@@ -325,7 +340,7 @@ def _associate(call: ApiRequest, body: Record | None) -> Response:
         "FileId": file["Id"],
         "ObjectId": object_id,
         "ObjectGroup": group,
-        "ObjectType": body.get("ObjectType") or group,
+        "ObjectType": kind,
     }
     with call.ctx.store.transaction():
         call.save("Associations", association)
