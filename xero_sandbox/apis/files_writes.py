@@ -85,14 +85,64 @@ OBJECT_GROUPS = (
 
 # The spec's ObjectType enum.
 OBJECT_TYPES = frozenset(
-    """Unknown Accpay AccPayCredit AccPayPayment AccRec AccRecCredit AccRecPayment Adjustment
-    ApCreditPayment ApOverPayment ApOverPaymentPayment ApOverPaymentSourcePayment ApPrepayment
-    ApPrepaymentPayment ApPrepaymentSourcePayment ArCreditPayment ArOverPayment
-    ArOverpaymentPayment ArOverpaymentSourcePayment ArPrepayment ArPrepaymentPayment
-    ArPrepaymentSourcePayment CashPaid CashRec ExpPayment ManJournal PurchaseOrder Receipt
-    Transfer Account Contact Business Employee Person User Org FixedAsset PayRun PriceListItem
-    Bank Current Equity Expense Fixed Liability Prepayment Revenue Sales Overheads Depreciatn
-    OtherIncome DirectCosts Currliab Termliab NonCurrent SalesQuote""".split()
+    [
+        "Unknown",
+        "Accpay",
+        "AccPayCredit",
+        "AccPayPayment",
+        "AccRec",
+        "AccRecCredit",
+        "AccRecPayment",
+        "Adjustment",
+        "ApCreditPayment",
+        "ApOverPayment",
+        "ApOverPaymentPayment",
+        "ApOverPaymentSourcePayment",
+        "ApPrepayment",
+        "ApPrepaymentPayment",
+        "ApPrepaymentSourcePayment",
+        "ArCreditPayment",
+        "ArOverPayment",
+        "ArOverpaymentPayment",
+        "ArOverpaymentSourcePayment",
+        "ArPrepayment",
+        "ArPrepaymentPayment",
+        "ArPrepaymentSourcePayment",
+        "CashPaid",
+        "CashRec",
+        "ExpPayment",
+        "ManJournal",
+        "PurchaseOrder",
+        "Receipt",
+        "Transfer",
+        "Account",
+        "Contact",
+        "Business",
+        "Employee",
+        "Person",
+        "User",
+        "Org",
+        "FixedAsset",
+        "PayRun",
+        "PriceListItem",
+        "Bank",
+        "Current",
+        "Equity",
+        "Expense",
+        "Fixed",
+        "Liability",
+        "Prepayment",
+        "Revenue",
+        "Sales",
+        "Overheads",
+        "Depreciatn",
+        "OtherIncome",
+        "DirectCosts",
+        "Currliab",
+        "Termliab",
+        "NonCurrent",
+        "SalesQuote",
+    ]
 )
 
 
