@@ -206,11 +206,11 @@ def run_target(
     )
 
 
-def copy_into(org: Org, tmp_path: Path, singer: Path, **settings: Any) -> TargetRun:
-    """Run target-xero on a Singer file into ``org`` (with the extra config ``settings``),
-    its audit and rejects under ``tmp_path``; the run must end well."""
+def copy_into(org: Org, tmp_path: Path, *inputs: Path | str, **settings: Any) -> TargetRun:
+    """Run target-xero on Singer files into ``org`` (with the extra config ``settings``), its
+    audit and rejects under ``tmp_path``; the run must end well."""
     tmp_path.mkdir(parents=True, exist_ok=True)
-    run = run_target(org.config(tmp_path, **settings), tmp_path, singer)
+    run = run_target(org.config(tmp_path, **settings), tmp_path, *inputs)
     assert run.returncode == 0, run.stderr[-3000:]
     return run
 

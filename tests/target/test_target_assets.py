@@ -27,8 +27,7 @@ from tests._target_support import (
     SANDBOX_FLAGS,
     Org,
     OrgPool,
-    TargetRun,
-    run_target,
+    copy_into,
     singer_file,
     tap_records,
 )
@@ -93,12 +92,6 @@ def _written(asset: dict[str, Any], types: dict[str, str]) -> dict[str, Any]:
     return content
 
 
-def _run(org: Org, tmp_path: Path, singer: Path, **settings: Any) -> TargetRun:
-    run = run_target(org.config(tmp_path, **settings), tmp_path, singer)
-    assert run.returncode == 0, run.stderr[-3000:]
-    return run
-
-
 def test_copy_with_numbers_kept_apart_reads_back_equal_and_replays_to_nothing(
     world: World, tmp_path: Path
 ) -> None:
@@ -109,7 +102,7 @@ def test_copy_with_numbers_kept_apart_reads_back_equal_and_replays_to_nothing(
     before = _assets(target)
     apart = {"stream_maps": {"assets": {"assetNumber": "'COPY-' + assetNumber"}}}
 
-    run = _run(target, tmp_path, world.singer, **apart)
+    run = copy_into(target, tmp_path, world.singer, **apart)
     # The API cannot dispose of an asset: each disposed one is rejected, saying so.
     assert len(run.rejects) == statuses["Disposed"]
     assert all("Disposed" in " ".join(r["reasons"]) for r in run.rejects), run.rejects
@@ -127,7 +120,7 @@ def test_copy_with_numbers_kept_apart_reads_back_equal_and_replays_to_nothing(
             continue
         assert copied["COPY-" + asset["assetNumber"]] == _written(asset, source_types)
 
-    again = _run(target, tmp_path, world.singer, **apart)
+    again = copy_into(target, tmp_path, world.singer, **apart)
     assert {a["action"] for a in again.audit} == {"unchanged"}
     assert len(again.rejects) == statuses["Disposed"]
     assert _assets(target) == after
@@ -138,7 +131,7 @@ def test_copy_with_the_same_numbers_changes_only_the_drafts_it_matched(
 ) -> None:
     target = Org(world.pool.sandbox, world.targets[1], world.pool.token)
     before = _assets(target)
-    run = _run(target, tmp_path, world.singer)
+    run = copy_into(target, tmp_path, world.singer)
     after = _assets(target)
     updated = {
         a["xero_id"] for a in run.audit if a["stream"] == "assets" and a["action"] == "updated"
@@ -189,7 +182,7 @@ def test_asset_type_by_name_and_rejects(world: World, tmp_path: Path) -> None:
             "record": {"assetName": "Van", "assetNumber": "NEW-0003", "assetStatus": "Registered"},
         },
     ]
-    run = _run(target, tmp_path, singer_file(tmp_path, "assets.singer", messages))
+    run = copy_into(target, tmp_path, singer_file(tmp_path, "assets.singer", messages))
     reasons = {r["record"]["assetNumber"]: " ".join(r["reasons"]) for r in run.rejects}
     assert "'Boats' matches no asset type" in reasons["NEW-0002"]
     assert "needs an asset type" in reasons["NEW-0003"]

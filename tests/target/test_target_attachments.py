@@ -34,7 +34,7 @@ from tests._target_support import (
     TARGET,
     Org,
     OrgPool,
-    TargetRun,
+    copy_into,
     read_jsonl,
     run_target,
     singer_file,
@@ -126,12 +126,6 @@ def _files(org: Org) -> dict[tuple[str, str], tuple[str, str]]:
     return files
 
 
-def _run(org: Org, tmp_path: Path, *inputs: Path, **settings: Any) -> TargetRun:
-    run = run_target(org.config(tmp_path, **settings), tmp_path, *inputs)
-    assert run.returncode == 0, run.stderr[-3000:]
-    return run
-
-
 def test_attachments_copy_into_the_documents_read_back_equal_and_replay_to_nothing(
     world: World, tmp_path: Path
 ) -> None:
@@ -139,11 +133,11 @@ def test_attachments_copy_into_the_documents_read_back_equal_and_replay_to_nothi
     assert {a["DocumentType"] for a in attachments} == set(PARENTS)
     assert all(a["Path"] and a["SHA256"] for a in attachments)
     (tmp_path / "docs").mkdir()
-    _run(world.empty, tmp_path / "docs", world.documents)
+    copy_into(world.empty, tmp_path / "docs", world.documents)
     before = _files(world.empty)
     assert before == {}  # the documents exist, their files not yet
 
-    run = _run(world.empty, tmp_path, world.everything)
+    run = copy_into(world.empty, tmp_path, world.everything)
     assert run.actions("attachments") == ["created"] * len(attachments), run.rejects
     documents = [a for a in run.audit if a["stream"] in ("invoices", "contacts")]
     assert documents
@@ -161,7 +155,7 @@ def test_attachments_copy_into_the_documents_read_back_equal_and_replay_to_nothi
     after = _files(world.empty)
     assert len(after) == len(attachments)
 
-    again = _run(world.empty, tmp_path, world.everything)
+    again = copy_into(world.empty, tmp_path, world.everything)
     assert again.actions("attachments") == ["unchanged"] * len(attachments)
     assert all(a["idempotency_key"] is None for a in again.audit if a["stream"] == "attachments")
     assert _files(world.empty) == after
@@ -172,12 +166,12 @@ def test_a_populated_organisation_keeps_every_file_the_rules_did_not_match(
 ) -> None:
     before = _files(world.populated)
     assert before
-    kept = _run(world.populated, tmp_path, world.everything, write_mode="create_only")
+    kept = copy_into(world.populated, tmp_path, world.everything, write_mode="create_only")
     assert "updated" not in kept.actions("attachments")
     after_create_only = _files(world.populated)
     assert {k: v for k, v in after_create_only.items() if k in before} == before
 
-    upsert = _run(world.populated, tmp_path, world.everything)
+    upsert = copy_into(world.populated, tmp_path, world.everything)
     replaced = {
         a["xero_id"]
         for a in upsert.audit
@@ -260,13 +254,13 @@ def test_records_by_hand_number_base64_url_sha_rejects_modes_and_dry_run(
     singer = singer_file(tmp_path, "by-hand.singer", messages)
 
     listed_before = org.get(f"Invoices/{invoice['InvoiceID']}/Attachments")["Attachments"]
-    dry = _run(org, tmp_path, singer, dry_run=True)
+    dry = copy_into(org, tmp_path, singer, dry_run=True)
     assert dry.actions("attachments") == ["would_create"] * 3
     assert len(dry.rejects) == 4
     after_dry = org.get(f"Invoices/{invoice['InvoiceID']}/Attachments")["Attachments"]
     assert after_dry == listed_before  # nothing written
 
-    run = _run(org, tmp_path, singer)
+    run = copy_into(org, tmp_path, singer)
     assert run.actions("attachments") == ["created"] * 3
     reasons = [" ".join(r["reasons"]) for r in run.rejects]
     assert any("SHA256 mismatch" in r and digest in r and "0" * 64 in r for r in reasons)
@@ -288,16 +282,16 @@ def test_records_by_hand_number_base64_url_sha_rejects_modes_and_dry_run(
     receipt.write_bytes(os.urandom(50_000))  # the same name, new content
     fields = {k: v for k, v in messages[1]["record"].items() if k != "SHA256"}
     changed = singer_file(tmp_path, "changed.singer", [SCHEMA, _record(**fields)])
-    kept = _run(org, tmp_path, changed, write_mode="create_only")
+    kept = copy_into(org, tmp_path, changed, write_mode="create_only")
     assert kept.actions("attachments") == ["exists"]
     assert _content(org, "Invoices", invoice["InvoiceID"], "receipt.png") != receipt.read_bytes()
-    replaced = _run(org, tmp_path, changed, write_mode="update_only")
+    replaced = copy_into(org, tmp_path, changed, write_mode="update_only")
     assert replaced.actions("attachments") == ["updated"]
     assert _content(org, "Invoices", invoice["InvoiceID"], "receipt.png") == receipt.read_bytes()
     new_name = _record(
         DocumentType="Invoices", DocumentID=invoice["InvoiceID"], FileName="new.txt", Content="eA=="
     )
-    refused = _run(
+    refused = copy_into(
         org,
         tmp_path,
         singer_file(tmp_path, "new.singer", [SCHEMA, new_name]),

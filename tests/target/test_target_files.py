@@ -29,7 +29,7 @@ from tests._target_support import (
     Org,
     OrgPool,
     TargetRun,
-    run_target,
+    copy_into,
     singer_file,
     tap_records,
 )
@@ -131,12 +131,6 @@ def _listing(org: Org) -> Listing:
     return Listing(folders, files, associations)
 
 
-def _run(org: Org, tmp_path: Path, *inputs: Path, **settings: Any) -> TargetRun:
-    run = run_target(org.config(tmp_path, **settings), tmp_path, *inputs)
-    assert run.returncode == 0, run.stderr[-3000:]
-    return run
-
-
 def _file_rejects(run: TargetRun) -> list[dict[str, Any]]:
     return [r for r in run.rejects if r["stream"] in FILE_STREAMS]
 
@@ -149,7 +143,7 @@ def test_files_copy_read_back_equal_and_replay_to_nothing(world: World, tmp_path
     assert associations
     assert all(f["Path"] and f["SHA256"] for f in files)
 
-    run = _run(world.empty, tmp_path, world.everything)
+    run = copy_into(world.empty, tmp_path, world.everything)
     target_of = {a["source_id"]: a["xero_id"] for a in run.audit if a.get("source_id")}
     # The organisation is a Demo Company too: a source document that clashes with one of its
     # own is rejected (populated-target rules), and so are the associations naming it.
@@ -177,7 +171,7 @@ def test_files_copy_read_back_equal_and_replay_to_nothing(world: World, tmp_path
         (target_of[a["FileId"]], target_of[a["ObjectId"]]) for a in linked
     }
 
-    again = _run(world.empty, tmp_path, world.everything)
+    again = copy_into(world.empty, tmp_path, world.everything)
     assert again.rejects == run.rejects
     for stream in FILE_STREAMS:
         assert set(again.actions(stream)) == {"unchanged"}, stream
@@ -192,9 +186,9 @@ def test_a_populated_organisation_keeps_every_file_and_association(
     assert before.files
     assert before.associations
 
-    kept = _run(world.populated, tmp_path, world.files_only, write_mode="create_only")
+    kept = copy_into(world.populated, tmp_path, world.files_only, write_mode="create_only")
     assert "updated" not in kept.actions("files")
-    upsert = _run(world.populated, tmp_path, world.files_only)
+    upsert = copy_into(world.populated, tmp_path, world.files_only)
     after = _listing(world.populated)
     for file_id, (folder, name, sha) in before.files.items():
         assert after.files[file_id] == (folder, name, sha)  # never replaced
@@ -276,13 +270,13 @@ def test_records_by_hand_folder_by_name_base64_modes_and_dry_run(
     settings: dict[str, Any] = {"stream_resource_map": {"my_files": "files"}}
     before = _listing(org)
 
-    dry = _run(org, tmp_path, singer, dry_run=True, **settings)
+    dry = copy_into(org, tmp_path, singer, dry_run=True, **settings)
     assert dry.actions("file_folders") == ["would_create"]
     # virus.exe too: only Xero knows which extensions it takes.
     assert dry.actions("my_files") == ["would_create"] * 4
     assert _listing(org) == before  # nothing written
 
-    run = _run(org, tmp_path, singer, **settings)
+    run = copy_into(org, tmp_path, singer, **settings)
     assert run.actions("file_folders") == ["created"]
     assert run.actions("my_files") == ["created"] * 3
     assert run.actions("file_associations") == ["created"]
@@ -314,8 +308,10 @@ def test_records_by_hand_folder_by_name_base64_modes_and_dry_run(
             _record("files", FolderName="Hand Made", Name="scan.pdf", Path=str(scan)),
         ],
     )
-    assert _run(org, tmp_path, changed, write_mode="create_only").actions("files") == ["exists"]
-    refused = _run(org, tmp_path, changed)
+    assert copy_into(org, tmp_path, changed, write_mode="create_only").actions("files") == [
+        "exists"
+    ]
+    refused = copy_into(org, tmp_path, changed)
     assert "cannot replace a file's content" in refused.rejects[0]["reasons"][0]
     new_name = singer_file(
         tmp_path,
@@ -325,6 +321,6 @@ def test_records_by_hand_folder_by_name_base64_modes_and_dry_run(
             _record("files", FolderName="Hand Made", Name="new.txt", Content="eA=="),
         ],
     )
-    update_only = _run(org, tmp_path, new_name, write_mode="update_only")
+    update_only = copy_into(org, tmp_path, new_name, write_mode="update_only")
     assert "update_only" in update_only.rejects[0]["reasons"][0]
     assert _listing(org).files == after.files
