@@ -36,46 +36,14 @@ class StatusSteps:
         (Xero updates elements carrying their ID). Payments (not updatable) take a status only
         as ``POST /Payments/{id}``, one a request. The keys of the writes that moved each
         document, by ``id(item)``; a document whose step fails is rejected and stops there."""
-        rule = resource.write
-        assert rule is not None
         keys: dict[int, list[str]] = {id(item): [] for item in items}
-        batched = not rule.single_object and rule.updatable
-        pk = resource.id_field
-        method = rule.status_method
         active = [item for item in items if item.follow]
         step = 0
         while active:
-            moves = [(item, item.follow[step]) for item in active]
-            groups: list[tuple[str, dict[str, str], list[tuple[Pending, str]]]]
-            if rule.status_actions:
-                # POST /{path}/{id}/{action} (Payroll UK/NZ timesheets' Approve), no body.
-                actions = dict(rule.status_actions)
-                groups = [
-                    (f"{collection_path(resource, m[0])}/{m[0].target_id}/{actions[m[1]]}", {}, [m])
-                    for m in moves
-                ]
-            elif batched:
-                groups = [
-                    (resource.path, {"summarizeErrors": "false"}, chunk)
-                    for chunk in chunked(moves, STEP_BATCH)
-                ]
-            else:
-                groups = [
-                    (f"{collection_path(resource, m[0])}/{m[0].target_id}", {}, [m]) for m in moves
-                ]
-            requests: list[Call] = []
-            for path, params, chunk in groups:
-                if rule.status_actions:
-                    body: Any = {}
-                elif method == "PATCH":
-                    body = {rule.status_field: chunk[0][1]}
-                else:
-                    body = {
-                        resource.envelope: [{pk: item.target_id, "Status": s} for item, s in chunk]
-                    }
-                requests.append(
-                    (method, path, params, body, self._exchange.key(method, path, params, body))
-                )
+            groups = _step_groups(resource, [(item, item.follow[step]) for item in active])
+            requests = [
+                self._step_request(resource, path, params, chunk) for path, params, chunk in groups
+            ]
             done: list[Pending] = []
             answers = self._exchange.send(requests)
             for (_, path, _, _, key), (_, _, chunk), answer in zip(
@@ -88,6 +56,29 @@ class StatusSteps:
             step += 1
             active = [item for item in done if len(item.follow) > step]
         return keys
+
+    def _step_request(
+        self,
+        resource: Resource,
+        path: str,
+        params: dict[str, str],
+        chunk: list[tuple[Pending, str]],
+    ) -> Call:
+        """The request that moves ``chunk``'s documents to their next statuses."""
+        rule = resource.write
+        assert rule is not None
+        method = rule.status_method
+        if rule.status_actions:
+            body: Any = {}
+        elif method == "PATCH":
+            body = {rule.status_field: chunk[0][1]}
+        else:
+            body = {
+                resource.envelope: [
+                    {resource.id_field: item.target_id, "Status": s} for item, s in chunk
+                ]
+            }
+        return (method, path, params, body, self._exchange.key(method, path, params, body))
 
     def _moved(
         self,
@@ -139,3 +130,25 @@ class StatusSteps:
             item.record,
             [f"written as {item.target_id} but not moved to {status}: {m}" for m in messages],
         )
+
+
+_StepGroup = tuple[str, dict[str, str], list[tuple[Pending, str]]]
+
+
+def _step_groups(resource: Resource, moves: list[tuple[Pending, str]]) -> list[_StepGroup]:
+    """One step's moves as requests: path, parameters and the moves each carries."""
+    rule = resource.write
+    assert rule is not None
+    if rule.status_actions:
+        # POST /{path}/{id}/{action} (Payroll UK/NZ timesheets' Approve), no body.
+        actions = dict(rule.status_actions)
+        return [
+            (f"{collection_path(resource, m[0])}/{m[0].target_id}/{actions[m[1]]}", {}, [m])
+            for m in moves
+        ]
+    if not rule.single_object and rule.updatable:
+        return [
+            (resource.path, {"summarizeErrors": "false"}, chunk)
+            for chunk in chunked(moves, STEP_BATCH)
+        ]
+    return [(f"{collection_path(resource, m[0])}/{m[0].target_id}", {}, [m]) for m in moves]
