@@ -26,7 +26,7 @@ from xero_api.resources import ATTACHMENT_PARENTS, Resource, resource_for_stream
 
 from .content import Document, DocumentFinder, Refused, hashed, named, same_content, text
 from .exchange import idempotency_key
-from .held import HeldStream
+from .held_stream import HeldStream
 from .organisation import RequestRejected, XeroOrganisation
 from .sdk_hooks import RecordSink
 from .session import WriteSession

@@ -29,7 +29,7 @@ from xero_api.resources import Key, Resource, resource_for_stream
 from .content import DocumentFinder, Refused, hashed, same_content, text
 from .directory import key_value, norm
 from .exchange import idempotency_key
-from .held import HeldStream
+from .held_stream import HeldStream
 from .organisation import RequestRejected
 from .sdk_hooks import RecordSink
 from .session import WriteSession
