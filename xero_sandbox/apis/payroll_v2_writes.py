@@ -1,10 +1,11 @@
 """Payroll UK and NZ writes (``payroll.xro/2.0``): employees (``POST /Employees``,
 ``PUT /Employees/{id}``), timesheets (``POST /Timesheets``, its lines added, changed and
-deleted, ``Approve`` and ``RevertToDraft``) and an employee's leave (``POST`` and ``PUT`` under
-``/Employees/{id}/Leave``). One object a request, answered in the specs' envelope under the
-object's name; a refusal is the specs' 400 ``Problem`` with ``invalidFields``. The two regions
-share the routes; what differs (required fields, fields of one region only, hours a day) is the
-:data:`REGIONS` table. What each route checks is in docs/sandbox-writes.md."""
+deleted, ``Approve`` and ``RevertToDraft``) and an employee's leave (``POST``, ``PUT`` and
+``DELETE`` under ``/Employees/{id}/Leave``). One object a request, answered in the specs'
+envelope under the object's name; a refusal is the specs' 400 ``Problem`` with
+``invalidFields``. The two regions share the routes; what differs (required fields, fields of
+one region only, hours a day) is the :data:`REGIONS` table. What each route checks is in
+docs/sandbox-writes.md."""
 
 from __future__ import annotations
 
@@ -471,13 +472,19 @@ def _leave_periods(write: _Write, employee: Record, start: date, end: date) -> l
     ]
 
 
+def _completed(leave: Record | None) -> Response | None:
+    """The refusal of a change to leave a pay run paid (a ``Completed`` period), if it is."""
+    if leave is None or all(p.get("periodStatus") != "Completed" for p in leave["periods"]):
+        return None
+    problems = Problems()
+    problems.add("periods", Reasons.LEAVE_COMPLETED)
+    return problems.answer()
+
+
 def _save_leave(write: _Write, sent: Record, employee: Record, existing: Record | None) -> Response:
-    if existing is not None and any(
-        p.get("periodStatus") == "Completed" for p in existing.get("periods") or ()
-    ):
-        problems = Problems()
-        problems.add("periods", Reasons.LEAVE_COMPLETED)
-        return problems.answer()
+    refused = _completed(existing)
+    if refused is not None:
+        return refused
     problems = Problems()
     leave: Record = dict(existing or {})
     _take(sent, LEAVE_FIELDS, leave, problems)
@@ -531,16 +538,35 @@ def _employee_update(write: _Write, sent: Record, ids: dict[str, str]) -> Respon
     return not_found() if existing is None else _save_employee(write, sent, existing)
 
 
-def _leave(write: _Write, sent: Record, ids: dict[str, str]) -> Response:
+def _employee_leave(write: _Write, ids: dict[str, str]) -> tuple[Record, Record | None] | None:
+    """The path's employee and (when the path names one) that employee's leave; None when
+    either is unknown."""
     employee = write.call.record("Employees", ids["EmployeeID"])
     if employee is None:
+        return None
+    if "LeaveID" not in ids:
+        return employee, None
+    leave = write.call.record("Leave", ids["LeaveID"])
+    if leave is None or leave["employeeID"] != employee["employeeID"]:
+        return None
+    return employee, leave
+
+
+def _leave(write: _Write, sent: Record, ids: dict[str, str]) -> Response:
+    found = _employee_leave(write, ids)
+    return not_found() if found is None else _save_leave(write, sent, *found)
+
+
+def _leave_delete(write: _Write, _: Record, ids: dict[str, str]) -> Response:
+    found = _employee_leave(write, ids)
+    if found is None or found[1] is None:
         return not_found()
-    existing = None
-    if "LeaveID" in ids:
-        existing = write.call.record("Leave", ids["LeaveID"])
-        if existing is None or existing["employeeID"] != employee["employeeID"]:
-            return not_found()
-    return _save_leave(write, sent, employee, existing)
+    leave = found[1]
+    refused = _completed(leave)
+    if refused is not None:
+        return refused
+    write.call.remove("Leave", leave["leaveID"])
+    return write.answer("leave", leave)
 
 
 _SHEET = "/Timesheets/{TimesheetID}"
@@ -549,6 +575,7 @@ routes: list[BaseRoute] = [
     _route("/Employees/{EmployeeID}", "PUT", _employee_update),
     _route("/Employees/{EmployeeID}/Leave", "POST", _leave),
     _route("/Employees/{EmployeeID}/Leave/{LeaveID}", "PUT", _leave),
+    _route("/Employees/{EmployeeID}/Leave/{LeaveID}", "DELETE", _leave_delete),
     _route("/Timesheets", "POST", lambda w, sent, _: _new_timesheet(w, sent)),
     _route(
         _SHEET + "/Lines",
