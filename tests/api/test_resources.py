@@ -87,6 +87,8 @@ def test_document_lines_are_table_data() -> None:
         "invoices": ("LineItems", "LineItemID"),
         "manual_journals": ("JournalLines", "JournalLineID"),
         "payroll_timesheets": ("TimesheetLines", ""),
+        "payroll_nz_timesheets": ("timesheetLines", "timesheetLineID"),
+        "payroll_uk_timesheets": ("timesheetLines", "timesheetLineID"),
         "purchase_orders": ("LineItems", "LineItemID"),
         "quotes": ("LineItems", "LineItemID"),
     }
