@@ -12,6 +12,8 @@ from typing import Any
 import pytest
 import yaml
 
+from tests.meltano_support import new_project
+
 REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO / "orchestrate"))
 
@@ -26,7 +28,9 @@ from shards import (  # noqa: E402
 pytestmark = pytest.mark.meltano
 
 MELTANO_YML = yaml.safe_load((REPO / "meltano.yml").read_text(encoding="utf-8"))
-KINDS = {"string", "integer", "decimal", "boolean", "date_iso8601", "array", "object", "options"}
+# No "decimal": Meltano 4.4 turns a decimal setting given as an environment variable into a
+# Decimal its own JSON writer refuses, and stops (numbers are whole seconds and hours).
+KINDS = {"string", "integer", "boolean", "date_iso8601", "array", "object", "options"}
 
 
 def _plugin(kind: str, name: str) -> dict[str, Any]:
@@ -76,6 +80,21 @@ def test_every_setting_is_declared_once_with_kind_label_and_description(
             enum = properties[setting_name].get("enum")
             if enum:
                 assert allowed == set(enum), f"{name}.{setting_name}: options differ from enum"
+
+
+def test_numeric_settings_can_come_from_the_environment(tmp_path: Path) -> None:
+    numeric = {
+        setting["name"]: 7
+        for setting in _plugin("extractors", "tap-xero")["settings"]
+        if setting["kind"] == "integer"
+    }
+    env = {f"TAP_XERO_{name.upper()}": str(value) for name, value in numeric.items()}
+    project = new_project(
+        tmp_path / "project", sandbox_url="http://127.0.0.1:9", refresh_token=None
+    )
+    dumped = project.run("invoke", "--dump=config", "tap-xero", env=env).output
+    config = json.JSONDecoder().raw_decode(dumped[dumped.index("{") :])[0]
+    assert {name: config[name] for name in numeric} == numeric
 
 
 @pytest.mark.parametrize("name", ["tap-xero", "target-xero"])
