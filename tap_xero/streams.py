@@ -30,6 +30,7 @@ from xero_api.resources import (
     Record,
     Resource,
     Via,
+    lineage,
     resource_for_stream,
 )
 from xero_api.schema_files import load_schema
@@ -454,6 +455,8 @@ class XeroStream(TenantStream):
             return self._numbered_pages(tenant, start)
         if row.read.modified_since:
             return self._cursor_pages(tenant, start)
+        if row.read.parent and row.read.replication_key:
+            return self._bookmarked_children(tenant, start)
         if row.read.replication_key:
             return self._filtered_scan(tenant, start)
         if row.read.parent:
@@ -569,7 +572,6 @@ class XeroStream(TenantStream):
     def _filtered_scan(self, tenant: str, start: PartitionStart) -> Iterator[list[Record]]:
         row = self.resource
         field, pk = row.read.replication_key or "", row.id_field
-        last: str | None = start.value
         page = 1
         calls_left: float | None = None
         while True:
@@ -578,14 +580,7 @@ class XeroStream(TenantStream):
             )
             calls_left = _calls_left(body)
             records = self._records(body)
-            fresh = [
-                r
-                for r in records
-                if last is None
-                or r.get(field) is None
-                or r[field] > last
-                or (r[field] == last and str(r.get(pk)) not in start.boundary_ids)
-            ]
+            fresh = [r for r in records if _changed_since(start, r.get(field), str(r.get(pk)))]
             if fresh:
                 yield fresh
             if is_last_page(row.read, len(records), self.page_size):
@@ -660,6 +655,62 @@ class XeroStream(TenantStream):
                     record.setdefault(carried_as, parent_id)
                 if page:
                     yield page
+
+    def _bookmarked_children(self, tenant: str, start: PartitionStart) -> Iterator[list[Record]]:
+        """A child collection bookmarked on its root ancestor (a pay run's payslips, and their
+        details): every root record is listed, and only those changed since the bookmark, or
+        not settled yet (a draft pay run), are asked for their children (and theirs). A page
+        holds one root's descendants, each carrying the root's ID and change date. The
+        bookmark is held during the read and moves at its end to the latest root asked."""
+        row = self.resource
+        chain = [row, *lineage(row)]  # this row, its parent, ..., the root
+        root = chain[-1]
+        link = chain[-2].read.parent
+        settled = link.settled if link is not None else None
+        if settled is None:
+            raise ValueError(f"{row.stream}: its root's link says no change date (Settled)")
+        field = row.read.replication_key or ""
+        self.hold_bookmark(tenant)
+        frontier = Frontier(start)
+        for roots in self._paged_full_table(tenant, root, root.request_path()):
+            for record in roots:
+                root_id, changed = str(record[root.id_field]), record.get(settled.changed)
+                changed = format_utc(parse_datetime(changed)) if changed else None
+                final = record.get(settled.field) in settled.values
+                if final and not _changed_since(start, changed, root_id):
+                    continue
+                level = [record]
+                for child_row in reversed(chain[:-1]):  # from the root's children down
+                    level = self._children_of(tenant, child_row, level)
+                for child in level:
+                    child.setdefault(root.id_field, root_id)
+                    child[field] = changed
+                if final:
+                    frontier.passed(changed, root_id)
+                if level:
+                    yield level
+        if frontier.value is not None:
+            self.settle_after(tenant, frontier.state(field), start.context)
+
+    def _children_of(self, tenant: str, row: Resource, parents: list[Record]) -> list[Record]:
+        """Every record of ``row``'s collection under each of ``parents``, carrying its ID."""
+        assert row.read.parent is not None
+        link = row.read.parent
+        found: list[Record] = []
+        for parent in parents:
+            parent_id = str(parent[link.field])
+            for page in self._collection(tenant, row.request_path(parent_id), row):
+                for record in page:
+                    record.setdefault(link.carried_as, parent_id)
+                found += page
+        return found
+
+
+def _changed_since(start: PartitionStart, value: Any, key: str) -> bool:
+    """Whether a record with bookmark ``value`` and ``key`` is new to a read from ``start``."""
+    if start.value is None or value is None:
+        return True
+    return value > start.value or (value == start.value and key not in start.boundary_ids)
 
 
 def _listed(row: Resource, body: Any) -> list[Record]:

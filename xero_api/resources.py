@@ -40,11 +40,13 @@ __all__ = [
     "Replication",
     "Report",
     "Resource",
+    "Settled",
     "StatusRoute",
     "Unique",
     "Via",
     "WriteRule",
     "WritesAs",
+    "lineage",
     "resource_for_stream",
 ]
 
@@ -357,6 +359,17 @@ class Replication(Enum):
 
 
 @dataclass(frozen=True, kw_only=True)
+class Settled:
+    """When a parent's children stop changing: once its ``field`` holds one of ``values`` (a
+    posted pay run). A bookmarked child asks a settled parent for its children only when its
+    ``changed`` date is past the bookmark; a parent not settled yet (a draft) on every run."""
+
+    changed: str
+    field: str
+    values: tuple[str, ...]
+
+
+@dataclass(frozen=True, kw_only=True)
 class Parent:
     """A child collection's parent: the parent's stream, and the field of a parent record
     that fills the ``{placeholder}`` of the child's path. A child record carries the parent's
@@ -366,6 +379,7 @@ class Parent:
     stream: str
     field: str
     child_field: str = ""
+    settled: Settled | None = None
 
     @property
     def carried_as(self) -> str:
@@ -404,8 +418,11 @@ class ReadPlan:
     names a list inside each answered element that holds the records (a pay run's
     ``Payslips``), and such records carry their parent's field. With ``content`` each record
     is a file whose content the tap can download (its records carry ``SHA256`` and ``Path``).
-    ``by_page_number`` rows (Xero fixes their page at 100) keep one If-Modified-Since for the
-    whole read and page by number, verified by re-reading (docs/tap.md, Bookmarks).
+    A child with a ``replication_key`` is bookmarked on its root ancestor's change date (the
+    root's link says which field, :class:`Settled`), which the tap puts in that field of each
+    record with the root's ID. ``by_page_number`` rows (Xero fixes their page at 100) keep one
+    If-Modified-Since for the whole read and page by number, verified by re-reading
+    (docs/tap.md, Bookmarks).
     """
 
     paging: Paging = Paging.NONE
@@ -541,6 +558,14 @@ def _since(
 # Payroll AU's collections: 100 a page, and many records may share one second (a pay period's
 # timesheets), which would make the time cursor re-read most of each page.
 _PAYROLL_AU_READ = _since(Paging.PAGE_FIXED, by_page_number=True)
+# A pay run's payslips are bookmarked on its change date, carried in each payslip: a run asks
+# only pay runs changed since (posted: their payslips are final) and drafts.
+_PAY_RUN_UPDATED = "PayRunUpdatedDateUTC"
+_PAY_RUN_AU = Parent(
+    stream="payroll_pay_runs",
+    field="PayRunID",
+    settled=Settled(changed=_UPDATED, field="PayRunStatus", values=("POSTED",)),
+)
 
 
 _CONTACT_REF = Reference(field="Contact", stream="contacts")
@@ -561,57 +586,76 @@ _UNDER_PROJECT = ReadPlan(
 _BY_PROJECT = (Lookup(field="projectId", via=Via.PARENT),)
 
 
-def _payroll_v2(api: Api) -> tuple[Resource, ...]:
-    """The streams of Payroll UK or NZ (payroll.xro/2.0): ``page`` of 100 with a
-    ``pagination`` object, no If-Modified-Since or change filter, so records with an
-    ``updatedDateUTC`` are kept from that bookmark on every page (the way ``files`` is read);
-    an employee's records are read per employee, a pay run's payslips with the pay run."""
-    region = api.regions[0].lower()
-    paged = ReadPlan(paging=Paging.PAGE_FIXED)
-    changed = ReadPlan(paging=Paging.PAGE_FIXED, replication_key="updatedDateUTC")
-    per_employee = Parent(stream=f"payroll_{region}_employees", field="employeeID")
-    rows: list[tuple[str, str, str, Key | None, str, ReadPlan]] = [
-        ("employees", "Employees", "employees", Key("employeeID"), "employees", changed),
-        ("deductions", "Deductions", "deductions", Key("deductionId"), "settings", paged),
+# Payroll UK and NZ (payroll.xro/2.0): `page` of 100 with a `pagination` object, and no
+# If-Modified-Since or change filter, so records with an `updatedDateUTC` are kept from that
+# bookmark on every page (the way `files` is read). A row: stream name (after
+# `payroll_{region}_`), path, envelope, key, scope (`payroll.{scope}.read`), read plan.
+_V2Row = tuple[str, str, str, Key | None, str, ReadPlan]
+_V2_PAGED = ReadPlan(paging=Paging.PAGE_FIXED)
+_V2_CHANGED = ReadPlan(paging=Paging.PAGE_FIXED, replication_key="updatedDateUTC")
+_V2_SETTINGS_OBJECT = ReadPlan()
+
+
+def _v2_pay(region: str) -> list[_V2Row]:
+    """Employees, timesheets, pay runs and their payslips: a pay run's payslips come with the
+    pay run (GET /PayRuns/{id}, one call per pay run), bookmarked on its posting: a run asks
+    only pay runs posted since, and drafts."""
+    pay_run = Parent(
+        stream=f"payroll_{region}_pay_runs",
+        field="payRunID",
+        settled=Settled(changed="postedDateTime", field="payRunStatus", values=("Posted",)),
+    )
+    payslips = ReadPlan(parent=pay_run, nested="paySlips", replication_key="payRunPostedDateTime")
+    return [
+        ("employees", "Employees", "employees", Key("employeeID"), "employees", _V2_CHANGED),
+        ("timesheets", "Timesheets", "timesheets", Key("timesheetID"), "timesheets", _V2_CHANGED),
+        ("pay_runs", "PayRuns", "payRuns", Key("payRunID"), "payruns", _V2_PAGED),
+        ("payslips", "PayRuns/{PayRunID}", "payRun", Key("paySlipID"), "payruns", payslips),
+    ]
+
+
+def _v2_settings(region: str) -> list[_V2Row]:
+    """Pay items, calendars and settings, the region's own ones after the shared ones."""
+    rows: list[_V2Row] = [
+        ("deductions", "Deductions", "deductions", Key("deductionId"), "settings", _V2_PAGED),
         (
             "earnings_rates",
             "EarningsRates",
             "earningsRates",
             Key("earningsRateID"),
             "settings",
-            paged,
+            _V2_PAGED,
         ),
-        ("leave_types", "LeaveTypes", "leaveTypes", Key("leaveTypeID"), "settings", changed),
+        ("leave_types", "LeaveTypes", "leaveTypes", Key("leaveTypeID"), "settings", _V2_CHANGED),
         (
             "reimbursements",
             "Reimbursements",
             "reimbursements",
             Key("reimbursementID"),
             "settings",
-            paged,
+            _V2_PAGED,
         ),
-        ("timesheets", "Timesheets", "timesheets", Key("timesheetID"), "timesheets", changed),
         (
             "pay_run_calendars",
             "PayRunCalendars",
             "payRunCalendars",
             Key("payrollCalendarID"),
             "settings",
-            changed,
+            _V2_CHANGED,
         ),
-        ("pay_runs", "PayRuns", "payRuns", Key("payRunID"), "payruns", paged),
-        ("settings", "Settings", "settings", None, "settings", ReadPlan()),
+        ("settings", "Settings", "settings", None, "settings", _V2_SETTINGS_OBJECT),
     ]
-    if api.regions == ("UK",):
-        rows += [
-            ("benefits", "Benefits", "benefits", Key("id"), "settings", paged),
+    if region == "uk":
+        return [
+            *rows,
+            ("benefits", "Benefits", "benefits", Key("id"), "settings", _V2_PAGED),
             (
                 "earnings_orders",
                 "EarningsOrders",
                 "statutoryDeductions",
                 Key("id"),
                 "settings",
-                paged,
+                _V2_PAGED,
             ),
             (
                 "tracking_categories",
@@ -619,15 +663,90 @@ def _payroll_v2(api: Api) -> tuple[Resource, ...]:
                 "trackingCategories",
                 None,
                 "settings",
-                ReadPlan(),
+                _V2_SETTINGS_OBJECT,
             ),
+        ]
+    return [
+        *rows,
+        ("superannuations", "Superannuations", "benefits", Key("id"), "settings", _V2_PAGED),
+        (
+            "statutory_deductions",
+            "StatutoryDeductions",
+            "statutoryDeductions",
+            Key("id"),
+            "settings",
+            _V2_PAGED,
+        ),
+        (
+            "tracking_categories",
+            "Settings/TrackingCategories",
+            "trackingCategories",
+            None,
+            "settings",
+            _V2_SETTINGS_OBJECT,
+        ),
+    ]
+
+
+def _v2_per_employee(region: str) -> list[_V2Row]:
+    """An employee's records, read per employee (GET /Employees/{id}/...)."""
+    each = ReadPlan(parent=Parent(stream=f"payroll_{region}_employees", field="employeeID"))
+    paged = ReadPlan(paging=Paging.PAGE_FIXED, parent=each.parent)
+    at = "Employees/{EmployeeID}/"
+    rows: list[_V2Row] = [
+        ("employee_leave", f"{at}Leave", "leave", Key("leaveID"), "employees", each),
+        (
+            "employee_leave_balances",
+            f"{at}LeaveBalances",
+            "leaveBalances",
+            Key("employeeID", "leaveTypeID"),
+            "employees",
+            each,
+        ),
+        (
+            "employee_leave_types",
+            f"{at}LeaveTypes",
+            "leaveTypes",
+            Key("employeeID", "leaveTypeID"),
+            "employees",
+            each,
+        ),
+        (
+            "employee_salary_and_wages",
+            f"{at}SalaryAndWages",
+            "salaryAndWages",
+            Key("salaryAndWagesID"),
+            "employees",
+            paged,
+        ),
+        ("employee_tax", f"{at}Tax", "employeeTax", Key("employeeID"), "employees", each),
+        (
+            "employee_pay_templates",
+            f"{at}PayTemplates",
+            "payTemplate",
+            Key("employeeID"),
+            "employees",
+            each,
+        ),
+        (
+            "employee_payment_methods",
+            f"{at}PaymentMethods",
+            "paymentMethod",
+            Key("employeeID"),
+            "employees",
+            each,
+        ),
+    ]
+    if region == "uk":
+        return [
+            *rows,
             (
                 "employee_opening_balances",
-                "Employees/{EmployeeID}/ukopeningbalances",
+                f"{at}ukopeningbalances",
                 "openingBalances",
                 Key("employeeID"),
                 "employees",
-                ReadPlan(parent=per_employee),
+                each,
             ),
             (
                 "statutory_leaves",
@@ -635,115 +754,34 @@ def _payroll_v2(api: Api) -> tuple[Resource, ...]:
                 "statutoryLeaves",
                 Key("statutoryLeaveID"),
                 "settings",
-                ReadPlan(parent=per_employee),
+                each,
             ),
         ]
-    else:
-        rows += [
-            ("superannuations", "Superannuations", "benefits", Key("id"), "settings", paged),
-            (
-                "statutory_deductions",
-                "StatutoryDeductions",
-                "statutoryDeductions",
-                Key("id"),
-                "settings",
-                paged,
-            ),
-            (
-                "tracking_categories",
-                "Settings/TrackingCategories",
-                "trackingCategories",
-                None,
-                "settings",
-                ReadPlan(),
-            ),
-            (
-                "employee_opening_balances",
-                "Employees/{EmployeeID}/OpeningBalances",
-                "openingBalances",
-                Key("employeeID", "periodEndDate"),
-                "employees",
-                ReadPlan(parent=per_employee),
-            ),
-            (
-                "employee_working_patterns",
-                "Employees/{EmployeeID}/Working-Patterns",
-                "payeeWorkingPatterns",
-                Key("payeeWorkingPatternID"),
-                "employees",
-                ReadPlan(parent=per_employee),
-            ),
-        ]
-    rows += [
+    return [
+        *rows,
         (
-            "employee_leave",
-            "Employees/{EmployeeID}/Leave",
-            "leave",
-            Key("leaveID"),
+            "employee_opening_balances",
+            f"{at}OpeningBalances",
+            "openingBalances",
+            Key("employeeID", "periodEndDate"),
             "employees",
-            ReadPlan(parent=per_employee),
+            each,
         ),
         (
-            "employee_leave_balances",
-            "Employees/{EmployeeID}/LeaveBalances",
-            "leaveBalances",
-            Key("employeeID", "leaveTypeID"),
+            "employee_working_patterns",
+            f"{at}Working-Patterns",
+            "payeeWorkingPatterns",
+            Key("payeeWorkingPatternID"),
             "employees",
-            ReadPlan(parent=per_employee),
-        ),
-        (
-            "employee_leave_types",
-            "Employees/{EmployeeID}/LeaveTypes",
-            "leaveTypes",
-            Key("employeeID", "leaveTypeID"),
-            "employees",
-            ReadPlan(parent=per_employee),
-        ),
-        (
-            "employee_salary_and_wages",
-            "Employees/{EmployeeID}/SalaryAndWages",
-            "salaryAndWages",
-            Key("salaryAndWagesID"),
-            "employees",
-            ReadPlan(paging=Paging.PAGE_FIXED, parent=per_employee),
-        ),
-        (
-            "employee_tax",
-            "Employees/{EmployeeID}/Tax",
-            "employeeTax",
-            Key("employeeID"),
-            "employees",
-            ReadPlan(parent=per_employee),
-        ),
-        (
-            "employee_pay_templates",
-            "Employees/{EmployeeID}/PayTemplates",
-            "payTemplate",
-            Key("employeeID"),
-            "employees",
-            ReadPlan(parent=per_employee),
-        ),
-        (
-            "employee_payment_methods",
-            "Employees/{EmployeeID}/PaymentMethods",
-            "paymentMethod",
-            Key("employeeID"),
-            "employees",
-            ReadPlan(parent=per_employee),
-        ),
-        # A pay run's payslips come with the pay run (GET /PayRuns/{id}): one call per pay run.
-        (
-            "payslips",
-            "PayRuns/{PayRunID}",
-            "payRun",
-            Key("paySlipID"),
-            "payruns",
-            ReadPlan(
-                parent=Parent(stream=f"payroll_{region}_pay_runs", field="payRunID"),
-                nested="paySlips",
-            ),
+            each,
         ),
     ]
+
+
+def _payroll_v2(api: Api) -> tuple[Resource, ...]:
+    """The streams of Payroll UK or NZ, in the order of the tables above."""
+    region = api.regions[0].lower()
+    rows = [*_v2_pay(region), *_v2_settings(region), *_v2_per_employee(region)]
     writes = _payroll_v2_writes(region)
     return tuple(
         Resource(
@@ -1673,9 +1711,7 @@ RESOURCES: tuple[Resource, ...] = (
         key=Key("PayslipID"),
         scope="payroll.payruns.read",
         api=PAYROLL_AU,
-        read=ReadPlan(
-            parent=Parent(stream="payroll_pay_runs", field="PayRunID"), nested="Payslips"
-        ),
+        read=ReadPlan(parent=_PAY_RUN_AU, nested="Payslips", replication_key=_PAY_RUN_UPDATED),
     ),
     # The whole payslip (earnings, deduction, leave, reimbursement, super and tax lines): one
     # call per payslip of every pay run.
@@ -1686,7 +1722,10 @@ RESOURCES: tuple[Resource, ...] = (
         key=Key("PayslipID"),
         scope="payroll.payslip.read",
         api=PAYROLL_AU,
-        read=ReadPlan(parent=Parent(stream="payroll_payslips", field="PayslipID")),
+        read=ReadPlan(
+            parent=Parent(stream="payroll_payslips", field="PayslipID"),
+            replication_key=_PAY_RUN_UPDATED,
+        ),
     ),
     Resource(
         stream="payroll_superfunds",
@@ -1852,6 +1891,16 @@ REPORTS: dict[str, Report] = {
     "report_profit_and_loss": Report(name="ProfitAndLoss", period=Period.MOVEMENT),
     "report_balance_sheet": Report(name="BalanceSheet"),
 }
+
+
+def lineage(row: Resource) -> list[Resource]:
+    """A child collection's ancestors, its parent first and the root (a collection read on
+    its own) last; empty for a root (a payslip's details: payslips, then pay runs)."""
+    found: list[Resource] = []
+    while row.read.parent is not None:
+        row = resource_for_stream(row.read.parent.stream)
+        found.append(row)
+    return found
 
 
 def resource_for_stream(stream: str) -> Resource:

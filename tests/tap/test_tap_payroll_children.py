@@ -1,0 +1,127 @@
+"""Pay runs' children bookmarked on their pay run: Payroll AU's payslips and payslip details
+(on the pay run's UpdatedDateUTC) and Payroll UK and NZ payslips (on its postedDateTime). A first
+run reads every pay run's payslips exactly once; a run from its STATE lists the pay runs and asks
+none; a run whose bookmark is a few pay runs back asks only those after it."""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from bench.world import calls_by_tenant
+from tests._tap_support import RELAXED, START_DATE, TapRun, run_tap, served_json
+from xero_api.dates import format_utc, parse_datetime
+from xero_api.resources import resource_for_stream
+from xero_sandbox.launcher import ALL_SCOPES, Sandbox
+
+SCOPES = f"{ALL_SCOPES} payroll.payruns.read payroll.payslip.read"
+REGIONS = ("AU", "UK", "NZ")
+# stream -> (API base, the pay run's ID field, its change date field, the payslips' ID field)
+PAYSLIPS = {
+    "payroll_payslips": ("/payroll.xro/1.0", "PayRunID", "UpdatedDateUTC", "PayslipID"),
+    "payroll_uk_payslips": ("/payroll.xro/2.0", "payRunID", "postedDateTime", "paySlipID"),
+    "payroll_nz_payslips": ("/payroll.xro/2.0", "payRunID", "postedDateTime", "paySlipID"),
+}
+STREAMS = [*PAYSLIPS, "payroll_payslip_details"]
+
+
+@pytest.fixture(scope="module")
+def sandbox() -> Iterator[Sandbox]:
+    with Sandbox(tenants=3, scale=0, seed=17, regions=",".join(REGIONS), **RELAXED) as sb:
+        yield sb
+
+
+def _tenant(sb: Sandbox, stream: str) -> str:
+    region = {"payroll_uk_payslips": "UK", "payroll_nz_payslips": "NZ"}.get(stream, "AU")
+    return sb.tenant_ids()[REGIONS.index(region)]
+
+
+def _pay_runs(sb: Sandbox, stream: str) -> list[dict[str, Any]]:
+    """The tenant's pay runs as served, oldest change first, each with its payslips."""
+    base, run_id, changed, _ = PAYSLIPS[stream]
+    tenant = _tenant(sb, stream)
+    envelope = "PayRuns" if base.endswith("1.0") else "payRuns"
+    runs: list[dict[str, Any]] = served_json(sb, tenant, f"{base}/PayRuns", SCOPES)[envelope]
+    for run in runs:
+        one = served_json(sb, tenant, f"{base}/PayRuns/{run[run_id]}", SCOPES)
+        run["slips"] = (
+            one["PayRuns"][0]["Payslips"] if "PayRuns" in one else one["payRun"]["paySlips"]
+        )
+        run["changed"] = format_utc(parse_datetime(run[changed]))
+    return sorted(runs, key=lambda r: str(r["changed"]))
+
+
+def _config(sb: Sandbox, tmp: Path) -> dict[str, Any]:
+    return {
+        "auth_mode": "refresh_token",
+        "client_id": sb.client_id,
+        "client_secret": sb.client_secret,
+        "refresh_token": sb.authorize(SCOPES)["refresh_token"],
+        "token_store_path": str(tmp / "tokens.json"),
+        "api_url": sb.url,
+        "identity_url": sb.url,
+        "login_url": sb.url,
+        "start_date": START_DATE,
+    }
+
+
+def _run(
+    sb: Sandbox, tmp: Path, streams: list[str], state: Any = None
+) -> tuple[TapRun, dict[str, int]]:
+    before = sb.stats()
+    run = run_tap(tmp, _config(sb, tmp), streams, state=state)
+    return run, calls_by_tenant(before, sb.stats())
+
+
+def _partition(state: dict[str, Any], stream: str) -> dict[str, Any]:
+    partitions = state["bookmarks"][stream]["partitions"]
+    found: dict[str, Any] = next(p for p in partitions if p.get("replication_key_value"))
+    return found
+
+
+def test_payslips_once_then_only_pay_runs_changed_since(sandbox: Sandbox, tmp_path: Path) -> None:
+    first, _ = _run(sandbox, tmp_path / "first", STREAMS)
+    for stream, (_, run_id, _, slip_id) in PAYSLIPS.items():
+        runs = _pay_runs(sandbox, stream)
+        got = first.records[stream]
+        ids = [r[slip_id] for r in got]
+        assert len(ids) == len(set(ids)), stream
+        assert sorted(ids) == sorted(s[slip_id] for run in runs for s in run["slips"]), stream
+        changed = {run[run_id]: run["changed"] for run in runs}
+        field = next(k for k in got[0] if k.startswith(("PayRun", "payRun")) and "Date" in k)
+        assert all(r[field] == changed[r[run_id]] for r in got), stream
+        bookmark = _partition(first.state, stream)
+        assert bookmark["replication_key_value"] == runs[-1]["changed"], stream
+        assert bookmark["boundary_ids"] == [runs[-1][run_id]], stream
+    details = first.records["payroll_payslip_details"]
+    assert sorted(d["PayslipID"] for d in details) == sorted(
+        s["PayslipID"] for s in first.records["payroll_payslips"]
+    )
+
+    # From the first run's STATE: each stream lists the pay runs (one call) and asks none.
+    again, calls = _run(sandbox, tmp_path / "again", STREAMS, first.state)
+    assert not any(again.records.get(s) for s in STREAMS), again.records.keys()
+    # Every organisation is asked its region once (for the Payroll UK and NZ streams), and
+    # the British and New Zealand ones refuse Payroll AU's two calls (403).
+    australian = _tenant(sandbox, "payroll_payslips")
+    assert calls[australian] == 1 + 2  # the pay runs, for the payslips and for their details
+    assert calls[_tenant(sandbox, "payroll_uk_payslips")] == 1 + 1 + 2
+    assert calls[_tenant(sandbox, "payroll_nz_payslips")] == 1 + 1 + 2
+
+    # A bookmark three pay runs back: only the two pay runs changed after it are asked.
+    for stream, (_, run_id, _, slip_id) in PAYSLIPS.items():
+        runs = _pay_runs(sandbox, stream)
+        state = copy.deepcopy(first.state)
+        partition = _partition(state, stream)
+        partition["replication_key_value"] = partition["boundary_value"] = runs[-3]["changed"]
+        partition["boundary_ids"] = [runs[-3][run_id]]
+        later, calls = _run(sandbox, tmp_path / f"later-{stream}", [stream], state)
+        wanted = [s[slip_id] for run in runs[-2:] for s in run["slips"]]
+        assert sorted(r[slip_id] for r in later.records[stream]) == sorted(wanted), stream
+        region = 1 if resource_for_stream(stream).api.by_region else 0
+        assert calls[_tenant(sandbox, stream)] == region + 1 + 2, stream  # pay runs, then two
+        assert _partition(later.state, stream)["replication_key_value"] == runs[-1]["changed"]
