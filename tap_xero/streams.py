@@ -32,6 +32,7 @@ from xero_api.resources import (
     Via,
     lineage,
     resource_for_stream,
+    settled_root,
 )
 from xero_api.schema_files import load_schema
 from xero_api.scopes import selected_by_default
@@ -456,6 +457,8 @@ class XeroStream(TenantStream):
         if row.read.modified_since:
             return self._cursor_pages(tenant, start)
         if row.read.parent and row.read.replication_key:
+            if settled_root(row) is None:  # a change date of its own: kept from the bookmark
+                return self._changed_children(tenant, start)
             return self._bookmarked_children(tenant, start)
         if row.read.replication_key:
             return self._filtered_scan(tenant, start)
@@ -639,20 +642,19 @@ class XeroStream(TenantStream):
         of its parent's collection in turn; a parent that is a child itself is read the same
         way (a payslip's details: the pay runs, each one's payslips, then each payslip)."""
         row = row or self.resource
-        assert row.read.parent is not None
-        field = row.read.parent.field
-        parent = resource_for_stream(row.read.parent.stream)
+        link = row.read.parent
+        assert link is not None
+        parent = resource_for_stream(link.stream)
         parents = (
             self._child_pages(tenant, parent)
             if parent.read.parent
             else self._paged_full_table(tenant, parent, parent.request_path())
         )
-        ids = [str(record[field]) for page in parents for record in page if record.get(field)]
-        carried_as = row.read.parent.carried_as
+        ids = [str(r[link.field]) for page in parents for r in page if link.has_children(r)]
         for parent_id in ids:
             for page in self._collection(tenant, row.request_path(parent_id), row):
                 for record in page:  # say which parent, where the record does not
-                    record.setdefault(carried_as, parent_id)
+                    record.setdefault(link.carried_as, parent_id)
                 if page:
                     yield page
 
@@ -665,10 +667,8 @@ class XeroStream(TenantStream):
         row = self.resource
         chain = [row, *lineage(row)]  # this row, its parent, ..., the root
         root = chain[-1]
-        link = chain[-2].read.parent
-        settled = link.settled if link is not None else None
-        if settled is None:
-            raise ValueError(f"{row.stream}: its root's link says no change date (Settled)")
+        settled = settled_root(row)
+        assert settled is not None
         field = row.read.replication_key or ""
         self.hold_bookmark(tenant)
         frontier = Frontier(start)
@@ -692,12 +692,23 @@ class XeroStream(TenantStream):
         if frontier.value is not None:
             self.settle_after(tenant, frontier.state(field), start.context)
 
+    def _changed_children(self, tenant: str, start: PartitionStart) -> Iterator[list[Record]]:
+        """A child collection with a change date of its own: every parent's, those changed
+        since ``start`` kept (an employee's leave)."""
+        field, pk = self.resource.read.replication_key or "", self.key_field
+        for page in self._child_pages(tenant):
+            fresh = [r for r in page if _changed_since(start, r.get(field), str(r.get(pk)))]
+            if fresh:
+                yield fresh
+
     def _children_of(self, tenant: str, row: Resource, parents: list[Record]) -> list[Record]:
         """Every record of ``row``'s collection under each of ``parents``, carrying its ID."""
         assert row.read.parent is not None
         link = row.read.parent
         found: list[Record] = []
         for parent in parents:
+            if not link.has_children(parent):
+                continue
             parent_id = str(parent[link.field])
             for page in self._collection(tenant, row.request_path(parent_id), row):
                 for record in page:

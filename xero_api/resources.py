@@ -48,6 +48,7 @@ __all__ = [
     "WritesAs",
     "lineage",
     "resource_for_stream",
+    "settled_root",
 ]
 
 
@@ -374,12 +375,21 @@ class Parent:
     """A child collection's parent: the parent's stream, and the field of a parent record
     that fills the ``{placeholder}`` of the child's path. A child record carries the parent's
     ID in ``child_field`` (default: the same name), which the tap fills where Xero leaves it
-    out (an employee's tax, a pay run's payslips)."""
+    out (an employee's tax, a pay run's payslips). ``only`` asks only the parents whose field
+    has that value (a statutory leave of type Sick for its sick leave)."""
 
     stream: str
     field: str
     child_field: str = ""
     settled: Settled | None = None
+    only: tuple[str, str] | None = None  # (field, value): only such parents have children
+
+    def has_children(self, parent: Record) -> bool:
+        """Whether ``parent`` is asked for children: it has the ID, and ``only`` matches."""
+        field_value = self.only
+        return bool(parent.get(self.field)) and (
+            field_value is None or parent.get(field_value[0]) == field_value[1]
+        )
 
     @property
     def carried_as(self) -> str:
@@ -418,11 +428,11 @@ class ReadPlan:
     names a list inside each answered element that holds the records (a pay run's
     ``Payslips``), and such records carry their parent's field. With ``content`` each record
     is a file whose content the tap can download (its records carry ``SHA256`` and ``Path``).
-    A child with a ``replication_key`` is bookmarked on its root ancestor's change date (the
-    root's link says which field, :class:`Settled`), which the tap puts in that field of each
-    record with the root's ID. ``by_page_number`` rows (Xero fixes their page at 100) keep one
-    If-Modified-Since for the whole read and page by number, verified by re-reading
-    (docs/tap.md, Bookmarks).
+    A child with a ``replication_key`` is bookmarked on its root ancestor's change date where
+    the root's link says which field (:class:`Settled`): the tap puts it in that field of each
+    record, with the root's ID; otherwise on a change date of its own, every parent asked.
+    ``by_page_number`` rows (Xero fixes their page at 100) keep one If-Modified-Since for the
+    whole read and page by number, verified by re-reading (docs/tap.md, Bookmarks).
     """
 
     paging: Paging = Paging.NONE
@@ -689,12 +699,15 @@ def _v2_settings(region: str) -> list[_V2Row]:
 
 
 def _v2_per_employee(region: str) -> list[_V2Row]:
-    """An employee's records, read per employee (GET /Employees/{id}/...)."""
+    """An employee's records, read per employee (GET /Employees/{id}/...), every employee on
+    every run: nothing says an employee's ``updatedDateUTC`` moves when these change. Leave
+    has a change date of its own, so only leave changed since its bookmark is kept."""
     each = ReadPlan(parent=Parent(stream=f"payroll_{region}_employees", field="employeeID"))
     paged = ReadPlan(paging=Paging.PAGE_FIXED, parent=each.parent)
+    own_date = ReadPlan(parent=each.parent, replication_key="updatedDateUTC")
     at = "Employees/{EmployeeID}/"
     rows: list[_V2Row] = [
-        ("employee_leave", f"{at}Leave", "leave", Key("leaveID"), "employees", each),
+        ("employee_leave", f"{at}Leave", "leave", Key("leaveID"), "employees", own_date),
         (
             "employee_leave_balances",
             f"{at}LeaveBalances",
@@ -755,6 +768,31 @@ def _v2_per_employee(region: str) -> list[_V2Row]:
                 Key("statutoryLeaveID"),
                 "settings",
                 each,
+            ),
+            # Each sick leave of the summary in full (one call each): its work pattern, notice
+            # and entitlement.
+            (
+                "statutory_sick_leave",
+                "StatutoryLeaves/Sick/{StatutorySickLeaveID}",
+                "statutorySickLeave",
+                Key("statutoryLeaveID"),
+                "settings",
+                ReadPlan(
+                    parent=Parent(
+                        stream="payroll_uk_statutory_leaves",
+                        field="statutoryLeaveID",
+                        only=("type", "Sick"),
+                    )
+                ),
+            ),
+            # The sick leave balance (weeks left of the statutory entitlement, in hours).
+            (
+                "employee_statutory_sick_leave_balance",
+                "Employees/{EmployeeID}/StatutoryLeaveBalance",
+                "leaveBalance",
+                Key("employeeID", "leaveType"),
+                "employees",
+                ReadPlan(parent=each.parent, params=(("LeaveType", "Sick"),)),
             ),
         ]
     return [
@@ -1901,6 +1939,15 @@ def lineage(row: Resource) -> list[Resource]:
         row = resource_for_stream(row.read.parent.stream)
         found.append(row)
     return found
+
+
+def settled_root(row: Resource) -> Settled | None:
+    """For a child bookmarked on its root ancestor (its ``replication_key`` carries the root's
+    change date), when the root's children are final; None for any other row (a child with a
+    change date of its own is filtered on it)."""
+    chain = [row, *lineage(row)]
+    link = chain[-2].read.parent if len(chain) > 1 else None
+    return link.settled if link is not None and row.read.replication_key else None
 
 
 def resource_for_stream(stream: str) -> Resource:

@@ -10,15 +10,18 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 
 from bench.world import calls_by_tenant
 from tests._tap_support import RELAXED, START_DATE, TapRun, run_tap, served_json
+from xero_api.codec import encode_json
 from xero_api.dates import format_utc, parse_datetime
 from xero_api.resources import resource_for_stream
 from xero_sandbox.launcher import ALL_SCOPES, Sandbox
 
-SCOPES = f"{ALL_SCOPES} payroll.payruns.read payroll.payslip.read"
+SCOPES = f"{ALL_SCOPES} payroll.payruns.read payroll.payslip.read payroll.employees.read"
+LEAVE_SCOPES = "payroll.employees.read payroll.settings.read"
 REGIONS = ("AU", "UK", "NZ")
 # stream -> (API base, the pay run's ID field, its change date field, the payslips' ID field)
 PAYSLIPS = {
@@ -125,3 +128,42 @@ def test_payslips_once_then_only_pay_runs_changed_since(sandbox: Sandbox, tmp_pa
         region = 1 if resource_for_stream(stream).api.by_region else 0
         assert calls[_tenant(sandbox, stream)] == region + 1 + 2, stream  # pay runs, then two
         assert _partition(later.state, stream)["replication_key_value"] == runs[-1]["changed"]
+
+
+def test_employee_leave_is_kept_from_its_own_change_date(sandbox: Sandbox, tmp_path: Path) -> None:
+    # Every employee is asked on every run (nothing says an employee's change date moves with
+    # their leave); only leave changed since the bookmark is emitted.
+    stream, base = "payroll_uk_employee_leave", "/payroll.xro/2.0"
+    tenant = _tenant(sandbox, "payroll_uk_payslips")
+    first, _ = _run(sandbox, tmp_path / "first", [stream])
+    employees = served_json(sandbox, tenant, f"{base}/Employees", LEAVE_SCOPES)["employees"]
+    served = [
+        leave["leaveID"]
+        for e in employees
+        for leave in served_json(
+            sandbox, tenant, f"{base}/Employees/{e['employeeID']}/Leave", LEAVE_SCOPES
+        )["leave"]
+    ]
+    ids = [r["leaveID"] for r in first.records[stream]]
+    assert served
+    assert sorted(ids) == sorted(served)
+    again, _ = _run(sandbox, tmp_path / "again", [stream], first.state)
+    assert again.records.get(stream, []) == []
+    leave_type = served_json(sandbox, tenant, f"{base}/LeaveTypes", LEAVE_SCOPES)["leaveTypes"][0]
+    sandbox._tokens = sandbox.authorize(f"{ALL_SCOPES} payroll.employees")
+    headers = {**sandbox.headers(tenant), "Content-Type": "application/json"}
+    answer = httpx.post(
+        f"{sandbox.url}{base}/Employees/{employees[0]['employeeID']}/Leave",
+        content=encode_json(
+            {
+                "leaveTypeID": leave_type["leaveTypeID"],
+                "description": "Winter",
+                "startDate": "2026-12-21",
+                "endDate": "2026-12-24",
+            }
+        ),
+        headers=headers,
+    )
+    assert answer.status_code == 200, answer.text
+    third, _ = _run(sandbox, tmp_path / "third", [stream], again.state)
+    assert [r["leaveID"] for r in third.records[stream]] == [answer.json()["leave"]["leaveID"]]

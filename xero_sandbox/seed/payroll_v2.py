@@ -582,10 +582,7 @@ class _Payroll:
             "payRunStatus": "Posted",
             "payRunType": "Scheduled",
             "calendarType": self.place.calendar,
-            # Posted two days before payday, in the afternoon (a timestamp, as the specs show).
-            "postedDateTime": _iso(
-                datetime(end.year, end.month, end.day, 16, tzinfo=UTC) - timedelta(days=2)
-            ),
+            "postedDateTime": (end - timedelta(days=2)).isoformat(),
         }
 
     # -- leave ----------------------------------------------------------------------------------
