@@ -237,7 +237,9 @@ def _other_apis_lines(other: dict[str, Any] | None) -> list[str]:
         "bound: each paged stream's pages plus one, plus one call per parent for a child "
         "collection, plus one per file downloaded (attachments: one list per document with "
         "attachments, counted as one per file). Payroll AU serves the Australian organisation "
-        "only (one refused call elsewhere). `other_apis_calls_within_bound`: "
+        "only (one refused call elsewhere); for Payroll UK and NZ each organisation is asked "
+        "its region once a process, and only the British or New Zealand one is read. "
+        "`other_apis_calls_within_bound`: "
         f"{other['all_within_bound']}.",
         "",
         _measured_by(other) + ".",

@@ -387,7 +387,8 @@ def test_a_four_region_run_reads_every_stream_exactly_once(
     as the sandbox
     serves, each key once across organisations, and every attachment's and file's content
     saved with the SHA-256 its record gives."""
-    streams = list(other_apis.STREAMS)  # Payroll UK and NZ have tests of their own
+    # Payroll UK and NZ have tests of their own.
+    streams = [s for s in other_apis.STREAMS if not s.startswith(("payroll_uk_", "payroll_nz_"))]
     config = {
         **_config(sandbox, tmp_path),
         "attachments_path": str(tmp_path / "attachments"),
