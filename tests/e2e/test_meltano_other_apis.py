@@ -92,12 +92,14 @@ PER_EMPLOYEE = {
     "employee_working_patterns": 1,
     "employee_leave_balances": 2,
     "employee_leave_types": 2,
+    "employee_statutory_sick_leave_balance": 1,
 }
 # Payroll UK/NZ streams read from a collection stored under another name than their path's.
 STORED = {
     "employee_leave": "Leave",
     "employee_salary_and_wages": "SalaryAndWages",
     "statutory_leaves": "StatutoryLeaves",
+    "statutory_sick_leave": "StatutoryLeaves",  # the seed's statutory leave is sick leave
     "payslips": "Payslips",
     "tracking_categories": "TrackingCategories",
 }
