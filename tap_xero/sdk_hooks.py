@@ -17,7 +17,7 @@ from singer_sdk.contrib.msgspec import encoder as sdk_encoder
 from singer_sdk.helpers._catalog import pop_deselected_record_properties
 from singer_sdk.helpers._state import StateWriter, get_state_if_exists, increment_state
 from singer_sdk.helpers.conform import TypeConformanceLevel
-from singer_sdk.mapper import DefaultStreamMap
+from singer_sdk.mapper import DefaultStreamMap, SameRecordTransform, StreamMap
 from singer_sdk.singerlib import RecordMessage, StateMessage
 from singer_sdk.singerlib.catalog import REPLICATION_INCREMENTAL, MetadataMapping
 from typing_extensions import override
@@ -232,6 +232,7 @@ class SdkStream(Stream):
     def __init__(self, tap: Tap, name: str, schema: dict[str, Any]) -> None:
         super().__init__(tap, schema=schema, name=name)
         self._prune_deselected: bool | None = None
+        self._outputs: list[tuple[str, StreamMap | None]] | None = None
         self._numbers_pass_through: bool | None = None
         # The partition being bookmarked, and what its records' bookmark step needs.
         self._state_context: Mapping[str, Any] | object | None = _NO_CONTEXT
@@ -271,18 +272,18 @@ class SdkStream(Stream):
             pop_deselected_record_properties(record, self.schema, self.mask)
         extracted = datetime.now(UTC)
         writer = self._tap.message_writer
-        for stream_map in self.stream_maps:
-            mapped = stream_map.transform(record)
+        if self._outputs is None:
+            self._outputs = [(m.stream_alias, _transforming(m)) for m in self.stream_maps]
+        for alias, stream_map in self._outputs:
+            mapped = record if stream_map is None else stream_map.transform(record)
             if mapped is None:
                 continue
             if isinstance(writer, XeroMessageWriter):
-                writer.write_record(
-                    stream_map.stream_alias, mapped, self._stream_version, extracted
-                )
+                writer.write_record(alias, mapped, self._stream_version, extracted)
             else:
                 self._tap.write_message(
                     RecordMessage(
-                        stream=stream_map.stream_alias,
+                        stream=alias,
                         record=mapped,
                         version=self._stream_version,
                         time_extracted=extracted,
@@ -309,7 +310,7 @@ class SdkStream(Stream):
         if value is None:
             return
         state = self._partition_state
-        if self._incremental:
+        if self._incremental and not _moved_in_order(state, field, value, self._treat_as_sorted):
             increment_state(
                 state,
                 latest_record=latest_record,
@@ -382,3 +383,25 @@ class SdkStream(Stream):
                 )
             )
         return self._numbers_pass_through
+
+
+def _transforming(stream_map: StreamMap) -> StreamMap | None:
+    """The map, or None where its transform returns the record itself: the SDK's "as is" map
+    without flattening (the usual case, asked once per record otherwise)."""
+    if type(stream_map) is SameRecordTransform and not stream_map.flattening_enabled:
+        return None
+    return stream_map
+
+
+def _moved_in_order(state: dict[str, Any], field: str, value: Any, in_order: bool) -> bool:
+    """The SDK's bookmark step (``increment_state``) for the usual case of a sorted read whose
+    record's text value is at or past the bookmark: both keys set, nothing else to do. False
+    leaves every other case (unsorted, non-text, out of order) to the SDK."""
+    if not in_order or value.__class__ is not str:
+        return False
+    current = state.get("replication_key_value")
+    if current is not None and (current.__class__ is not str or value < current):
+        return False
+    state["replication_key"] = field
+    state["replication_key_value"] = value
+    return True

@@ -18,7 +18,9 @@ from singer_sdk.contrib.msgspec import MsgSpecWriter
 from singer_sdk.exceptions import InvalidStreamSortException
 from singer_sdk.helpers import _state as sdk_state
 from singer_sdk.helpers._catalog import pop_deselected_record_properties
+from singer_sdk.helpers._flattening import FlatteningOptions
 from singer_sdk.helpers._state import get_state_if_exists, increment_state
+from singer_sdk.mapper import SameRecordTransform
 from singer_sdk.singerlib import Catalog, RecordMessage, StateMessage
 from typing_extensions import override
 
@@ -260,6 +262,53 @@ def test_increment_state_moves_the_bookmark_and_checks_the_order() -> None:
     # An unsorted read keeps its bookmark under the key discard_progress drops.
     assert sdk_state.PROGRESS_MARKERS == sdk_hooks._PROGRESS_MARKERS
     assert unsorted[sdk_state.PROGRESS_MARKERS]["replication_key_value"] == "2026-01-01"
+
+
+def test_our_bookmark_step_is_increment_states_for_an_ordered_text_value() -> None:
+    # Where it answers True it leaves the state as the SDK's step would; elsewhere it leaves
+    # the state alone, for the SDK's step.
+    cases: list[tuple[dict[str, Any], Any, bool]] = [
+        ({}, "2026-01-02", True),
+        ({"replication_key": "U", "replication_key_value": "2026-01-01"}, "2026-01-02", True),
+        ({"replication_key": "U", "replication_key_value": "2026-01-02"}, "2026-01-02", True),
+        ({"replication_key": "U", "replication_key_value": "2026-01-03"}, "2026-01-02", False),
+        ({"replication_key_value": 5}, "2026-01-02", False),
+        ({}, 7, False),
+    ]
+    for before, value, in_order in cases:
+        for sorted_ in (True, False):
+            ours, sdk = dict(before), dict(before)
+            moved = sdk_hooks._moved_in_order(ours, "U", value, sorted_)
+            assert moved is (in_order and sorted_)
+            if moved:
+                increment_state(
+                    sdk,
+                    latest_record={"U": value},
+                    replication_key="U",
+                    is_sorted=True,
+                    check_sorted=True,
+                )
+                assert ours == sdk
+                assert list(ours) == list(sdk)  # same keys in the same order (STATE lines)
+            else:
+                assert ours == before
+
+
+def test_the_as_is_map_returns_the_record_itself_unless_it_flattens() -> None:
+    # _write_record_message skips the transform of such a map (_transforming).
+    plain = SameRecordTransform("things", SCHEMA, ["ID"], None)
+    record = {"ID": "a", "Nested": {"x": 1}}
+    assert plain.transform(record) is record
+    assert sdk_hooks._transforming(plain) is None
+    flat = SameRecordTransform(
+        "things", SCHEMA, ["ID"], FlatteningOptions(enabled=True, max_level=1)
+    )
+    assert flat.flattening_enabled
+    assert sdk_hooks._transforming(flat) is flat
+    tap = HookTap()
+    assert [type(m) for m in tap.things.stream_maps] == [SameRecordTransform]
+    _sync(tap)
+    assert tap.things._outputs == [("things", None)]
 
 
 def test_get_replication_key_signpost_caps_only_unsorted_reads() -> None:
