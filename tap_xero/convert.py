@@ -12,7 +12,6 @@ Objects the schema leaves open (cut recursion, new Xero fields) are passed on un
 from __future__ import annotations
 
 from collections.abc import Callable
-from functools import lru_cache
 from typing import Any, NamedTuple
 
 from xero_api.dates import format_utc, msdate_to_iso, parse_datetime
@@ -51,12 +50,24 @@ def _plan(schema: dict[str, Any]) -> Plan | None:
     return Plan(tuple(dates), tuple(objects), tuple(lists))
 
 
-@lru_cache(maxsize=65536)
-def _iso(value: str) -> str:
-    # Documents share dates (issue, due, payment), so the cache saves most conversions.
+# Documents share dates (issue, due, payment): each value seen is remembered with what it is
+# written as, so most dates cost one dictionary lookup. Cleared when full.
+_WRITTEN: dict[str, str] = {}
+_WRITTEN_MAX = 65536
+
+
+def _written(value: str) -> str:
+    """The canonical form of a date string (itself when it needs no conversion), remembered."""
     if value.startswith("/Date("):
-        return msdate_to_iso(value)
-    return format_utc(parse_datetime(value))
+        out = msdate_to_iso(value)
+    elif _converted(value):
+        out = format_utc(parse_datetime(value))
+    else:
+        out = value
+    if len(_WRITTEN) >= _WRITTEN_MAX:
+        _WRITTEN.clear()
+    _WRITTEN[value] = out
+    return out
 
 
 def _converted(value: str) -> bool:
@@ -79,8 +90,8 @@ def _apply(record: Record, plan: Plan) -> None:
     dates, objects, lists = plan
     for name in dates:
         value = record.get(name)
-        if type(value) is str and _converted(value):
-            record[name] = _iso(value)
+        if type(value) is str:
+            record[name] = _WRITTEN.get(value) or _written(value)
     for name, inner in objects:
         value = record.get(name)
         if type(value) is dict:

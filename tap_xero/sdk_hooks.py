@@ -6,10 +6,10 @@ from __future__ import annotations
 
 import atexit
 import sys
-from collections.abc import Iterable, Mapping
+from collections.abc import Generator, Iterable, Mapping
 from contextlib import AbstractContextManager, nullcontext
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, cast
 
 from singer_sdk import Stream, Tap
 from singer_sdk.contrib.msgspec import MsgSpecWriter
@@ -260,6 +260,62 @@ class SdkStream(Stream):
         if not self.child_streams:
             return ()
         return super().generate_child_contexts(record, context)
+
+    @override
+    def _sync_records(
+        self, context: Mapping[str, Any] | None = None, *, write_messages: bool = True
+    ) -> Generator[Record, Any, Any]:
+        """The SDK's record loop, without its per-record steps that do nothing here.
+
+        Where a stream writes its records and has no dry-run limit, no ``post_process`` and
+        no child streams, the SDK's loop per record checks the limit, post-processes,
+        generates no child contexts and fills in the partition's keys: only the last does
+        anything. Every other stream (and the ``BATCH`` and dry-run paths) gets the SDK's loop.
+        """
+        if not (write_messages and self._plain_records()):
+            yield from super()._sync_records(context, write_messages=write_messages)
+            return
+        counter, timer = self.get_record_counter(), self.get_sync_timer()
+        every = self.STATE_MSG_FREQUENCY
+        index = 0
+        with counter, timer:
+            for element in ([context] if context is not None else self.partitions) or [{}]:
+                counter.with_context(element)
+                timer.with_context(element)
+                current = element or None
+                partition = self._get_state_partition_context(current)
+                self._write_starting_replication_value(current)
+                keys = tuple((partition or {}).items())
+                # Records, not the deprecated (record, child context) pairs: no stream here
+                # yields those.
+                records = cast(Iterable[Record], self.get_records(current))
+                for record in records:
+                    for key, value in keys:
+                        if key not in record:
+                            record[key] = value
+                    self._write_record_message(record)
+                    self._increment_stream_state(record, context=current)
+                    index += 1
+                    if index % every == 0:
+                        self._write_state_message()
+                    counter.increment()
+                    yield record
+                if current == partition:
+                    self._finalize_state(self.get_context_state(current))
+        if not context:
+            self._finalize_state(self.stream_state)
+        self._write_state_message()
+
+    def _plain_records(self) -> bool:
+        """Whether the SDK's record loop would only fill in partition keys, write, bookmark."""
+        cls = type(self)
+        return (
+            self.selected
+            and self.ABORT_AT_RECORD_COUNT is None
+            and not self.child_streams
+            and cls.post_process is Stream.post_process
+            and cls.generate_child_contexts is SdkStream.generate_child_contexts
+        )
 
     @override
     def _write_record_message(self, record: Record) -> None:

@@ -441,3 +441,69 @@ def test_the_state_writer_is_the_taps_to_replace() -> None:
     assert json.loads(lines[-1])["value"] == state
     sdk = tap.message_writer.format_message(StateMessage(value=state))
     assert lines[-1].encode() + b"\n" == sdk  # byte for byte the SDK writer's line
+
+
+class PlainThings(Things):
+    """Things without a child-context hook of its own, so its records take our record loop;
+    the second tenant's records come without their partition key."""
+
+    STATE_MSG_FREQUENCY = 2
+    generate_child_contexts = SdkStream.generate_child_contexts
+
+    @override
+    def get_records(self, context: Mapping[str, Any] | None) -> Iterable[dict[str, Any]]:
+        assert context is not None
+        for record in RECORDS:
+            yield {**record, "TenantID": "t1"} if context["TenantID"] == "t1" else dict(record)
+
+
+class PlainTap(HookTap):
+    @override
+    def discover_streams(self) -> list[Stream]:
+        return [PlainThings(self)]
+
+
+def _without_times(messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [{k: v for k, v in m.items() if k != "time_extracted"} for m in messages]
+
+
+def test_our_record_loop_is_the_sdks_where_it_is_taken(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert _params(Stream._sync_records) == ["self", "context", "write_messages"]
+    processed: list[str] = []
+    sdk_process = Stream._process_record
+
+    def noting(self: Stream, record: dict[str, Any], *args: Any, **kwargs: Any) -> None:
+        processed.append(record["ID"])
+        sdk_process(self, record, *args, **kwargs)
+
+    monkeypatch.setattr(Stream, "_process_record", noting)
+    ours = PlainTap()
+    stream = ours.streams["things"]
+    assert isinstance(stream, SdkStream)
+    assert stream._plain_records()
+    ours_out = _sync(ours)
+    assert processed == []  # our loop ran
+    sdk = PlainTap()
+    monkeypatch.setattr(PlainThings, "_plain_records", lambda self: False)
+    sdk_out = _sync(sdk)
+    assert processed == ["a", "b", "c"] * len(TENANTS)  # the SDK's loop ran
+    assert _without_times(ours_out) == _without_times(sdk_out)
+    assert [m["type"] for m in ours_out].count("STATE") >= 3  # every STATE_MSG_FREQUENCY
+    assert {m["record"]["TenantID"] for m in ours_out if m["type"] == "RECORD"} == set(TENANTS)
+    assert ours.state == sdk.state
+    # The SDK's loop stays for streams with a child-context hook, a dry-run limit, or a
+    # post_process of their own.
+    assert not HookTap().things._plain_records()
+    limited = PlainTap().streams["things"]
+    limited.ABORT_AT_RECORD_COUNT = 1
+    assert isinstance(limited, SdkStream)
+    assert not limited._plain_records()
+
+    class Processed(PlainThings):
+        @override
+        def post_process(
+            self, row: dict[str, Any], context: Mapping[str, Any] | None = None
+        ) -> dict[str, Any] | None:
+            return row
+
+    assert not Processed(PlainTap())._plain_records()
