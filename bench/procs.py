@@ -193,6 +193,17 @@ def run_measured(
     if code != 0:
         where = f"; see {stderr_path}" if stderr_path else ""
         raise BenchProcessError(f"{label}: {argv[0]} exited with {code}{where}")
+    return _measured(label, wall, usage, peak_kib, counter)
+
+
+def _measured(
+    label: str,
+    wall: float,
+    usage: resource.struct_rusage,
+    peak_kib: int,
+    counter: _RecordCounter | None,
+) -> Measured:
+    """A finished run's figures: the kernel's CPU and peak memory, the records it wrote."""
     measured = Measured(
         label=label,
         wall_s=wall,

@@ -103,123 +103,147 @@ def _figures_table(report: dict[str, Any]) -> list[str]:
 
 def _case_lines(report: dict[str, Any]) -> list[str]:
     cases = report.get("cases", {})
-    out: list[str] = []
-    calls = cases.get("calls")
-    if calls:
-        out += [
-            "### 1. Calls (one tenant; invoices, contacts, payments; zero latency)",
-            "",
-            "| invoices | served (invoices, contacts, payments) | ours: calls | peer: calls | "
-            "ours: records per call | peer: records per call | bound: sum of ceil(n/1000)+1 | "
-            "peer / ours |",
-            "|---|---|---|---|---|---|---|---|",
-        ]
-        for run in calls.get("by_size", [calls]):
-            served = run["records_served"]
+    return [
+        *_calls_lines(cases.get("calls")),
+        *_cpu_lines(cases.get("cpu")),
+        *_startup_lines(cases.get("startup")),
+        *_limits_lines(cases.get("limits")),
+        *_target_lines(cases.get("target")),
+        *_memory_lines(cases.get("memory")),
+        *_webhook_lines(cases.get("events")),
+        *_freshness_lines(cases.get("freshness")),
+        *_tenants_lines(cases.get("tenants")),
+        *_other_apis_lines(cases.get("other_apis")),
+    ]
+
+
+def _calls_lines(calls: dict[str, Any] | None) -> list[str]:
+    """Section 1: calls of a full sync at each size, ours and the peer's."""
+    if not calls:
+        return []
+    out = [
+        "### 1. Calls (one tenant; invoices, contacts, payments; zero latency)",
+        "",
+        "| invoices | served (invoices, contacts, payments) | ours: calls | peer: calls | "
+        "ours: records per call | peer: records per call | bound: sum of ceil(n/1000)+1 | "
+        "peer / ours |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for run in calls.get("by_size", [calls]):
+        served = run["records_served"]
+        out.append(
+            f"| {_num(run['invoices'])} | "
+            + ", ".join(_num(served.get(s, 0)) for s in ("invoices", "contacts", "payments"))
+            + f" | {_num(run['ours_calls'])} | {_num(run['peer_calls'])} | "
+            f"{_num(run['ours_records'] / max(run['ours_calls'], 1), 1)} | "
+            f"{_num(run['peer_records'] / max(run['peer_calls'], 1), 1)} | "
+            f"{_num(run['goal_bound_calls'])} | {_num(run['tap_calls_ratio_vs_peer'])} |"
+        )
+    out += [
+        "",
+        f"The headline `tap_calls_ratio_vs_peer` is the {_num(calls['invoices'])}-invoice "
+        "row (why the size matters: NOTES, finding 2).",
+        "",
+    ]
+    return out
+
+
+def _limits_lines(limits: dict[str, Any] | None) -> list[str]:
+    """Section 2: records and calls a minute under Xero's limits."""
+    if not limits:
+        return []
+    out = [
+        f"### 2. Time under Xero's limits ({limits['latency']}, pageSize 1000)",
+        "",
+        "| run | tenants | time scale | records | calls | sandbox min | records/min/tenant |"
+        " calls/min/tenant | 429s |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
+    reference = limits.get("reference", {})
+    for label, r in (
+        ("ours, one tenant (tap_limit_fraction)", limits.get("one_tenant")),
+        ("ours, 1 tenant of the multi-tenant data", limits.get("multi_one_tenant")),
+        ("ours, all tenants (multi_tenant_speedup)", limits.get("multi_all_tenants")),
+        ("ours, 1 tenant (reference)", reference.get("multi_one_tenant")),
+        ("ours, all tenants (reference)", reference.get("multi_all_tenants")),
+        ("peer, 1 tenant of the multi-tenant data", limits.get("peer")),
+    ):
+        if r:
             out.append(
-                f"| {_num(run['invoices'])} | "
-                + ", ".join(_num(served.get(s, 0)) for s in ("invoices", "contacts", "payments"))
-                + f" | {_num(run['ours_calls'])} | {_num(run['peer_calls'])} | "
-                f"{_num(run['ours_records'] / max(run['ours_calls'], 1), 1)} | "
-                f"{_num(run['peer_records'] / max(run['peer_calls'], 1), 1)} | "
-                f"{_num(run['goal_bound_calls'])} | {_num(run['tap_calls_ratio_vs_peer'])} |"
+                f"| {label} | {r['tenants']} | {_num(r['time_scale'])} | "
+                f"{_num(r['records'])} | {_num(r['calls'])} | {_num(r['sandbox_minutes'])} | "
+                f"{_num(r['records_per_min_per_tenant'])} | "
+                f"{_num(r['calls_per_min_per_tenant'], 1)} | {r.get('rate_limited') or 0} |"
             )
+    if reference:
         out += [
             "",
-            f"The headline `tap_calls_ratio_vs_peer` is the {_num(calls['invoices'])}-invoice "
-            "row (why the size matters: NOTES, finding 2).",
-            "",
+            f"Speed-up of all tenants over one: {_num(limits['multi_tenant_speedup'])} at "
+            f"time scale {_num(limits['multi_all_tenants']['time_scale'])} (the headline), "
+            f"{_num(reference['multi_tenant_speedup'])} at time scale "
+            f"{_num(reference['multi_all_tenants']['time_scale'])} (NOTES, finding 4).",
         ]
-    out += _cpu_lines(cases.get("cpu"))
-    out += _startup_lines(cases.get("startup"))
-    limits = cases.get("limits")
-    if limits:
+    if "peer_limit_fraction" in limits:
         out += [
-            f"### 2. Time under Xero's limits ({limits['latency']}, pageSize 1000)",
             "",
-            "| run | tenants | time scale | records | calls | sandbox min | records/min/tenant |"
-            " calls/min/tenant | 429s |",
-            "|---|---|---|---|---|---|---|---|---|",
+            f"The peer reaches {_num(limits['peer_limit_fraction'])} of its own "
+            "ceiling (60 calls x 100 records a minute).",
         ]
-        reference = limits.get("reference", {})
-        for label, r in (
-            ("ours, one tenant (tap_limit_fraction)", limits.get("one_tenant")),
-            ("ours, 1 tenant of the multi-tenant data", limits.get("multi_one_tenant")),
-            ("ours, all tenants (multi_tenant_speedup)", limits.get("multi_all_tenants")),
-            ("ours, 1 tenant (reference)", reference.get("multi_one_tenant")),
-            ("ours, all tenants (reference)", reference.get("multi_all_tenants")),
-            ("peer, 1 tenant of the multi-tenant data", limits.get("peer")),
-        ):
-            if r:
-                out.append(
-                    f"| {label} | {r['tenants']} | {_num(r['time_scale'])} | "
-                    f"{_num(r['records'])} | {_num(r['calls'])} | {_num(r['sandbox_minutes'])} | "
-                    f"{_num(r['records_per_min_per_tenant'])} | "
-                    f"{_num(r['calls_per_min_per_tenant'], 1)} | {r.get('rate_limited') or 0} |"
-                )
-        if reference:
-            out += [
-                "",
-                f"Speed-up of all tenants over one: {_num(limits['multi_tenant_speedup'])} at "
-                f"time scale {_num(limits['multi_all_tenants']['time_scale'])} (the headline), "
-                f"{_num(reference['multi_tenant_speedup'])} at time scale "
-                f"{_num(reference['multi_all_tenants']['time_scale'])} (NOTES, finding 4).",
-            ]
-        if "peer_limit_fraction" in limits:
-            out += [
-                "",
-                f"The peer reaches {_num(limits['peer_limit_fraction'])} of its own "
-                "ceiling (60 calls x 100 records a minute).",
-            ]
-        out.append("")
-    target = cases.get("target")
-    if target:
-        out += [
-            f"### 4. Target ({_num(target['invoices'])} invoices with their contacts, "
-            "tenant A -> empty tenant B)",
-            "",
-            "| run | records | written | rejected | write calls | lookup calls | wall s | "
-            "records/s | peak RSS MB |",
-            "|---|---|---|---|---|---|---|---|---|",
-        ]
-        for label, key in (("zero latency", "zero_latency"), ("under limits", "under_limits")):
-            r = target[key]
+    out.append("")
+    return out
+
+
+def _target_lines(target: dict[str, Any] | None) -> list[str]:
+    """Section 4: the target at zero latency and under the limits."""
+    if not target:
+        return []
+    out = [
+        f"### 4. Target ({_num(target['invoices'])} invoices with their contacts, "
+        "tenant A -> empty tenant B)",
+        "",
+        "| run | records | written | rejected | write calls | lookup calls | wall s | "
+        "records/s | peak RSS MB |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
+    for label, key in (("zero latency", "zero_latency"), ("under limits", "under_limits")):
+        r = target[key]
+        out.append(
+            f"| {label} | {_num(r['records_in'])} | {_num(r['written'])} | "
+            f"{_num(r['rejected'])} | {_num(r['write_calls'])} | {_num(r['lookup_calls'])} | "
+            f"{_num(r['wall_s'])} | {_num(r['records_per_s'])} | {_num(r['max_rss_mb'], 0)} |"
+        )
+    lim = target["under_limits"]
+    out += [
+        "",
+        f"Under limits (time scale {_num(lim['time_scale'])}): "
+        f"{_num(lim['records_per_min'])} records per sandbox minute. Lookups per record: "
+        f"{_num(target['target_lookups_per_record'], 4)}. Write calls are counted as distinct "
+        "Idempotency-Keys in the audit file (one per request); lookups are the tenant's other "
+        "calls in `/_sandbox/stats`.",
+        "",
+    ]
+    return out
+
+
+def _memory_lines(memory: dict[str, Any] | None) -> list[str]:
+    """Section 5: peak RSS of the tap and the target at two sizes."""
+    if not memory:
+        return []
+    out = [
+        "### 5. Memory (peak RSS from the kernel, `wait4`)",
+        "",
+        "| program | size | peak RSS MB | records/s |",
+        "|---|---|---|---|",
+    ]
+    for side in ("tap", "target"):
+        for size in ("small", "big"):
+            r = memory[side][size]
+            rate = r.get("records_per_s", math.nan)
             out.append(
-                f"| {label} | {_num(r['records_in'])} | {_num(r['written'])} | "
-                f"{_num(r['rejected'])} | {_num(r['write_calls'])} | {_num(r['lookup_calls'])} | "
-                f"{_num(r['wall_s'])} | {_num(r['records_per_s'])} | {_num(r['max_rss_mb'], 0)} |"
+                f"| {side} | {_num(r['invoices'])} invoices | "
+                f"{_num(r['max_rss_mb'], 0)} | {_num(rate)} |"
             )
-        lim = target["under_limits"]
-        out += [
-            "",
-            f"Under limits (time scale {_num(lim['time_scale'])}): "
-            f"{_num(lim['records_per_min'])} records per sandbox minute. Lookups per record: "
-            f"{_num(target['target_lookups_per_record'], 4)}. Write calls are counted as distinct "
-            "Idempotency-Keys in the audit file (one per request); lookups are the tenant's other "
-            "calls in `/_sandbox/stats`.",
-            "",
-        ]
-    memory = cases.get("memory")
-    if memory:
-        out += [
-            "### 5. Memory (peak RSS from the kernel, `wait4`)",
-            "",
-            "| program | size | peak RSS MB | records/s |",
-            "|---|---|---|---|",
-        ]
-        for side in ("tap", "target"):
-            for size in ("small", "big"):
-                r = memory[side][size]
-                rate = r.get("records_per_s", math.nan)
-                out.append(
-                    f"| {side} | {_num(r['invoices'])} invoices | "
-                    f"{_num(r['max_rss_mb'], 0)} | {_num(rate)} |"
-                )
-        out.append("")
-    out += _webhook_lines(cases.get("events"))
-    out += _freshness_lines(cases.get("freshness"))
-    out += _tenants_lines(cases.get("tenants"))
-    out += _other_apis_lines(cases.get("other_apis"))
+    out.append("")
     return out
 
 
@@ -458,11 +482,19 @@ def _freshness_lines(fresh: dict[str, Any] | None) -> list[str]:
     if not series:
         samples = ", ".join(_num(s, 1) for s in fresh.get("samples_s", []))
         return [*out[:-1], f"| samples s | {samples} | | |", ""]
+    out += _freshness_series_lines(series)
+    if fresh.get("note"):
+        out += [str(fresh["note"]), ""]
+    return out
+
+
+def _freshness_series_lines(series: dict[str, Any]) -> list[str]:
+    """Section 7's table of one row per way an event may find the pipeline."""
     labels = {
         "follow": "the shard's run is up (the default: it stays {f:g} s after its last batch)",
         "cold": "each event starts a new Dagster run (`XERO_WEBHOOK_FOLLOW_SECONDS` 0)",
     }
-    out += [
+    out = [
         "| when the event comes | samples | p95 s | median s | min-max s | delivery s "
         "| after delivery s | one `meltano el`: wall s, CPU s | load average | every sample s |",
         "|---|---|---|---|---|---|---|---|---|---|",
@@ -485,8 +517,6 @@ def _freshness_lines(fresh: dict[str, Any] | None) -> list[str]:
         "from the kernel's accounting of waited-for children.",
         "",
     ]
-    if fresh.get("note"):
-        out += [str(fresh["note"]), ""]
     return out
 
 

@@ -150,9 +150,14 @@ def _cpu_ratios(cpu: dict[str, Any]) -> None:
 
 def headline(results: dict[str, Any]) -> dict[str, Any]:
     """The flat results.json figures from the cases' results."""
-    out: dict[str, Any] = {}
     if "cpu" in results:
         _cpu_ratios(results["cpu"])
+    return {**_goal_figures(results), **_supporting_figures(results)}
+
+
+def _goal_figures(results: dict[str, Any]) -> dict[str, Any]:
+    """The figures the issues set goals for (and the RESULTS.md headline table shows)."""
+    out: dict[str, Any] = {}
     calls = results.get("calls", {})
     cpu = results.get("cpu", {})
     limits = results.get("limits", {})
@@ -185,7 +190,17 @@ def headline(results: dict[str, Any]) -> dict[str, Any]:
     }
     other = results.get("other_apis", {})
     out["other_apis_calls_within_bound"] = other.get("all_within_bound", math.nan)
-    # Supporting figures.
+    return out
+
+
+def _supporting_figures(results: dict[str, Any]) -> dict[str, Any]:
+    """The figures beside the goals: calls, CPU seconds, peak RSS and the like."""
+    calls = results.get("calls", {})
+    cpu = results.get("cpu", {})
+    limits = results.get("limits", {})
+    target = results.get("target", {})
+    memory = results.get("memory", {})
+    out: dict[str, Any] = {}
     out["target_lookups_per_record"] = target.get("target_lookups_per_record", math.nan)
     out["multi_tenant_speedup_reference"] = limits.get("reference", {}).get(
         "multi_tenant_speedup", math.nan
@@ -213,6 +228,43 @@ def headline(results: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+def _kept(
+    out_dir: Path, only: tuple[str, ...], merge: bool
+) -> tuple[dict[str, Any], dict[str, str], dict[str, float]]:
+    """The results, errors and timings of the cases not run now (with ``merge``), else none."""
+    previous = out_dir / "results.json"
+    if not (merge and previous.exists()):
+        return {}, {}, {}
+    kept = json.loads(previous.read_text())
+
+    def others(section: str) -> dict[str, Any]:
+        return {k: v for k, v in kept.get(section, {}).items() if k not in only}
+
+    return others("cases"), others("errors"), others("case_seconds")
+
+
+def _runners(
+    baselines: Mapping[str, str] | None,
+) -> dict[str, Callable[[Sizes, Callable[[str], None]], dict[str, Any]]]:
+    """Each case's function, by name."""
+    return {
+        "calls": cases.calls_case,
+        "cpu": functools.partial(cases.cpu_case, baselines=baselines),
+        "startup": functools.partial(startup.startup_case, baselines=baselines),
+        "limits": cases.limits_case,
+        "target": cases.target_case,
+        "memory": cases.memory_case,
+        "events": events.events_case,
+        "freshness": freshness.freshness_case,
+        "tenants": tenants.tenants_case,
+        "other_apis": other_apis.other_apis_case,
+    }
+
+
+def _now() -> str:
+    return datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+
+
 def run(
     sizes: Sizes,
     only: tuple[str, ...] = CASES,
@@ -229,27 +281,8 @@ def run(
     """
     started = time.perf_counter()
     world.ensure_peer(log)
-    results: dict[str, Any] = {}
-    errors: dict[str, str] = {}
-    timings: dict[str, float] = {}
-    previous = out_dir / "results.json"
-    if merge and previous.exists():
-        kept = json.loads(previous.read_text())
-        results = {k: v for k, v in kept.get("cases", {}).items() if k not in only}
-        errors = {k: v for k, v in kept.get("errors", {}).items() if k not in only}
-        timings = {k: v for k, v in kept.get("case_seconds", {}).items() if k not in only}
-    runners: dict[str, Callable[[Sizes, Callable[[str], None]], dict[str, Any]]] = {
-        "calls": cases.calls_case,
-        "cpu": functools.partial(cases.cpu_case, baselines=baselines),
-        "startup": functools.partial(startup.startup_case, baselines=baselines),
-        "limits": cases.limits_case,
-        "target": cases.target_case,
-        "memory": cases.memory_case,
-        "events": events.events_case,
-        "freshness": freshness.freshness_case,
-        "tenants": tenants.tenants_case,
-        "other_apis": other_apis.other_apis_case,
-    }
+    results, errors, timings = _kept(out_dir, only, merge)
+    runners = _runners(baselines)
     out_dir.mkdir(parents=True, exist_ok=True)
 
     def write() -> dict[str, Any]:
@@ -258,14 +291,13 @@ def run(
             "sizes": sizes.__dict__,
             "machine": machine(),
             "command": command,
-            "finished_utc": datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S UTC"),
+            "finished_utc": _now(),
             "seconds": round(time.perf_counter() - started, 1),
             "case_seconds": timings,
             "errors": errors,
             "cases": results,
         }
-        (out_dir / "results.json").write_text(json.dumps(report, indent=2, default=str) + "\n")
-        write_markdown(out_dir / "RESULTS.md", report)
+        _write_report(out_dir, report)
         return report
 
     for name in only:
@@ -274,9 +306,7 @@ def run(
         try:
             results[name] = runners[name](sizes, log)
             results[name].setdefault("command", command)
-            results[name].setdefault(
-                "finished_utc", datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
-            )
+            results[name].setdefault("finished_utc", _now())
         except Exception as exc:  # one failed case must not hide the others' figures
             errors[name] = f"{type(exc).__name__}: {exc}"
             log(f"{name} failed: {errors[name]}")
@@ -287,8 +317,13 @@ def run(
     return report
 
 
-def main(argv: list[str] | None = None) -> int:
-    """Command line entry point."""
+def _write_report(out_dir: Path, report: dict[str, Any]) -> None:
+    """results.json and RESULTS.md in ``out_dir``."""
+    (out_dir / "results.json").write_text(json.dumps(report, indent=2, default=str) + "\n")
+    write_markdown(out_dir / "RESULTS.md", report)
+
+
+def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m bench.run", description=__doc__)
     parser.add_argument("--smoke", action="store_true", help="tiny sizes (make test)")
     parser.add_argument("--only", default=None, help="comma list of cases (default: all)")
@@ -314,13 +349,33 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="only re-render RESULTS.md from --out-dir/results.json (after editing NOTES.md)",
     )
+    return parser
+
+
+def _render(out_dir: Path) -> None:
+    """Derive the headline again from results.json's cases and write both files."""
+    report = json.loads((out_dir / "results.json").read_text())
+    report.update(headline(report["cases"]))
+    _write_report(out_dir, report)
+
+
+def _baselines(parser: argparse.ArgumentParser, specs: list[str]) -> dict[str, str]:
+    """``--baseline LABEL=TAP`` options as label -> tap."""
+    baselines = {}
+    for spec in specs:
+        label, _, tap = spec.partition("=")
+        if not tap or label in ("ours", "peer", "floor"):
+            parser.error(f"--baseline {spec!r}: give LABEL=PATH, LABEL not ours, peer or floor")
+        baselines[label] = tap
+    return baselines
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Command line entry point."""
+    parser = _parser()
     args = parser.parse_args(argv)
     if args.render:
-        path = args.out_dir / "results.json"
-        report = json.loads(path.read_text())
-        report.update(headline(report["cases"]))
-        path.write_text(json.dumps(report, indent=2, default=str) + "\n")
-        write_markdown(args.out_dir / "RESULTS.md", report)
+        _render(args.out_dir)
         return 0
     default = [c for c in CASES if not (args.smoke and c in FULL_ONLY)]
     only = tuple(c for c in (args.only or ",".join(default)).split(",") if c)
@@ -330,12 +385,7 @@ def main(argv: list[str] | None = None) -> int:
     sizes = SMOKE if args.smoke else FULL
     if args.sizes:
         sizes = Sizes(**{**sizes.__dict__, **json.loads(args.sizes), "name": "custom"})
-    baselines = {}
-    for spec in args.baseline:
-        label, _, tap = spec.partition("=")
-        if not tap or label in ("ours", "peer", "floor"):
-            parser.error(f"--baseline {spec!r}: give LABEL=PATH, LABEL not ours, peer or floor")
-        baselines[label] = tap
+    baselines = _baselines(parser, args.baseline)
     command = "python -m bench.run " + " ".join(shlex.quote(a) for a in (argv or sys.argv[1:]))
     report = run(sizes, only, args.out_dir, command.strip(), baselines=baselines, merge=args.merge)
     return 1 if report["errors"] else 0
