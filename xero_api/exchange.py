@@ -207,6 +207,10 @@ def _decoded(response: httpx.Response) -> Exchange:
     """The answer with its JSON body decoded; a success body that does not decode is a fault
     (cut short), an error body that does not decode is kept as text."""
     body: Any = None
+    # httpx binds a response's stream to the response (to close it): a reference cycle that
+    # keeps each answer, a page's bytes with it, until the garbage collector runs. The body
+    # is read: cut the cycle, so the answer is freed as soon as it is dropped.
+    response.stream = httpx.ByteStream(b"")
     if response.content:
         try:
             body = decode_json(response.content)

@@ -6,7 +6,9 @@ The layers together are proved in ``test_client_units.py`` (MockTransport) and
 
 from __future__ import annotations
 
+import gc
 import logging
+import weakref
 from collections.abc import Callable
 from typing import Any
 
@@ -81,6 +83,24 @@ def test_transport_decodes_bodies_and_a_cut_success_body_is_a_fault() -> None:
     assert (error.fault, error.status, error.body) == (None, 500, "upstream down")
     fine = transport(lambda r: httpx.Response(200, content=b'{"Total": 1.10}')).send(call())
     assert str(fine.body["Total"]) == "1.10"
+
+
+def test_transport_leaves_no_reference_cycle_holding_an_answer() -> None:
+    # httpx's response and its bound stream refer to each other; the transport cuts that,
+    # so a page's bytes go as soon as the answer is dropped, not at the next collection.
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        answered = transport(lambda r: httpx.Response(200, content=b'{"A": [1]}')).send(call())
+        assert answered.body == {"A": [1]}
+        assert answered.response is not None
+        assert answered.response.content == b'{"A": [1]}'  # still readable
+        freed = weakref.ref(answered.response)
+        del answered
+        assert freed() is None
+    finally:
+        if was_enabled:
+            gc.enable()
 
 
 class Chunks:
