@@ -475,13 +475,7 @@ class XeroStream(TenantStream):
         page = 1
         calls_left: float | None = None  # unknown until the first answer: ranks first
         while True:
-            params = self._base_params()
-            if row.read.order:
-                params["order"] = row.read.order
-            params.update(page_query(row.read, page, self.page_size))
-            body = self.get_json(tenant, row.request_path(), params, ims, calls_left)
-            calls_left = _calls_left(body)
-            records = self._records(body)
+            records, calls_left = self._changes_page(tenant, page, ims, calls_left)
             fresh = []
             for record in records:
                 value = record.get(field)
@@ -508,6 +502,19 @@ class XeroStream(TenantStream):
             else:
                 ims, page = next_ims, 1
 
+    def _changes_page(
+        self, tenant: str, page: int, ims: str | None, calls_left: float | None
+    ) -> tuple[list[Record], float | None]:
+        """One page, in the row's order, of what changed since ``ims``; with the calls its
+        answer says are left."""
+        row = self.resource
+        params = self._base_params()
+        if row.read.order:
+            params["order"] = row.read.order
+        params.update(page_query(row.read, page, self.page_size))
+        body = self.get_json(tenant, row.request_path(), params, ims, calls_left)
+        return self._records(body), _calls_left(body)
+
     def _numbered_pages(self, tenant: str, start: PartitionStart) -> Iterator[list[Record]]:
         """Every record changed since ``start``: one If-Modified-Since, pages by number, so
         records sharing a second cost no re-read. A record changed during the read moves to
@@ -524,13 +531,7 @@ class XeroStream(TenantStream):
             page = 1
             calls_left: float | None = None
             while True:
-                params = self._base_params()
-                if row.read.order:
-                    params["order"] = row.read.order
-                params.update(page_query(row.read, page, self.page_size))
-                body = self.get_json(tenant, row.request_path(), params, ims, calls_left)
-                calls_left = _calls_left(body)
-                records = self._records(body)
+                records, calls_left = self._changes_page(tenant, page, ims, calls_left)
                 fresh = []
                 for record in records:
                     value, key = record.get(field), str(record.get(pk))
