@@ -1,7 +1,9 @@
 """Schema-driven conversion of Xero's ``/Date(ms)/`` values to ISO 8601 UTC strings.
 
-Timestamps without a zone (the Files API's ``2021-02-10T16:02:54.9930000``, UTC) are written
-the same canonical way, so bookmarks compare alike whatever API a date came from.
+Every other timestamp (the Files API's zoneless ``2021-02-10T16:02:54.9930000``, UTC; a
+``...Z`` or ``+13:00`` one) is written the same canonical way, so bookmarks, compared as strings,
+order alike whatever API a date came from: ``54.5+00:00`` sorts before ``54.500000+00:00``, and
+a record would be taken for older than a bookmark it follows.
 
 Walking every value of every record costs more than decoding the JSON; the schema already says
 where the dates are. :func:`date_converter` compiles, once per stream, the paths of the schema's
@@ -57,32 +59,27 @@ _WRITTEN_MAX = 65536
 
 
 def _written(value: str) -> str:
-    """The canonical form of a date string (itself when it needs no conversion), remembered."""
+    """The canonical form of a date string (itself when it is one, or is not a date at all),
+    remembered."""
     if value.startswith("/Date("):
         out = msdate_to_iso(value)
-    elif _converted(value):
-        out = format_utc(parse_datetime(value))
-    else:
+    elif _canonical(value):
         out = value
+    else:
+        try:
+            out = format_utc(parse_datetime(value))
+        except ValueError:  # not a timestamp: passed on as Xero gave it
+            out = value
     if len(_WRITTEN) >= _WRITTEN_MAX:
         _WRITTEN.clear()
     _WRITTEN[value] = out
     return out
 
 
-def _converted(value: str) -> bool:
-    """Whether a date string needs converting: ``/Date(ms)/``, or a date and time with no
-    ``Z`` and no offset (``YYYY-MM-DDThh:mm:ss[.f]``)."""
-    if value.startswith("/Date("):
-        return True
-    tail = value[19:]
-    return (
-        len(value) >= 19
-        and value[10] == "T"
-        and not tail.endswith("Z")
-        and "+" not in tail
-        and "-" not in tail
-    )
+def _canonical(value: str) -> bool:
+    """Whether a date string is already as :func:`format_utc` writes it
+    (``YYYY-MM-DDThh:mm:ss.ffffff+00:00``)."""
+    return len(value) == 32 and value[10] == "T" and value[19] == "." and value[26:] == "+00:00"
 
 
 def _apply(record: Record, plan: Plan) -> None:

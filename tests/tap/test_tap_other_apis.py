@@ -74,17 +74,23 @@ def _served(sb: Sandbox, tenant: str, path: str, **params: str) -> list[dict[str
         return [_utc_dates(item) for item in body["Items"]]
     if isinstance(body, dict) and "items" in body:
         assert body["pagination"]["pageCount"] <= 1
-        found: list[dict[str, Any]] = body["items"]
-        return found
-    return body if isinstance(body, list) else [body]
+        return [_utc_dates(item) for item in body["items"]]
+    return [_utc_dates(item) for item in (body if isinstance(body, list) else [body])]
 
 
-def _utc_dates(record: dict[str, Any]) -> dict[str, Any]:
-    """A file with its zoneless UTC timestamps as the tap writes them (ISO 8601 UTC)."""
-    return {
-        k: format_utc(parse_datetime(v)) if k.endswith("DateUtc") and v[-1:] != "Z" else v
-        for k, v in record.items()
-    }
+_TIMESTAMP = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d")
+
+
+def _utc_dates(value: Any) -> Any:
+    """``value`` with its timestamps as the tap writes them: ISO 8601 UTC, microseconds and
+    ``+00:00`` (whether Xero gave them zoneless, with ``Z`` or with an offset)."""
+    if isinstance(value, dict):
+        return {k: _utc_dates(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_utc_dates(v) for v in value]
+    if isinstance(value, str) and _TIMESTAMP.match(value):
+        return format_utc(parse_datetime(value))
+    return value
 
 
 def test_every_record_once_exactly_as_served(run: TapRun, sandbox: Sandbox) -> None:
