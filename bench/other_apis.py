@@ -64,27 +64,30 @@ def _served(row: Resource, counts: Mapping[str, int]) -> int:
     return int(counts.get(_COUNTED_AS.get(row.stream, f"{api}/{named[-1]}"), 0))
 
 
+def _values(row: Resource) -> int:
+    """Times a collection is read: once per value of its ``each`` parameter, else once."""
+    return len(row.read.each.values) if row.read.each is not None else 1
+
+
 def _pages(row: Resource, served: int) -> int:
     """Calls to read every page of a collection: its pages plus one (the last short page, or
     the cursor's re-read of its last second); one per value for an ``each`` read."""
     if row.read.paging is Paging.NONE:
-        return 1
-    size = page_size(row.read, PAGE_SIZE)
-    if row.read.each is not None:
-        return served // size + len(row.read.each.values)
-    return served // size + 1
+        return _values(row)
+    return served // page_size(row.read, PAGE_SIZE) + _values(row)
 
 
 def _read_bound(row: Resource, counts: Mapping[str, int]) -> int:
     """Calls to read ``row`` whole: its pages, or for a child collection its parent's read
-    plus one call per parent (and a call per further page of children)."""
+    plus one call per parent (and ``each`` value), and a call per further page of children."""
     served = _served(row, counts)
     if row.read.parent is None:
         return _pages(row, served)
     parent = resource_for_stream(row.read.parent.stream)
     size = 1 if row.read.paging is Paging.NONE else page_size(row.read, PAGE_SIZE)
     extra_pages = 0 if row.read.paging is Paging.NONE else served // size
-    return _read_bound(parent, counts) + _served(parent, counts) + extra_pages
+    per_parent = _served(parent, counts) * _values(row)
+    return _read_bound(parent, counts) + per_parent + extra_pages
 
 
 def call_bound(stream: str, counts: Mapping[str, int], region: str = "") -> int:

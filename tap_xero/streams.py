@@ -464,7 +464,7 @@ class XeroStream(TenantStream):
             return self._filtered_scan(tenant, start)
         if row.read.parent:
             return self._child_pages(tenant)
-        return self._full_table(tenant)
+        return self._collection(tenant, row.request_path())
 
     def _cursor_pages(self, tenant: str, start: PartitionStart) -> Iterator[list[Record]]:
         row = self.resource
@@ -591,26 +591,23 @@ class XeroStream(TenantStream):
                 return
             page += 1
 
-    def _full_table(self, tenant: str) -> Iterator[list[Record]]:
-        row = self.resource
-        if row.read.each is None or row.read.paging is Paging.NONE:
-            yield from self._collection(tenant, row.request_path())
-            return
-        each = row.read.each
-        for value in each.values:
-            yield from self._paged_full_table(tenant, row, row.request_path(), {each.param: value})
-
     def _collection(
         self, tenant: str, path: str, row: Resource | None = None
     ) -> Iterator[list[Record]]:
-        """Every record of one collection of this stream's (or of ``row``, an ancestor's): one
-        GET where Xero does not page it, else every page."""
+        """Every record of one collection of this stream's (or of ``row``, an ancestor's):
+        every page (one GET where Xero does not page it), once per value of the parameter the
+        row reads ``each`` of, each record carrying the value where Xero leaves it out."""
         row = row or self.resource
-        if row.read.paging is not Paging.NONE:
+        each = row.read.each
+        if each is None:
             yield from self._paged_full_table(tenant, row, path)
             return
-        records = _listed(row, self.get_body(tenant, path, dict(row.read.params)))
-        yield self._prepare(records) if row is self.resource else records
+        for value in each.values:
+            for page in self._paged_full_table(tenant, row, path, {each.param: value}):
+                for record in page:
+                    if each.field and record.get(each.field) is None:
+                        record[each.field] = value
+                yield page
 
     def _page_params(
         self, row: Resource, page: int, extra: Mapping[str, str] | None = None
@@ -649,7 +646,7 @@ class XeroStream(TenantStream):
         parents = (
             self._child_pages(tenant, parent)
             if parent.read.parent
-            else self._paged_full_table(tenant, parent, parent.request_path())
+            else self._collection(tenant, parent.request_path(), parent)
         )
         ids = [str(r[link.field]) for page in parents for r in page if link.has_children(r)]
         for parent_id in ids:

@@ -25,6 +25,7 @@ __all__ = [
     "PROJECTS",
     "REPORTS",
     "RESOURCES",
+    "UK_STATUTORY_LEAVE_TYPES",
     "Api",
     "Content",
     "Each",
@@ -399,11 +400,14 @@ class Parent:
 
 @dataclass(frozen=True, kw_only=True)
 class Each:
-    """A query parameter the API requires one value of per call (Assets' ``status``): the
-    collection is read once per value."""
+    """A query parameter the API answers one value of per call (Assets' ``status``, a UK
+    employee's statutory leave balance's ``LeaveType``): the collection is read once per
+    value, a child collection once per parent and value. ``field`` names the record field
+    holding the value, which the tap fills where Xero leaves it out."""
 
     param: str
     values: tuple[str, ...]
+    field: str = ""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -424,7 +428,8 @@ class ReadPlan:
     rows send ``If-Modified-Since`` and are read by time cursor, sorted by ``order``.
     ``params`` go with every request. ``max_page_size`` is the API's largest page, sent as
     ``page_size_param`` (``PAGE`` paging). A child collection names its ``parent`` and is
-    read once per parent record; ``each`` reads it once per parameter value; ``nested``
+    read once per parent record; ``each`` reads it once per parameter value (a child: once
+    per parent and value); ``nested``
     names a list inside each answered element that holds the records (a pay run's
     ``Payslips``), and such records carry their parent's field. With ``content`` each record
     is a file whose content the tap can download (its records carry ``SHA256`` and ``Path``).
@@ -698,6 +703,19 @@ def _v2_settings(region: str) -> list[_V2Row]:
     ]
 
 
+# The Payroll UK spec's statutory leave types (``EmployeeStatutoryLeaveSummary.type``).
+UK_STATUTORY_LEAVE_TYPES = (
+    "Sick",
+    "Adoption",
+    "Maternity",
+    "Paternity",
+    "Sharedparental",
+    "Bereavement",
+    "NeonatalCare",
+    "BereavementNire",
+)
+
+
 def _v2_per_employee(region: str) -> list[_V2Row]:
     """An employee's records, read per employee (GET /Employees/{id}/...), every employee on
     every run: nothing says an employee's ``updatedDateUTC`` moves when these change. Leave
@@ -785,14 +803,20 @@ def _v2_per_employee(region: str) -> list[_V2Row]:
                     )
                 ),
             ),
-            # The sick leave balance (weeks left of the statutory entitlement, in hours).
+            # The balance of each statutory leave type (what is left of the statutory
+            # entitlement, in hours): one call per employee and type.
             (
-                "employee_statutory_sick_leave_balance",
+                "employee_statutory_leave_balances",
                 "Employees/{EmployeeID}/StatutoryLeaveBalance",
                 "leaveBalance",
                 Key("employeeID", "leaveType"),
                 "employees",
-                ReadPlan(parent=each.parent, params=(("LeaveType", "Sick"),)),
+                ReadPlan(
+                    parent=each.parent,
+                    each=Each(
+                        param="LeaveType", values=UK_STATUTORY_LEAVE_TYPES, field="leaveType"
+                    ),
+                ),
             ),
         ]
     return [

@@ -14,6 +14,7 @@ import duckdb
 import httpx
 import pytest
 
+from tests._tap_support import served_json
 from tests.meltano_support import SANDBOX_FLAGS, expected_rows, new_project
 from xero_api.resources import ACCOUNTING, PAYROLL_NZ, PAYROLL_UK, RESOURCES
 from xero_sandbox.launcher import ALL_SCOPES, Sandbox
@@ -83,7 +84,8 @@ def test_other_apis_load_into_duckdb(sandbox: Sandbox, tmp_path: Path) -> None:
         assert hashlib.sha256(content).hexdigest() == digest
 
 
-# Payroll UK/NZ streams with one (or two: the seed's two leave types) rows per employee.
+# Payroll UK/NZ streams with one (or two: the seed's two leave types; or eight: one per
+# statutory leave type) rows per employee.
 PER_EMPLOYEE = {
     "employee_tax": 1,
     "employee_pay_templates": 1,
@@ -92,14 +94,13 @@ PER_EMPLOYEE = {
     "employee_working_patterns": 1,
     "employee_leave_balances": 2,
     "employee_leave_types": 2,
-    "employee_statutory_sick_leave_balance": 1,
+    "employee_statutory_leave_balances": 8,
 }
 # Payroll UK/NZ streams read from a collection stored under another name than their path's.
 STORED = {
     "employee_leave": "Leave",
     "employee_salary_and_wages": "SalaryAndWages",
     "statutory_leaves": "StatutoryLeaves",
-    "statutory_sick_leave": "StatutoryLeaves",  # the seed's statutory leave is sick leave
     "payslips": "Payslips",
     "tracking_categories": "TrackingCategories",
 }
@@ -120,7 +121,23 @@ def _payroll_v2_rows(sandbox: Sandbox) -> dict[str, dict[str, int]]:
                 name = row.stream.removeprefix(f"payroll_{region.lower()}_")
                 if name in PER_EMPLOYEE:
                     count = PER_EMPLOYEE[name] * held["payroll-2/Employees"]
+                elif name == "statutory_sick_leave":
+                    count = _sick_leaves(sandbox, tenant["tenantId"])
                 else:
                     count = held[f"payroll-2/{STORED.get(name, row.path)}"]
                 rows.setdefault(row.stream, {})[tenant["tenantId"]] = count
     return rows
+
+
+def _sick_leaves(sandbox: Sandbox, tenant: str) -> int:
+    """The British organisation's statutory leaves of type Sick, as its summaries give them."""
+    scopes = "payroll.employees.read payroll.settings.read"
+    base = "/payroll.xro/2.0"
+    employees = served_json(sandbox, tenant, f"{base}/Employees", scopes)["employees"]
+    return sum(
+        leave["type"] == "Sick"
+        for employee in employees
+        for leave in served_json(
+            sandbox, tenant, f"{base}/StatutoryLeaves/Summary/{employee['employeeID']}", scopes
+        )["statutoryLeaves"]
+    )

@@ -26,7 +26,14 @@ from tests._tap_support import (
     served_json,
 )
 from xero_api.dates import format_utc, parse_datetime
-from xero_api.resources import PAYROLL_NZ, PAYROLL_UK, RESOURCES, Paging, settled_root
+from xero_api.resources import (
+    PAYROLL_NZ,
+    PAYROLL_UK,
+    RESOURCES,
+    Paging,
+    Resource,
+    settled_root,
+)
 from xero_api.schema_files import load_schema
 from xero_sandbox.launcher import ALL_SCOPES, Sandbox
 
@@ -43,7 +50,13 @@ INCREMENTAL = [s for s, row in ROWS.items() if row.read.replication_key]
 @pytest.fixture(scope="module")
 def sandbox() -> Iterator[Sandbox]:
     with Sandbox(
-        tenants=4, empty_tenants=1, scale=SCALE, seed=23, regions="NZ,AU,UK,US", **RELAXED
+        tenants=4,
+        empty_tenants=1,
+        scale=SCALE,
+        seed=23,
+        regions="NZ,AU,UK,US",
+        log_requests=True,
+        **RELAXED,
     ) as sb:
         yield sb
 
@@ -91,6 +104,12 @@ def _utc(record: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def _each(row: Resource) -> list[dict[str, str]]:
+    """The query of each read of a collection: one per value of its ``each`` parameter."""
+    each = row.read.each
+    return [{each.param: value} for value in each.values] if each else [{}]
+
+
 def _mine(run: TapRun, stream: str, tenant: str) -> list[dict[str, Any]]:
     return [
         {k: v for k, v in r.items() if k != "TenantID"}
@@ -119,9 +138,11 @@ def test_every_record_once_exactly_as_served(run: TapRun, sandbox: Sandbox, regi
         for parent in run.records[row.read.parent.stream]:
             if parent["TenantID"] != tenant or not row.read.parent.has_children(parent):
                 continue
-            body = _get(sandbox, tenant, row.request_path(parent[field]).split("2.0/", 1)[1])
-            found = body[row.envelope]
-            found = found if isinstance(found, list) else [found]
+            path = row.request_path(parent[field]).split("2.0/", 1)[1]
+            found = []
+            for params in _each(row):
+                body = _get(sandbox, tenant, path, **params)[row.envelope]
+                found += body if isinstance(body, list) else [body]
             if row.read.nested:
                 found = [item for element in found for item in element[row.read.nested]]
             # Payslips also carry the pay run's posting, their bookmark.
@@ -170,12 +191,13 @@ def test_calls_are_one_per_page_and_one_per_parent(
 
     def reads(stream: str) -> int:
         """Calls to read a stream whole: its pages, or its parent's read and one call for
-        each parent with children."""
+        each parent with children (and each value of its ``each`` parameter)."""
         row = ROWS[stream]
         if row.read.parent is None:
             return len(_served(sandbox, tenant, stream)) // 100 + 1
         parents = _mine(run, row.read.parent.stream, tenant)
-        return reads(row.read.parent.stream) + sum(map(row.read.parent.has_children, parents))
+        asked = sum(map(row.read.parent.has_children, parents)) * len(_each(row))
+        return reads(row.read.parent.stream) + asked
 
     expected = 1 + sum(reads(stream) for stream in own)
     line = next(line for line in run.stderr.splitlines() if f"tenant={tenant} " in line)
@@ -205,3 +227,56 @@ def test_payroll_v2_is_opt_in(sandbox: Sandbox, tmp_path: Path) -> None:
         if entry["tap_stream_id"] in ROWS:
             top = next(m["metadata"] for m in entry["metadata"] if m["breadcrumb"] == [])
             assert not top.get("selected-by-default"), entry["tap_stream_id"]
+
+
+# The Payroll UK spec's statutory leave types (``EmployeeStatutoryLeaveSummary.type``).
+STATUTORY_TYPES = (
+    "Sick",
+    "Adoption",
+    "Maternity",
+    "Paternity",
+    "Sharedparental",
+    "Bereavement",
+    "NeonatalCare",
+    "BereavementNire",
+)
+# A request log line of a balance asked for (the log gives these paths without their query).
+BALANCE_ASKED = re.compile(
+    r"^GET /payroll\.xro/2\.0/Employees/(?P<employee>[^/]+)/StatutoryLeaveBalance "
+    r"(?P<tenant>\S+) 200 "
+)
+
+
+def test_statutory_leave_balances_of_every_employee_and_type(
+    sandbox: Sandbox, tmp_path: Path
+) -> None:
+    stream = "payroll_uk_employee_statutory_leave_balances"
+    tenant = _tenant(sandbox, "UK")
+    log_before = len(sandbox.stderr_text())
+    balances = run_tap(tmp_path, _config(sandbox, tmp_path), [stream])
+    asked = [
+        match.groupdict()
+        for line in sandbox.stderr_text()[log_before:].splitlines()
+        if (match := BALANCE_ASKED.match(line))
+    ]
+    employees = [e["employeeID"] for e in _served(sandbox, tenant, "payroll_uk_employees")]
+    every = sorted((e, kind) for e in employees for kind in STATUTORY_TYPES)
+    # Each employee of the British organisation asked once per type (the answer names it).
+    assert Counter(a["employee"] for a in asked) == dict.fromkeys(employees, len(STATUTORY_TYPES))
+    assert {a["tenant"] for a in asked} == {tenant}
+    got = _mine(balances, stream, tenant)
+    assert sorted((r["employeeID"], r["leaveType"]) for r in got) == every
+    assert {r["TenantID"] for r in balances.records[stream]} == {tenant}
+    for record in got:
+        path = f"Employees/{record['employeeID']}/StatutoryLeaveBalance"
+        served = _get(sandbox, tenant, path, LeaveType=record["leaveType"])["leaveBalance"]
+        assert record == {**served, "employeeID": record["employeeID"]}
+    # The seed's paternity leave shows: one employee has less than the full entitlement left.
+    full = max(r["balanceRemaining"] for r in got if r["leaveType"] == "Paternity")
+    assert [r["balanceRemaining"] for r in got if r["leaveType"] == "Paternity"].count(full) == (
+        len(employees) - 1
+    )
+    # Calls: the region, one page of employees, then one call per employee and type.
+    line = next(line for line in balances.stderr.splitlines() if f"tenant={tenant} " in line)
+    calls = int(re.search(r"calls=(\d+)", line).group(1))  # type: ignore[union-attr]
+    assert calls == 1 + 1 + len(employees) * len(STATUTORY_TYPES), line

@@ -300,9 +300,26 @@ async def get_statutory_summary(request: Request) -> Response:
     return call.answer("statutoryLeaves", summaries)
 
 
+# Weeks of statutory pay each type of statutory leave gives (the Payroll UK spec's types):
+# SSP 28, SMP and SAP 39, SPP 2, ShPP 37, parental bereavement 2 (Northern Ireland's too),
+# neonatal care up to 12.
+STATUTORY_WEEKS = {
+    "Sick": 28.0,
+    "Adoption": 39.0,
+    "Maternity": 39.0,
+    "Paternity": 2.0,
+    "Sharedparental": 37.0,
+    "Bereavement": 2.0,
+    "NeonatalCare": 12.0,
+    "BereavementNire": 2.0,
+}
+HOURS_A_WEEK = 37.5
+
+
 async def get_statutory_balance(request: Request) -> Response:
-    """UK: the employee's statutory leave balance of ``LeaveType`` (default Sick): the weeks
-    left of a 28-week entitlement, in hours of a 37.5-hour week."""
+    """UK: the employee's statutory leave balance of ``LeaveType`` (default Sick, any case):
+    the weeks of the type's entitlement not taken by the employee's leave of that type (up
+    to ``AsOfDate``), in hours of a 37.5-hour week, under the type's own spelling."""
     call = _Call(request, ("UK",))
     employee = call.employee()
     if isinstance(employee, Response):
@@ -310,16 +327,28 @@ async def get_statutory_balance(request: Request) -> Response:
     as_of = call.date_param("AsOfDate")
     if isinstance(as_of, Response):
         return as_of
-    kind = call.query.get("leavetype", "").strip() or "Sick"
-    taken = [
-        leave
+    asked = call.query.get("leavetype", "").strip() or "Sick"
+    kind = next((k for k in STATUTORY_WEEKS if k.lower() == asked.lower()), None)
+    if kind is None:
+        return bad_request(f"LeaveType must be one of {', '.join(STATUTORY_WEEKS)}")
+    taken = sum(
+        (date.fromisoformat(leave["endDate"]) - date.fromisoformat(leave["startDate"])).days + 1
         for leave in call.records("StatutoryLeaves", employee["employeeID"])
-        if leave["type"].lower() == kind.lower()
+        if leave["type"] == kind
         and (not isinstance(as_of, date) or leave["startDate"] <= as_of.isoformat())
-    ]
-    weeks = 28.0 - sum(float(leave.get("entitlementWeeksRequested") or 0) for leave in taken)
-    balance = {"leaveType": kind, "balanceRemaining": weeks * 37.5, "units": "Hours"}
+    )
+    weeks = max(0.0, STATUTORY_WEEKS[kind] - taken / 7)
+    balance = {"leaveType": kind, "balanceRemaining": weeks * HOURS_A_WEEK, "units": "Hours"}
     return call.answer("leaveBalance", balance)
+
+
+async def get_statutory_sick_leave(request: Request) -> Response:
+    """UK: one statutory sick leave in full; 404 for another type's leave."""
+    call = _Call(request, ("UK",))
+    found = call.found("StatutoryLeaves", request.path_params["LeaveID"])
+    if isinstance(found, Response):
+        return found
+    return call.answer("statutorySickLeave", found) if found["type"] == "Sick" else not_found()
 
 
 async def get_working_pattern(request: Request) -> Response:
@@ -406,11 +435,7 @@ routes: list[BaseRoute] = [
         methods=["GET"],
     ),
     Route(PREFIX + "/StatutoryLeaves/Summary/{EmployeeID}", get_statutory_summary, methods=["GET"]),
-    Route(
-        PREFIX + "/StatutoryLeaves/Sick/{LeaveID}",
-        _single("StatutoryLeaves", "statutorySickLeave", "LeaveID", ("UK",)),
-        methods=["GET"],
-    ),
+    Route(PREFIX + "/StatutoryLeaves/Sick/{LeaveID}", get_statutory_sick_leave, methods=["GET"]),
     *_listed("/Benefits", "Benefits", ("benefits", "benefit"), "id", ("UK",)),
     *_listed("/Superannuations", "Superannuations", ("benefits", "benefit"), "id", ("NZ",)),
     *_listed("/Deductions", "Deductions", ("deductions", "deduction"), "deductionId"),

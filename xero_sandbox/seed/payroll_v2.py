@@ -588,7 +588,8 @@ class _Payroll:
     # -- leave ----------------------------------------------------------------------------------
 
     def leave(self, employees: list[Record]) -> None:
-        """A week's holiday for about a third of the employees (UK: one statutory sick leave)."""
+        """A week's holiday for about a third of the employees (UK: a statutory sick leave and a
+        statutory paternity leave)."""
         rng, leave, statutory = self.draws.rng, [], []
         for number, employee in enumerate(employees[:: max(1, len(employees) // 3)]):
             first = FIRST_PERIOD + timedelta(days=rng.randrange(30, 400))
@@ -616,9 +617,23 @@ class _Payroll:
             )
             if self.region == "UK" and number == 0:
                 statutory.append(self._sick_leave(employee, first + timedelta(days=60)))
+            if self.region == "UK" and number == 1:
+                statutory.append(self._paternity_leave(employee, first + timedelta(days=90)))
         self.put("Leave", leave)
         if statutory:
             self.put("StatutoryLeaves", statutory)
+
+    def _paternity_leave(self, employee: Record, first: date) -> Record:
+        """A week of the two weeks' statutory paternity leave (as its summary gives it)."""
+        return {
+            "statutoryLeaveID": self.draws.uid(),
+            "employeeID": employee["employeeID"],
+            "type": "Paternity",
+            "startDate": first.isoformat(),
+            "endDate": (first + timedelta(days=6)).isoformat(),
+            "isEntitled": True,
+            "status": "Completed",
+        }
 
     def _sick_leave(self, employee: Record, first: date) -> Record:
         return {
