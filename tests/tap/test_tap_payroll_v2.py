@@ -17,6 +17,7 @@ import jsonschema
 import pytest
 
 from tap_xero.tap import TapXero
+from tests._openapi import spec_document
 from tests._tap_support import (
     RELAXED,
     TapRun,
@@ -229,17 +230,11 @@ def test_payroll_v2_is_opt_in(sandbox: Sandbox, tmp_path: Path) -> None:
             assert not top.get("selected-by-default"), entry["tap_stream_id"]
 
 
-# The Payroll UK spec's statutory leave types (``EmployeeStatutoryLeaveSummary.type``).
-STATUTORY_TYPES = (
-    "Sick",
-    "Adoption",
-    "Maternity",
-    "Paternity",
-    "Sharedparental",
-    "Bereavement",
-    "NeonatalCare",
-    "BereavementNire",
-)
+# The Payroll UK spec's statutory leave types.
+STATUTORY_TYPES: list[str] = spec_document("xero-payroll-uk")["components"]["schemas"][
+    "EmployeeStatutoryLeaveSummary"
+]["properties"]["type"]["enum"]
+
 # A request log line of a balance asked for (the log gives these paths without their query).
 BALANCE_ASKED = re.compile(
     r"^GET /payroll\.xro/2\.0/Employees/(?P<employee>[^/]+)/StatutoryLeaveBalance "
