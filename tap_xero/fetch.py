@@ -11,13 +11,13 @@ import os
 import tempfile
 import threading
 from collections import deque
-from collections.abc import Callable, Generator, Iterable, Iterator
-from typing import IO
+from collections.abc import Callable, Generator, Iterable, Iterator, Mapping
+from typing import IO, Any
 
 from xero_api.codec import decode_json, encode_json, numbers_as_text
 from xero_api.resources import Record
 
-__all__ = ["ReadAhead", "Spool"]
+__all__ = ["Page", "ReadAhead", "Spool"]
 
 PageProducer = Callable[[], Iterator[list[Record]]]
 Key = tuple[str, str]  # (stream name, with any sub-partition; tenant)
@@ -25,13 +25,25 @@ Key = tuple[str, str]  # (stream name, with any sub-partition; tenant)
 LEAD_PAGES = 2  # pages of the partition being emitted held in memory ahead of the consumer
 
 
+class Page(list[Record]):
+    """A page that also carries what its partition's STATE may say once the page's records are
+    emitted (``state``: entries to set; a None value removes its entry). It travels with the
+    page, spilled or not, so a read running ahead never marks progress its consumer has not
+    made."""
+
+    def __init__(self, records: Iterable[Record], state: Mapping[str, Any]) -> None:
+        super().__init__(records)
+        self.state = dict(state)
+
+
 class Spool:
     """The pages of one job: in memory while it is being emitted, otherwise in a temp file."""
 
     def __init__(self) -> None:
         self._cond = threading.Condition()
-        # Pages in order: a page held in memory, or the (offset, length) of a spilled one.
-        self._queue: deque[list[Record] | tuple[int, int]] = deque()
+        # Pages in order: a page held in memory, or the (offset, length, Page.state) of a
+        # spilled one.
+        self._queue: deque[list[Record] | tuple[int, int, dict[str, Any] | None]] = deque()
         self._in_memory = 0
         self._on_disk = 0
         self._file: IO[bytes] | None = None
@@ -67,7 +79,8 @@ class Spool:
                 # Lives as long as the spool; close() closes it (anonymous: gone even if killed).
                 self._file = tempfile.TemporaryFile(prefix="tap-xero-")  # noqa: SIM115
             os.pwrite(self._file.fileno(), data, self._end)
-            self._queue.append((self._end, len(data)))
+            state = page.state if isinstance(page, Page) else None
+            self._queue.append((self._end, len(data), state))
             self._on_disk += 1
             self._end += len(data)
             self._cond.notify_all()
@@ -96,6 +109,7 @@ class Spool:
         try:
             while True:
                 data: bytes | None = None
+                state: dict[str, Any] | None = None
                 with self._cond:
                     while not (self._queue or self._finished or self._closed):
                         self._cond.wait()
@@ -106,7 +120,7 @@ class Spool:
                             self._in_memory -= 1
                         else:
                             assert self._file is not None
-                            offset, length = entry
+                            offset, length, state = entry
                             data = os.pread(self._file.fileno(), length, offset)
                             self._on_disk -= 1
                             if not self._on_disk:  # all read: reuse the file from its start
@@ -121,6 +135,8 @@ class Spool:
                     # Our own pages, written by this process to its own unnamed file.
                     with numbers_as_text(money_as_text):
                         page = decode_json(data)
+                    if state is not None:
+                        page = Page(page, state)
                 yield page
         finally:
             self.close()

@@ -417,6 +417,17 @@ class SdkStream(Stream):
         """Write a STATE message if anything moved since the last one."""
         self._write_state_message()
 
+    def update_partition_state(self, context: Mapping[str, Any], values: Mapping[str, Any]) -> None:
+        """Set ``values`` in a partition's STATE entry (a None value removes its entry); the
+        next STATE message says so."""
+        state = self.get_context_state(dict(context))
+        for key, value in values.items():
+            if value is None:
+                state.pop(key, None)
+            else:
+                state[key] = value
+        self.state_manager.is_flushed = False
+
     def discard_progress(self, context: Mapping[str, Any]) -> None:
         """Forget an unsorted read's progress, so a read that stopped half-way does not move
         its bookmark."""

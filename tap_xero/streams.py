@@ -6,14 +6,14 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from singer_sdk import Tap
 from typing_extensions import override
 
 from xero_api.codec import numbers_as_text
-from xero_api.dates import format_utc, if_modified_since_header, parse_datetime
+from xero_api.dates import EPOCH, format_utc, if_modified_since_header, parse_datetime
 from xero_api.errors import XeroAuthError, XeroError, XeroRateLimitExhausted, XeroTokenError
 from xero_api.id_lists import ID_LIST_CHUNK, fitting
 from xero_api.paging import (
@@ -41,13 +41,18 @@ from .changes import REFRESHED_AT, STREAM_CATEGORIES, refresh_due, refresh_inter
 from .convert import date_converter
 from .downloads import Downloader
 from .fetch import Key as ReadKey
-from .fetch import PageProducer
+from .fetch import Page, PageProducer
 from .sdk_hooks import BOUNDARY_IDS, BOUNDARY_VALUE, SdkStream
 from .session import ReadSession
 
-__all__ = ["TENANT_KEY", "Frontier", "PartitionStart", "TenantStream", "XeroStream"]
+__all__ = ["RESUME", "TENANT_KEY", "Frontier", "PartitionStart", "TenantStream", "XeroStream"]
 
 TENANT_KEY = "TenantID"
+# STATE: the pass in flight of a read by page number, for a run killed half-way to resume it.
+RESUME = "resume"
+# A pass's change dates are compared with when it began by Xero's clock: the answer's time is
+# stamped after its records were read, and by other servers than the change dates.
+PASS_CLOCK_MARGIN = timedelta(minutes=5)
 
 
 @dataclass(frozen=True)
@@ -86,6 +91,33 @@ class Frontier:
             BOUNDARY_VALUE: self.value,
             BOUNDARY_IDS: sorted(self.keys),
         }
+
+
+@dataclass
+class _Pass:
+    """One pass of a read by page number over what changed since ``since``: when it began by
+    Xero's clock (:func:`_began`), the last page whose records are out, and the change date
+    the read goes back to once the pass ends (None: the read ends with it)."""
+
+    since: str
+    began: str | None = None
+    page: int = 0
+    back: str | None = None
+
+    def changed_after_it_began(self, value: Any) -> bool:
+        """Whether change date ``value`` is after the pass began (when unknown: assume so)."""
+        return value is not None and (self.began is None or value >= self.began)
+
+    def go_back(self, value: str, start: PartitionStart) -> None:
+        """Once this pass ends, read again from ``value`` (never from before ``start``)."""
+        if start.value is not None and value < start.value:
+            value = start.value
+        if self.back is None or value < self.back:
+            self.back = value
+
+    def marker(self) -> dict[str, Any]:
+        """The pass as STATE keeps it (:data:`RESUME`)."""
+        return {"since": self.since, "began": self.began, "page": self.page, "back": self.back}
 
 
 class TenantStream(SdkStream):
@@ -213,10 +245,12 @@ class TenantStream(SdkStream):
                 if bookmark_pages:
                     # The SDK has emitted the page's records: bookmark here, so a run killed
                     # later resumes after this page.
+                    if isinstance(page, Page):
+                        self.update_partition_state(context, page.state)
                     self.write_state_now()
             settled = self._settle.pop(key, None)
             if settled:  # every record of the read is out: now the STATE may say so
-                self.get_context_state(dict(context)).update(settled)
+                self.update_partition_state(context, settled)
         except XeroRateLimitExhausted as error:
             self.session.stop_tenant(tenant, error)
             self.logger.warning("Stopping %s for tenant %s: %s", self.name, tenant, error.message)
@@ -379,24 +413,7 @@ class XeroStream(TenantStream):
         if feed is not None and self.name in STREAM_CATEGORIES:
             self._starts[tenant] = start
             return feed.pages(self, tenant, start.saved)
-        if self.resource.read.by_page_number:
-            return self._settled_at_end(tenant, start, self.planned_pages(tenant, start))
         return self.planned_pages(tenant, start)
-
-    def _settled_at_end(
-        self, tenant: str, start: PartitionStart, pages: Iterator[list[Record]]
-    ) -> Iterator[list[Record]]:
-        """``pages``, the partition's bookmark held where it was until the last is out, then
-        moved to the latest record read (a read by page number is whole only at its end)."""
-        self.hold_bookmark(tenant)
-        field, pk = self.resource.read.replication_key or "", self.key_field
-        frontier = Frontier(start)
-        for page in pages:
-            for record in page:
-                frontier.passed(record.get(field), str(record.get(pk)))
-            yield page
-        if frontier.value is not None:
-            self.settle_after(tenant, frontier.state(field), start.context)
 
     def sweep_pages(self, tenant: str) -> Iterator[list[Record]]:
         """The ordinary read of an event-driven stream, from its bookmark."""
@@ -475,7 +492,8 @@ class XeroStream(TenantStream):
         page = 1
         calls_left: float | None = None  # unknown until the first answer: ranks first
         while True:
-            records, calls_left = self._changes_page(tenant, page, ims, calls_left)
+            records, body = self._changes_page(tenant, page, ims, calls_left)
+            calls_left = _calls_left(body)
             fresh = []
             for record in records:
                 value = record.get(field)
@@ -504,59 +522,68 @@ class XeroStream(TenantStream):
 
     def _changes_page(
         self, tenant: str, page: int, ims: str | None, calls_left: float | None
-    ) -> tuple[list[Record], float | None]:
-        """One page, in the row's order, of what changed since ``ims``; with the calls its
-        answer says are left."""
+    ) -> tuple[list[Record], dict[str, Any]]:
+        """One page, in the row's order, of what changed since ``ims``; with its answer."""
         row = self.resource
         params = self._base_params()
         if row.read.order:
             params["order"] = row.read.order
         params.update(page_query(row.read, page, self.page_size))
         body = self.get_json(tenant, row.request_path(), params, ims, calls_left)
-        return self._records(body), _calls_left(body)
+        return self._records(body), body
 
     def _numbered_pages(self, tenant: str, start: PartitionStart) -> Iterator[list[Record]]:
         """Every record changed since ``start``: one If-Modified-Since, pages by number, so
-        records sharing a second cost no re-read. A record changed during the read moves to
-        the end and shifts later records back a place, so one may slide onto a page already
-        read; the moved record comes again with a later change date, and then the read goes
-        back to its old date and reads on from there, emitting only what it has not."""
+        records sharing a second cost no re-read. The bookmark is held where it was until the
+        read ends, then moves to the latest record read.
+
+        A record changed during the read moves to the end and shifts later records back a
+        place, so one may slide onto a page already read; the moved record comes again with a
+        later change date, and then, once the pass ends, the read goes back to its old date
+        and reads on from there, emitting only what it has not. Each page tells STATE where its
+        pass is (:data:`RESUME`): a run killed half-way is resumed at the next page, and goes
+        back over the whole pass if a record it reads changed after the pass began (it cannot
+        know whether that record was on a page read before the kill)."""
         row = self.resource
         field, pk = row.read.replication_key or "", row.id_field
-        emitted: dict[str, Any] = {}  # ID -> the change date emitted for it by this read
-        since, done = start.value, set(start.boundary_ids)
+        self.hold_bookmark(tenant)
+        frontier = Frontier(start)
+        seen: dict[str, Any] = {}  # ID -> the change date this run read it at
+        resumed = _resumed_pass(start)
+        current = resumed or _Pass(start.value if start.value is not None else format_utc(EPOCH))
         while True:
-            ims = if_modified_since_header(since) if since else None
-            moved_from: Any = None
-            page = 1
+            ims = if_modified_since_header(current.since)
             calls_left: float | None = None
             while True:
-                records, calls_left = self._changes_page(tenant, page, ims, calls_left)
+                page = current.page + 1
+                records, body = self._changes_page(tenant, page, ims, calls_left)
+                calls_left = _calls_left(body)
+                if page == 1:
+                    current.began = _began(body)
                 fresh = []
                 for record in records:
                     value, key = record.get(field), str(record.get(pk))
-                    if (
-                        since is not None
-                        and value is not None
-                        and (value < since or (value == since and key in done))
-                    ):
-                        continue  # before the read's start, or done at exactly it
-                    if key in emitted:
-                        before = emitted[key]
+                    if current is resumed and current.changed_after_it_began(value):
+                        current.go_back(current.since, start)
+                    if key in seen:
+                        before = seen[key]
                         if before == value:
                             continue  # read again after a shift: already out
-                        if before is not None and (moved_from is None or before < moved_from):
-                            moved_from = before
-                    emitted[key] = value
-                    fresh.append(record)
-                if fresh:
-                    yield fresh
+                        if before is not None:
+                            current.go_back(before, start)
+                    seen[key] = value
+                    if _changed_since(start, value, key) and not _before(value, current.since):
+                        frontier.passed(value, key)
+                        fresh.append(record)
+                current.page = page
+                yield Page(fresh, {RESUME: current.marker()})
                 if is_last_page(row.read, len(records), self.page_size):
                     break
-                page += 1
-            if moved_from is None:
-                return
-            since, done = moved_from, set()
+            if current.back is None:
+                break
+            current = _Pass(current.back)
+        settled = frontier.state(field) if frontier.value is not None else {}
+        self.settle_after(tenant, {**settled, RESUME: None}, start.context)
 
     def _offset_pages(self, tenant: str, start: PartitionStart) -> Iterator[list[Record]]:
         row = self.resource
@@ -735,3 +762,47 @@ def _calls_left(body: Any) -> float | None:
         if isinstance(count, int) and isinstance(page, int):
             return float(max(0, count - page))
     return None
+
+
+def _resumed_pass(start: PartitionStart) -> _Pass | None:
+    """The pass a killed run left in the partition's STATE, if this read can continue it (it
+    begins at or after the read's start); None otherwise, and the read begins anew."""
+    saved = start.saved.get(RESUME)
+    if not isinstance(saved, Mapping):
+        return None
+    page = saved.get("page")
+    try:
+        since, began, back = (_utc(saved.get(name)) for name in ("since", "began", "back"))
+    except ValueError:
+        return None
+    if not isinstance(page, int) or page < 1 or since is None:
+        return None
+    if start.value is not None and since < start.value:
+        return None
+    return _Pass(since, began, page, back)
+
+
+def _utc(value: Any) -> str | None:
+    """A date of STATE in the bookmarks' form; None stays None."""
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise ValueError(f"not a date: {value!r}")
+    return format_utc(parse_datetime(value))
+
+
+def _began(body: Mapping[str, Any]) -> str | None:
+    """When a pass began by Xero's clock, less :data:`PASS_CLOCK_MARGIN`: its first answer's
+    ``DateTimeUTC`` (None where the answer has none)."""
+    stamp = body.get("DateTimeUTC")
+    if not isinstance(stamp, str):
+        return None
+    try:
+        return format_utc(parse_datetime(stamp) - PASS_CLOCK_MARGIN)
+    except ValueError:
+        return None
+
+
+def _before(value: Any, since: str) -> bool:
+    """Whether change date ``value`` is before ``since``."""
+    return value is not None and value < since
