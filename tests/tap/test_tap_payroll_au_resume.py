@@ -1,0 +1,188 @@
+"""A Payroll AU read by page number killed half-way resumes at the next page (docs/tap.md,
+Bookmarks): the resumed run asks only the pages left, both runs together emit every record
+exactly once, a record changed between the kill and the resume (which shifts a record onto a
+page read before the kill) loses none, and STATE holds no secret and drops its marker once the
+read ends."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import signal
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from tap_xero.streams import RESUME
+from tests._tap_support import (
+    RELAXED,
+    START_DATE,
+    TapRun,
+    parse_output,
+    partition_bookmark,
+    refresh_token_config,
+    run_tap,
+    served_json,
+    write_inputs,
+)
+from xero_api.codec import encode_json
+from xero_api.dates import format_utc, parse_datetime
+from xero_sandbox.launcher import ALL_SCOPES, Sandbox
+
+BASE = "/payroll.xro/1.0"
+STREAM = "payroll_employees"
+PAGE = 100  # Payroll AU's fixed page
+
+
+@pytest.fixture(scope="module")
+def sandbox() -> Iterator[Sandbox]:
+    # 204 seeded employees (scale // 20 + 4) a tenant, changed long before the test: 3 pages.
+    with Sandbox(tenants=2, scale=4000, seed=17, regions="AU", **RELAXED) as sb:
+        sb._tokens = sb.authorize(f"{ALL_SCOPES} payroll.employees")  # to change one
+        yield sb
+
+
+def _config(sb: Sandbox, tmp: Path, tenant: str) -> dict[str, Any]:
+    scopes = f"{ALL_SCOPES} payroll.employees.read"
+    return refresh_token_config(sb, tmp / "tokens.json", scopes, tenant_ids=[tenant])
+
+
+def _served(sb: Sandbox, tenant: str) -> list[dict[str, Any]]:
+    employees: list[dict[str, Any]] = served_json(
+        sb, tenant, BASE + "/Employees", "payroll.employees.read"
+    )["Employees"]
+    return employees
+
+
+def _ids(run: TapRun) -> list[str]:
+    return [r["EmployeeID"] for r in run.records.get(STREAM, [])]
+
+
+def _marker(state: dict[str, Any], tenant: str) -> dict[str, Any] | None:
+    """The partition's pass in flight, if its STATE has one."""
+    if STREAM not in state.get("bookmarks", {}):
+        return None
+    marker: dict[str, Any] | None = partition_bookmark(state, STREAM, tenant).get(RESUME)
+    return marker
+
+
+def _killed_after_a_page(tmp: Path, config: dict[str, Any], tenant: str) -> TapRun:
+    """The tap's output up to its first STATE that marks a page done (then it is killed)."""
+    argv = write_inputs(tmp, config, [STREAM])
+    proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    assert proc.stdout is not None
+    lines: list[str] = []
+    for line in proc.stdout:
+        lines.append(line)
+        message = json.loads(line)
+        if message["type"] == "STATE" and _marker(message["value"], tenant):
+            break
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    return parse_output(proc.returncode, "".join(lines), "")
+
+
+def _calls(run: TapRun, tenant: str) -> int:
+    """API calls the run made for ``tenant`` (its usage line)."""
+    line = next(x for x in run.stderr.splitlines() if "Xero API usage" in x and tenant in x)
+    return int(re.search(r"calls=(\d+)", line).group(1))  # type: ignore[union-attr]
+
+
+def _secrets(config: dict[str, Any], tmp: Path) -> list[str]:
+    store = json.loads((tmp / "tokens.json").read_text())
+    found = [config["client_secret"], config["refresh_token"]]
+    found += [v for v in _strings(store) if len(v) > 20]
+    return found
+
+
+def _strings(value: Any) -> Iterator[str]:
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, dict):
+        for item in value.values():
+            yield from _strings(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from _strings(item)
+
+
+def test_a_killed_read_resumes_at_the_next_page(sandbox: Sandbox, tmp_path: Path) -> None:
+    tenant = sandbox.tenant_ids()[0]
+    served = {e["EmployeeID"] for e in _served(sandbox, tenant)}
+    pages = len(served) // PAGE + 1
+    assert pages >= 3
+    config = _config(sandbox, tmp_path, tenant)
+    killed = _killed_after_a_page(tmp_path / "killed", config, tenant)
+    marker = _marker(killed.state, tenant)
+    assert marker is not None
+    assert set(marker) == {"since", "began", "page", "back"}
+    done = marker["page"]
+    assert 1 <= done < pages
+    assert marker["back"] is None
+    # The records of the pages the marker says are done, and only those, are out.
+    assert len(_ids(killed)) == done * PAGE
+    # The bookmark is held where it was (none: start_date) while the read is in flight.
+    held = partition_bookmark(killed.state, STREAM, tenant)
+    assert "replication_key_value" not in held
+    assert marker["since"] == format_utc(parse_datetime(START_DATE))
+
+    resumed = run_tap(tmp_path / "resumed", config, [STREAM], killed.state)
+    assert _calls(resumed, tenant) == pages - done  # only the pages left
+    first, again = _ids(killed), _ids(resumed)
+    assert not set(first) & set(again)
+    assert len(first) + len(again) == len(served)
+    assert set(first) | set(again) == served
+
+    # STATE: no secret in any STATE of either run, and no marker once the read has ended.
+    secrets = _secrets(config, tmp_path)
+    for state in [*killed.states, *resumed.states]:
+        text = json.dumps(state)
+        assert not [s for s in secrets if s in text]
+    final = partition_bookmark(resumed.state, STREAM, tenant)
+    assert RESUME not in final
+    latest = max(r["UpdatedDateUTC"] for r in resumed.records[STREAM])
+    assert final["replication_key_value"] == latest
+
+
+def test_a_change_between_the_kill_and_the_resume_loses_nothing(
+    sandbox: Sandbox, tmp_path: Path
+) -> None:
+    tenant = sandbox.tenant_ids()[1]
+    config = _config(sandbox, tmp_path, tenant)
+    killed = _killed_after_a_page(tmp_path / "killed", config, tenant)
+    marker = _marker(killed.state, tenant)
+    assert marker is not None
+    done = marker["page"]
+    read = _ids(killed)
+    order = [e["EmployeeID"] for e in _served(sandbox, tenant)]
+    assert read == order[: done * PAGE]
+    # An employee of the first page changes: it moves to the end of the order, and every later
+    # employee one place back, so the first of the next page slides onto the last page read.
+    slid = order[done * PAGE]
+    headers = {**sandbox.headers(tenant), "Content-Type": "application/json"}
+    answer = httpx.post(
+        f"{sandbox.url}{BASE}/Employees/{read[0]}",
+        content=encode_json([{"JobTitle": "Changed"}]),
+        headers=headers,
+    )
+    assert answer.status_code == 200, answer.text
+    assert [e["EmployeeID"] for e in _served(sandbox, tenant)][done * PAGE - 1] == slid
+
+    resumed = run_tap(tmp_path / "resumed", config, [STREAM], killed.state)
+    # The pages left, where the changed employee comes with a date after the pass began; then
+    # the whole pass again, as the resumed run cannot know where that employee was before.
+    pages = len(order) // PAGE + 1
+    assert _calls(resumed, tenant) == (pages - done) + pages
+    again = _ids(resumed)
+    assert slid in again
+    assert set(read) | set(again) == set(order)
+    changed = [r for r in resumed.records[STREAM] if r["EmployeeID"] == read[0]]
+    assert changed[-1]["JobTitle"] == "Changed"
+    final = partition_bookmark(resumed.state, STREAM, tenant)
+    assert RESUME not in final
+    assert final["replication_key_value"] == changed[-1]["UpdatedDateUTC"]
