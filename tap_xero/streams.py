@@ -96,8 +96,8 @@ class Frontier:
 @dataclass
 class _Pass:
     """One pass of a read by page number over what changed since ``since``: when it began by
-    Xero's clock (:func:`_began`), the last page whose records are out, and the change date
-    the read goes back to once the pass ends (None: the read ends with it)."""
+    Xero's clock (:func:`_began`), the last page whose records are out (0: not begun), and the
+    change date the read goes back to once the pass ends (None: the read ends with it)."""
 
     since: str
     began: str | None = None
@@ -535,7 +535,7 @@ class XeroStream(TenantStream):
     def _numbered_pages(self, tenant: str, start: PartitionStart) -> Iterator[list[Record]]:
         """Every record changed since ``start``: one If-Modified-Since, pages by number, so
         records sharing a second cost no re-read. The bookmark is held where it was until the
-        read ends, then moves to the latest record read.
+        last page is out, then moves to the latest record read.
 
         A record changed during the read moves to the end and shifts later records back a
         place, so one may slide onto a page already read; the moved record comes again with a
@@ -549,41 +549,41 @@ class XeroStream(TenantStream):
         self.hold_bookmark(tenant)
         frontier = Frontier(start)
         seen: dict[str, Any] = {}  # ID -> the change date this run read it at
-        resumed = _resumed_pass(start)
-        current = resumed or _Pass(start.value if start.value is not None else format_utc(EPOCH))
+        current = _resumed_pass(start) or _Pass(
+            start.value if start.value is not None else format_utc(EPOCH)
+        )
+        inherited = current.page > 0  # an earlier run read the pass's first pages
+        calls_left: float | None = None
         while True:
+            page = current.page + 1
             ims = if_modified_since_header(current.since)
-            calls_left: float | None = None
-            while True:
-                page = current.page + 1
-                records, body = self._changes_page(tenant, page, ims, calls_left)
-                calls_left = _calls_left(body)
-                if page == 1:
-                    current.began = _began(body)
-                fresh = []
-                for record in records:
-                    value, key = record.get(field), str(record.get(pk))
-                    if current is resumed and current.changed_after_it_began(value):
-                        current.go_back(current.since, start)
-                    if key in seen:
-                        before = seen[key]
-                        if before == value:
-                            continue  # read again after a shift: already out
-                        if before is not None:
-                            current.go_back(before, start)
-                    seen[key] = value
-                    if _changed_since(start, value, key) and not _before(value, current.since):
-                        frontier.passed(value, key)
-                        fresh.append(record)
-                current.page = page
-                yield Page(fresh, {RESUME: current.marker()})
-                if is_last_page(row.read, len(records), self.page_size):
-                    break
-            if current.back is None:
-                break
-            current = _Pass(current.back)
-        settled = frontier.state(field) if frontier.value is not None else {}
-        self.settle_after(tenant, {**settled, RESUME: None}, start.context)
+            records, body = self._changes_page(tenant, page, ims, calls_left)
+            calls_left = _calls_left(body)
+            if page == 1:
+                current.began = _began(body)
+            fresh = []
+            for record in records:
+                value, key = record.get(field), str(record.get(pk))
+                if inherited and current.changed_after_it_began(value):
+                    current.go_back(current.since, start)
+                if key in seen:
+                    before = seen[key]
+                    if before == value:
+                        continue  # read again after a shift: already out
+                    if before is not None:
+                        current.go_back(before, start)
+                seen[key] = value
+                if _changed_since(start, value, key) and not _before(value, current.since):
+                    frontier.passed(value, key)
+                    fresh.append(record)
+            current.page = page
+            if is_last_page(row.read, len(records), self.page_size):
+                if current.back is None:  # the read is whole: the bookmark may move
+                    settled = frontier.state(field) if frontier.value is not None else {}
+                    yield Page(fresh, {**settled, RESUME: None})
+                    return
+                current, inherited, calls_left = _Pass(current.back), False, None
+            yield Page(fresh, {RESUME: current.marker()})
 
     def _offset_pages(self, tenant: str, start: PartitionStart) -> Iterator[list[Record]]:
         row = self.resource
@@ -775,7 +775,7 @@ def _resumed_pass(start: PartitionStart) -> _Pass | None:
         since, began, back = (_utc(saved.get(name)) for name in ("since", "began", "back"))
     except ValueError:
         return None
-    if not isinstance(page, int) or page < 1 or since is None:
+    if not isinstance(page, int) or page < 0 or since is None:
         return None
     if start.value is not None and since < start.value:
         return None

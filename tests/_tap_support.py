@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import io
 import json
 import subprocess
 import sys
 from collections import defaultdict
+from contextlib import redirect_stdout
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
@@ -158,6 +160,20 @@ def run_tap(
     if check and done.returncode != 0:
         raise AssertionError(f"tap-xero exited {done.returncode}:\n{done.stderr[-3000:]}")
     return run
+
+
+def sync_in_process(
+    config: dict[str, Any], streams: list[str], state: dict[str, Any] | None = None
+) -> TapRun:
+    """Run tap-xero's sync in this process (so a test may patch it) and parse its output."""
+    tap = TapXero(
+        config=config, catalog=catalog(config, streams), state=state, parse_env_config=False
+    )
+    out = io.TextIOWrapper(io.BytesIO(), encoding="utf-8")
+    with redirect_stdout(out):
+        tap.sync_all()
+        tap.message_writer.flush()  # type: ignore[attr-defined]
+    return parse_output(0, out.buffer.getvalue().decode(), "")
 
 
 def plain(value: Any) -> Any:

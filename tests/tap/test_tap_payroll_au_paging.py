@@ -5,10 +5,8 @@ and a record changed while the read runs (which shifts later records back a plac
 
 from __future__ import annotations
 
-import io
 import time
 from collections.abc import Iterator
-from contextlib import redirect_stdout
 from pathlib import Path
 from typing import Any
 
@@ -17,16 +15,7 @@ import pytest
 
 from bench.world import calls_by_tenant
 from tap_xero.session import ReadSession
-from tap_xero.tap import TapXero
-from tests._tap_support import (
-    RELAXED,
-    START_DATE,
-    TapRun,
-    catalog,
-    parse_output,
-    run_tap,
-    served_json,
-)
+from tests._tap_support import RELAXED, START_DATE, run_tap, served_json, sync_in_process
 from xero_api.codec import encode_json
 from xero_api.dates import format_utc, parse_datetime
 from xero_sandbox.launcher import ALL_SCOPES, Sandbox
@@ -128,17 +117,6 @@ def test_records_sharing_a_second_cost_only_their_pages(sandbox: Sandbox, tmp_pa
     assert [r["EmployeeID"] for r in third.records[STREAM]] == [changed[0]["EmployeeID"]]
 
 
-def _sync_in_process(config: dict[str, Any], state: dict[str, Any]) -> TapRun:
-    tap = TapXero(
-        config=config, catalog=catalog(config, [STREAM]), state=state, parse_env_config=False
-    )
-    out = io.TextIOWrapper(io.BytesIO(), encoding="utf-8")
-    with redirect_stdout(out):
-        tap.sync_all()
-        tap.message_writer.flush()  # type: ignore[attr-defined]
-    return parse_output(0, out.buffer.getvalue().decode(), "")
-
-
 def test_a_record_changed_during_the_read_shifts_none_out(
     sandbox: Sandbox, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -158,7 +136,7 @@ def test_a_record_changed_during_the_read_shifts_none_out(
         return body
 
     monkeypatch.setattr(ReadSession, "get", changing_after_page_one)
-    run = _sync_in_process(_config(sandbox, tmp_path), {})
+    run = sync_in_process(_config(sandbox, tmp_path), [STREAM])
     assert len(first_page) == 100
     ids = [r["EmployeeID"] for r in run.records[STREAM]]
     # Every employee, the moved one twice (as read, then as changed), no other twice.

@@ -18,6 +18,7 @@ from typing import Any
 import httpx
 import pytest
 
+from tap_xero.session import ReadSession
 from tap_xero.streams import RESUME
 from tests._tap_support import (
     RELAXED,
@@ -28,6 +29,7 @@ from tests._tap_support import (
     refresh_token_config,
     run_tap,
     served_json,
+    sync_in_process,
     write_inputs,
 )
 from xero_api.codec import encode_json
@@ -42,7 +44,8 @@ PAGE = 100  # Payroll AU's fixed page
 @pytest.fixture(scope="module")
 def sandbox() -> Iterator[Sandbox]:
     # 204 seeded employees (scale // 20 + 4) a tenant, changed long before the test: 3 pages.
-    with Sandbox(tenants=2, scale=4000, seed=17, regions="AU", **RELAXED) as sb:
+    # A tenant for each test: each changes an employee, which the others must not see.
+    with Sandbox(tenants=3, scale=4000, seed=17, regions="AU", **RELAXED) as sb:
         sb._tokens = sb.authorize(f"{ALL_SCOPES} payroll.employees")  # to change one
         yield sb
 
@@ -85,6 +88,17 @@ def _killed_after_a_page(tmp: Path, config: dict[str, Any], tenant: str) -> TapR
     os.kill(proc.pid, signal.SIGKILL)
     proc.wait()
     return parse_output(proc.returncode, "".join(lines), "")
+
+
+def _change(sb: Sandbox, tenant: str, employee: str) -> None:
+    """Change an employee's job title (its change date moves to now)."""
+    headers = {**sb.headers(tenant), "Content-Type": "application/json"}
+    answer = httpx.post(
+        f"{sb.url}{BASE}/Employees/{employee}",
+        content=encode_json([{"JobTitle": "Changed"}]),
+        headers=headers,
+    )
+    assert answer.status_code == 200, answer.text
 
 
 def _calls(run: TapRun, tenant: str) -> int:
@@ -164,13 +178,7 @@ def test_a_change_between_the_kill_and_the_resume_loses_nothing(
     # An employee of the first page changes: it moves to the end of the order, and every later
     # employee one place back, so the first of the next page slides onto the last page read.
     slid = order[done * PAGE]
-    headers = {**sandbox.headers(tenant), "Content-Type": "application/json"}
-    answer = httpx.post(
-        f"{sandbox.url}{BASE}/Employees/{read[0]}",
-        content=encode_json([{"JobTitle": "Changed"}]),
-        headers=headers,
-    )
-    assert answer.status_code == 200, answer.text
+    _change(sandbox, tenant, read[0])
     assert [e["EmployeeID"] for e in _served(sandbox, tenant)][done * PAGE - 1] == slid
 
     resumed = run_tap(tmp_path / "resumed", config, [STREAM], killed.state)
@@ -186,3 +194,45 @@ def test_a_change_between_the_kill_and_the_resume_loses_nothing(
     final = partition_bookmark(resumed.state, STREAM, tenant)
     assert RESUME not in final
     assert final["replication_key_value"] == changed[-1]["UpdatedDateUTC"]
+
+
+def test_a_read_killed_before_going_back_goes_back_when_resumed(
+    sandbox: Sandbox, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    tenant = sandbox.tenant_ids()[2]
+    served = _served(sandbox, tenant)
+    changed, slid = served[PAGE // 2], served[PAGE]["EmployeeID"]
+    unchanged = [changed["EmployeeID"]]
+    get = ReadSession.get
+
+    def changing_after_page_one(self: ReadSession, *args: Any, **kwargs: Any) -> Any:
+        body = get(self, *args, **kwargs)
+        if args[1].endswith("/Employees") and args[2].get("page") == "1" and unchanged:
+            # An employee of the first page changes while the read runs: the second page's
+            # first slides onto the first, and the read sees the changed one on its last page.
+            _change(sandbox, tenant, unchanged.pop())
+        return body
+
+    config = _config(sandbox, tmp_path, tenant)
+    monkeypatch.setattr(ReadSession, "get", changing_after_page_one)
+    whole = sync_in_process(config, [STREAM])
+    monkeypatch.undo()
+    assert not unchanged
+    # Killed at its first STATE that says the read goes back: the pass from the changed
+    # employee's old date, not begun.
+    lines: list[str] = []
+    for line in whole.lines:
+        lines.append(line)
+        message = json.loads(line)
+        marker = _marker(message["value"], tenant) if message["type"] == "STATE" else None
+        if marker and marker["page"] == 0:
+            break
+    killed = parse_output(-9, "\n".join(lines), "")
+    back = format_utc(parse_datetime(changed["UpdatedDateUTC"]))
+    assert _marker(killed.state, tenant) == {"since": back, "began": None, "page": 0, "back": None}
+    assert slid not in _ids(killed)
+    resumed = run_tap(tmp_path / "resumed", config, [STREAM], killed.state)
+    # The resumed run reads from there: every employee from the changed one on, no earlier.
+    assert sorted(_ids(resumed)) == sorted(e["EmployeeID"] for e in served[PAGE // 2 :])
+    assert slid in _ids(resumed)
+    assert set(_ids(killed)) | set(_ids(resumed)) == {e["EmployeeID"] for e in served}
