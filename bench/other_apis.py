@@ -102,9 +102,9 @@ def call_bound(stream: str, counts: Mapping[str, int], region: str = "") -> int:
         # A list call per document with attachments (at most one per file), a call per file.
         return parents + 2 * files
     row = resource_for_stream(stream)
-    if row.api.by_region and region not in row.api.regions:
+    if row.api.regional and region not in row.api.regions:
         return 1
-    bound = _read_bound(row, counts) + (1 if row.api.by_region else 0)
+    bound = _read_bound(row, counts) + (1 if row.api.regional else 0)
     if row.read.content is not None:
         bound += _served(row, counts)  # one download per file
     return bound
@@ -113,7 +113,7 @@ def call_bound(stream: str, counts: Mapping[str, int], region: str = "") -> int:
 def _group_bound(group: Sequence[str], counts: Mapping[str, int], region: str) -> int:
     """The bounds of streams synced by one process: the region is asked once for them all."""
     bound = sum(call_bound(s, counts, region) for s in group)
-    asking = sum(resource_for_stream(s).api.by_region for s in group if s != "attachments")
+    asking = sum(resource_for_stream(s).api.regional for s in group if s != "attachments")
     return bound - max(0, asking - 1)
 
 

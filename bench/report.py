@@ -260,9 +260,9 @@ def _other_apis_lines(other: dict[str, Any] | None) -> list[str]:
         "One tap process a row, every organisation at once; each organisation's calls / its "
         "bound: each paged stream's pages plus one, plus one call per parent for a child "
         "collection, plus one per file downloaded (attachments: one list per document with "
-        "attachments, counted as one per file). Payroll AU serves the Australian organisation "
-        "only (one refused call elsewhere); for Payroll UK and NZ each organisation is asked "
-        "its region once a process, and only the British or New Zealand one is read. "
+        "attachments, counted as one per file). For Payroll AU, UK and NZ each organisation "
+        "is asked its region once a process, and only the Australian, British or New Zealand "
+        "one is read. "
         "`other_apis_calls_within_bound`: "
         f"{other['all_within_bound']}.",
         "",

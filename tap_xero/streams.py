@@ -399,7 +399,7 @@ class XeroStream(TenantStream):
     def produce(self, tenant: str, start: PartitionStart) -> Iterator[list[Record]]:
         """Choose the reading plan from the resource row (or the webhook events)."""
         api = self.resource.api
-        if api.by_region and self.session.region(tenant) not in api.regions:
+        if api.regional and self.session.region(tenant) not in api.regions:
             self.logger.warning(
                 "Skipping %s for tenant %s: the organisation's region is %s; the %s API serves %s",
                 self.name,

@@ -62,11 +62,10 @@ class Api:
     """One of Xero's APIs: where it lives, the spec it is described by, who may use it.
 
     ``regions`` lists the organisation countries (Organisation ``Version``) the API serves;
-    empty means every region. ``optional`` APIs are not part of every subscription: an
-    organisation without one answers 403, and the tap skips that tenant for the API's streams.
-    ``by_region`` marks an API whose base path another region's API shares (Payroll UK and
-    NZ): Xero answers with the models of the organisation's region, so the tap asks each
-    organisation's region first and reads only the API of that region.
+    empty means every region. The tap asks each organisation's region once a run before
+    reading an API with regions, and reads it only for organisations of those regions (see
+    :attr:`regional`). ``optional`` APIs are not part of every subscription: an organisation
+    without one answers 403, and the tap skips that tenant for the API's streams.
     ``dropped_warnings`` are texts of the warnings by which the API says it saved a document
     without part of what was sent: the target rejects such a write instead of counting it.
     """
@@ -77,8 +76,15 @@ class Api:
     spec_file: str
     regions: tuple[str, ...] = ()
     optional: bool = False
-    by_region: bool = False
     dropped_warnings: tuple[str, ...] = ()
+
+    @property
+    def regional(self) -> bool:
+        """Whether the API serves some regions only, so organisations are asked their region
+        before it is read: Payroll UK and NZ share a base path and Xero answers with the
+        models of the organisation's region; Payroll AU refuses other regions (403). An
+        organisation of another region costs no call to the API."""
+        return bool(self.regions)
 
 
 ACCOUNTING = Api(
@@ -126,7 +132,6 @@ PAYROLL_UK = Api(
     spec_file="xero-payroll-uk.json",
     regions=("UK",),
     optional=True,
-    by_region=True,
 )
 PAYROLL_NZ = Api(
     name="payroll-nz",
@@ -135,7 +140,6 @@ PAYROLL_NZ = Api(
     spec_file="xero-payroll-nz.json",
     regions=("NZ",),
     optional=True,
-    by_region=True,
 )
 APIS: tuple[Api, ...] = (ACCOUNTING, PROJECTS, ASSETS, PAYROLL_AU, PAYROLL_UK, PAYROLL_NZ, FILES)
 

@@ -252,11 +252,16 @@ def test_payroll_au_is_read_for_australian_organisations_only(
                 if f"Skipping {stream} for tenant {tenant}" in line
             ]
             assert len(lines) == 1, (stream, tenant, lines)
-    # Calls: at most each paged stream's pages (100 a page, plus the cursor's re-read of its
-    # last second), one per pay run for the payslips (after listing them), one per object,
-    # and for the payslips' details the pay runs again, one per pay run and one per payslip.
-    line = next(line for line in first.stderr.splitlines() if f"tenant={australian} " in line)
-    calls = int(re.search(r"calls=(\d+)", line).group(1))  # type: ignore[union-attr]
+            assert "the Payroll AU API serves AU" in lines[0], lines[0]
+    # Another region's organisation is asked its region, once, and nothing of Payroll AU.
+    for tenant in tenants:
+        if tenant != australian:
+            assert _calls(first, tenant) == 1, tenant
+    # Calls: the region, then at most each paged stream's pages (100 a page, plus the cursor's
+    # re-read of its last second), one per pay run for the payslips (after listing them), one
+    # per object, and for the payslips' details the pay runs again, one per pay run and one
+    # per payslip.
+    calls = _calls(first, australian)
     paged = {
         "payroll_employees": len(served["payroll_employees"]),
         "payroll_pay_runs": len(pay_runs),
@@ -265,7 +270,7 @@ def test_payroll_au_is_read_for_australian_organisations_only(
         "payroll_leave_applications": len(first.records["payroll_leave_applications"]),
         "payroll_calendars": len(first.records["payroll_calendars"]),
     }
-    bound = sum(n // 100 + 2 for n in paged.values())
+    bound = 1 + sum(n // 100 + 2 for n in paged.values())
     bound += (len(pay_runs) // 100 + 1) + len(pay_runs) + 2  # payslips; pay items, settings
     bound += (len(pay_runs) // 100 + 1) + len(pay_runs) + len(payslips)  # payslip details
     assert len(pay_runs) < calls <= bound, (calls, bound)
@@ -274,6 +279,26 @@ def test_payroll_au_is_read_for_australian_organisations_only(
     again = run_tap(tmp_path / "again", config, PAYROLL_STREAMS, state=first.state)
     for stream in ("payroll_employees", "payroll_pay_runs", "payroll_timesheets"):
         assert again.records.get(stream, []) == [], stream
+
+
+def test_payroll_au_skips_an_australian_organisation_without_it(tmp_path: Path) -> None:
+    """An Australian organisation without payroll in its subscription answers 403: each
+    stream skips it with one line (one refused call each), and the run exits 0."""
+    with Sandbox(tenants=1, empty_tenants=1, scale=0, seed=5, regions="AU", **RELAXED) as sb:
+        with_payroll, without = sb.tenant_ids()
+        run = run_tap(tmp_path, _config(sb, tmp_path), PAYROLL_STREAMS)
+    assert run.returncode == 0
+    for stream in PAYROLL_STREAMS:
+        lines = [
+            line
+            for line in run.stderr.splitlines()
+            if f"Skipping {stream} for tenant {without}" in line
+        ]
+        assert len(lines) == 1, (stream, lines)
+        assert "does not offer the Payroll AU API" in lines[0], lines[0]
+        assert {r["TenantID"] for r in run.records[stream]} <= {with_payroll}, stream
+    assert run.records["payroll_employees"]
+    assert _calls(run, without) == 1 + len(PAYROLL_STREAMS)
 
 
 def test_files_folders_and_associations_exactly_as_served(sandbox: Sandbox, tmp_path: Path) -> None:

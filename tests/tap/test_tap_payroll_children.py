@@ -17,7 +17,6 @@ from bench.world import calls_by_tenant
 from tests._tap_support import RELAXED, START_DATE, TapRun, run_tap, served_json
 from xero_api.codec import encode_json
 from xero_api.dates import format_utc, parse_datetime
-from xero_api.resources import resource_for_stream
 from xero_sandbox.launcher import ALL_SCOPES, Sandbox
 
 SCOPES = f"{ALL_SCOPES} payroll.payruns.read payroll.payslip.read payroll.employees.read"
@@ -108,12 +107,12 @@ def test_payslips_once_then_only_pay_runs_changed_since(sandbox: Sandbox, tmp_pa
     # From the first run's STATE: each stream lists the pay runs (one call) and asks none.
     again, calls = _run(sandbox, tmp_path / "again", STREAMS, first.state)
     assert not any(again.records.get(s) for s in STREAMS), again.records.keys()
-    # Every organisation is asked its region once (for the Payroll UK and NZ streams), and
-    # the British and New Zealand ones refuse Payroll AU's two calls (403).
+    # Every organisation is asked its region once (for the Payroll AU, UK and NZ streams), and
+    # each reads the pay runs of its own region's API only.
     australian = _tenant(sandbox, "payroll_payslips")
     assert calls[australian] == 1 + 2  # the pay runs, for the payslips and for their details
-    assert calls[_tenant(sandbox, "payroll_uk_payslips")] == 1 + 1 + 2
-    assert calls[_tenant(sandbox, "payroll_nz_payslips")] == 1 + 1 + 2
+    assert calls[_tenant(sandbox, "payroll_uk_payslips")] == 1 + 1
+    assert calls[_tenant(sandbox, "payroll_nz_payslips")] == 1 + 1
 
     # A bookmark three pay runs back: only the two pay runs changed after it are asked.
     for stream, (_, run_id, _, slip_id) in PAYSLIPS.items():
@@ -125,8 +124,8 @@ def test_payslips_once_then_only_pay_runs_changed_since(sandbox: Sandbox, tmp_pa
         later, calls = _run(sandbox, tmp_path / f"later-{stream}", [stream], state)
         wanted = [s[slip_id] for run in runs[-2:] for s in run["slips"]]
         assert sorted(r[slip_id] for r in later.records[stream]) == sorted(wanted), stream
-        region = 1 if resource_for_stream(stream).api.by_region else 0
-        assert calls[_tenant(sandbox, stream)] == region + 1 + 2, stream  # pay runs, then two
+        # The region, the pay runs, then two pay runs' payslips.
+        assert calls[_tenant(sandbox, stream)] == 1 + 1 + 2, stream
         assert _partition(later.state, stream)["replication_key_value"] == runs[-1]["changed"]
 
 
