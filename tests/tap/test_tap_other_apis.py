@@ -148,14 +148,15 @@ def test_an_organisation_without_the_apis_is_skipped_with_one_line(
     empty = next(t["tenantId"] for t in sandbox.tenants() if t["empty"])
     assert run.returncode == 0
     for stream in OTHER_STREAMS:
-        lines = [
-            line
-            for line in run.stderr.splitlines()
-            if f"Skipping {stream} for tenant {empty}" in line
-        ]
+        lines = _skipped(run, stream, empty)
         assert len(lines) == 1, (stream, lines)
         assert "does not offer the" in lines[0]
         assert all(r["TenantID"] != empty for r in run.records[stream])
+
+
+def _skipped(run: TapRun, stream: str, tenant: str) -> list[str]:
+    """The run's log lines saying ``stream`` skipped ``tenant``."""
+    return [x for x in run.stderr.splitlines() if f"Skipping {stream} for tenant {tenant}" in x]
 
 
 def test_calls_are_one_per_page_and_one_per_parent(run: TapRun, sandbox: Sandbox) -> None:
@@ -246,11 +247,7 @@ def test_payroll_au_is_read_for_australian_organisations_only(
         for tenant in tenants:
             if tenant == australian:
                 continue
-            lines = [
-                line
-                for line in first.stderr.splitlines()
-                if f"Skipping {stream} for tenant {tenant}" in line
-            ]
+            lines = _skipped(first, stream, tenant)
             assert len(lines) == 1, (stream, tenant, lines)
             assert "the Payroll AU API serves AU" in lines[0], lines[0]
     # Another region's organisation is asked its region, once, and nothing of Payroll AU.
@@ -289,11 +286,7 @@ def test_payroll_au_skips_an_australian_organisation_without_it(tmp_path: Path) 
         run = run_tap(tmp_path, _config(sb, tmp_path), PAYROLL_STREAMS)
     assert run.returncode == 0
     for stream in PAYROLL_STREAMS:
-        lines = [
-            line
-            for line in run.stderr.splitlines()
-            if f"Skipping {stream} for tenant {without}" in line
-        ]
+        lines = _skipped(run, stream, without)
         assert len(lines) == 1, (stream, lines)
         assert "does not offer the Payroll AU API" in lines[0], lines[0]
         assert {r["TenantID"] for r in run.records[stream]} <= {with_payroll}, stream
