@@ -14,7 +14,9 @@ against that form.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import date, timedelta
 from functools import cache
+from itertools import pairwise
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -265,6 +267,70 @@ def test_filters_keep_what_they_name(sb: Sandbox, region: str) -> None:
     assert _ok(sb, region, at, {"startDate": "2030-01-01"})["periods"] == []
 
 
+# A range from a Wednesday to the next Sunday week (the specs' example): each pay period it
+# touches once, with the hours of its weekdays there. UK: monthly from the 1st, 7.5 hours a
+# day; NZ: fortnightly from 2025-04-01 (a Tuesday), 8 hours a day, and the weeks taken.
+CALCULATED = {
+    "UK": [
+        {
+            "periodStartDate": "2026-02-01",
+            "periodEndDate": "2026-02-28",
+            "numberOfUnits": 3 * 7.5,
+        },
+        {
+            "periodStartDate": "2026-03-01",
+            "periodEndDate": "2026-03-31",
+            "numberOfUnits": 5 * 7.5,
+        },
+    ],
+    "NZ": [
+        {
+            "periodStartDate": "2026-02-17",
+            "periodEndDate": "2026-03-02",
+            "numberOfUnits": 4 * 8.0,
+            "periodStatus": "Estimated",
+            "typeOfUnits": "Hours",
+            "numberOfUnitsTaken": 0.8,
+            "typeOfUnitsTaken": "Weeks",
+        },
+        {
+            "periodStartDate": "2026-03-03",
+            "periodEndDate": "2026-03-16",
+            "numberOfUnits": 4 * 8.0,
+            "periodStatus": "Estimated",
+            "typeOfUnits": "Hours",
+            "numberOfUnitsTaken": 0.8,
+            "typeOfUnitsTaken": "Weeks",
+        },
+    ],
+}
+
+
+@pytest.mark.parametrize("region", ["UK", "NZ"])
+def test_leave_periods_are_each_pay_period_of_the_range_once(sb: Sandbox, region: str) -> None:
+    employees = [e["employeeID"] for e in _ok(sb, region, "/Employees")["employees"]]
+    leave = {e: _ok(sb, region, f"/Employees/{e}/Leave")["leave"] for e in employees}
+    free = next(e for e in employees if not leave[e])
+    at = f"/Employees/{free}/LeavePeriods"
+    asked = {"startDate": "2026-02-25", "endDate": "2026-03-08"}
+    assert _ok(sb, region, at, asked)["periods"] == CALCULATED[region]
+    # A year: every pay period once, in order, each starting the day after the last ended.
+    year = _ok(sb, region, at, {"startDate": "2025-04-01", "endDate": "2026-03-31"})["periods"]
+    assert len(year) == (12 if region == "UK" else 27)
+    starts = [p["periodStartDate"] for p in year]
+    assert starts == sorted(set(starts))
+    for before, after in pairwise(year):
+        following = date.fromisoformat(before["periodEndDate"]) + timedelta(days=1)
+        assert after["periodStartDate"] == following.isoformat()
+    # A range one leave covers exactly answers that leave's periods.
+    employee, taken = next((e, leave[e][0]) for e in employees if leave[e])
+    exact = {"startDate": taken["startDate"], "endDate": taken["endDate"]}
+    assert (
+        _ok(sb, region, f"/Employees/{employee}/LeavePeriods", exact)["periods"]
+        == (taken["periods"])
+    )
+
+
 def test_uk_only_filters(sb: Sandbox) -> None:
     off = _ok(sb, "UK", "/Employees", {"filter": "isOffPayrollWorker==true"})["employees"]
     assert off
@@ -339,6 +405,10 @@ def test_uk_statutory_leave_balance_of_every_type(sb: Sandbox) -> None:
         ("/Employees", {"page": "0"}),
         ("/Employees", {"filter": "shoeSize==9"}),
         ("/Employees/{employee}/LeavePeriods", {"startDate": "soon"}),
+        (
+            "/Employees/{employee}/LeavePeriods",
+            {"startDate": "2026-03-08", "endDate": "2026-01-01"},
+        ),
         ("/Employees/{employee}/SalaryAndWages", {"page": "x"}),
     ],
 )

@@ -279,6 +279,47 @@ def test_timesheet_refusals(sb: Sandbox, region: str) -> None:
 
 
 @REGIONS
+def test_two_leaves_in_one_pay_period_do_not_repeat_it(sb: Sandbox, region: str) -> None:
+    payroll = _payroll(sb, region)
+    employee = payroll["employee"]["employeeID"]
+    spans = (("2027-06-07", "2027-06-09"), ("2027-06-09", "2027-06-11"))  # Mon-Wed, Wed-Fri
+    created = [
+        _ok(
+            _send(
+                sb,
+                region,
+                "POST",
+                f"/Employees/{employee}/Leave",
+                {
+                    "leaveTypeID": payroll["leave_type"],
+                    "description": "Overlapping",
+                    "startDate": first,
+                    "endDate": last,
+                },
+            ),
+            "leave",
+        )
+        for first, last in spans
+    ]
+    at = f"/Employees/{employee}/LeavePeriods?startDate=2027-06-07&endDate=2027-06-11"
+    periods = [
+        (p["periodStartDate"], p["periodEndDate"], p["numberOfUnits"])
+        for p in _get(sb, region, at)["periods"]
+    ]
+    # June (monthly), or the fortnight ending on the Monday and the next: each once, with the
+    # range's own hours, not the two leaves' summed.
+    assert periods == (
+        [("2027-06-01", "2027-06-30", 5 * 7.5)]
+        if region == "UK"
+        else [("2027-05-25", "2027-06-07", 8.0), ("2027-06-08", "2027-06-21", 4 * 8.0)]
+    )
+    for leave, (first, last) in zip(created, spans, strict=True):
+        exact = f"/Employees/{employee}/LeavePeriods?startDate={first}&endDate={last}"
+        assert _get(sb, region, exact)["periods"] == leave["periods"]
+        _ok(_send(sb, region, "DELETE", f"/Employees/{employee}/Leave/{leave['leaveID']}"), "leave")
+
+
+@REGIONS
 def test_leave_create_update_delete_and_refusals(sb: Sandbox, region: str) -> None:
     payroll = _payroll(sb, region)
     at = f"/Employees/{payroll['employee']['employeeID']}/Leave"

@@ -16,6 +16,7 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
 from xero_sandbox.api_collections import API_PREFIXES, PAYROLL_V2
+from xero_sandbox.apis.payroll_v2_periods import PeriodHours, hours_by_pay_period
 from xero_sandbox.apis.serving import ApiRequest, json_answer, paged
 from xero_sandbox.catalog import Record
 from xero_sandbox.reads import PROVIDER, not_found
@@ -262,7 +263,11 @@ async def get_salary_and_wage(request: Request) -> Response:
 
 
 async def get_leave_periods(request: Request) -> Response:
-    """The periods of the employee's leave, those overlapping ``startDate``-``endDate``."""
+    """Xero's calculator of a leave's pay periods: for ``startDate``-``endDate``, each pay
+    period of the employee's calendar that the range touches, once, with the hours of the
+    range's weekdays in it (NZ: also in weeks taken), as an estimate. A range an existing
+    leave of the employee covers exactly answers that leave's stored periods; without both
+    dates there is no range to calculate: an empty list."""
     call = _Call(request, BOTH)
     employee = call.employee()
     if isinstance(employee, Response):
@@ -271,14 +276,35 @@ async def get_leave_periods(request: Request) -> Response:
     for bound in (first, last):
         if isinstance(bound, Response):
             return bound
-    periods = [
-        period
-        for leave in call.records("Leave", employee["employeeID"])
-        for period in leave.get("periods") or ()
-        if (not isinstance(last, date) or period["periodStartDate"] <= last.isoformat())
-        and (not isinstance(first, date) or period["periodEndDate"] >= first.isoformat())
-    ]
-    return call.answer("periods", periods)
+    if not isinstance(first, date) or not isinstance(last, date):
+        return call.answer("periods", [])
+    if last < first:
+        return bad_request("endDate must not be before startDate")
+    asked = (first.isoformat(), last.isoformat())
+    for leave in call.records("Leave", employee["employeeID"]):
+        if (leave["startDate"][:10], leave["endDate"][:10]) == asked:
+            return call.answer("periods", leave.get("periods") or [])
+    calendar = call.record("PayRunCalendars", str(employee.get("payrollCalendarID")))
+    periods = hours_by_pay_period(calendar, call.region, first, last)
+    return call.answer("periods", [_estimated(call.region, period) for period in periods])
+
+
+def _estimated(region: str, period: PeriodHours) -> Record:
+    """One pay period of the calculator's answer, as each region's spec example shows it
+    (the UK example's ``periodStatus`` is null, which its schema does not allow: left out)."""
+    answer: Record = {
+        "periodStartDate": period.start.isoformat(),
+        "periodEndDate": period.end.isoformat(),
+        "numberOfUnits": float(period.hours),
+    }
+    if region == "NZ":
+        answer.update(
+            periodStatus="Estimated",
+            typeOfUnits="Hours",
+            numberOfUnitsTaken=period.days / 5,
+            typeOfUnitsTaken="Weeks",
+        )
+    return answer
 
 
 _SUMMARY = ("statutoryLeaveID", "employeeID", "type", "startDate", "endDate", "isEntitled")

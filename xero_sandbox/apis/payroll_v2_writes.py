@@ -4,7 +4,7 @@ deleted, ``Approve`` and ``RevertToDraft``) and an employee's leave (``POST``, `
 ``DELETE`` under ``/Employees/{id}/Leave``). One object a request, answered in the specs'
 envelope under the object's name; a refusal is the specs' 400 ``Problem`` with
 ``invalidFields``. The two regions share the routes; what differs (required fields, fields of
-one region only, hours a day) is the :data:`REGIONS` table. What each route checks is in
+one region only) is the :data:`REGIONS` table. What each route checks is in
 docs/sandbox-writes.md."""
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -22,6 +22,7 @@ from starlette.routing import BaseRoute, Route
 
 from xero_sandbox.api_collections import API_PREFIXES, PAYROLL_V2
 from xero_sandbox.apis.payroll_v2 import bad_request
+from xero_sandbox.apis.payroll_v2_periods import hours_by_pay_period, pay_period
 from xero_sandbox.apis.serving import ApiRequest, json_answer, json_object
 from xero_sandbox.catalog import Record
 from xero_sandbox.reads import PROVIDER, not_found
@@ -31,8 +32,6 @@ from xero_sandbox.writes import idempotent
 __all__ = ["REGIONS", "routes"]
 
 PREFIX = API_PREFIXES[PAYROLL_V2]
-# Days in a pay period of the calendar types with a fixed length (Monthly counts months).
-PERIOD_DAYS = {"Weekly": 7, "Fortnightly": 14, "FourWeekly": 28}
 NI_CATEGORIES = tuple("ABCFHIJLMSVXZ")
 
 
@@ -43,7 +42,6 @@ class Region:
     required: tuple[str, ...]
     fields: dict[str, str]  # field -> kind (text, date, guid, bool, or an enum's values)
     address: tuple[str, ...]
-    hours_a_day: Decimal
 
 
 _COMMON = {
@@ -69,7 +67,6 @@ REGIONS = {
             "isOffPayrollWorker": "bool",
         },
         address=_ADDRESS,
-        hours_a_day=Decimal("7.5"),
     ),
     "NZ": Region(
         required=("firstName", "lastName", "dateOfBirth", "address"),
@@ -80,7 +77,6 @@ REGIONS = {
             "fixedTermEndDate": "date",
         },
         address=(*_ADDRESS, "suburb"),
-        hours_a_day=Decimal(8),
     ),
 }
 ADDRESS_REQUIRED = ("addressLine1", "city", "postCode")
@@ -240,31 +236,6 @@ class _Write:
             if str(category.get("TrackingCategoryID")).lower() == wanted.lower()
             for option in category.get("Options") or ()
         }
-
-
-# -- pay periods -----------------------------------------------------------------------------
-
-
-def _add_months(day: date, months: int) -> date:
-    month = day.month - 1 + months
-    return date(day.year + month // 12, month % 12 + 1, min(day.day, 28))
-
-
-def pay_period(calendar: Record, day: date) -> tuple[date, date] | None:
-    """The calendar's pay period holding ``day``; None for calendar types the sandbox does
-    not model (quarterly, twice monthly)."""
-    first = date.fromisoformat(str(calendar.get("periodStartDate"))[:10])
-    kind = str(calendar.get("calendarType"))
-    if kind in PERIOD_DAYS:
-        days = PERIOD_DAYS[kind]
-        start = day - timedelta(days=(day - first).days % days)
-        return start, start + timedelta(days=days - 1)
-    if kind != "Monthly":
-        return None
-    months = (day.year - first.year) * 12 + day.month - first.month
-    if _add_months(first, months) > day:
-        months -= 1
-    return _add_months(first, months), _add_months(first, months + 1) - timedelta(days=1)
 
 
 # -- employees -------------------------------------------------------------------------------
@@ -453,22 +424,14 @@ def _move(write: _Write, timesheet_id: str, to: str) -> Response:
 def _leave_periods(write: _Write, employee: Record, start: date, end: date) -> list[Record]:
     """The leave's hours (the region's day on every weekday) in each pay period it touches."""
     calendar = write.call.record("PayRunCalendars", str(employee.get("payrollCalendarID")))
-    periods: dict[tuple[date, date], Decimal] = {}
-    day = start
-    while day <= end:
-        found = pay_period(calendar, day) if calendar else None
-        span = found or (start, end)
-        hours = write.region.hours_a_day if day.weekday() < 5 else Decimal(0)
-        periods[span] = periods.get(span, Decimal(0)) + hours
-        day += timedelta(days=1)
     return [
         {
-            "periodStartDate": first.isoformat(),
-            "periodEndDate": last.isoformat(),
-            "numberOfUnits": float(units),
+            "periodStartDate": period.start.isoformat(),
+            "periodEndDate": period.end.isoformat(),
+            "numberOfUnits": float(period.hours),
             "periodStatus": "Approved",
         }
-        for (first, last), units in sorted(periods.items())
+        for period in hours_by_pay_period(calendar, write.call.region, start, end)
     ]
 
 
