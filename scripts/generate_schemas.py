@@ -18,7 +18,15 @@ from typing import Any
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from xero_api.resources import ACCOUNTING, REPORTS, RESOURCES, Resource, lineage, settled_root  # noqa: E402
+from xero_api.resources import (  # noqa: E402
+    ACCOUNTING,
+    REPORTS,
+    RESOURCES,
+    Resource,
+    lineage,
+    resource_for_stream,
+    settled_root,
+)
 
 DEFAULT_SPEC = REPO / "openapi" / "xero_accounting.json"
 MAX_DEPTH = 3  # top-level record = 0; deeper objects are loose
@@ -118,6 +126,10 @@ class Converter:
             record = record["properties"][plan.nested]["items"]
         if plan.parent and plan.parent.carried_as not in record["properties"]:  # the tap adds it
             record["properties"][plan.parent.carried_as] = {"type": ["string", "null"]}
+        if plan.parent and plan.parent.carries:  # the parent's fields, as the parent has them
+            parent = self.item_schema(resource_for_stream(plan.parent.stream))["properties"]
+            for name in plan.parent.carries:
+                record["properties"].setdefault(name, parent[name])
         if settled_root(resource):  # bookmarked on its root: the tap adds both
             root = lineage(resource)[-1]
             record["properties"].setdefault(root.id_field, {"type": ["string", "null"]})

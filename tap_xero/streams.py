@@ -30,6 +30,7 @@ from xero_api.resources import (
     Record,
     Resource,
     Via,
+    bookmarked_on_parent,
     lineage,
     resource_for_stream,
     settled_root,
@@ -474,9 +475,11 @@ class XeroStream(TenantStream):
         if row.read.modified_since:
             return self._cursor_pages(tenant, start)
         if row.read.parent and row.read.replication_key:
-            if settled_root(row) is None:  # a change date of its own: kept from the bookmark
-                return self._changed_children(tenant, start)
-            return self._bookmarked_children(tenant, start)
+            if settled_root(row) is not None:
+                return self._bookmarked_children(tenant, start)
+            if bookmarked_on_parent(row):
+                return self._children_of_changed(tenant, start)
+            return self._changed_children(tenant, start)  # a change date of its own
         if row.read.replication_key:
             return self._filtered_scan(tenant, start)
         if row.read.parent:
@@ -619,18 +622,24 @@ class XeroStream(TenantStream):
             page += 1
 
     def _collection(
-        self, tenant: str, path: str, row: Resource | None = None
+        self,
+        tenant: str,
+        path: str,
+        row: Resource | None = None,
+        extra: Mapping[str, str] | None = None,
     ) -> Iterator[list[Record]]:
         """Every record of one collection of this stream's (or of ``row``, an ancestor's):
         every page (one GET where Xero does not page it), once per value of the parameter the
-        row reads ``each`` of, each record carrying the value where Xero leaves it out."""
+        row reads ``each`` of, each record carrying the value where Xero leaves it out;
+        ``extra`` joins the row's query (a parent's dates)."""
         row = row or self.resource
         each = row.read.each
         if each is None:
-            yield from self._paged_full_table(tenant, row, path)
+            yield from self._paged_full_table(tenant, row, path, extra)
             return
         for value in each.values:
-            for page in self._paged_full_table(tenant, row, path, {each.param: value}):
+            query = {**(extra or {}), each.param: value}
+            for page in self._paged_full_table(tenant, row, path, query):
                 for record in page:
                     if each.field and record.get(each.field) is None:
                         record[each.field] = value
@@ -669,19 +678,29 @@ class XeroStream(TenantStream):
         row = row or self.resource
         link = row.read.parent
         assert link is not None
-        parent = resource_for_stream(link.stream)
-        parents = (
-            self._child_pages(tenant, parent)
-            if parent.read.parent
-            else self._collection(tenant, parent.request_path(), parent)
-        )
-        ids = [str(r[link.field]) for page in parents for r in page if link.has_children(r)]
-        for parent_id in ids:
-            for page in self._collection(tenant, row.request_path(parent_id), row):
-                for record in page:  # say which parent, where the record does not
-                    record.setdefault(link.carried_as, parent_id)
-                if page:
-                    yield page
+        pages = self._parent_pages(tenant, resource_for_stream(link.stream))
+        parents = [r for page in pages for r in page if link.has_children(r)]
+        for parent in parents:
+            yield from self._under(tenant, row, parent)
+
+    def _parent_pages(self, tenant: str, parent: Resource) -> Iterator[list[Record]]:
+        """Every record of a parent's collection, read per its own parent where it has one."""
+        if parent.read.parent:
+            return self._child_pages(tenant, parent)
+        return self._collection(tenant, parent.request_path(), parent)
+
+    def _under(self, tenant: str, row: Resource, parent: Record) -> Iterator[list[Record]]:
+        """The pages of ``row``'s collection under one parent record (its query parameters
+        taken from the parent where the link says), each record carrying the parent's ID and
+        the fields the link carries, where Xero leaves them out."""
+        link = row.read.parent
+        assert link is not None
+        path = row.request_path(str(parent[link.field]))
+        for page in self._collection(tenant, path, row, link.query(parent)):
+            for record in page:
+                link.carry(parent, record)
+            if page:
+                yield page
 
     def _bookmarked_children(self, tenant: str, start: PartitionStart) -> Iterator[list[Record]]:
         """A child collection bookmarked on its root ancestor (a pay run's payslips, and their
@@ -726,20 +745,44 @@ class XeroStream(TenantStream):
             if fresh:
                 yield fresh
 
+    def _children_of_changed(self, tenant: str, start: PartitionStart) -> Iterator[list[Record]]:
+        """A child collection bookmarked on its parent's own change date, which each child
+        carries (a leave's periods): every parent is listed, and only those changed since the
+        bookmark are asked for their children, a page each. The bookmark is held during the
+        read and moves at its end to the latest parent asked (``boundary_ids``: its IDs)."""
+        row = self.resource
+        link = row.read.parent
+        assert link is not None
+        parent_row = resource_for_stream(link.stream)
+        field = row.read.replication_key or ""
+        self.hold_bookmark(tenant)
+        frontier = Frontier(start)
+        for parents in self._parent_pages(tenant, parent_row):
+            for parent in parents:
+                parent_id, changed = str(parent.get(parent_row.id_field)), parent.get(field)
+                changed = format_utc(parse_datetime(changed)) if changed else None
+                if not link.has_children(parent) or not _changed_since(start, changed, parent_id):
+                    continue
+                children = self._children_of(tenant, row, [parent])
+                for child in children:
+                    child[field] = changed
+                frontier.passed(changed, parent_id)
+                if children:
+                    yield children
+        if frontier.value is not None:
+            self.settle_after(tenant, frontier.state(field), start.context)
+
     def _children_of(self, tenant: str, row: Resource, parents: list[Record]) -> list[Record]:
         """Every record of ``row``'s collection under each of ``parents``, carrying its ID."""
         assert row.read.parent is not None
         link = row.read.parent
-        found: list[Record] = []
-        for parent in parents:
-            if not link.has_children(parent):
-                continue
-            parent_id = str(parent[link.field])
-            for page in self._collection(tenant, row.request_path(parent_id), row):
-                for record in page:
-                    record.setdefault(link.carried_as, parent_id)
-                found += page
-        return found
+        return [
+            record
+            for parent in parents
+            if link.has_children(parent)
+            for page in self._under(tenant, row, parent)
+            for record in page
+        ]
 
 
 def _changed_since(start: PartitionStart, value: Any, key: str) -> bool:

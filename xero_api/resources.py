@@ -47,6 +47,7 @@ __all__ = [
     "Via",
     "WriteRule",
     "WritesAs",
+    "bookmarked_on_parent",
     "lineage",
     "resource_for_stream",
     "settled_root",
@@ -381,13 +382,17 @@ class Parent:
     that fills the ``{placeholder}`` of the child's path. A child record carries the parent's
     ID in ``child_field`` (default: the same name), which the tap fills where Xero leaves it
     out (an employee's tax, a pay run's payslips). ``only`` asks only the parents whose field
-    has that value (a statutory leave of type Sick for its sick leave)."""
+    has that value (a statutory leave of type Sick for its sick leave). ``params`` are query
+    parameters taken from the parent record, (parameter, parent field); ``carries`` names
+    further parent fields each child record carries (a leave's ID on its periods)."""
 
     stream: str
     field: str
     child_field: str = ""
     settled: Settled | None = None
     only: tuple[str, str] | None = None  # (field, value): only such parents have children
+    params: tuple[tuple[str, str], ...] = ()
+    carries: tuple[str, ...] = ()
 
     def has_children(self, parent: Record) -> bool:
         """Whether ``parent`` is asked for children: it has the ID, and ``only`` matches."""
@@ -400,6 +405,16 @@ class Parent:
     def carried_as(self) -> str:
         """The child record's field holding the parent's ID."""
         return self.child_field or self.field
+
+    def query(self, parent: Record) -> dict[str, str]:
+        """The query parameters ``parent`` gives its children's request (``params``)."""
+        return {param: str(parent[name]) for param, name in self.params if parent.get(name)}
+
+    def carry(self, parent: Record, child: Record) -> None:
+        """Put the parent's ID and ``carries`` fields in ``child`` where Xero leaves them out."""
+        child.setdefault(self.carried_as, str(parent[self.field]))
+        for name in self.carries:
+            child.setdefault(name, parent.get(name))
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -439,7 +454,9 @@ class ReadPlan:
     is a file whose content the tap can download (its records carry ``SHA256`` and ``Path``).
     A child with a ``replication_key`` is bookmarked on its root ancestor's change date where
     the root's link says which field (:class:`Settled`): the tap puts it in that field of each
-    record, with the root's ID; otherwise on a change date of its own, every parent asked.
+    record, with the root's ID; on its parent's own change date where the link ``carries`` it
+    (a leave's periods: only leave changed since is asked); otherwise on a change date of its
+    own, every parent asked.
     ``by_page_number`` rows (Xero fixes their page at 100) keep one If-Modified-Since for the
     whole read and page by number, verified by re-reading (docs/tap.md, Bookmarks).
     """
@@ -723,13 +740,30 @@ UK_STATUTORY_LEAVE_TYPES = (
 def _v2_per_employee(region: str) -> list[_V2Row]:
     """An employee's records, read per employee (GET /Employees/{id}/...), every employee on
     every run: nothing says an employee's ``updatedDateUTC`` moves when these change. Leave
-    has a change date of its own, so only leave changed since its bookmark is kept."""
+    has a change date of its own, so only leave changed since its bookmark is kept, and only
+    such leave is asked for its periods."""
     each = ReadPlan(parent=Parent(stream=f"payroll_{region}_employees", field="employeeID"))
     paged = ReadPlan(paging=Paging.PAGE_FIXED, parent=each.parent)
     own_date = ReadPlan(parent=each.parent, replication_key="updatedDateUTC")
+    # A leave's pay periods, asked for its dates (Xero answers each pay period they touch
+    # once), only for leave changed since the bookmark: the periods carry its change date.
+    of_leave = Parent(
+        stream=f"payroll_{region}_employee_leave",
+        field="employeeID",
+        carries=("leaveID", "updatedDateUTC"),
+        params=(("startDate", "startDate"), ("endDate", "endDate")),
+    )
     at = "Employees/{EmployeeID}/"
     rows: list[_V2Row] = [
         ("employee_leave", f"{at}Leave", "leave", Key("leaveID"), "employees", own_date),
+        (
+            "employee_leave_periods",
+            f"{at}LeavePeriods",
+            "periods",
+            Key("leaveID", "periodStartDate"),
+            "employees",
+            ReadPlan(parent=of_leave, replication_key="updatedDateUTC"),
+        ),
         (
             "employee_leave_balances",
             f"{at}LeaveBalances",
@@ -1976,6 +2010,13 @@ def settled_root(row: Resource) -> Settled | None:
     chain = [row, *lineage(row)]
     link = chain[-2].read.parent if len(chain) > 1 else None
     return link.settled if link is not None and row.read.replication_key else None
+
+
+def bookmarked_on_parent(row: Resource) -> bool:
+    """Whether a child is bookmarked on its parent's change date: its link carries the field
+    the child bookmarks on (a leave's ``updatedDateUTC`` on its periods)."""
+    link, field = row.read.parent, row.read.replication_key
+    return link is not None and field is not None and field in link.carries
 
 
 def resource_for_stream(stream: str) -> Resource:

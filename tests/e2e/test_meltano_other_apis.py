@@ -99,6 +99,7 @@ PER_EMPLOYEE = {
 # Payroll UK/NZ streams read from a collection stored under another name than their path's.
 STORED = {
     "employee_leave": "Leave",
+    "employee_leave_periods": "Leave",  # each seeded leave lies in one pay period
     "employee_salary_and_wages": "SalaryAndWages",
     "statutory_leaves": "StatutoryLeaves",
     "payslips": "Payslips",

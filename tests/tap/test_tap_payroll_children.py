@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Iterator
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -166,3 +167,108 @@ def test_employee_leave_is_kept_from_its_own_change_date(sandbox: Sandbox, tmp_p
     assert answer.status_code == 200, answer.text
     third, _ = _run(sandbox, tmp_path / "third", [stream], again.state)
     assert [r["leaveID"] for r in third.records[stream]] == [answer.json()["leave"]["leaveID"]]
+
+
+def _served_leave(sb: Sandbox, region: str) -> tuple[int, list[dict[str, Any]]]:
+    """The organisation's employee count and every leave record it serves."""
+    base, tenant = "/payroll.xro/2.0", sb.tenant_ids()[REGIONS.index(region)]
+    employees = served_json(sb, tenant, f"{base}/Employees", LEAVE_SCOPES)["employees"]
+    leave = [
+        entry
+        for e in employees
+        for entry in served_json(
+            sb, tenant, f"{base}/Employees/{e['employeeID']}/Leave", LEAVE_SCOPES
+        )["leave"]
+    ]
+    return len(employees), leave
+
+
+def _periods_of(leave: list[dict[str, Any]]) -> list[tuple[Any, ...]]:
+    """What a leave-periods stream should emit for ``leave``: each leave's periods (Xero's
+    answer for its dates), carrying its IDs and change date."""
+    return sorted(
+        (
+            entry["leaveID"],
+            entry["employeeID"],
+            format_utc(parse_datetime(entry["updatedDateUTC"])),
+            period["periodStartDate"],
+            period["periodEndDate"],
+            Decimal(str(period["numberOfUnits"])),
+            period["periodStatus"],
+        )
+        for entry in leave
+        for period in entry["periods"]
+    )
+
+
+def _emitted(records: list[dict[str, Any]]) -> list[tuple[Any, ...]]:
+    return sorted(
+        (
+            r["leaveID"],
+            r["employeeID"],
+            r["updatedDateUTC"],
+            r["periodStartDate"],
+            r["periodEndDate"],
+            Decimal(str(r["numberOfUnits"])),
+            r["periodStatus"],
+        )
+        for r in records
+    )
+
+
+def test_leave_periods_are_asked_for_changed_leave_only(sandbox: Sandbox, tmp_path: Path) -> None:
+    streams = {"UK": "payroll_uk_employee_leave_periods", "NZ": "payroll_nz_employee_leave_periods"}
+    first, _ = _run(sandbox, tmp_path / "first", list(streams.values()))
+    employees: dict[str, int] = {}
+    for region, stream in streams.items():
+        employees[region], leave = _served_leave(sandbox, region)
+        got = first.records[stream]
+        assert leave, region
+        assert _emitted(got) == _periods_of(leave), region
+        keys = [(r["TenantID"], r["leaveID"], r["periodStartDate"]) for r in got]
+        assert len(keys) == len(set(keys)), region
+        latest = max(leave, key=lambda e: format_utc(parse_datetime(e["updatedDateUTC"])))
+        bookmark = _partition(first.state, stream)
+        assert bookmark["replication_key_value"] == format_utc(
+            parse_datetime(latest["updatedDateUTC"])
+        )
+        assert bookmark["boundary_ids"] == [latest["leaveID"]]
+
+    # From the first run's STATE: the region, the employees and each one's leave; no periods.
+    again, calls = _run(sandbox, tmp_path / "again", list(streams.values()), first.state)
+    assert not any(again.records.get(s) for s in streams.values()), again.records.keys()
+    for region in streams:
+        assert calls[sandbox.tenant_ids()[REGIONS.index(region)]] == 1 + 1 + employees[region]
+
+    # A leave added (across two pay periods), then that leave changed: each time only its
+    # periods are asked for, and emitted.
+    uk = sandbox.tenant_ids()[REGIONS.index("UK")]
+    base = "/payroll.xro/2.0"
+    employee = served_json(sandbox, uk, f"{base}/Employees", LEAVE_SCOPES)["employees"][-1]
+    leave_type = served_json(sandbox, uk, f"{base}/LeaveTypes", LEAVE_SCOPES)["leaveTypes"][0]
+    headers = {
+        "Accept": "application/json",
+        "Content-Type": "application/json",
+        "Authorization": f"Bearer {sandbox.authorize('payroll.employees')['access_token']}",
+        "xero-tenant-id": uk,
+    }
+    at = f"{sandbox.url}{base}/Employees/{employee['employeeID']}/Leave"
+    sent = {
+        "leaveTypeID": leave_type["leaveTypeID"],
+        "description": "Half term",
+        "startDate": "2027-01-27",
+        "endDate": "2027-02-03",
+    }
+    state = again.state
+    for method, url, body in (("POST", at, sent), ("PUT", None, {"description": "Moved"})):
+        answer = httpx.request(
+            method, url or f"{at}/{leave['leaveID']}", content=encode_json(body), headers=headers
+        )
+        assert answer.status_code == 200, answer.text
+        leave = answer.json()["leave"]
+        assert [p["periodStartDate"] for p in leave["periods"]] == ["2027-01-01", "2027-02-01"]
+        run, calls = _run(sandbox, tmp_path / method, list(streams.values()), state)
+        assert _emitted(run.records[streams["UK"]]) == _periods_of([leave]), method
+        assert not run.records.get(streams["NZ"]), method
+        assert calls[uk] == 1 + 1 + employees["UK"] + 1, method
+        state = run.state
