@@ -294,6 +294,16 @@ def test_payroll_au_skips_an_australian_organisation_without_it(tmp_path: Path) 
     assert _calls(run, without) == 1 + len(PAYROLL_STREAMS)
 
 
+def test_payroll_au_without_the_scope_to_ask_the_region_fails_naming_it(
+    sandbox: Sandbox, tmp_path: Path
+) -> None:
+    config = _config(sandbox, tmp_path, "offline_access payroll.employees.read")
+    refused = run_tap(tmp_path, config, ["payroll_employees"], check=False)
+    assert refused.returncode == 1
+    assert "the probable missing scope is accounting.settings.read" in refused.stderr
+    assert not refused.records.get("payroll_employees")
+
+
 def test_files_folders_and_associations_exactly_as_served(sandbox: Sandbox, tmp_path: Path) -> None:
     run = run_tap(tmp_path, {**_config(sandbox, tmp_path), "page_size": 4}, FILE_STREAMS)
     demo = [t["tenantId"] for t in sandbox.tenants() if not t["empty"]]
