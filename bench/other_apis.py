@@ -53,6 +53,8 @@ _COUNTED_AS = {
     "payroll_payslips": "payroll-au/Payslips",
     "payroll_payslip_details": "payroll-au/Payslips",  # one record per payslip
     "payroll_uk_statutory_leaves": "payroll-2/StatutoryLeaves",
+    # One working pattern in each NZ employee's details: a call each for the pattern in full.
+    "payroll_nz_employee_working_patterns": "payroll-2/EmployeeDetails",
 }
 
 

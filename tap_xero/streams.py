@@ -695,7 +695,7 @@ class XeroStream(TenantStream):
         the fields the link carries, where Xero leaves them out."""
         link = row.read.parent
         assert link is not None
-        path = row.request_path(str(parent[link.field]))
+        path = row.child_path(parent)
         for page in self._collection(tenant, path, row, link.query(parent)):
             for record in page:
                 link.carry(parent, record)

@@ -556,6 +556,14 @@ class Resource:
             ]
         return [record for record in records if isinstance(record, dict)]
 
+    def child_path(self, parent: Record) -> str:
+        """The path of this child collection under one ``parent`` record: the parent's fields
+        fill the placeholders of their names (the employee's ID a pattern carries), and its ID
+        the first one left."""
+        assert self.read.parent is not None
+        named = {name: value for name, value in parent.items() if isinstance(value, str)}
+        return self.request_path(str(parent[self.read.parent.field]), **named)
+
     def request_path(self, parent_id: str | None = None, **ids: str) -> str:
         """The path to hand the client: Accounting paths as they are (the client adds
         ``/api.xro/2.0``), other APIs' from the root; ``parent_id`` fills a child's
@@ -874,6 +882,22 @@ def _v2_per_employee(region: str) -> list[_V2Row]:
             Key("payeeWorkingPatternID"),
             "employees",
             each,
+        ),
+        # Each pattern of that list in full (one call each): its working weeks, the hours of
+        # each day, which the list leaves out.
+        (
+            "employee_working_pattern_details",
+            f"{at}Working-Patterns/{{EmployeeWorkingPatternID}}",
+            "payeeWorkingPattern",
+            Key("payeeWorkingPatternID"),
+            "employees",
+            ReadPlan(
+                parent=Parent(
+                    stream="payroll_nz_employee_working_patterns",
+                    field="payeeWorkingPatternID",
+                    carries=("employeeID",),
+                )
+            ),
         ),
     ]
 

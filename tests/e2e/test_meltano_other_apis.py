@@ -92,6 +92,7 @@ PER_EMPLOYEE = {
     "employee_payment_methods": 1,
     "employee_opening_balances": 1,
     "employee_working_patterns": 1,
+    "employee_working_pattern_details": 1,
     "employee_leave_balances": 2,
     "employee_leave_types": 2,
     "employee_statutory_leave_balances": 8,

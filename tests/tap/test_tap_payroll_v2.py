@@ -139,7 +139,7 @@ def test_every_record_once_exactly_as_served(run: TapRun, sandbox: Sandbox, regi
         for parent in run.records[row.read.parent.stream]:
             if parent["TenantID"] != tenant or not row.read.parent.has_children(parent):
                 continue
-            path = row.request_path(parent[field]).split("2.0/", 1)[1]
+            path = row.child_path(parent).split("2.0/", 1)[1]
             found = []
             for params in _each(row):
                 query = {**row.read.parent.query(parent), **params}
