@@ -127,13 +127,16 @@ class ReadSession:
 
     def region(self, tenant: str) -> str:
         """The organisation's region (``Version`` of GET /Organisation: AU, NZ, UK, US...),
-        asked once a run; "" when Xero does not say."""
+        asked once a run; "" when Xero does not say. The spec's ONRAMP versions (``AUONRAMP``)
+        count as their country's: such an organisation is asked, and skipped on a 403 if it
+        lacks the API, rather than skipped unasked."""
         with self._regions_lock:
             if tenant not in self._regions:
                 body = self.get(tenant, "Organisation", {})
                 found = body.get("Organisations") if isinstance(body, dict) else None
                 first = found[0] if isinstance(found, list) and found else {}
-                self._regions[tenant] = str(first.get("Version") or "")
+                version = str(first.get("Version") or "")
+                self._regions[tenant] = version.removesuffix("ONRAMP")
             return self._regions[tenant]
 
     # -- reading ahead ---------------------------------------------------------------------

@@ -7,6 +7,7 @@ only, incrementally."""
 from __future__ import annotations
 
 import hashlib
+import logging
 import re
 from collections import Counter
 from collections.abc import Iterator
@@ -18,6 +19,7 @@ import jsonschema
 import pytest
 
 from bench import other_apis
+from tap_xero.session import ReadSession
 from tap_xero.tap import TapXero
 from tests._tap_support import RELAXED, START_DATE, TapRun, plain, run_tap, served_json
 from tests.meltano_support import expected_rows
@@ -302,6 +304,25 @@ def test_payroll_au_without_the_scope_to_ask_the_region_fails_naming_it(
     assert refused.returncode == 1
     assert "the probable missing scope is accounting.settings.read" in refused.stderr
     assert not refused.records.get("payroll_employees")
+
+
+@pytest.mark.parametrize(
+    ("version", "region"), [("AU", "AU"), ("AUONRAMP", "AU"), ("UKONRAMP", "UK"), ("", "")]
+)
+def test_an_onramp_organisation_is_of_its_countrys_region(
+    version: str, region: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    session = ReadSession({}, logging.getLogger("test"))
+    asked: list[str] = []
+
+    def organisation(tenant: str, path: str, params: dict[str, str], **_: Any) -> Any:
+        asked.append(path)
+        return {"Organisations": [{"Version": version}]}
+
+    monkeypatch.setattr(session, "get", organisation)
+    assert session.region("t") == region
+    assert session.region("t") == region
+    assert asked == ["Organisation"]  # once a run
 
 
 def test_files_folders_and_associations_exactly_as_served(sandbox: Sandbox, tmp_path: Path) -> None:
