@@ -69,7 +69,7 @@ class PartitionStart:
 
 class Frontier:
     """The latest bookmark value a read has passed and the keys done at exactly it: the STATE a
-    read settles at its end when its bookmark is held during the read."""
+    read whose bookmark is held moves it to, after a page or at its end."""
 
     def __init__(self, start: PartitionStart) -> None:
         self.value: Any = start.value
@@ -85,7 +85,7 @@ class Frontier:
             self.keys.add(key)
 
     def state(self, replication_key: str) -> dict[str, Any]:
-        """The partition's bookmark entries for :meth:`TenantStream.settle_after`."""
+        """The partition's bookmark entries (what a held read's :class:`Page` puts in STATE)."""
         return {
             "replication_key": replication_key,
             "replication_key_value": self.value,
@@ -240,18 +240,22 @@ class TenantStream(SdkStream):
         bookmark_pages = not self.get_batch_config(self.config)
         key = self.read_key(context)
         pages = self.session.pages(key, self._producer(context), self.numbers_pass_through)
+        due: dict[str, Any] = {}  # what the pages out so far say of STATE, not yet in it
         try:
             for page in pages:
                 yield from page
+                if isinstance(page, Page):
+                    due.update(page.state)
                 if bookmark_pages:
                     # The SDK has emitted the page's records: bookmark here, so a run killed
                     # later resumes after this page.
-                    if isinstance(page, Page):
-                        self.update_partition_state(context, page.state)
+                    if due:
+                        self.update_partition_state(context, due)
+                        due.clear()
                     self.write_state_now()
-            settled = self._settle.pop(key, None)
-            if settled:  # every record of the read is out: now the STATE may say so
-                self.update_partition_state(context, settled)
+            due.update(self._settle.pop(key, {}))
+            if due:  # every record of the read is out: now the STATE may say so
+                self.update_partition_state(context, due)
         except XeroRateLimitExhausted as error:
             self.session.stop_tenant(tenant, error)
             self.logger.warning("Stopping %s for tenant %s: %s", self.name, tenant, error.message)
@@ -705,9 +709,11 @@ class XeroStream(TenantStream):
     def _bookmarked_children(self, tenant: str, start: PartitionStart) -> Iterator[list[Record]]:
         """A child collection bookmarked on its root ancestor (a pay run's payslips, and their
         details): every root record is listed, and only those changed since the bookmark, or
-        not settled yet (a draft pay run), are asked for their children (and theirs). A page
-        holds one root's descendants, each carrying the root's ID and change date. The
-        bookmark is held during the read and moves at its end to the latest root asked."""
+        not settled yet (a draft pay run), are asked for their children (and theirs), oldest
+        change first. A page holds one root's descendants, each carrying the root's ID and
+        change date, and moves the bookmark past that root (Xero lists roots in any order, so
+        the bookmark is held until then): a run killed half-way asks only the roots it had
+        not done, and the drafts."""
         row = self.resource
         chain = [row, *lineage(row)]  # this row, its parent, ..., the root
         root = chain[-1]
@@ -716,25 +722,24 @@ class XeroStream(TenantStream):
         field = row.read.replication_key or ""
         self.hold_bookmark(tenant)
         frontier = Frontier(start)
+        asked: list[tuple[str, str, bool, Record]] = []  # change date, ID, final, the root
         for roots in self._paged_full_table(tenant, root, root.request_path()):
             for record in roots:
                 root_id, changed = str(record[root.id_field]), record.get(settled.changed)
                 changed = format_utc(parse_datetime(changed)) if changed else None
                 final = record.get(settled.field) in settled.values
-                if final and not _changed_since(start, changed, root_id):
-                    continue
-                level = [record]
-                for child_row in reversed(chain[:-1]):  # from the root's children down
-                    level = self._children_of(tenant, child_row, level)
-                for child in level:
-                    child.setdefault(root.id_field, root_id)
-                    child[field] = changed
-                if final:
-                    frontier.passed(changed, root_id)
-                if level:
-                    yield level
-        if frontier.value is not None:
-            self.settle_after(tenant, frontier.state(field), start.context)
+                if not final or _changed_since(start, changed, root_id):
+                    asked.append((changed or "", root_id, final, record))
+        for changed, root_id, final, record in sorted(asked, key=lambda a: a[:2]):
+            level = [record]
+            for child_row in reversed(chain[:-1]):  # from the root's children down
+                level = self._children_of(tenant, child_row, level)
+            for child in level:
+                child.setdefault(root.id_field, root_id)
+                child[field] = changed or None
+            if final:
+                frontier.passed(changed or None, root_id)
+            yield Page(level, frontier.state(field) if frontier.value is not None else {})
 
     def _changed_children(self, tenant: str, start: PartitionStart) -> Iterator[list[Record]]:
         """A child collection with a change date of its own: every parent's, those changed

@@ -39,6 +39,8 @@ from xero_sandbox.launcher import ALL_SCOPES, Sandbox
 BASE = "/payroll.xro/1.0"
 STREAM = "payroll_employees"
 PAGE = 100  # Payroll AU's fixed page
+PAYSLIPS = "payroll_payslips"
+READ_SCOPES = "payroll.employees.read payroll.payruns.read payroll.payslip.read"
 
 
 @pytest.fixture(scope="module")
@@ -51,7 +53,7 @@ def sandbox() -> Iterator[Sandbox]:
 
 
 def _config(sb: Sandbox, tmp: Path, tenant: str) -> dict[str, Any]:
-    scopes = f"{ALL_SCOPES} payroll.employees.read"
+    scopes = f"{ALL_SCOPES} {READ_SCOPES}"
     return refresh_token_config(sb, tmp / "tokens.json", scopes, tenant_ids=[tenant])
 
 
@@ -66,24 +68,33 @@ def _ids(run: TapRun) -> list[str]:
     return [r["EmployeeID"] for r in run.records.get(STREAM, [])]
 
 
+def _entry(state: dict[str, Any], tenant: str, stream: str = STREAM) -> dict[str, Any]:
+    """The partition's STATE entry (empty before the stream has one)."""
+    if stream not in state.get("bookmarks", {}):
+        return {}
+    return partition_bookmark(state, stream, tenant)
+
+
 def _marker(state: dict[str, Any], tenant: str) -> dict[str, Any] | None:
     """The partition's pass in flight, if its STATE has one."""
-    if STREAM not in state.get("bookmarks", {}):
-        return None
-    marker: dict[str, Any] | None = partition_bookmark(state, STREAM, tenant).get(RESUME)
+    marker: dict[str, Any] | None = _entry(state, tenant).get(RESUME)
     return marker
 
 
-def _killed_after_a_page(tmp: Path, config: dict[str, Any], tenant: str) -> TapRun:
-    """The tap's output up to its first STATE that marks a page done (then it is killed)."""
-    argv = write_inputs(tmp, config, [STREAM])
+def _killed_after_a_page(
+    tmp: Path, config: dict[str, Any], tenant: str, stream: str = STREAM
+) -> TapRun:
+    """The tap's output up to its first STATE that marks progress (then it is killed): a pass
+    in flight, or a bookmark moved."""
+    argv = write_inputs(tmp, config, [stream])
     proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
     assert proc.stdout is not None
     lines: list[str] = []
     for line in proc.stdout:
         lines.append(line)
         message = json.loads(line)
-        if message["type"] == "STATE" and _marker(message["value"], tenant):
+        entry = _entry(message["value"], tenant, stream) if message["type"] == "STATE" else {}
+        if RESUME in entry or "replication_key_value" in entry:
             break
     os.kill(proc.pid, signal.SIGKILL)
     proc.wait()
@@ -236,3 +247,33 @@ def test_a_read_killed_before_going_back_goes_back_when_resumed(
     assert sorted(_ids(resumed)) == sorted(e["EmployeeID"] for e in served[PAGE // 2 :])
     assert slid in _ids(resumed)
     assert set(_ids(killed)) | set(_ids(resumed)) == {e["EmployeeID"] for e in served}
+
+
+def test_pay_runs_children_resume_after_the_last_pay_run_done(
+    sandbox: Sandbox, tmp_path: Path
+) -> None:
+    tenant = sandbox.tenant_ids()[0]  # no pay run or employee of it changes in these tests
+    config = _config(sandbox, tmp_path, tenant)
+    pay_runs = served_json(sandbox, tenant, BASE + "/PayRuns", READ_SCOPES)["PayRuns"]
+    slips = {
+        slip["PayslipID"]: run["PayRunID"]
+        for run in pay_runs
+        for slip in served_json(sandbox, tenant, f"{BASE}/PayRuns/{run['PayRunID']}", READ_SCOPES)[
+            "PayRuns"
+        ][0]["Payslips"]
+    }
+    killed = _killed_after_a_page(tmp_path / "killed", config, tenant, PAYSLIPS)
+    # Pay runs are asked oldest change first; the bookmark moves past each once its payslips
+    # are out.
+    oldest = sorted(pay_runs, key=lambda r: (parse_datetime(r["UpdatedDateUTC"]), r["PayRunID"]))
+    done = [r["PayRunID"] for r in oldest][: len({s["PayRunID"] for s in killed.records[PAYSLIPS]})]
+    assert 0 < len(done) < len(pay_runs)
+    assert _entry(killed.state, tenant, PAYSLIPS)["boundary_ids"] == [done[-1]]
+    first = [s["PayslipID"] for s in killed.records[PAYSLIPS]]
+    assert sorted(first) == sorted(k for k, run in slips.items() if run in done)
+
+    resumed = run_tap(tmp_path / "resumed", config, [PAYSLIPS], killed.state)
+    assert _calls(resumed, tenant) == 1 + len(pay_runs) - len(done)  # the list, then the rest
+    again = [s["PayslipID"] for s in resumed.records[PAYSLIPS]]
+    assert not set(first) & set(again)
+    assert sorted(first + again) == sorted(slips)
