@@ -4,7 +4,7 @@ one partition per tenant. docs/tap.md (Bookmarks) says what each plan guarantees
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -92,6 +92,17 @@ class Frontier:
             BOUNDARY_VALUE: self.value,
             BOUNDARY_IDS: sorted(self.keys),
         }
+
+
+@dataclass(frozen=True)
+class _Asked:
+    """A parent a read asks for its children: its change date and ID (the bookmark's value and
+    boundary key), whether it is settled (its children no longer change without it), itself."""
+
+    changed: str | None
+    key: str
+    settled: bool
+    record: Record
 
 
 @dataclass
@@ -709,37 +720,31 @@ class XeroStream(TenantStream):
     def _bookmarked_children(self, tenant: str, start: PartitionStart) -> Iterator[list[Record]]:
         """A child collection bookmarked on its root ancestor (a pay run's payslips, and their
         details): every root record is listed, and only those changed since the bookmark, or
-        not settled yet (a draft pay run), are asked for their children (and theirs), oldest
-        change first. A page holds one root's descendants, each carrying the root's ID and
-        change date, and moves the bookmark past that root (Xero lists roots in any order, so
-        the bookmark is held until then): a run killed half-way asks only the roots it had
-        not done, and the drafts."""
+        not settled yet (a draft pay run), are asked for their children (and theirs), each
+        carrying the root's ID and change date (:meth:`_asked_oldest_first`)."""
         row = self.resource
         chain = [row, *lineage(row)]  # this row, its parent, ..., the root
         root = chain[-1]
         settled = settled_root(row)
         assert settled is not None
-        field = row.read.replication_key or ""
-        self.hold_bookmark(tenant)
-        frontier = Frontier(start)
-        asked: list[tuple[str, str, bool, Record]] = []  # change date, ID, final, the root
+        asked: list[_Asked] = []
         for roots in self._paged_full_table(tenant, root, root.request_path()):
             for record in roots:
                 root_id, changed = str(record[root.id_field]), record.get(settled.changed)
                 changed = format_utc(parse_datetime(changed)) if changed else None
                 final = record.get(settled.field) in settled.values
                 if not final or _changed_since(start, changed, root_id):
-                    asked.append((changed or "", root_id, final, record))
-        for changed, root_id, final, record in sorted(asked, key=lambda a: a[:2]):
+                    asked.append(_Asked(changed, root_id, final, record))
+
+        def descendants(record: Record) -> list[Record]:
             level = [record]
             for child_row in reversed(chain[:-1]):  # from the root's children down
                 level = self._children_of(tenant, child_row, level)
             for child in level:
-                child.setdefault(root.id_field, root_id)
-                child[field] = changed or None
-            if final:
-                frontier.passed(changed or None, root_id)
-            yield Page(level, frontier.state(field) if frontier.value is not None else {})
+                child.setdefault(root.id_field, str(record[root.id_field]))
+            return level
+
+        yield from self._asked_oldest_first(tenant, start, asked, descendants)
 
     def _changed_children(self, tenant: str, start: PartitionStart) -> Iterator[list[Record]]:
         """A child collection with a change date of its own: every parent's, those changed
@@ -753,29 +758,44 @@ class XeroStream(TenantStream):
     def _children_of_changed(self, tenant: str, start: PartitionStart) -> Iterator[list[Record]]:
         """A child collection bookmarked on its parent's own change date, which each child
         carries (a leave's periods): every parent is listed, and only those changed since the
-        bookmark are asked for their children, a page each. The bookmark is held during the
-        read and moves at its end to the latest parent asked (``boundary_ids``: its IDs)."""
+        bookmark are asked for their children (:meth:`_asked_oldest_first`)."""
         row = self.resource
         link = row.read.parent
         assert link is not None
         parent_row = resource_for_stream(link.stream)
         field = row.read.replication_key or ""
-        self.hold_bookmark(tenant)
-        frontier = Frontier(start)
+        asked: list[_Asked] = []
         for parents in self._parent_pages(tenant, parent_row):
             for parent in parents:
                 parent_id, changed = str(parent.get(parent_row.id_field)), parent.get(field)
                 changed = format_utc(parse_datetime(changed)) if changed else None
-                if not link.has_children(parent) or not _changed_since(start, changed, parent_id):
-                    continue
-                children = self._children_of(tenant, row, [parent])
-                for child in children:
-                    child[field] = changed
-                frontier.passed(changed, parent_id)
-                if children:
-                    yield children
-        if frontier.value is not None:
-            self.settle_after(tenant, frontier.state(field), start.context)
+                if link.has_children(parent) and _changed_since(start, changed, parent_id):
+                    asked.append(_Asked(changed, parent_id, True, parent))
+        yield from self._asked_oldest_first(
+            tenant, start, asked, lambda parent: self._children_of(tenant, row, [parent])
+        )
+
+    def _asked_oldest_first(
+        self,
+        tenant: str,
+        start: PartitionStart,
+        asked: list[_Asked],
+        children: Callable[[Record], list[Record]],
+    ) -> Iterator[list[Record]]:
+        """The ``children`` of each parent ``asked``, oldest change first, a page each, every
+        child carrying its parent's change date. Xero lists the parents in any order, so the
+        bookmark is held, and each page moves it past its parent where that parent is settled:
+        a run killed half-way asks only the parents it had not done (and those not settled)."""
+        field = self.resource.read.replication_key or ""
+        self.hold_bookmark(tenant)
+        frontier = Frontier(start)
+        for parent in sorted(asked, key=lambda a: (a.changed or "", a.key)):
+            found = children(parent.record)
+            for child in found:
+                child[field] = parent.changed
+            if parent.settled:
+                frontier.passed(parent.changed, parent.key)
+            yield Page(found, frontier.state(field) if frontier.value is not None else {})
 
     def _children_of(self, tenant: str, row: Resource, parents: list[Record]) -> list[Record]:
         """Every record of ``row``'s collection under each of ``parents``, carrying its ID."""
