@@ -19,7 +19,7 @@ import httpx
 import pytest
 
 from tap_xero.session import ReadSession
-from tap_xero.streams import RESUME
+from tap_xero.streams import RESUME, PartitionStart, _Pass, _resumed_pass
 from tests._tap_support import (
     RELAXED,
     START_DATE,
@@ -278,3 +278,23 @@ def test_pay_runs_children_resume_after_the_last_pay_run_done(
     again = [s["PayslipID"] for s in resumed.records[PAYSLIPS]]
     assert not set(first) & set(again)
     assert sorted(first + again) == sorted(slips)
+
+
+def test_only_a_marker_the_read_can_continue_is_resumed() -> None:
+    bookmark = "2026-01-01T00:00:00.000000+00:00"
+    marker = {"since": "2026-02-01T00:00:00Z", "began": None, "page": 2, "back": None}
+
+    def resumed(**changed: Any) -> _Pass | None:
+        saved = {RESUME: {**marker, **changed}}
+        return _resumed_pass(PartitionStart(bookmark, saved=saved))
+
+    assert resumed() == _Pass("2026-02-01T00:00:00.000000+00:00", None, 2, None)
+    assert resumed(page=0) is not None  # a pass not begun: read from its start
+    # Anything else reads the collection from the bookmark again (never loses a record).
+    assert _resumed_pass(PartitionStart(bookmark)) is None
+    assert resumed(since="2025-12-31T23:59:59Z") is None  # before the read's start
+    assert resumed(since=None) is None
+    assert resumed(since="yesterday") is None
+    assert resumed(page=-1) is None
+    assert resumed(page="2") is None
+    assert resumed(began=5) is None
