@@ -12,6 +12,7 @@ import msgspec
 import pytest
 
 from tap_xero.fetch import LEAD_PAGES, ReadAhead
+from tap_xero.fetch import Page as StatePage
 
 Page = list[dict[str, Any]]
 
@@ -123,3 +124,29 @@ def test_spilled_pages_keep_money_as_text_when_the_stream_does() -> None:
     assert isinstance(rate, msgspec.Raw)
     assert bytes(rate) == b"-0.000001234567890123456789"
     assert pages[3][0]["n"] == 3  # integers stay int
+
+
+def test_a_page_keeps_its_state_spilled_or_not() -> None:
+    count = 2 * LEAD_PAGES + 2
+    produced: list[int] = []
+    claimed = threading.Event()
+
+    def pages() -> Iterator[Page]:
+        for number in range(count):
+            if number == 2:
+                claimed.wait(10)  # the first two spilled; the rest wait in memory
+            produced.append(number)
+            yield StatePage([{"n": number}], {"page": number, "gone": None})
+
+    reads = ReadAhead([(("a", "t1"), pages)], workers=1)
+    try:
+        _wait_until(lambda: len(produced) == 2)
+        consumed = reads.pages(("a", "t1"), lambda: iter(()))
+        claimed.set()
+        got = list(consumed)
+    finally:
+        reads.close()
+    assert [p[0]["n"] for p in got] == list(range(count))
+    assert [p.state if isinstance(p, StatePage) else None for p in got] == [
+        {"page": n, "gone": None} for n in range(count)
+    ]
