@@ -109,7 +109,7 @@ class Converter:
 
     def item_schema(self, resource: Resource) -> Schema:
         """The record schema of one resource's GET collection."""
-        operation = self.spec["paths"][f"/{resource.path}"]["get"]
+        operation = self.spec["paths"][f"/{resource.read.path or resource.path}"]["get"]
         content = operation["responses"]["200"]["content"]["application/json"]["schema"]
         if not resource.envelope:  # the answer is the list, or the one object, itself
             items_ref = content.get("items", content)

@@ -75,9 +75,9 @@ def prepare(
 def collection_path(resource: Resource, item: Pending) -> str:
     """The path a record is created on (a child's under its parent in the target)."""
     if resource.read.parent is None:
-        return resource.request_path()
+        return resource.write_path()
     field = resource.read.parent.field
-    return resource.request_path(**{field: str(item.payload.get(field))})
+    return resource.write_path(**{field: str(item.payload.get(field))})
 
 
 def write_shape(rule: WriteRule, record: dict[str, Any]) -> dict[str, Any]:

@@ -102,7 +102,9 @@ class Sender:
         batch = Sorted()
         for item in pending:
             status = item.payload.get(rule.status_field)
-            if rule.statuses and status is not None and status not in rule.statuses:
+            if unwritable := [u.reason for u in rule.unwritable if u.matches(item.record)]:
+                self._outcomes.rejected(item.stream, item.record, unwritable)
+            elif rule.statuses and status is not None and status not in rule.statuses:
                 allowed = " or ".join(rule.statuses)
                 reason = f"{rule.status_field} {status} cannot be set through the API ({allowed})"
                 self._outcomes.rejected(item.stream, item.record, [reason])
@@ -140,7 +142,7 @@ class Sender:
             calls += [(rule.create_method, collection_path(resource, i), {}, [i]) for i in creates]
         elif rule.bare_list:
             # Lists of elements on the collection, updates first (as Accounting's batches).
-            path = resource.request_path()
+            path = resource.write_path()
             calls += [(rule.update_method, path, {}, c) for c in chunked(updates, size)]
             calls += [(rule.create_method, path, {}, c) for c in chunked(creates, size)]
         elif resource.api is not ACCOUNTING:

@@ -9,7 +9,8 @@ Facts come from Xero's OpenAPI specs (``openapi/``) and Xero's developer documen
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
 from datetime import date
 from enum import Enum
 from typing import Any
@@ -44,6 +45,7 @@ __all__ = [
     "Settled",
     "StatusRoute",
     "Unique",
+    "Unwritable",
     "Via",
     "WriteRule",
     "WritesAs",
@@ -246,6 +248,23 @@ class Unique:
 
 
 @dataclass(frozen=True, kw_only=True)
+class Unwritable:
+    """Records the API cannot write as they are, rejected before sending with ``reason``: those
+    whose ``field`` (of any element of the list ``in_list``, where given) holds one of
+    ``values`` (a Payroll AU leave request: the API makes none, and would save it as leave)."""
+
+    field: str
+    values: tuple[str, ...]
+    reason: str
+    in_list: str = ""
+
+    def matches(self, record: Record) -> bool:
+        """Whether ``record`` is such a record."""
+        items = (record.get(self.in_list) or ()) if self.in_list else (record,)
+        return any(isinstance(item, dict) and item.get(self.field) in self.values for item in items)
+
+
+@dataclass(frozen=True, kw_only=True)
 class WritesAs:
     """A record's field copied to the body field the API takes instead (a project's
     ``estimate.value`` is written as ``estimateAmount``)."""
@@ -304,7 +323,8 @@ class WriteRule:
     deletes lines at ``/{path}/{id}/{lines_path}[/{line id}]``, and ``status_actions`` name
     the ``POST /{path}/{id}/{action}`` that moves a document to each status. ``statuses``
     lists the statuses a record may ask for (others are rejected before sending); the first
-    is the one a document's lines are written in.
+    is the one a document's lines are written in. ``unwritable`` records are rejected before
+    sending too.
     """
 
     natural_keys: tuple[Key, ...]
@@ -333,6 +353,7 @@ class WriteRule:
     lines_path: str = ""
     status_actions: tuple[tuple[str, str], ...] = ()
     statuses: tuple[str, ...] = ()
+    unwritable: tuple[Unwritable, ...] = ()
 
     def lookup(self, field: str) -> Lookup:
         """How documents are found by ``field``: the declared lookup, else ``where``."""
@@ -459,6 +480,8 @@ class ReadPlan:
     own, every parent asked.
     ``by_page_number`` rows (Xero fixes their page at 100) keep one If-Modified-Since for the
     whole read and page by number, verified by re-reading (docs/tap.md, Bookmarks).
+    ``path`` is where the collection is read when that is not where it is written (Payroll
+    AU's leave applications: ``LeaveApplications/v2`` lists employees' leave requests too).
     """
 
     paging: Paging = Paging.NONE
@@ -473,6 +496,7 @@ class ReadPlan:
     nested: str | None = None
     content: Content | None = None
     by_page_number: bool = False
+    path: str = ""
 
     def __post_init__(self) -> None:
         if self.by_page_number and not self.modified_since:
@@ -565,12 +589,19 @@ class Resource:
         return self.request_path(str(parent[self.read.parent.field]), **named)
 
     def request_path(self, parent_id: str | None = None, **ids: str) -> str:
-        """The path to hand the client: Accounting paths as they are (the client adds
-        ``/api.xro/2.0``), other APIs' from the root; ``parent_id`` fills a child's
-        ``{placeholder}`` whatever its name, ``ids`` fill placeholders by name, in any case
-        (``employeeID`` fills ``{EmployeeID}``)."""
+        """The path to hand the client to read the collection: Accounting paths as they are
+        (the client adds ``/api.xro/2.0``), other APIs' from the root; ``parent_id`` fills a
+        child's ``{placeholder}`` whatever its name, ``ids`` fill placeholders by name, in any
+        case (``employeeID`` fills ``{EmployeeID}``)."""
+        return self._client_path(self.read.path or self.path, parent_id, ids)
+
+    def write_path(self, **ids: str) -> str:
+        """The path to create records on, as :meth:`request_path` gives the read's."""
+        return self._client_path(self.path, None, ids)
+
+    def _client_path(self, template: str, parent_id: str | None, ids: Mapping[str, str]) -> str:
         named = {name.lower(): value for name, value in ids.items()}
-        path = re.sub(r"\{([^}]+)\}", lambda m: named.get(m[1].lower(), m[0]), self.path)
+        path = re.sub(r"\{([^}]+)\}", lambda m: named.get(m[1].lower(), m[0]), template)
         if parent_id is not None:
             path = re.sub(r"\{[^}]+\}", parent_id, path, count=1)
         return path if self.api is ACCOUNTING else f"{self.api.base_path}/{path}"
@@ -1759,11 +1790,23 @@ RESOURCES: tuple[Resource, ...] = (
         key=Key("LeaveApplicationID"),
         scope="payroll.employees.read",
         api=PAYROLL_AU,
-        read=_PAYROLL_AU_READ,
+        # The collection at LeaveApplications lists approved leave only (its examples:
+        # SCHEDULED and PROCESSED periods); v2 also lists employees' requests, REQUESTED or
+        # REJECTED, and is read instead.
+        read=replace(_PAYROLL_AU_READ, path="LeaveApplications/v2"),
         # One employee's leave of one type over the same days is one application.
         write=WriteRule(
             natural_keys=(Key("EmployeeID", "LeaveTypeID", "StartDate", "EndDate"),),
             **_PAYROLL_AU_WRITE,
+            unwritable=(
+                Unwritable(
+                    in_list="LeavePeriods",
+                    field="LeavePeriodStatus",
+                    values=("REQUESTED", "REJECTED"),
+                    reason="An employee's leave request (REQUESTED or REJECTED) cannot be made "
+                    "through the API, which would save it as scheduled leave",
+                ),
+            ),
             fields=(
                 "EmployeeID",
                 "LeaveTypeID",

@@ -521,22 +521,32 @@ async def get_collection(request: Request) -> Response:
     return await serve_collection(request, spec, tenant)
 
 
-async def serve_collection(request: Request, spec: ResourceSpec, tenant: str) -> Response:
+async def serve_collection(
+    request: Request, spec: ResourceSpec, tenant: str, keep: RecordTest | None = None
+) -> Response:
     """One collection GET of ``spec`` for ``tenant`` (Accounting's, or another API's that is
-    served the Accounting way: Payroll AU)."""
+    served the Accounting way: Payroll AU); ``keep``: only the records it passes, as if no
+    other were stored (paging included)."""
     # A worker thread with its own read connection: a long scan does not hold up the event
     # loop (other requests), and WAL lets it read while a write is under way.
     ctx: SandboxContext = request.app.state.ctx
-    response, count = await run_in_threadpool(_collection, ctx, spec, request, tenant)
+    response, count = await run_in_threadpool(_collection, ctx, spec, request, tenant, keep)
     served(request, count)
     return response
 
 
 def _collection(
-    ctx: SandboxContext, spec: ResourceSpec, request: Request, tenant: str
+    ctx: SandboxContext,
+    spec: ResourceSpec,
+    request: Request,
+    tenant: str,
+    keep: RecordTest | None = None,
 ) -> tuple[Response, int]:
     try:
-        return _Query(ctx, spec, request, tenant).run()
+        query = _Query(ctx, spec, request, tenant)
+        if keep is not None:
+            query.tests.append(keep)
+        return query.run()
     except QueryError as exc:
         return query_error(str(exc)), 0
     except HighVolume as exc:

@@ -61,6 +61,12 @@ def _get(sb: Sandbox, path: str) -> Any:
     return answer.json()
 
 
+def _requested(sb: Sandbox, path: str) -> set[str]:
+    """The IDs of the leave titled "Requested" (this file's) the collection at ``path`` lists."""
+    listed = _get(sb, path)["LeaveApplications"]
+    return {leave["LeaveApplicationID"] for leave in listed if leave["Title"] == "Requested"}
+
+
 def _refused(answer: httpx.Response) -> list[list[str]]:
     """A ValidationException's messages, element by element."""
     assert answer.status_code == 400, answer.text
@@ -358,8 +364,15 @@ def test_leave_application_approve_and_reject(sb: Sandbox, payroll: dict[str, An
         stored_name("payroll-au", "LeaveApplications"),
         {**_get(sb, at)["LeaveApplications"][0], "LeavePeriods": requested},
     )
+    # A request is listed by LeaveApplications/v2 only, a refused one too; approved, by both.
+    ident = created["LeaveApplicationID"]
+    assert _requested(sb, "/LeaveApplications") == set()
+    assert _requested(sb, "/LeaveApplications/v2") == {ident}
     answer = _post(sb, f"{at}/approve", key="payroll-au-approve-1")
     assert answer.status_code == 200, answer.text
+    assert (
+        _requested(sb, "/LeaveApplications") == _requested(sb, "/LeaveApplications/v2") == {ident}
+    )
     approved = answer.json()["LeaveApplications"][0]
     assert {p["LeavePeriodStatus"] for p in approved["LeavePeriods"]} == {"SCHEDULED"}
     again = _post(sb, f"{at}/approve", key="payroll-au-approve-1")  # a retry: the same answer
@@ -367,6 +380,8 @@ def test_leave_application_approve_and_reject(sb: Sandbox, payroll: dict[str, An
     rejected = _post(sb, f"{at}/reject").json()["LeaveApplications"][0]
     assert {p["LeavePeriodStatus"] for p in rejected["LeavePeriods"]} == {"REJECTED"}
     assert _get(sb, at)["LeaveApplications"][0]["LeavePeriods"] == rejected["LeavePeriods"]
+    assert _requested(sb, "/LeaveApplications") == set()
+    assert _requested(sb, "/LeaveApplications/v2") == {ident}
     processed = next(
         leave
         for leave in _get(sb, "/LeaveApplications")["LeaveApplications"]

@@ -9,8 +9,10 @@ from __future__ import annotations
 import hashlib
 import logging
 import re
+import uuid
 from collections import Counter
 from collections.abc import Iterator
+from contextlib import closing
 from pathlib import Path
 from typing import Any
 
@@ -26,7 +28,9 @@ from tests.meltano_support import expected_rows
 from xero_api.dates import format_utc, parse_datetime
 from xero_api.resources import RESOURCES
 from xero_api.schema_files import load_schema
+from xero_sandbox.api_collections import stored_name
 from xero_sandbox.launcher import ALL_SCOPES, Sandbox
+from xero_sandbox.store import Store
 
 OTHER_STREAMS = [r.stream for r in RESOURCES if r.api.name in ("projects", "assets")]
 PAYROLL_STREAMS = [r.stream for r in RESOURCES if r.api.name == "payroll-au"]
@@ -294,6 +298,34 @@ def test_payroll_au_skips_an_australian_organisation_without_it(tmp_path: Path) 
         assert {r["TenantID"] for r in run.records[stream]} <= {with_payroll}, stream
     assert run.records["payroll_employees"]
     assert _calls(run, without) == 1 + len(PAYROLL_STREAMS)
+
+
+def test_payroll_au_leave_requests_are_read_with_the_leave(tmp_path: Path) -> None:
+    """Employees' leave requests, waiting (REQUESTED) or refused (REJECTED), are read with the
+    leave: Xero lists them at LeaveApplications/v2 only, which the tap reads."""
+    with Sandbox(tenants=1, scale=20, seed=5, regions="AU", **RELAXED) as sb:
+        tenant = sb.tenant_ids()[0]
+        name = stored_name("payroll-au", "LeaveApplications")
+        leave = _payroll(sb, tenant, "LeaveApplications")["LeaveApplications"][0]
+        requests: dict[str, str] = {}
+        with closing(Store(sb.db)) as store:
+            for status in ("REQUESTED", "REJECTED"):
+                request = {
+                    **leave,
+                    "LeaveApplicationID": str(uuid.uuid4()),
+                    "LeavePeriods": [
+                        {**p, "LeavePeriodStatus": status} for p in leave["LeavePeriods"]
+                    ],
+                }
+                store.put(tenant, name, request)
+                requests[request["LeaveApplicationID"]] = status
+        approved = _payroll(sb, tenant, "LeaveApplications")["LeaveApplications"]
+        run = run_tap(tmp_path, _config(sb, tmp_path), ["payroll_leave_applications"])
+    assert not requests.keys() & {r["LeaveApplicationID"] for r in approved}
+    got = {r["LeaveApplicationID"]: r for r in run.records["payroll_leave_applications"]}
+    assert got.keys() == requests.keys() | {r["LeaveApplicationID"] for r in approved}
+    for ident, status in requests.items():
+        assert {p["LeavePeriodStatus"] for p in got[ident]["LeavePeriods"]} == {status}
 
 
 def test_payroll_au_without_the_scope_to_ask_the_region_fails_naming_it(

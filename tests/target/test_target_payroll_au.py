@@ -16,7 +16,9 @@ real processes).
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterator
+from contextlib import closing
 from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
@@ -35,7 +37,9 @@ from tests._target_support import (
 )
 from xero_api.codec import encode_json
 from xero_api.dates import parse_datetime
+from xero_sandbox.api_collections import stored_name
 from xero_sandbox.launcher import ALL_SCOPES, Sandbox
+from xero_sandbox.store import Store
 
 SCOPES = f"{ALL_SCOPES} payroll.employees payroll.timesheets payroll.settings"
 STREAMS = [
@@ -49,6 +53,11 @@ STREAMS = [
 PAYROLL = "/payroll.xro/1.0"
 FIRST_PERIOD = date(2025, 7, 1)  # the seeded fortnightly calendar's start
 PROCESSED = "Timesheet status PROCESSED cannot be set through the API"
+REQUESTS = ("REQUESTED", "REJECTED")
+REQUEST = (
+    "An employee's leave request (REQUESTED or REJECTED) cannot be made through the API, "
+    "which would save it as scheduled leave"
+)
 EMPLOYEES = "payroll_employees"
 # (stream, ID) -> the record as Payroll AU answers it
 Snapshot = dict[tuple[str, str], dict[str, Any]]
@@ -88,6 +97,12 @@ def _snapshot(org: Org) -> Snapshot:
 
 def _day(value: str) -> str:
     return parse_datetime(value).date().isoformat()
+
+
+def _later(msdate: str, weeks: int) -> str:
+    """A ``/Date(ms)/`` value ``weeks`` weeks later."""
+    ms = int(msdate[6:].split("+")[0].split(")")[0])
+    return f"/Date({ms + weeks * 7 * 86_400_000}+0000)/"
 
 
 def _period(index: int) -> tuple[str, str]:
@@ -188,7 +203,24 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
             "StartDate": "2026-12-21",
             "EndDate": "2027-01-08",
         }
-        _post(source, "LeaveApplications", [leave])
+        (posted,) = _post(source, "LeaveApplications", [leave])
+        # Employees' own requests (Xero Me's; no API makes one), one waiting, one refused:
+        # read (LeaveApplications/v2) but never written.
+        with closing(Store(sb.db)) as store:
+            for weeks, status in enumerate(REQUESTS, start=1):
+                periods = [{**p, "LeavePeriodStatus": status} for p in posted["LeavePeriods"]]
+                request = {
+                    **posted,
+                    "LeaveApplicationID": str(uuid.uuid4()),
+                    "Title": status,
+                    "StartDate": _later(posted["StartDate"], weeks),
+                    "EndDate": _later(posted["EndDate"], weeks),
+                }
+                store.put(
+                    first,
+                    stored_name("payroll-au", "LeaveApplications"),
+                    {**request, "LeavePeriods": periods},
+                )
         records = tap_records(pool, tmp, "source", first, STREAMS)
         yield World(pool, records, tmp / "source.singer", others)
 
@@ -206,13 +238,19 @@ def test_copy_reads_back_equal_changes_only_matches_and_replays_to_nothing(
     run = copy_into(target, tmp_path, world.singer)
     after = _snapshot(target)
 
-    # A pay run's timesheets cannot be written: each is rejected with the reason, and only they.
+    # A pay run's timesheets and employees' leave requests cannot be written: each is rejected
+    # with the reason, and only they.
     processed = [t for t in world.records["payroll_timesheets"] if t["Status"] == "PROCESSED"]
     assert processed
-    assert len(run.rejects) == len(processed)
-    for reject in run.rejects:
+    sheets = [r for r in run.rejects if r["stream"] == "payroll_timesheets"]
+    assert len(sheets) == len(processed)
+    for reject in sheets:
         assert reject["record"]["Status"] == "PROCESSED"
         assert reject["reasons"] in ([PROCESSED], ["The timesheet is not a draft timesheet"])
+    requests = [r for r in run.rejects if r["stream"] == "payroll_leave_applications"]
+    assert sorted(r["record"]["Title"] for r in requests) == sorted(REQUESTS)
+    assert all(r["reasons"] == [REQUEST] for r in requests)
+    assert len(run.rejects) == len(processed) + len(REQUESTS)
 
     # Nothing disappears; new records are exactly the audited creates; changes audited updates.
     created = {(a["stream"], a["xero_id"]) for a in run.audit if a["action"] == "created"}
@@ -232,7 +270,7 @@ def test_copy_reads_back_equal_changes_only_matches_and_replays_to_nothing(
     # A replay changes nothing (the pay run's timesheets are refused again).
     again = copy_into(target, tmp_path / "again", world.singer)
     assert {a["action"] for a in again.audit} == {"unchanged"}
-    assert len(again.rejects) == len(processed)
+    assert len(again.rejects) == len(processed) + len(REQUESTS)
     assert _snapshot(target) == after
 
 

@@ -15,8 +15,8 @@ from starlette.routing import BaseRoute, Route
 
 from xero_sandbox.api_collections import API_PREFIXES, PAYROLL_AU, stored_name
 from xero_sandbox.apis.serving import ApiRequest, json_answer
-from xero_sandbox.catalog import ResourceSpec
-from xero_sandbox.reads import PROVIDER, envelope, not_found, serve_collection
+from xero_sandbox.catalog import Record, ResourceSpec
+from xero_sandbox.reads import PROVIDER, RecordTest, envelope, not_found, serve_collection
 from xero_sandbox.store import encode
 
 __all__ = ["SUPERFUND_PRODUCTS", "routes"]
@@ -50,14 +50,23 @@ def _object(key: str, value: Any) -> Response:
     )
 
 
-def _collection(name: str) -> Any:
+def _collection(name: str, keep: RecordTest | None = None) -> Any:
     spec = _SPECS[name.lower()]
 
     async def handler(request: Request) -> Response:
         call = _call(request)
-        return call.refusal or await serve_collection(request, spec, call.tenant_id)
+        return call.refusal or await serve_collection(request, spec, call.tenant_id, keep)
 
     return handler
+
+
+def _approved(leave: Record) -> bool:
+    """Leave ``/LeaveApplications`` lists: none of its periods an employee's request still
+    waiting (REQUESTED) or refused (REJECTED); ``/LeaveApplications/v2`` lists those too."""
+    return not any(
+        period.get("LeavePeriodStatus") in ("REQUESTED", "REJECTED")
+        for period in leave.get("LeavePeriods") or ()
+    )
 
 
 def _one(name: str, param: str, single_key: str | None = None) -> Any:
@@ -118,7 +127,12 @@ def _listed(path: str, name: str, single_key: str | None = None) -> list[BaseRou
 routes: list[BaseRoute] = [
     *_listed("/Employees", "Employees"),
     Route(PREFIX + "/LeaveApplications/v2", _collection("LeaveApplications"), methods=["GET"]),
-    *_listed("/LeaveApplications", "LeaveApplications"),
+    Route(
+        PREFIX + "/LeaveApplications", _collection("LeaveApplications", _approved), methods=["GET"]
+    ),
+    Route(
+        PREFIX + "/LeaveApplications/{ident}", _one("LeaveApplications", "ident"), methods=["GET"]
+    ),
     Route(PREFIX + "/PayItems", _settings_object("PayItems"), methods=["GET"]),
     *_listed("/PayrollCalendars", "PayrollCalendars"),
     *_listed("/PayRuns", "PayRuns"),
