@@ -69,6 +69,8 @@ def prepare(
         payload=payload,
         keyed=payload,
         source_id=source_id if isinstance(source_id, str) and source_id else None,
+        # Rejected before matching: such a record is not the document its key names.
+        reasons=[u.reason for u in resource.write.unwritable if u.matches(record)],
     )
 
 

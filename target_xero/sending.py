@@ -102,9 +102,7 @@ class Sender:
         batch = Sorted()
         for item in pending:
             status = item.payload.get(rule.status_field)
-            if unwritable := [u.reason for u in rule.unwritable if u.matches(item.record)]:
-                self._outcomes.rejected(item.stream, item.record, unwritable)
-            elif rule.statuses and status is not None and status not in rule.statuses:
+            if rule.statuses and status is not None and status not in rule.statuses:
                 allowed = " or ".join(rule.statuses)
                 reason = f"{rule.status_field} {status} cannot be set through the API ({allowed})"
                 self._outcomes.rejected(item.stream, item.record, [reason])

@@ -99,12 +99,6 @@ def _day(value: str) -> str:
     return parse_datetime(value).date().isoformat()
 
 
-def _later(msdate: str, weeks: int) -> str:
-    """A ``/Date(ms)/`` value ``weeks`` weeks later."""
-    ms = int(msdate[6:].split("+")[0].split(")")[0])
-    return f"/Date({ms + weeks * 7 * 86_400_000}+0000)/"
-
-
 def _period(index: int) -> tuple[str, str]:
     start = FIRST_PERIOD + timedelta(days=14 * index)
     return start.isoformat(), (start + timedelta(days=13)).isoformat()
@@ -207,15 +201,10 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
         # Employees' own requests (Xero Me's; no API makes one), one waiting, one refused:
         # read (LeaveApplications/v2) but never written.
         with closing(Store(sb.db)) as store:
-            for weeks, status in enumerate(REQUESTS, start=1):
+            # The same days as the leave: a request is not the leave its key names.
+            for status in REQUESTS:
                 periods = [{**p, "LeavePeriodStatus": status} for p in posted["LeavePeriods"]]
-                request = {
-                    **posted,
-                    "LeaveApplicationID": str(uuid.uuid4()),
-                    "Title": status,
-                    "StartDate": _later(posted["StartDate"], weeks),
-                    "EndDate": _later(posted["EndDate"], weeks),
-                }
+                request = {**posted, "LeaveApplicationID": str(uuid.uuid4()), "Title": status}
                 store.put(
                     first,
                     stored_name("payroll-au", "LeaveApplications"),
