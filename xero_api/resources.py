@@ -323,8 +323,8 @@ class WriteRule:
     deletes lines at ``/{path}/{id}/{lines_path}[/{line id}]``, and ``status_actions`` name
     the ``POST /{path}/{id}/{action}`` that moves a document to each status. ``statuses``
     lists the statuses a record may ask for (others are rejected before sending); the first
-    is the one a document's lines are written in. ``unwritable`` records are rejected before
-    sending too.
+    is the one a document's lines are written in. ``unwritable`` records are rejected as they
+    arrive, before matching.
     """
 
     natural_keys: tuple[Key, ...]
