@@ -249,7 +249,7 @@ class Unique:
 
 @dataclass(frozen=True, kw_only=True)
 class Unwritable:
-    """Records the API cannot write as they are, rejected before sending with ``reason``: those
+    """Records the API cannot write as they are, rejected with ``reason`` as they arrive: those
     whose ``field`` (of any element of the list ``in_list``, where given) holds one of
     ``values`` (a Payroll AU leave request: the API makes none, and would save it as leave)."""
 
@@ -469,10 +469,10 @@ class ReadPlan:
     ``params`` go with every request. ``max_page_size`` is the API's largest page, sent as
     ``page_size_param`` (``PAGE`` paging). A child collection names its ``parent`` and is
     read once per parent record; ``each`` reads it once per parameter value (a child: once
-    per parent and value); ``nested``
-    names a list inside each answered element that holds the records (a pay run's
-    ``Payslips``), and such records carry their parent's field. With ``content`` each record
-    is a file whose content the tap can download (its records carry ``SHA256`` and ``Path``).
+    per parent and value); ``nested`` names a list inside each answered element that holds
+    the records (a pay run's ``Payslips``), and such records carry their parent's field.
+    With ``content`` each record is a file whose content the tap can download (its records
+    carry ``SHA256`` and ``Path``).
     A child with a ``replication_key`` is bookmarked on its root ancestor's change date where
     the root's link says which field (:class:`Settled`): the tap puts it in that field of each
     record, with the root's ID; on its parent's own change date where the link ``carries`` it
